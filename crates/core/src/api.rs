@@ -1,0 +1,511 @@
+//! The JSON contract between the app and the server (`/api/v1`), as DESIGN.md names it.
+//!
+//! Field names and enum values are the contract; labels shown to people live in the app's texts.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Which intake a ticket belongs to: technical help or commercial/administrative questions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Department {
+    Helpdesk,
+    Sales,
+}
+
+impl Department {
+    pub const ALL: [Department; 2] = [Department::Helpdesk, Department::Sales];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Department::Helpdesk => "helpdesk",
+            Department::Sales => "sales",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// Web tickets choose between the two; e-mail tickets are always `Low` (the seed's rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Priority::Low, Priority::Normal]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    AwaitingCustomer,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Open, Status::AwaitingCustomer, Status::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::AwaitingCustomer => "awaiting_customer",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Web,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Channel::Web, Channel::Email]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorKind {
+    Customer,
+    Staff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// Something somebody wrote.
+    Message,
+    /// A status change, shown inline in the thread.
+    Event,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Customer,
+    Staff,
+}
+
+/// The service families of the seed, in the order the wizard shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceFamily {
+    HostingShared,
+    Cronuscloud,
+    Colocation,
+    Dedicated,
+    Domain,
+}
+
+impl ServiceFamily {
+    pub const ALL: [ServiceFamily; 5] = [
+        ServiceFamily::HostingShared,
+        ServiceFamily::Cronuscloud,
+        ServiceFamily::Colocation,
+        ServiceFamily::Dedicated,
+        ServiceFamily::Domain,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceFamily::HostingShared => "hosting_shared",
+            ServiceFamily::Cronuscloud => "cronuscloud",
+            ServiceFamily::Colocation => "colocation",
+            ServiceFamily::Dedicated => "dedicated",
+            ServiceFamily::Domain => "domain",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStatus {
+    Active,
+    Suspended,
+    Expired,
+}
+
+impl ServiceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::Active => "active",
+            ServiceStatus::Suspended => "suspended",
+            ServiceStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ServiceStatus::Active,
+            ServiceStatus::Suspended,
+            ServiceStatus::Expired,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+// ----- session -----
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoginResponse {
+    pub token: String,
+    pub customer: Customer,
+}
+
+/// The logged-in account (a customer, or staff answering tickets).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Customer {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub language: String,
+    pub role: Role,
+}
+
+// ----- services -----
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Service {
+    pub id: String,
+    pub family: ServiceFamily,
+    /// The product, e.g. "Hosting WordPress" or "CronusVPS".
+    pub product: String,
+    /// The domain or identifier that names this instance, e.g. "pizzeria-da-mario.it" or "vps-0042".
+    pub identifier: String,
+    pub status: ServiceStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ServiceList {
+    pub items: Vec<Service>,
+}
+
+/// What a ticket says about its service, denormalised so that lists need no second request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ServiceSummary {
+    pub id: String,
+    pub family: ServiceFamily,
+    pub product: String,
+    pub identifier: String,
+}
+
+// ----- subject quality -----
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssessRequest {
+    pub subject: String,
+    #[serde(default)]
+    pub department: Option<Department>,
+    #[serde(default)]
+    pub service_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Generic,
+    Weak,
+    Good,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Hint {
+    /// Stable code, e.g. `name_service`; the app and e-mail answers key on it.
+    pub code: String,
+    /// The sentence shown to the customer, in Italian.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Assessment {
+    pub score: u8,
+    pub verdict: Verdict,
+    pub hints: Vec<Hint>,
+}
+
+// ----- tickets -----
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    pub department: Department,
+    #[serde(default)]
+    pub service_id: Option<String>,
+    pub subject: String,
+    pub description: String,
+    pub priority: Priority,
+    #[serde(default)]
+    pub upload_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewReply {
+    pub body: String,
+    #[serde(default)]
+    pub upload_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketSummary {
+    pub code: String,
+    pub subject: String,
+    pub department: Department,
+    pub service: Option<ServiceSummary>,
+    pub status: Status,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub created_at: String,
+    pub last_activity_at: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StatusCounts {
+    pub open: u64,
+    pub awaiting_customer: u64,
+    pub closed: u64,
+}
+
+impl StatusCounts {
+    pub fn get(&self, status: Status) -> u64 {
+        match status {
+            Status::Open => self.open,
+            Status::AwaitingCustomer => self.awaiting_customer,
+            Status::Closed => self.closed,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.open + self.awaiting_customer + self.closed
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketList {
+    pub items: Vec<TicketSummary>,
+    pub next_cursor: Option<String>,
+    pub counts: StatusCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Author {
+    pub kind: AuthorKind,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Attachment {
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Message {
+    pub id: String,
+    pub kind: MessageKind,
+    pub author: Author,
+    pub channel: Channel,
+    pub body: String,
+    pub created_at: String,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    /// For an `event`: the status the ticket moved to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// Set for mail that announced itself as automatic (an out-of-office, say).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automatic: bool,
+    /// The message as received, for e-mails: downloadable like an attachment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_email: Option<Attachment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Ticket {
+    pub code: String,
+    pub subject: String,
+    pub department: Department,
+    pub service: Option<ServiceSummary>,
+    pub status: Status,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub created_at: String,
+    pub last_activity_at: String,
+    pub messages: Vec<Message>,
+}
+
+impl Ticket {
+    pub fn summary(&self) -> TicketSummary {
+        TicketSummary {
+            code: self.code.clone(),
+            subject: self.subject.clone(),
+            department: self.department,
+            service: self.service.clone(),
+            status: self.status,
+            priority: self.priority,
+            channel: self.channel,
+            created_at: self.created_at.clone(),
+            last_activity_at: self.last_activity_at.clone(),
+        }
+    }
+}
+
+// ----- uploads -----
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Upload {
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+// ----- refused e-mails -----
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MailRejection {
+    pub id: String,
+    pub received_at: String,
+    pub subject: String,
+    /// Stable code of the reason, e.g. `attachments_too_large`.
+    pub reason: String,
+    /// The explanation in Italian, with what to do.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MailRejectionList {
+    pub items: Vec<MailRejection>,
+}
+
+// ----- staff -----
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StaffReply {
+    pub body: String,
+    /// The status after the reply; defaults to `awaiting_customer`.
+    #[serde(default)]
+    pub status: Option<Status>,
+}
+
+// ----- errors -----
+
+/// The one error shape of the API: `{"error": {"code", "message", "fields"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    /// Stable, machine-readable, e.g. `invalid_credentials`, `validation`, `not_found`.
+    pub code: String,
+    /// A sentence for people (Italian).
+    pub message: String,
+    /// Field name → stable code of what is wrong with it (for validation errors).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+    /// The subject-quality hints, when the subject was refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<Hint>,
+    /// Seconds to wait, for `too_many_attempts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+/// Public, non-secret settings the server hands the app inside index.html.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AppConfig {
+    /// Where the app lives, without trailing slash ("" for the root, "/PanelNML" under a path).
+    pub base: String,
+    pub demo: bool,
+    pub password_reset_url: String,
+    pub max_upload_bytes: u64,
+}

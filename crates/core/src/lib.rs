@@ -1,0 +1,11 @@
+//! Rules and types shared by the helpdesk's web app and server: the API contract, ticket codes,
+//! subject quality, quoted-text detection and limits. Pure Rust, no I/O; compiles to wasm32.
+
+pub mod api;
+pub mod code;
+pub mod limits;
+pub mod mentions;
+pub mod quote;
+pub mod subject;
+
+pub use code::TicketCode;
