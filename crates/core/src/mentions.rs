@@ -1,13 +1,267 @@
-//! Which of a customer's services a text names (domain, identifier or product).
-//! (Placeholder until the real matcher lands.)
+//! Which of a customer's services a text names, by domain, identifier or (unambiguous) product.
 
 use crate::api::Service;
 
 /// The customer's services named in `text`, in the order of `services`, each once.
+///
+/// A service is named by its identifier as a whole token, case-insensitively: `mario.it` is not
+/// named by `pizzeria-da-mario.it`, `vps-1` is not named by `vps-12`, while `www.mario.it`,
+/// `info@mario.it` and `https://mario.it/shop` all name `mario.it`. A product name ("CronusVPS",
+/// "Hosting WordPress") names a service only when no other service of the customer has that
+/// product, because otherwise it cannot say which one is meant.
 pub fn services_named_in<'a>(text: &str, services: &'a [Service]) -> Vec<&'a Service> {
+    if services.is_empty() || text.trim().is_empty() {
+        return Vec::new();
+    }
     let lower = text.to_lowercase();
-    services
+    let identifiers: Vec<String> = services
         .iter()
-        .filter(|s| !s.identifier.is_empty() && lower.contains(&s.identifier.to_lowercase()))
+        .map(|s| s.identifier.trim().to_lowercase())
+        .collect();
+    let mut words: Option<Vec<&str>> = None;
+    let mut named = Vec::new();
+    for (i, service) in services.iter().enumerate() {
+        let by_identifier = names_identifier(&lower, &identifiers[i], &identifiers);
+        let by_product = !by_identifier
+            && product_is_unique(services, i)
+            && product_named(words.get_or_insert_with(|| words_of(&lower)), &service.product);
+        if by_identifier || by_product {
+            named.push(service);
+        }
+    }
+    named
+}
+
+/// Whether `product` (e.g. "Hosting WordPress") occurs in `words` as a run of whole words.
+///
+/// A product named only with everyday words ("Dominio", "Server SMTP") never counts: "il dominio"
+/// in a sentence is not a reference to the product.
+pub(crate) fn product_named(words: &[&str], product: &str) -> bool {
+    let product = product.to_lowercase();
+    let wanted = words_of(&product);
+    !wanted.is_empty()
+        && !wanted.iter().all(|w| COMMON_WORDS.binary_search(w).is_ok())
+        && words.windows(wanted.len()).any(|w| w == wanted.as_slice())
+}
+
+/// Words that also occur in ordinary sentences about any service; sorted for binary search.
+const COMMON_WORDS: &[&str] = &[
+    "account", "backup", "casella", "cloud", "colocation", "da", "dedicated", "dedicati", "dedicato",
+    "del", "di", "dns", "domain", "domini", "dominio", "email", "hosting", "il", "la", "mail",
+    "pec", "posta", "registrazione", "server", "servizio", "sito", "smtp", "ssl", "vps", "web",
+];
+
+/// Lower-cased text split into words of letters and digits.
+pub(crate) fn words_of(lower: &str) -> Vec<&str> {
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
         .collect()
+}
+
+fn product_is_unique(services: &[Service], i: usize) -> bool {
+    let product = services[i].product.trim();
+    !product.is_empty()
+        && services
+            .iter()
+            .enumerate()
+            .all(|(j, s)| j == i || !s.product.trim().eq_ignore_ascii_case(product))
+}
+
+/// Characters that continue an identifier, so that a match next to them is only part of a longer one.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-' || c == '_'
+}
+
+fn names_identifier(lower: &str, ident: &str, all: &[String]) -> bool {
+    if ident.is_empty() {
+        return false;
+    }
+    let is_domain = ident.contains('.');
+    lower.match_indices(ident).any(|(start, _)| {
+        let end = start + ident.len();
+        let before = &lower[..start];
+        let after = &lower[end..];
+        let mut back = before.chars().rev();
+        let ok_before = match back.next() {
+            None => true,
+            Some('.') => match back.next() {
+                // "www.mario.it" or "mail.mario.it" is the domain itself, unless that longer host
+                // is a service of its own.
+                Some(c) if is_word_char(c) => {
+                    is_domain && !host_is_another_service(before, ident, all)
+                }
+                _ => true,
+            },
+            Some(c) => !is_word_char(c),
+        };
+        let mut fwd = after.chars();
+        let ok_after = match fwd.next() {
+            None => true,
+            // A sentence may end right after the identifier; "mario.it.com" is another domain.
+            Some('.') => !fwd.next().is_some_and(is_word_char),
+            Some(c) => !is_word_char(c),
+        };
+        ok_before && ok_after
+    })
+}
+
+fn host_is_another_service(before: &str, ident: &str, all: &[String]) -> bool {
+    let host_start = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_word_char(c) || c == '.')
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    let prefix = &before[host_start..];
+    all.iter().any(|other| {
+        other.len() == prefix.len() + ident.len()
+            && other.starts_with(prefix)
+            && other.ends_with(ident)
+            && other != ident
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{ServiceFamily, ServiceStatus};
+
+    fn service(id: &str, product: &str, identifier: &str) -> Service {
+        Service {
+            id: id.to_string(),
+            family: ServiceFamily::HostingShared,
+            product: product.to_string(),
+            identifier: identifier.to_string(),
+            status: ServiceStatus::Active,
+        }
+    }
+
+    fn ids(text: &str, services: &[Service]) -> Vec<String> {
+        services_named_in(text, services)
+            .into_iter()
+            .map(|s| s.id.clone())
+            .collect()
+    }
+
+    fn customer() -> Vec<Service> {
+        vec![
+            service("h1", "Hosting WordPress", "pizzeria-da-mario.it"),
+            service("h2", "Hosting Pro", "mario.it"),
+            service("v1", "CronusVPS", "vps-1"),
+            service("v12", "CronusMail", "vps-12"),
+            service("d1", "Dominio", "Example.IT"),
+        ]
+    }
+
+    #[test]
+    fn a_domain_is_named_case_insensitively_as_a_whole_token() {
+        let s = customer();
+        assert_eq!(ids("Errore 500 su PIZZERIA-DA-MARIO.IT", &s), ["h1"]);
+        assert_eq!(ids("il sito example.it è lento", &s), ["d1"]);
+    }
+
+    #[test]
+    fn a_domain_inside_a_longer_domain_is_not_named() {
+        let s = customer();
+        assert_eq!(ids("pizzeria-da-mario.it non va", &s), ["h1"]);
+        assert!(ids("vedi altromario.it e mario.it.com", &s).is_empty());
+    }
+
+    #[test]
+    fn an_identifier_followed_by_more_digits_is_another_identifier() {
+        let s = customer();
+        assert_eq!(ids("vps-12 non risponde", &s), ["v12"]);
+        assert_eq!(ids("vps-1 non risponde", &s), ["v1"]);
+        assert!(ids("vps-123 non risponde", &s).is_empty());
+    }
+
+    #[test]
+    fn www_addresses_urls_and_mailboxes_name_their_domain() {
+        let s = customer();
+        assert_eq!(ids("https://www.example.it/wp-admin dà 403", &s), ["d1"]);
+        assert_eq!(ids("non ricevo posta su info@mario.it", &s), ["h2"]);
+        assert_eq!(ids("mail.example.it rifiuta la connessione", &s), ["d1"]);
+    }
+
+    #[test]
+    fn punctuation_around_an_identifier_does_not_hide_it() {
+        let s = customer();
+        assert_eq!(ids("Il dominio è mario.it.", &s), ["h2"]);
+        assert_eq!(ids("(vps-1), «example.it»: errore", &s), ["v1", "d1"]);
+        assert_eq!(ids("mario.it: sito lento", &s), ["h2"]);
+    }
+
+    #[test]
+    fn a_subdomain_that_is_a_service_of_its_own_names_only_itself() {
+        let s = vec![
+            service("a", "Hosting Pro", "example.it"),
+            service("b", "Hosting Pro", "shop.example.it"),
+        ];
+        assert_eq!(ids("shop.example.it è lento", &s), ["b"]);
+        assert_eq!(ids("www.example.it è lento", &s), ["a"]);
+    }
+
+    #[test]
+    fn a_unique_product_name_names_its_service() {
+        let s = customer();
+        assert_eq!(ids("la cronusvps non si avvia", &s), ["v1"]);
+        assert_eq!(ids("Hosting  WordPress: pagina bianca", &s), ["h1"]);
+    }
+
+    #[test]
+    fn a_product_the_customer_has_twice_names_neither() {
+        let s = vec![
+            service("a", "CronusVPS", "vps-1"),
+            service("b", "CronusVPS", "vps-2"),
+            service("c", "Fracto", "fracto-7"),
+        ];
+        assert!(ids("CronusVPS non raggiungibile", &s).is_empty());
+        assert_eq!(ids("Fracto lento", &s), ["c"]);
+    }
+
+    #[test]
+    fn a_product_named_with_everyday_words_is_not_read_into_sentences() {
+        let s = vec![
+            service("d", "Dominio", "mario.it"),
+            service("m", "Server SMTP", "smtp-3"),
+        ];
+        assert!(ids("il dominio scade, il server smtp rifiuta", &s).is_empty());
+    }
+
+    #[test]
+    fn the_everyday_words_are_sorted_for_binary_search() {
+        assert!(COMMON_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_product_name_counts_only_as_whole_words() {
+        let s = customer();
+        assert!(ids("hosting wordpressiano", &s).is_empty());
+        assert!(ids("CronusVPSx", &s).is_empty());
+    }
+
+    #[test]
+    fn each_service_is_named_once_and_in_the_order_of_the_list() {
+        let s = customer();
+        assert_eq!(
+            ids("example.it, vps-1, example.it, pizzeria-da-mario.it", &s),
+            ["h1", "v1", "d1"]
+        );
+    }
+
+    #[test]
+    fn empty_texts_and_empty_identifiers_name_nothing() {
+        let s = vec![service("x", "", "")];
+        assert!(ids("qualunque cosa", &s).is_empty());
+        assert!(ids("", &customer()).is_empty());
+        assert!(ids("   ", &customer()).is_empty());
+    }
+
+    #[test]
+    fn non_ascii_text_never_confuses_the_match() {
+        let s = vec![service("x", "Hosting Pro", "caffè.it")];
+        assert_eq!(ids("Il sito CAFFÈ.IT è giù — perché?", &s), ["x"]);
+        assert!(ids("İİİ ßß 🙂 mario.it", &customer()).len() == 1);
+    }
 }

@@ -1,1 +1,134 @@
-fn main() {}
+//! `helpdesk-server`: serve, import customers from the panel, answer as staff.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use helpdesk_core::api::{Role, StaffReply, Status};
+use helpdesk_server::{app, import, Config};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "helpdesk-server", about = "The customer helpdesk: API, app and e-mail gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (configured by HELPDESK_* variables).
+    Serve,
+    /// Upsert customers, services and password hashes exported by the control panel.
+    Import { file: PathBuf },
+    /// Staff actions.
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffAction {
+    /// Append a staff reply to a ticket and notify the customer.
+    Reply {
+        code: String,
+        /// The staff account's e-mail.
+        #[arg(long = "as")]
+        as_: String,
+        #[arg(long)]
+        body_file: PathBuf,
+        /// Status after the reply (default: awaiting_customer).
+        #[arg(long)]
+        status: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::from_env().map_err(anyhow::Error::msg)?;
+    match cli.command {
+        Command::Serve => {
+            let running = app::start(config).await?;
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            running.stop().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let parsed = import::parse(&text)?;
+            let state = app::build_state(config).await?;
+            let n = import::import(&state.store, &parsed).await?;
+            println!("imported {n} accounts");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Staff {
+            action: StaffAction::Reply { code, as_, body_file, status },
+        } => {
+            let body = std::fs::read_to_string(&body_file)
+                .with_context(|| format!("reading {}", body_file.display()))?;
+            let status = match status.as_deref() {
+                None => None,
+                Some(s) => Some(Status::parse(s).ok_or_else(|| anyhow::anyhow!("unknown status {s:?}"))?),
+            };
+            let state = app::build_state(config).await?;
+            let staff = state
+                .store
+                .account_by_email(&as_)
+                .await?
+                .filter(|a| a.customer.role == Role::Staff)
+                .ok_or_else(|| anyhow::anyhow!("{as_} is not a staff account"))?
+                .customer;
+            let t = helpdesk_server::staff::reply(&state, &staff, &code, &StaffReply { body, status })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("replied to {} (now {})", t.code, t.status.as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

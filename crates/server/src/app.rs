@@ -1,0 +1,99 @@
+//! Starting the server: state, background workers, the HTTP listener, graceful shutdown.
+
+use crate::auth::{hash_password, Throttle};
+use crate::config::Config;
+use crate::http::app_files::AppFiles;
+use crate::state::{AppState, Inner};
+use crate::storage::Store;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Opens the database and prepares everything handlers share.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    for dir in [config.data_dir.clone(), config.files_dir(), config.mail_dir(), config.outbox_dir()] {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let store = Store::open(&config.database_url).await?;
+    let dummy_hash = tokio::task::spawn_blocking(|| hash_password("not-a-real-password")).await??;
+    Ok(AppState::new(Inner {
+        store,
+        login_by_account: Throttle::new(5, Duration::from_secs(15 * 60)),
+        login_by_address: Throttle::new(30, Duration::from_secs(15 * 60)),
+        dummy_hash,
+        outbox_wake: tokio::sync::Notify::new(),
+        config,
+    }))
+}
+
+/// A running server: its address, its state, and the switch that stops it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub shutdown: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, stops the workers.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+        self.state.store.close().await;
+    }
+}
+
+/// Binds the listener and starts serving and the background workers.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let state = build_state(config).await?;
+    if state.config.demo {
+        crate::demo::seed_if_empty(&state).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(state.config.bind)
+        .await
+        .with_context(|| format!("binding {}", state.config.bind))?;
+    let addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let app = crate::http::router(state.clone(), AppFiles::load(&state.config));
+
+    let mut tasks = Vec::new();
+    let stop = shutdown.clone();
+    tasks.push(tokio::spawn(async move {
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+    }));
+    tasks.push(tokio::spawn(crate::notify::worker(state.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(cleanup(state.clone(), shutdown.clone())));
+    tracing::info!(%addr, base = %state.config.base_path, "helpdesk listening");
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Removes uploads nobody attached within a day, hourly.
+async fn cleanup(state: AppState, shutdown: CancellationToken) {
+    loop {
+        match state.store.expire_uploads(crate::util::now_us()).await {
+            Ok(ids) => {
+                for id in ids {
+                    let _ = tokio::fs::remove_file(state.config.files_dir().join(&id)).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "upload cleanup failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+    }
+}

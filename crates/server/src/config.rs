@@ -1,0 +1,161 @@
+//! Configuration from `HELPDESK_*` environment variables, with defaults that are safe.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub app_dir: PathBuf,
+    /// "" for the root, or "/PanelNML": never a trailing slash.
+    pub base_path: String,
+    pub demo: bool,
+    pub password_reset_url: String,
+    /// Origins allowed to frame the app (CSP `frame-ancestors`), e.g. the control panel's.
+    pub frame_ancestors: String,
+    pub public_url: String,
+    pub max_upload_bytes: u64,
+    pub smtp_bind: Option<SocketAddr>,
+    pub smtp_relay: Option<String>,
+    pub mail_tech: String,
+    pub mail_sales: String,
+    pub mail_domain: String,
+    pub mail_require_auth: bool,
+    pub mail_authserv_id: String,
+    /// Session lifetime without activity, and in all.
+    pub session_idle_secs: i64,
+    pub session_absolute_secs: i64,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn flag(name: &str, default: bool) -> Result<bool, String> {
+    match var(name).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(format!("{name}: expected 1 or 0, got {other:?}")),
+    }
+}
+
+/// "/", "", "PanelNML/", "/PanelNML" → "" or "/PanelNML".
+pub fn normalise_base_path(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim().trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let ok = trimmed
+        .split('/')
+        .all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg.chars().all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c)));
+    if !ok {
+        return Err(format!("HELPDESK_BASE_PATH: {raw:?} is not a plain URL path"));
+    }
+    Ok(format!("/{trimmed}"))
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        let data_dir = PathBuf::from(var("HELPDESK_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = var("HELPDESK_DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("helpdesk.db").display()));
+        let bind = var("HELPDESK_BIND")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|e| format!("HELPDESK_BIND: {e}"))?;
+        let smtp_bind = match var("HELPDESK_SMTP_BIND").as_deref() {
+            Some("off") => None,
+            Some(v) => Some(v.parse().map_err(|e| format!("HELPDESK_SMTP_BIND: {e}"))?),
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 2525))),
+        };
+        let base_path = normalise_base_path(&var("HELPDESK_BASE_PATH").unwrap_or_default())?;
+        let max_upload_bytes = match var("HELPDESK_MAX_UPLOAD_BYTES") {
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|e| format!("HELPDESK_MAX_UPLOAD_BYTES: {e}"))?,
+            None => helpdesk_core::limits::DEFAULT_MAX_UPLOAD_BYTES,
+        };
+        let public_url = var("HELPDESK_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}{base_path}"))
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Config {
+            bind,
+            database_url,
+            app_dir: PathBuf::from(var("HELPDESK_APP_DIR").unwrap_or_else(|| "dist".into())),
+            base_path,
+            demo: flag("HELPDESK_DEMO", false)?,
+            password_reset_url: var("HELPDESK_PASSWORD_RESET_URL")
+                .unwrap_or_else(|| "https://panel.newmedialabs.it/password-dimenticata".into()),
+            frame_ancestors: var("HELPDESK_FRAME_ANCESTORS")
+                .unwrap_or_else(|| "'self' https://panel.newmedialabs.it".into()),
+            public_url,
+            max_upload_bytes,
+            smtp_bind,
+            smtp_relay: var("HELPDESK_SMTP_RELAY"),
+            mail_tech: var("HELPDESK_MAIL_TECH").unwrap_or_else(|| "hd@smacloud.it".into()).to_lowercase(),
+            mail_sales: var("HELPDESK_MAIL_SALES").unwrap_or_else(|| "sales@smacloud.it".into()).to_lowercase(),
+            mail_domain: var("HELPDESK_MAIL_DOMAIN").unwrap_or_else(|| "helpdesk.smacloud.it".into()),
+            mail_require_auth: flag("HELPDESK_MAIL_REQUIRE_AUTH", true)?,
+            mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID").unwrap_or_else(|| "mx.smacloud.it".into()),
+            session_idle_secs: 8 * 3600,
+            session_absolute_secs: 7 * 24 * 3600,
+            data_dir,
+        })
+    }
+
+    /// A configuration for tests: everything under `data_dir`, ports chosen by the OS.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: format!("sqlite://{}", data_dir.join("helpdesk.db").display()),
+            app_dir: data_dir.join("no-app"),
+            base_path: String::new(),
+            demo: false,
+            password_reset_url: "https://panel.example/reset".into(),
+            frame_ancestors: "'self'".into(),
+            public_url: "http://127.0.0.1".into(),
+            max_upload_bytes: helpdesk_core::limits::DEFAULT_MAX_UPLOAD_BYTES,
+            smtp_bind: None,
+            smtp_relay: None,
+            mail_tech: "hd@smacloud.it".into(),
+            mail_sales: "sales@smacloud.it".into(),
+            mail_domain: "helpdesk.smacloud.it".into(),
+            mail_require_auth: true,
+            mail_authserv_id: "mx.smacloud.it".into(),
+            session_idle_secs: 8 * 3600,
+            session_absolute_secs: 7 * 24 * 3600,
+            data_dir,
+        }
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_base_path;
+
+    #[test]
+    fn base_paths_are_normalised_without_trailing_slash() {
+        assert_eq!(normalise_base_path("/").unwrap(), "");
+        assert_eq!(normalise_base_path("").unwrap(), "");
+        assert_eq!(normalise_base_path("PanelNML/").unwrap(), "/PanelNML");
+        assert_eq!(normalise_base_path("/a/b").unwrap(), "/a/b");
+        assert!(normalise_base_path("/../x").is_err());
+        assert!(normalise_base_path("/a b").is_err());
+        assert!(normalise_base_path("/a\"><script>").is_err());
+    }
+}

@@ -1,0 +1,169 @@
+//! Serves the built app: hashed assets (precompressed, cached for a year) and index.html for
+//! every app route, with the base path, the app's settings and a CSP that names its one script.
+
+use crate::config::Config;
+use crate::state::AppState;
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use base64::Engine;
+use helpdesk_core::api::AppConfig;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+
+/// The placeholder Trunk is given as public URL; replaced by the base path when served.
+pub const BASE_PLACEHOLDER: &str = "/__HELPDESK_BASE__/";
+
+#[derive(Clone)]
+pub struct AppFiles {
+    dir: std::path::PathBuf,
+    index: Arc<IndexPage>,
+}
+
+struct IndexPage {
+    html: String,
+    csp: String,
+}
+
+impl AppFiles {
+    /// Reads and prepares index.html once; without a built app, a page says how to build it.
+    pub fn load(config: &Config) -> Self {
+        let raw = std::fs::read_to_string(config.app_dir.join("index.html")).unwrap_or_else(|_| {
+            tracing::warn!(dir = %config.app_dir.display(), "no built app found; run `cargo xtask run`");
+            "<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>Helpdesk</title></head>\
+             <body><p>L'app non è stata compilata: esegui <code>cargo xtask run</code>.</p></body></html>"
+                .to_string()
+        });
+        AppFiles {
+            dir: config.app_dir.clone(),
+            index: Arc::new(prepare_index(&raw, config)),
+        }
+    }
+
+    pub fn router(&self) -> Router<AppState> {
+        let index = self.index.clone();
+        let serve_index = move || {
+            let index = index.clone();
+            async move { index_response(&index) }
+        };
+        let files = ServeDir::new(&self.dir)
+            .precompressed_br()
+            .precompressed_gzip()
+            .append_index_html_on_directories(false)
+            .fallback(get(serve_index.clone()).with_state(()));
+        Router::new()
+            .route("/", get(serve_index.clone()))
+            .route("/index.html", get(serve_index))
+            .fallback_service(files)
+            .layer(middleware::from_fn(asset_cache))
+    }
+}
+
+fn index_response(index: &IndexPage) -> Response {
+    let mut resp = Html(index.html.clone()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&index.csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    resp
+}
+
+/// Trunk names built assets `name-<16 hex>.ext`: those never change and are cached for a year.
+async fn asset_cache(req: Request<axum::body::Body>, next: Next) -> Response {
+    let hashed = is_hashed_asset(req.uri().path());
+    let mut resp = next.run(req).await;
+    if resp.status() == StatusCode::OK && !resp.headers().contains_key(header::CACHE_CONTROL) {
+        let v = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(v));
+    }
+    resp
+}
+
+pub fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    name.split(['-', '.', '_']).any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn html_attr_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn prepare_index(raw: &str, config: &Config) -> IndexPage {
+    let base = format!("{}/", config.base_path);
+    let mut html = raw.replace(BASE_PLACEHOLDER, &base);
+    let app_config = AppConfig {
+        base: config.base_path.clone(),
+        demo: config.demo,
+        password_reset_url: config.password_reset_url.clone(),
+        max_upload_bytes: config.max_upload_bytes,
+    };
+    let json = serde_json::to_string(&app_config).unwrap_or_default();
+    let head = format!(
+        "<base href=\"{}\"><meta name=\"helpdesk-config\" content=\"{}\">",
+        html_attr_escape(&base),
+        html_attr_escape(&json)
+    );
+    if let Some(i) = html.find("<head>") {
+        html.insert_str(i + "<head>".len(), &head);
+    }
+    // Inline scripts (Trunk's loader) are allowed by their hash and nothing else is.
+    let mut hashes = String::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else { break };
+        let tag = &after[..open_end];
+        let body_start = open_end + 1;
+        let Some(close) = after[body_start..].find("</script>") else { break };
+        if !tag.contains(" src=") {
+            let body = &after[body_start..body_start + close];
+            let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
+            hashes.push_str(&format!(" 'sha256-{digest}'"));
+        }
+        rest = &after[body_start + close..];
+    }
+    let csp = format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+         img-src 'self' blob: data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors {}",
+        config.frame_ancestors
+    );
+    IndexPage { html, csp }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_asset_names_are_recognised() {
+        assert!(is_hashed_asset("/helpdesk-app-0123456789abcdef_bg.wasm"));
+        assert!(is_hashed_asset("/main-0123456789abcdef.css"));
+        assert!(!is_hashed_asset("/favicon.svg"));
+        assert!(!is_hashed_asset("/"));
+    }
+
+    #[test]
+    fn the_index_gets_its_base_settings_and_a_csp_naming_its_script() {
+        let mut config = Config::for_tests(std::env::temp_dir());
+        config.base_path = "/PanelNML".into();
+        let raw = "<html><head><script type=\"module\">import init from '/__HELPDESK_BASE__/app.js';</script></head></html>";
+        let page = prepare_index(raw, &config);
+        assert!(page.html.contains("<base href=\"/PanelNML/\">"));
+        assert!(page.html.contains("'/PanelNML/app.js'"));
+        assert!(page.html.contains("&quot;base&quot;:&quot;/PanelNML&quot;"));
+        assert!(page.csp.contains("'sha256-"));
+        assert!(!page.csp.contains("unsafe-inline"));
+    }
+}

@@ -1,0 +1,60 @@
+//! The customer's services, and the subject-quality check the wizard also runs locally.
+
+use super::extract::ApiJson;
+use crate::auth::AuthAccount;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use helpdesk_core::api::{AssessRequest, Assessment, Channel, ErrorResponse, MailRejectionList, ServiceList};
+use helpdesk_core::subject::{assess, SubjectContext};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/services", get(services))
+        .route("/subjects/assess", post(assess_subject))
+        .route("/mail-rejections", get(mail_rejections))
+}
+
+#[utoipa::path(get, path = "/api/v1/services", responses((status = 200, body = ServiceList), (status = 401, body = ErrorResponse)))]
+pub async fn services(State(state): State<AppState>, auth: AuthAccount) -> ApiResult<Json<ServiceList>> {
+    Ok(Json(ServiceList {
+        items: state.store.services(&auth.account.id).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/subjects/assess", request_body = AssessRequest,
+    responses((status = 200, body = Assessment), (status = 422, body = ErrorResponse)))]
+pub async fn assess_subject(
+    State(state): State<AppState>,
+    auth: AuthAccount,
+    ApiJson(req): ApiJson<AssessRequest>,
+) -> ApiResult<Json<Assessment>> {
+    let services = state.store.services(&auth.account.id).await?;
+    let chosen = match req.service_id.as_deref() {
+        Some(id) => Some(
+            services
+                .iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| ApiError::field("service_id", "unknown_service", "Servizio sconosciuto."))?,
+        ),
+        None => None,
+    };
+    Ok(Json(assess(
+        &req.subject,
+        &SubjectContext {
+            department: req.department,
+            chosen_service: chosen,
+            services: &services,
+            channel: Channel::Web,
+        },
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/mail-rejections", responses((status = 200, body = MailRejectionList)))]
+pub async fn mail_rejections(State(state): State<AppState>, auth: AuthAccount) -> ApiResult<Json<MailRejectionList>> {
+    Ok(Json(MailRejectionList {
+        items: state.store.mail_rejections(&auth.account.id).await?,
+    }))
+}

@@ -1,0 +1,28 @@
+//! Staff answers: the one staff-only endpoint (no agent console in this product).
+
+use super::extract::ApiJson;
+use crate::auth::StaffAccount;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use helpdesk_core::api::{ErrorResponse, StaffReply, Ticket};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/staff/tickets/{code}/messages", post(reply))
+}
+
+#[utoipa::path(post, path = "/api/v1/staff/tickets/{code}/messages", request_body = StaffReply, params(("code" = String, Path)),
+    responses((status = 201, body = Ticket), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+pub async fn reply(
+    State(state): State<AppState>,
+    StaffAccount(staff): StaffAccount,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<StaffReply>,
+) -> ApiResult<(StatusCode, Json<Ticket>)> {
+    let t = crate::staff::reply(&state, &staff, &code, &req).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+

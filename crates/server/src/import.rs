@@ -1,0 +1,31 @@
+//! `helpdesk-server import FILE.json`: customers, services and password hashes from the panel.
+
+use crate::storage::{ImportAccount, Store};
+use anyhow::Context;
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportFile {
+    pub customers: Vec<ImportAccount>,
+}
+
+/// Upserts every account (by e-mail) and its services (by the panel's id); safe to run again.
+pub async fn import(store: &Store, file: &ImportFile) -> anyhow::Result<usize> {
+    for (i, a) in file.customers.iter().enumerate() {
+        if !a.email.contains('@') {
+            anyhow::bail!("customer {i}: {:?} is not an e-mail address", a.email);
+        }
+        if !(a.password_hash.starts_with("$argon2") || a.password_hash.starts_with("$2")) {
+            anyhow::bail!("customer {i} ({}): password_hash is neither argon2 nor bcrypt", a.email);
+        }
+        store
+            .upsert_account(a)
+            .await
+            .with_context(|| format!("customer {i} ({})", a.email))?;
+    }
+    Ok(file.customers.len())
+}
+
+pub fn parse(json: &str) -> anyhow::Result<ImportFile> {
+    serde_json::from_str(json).context("the import file is not valid JSON of the expected shape")
+}

@@ -1,0 +1,18 @@
+//! The helpdesk's backend: HTTP API, storage, notifications and e-mail intake; serves the app.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod import;
+pub mod notify;
+pub mod staff;
+pub mod state;
+pub mod storage;
+pub mod texts;
+pub mod util;
+
+pub use app::{start, Running};
+pub use config::Config;

@@ -1,0 +1,40 @@
+//! A staff reply, one path for the API, the `staff reply` command and the demo data.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::storage::{NewMessage, Viewer};
+use helpdesk_core::api::{AuthorKind, Channel, Customer, StaffReply, Ticket};
+use helpdesk_core::limits::{self, char_len};
+
+pub async fn reply(state: &AppState, staff: &Customer, code: &str, req: &StaffReply) -> ApiResult<Ticket> {
+    let n = char_len(&req.body);
+    if n == 0 || n > limits::BODY_MAX_CHARS {
+        return Err(ApiError::field("body", "invalid_length", "Il testo della risposta è vuoto o troppo lungo."));
+    }
+    let config = &state.config;
+    let body = req.body.trim();
+    let (t, _) = state
+        .store
+        .add_message(
+            Viewer::Staff,
+            code,
+            NewMessage {
+                author_kind: AuthorKind::Staff,
+                author_account_id: Some(&staff.id),
+                author_name: &staff.name,
+                channel: Channel::Web,
+                body,
+                automatic: false,
+                email_message_id: None,
+                raw_email_id: None,
+                upload_ids: &[],
+                files: &[],
+            },
+            req.status,
+            None,
+            |ctx| Some(crate::notify::staff_reply(config, ctx, &staff.name, body)),
+        )
+        .await?;
+    state.outbox_wake.notify_one();
+    Ok(t)
+}

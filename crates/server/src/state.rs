@@ -1,0 +1,33 @@
+//! The one shared state every handler gets.
+
+use crate::auth::Throttle;
+use crate::config::Config;
+use crate::storage::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub login_by_account: Throttle,
+    pub login_by_address: Throttle,
+    /// Verified against when the e-mail is unknown, so both failures take the same time.
+    pub dummy_hash: String,
+    /// Wakes the outbox worker when a notification is queued.
+    pub outbox_wake: tokio::sync::Notify,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        AppState(Arc::new(inner))
+    }
+}

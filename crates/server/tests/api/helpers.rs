@@ -1,0 +1,125 @@
+//! Spawns the real server with a fresh data folder and talks to it over HTTP.
+#![allow(dead_code)] // each test module uses its own part of these helpers
+
+use helpdesk_server::Config;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub running: Option<helpdesk_server::Running>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn state(&self) -> &helpdesk_server::state::AppState {
+        &self.running.as_ref().expect("running").state
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let r = self
+            .client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": "demo-password"}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(r.status(), StatusCode::OK, "login of {email}");
+        r.json::<Value>().await.expect("json")["token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The id of one of the customer's services by its identifier.
+    pub async fn service_id(&self, token: &str, identifier: &str) -> String {
+        let v: Value = self.get(token, "/api/v1/services").await.json().await.expect("json");
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|s| s["identifier"] == identifier)
+            .unwrap_or_else(|| panic!("no service {identifier}"))["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    }
+
+    pub async fn open_ticket(&self, token: &str, service_identifier: &str) -> Value {
+        let sid = self.service_id(token, service_identifier).await;
+        let r = self
+            .post(
+                token,
+                "/api/v1/tickets",
+                json!({
+                    "department": "helpdesk",
+                    "service_id": sid,
+                    "subject": format!("Errore 500 sulla home di {service_identifier}"),
+                    "description": "Da stamattina la home page risponde con errore 500; le altre pagine funzionano.",
+                    "priority": "normal",
+                }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json().await.expect("json")
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+}
+
+/// A server with the demo data, on a free port, in a fresh folder.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::for_tests(dir.path().to_path_buf());
+    config.demo = true;
+    adjust(&mut config);
+    let base_path = config.base_path.clone();
+    let running = helpdesk_server::start(config).await.expect("server starts");
+    TestApp {
+        base: format!("http://{}{}", running.addr, base_path),
+        client: Client::new(),
+        running: Some(running),
+        dir,
+    }
+}
+
+/// The API's one error shape, with its code.
+pub async fn error_code(r: Response) -> (StatusCode, String, Value) {
+    let status = r.status();
+    let v: Value = r.json().await.expect("error body is JSON");
+    let code = v["error"]["code"].as_str().expect("error.code").to_string();
+    assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    (status, code, v)
+}

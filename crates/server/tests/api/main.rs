@@ -1,0 +1,5 @@
+//! Server integration tests: the real server on port 0, a real SQLite file, real HTTP.
+
+mod helpers;
+mod session;
+mod tickets;

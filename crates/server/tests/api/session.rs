@@ -1,0 +1,143 @@
+use crate::helpers::{error_code, spawn_app, spawn_with};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn a_demo_customer_logs_in_sees_who_they_are_and_logs_out() {
+    let app = spawn_app().await;
+    let token = app.login("demo@example.it").await;
+    assert!(token.len() >= 43, "token carries at least 128 bits");
+    let me: Value = app.get(&token, "/api/v1/me").await.json().await.unwrap();
+    assert_eq!(me["email"], "demo@example.it");
+    assert_eq!(me["role"], "customer");
+
+    let r = app.client.delete(app.url("/api/v1/session")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (status, code, _) = error_code(app.get(&token, "/api/v1/me").await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_answer_the_same() {
+    let app = spawn_app().await;
+    let mut answers = Vec::new();
+    for (email, password) in [("demo@example.it", "wrong"), ("nobody@example.it", "demo-password")] {
+        let r = app
+            .client
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        let (status, code, body) = error_code(r).await;
+        answers.push((status, code, body["error"]["message"].clone()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_with_retry_after() {
+    let app = spawn_app().await;
+    let mut last = None;
+    for _ in 0..6 {
+        last = Some(
+            app.client
+                .post(app.url("/api/v1/session"))
+                .json(&json!({"email": "demo@example.it", "password": "nope"}))
+                .send()
+                .await
+                .unwrap(),
+        );
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait > 0);
+    let (_, code, body) = error_code(r).await;
+    assert_eq!(code, "too_many_attempts");
+    assert!(body["error"]["retry_after"].as_u64().unwrap() > 0);
+    // Even the right password waits.
+    let r = app
+        .client
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"email": "demo@example.it", "password": "demo-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_bodies_get_the_one_error_shape() {
+    let app = spawn_app().await;
+    let send = |body: &'static str, ctype: &'static str| {
+        app.client
+            .post(app.url("/api/v1/session"))
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+    };
+    let (s, c, _) = error_code(send("{not json", "application/json").await.unwrap()).await;
+    assert_eq!((s, c.as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
+    let (s, c, v) = error_code(
+        send(r#"{"email":"a@b.it","password":"x","colour":"red"}"#, "application/json").await.unwrap(),
+    )
+    .await;
+    assert_eq!((s, c.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "validation"));
+    assert_eq!(v["error"]["fields"]["colour"], "unknown_field");
+    let (s, _, _) = error_code(send("email=a", "application/x-www-form-urlencoded").await.unwrap()).await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = format!(r#"{{"email":"a@b.it","password":"{}"}}"#, "x".repeat(600 * 1024));
+    let r = app
+        .client
+        .post(app.url("/api/v1/session"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    let (s, _, _) = error_code(r).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let (s, c, _) = error_code(app.get("not-a-token", "/api/v1/tickets").await).await;
+    assert_eq!((s, c.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    let (s, c, _) = error_code(app.get("x", "/api/v1/nope").await).await;
+    assert_eq!((s, c.as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_contract() {
+    let app = spawn_app().await;
+    let v: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for path in ["/api/v1/session", "/api/v1/tickets", "/api/v1/tickets/{code}", "/api/v1/services", "/api/v1/subjects/assess"] {
+        assert!(v["paths"][path].is_object(), "missing {path}");
+    }
+    assert!(v["components"]["schemas"]["NewTicket"].is_object());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn everything_works_under_a_base_path() {
+    let app = spawn_with(|c| c.base_path = "/PanelNML".into()).await;
+    assert!(app.base.ends_with("/PanelNML"));
+    let token = app.login("demo@example.it").await;
+    let r = app.get(&token, "/api/v1/tickets").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = app.client.get(app.url("/tickets/ABC-123-45678")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<base href=\"/PanelNML/\">"), "{html}");
+    // Outside the base path there is nothing.
+    let root = app.base.trim_end_matches("/PanelNML").to_string();
+    let r = app.client.get(format!("{root}/api/v1/tickets")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "ok");
+    app.stop().await;
+}
