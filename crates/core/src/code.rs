@@ -8,8 +8,9 @@ pub struct TicketCode(String);
 
 /// Letter triples a customer must never see at the start of their ticket code.
 const OFFENSIVE: &[&str] = &[
-    "ASS", "CAZ", "CUL", "DIO", "FAG", "FIC", "FIG", "FUC", "FUK", "GAY", "KKK", "NAZ", "NEG", "PIS",
-    "POR", "PUT", "SEX", "SSS", "STR", "TET", "TIT", "TRO", "VAC", "WTF", "ANO", "PEN", "MER", "CAC",
+    "ASS", "CAZ", "CUL", "DIO", "FAG", "FIC", "FIG", "FUC", "FUK", "GAY", "KKK", "NAZ", "NEG",
+    "PIS", "POR", "PUT", "SEX", "SSS", "STR", "TET", "TIT", "TRO", "VAC", "WTF", "ANO", "PEN",
+    "MER", "CAC",
 ];
 
 impl TicketCode {
@@ -112,7 +113,10 @@ mod tests {
 
     #[test]
     fn a_well_formed_code_parses_and_is_kept_upper_case() {
-        assert_eq!(TicketCode::parse("fpl-809-43017").unwrap().as_str(), "FPL-809-43017");
+        assert_eq!(
+            TicketCode::parse("fpl-809-43017").unwrap().as_str(),
+            "FPL-809-43017"
+        );
         assert!(TicketCode::parse("FPL-809-4301").is_none());
         assert!(TicketCode::parse("FP1-809-43017").is_none());
         assert!(TicketCode::parse("FPL_809-43017").is_none());
@@ -143,7 +147,9 @@ mod tests {
             "risposta al ticket FPL-809-43017 grazie",
         ] {
             assert_eq!(
-                TicketCode::find_in(subject).map(|c| c.to_string()).as_deref(),
+                TicketCode::find_in(subject)
+                    .map(|c| c.to_string())
+                    .as_deref(),
                 Some("FPL-809-43017"),
                 "{subject}"
             );
@@ -152,7 +158,13 @@ mod tests {
 
     #[test]
     fn look_alikes_are_not_codes() {
-        for subject in ["ABCD-809-43017", "FPL-809-430171", "FPL-809-4301", "ordine 809-43017", ""] {
+        for subject in [
+            "ABCD-809-43017",
+            "FPL-809-430171",
+            "FPL-809-4301",
+            "ordine 809-43017",
+            "",
+        ] {
             assert_eq!(TicketCode::find_in(subject), None, "{subject}");
         }
     }
@@ -165,13 +177,21 @@ mod tests {
 
     #[test]
     fn non_ascii_subjects_do_not_confuse_the_scan() {
-        assert_eq!(TicketCode::find_in("è àé FPL-809-43017 ù").unwrap().as_str(), "FPL-809-43017");
+        assert_eq!(
+            TicketCode::find_in("è àé FPL-809-43017 ù")
+                .unwrap()
+                .as_str(),
+            "FPL-809-43017"
+        );
         assert_eq!(TicketCode::find_in("ééééééééééééééé"), None);
     }
 
     #[test]
     fn mail_subjects_carry_the_code_in_brackets() {
         let c = TicketCode::parse("FPL-809-43017").unwrap();
-        assert_eq!(mail_subject(&c, "Sito lento"), "[#FPL-809-43017]: Sito lento");
+        assert_eq!(
+            mail_subject(&c, "Sito lento"),
+            "[#FPL-809-43017]: Sito lento"
+        );
     }
 }

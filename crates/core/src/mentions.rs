@@ -24,7 +24,10 @@ pub fn services_named_in<'a>(text: &str, services: &'a [Service]) -> Vec<&'a Ser
         let by_identifier = names_identifier(&lower, &identifiers[i], &identifiers);
         let by_product = !by_identifier
             && product_is_unique(services, i)
-            && product_named(words.get_or_insert_with(|| words_of(&lower)), &service.product);
+            && product_named(
+                words.get_or_insert_with(|| words_of(&lower)),
+                &service.product,
+            );
         if by_identifier || by_product {
             named.push(service);
         }
@@ -46,9 +49,36 @@ pub(crate) fn product_named(words: &[&str], product: &str) -> bool {
 
 /// Words that also occur in ordinary sentences about any service; sorted for binary search.
 const COMMON_WORDS: &[&str] = &[
-    "account", "backup", "casella", "cloud", "colocation", "da", "dedicated", "dedicati", "dedicato",
-    "del", "di", "dns", "domain", "domini", "dominio", "email", "hosting", "il", "la", "mail",
-    "pec", "posta", "registrazione", "server", "servizio", "sito", "smtp", "ssl", "vps", "web",
+    "account",
+    "backup",
+    "casella",
+    "cloud",
+    "colocation",
+    "da",
+    "dedicated",
+    "dedicati",
+    "dedicato",
+    "del",
+    "di",
+    "dns",
+    "domain",
+    "domini",
+    "dominio",
+    "email",
+    "hosting",
+    "il",
+    "la",
+    "mail",
+    "pec",
+    "posta",
+    "registrazione",
+    "server",
+    "servizio",
+    "sito",
+    "smtp",
+    "ssl",
+    "vps",
+    "web",
 ];
 
 /// Lower-cased text split into words of letters and digits.

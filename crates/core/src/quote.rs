@@ -182,7 +182,10 @@ const MOBILE_SIGNATURES: &[&str] = &[
 
 fn is_mobile_signature(text: &str) -> bool {
     let t = text.trim();
-    t.len() <= 80 && MOBILE_SIGNATURES.iter().any(|p| starts_with_ignore_case(t, p))
+    t.len() <= 80
+        && MOBILE_SIGNATURES
+            .iter()
+            .any(|p| starts_with_ignore_case(t, p))
 }
 
 /// Outlook's "-----Messaggio originale-----" and forwarding separators, whatever dashes surround them.
@@ -236,15 +239,25 @@ fn header_key(text: &str) -> Option<HeaderKey> {
     let key = |names: &[&str]| names.iter().any(|n| name.eq_ignore_ascii_case(n));
     if key(&["da", "from", "de", "von"]) {
         Some(HeaderKey::From)
-    } else if key(&["inviato", "sent", "data", "date", "envoyé", "gesendet", "enviado"]) {
+    } else if key(&[
+        "inviato", "sent", "data", "date", "envoyé", "gesendet", "enviado",
+    ]) {
         Some(HeaderKey::Date)
     } else if key(&["a", "to", "à", "an", "para", "per"]) {
         Some(HeaderKey::To)
     } else if key(&["cc", "ccn", "bcc", "cci"]) {
         Some(HeaderKey::Cc)
-    } else if key(&["oggetto", "subject", "objet", "betreff", "asunto", "assunto"]) {
+    } else if key(&[
+        "oggetto", "subject", "objet", "betreff", "asunto", "assunto",
+    ]) {
         Some(HeaderKey::Subject)
-    } else if key(&["reply-to", "rispondi a", "importanza", "importance", "priorità"]) {
+    } else if key(&[
+        "reply-to",
+        "rispondi a",
+        "importanza",
+        "importance",
+        "priorità",
+    ]) {
         Some(HeaderKey::Other)
     } else {
         None
@@ -272,7 +285,14 @@ fn is_header_block(lines: &[Line<'_>], i: usize) -> bool {
 }
 
 const ATTRIBUTION_STARTS: &[&str] = &[
-    "am ", "el ", "em ", "il giorno ", "il ", "in data ", "le ", "on ",
+    "am ",
+    "el ",
+    "em ",
+    "il giorno ",
+    "il ",
+    "in data ",
+    "le ",
+    "on ",
 ];
 const ATTRIBUTION_ENDS: &[&str] = &[
     "a écrit :",
@@ -320,7 +340,10 @@ mod tests {
     use SegmentKind::*;
 
     fn kinds(body: &str) -> Vec<(SegmentKind, &str)> {
-        segments(body).into_iter().map(|s| (s.kind, s.text)).collect()
+        segments(body)
+            .into_iter()
+            .map(|s| (s.kind, s.text))
+            .collect()
     }
 
     #[test]
@@ -342,7 +365,8 @@ mod tests {
 
     #[test]
     fn wrote_in_a_sentence_is_not_an_attribution() {
-        let body = "On Monday my colleague wrote: the site was down.\nIl tecnico ha scritto: riavviate.\n";
+        let body =
+            "On Monday my colleague wrote: the site was down.\nIl tecnico ha scritto: riavviate.\n";
         assert_eq!(kinds(body), [(Text, body)]);
         let body = "On the old server we wrote:\nnothing was wrong\n";
         assert_eq!(kinds(body), [(Text, body)]);
@@ -367,7 +391,10 @@ mod tests {
         let body = "Ok grazie\n\nInviato da iPhone\n\n";
         assert_eq!(
             kinds(body),
-            [(Text, "Ok grazie\n\n"), (Signature, "Inviato da iPhone\n\n")]
+            [
+                (Text, "Ok grazie\n\n"),
+                (Signature, "Inviato da iPhone\n\n")
+            ]
         );
     }
 

@@ -1,7 +1,17 @@
 //! Subject quality: one rule for the wizard's live hints, the server's check and e-mail answers.
-//! (Placeholder until the real rule lands.)
+//!
+//! The subject is read as tokens of a few classes, in Italian and English: greetings, filler and
+//! generic words say nothing; symptoms ("lento", "scaduto", "non ricevo") and requests ("rinnovo",
+//! "preventivo") say what is wrong or wanted; areas ("sito", "posta", "DNS") say roughly where;
+//! specifics (domains, IP addresses, error codes, invoice numbers, the customer's own services)
+//! pin it down. The verdict follows from which classes are present, not from a list of subjects.
 
-use crate::api::{Assessment, Channel, Department, Service, Verdict};
+use crate::api::{
+    Assessment, Channel, Department, Hint, Service, ServiceFamily, ServiceStatus, Verdict,
+};
+use crate::code::TicketCode;
+use crate::limits::{SUBJECT_MAX_CHARS, SUBJECT_MIN_CHARS};
+use crate::mentions;
 
 /// What the subject is judged against.
 #[derive(Debug, Clone, Copy)]
@@ -15,11 +25,2282 @@ pub struct SubjectContext<'a> {
     pub channel: Channel,
 }
 
-pub fn assess(subject: &str, _ctx: &SubjectContext<'_>) -> Assessment {
-    let n = subject.trim().chars().count();
+/// The subject does not say which domain or service (by e-mail it must).
+pub const NAME_SERVICE: &str = "name_service";
+/// The subject does not say what is wrong (technical help).
+pub const DESCRIBE_SYMPTOM: &str = "describe_symptom";
+/// The subject does not say what is wanted (commercial and administrative questions).
+pub const DESCRIBE_REQUEST: &str = "describe_request";
+/// Two unrelated problems in one subject.
+pub const ONE_PROBLEM: &str = "one_problem";
+/// The same kind of problem on two different services or domains.
+pub const ONE_SERVICE: &str = "one_service";
+/// The subject names another of the customer's services than the one chosen.
+pub const OTHER_SERVICE: &str = "other_service";
+pub const TOO_SHORT: &str = "too_short";
+pub const TOO_LONG: &str = "too_long";
+/// Written all in capitals.
+pub const NO_SHOUTING: &str = "no_shouting";
+/// "Urgente", "ASAP" and the like, which route nothing.
+pub const NO_URGENCY: &str = "no_urgency";
+/// Greetings and courtesy formulas, which belong in the description.
+pub const DROP_GREETINGS: &str = "drop_greetings";
+
+/// Every hint code `assess` can return, most important first.
+pub const HINT_CODES: &[&str] = &[
+    ONE_PROBLEM,
+    ONE_SERVICE,
+    OTHER_SERVICE,
+    DESCRIBE_SYMPTOM,
+    DESCRIBE_REQUEST,
+    NAME_SERVICE,
+    TOO_SHORT,
+    NO_SHOUTING,
+    NO_URGENCY,
+    DROP_GREETINGS,
+    TOO_LONG,
+];
+
+/// Every hint code `assess` can return, e.g. for the app's and the server's own checks.
+pub fn hint_codes() -> &'static [&'static str] {
+    HINT_CODES
+}
+
+/// Scores from here up are `good`.
+pub const GOOD_MIN_SCORE: u8 = 65;
+/// Scores from here up to `GOOD_MIN_SCORE` are `weak`; below, `generic`.
+pub const WEAK_MIN_SCORE: u8 = 30;
+
+/// More hints than this at once read as nagging; the most important come first.
+const MAX_HINTS: usize = 3;
+
+/// Judges a ticket subject in its context: a score from 0 to 100, a verdict and what to add.
+pub fn assess(subject: &str, ctx: &SubjectContext<'_>) -> Assessment {
+    let text = strip_reply_prefixes(subject);
+    let tokens = tokenize(text);
+    let f = Facts::read(&tokens.list, text, ctx.services);
+    let named = mentions::services_named_in(text, ctx.services);
+    let web = ctx.channel == Channel::Web;
+    // By e-mail a service the intake guessed is no excuse for a subject that does not name it.
+    let chosen = ctx.chosen_service.filter(|_| web);
+    // Commercial questions and requests get examples of requests, not of symptoms.
+    let sales = match ctx.department {
+        Some(Department::Sales) => true,
+        _ if f.request > 0 && f.symptom + f.vague == 0 => true,
+        Some(Department::Helpdesk) => false,
+        None => f.billing && f.symptom == 0,
+    };
+
+    let where_in_subject = f.wheres > 0 || !named.is_empty();
+    let has_object = f.broad + f.narrow + f.content + f.codes > 0 || where_in_subject;
+    let strong_what = f.symptom > 0
+        || f.codes > 0
+        || (f.request > 0 && (has_object || f.service_words > 0 || chosen.is_some()))
+        || (f.vague > 0 && (f.narrow > 0 || f.content > 0))
+        || (f.content >= 2 && f.narrow >= 1)
+        || (f.content >= 3 && f.broad >= 1);
+    let says_something =
+        strong_what || f.request > 0 || f.broad + f.narrow + f.content > 0 || where_in_subject;
+    // A purchase needs no existing service, and an invoice number identifies what it is about.
+    let where_ok = web || where_in_subject || f.purchase > 0 || (f.billing && f.codes > 0);
+    let other_service = match chosen {
+        Some(cs) if !named.is_empty() => !named
+            .iter()
+            .any(|s| s.id == cs.id || s.identifier.eq_ignore_ascii_case(&cs.identifier)),
+        _ => false,
+    };
+    let verdict = if !says_something {
+        Verdict::Generic
+    } else if strong_what && where_ok && !f.multi_problem && !f.multi_service && !other_service {
+        Verdict::Good
+    } else {
+        Verdict::Weak
+    };
+
+    let chars = text.trim().chars().count();
+    let too_short = chars < SUBJECT_MIN_CHARS || (f.tokens <= 1 && verdict != Verdict::Good);
+    let too_long = subject.trim().chars().count() > SUBJECT_MAX_CHARS;
+    let shouting = tokens.upper >= 4 && tokens.upper > 2 * tokens.lower;
+    let exclaiming = text.matches('!').count() >= 2 || text.contains("??");
+
+    let mut score: i32 = 0;
+    if strong_what {
+        score += 50;
+    } else if f.vague + f.request > 0 {
+        score += 20;
+    }
+    score += if f.narrow > 0 {
+        12
+    } else if f.broad > 0 {
+        8
+    } else {
+        0
+    };
+    score += 3 * f.content.min(3) as i32;
+    if f.codes > 0 {
+        score += 8;
+    }
+    if where_in_subject {
+        score += 22;
+    } else if chosen.is_some() {
+        score += 18;
+    }
+    if f.symptom + f.request + f.codes >= 2 {
+        score += 8;
+    }
+    if shouting {
+        score -= 15;
+    }
+    if f.urgency > 0 {
+        score -= 8;
+    }
+    score -= (4 * (f.greeting + f.filler) as i32).min(10);
+    if exclaiming {
+        score -= 5;
+    }
+    if too_long {
+        score -= 10;
+    }
+    if f.multi_problem || f.multi_service {
+        score -= 15;
+    }
+    if other_service {
+        score -= 10;
+    }
+    let (lo, hi) = match verdict {
+        Verdict::Generic => (0, i32::from(WEAK_MIN_SCORE) - 1),
+        Verdict::Weak => (i32::from(WEAK_MIN_SCORE), i32::from(GOOD_MIN_SCORE) - 1),
+        Verdict::Good => (i32::from(GOOD_MIN_SCORE), 100),
+    };
+    let score = score.clamp(lo, hi) as u8;
+
+    let mut codes: Vec<&'static str> = Vec::with_capacity(4);
+    if f.multi_problem {
+        codes.push(ONE_PROBLEM);
+    } else if f.multi_service {
+        codes.push(ONE_SERVICE);
+    }
+    if other_service {
+        codes.push(OTHER_SERVICE);
+    }
+    if !strong_what {
+        codes.push(if sales {
+            DESCRIBE_REQUEST
+        } else {
+            DESCRIBE_SYMPTOM
+        });
+    }
+    let no_service_yet = web && ctx.chosen_service.is_none() && !sales;
+    if !where_ok || (no_service_yet && !where_in_subject && verdict != Verdict::Good) {
+        codes.push(NAME_SERVICE);
+    }
+    if too_short {
+        codes.push(TOO_SHORT);
+    }
+    if shouting {
+        codes.push(NO_SHOUTING);
+    }
+    if f.urgency > 0 {
+        codes.push(NO_URGENCY);
+    }
+    if f.greeting > 0 || (f.filler > 0 && verdict != Verdict::Good) {
+        codes.push(DROP_GREETINGS);
+    }
+    if too_long {
+        codes.push(TOO_LONG);
+    }
+    codes.truncate(MAX_HINTS);
+
+    let writer = HintWriter {
+        ctx,
+        text,
+        sales,
+        example: example_service(ctx, text),
+        named: named.first().copied(),
+        symptom_is_fine: strong_what
+            && !shouting
+            && chars <= 60
+            && f.greeting + f.filler + f.urgency == 0,
+        with_describe: codes.contains(&DESCRIBE_SYMPTOM) || codes.contains(&DESCRIBE_REQUEST),
+    };
+    let hints = codes
+        .into_iter()
+        .map(|code| Hint {
+            code: code.to_string(),
+            message: writer.message(code),
+        })
+        .collect();
     Assessment {
-        score: if n > 10 { 80 } else { 10 },
-        verdict: if n > 10 { Verdict::Good } else { Verdict::Generic },
-        hints: Vec::new(),
+        score,
+        verdict,
+        hints,
     }
 }
+
+/// "Re:", "R:", "Fwd:", "I:" and their kin say nothing about the problem.
+fn strip_reply_prefixes(subject: &str) -> &str {
+    const PREFIXES: &[&str] = &[
+        "aw", "fw", "fwd", "i", "inoltro", "r", "re", "rif", "ris", "sv", "tr", "wg",
+    ];
+    let mut rest = subject.trim_start();
+    while let Some(colon) = rest.find(':') {
+        if colon > 10 {
+            break;
+        }
+        let head = rest[..colon].trim();
+        let head = head.split('[').next().unwrap_or(head).trim();
+        if !PREFIXES.iter().any(|p| head.eq_ignore_ascii_case(p)) {
+            break;
+        }
+        rest = rest[colon + 1..].trim_start();
+    }
+    rest
+}
+
+// ----- hint sentences -----
+
+struct HintWriter<'a, 'c> {
+    ctx: &'c SubjectContext<'a>,
+    text: &'c str,
+    sales: bool,
+    example: Option<&'a Service>,
+    named: Option<&'a Service>,
+    /// The subject already says what is wrong: the example can reuse it.
+    symptom_is_fine: bool,
+    /// A describe hint already shows a whole example subject.
+    with_describe: bool,
+}
+
+impl HintWriter<'_, '_> {
+    fn message(&self, code: &str) -> String {
+        let mut m = String::with_capacity(96);
+        match code {
+            NAME_SERVICE => {
+                m.push_str("Indica il dominio o il servizio, per esempio «");
+                if self.with_describe {
+                    m.push_str(identifier_or_placeholder(self.example));
+                } else if self.symptom_is_fine {
+                    m.push_str(identifier_or_placeholder(self.example));
+                    m.push_str(": ");
+                    m.push_str(self.text.trim());
+                } else {
+                    push_example(&mut m, self.example, self.sales);
+                }
+                m.push('»');
+            }
+            DESCRIBE_SYMPTOM => {
+                m.push_str("Descrivi il sintomo: cosa non funziona e dove, per esempio «");
+                push_example(&mut m, self.example, false);
+                m.push('»');
+            }
+            DESCRIBE_REQUEST => {
+                m.push_str("Scrivi cosa ti serve e per quale servizio, per esempio «");
+                push_example(&mut m, self.example, true);
+                m.push('»');
+            }
+            ONE_PROBLEM => m.push_str(
+                "Un ticket per ogni problema: apri un ticket separato per ciascuna richiesta",
+            ),
+            ONE_SERVICE => m.push_str(
+                "Un ticket per ogni servizio: apri un ticket separato per ciascun dominio o servizio",
+            ),
+            OTHER_SERVICE => {
+                m.push_str("L'oggetto parla di «");
+                m.push_str(self.named.map_or("", |s| s.identifier.trim()));
+                m.push_str("», ma il servizio scelto è «");
+                m.push_str(self.ctx.chosen_service.map_or("", |s| s.identifier.trim()));
+                m.push_str("»: scegli il servizio giusto, o apri un ticket per ciascuno");
+            }
+            TOO_SHORT => {
+                m.push_str("L'oggetto è troppo breve: scrivi in poche parole ");
+                m.push_str(if self.sales {
+                    "cosa ti serve e per quale servizio"
+                } else {
+                    "cosa non funziona e dove"
+                });
+            }
+            NO_SHOUTING => m.push_str(
+                "Scrivi normalmente, senza tutto maiuscolo: si legge meglio e il ticket non arriva prima",
+            ),
+            NO_URGENCY => {
+                m.push_str("Non serve scrivere «urgente»: il ticket arriva prima al tecnico giusto se l'oggetto dice ");
+                m.push_str(if self.sales {
+                    "cosa ti serve"
+                } else {
+                    "cosa non funziona"
+                });
+            }
+            DROP_GREETINGS => m.push_str(
+                "Saluti e formule di cortesia vanno nella descrizione: nell'oggetto bastano il problema e il servizio",
+            ),
+            TOO_LONG => {
+                m.push_str("L'oggetto è lungo: tienilo entro ");
+                m.push_str(&SUBJECT_MAX_CHARS.to_string());
+                m.push_str(" caratteri e sposta i dettagli nella descrizione");
+            }
+            _ => {}
+        }
+        m
+    }
+}
+
+/// The service to build examples from: the chosen one, one whose product the subject names, or
+/// the customer's first active service.
+fn example_service<'a>(ctx: &SubjectContext<'a>, text: &str) -> Option<&'a Service> {
+    ctx.chosen_service
+        .or_else(|| {
+            let lower = text.to_lowercase();
+            let words = mentions::words_of(&lower);
+            ctx.services
+                .iter()
+                .find(|s| mentions::product_named(&words, &s.product))
+        })
+        .or_else(|| {
+            ctx.services
+                .iter()
+                .find(|s| s.status == ServiceStatus::Active)
+        })
+        .or(ctx.services.first())
+}
+
+fn identifier_or_placeholder(service: Option<&Service>) -> &str {
+    match service {
+        Some(s) if !s.identifier.trim().is_empty() => s.identifier.trim(),
+        Some(s) if !s.product.trim().is_empty() => s.product.trim(),
+        _ => "tuodominio.it",
+    }
+}
+
+/// A subject as we would like to read it, for the customer's own service.
+fn push_example(m: &mut String, service: Option<&Service>, sales: bool) {
+    let id = identifier_or_placeholder(service);
+    let product = service.map(|s| s.product.to_ascii_lowercase());
+    let product = product.as_deref().unwrap_or("");
+    let family = service.map(|s| s.family);
+    if sales {
+        match family {
+            Some(ServiceFamily::Domain) => {
+                m.push_str("rinnovo dominio ");
+                m.push_str(id);
+            }
+            None => m.push_str("preventivo per un server dedicato"),
+            Some(family) => {
+                m.push_str(id);
+                m.push_str(match family {
+                    ServiceFamily::HostingShared => ": passaggio a un piano superiore",
+                    ServiceFamily::Cronuscloud => ": preventivo per più spazio",
+                    _ => ": rinnovo del contratto",
+                });
+            }
+        }
+        return;
+    }
+    m.push_str(id);
+    m.push_str(match family {
+        Some(ServiceFamily::Cronuscloud) if product.contains("smtp") => {
+            ": invio rifiutato con errore 550"
+        }
+        Some(ServiceFamily::Cronuscloud) if product.contains("mail") => {
+            ": non ricevo email da ieri"
+        }
+        Some(ServiceFamily::Cronuscloud) => ": non raggiungibile via SSH",
+        Some(ServiceFamily::Colocation) => ": server non raggiungibile dalla rete",
+        Some(ServiceFamily::Dedicated) => ": disco pieno, servizi fermi",
+        Some(ServiceFamily::Domain) => ": il DNS non punta al nuovo server",
+        Some(ServiceFamily::HostingShared) | None => ": errore 500 sulla home",
+    });
+}
+
+// ----- reading the subject -----
+
+type Group = u8;
+const WEB: Group = 1;
+const MAIL: Group = 2;
+const DNS: Group = 4;
+const SERVER: Group = 8;
+const ACCOUNT: Group = 16;
+const BILLING: Group = 32;
+
+/// Areas whose problems are often one problem ("disco pieno e sito lento", "dominio scaduto e
+/// posta ferma"); billing is related to nothing technical.
+fn related(a: Group, b: Group) -> bool {
+    fn expand(g: Group) -> Group {
+        let mut e = g;
+        if g & WEB != 0 {
+            e |= SERVER | DNS | ACCOUNT;
+        }
+        if g & SERVER != 0 {
+            e |= WEB | ACCOUNT;
+        }
+        if g & DNS != 0 {
+            e |= WEB | MAIL;
+        }
+        if g & MAIL != 0 {
+            e |= DNS | ACCOUNT;
+        }
+        if g & ACCOUNT != 0 {
+            e |= WEB | MAIL | SERVER;
+        }
+        e
+    }
+    a & expand(b) != 0 || b & expand(a) != 0
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Stop,
+    Greeting,
+    Filler,
+    Urgency,
+    Generic,
+    /// "non", "not", "impossibile": a symptom when something follows it.
+    Negation,
+    /// "funziona", "va", "working": with a negation, a vague symptom.
+    Works,
+    /// Says something is wrong but not what: "errore", "guasto", "broken".
+    Vague,
+    /// "errore": vague, and makes a following small number an error code.
+    ErrorWord,
+    /// "codice", "status": makes a following small number a code.
+    CodeWord,
+    /// "servizio": says nothing alone, but is what "disdetta servizio" acts on.
+    ServiceWord,
+    /// "nuovo": a purchase when it says of what ("nuova casella"), else nothing.
+    New,
+    Symptom,
+    Request,
+    /// A request that needs no existing service: "preventivo", "acquisto".
+    Purchase,
+    /// An area as broad as "sito" or "posta".
+    Broad,
+    /// A narrower object: "database", "certificato", "casella", "fattura".
+    Narrow,
+    /// A word we do not know: usually a noun that says something.
+    Content,
+    /// A domain, IP address, e-mail address or URL.
+    Where,
+    /// An error code, a number that identifies something, a file name.
+    Code,
+    Date,
+    SmallNumber,
+    /// Where one problem may end and another start: "e", "+", ";", ",".
+    Break,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    kind: Kind,
+    group: Group,
+    start: usize,
+    end: usize,
+}
+
+struct Tokens {
+    list: Vec<Token>,
+    /// Letters of ordinary words in capitals and in lower case, to tell shouting.
+    upper: u32,
+    lower: u32,
+}
+
+const BREAK_CHARS: &[char] = &[';', ',', '+', '&', '|', '/', '-', '–', '—'];
+const END_CHARS: &[char] = &[';', ',', '+', '&', '|', '.', '!', '?'];
+const INNER_BREAK_CHARS: &[char] = &[';', ',', '+', '&', '|'];
+
+fn tokenize(text: &str) -> Tokens {
+    let mut t = Tokens {
+        list: Vec::with_capacity(16),
+        upper: 0,
+        lower: 0,
+    };
+    let mut buf = String::with_capacity(32);
+    let base = text.as_ptr() as usize;
+    for chunk in text.split_whitespace() {
+        let start = chunk.as_ptr() as usize - base;
+        let Some(core_start) = chunk.find(char::is_alphanumeric) else {
+            if chunk.contains(BREAK_CHARS) || chunk.contains(END_CHARS) {
+                t.push(Kind::Break, 0, start, start);
+            }
+            continue;
+        };
+        let core_end = chunk
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_alphanumeric())
+            .map_or(chunk.len(), |(i, c)| i + c.len_utf8());
+        let lead = &chunk[..core_start];
+        let core = &chunk[core_start..core_end];
+        let trail = &chunk[core_end..];
+        if lead.contains(BREAK_CHARS) {
+            t.push(Kind::Break, 0, start, start);
+        }
+        if core.eq_ignore_ascii_case("e") && trail.starts_with(['\'', '’', '`']) {
+            // "E' down": the verb written without its accent.
+            t.push(Kind::Stop, 0, start, start + core.len());
+        } else {
+            t.chunk(core, start + core_start, &mut buf);
+        }
+        if trail.contains(END_CHARS) {
+            t.push(Kind::Break, 0, start + chunk.len(), start + chunk.len());
+        }
+    }
+    t
+}
+
+impl Tokens {
+    fn push(&mut self, kind: Kind, group: Group, start: usize, end: usize) {
+        self.list.push(Token {
+            kind,
+            group,
+            start,
+            end,
+        });
+    }
+
+    /// One whitespace-separated piece, without the punctuation around it.
+    fn chunk(&mut self, core: &str, offset: usize, buf: &mut String) {
+        if TicketCode::parse(core).is_some() {
+            return;
+        }
+        normalize(core, buf);
+        if let Some((kind, group)) = lookup_exact(buf) {
+            self.push(kind, group, offset, offset + core.len());
+            self.tally_caps(core, kind);
+            return;
+        }
+        if let Some((kind, group)) = specific(core, buf) {
+            self.push(kind, group, offset, offset + core.len());
+            return;
+        }
+        let mut prev_end = 0;
+        let mut run_start = None;
+        for (i, c) in core.char_indices().chain(Some((core.len(), ' '))) {
+            let alnum = i < core.len() && c.is_alphanumeric();
+            match (alnum, run_start) {
+                (true, None) => run_start = Some(i),
+                (false, Some(ws)) => {
+                    let sep = &core[prev_end..ws];
+                    if sep.contains(INNER_BREAK_CHARS) {
+                        self.push(Kind::Break, 0, offset + ws, offset + ws);
+                    }
+                    let after_apostrophe = sep.contains(['\'', '’']);
+                    self.word(&core[ws..i], offset + ws, after_apostrophe, buf);
+                    prev_end = i;
+                    run_start = None;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn word(&mut self, w: &str, offset: usize, after_apostrophe: bool, buf: &mut String) {
+        normalize(w, buf);
+        let has_digit = w.bytes().any(|b| b.is_ascii_digit());
+        let (kind, group) = if w.bytes().all(|b| b.is_ascii_digit()) {
+            number_kind(w)
+        } else if w == "e" || w == "E" {
+            (Kind::Break, 0)
+        } else if buf == "e" {
+            // "è" (is), not "e" (and).
+            (Kind::Stop, 0)
+        } else if buf == "t" && after_apostrophe {
+            // "can't", "doesn't".
+            (Kind::Negation, 0)
+        } else if let Some(hit) = lookup(buf) {
+            hit
+        } else if has_digit {
+            (Kind::Code, 0)
+        } else if w.chars().count() >= 3 {
+            (Kind::Content, 0)
+        } else {
+            (Kind::Stop, 0)
+        };
+        self.push(kind, group, offset, offset + w.len());
+        self.tally_caps(w, kind);
+    }
+
+    fn tally_caps(&mut self, w: &str, kind: Kind) {
+        let letters = w.chars().filter(|c| c.is_alphabetic()).count();
+        // "SSL", "DNS", "SEO" are written in capitals by everyone.
+        let acronym = letters <= 4
+            && matches!(
+                kind,
+                Kind::Narrow | Kind::Broad | Kind::Content | Kind::Code | Kind::Where
+            );
+        if acronym {
+            return;
+        }
+        for c in w.chars() {
+            if c.is_uppercase() {
+                self.upper += 1;
+            } else if c.is_lowercase() {
+                self.lower += 1;
+            }
+        }
+    }
+}
+
+/// Lower case, accents folded ("è" → "e"), so that "Perché", "PERCHE'" and "perche" are one word.
+fn normalize(s: &str, buf: &mut String) {
+    buf.clear();
+    for c in s.chars() {
+        if c.is_ascii() {
+            buf.push(c.to_ascii_lowercase());
+            continue;
+        }
+        let folded = match c {
+            'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' | 'À' | 'Á' | 'Â' | 'Ä' | 'Ã' | 'Å' => {
+                'a'
+            }
+            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+            'ò' | 'ó' | 'ô' | 'ö' | 'õ' | 'Ò' | 'Ó' | 'Ô' | 'Ö' | 'Õ' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+            'ç' | 'Ç' => 'c',
+            'ñ' | 'Ñ' => 'n',
+            '’' | '‘' | '´' => '\'',
+            '–' | '—' => '-',
+            _ => {
+                buf.extend(c.to_lowercase());
+                continue;
+            }
+        };
+        buf.push(folded);
+    }
+}
+
+/// A chunk that is one specific thing as a whole: an address, a code, a number, a date.
+fn specific(core: &str, lower: &str) -> Option<(Kind, Group)> {
+    if let Some(at) = lower.rfind('@') {
+        let domain = &lower[at + 1..];
+        return (at > 0 && domain_like(domain) == DomainLike::Domain).then_some((Kind::Where, 0));
+    }
+    if lower.contains("://") {
+        return Some((Kind::Where, 0));
+    }
+    if is_ipv6(lower) {
+        return Some((Kind::Where, 0));
+    }
+    let host = lower.split('/').next().unwrap_or(lower);
+    let host_no_port = host.split(':').next().unwrap_or(host);
+    if is_ipv4(host_no_port) {
+        return Some((Kind::Where, 0));
+    }
+    match domain_like(host_no_port) {
+        DomainLike::Domain => return Some((Kind::Where, 0)),
+        DomainLike::File if host.len() == lower.len() => return Some((Kind::Code, 0)),
+        _ => {}
+    }
+    let b = lower.as_bytes();
+    if b.iter().any(u8::is_ascii_digit)
+        && b.iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b':' | b'/' | b'-'))
+    {
+        return Some(number_kind(lower));
+    }
+    if lower.len() > 2 && lower.starts_with("0x") && b[2..].iter().all(u8::is_ascii_hexdigit) {
+        return Some((Kind::Code, 0));
+    }
+    if lower.contains('_')
+        && core
+            .chars()
+            .any(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        // ERR_CONNECTION_REFUSED, DNS_PROBE_FINISHED_NXDOMAIN.
+        return Some((Kind::Code, 0));
+    }
+    None
+}
+
+fn is_ipv4(s: &str) -> bool {
+    let s = s.split('/').next().unwrap_or(s);
+    let mut n = 0;
+    for part in s.split('.') {
+        n += 1;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        if part.parse::<u16>().map_or(true, |v| v > 255) {
+            return false;
+        }
+    }
+    n == 4
+}
+
+fn is_ipv6(s: &str) -> bool {
+    let colons = s.bytes().filter(|&b| b == b':').count();
+    (colons >= 3 || s.contains("::"))
+        && s.bytes().any(|b| b.is_ascii_hexdigit())
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+}
+
+#[derive(PartialEq, Eq)]
+enum DomainLike {
+    Domain,
+    File,
+    No,
+}
+
+/// Whether a lower-case chunk looks like a domain name ("pizzeria-da-mario.it") or a file name
+/// ("wp-config.php"). An unknown long "TLD" is more likely a missing space: "lento.grazie".
+fn domain_like(s: &str) -> DomainLike {
+    let mut labels = s.split('.');
+    let Some(tld) = labels.next_back() else {
+        return DomainLike::No;
+    };
+    let Some(sld) = labels.next_back() else {
+        return DomainLike::No;
+    };
+    let labels_ok = s
+        .split('.')
+        .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+    let tld_len = tld.chars().count();
+    if !labels_ok
+        || !(2..=24).contains(&tld_len)
+        || !tld.chars().all(char::is_alphabetic)
+        || sld.chars().count() < 2
+    {
+        return DomainLike::No;
+    }
+    if FILE_EXTENSIONS.binary_search(&tld).is_ok() {
+        DomainLike::File
+    } else if tld_len == 2 || !tld.is_ascii() || KNOWN_TLDS.binary_search(&tld).is_ok() {
+        DomainLike::Domain
+    } else {
+        DomainLike::No
+    }
+}
+
+fn number_kind(s: &str) -> (Kind, Group) {
+    let is_year = |p: &str| p.len() == 4 && (p.starts_with("19") || p.starts_with("20"));
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return match s.len() {
+            0..=2 => (Kind::SmallNumber, 0),
+            3 => (Kind::Code, status_code_group(s)),
+            _ if is_year(s) => (Kind::Date, 0),
+            _ => (Kind::Code, 0),
+        };
+    }
+    let mut parts = [""; 4];
+    let mut n = 0;
+    for p in s.split(['.', ':', '/', '-']).filter(|p| !p.is_empty()) {
+        if n == parts.len() {
+            return (Kind::Code, 0);
+        }
+        parts[n] = p;
+        n += 1;
+    }
+    let short = |p: &str| p.len() <= 2;
+    let date = match n {
+        2 if s.contains(':') => short(parts[0]) && short(parts[1]),
+        2 if s.contains('/') => short(parts[0]) && (short(parts[1]) || is_year(parts[1])),
+        3 if s.contains(':') => parts.iter().take(3).all(|p| short(p)),
+        3 => {
+            (short(parts[0]) && short(parts[1]) && (parts[2].len() == 2 || is_year(parts[2])))
+                || (is_year(parts[0]) && short(parts[1]) && short(parts[2]))
+        }
+        _ => false,
+    };
+    if date {
+        return (Kind::Date, 0);
+    }
+    // "5.7.1" is an SMTP enhanced status code.
+    let smtp =
+        n == 3 && parts.iter().take(3).all(|p| p.len() == 1) && matches!(parts[0], "2" | "4" | "5");
+    (Kind::Code, if smtp { MAIL } else { 0 })
+}
+
+/// HTTP or SMTP, from the number: "550" is about mail, "500" about a web site.
+fn status_code_group(s: &str) -> Group {
+    match s.parse::<u16>().unwrap_or(0) {
+        421 | 450..=452 | 530..=535 | 550..=554 => MAIL,
+        400..=599 => WEB,
+        _ => 0,
+    }
+}
+
+#[derive(Default)]
+struct Facts {
+    symptom: u32,
+    vague: u32,
+    request: u32,
+    purchase: u32,
+    broad: u32,
+    narrow: u32,
+    content: u32,
+    codes: u32,
+    wheres: u32,
+    greeting: u32,
+    filler: u32,
+    urgency: u32,
+    service_words: u32,
+    new: u32,
+    /// Words that are not articles or prepositions.
+    words: u32,
+    /// Words of any kind.
+    tokens: u32,
+    billing: bool,
+    multi_problem: bool,
+    multi_service: bool,
+}
+
+/// A stretch of the subject between two breaks: possibly a problem of its own.
+#[derive(Clone, Copy)]
+struct Part {
+    start: usize,
+    end: usize,
+    what: bool,
+    what_groups: Group,
+    topic_groups: Group,
+}
+
+impl Part {
+    const EMPTY: Part = Part {
+        start: usize::MAX,
+        end: 0,
+        what: false,
+        what_groups: 0,
+        topic_groups: 0,
+    };
+
+    /// What the part is about: the area of its symptom or request, else of its objects
+    /// ("password" goes with whatever it is the password of).
+    fn focus(&self) -> Group {
+        if self.what_groups != 0 {
+            return self.what_groups;
+        }
+        let g = self.topic_groups;
+        if g & !ACCOUNT != 0 {
+            g & !ACCOUNT
+        } else {
+            g
+        }
+    }
+}
+
+fn skip_after_negation(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Stop
+            | Kind::Filler
+            | Kind::Greeting
+            | Kind::Urgency
+            | Kind::Generic
+            | Kind::Negation
+            | Kind::SmallNumber
+    )
+}
+
+impl Facts {
+    fn read(toks: &[Token], text: &str, services: &[Service]) -> Facts {
+        let mut f = Facts::default();
+        let mut parts: Vec<Part> = Vec::new();
+        let mut cur = Part::EMPTY;
+        for (i, t) in toks.iter().enumerate() {
+            if t.kind == Kind::Break {
+                if cur.start != usize::MAX {
+                    parts.push(cur);
+                }
+                cur = Part::EMPTY;
+                continue;
+            }
+            cur.start = cur.start.min(t.start);
+            cur.end = t.end;
+            f.tokens += 1;
+            if t.kind != Kind::Stop {
+                f.words += 1;
+            }
+            if t.group & BILLING != 0 {
+                f.billing = true;
+            }
+            match t.kind {
+                Kind::Negation => {
+                    let next = toks[i + 1..]
+                        .iter()
+                        .take_while(|n| n.kind != Kind::Break)
+                        .find(|n| !skip_after_negation(n.kind));
+                    match next {
+                        None => f.vague += 1,
+                        Some(n) if n.kind == Kind::Works => f.vague += 1,
+                        Some(_) => f.symptom += 1,
+                    }
+                    cur.what = true;
+                }
+                Kind::Vague | Kind::ErrorWord => {
+                    f.vague += 1;
+                    cur.what = true;
+                }
+                Kind::SmallNumber => {
+                    let prev = toks[..i].iter().rev().find(|p| p.kind != Kind::Stop);
+                    if prev.is_some_and(|p| matches!(p.kind, Kind::ErrorWord | Kind::CodeWord)) {
+                        f.codes += 1;
+                        cur.what = true;
+                    }
+                }
+                Kind::Symptom | Kind::Request | Kind::Purchase | Kind::Code => {
+                    match t.kind {
+                        Kind::Symptom => f.symptom += 1,
+                        Kind::Code => f.codes += 1,
+                        Kind::Purchase => {
+                            f.request += 1;
+                            f.purchase += 1;
+                        }
+                        _ => f.request += 1,
+                    }
+                    cur.what = true;
+                    cur.what_groups |= t.group;
+                }
+                Kind::Broad => {
+                    f.broad += 1;
+                    cur.topic_groups |= t.group;
+                }
+                Kind::Narrow => {
+                    f.narrow += 1;
+                    cur.topic_groups |= t.group;
+                }
+                Kind::Content => f.content += 1,
+                Kind::ServiceWord => f.service_words += 1,
+                Kind::New => f.new += 1,
+                Kind::Where => f.wheres += 1,
+                Kind::Greeting => f.greeting += 1,
+                Kind::Filler => f.filler += 1,
+                Kind::Urgency => f.urgency += 1,
+                _ => {}
+            }
+        }
+        if cur.start != usize::MAX {
+            parts.push(cur);
+        }
+        if f.new > 0 && f.broad + f.narrow + f.content + f.wheres > 0 {
+            f.request += 1;
+            f.purchase += 1;
+        }
+        f.split_problems(&parts, toks, text, services);
+        f
+    }
+
+    /// Two stretches that each say what is wrong, about unrelated areas or different services.
+    fn split_problems(&mut self, parts: &[Part], toks: &[Token], text: &str, services: &[Service]) {
+        let with_what: Vec<&Part> = parts.iter().filter(|p| p.what).collect();
+        if with_what.len() < 2 {
+            return;
+        }
+        for (i, a) in with_what.iter().enumerate() {
+            for b in &with_what[i + 1..] {
+                let (fa, fb) = (a.focus(), b.focus());
+                if fa != 0 && fb != 0 && !related(fa, fb) {
+                    self.multi_problem = true;
+                    return;
+                }
+            }
+        }
+        let names: Vec<Vec<String>> = with_what
+            .iter()
+            .map(|p| part_names(p, toks, text, services))
+            .collect();
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                if !a.is_empty() && !b.is_empty() && !a.iter().any(|n| b.contains(n)) {
+                    self.multi_service = true;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The domains, addresses and services a part of the subject names, normalised for comparison.
+fn part_names(part: &Part, toks: &[Token], text: &str, services: &[Service]) -> Vec<String> {
+    let mut names = Vec::new();
+    for t in toks
+        .iter()
+        .filter(|t| t.kind == Kind::Where && t.start >= part.start && t.end <= part.end)
+    {
+        let mut host = text.get(t.start..t.end).unwrap_or("").to_lowercase();
+        if let Some(p) = host.find("://") {
+            host.drain(..p + 3);
+        }
+        if let Some(at) = host.rfind('@') {
+            host.drain(..=at);
+        }
+        if let Some(slash) = host.find('/') {
+            host.truncate(slash);
+        }
+        let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+        names.push(host);
+    }
+    if let Some(slice) = text.get(part.start..part.end) {
+        for s in mentions::services_named_in(slice, services) {
+            let id = s.identifier.trim().to_lowercase();
+            names.push(id.strip_prefix("www.").unwrap_or(&id).to_string());
+        }
+    }
+    names
+}
+
+// ----- the lexicon -----
+
+fn lookup_exact(w: &str) -> Option<(Kind, Group)> {
+    if w.is_empty() || w.len() > 24 {
+        return None;
+    }
+    const PLAIN: &[(&[&str], Kind)] = &[
+        (STOP, Kind::Stop),
+        (GREETING, Kind::Greeting),
+        (FILLER, Kind::Filler),
+        (URGENCY, Kind::Urgency),
+        (GENERIC, Kind::Generic),
+        (NEGATION, Kind::Negation),
+        (WORKS, Kind::Works),
+        (VAGUE, Kind::Vague),
+        (ERROR, Kind::ErrorWord),
+        (CODE, Kind::CodeWord),
+        (SERVICE_WORDS, Kind::ServiceWord),
+        (NEW, Kind::New),
+        (CONNECTOR, Kind::Break),
+    ];
+    const GROUPED: &[(&[(&str, Group)], Kind)] = &[
+        (SYMPTOM, Kind::Symptom),
+        (REQUEST, Kind::Request),
+        (PURCHASE, Kind::Purchase),
+        (BROAD, Kind::Broad),
+        (NARROW, Kind::Narrow),
+    ];
+    for (list, kind) in PLAIN {
+        if list.binary_search(&w).is_ok() {
+            return Some((*kind, 0));
+        }
+    }
+    for (list, kind) in GROUPED {
+        if let Ok(i) = list.binary_search_by(|(k, _)| (*k).cmp(w)) {
+            return Some((*kind, list[i].1));
+        }
+    }
+    None
+}
+
+/// Looks a word up as written, then without an inflected ending: the lists hold stems such as
+/// "scadut" (scaduto, scaduta, scaduti, scadute) and "fattur" (fattura, fatture).
+fn lookup(w: &str) -> Option<(Kind, Group)> {
+    if let Some(hit) = lookup_exact(w) {
+        return Some(hit);
+    }
+    let strip = |w: &str, endings: &[u8]| -> Option<usize> {
+        let last = *w.as_bytes().last()?;
+        (w.len() > 3 && endings.contains(&last)).then(|| w.len() - 1)
+    };
+    let cut = strip(w, b"aeios")?;
+    if let Some(hit) = lookup_exact(&w[..cut]) {
+        return Some(hit);
+    }
+    // "sites" → "site" → "sit".
+    if w.ends_with('s') {
+        let cut2 = strip(&w[..cut], b"aeio")?;
+        return lookup_exact(&w[..cut2]);
+    }
+    None
+}
+
+const FILE_EXTENSIONS: &[&str] = &[
+    "bak", "cfg", "conf", "css", "csv", "doc", "docx", "exe", "gif", "gz", "htaccess", "htm",
+    "html", "ini", "jpeg", "jpg", "js", "json", "log", "mp4", "pdf", "php", "png", "py", "rar",
+    "sh", "sql", "svg", "tar", "txt", "xls", "xlsx", "xml", "yml", "zip",
+];
+
+/// Generic top-level domains customers use; every two-letter one is taken as a country's.
+const KNOWN_TLDS: &[&str] = &[
+    "academy",
+    "agency",
+    "app",
+    "art",
+    "bar",
+    "bio",
+    "biz",
+    "blog",
+    "cafe",
+    "casa",
+    "center",
+    "cloud",
+    "club",
+    "com",
+    "company",
+    "consulting",
+    "design",
+    "dev",
+    "digital",
+    "eco",
+    "edu",
+    "email",
+    "energy",
+    "events",
+    "fashion",
+    "gov",
+    "group",
+    "guru",
+    "host",
+    "hosting",
+    "hotel",
+    "info",
+    "int",
+    "live",
+    "media",
+    "menu",
+    "mobi",
+    "name",
+    "net",
+    "network",
+    "news",
+    "online",
+    "org",
+    "photo",
+    "pizza",
+    "pro",
+    "restaurant",
+    "services",
+    "shop",
+    "site",
+    "software",
+    "solutions",
+    "space",
+    "store",
+    "studio",
+    "systems",
+    "tech",
+    "tel",
+    "travel",
+    "website",
+    "wiki",
+    "wine",
+    "work",
+    "world",
+    "xyz",
+];
+
+const STOP: &[&str] = &[
+    "a",
+    "abbiamo",
+    "ad",
+    "agli",
+    "ai",
+    "al",
+    "alcune",
+    "alcuni",
+    "all",
+    "alla",
+    "alle",
+    "allo",
+    "already",
+    "altra",
+    "altre",
+    "altri",
+    "altro",
+    "always",
+    "anche",
+    "ancora",
+    "appear",
+    "are",
+    "as",
+    "at",
+    "attuale",
+    "attuali",
+    "avete",
+    "aziendale",
+    "aziendali",
+    "be",
+    "been",
+    "bene",
+    "by",
+    "can",
+    "che",
+    "chi",
+    "ci",
+    "circa",
+    "col",
+    "come",
+    "con",
+    "cosa",
+    "could",
+    "da",
+    "dai",
+    "dal",
+    "dall",
+    "dalla",
+    "dalle",
+    "dallo",
+    "davvero",
+    "days",
+    "degli",
+    "dei",
+    "del",
+    "dell",
+    "della",
+    "delle",
+    "dello",
+    "di",
+    "diverse",
+    "diversi",
+    "do",
+    "does",
+    "domani",
+    "dopo",
+    "dove",
+    "durante",
+    "during",
+    "ecc",
+    "eg",
+    "elettronica",
+    "en",
+    "era",
+    "erano",
+    "essere",
+    "etc",
+    "fatto",
+    "for",
+    "from",
+    "get",
+    "getting",
+    "gia",
+    "giorni",
+    "gli",
+    "got",
+    "ha",
+    "hai",
+    "hanno",
+    "has",
+    "have",
+    "ho",
+    "hours",
+    "i",
+    "ie",
+    "ieri",
+    "il",
+    "in",
+    "is",
+    "it",
+    "its",
+    "just",
+    "la",
+    "le",
+    "li",
+    "lo",
+    "ma",
+    "mai",
+    "me",
+    "mentre",
+    "mese",
+    "mi",
+    "mia",
+    "mie",
+    "miei",
+    "minuti",
+    "mio",
+    "molte",
+    "molti",
+    "molto",
+    "my",
+    "n",
+    "ne",
+    "negli",
+    "nei",
+    "nel",
+    "nell",
+    "nella",
+    "nelle",
+    "nello",
+    "never",
+    "niente",
+    "nostra",
+    "nostre",
+    "nostri",
+    "nostro",
+    "nothing",
+    "now",
+    "nr",
+    "nulla",
+    "num",
+    "numero",
+    "o",
+    "of",
+    "oggi",
+    "on",
+    "only",
+    "or",
+    "ora",
+    "ore",
+    "our",
+    "per",
+    "perche",
+    "personale",
+    "piu",
+    "po",
+    "pochi",
+    "poi",
+    "possiamo",
+    "posso",
+    "potete",
+    "potreste",
+    "potresti",
+    "prima",
+    "principale",
+    "proprio",
+    "puoi",
+    "pure",
+    "qua",
+    "qualche",
+    "quale",
+    "quali",
+    "quando",
+    "quanta",
+    "quante",
+    "quanti",
+    "quanto",
+    "quel",
+    "quella",
+    "quelle",
+    "quelli",
+    "quello",
+    "questa",
+    "queste",
+    "questi",
+    "questo",
+    "qui",
+    "really",
+    "riesce",
+    "riesco",
+    "riescono",
+    "risulta",
+    "risultano",
+    "riusciamo",
+    "sara",
+    "seems",
+    "sembra",
+    "sembrano",
+    "sempre",
+    "settimana",
+    "settimane",
+    "si",
+    "sia",
+    "siamo",
+    "siete",
+    "since",
+    "solo",
+    "sono",
+    "spesso",
+    "stamane",
+    "stamattina",
+    "stanotte",
+    "stasera",
+    "stata",
+    "state",
+    "stati",
+    "stato",
+    "stessa",
+    "stesso",
+    "still",
+    "su",
+    "sua",
+    "sue",
+    "sui",
+    "sul",
+    "sull",
+    "sulla",
+    "sulle",
+    "suo",
+    "suoi",
+    "tanta",
+    "tante",
+    "tanti",
+    "tanto",
+    "that",
+    "the",
+    "their",
+    "there",
+    "this",
+    "through",
+    "ti",
+    "to",
+    "today",
+    "tonight",
+    "tra",
+    "tramite",
+    "troppo",
+    "tutta",
+    "tutte",
+    "tutti",
+    "tutto",
+    "un",
+    "una",
+    "uno",
+    "us",
+    "using",
+    "vengono",
+    "very",
+    "vi",
+    "via",
+    "viene",
+    "vostra",
+    "vostri",
+    "vostro",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "why",
+    "will",
+    "with",
+    "yesterday",
+    "you",
+    "your",
+];
+
+const GREETING: &[&str] = &[
+    "afternoon",
+    "buon",
+    "buonasera",
+    "buondi",
+    "buongiorno",
+    "ciao",
+    "cordiali",
+    "dear",
+    "egregi",
+    "egregio",
+    "evening",
+    "gent",
+    "gentile",
+    "gentili",
+    "giorno",
+    "good",
+    "hello",
+    "hey",
+    "hi",
+    "madam",
+    "morning",
+    "regards",
+    "saluti",
+    "saluto",
+    "salve",
+    "sig",
+    "sigg",
+    "signore",
+    "signori",
+    "sir",
+    "sirs",
+    "spett",
+    "spett.le",
+    "spettabile",
+    "staff",
+    "team",
+];
+
+const FILLER: &[&str] = &[
+    "ask",
+    "asking",
+    "attendo",
+    "avere",
+    "avrei",
+    "avremmo",
+    "bisogno",
+    "capire",
+    "chiedere",
+    "chiediamo",
+    "chiedo",
+    "contattarvi",
+    "cortese",
+    "cortesemente",
+    "desideriamo",
+    "desidero",
+    "fare",
+    "favore",
+    "gentilmente",
+    "grazie",
+    "inform",
+    "kindly",
+    "know",
+    "like",
+    "necessaria",
+    "necessario",
+    "necessita",
+    "need",
+    "needed",
+    "needs",
+    "please",
+    "pls",
+    "plz",
+    "prego",
+    "requested",
+    "required",
+    "richiesto",
+    "riscontro",
+    "risposta",
+    "sapere",
+    "scriviamo",
+    "scrivo",
+    "segnalare",
+    "segnalo",
+    "thank",
+    "thanks",
+    "thx",
+    "volevamo",
+    "volevo",
+    "vorrei",
+    "vorremmo",
+    "want",
+    "would",
+];
+
+const URGENCY: &[&str] = &[
+    "asap",
+    "emergency",
+    "emergenza",
+    "immediate",
+    "immediately",
+    "immediato",
+    "important",
+    "importante",
+    "priorita",
+    "priority",
+    "subito",
+    "urgent",
+    "urgente",
+    "urgenti",
+    "urgentissima",
+    "urgentissimo",
+    "urgently",
+    "urgenza",
+];
+
+const GENERIC: &[&str] = &[
+    "aiutaci",
+    "aiutami",
+    "aiutare",
+    "aiutarmi",
+    "aiutateci",
+    "aiutatemi",
+    "aiuto",
+    "amministrativa",
+    "amministrative",
+    "amministrativi",
+    "amministrativo",
+    "apertura",
+    "aprire",
+    "assistance",
+    "assistenza",
+    "caso",
+    "chiarimenti",
+    "chiarimento",
+    "cliente",
+    "commerciale",
+    "commerciali",
+    "consulenza",
+    "contact",
+    "contatto",
+    "customer",
+    "domanda",
+    "domande",
+    "dubbi",
+    "dubbio",
+    "generale",
+    "generica",
+    "generico",
+    "help",
+    "info",
+    "information",
+    "informations",
+    "informazione",
+    "informazioni",
+    "interventi",
+    "intervento",
+    "issue",
+    "issues",
+    "oggetto",
+    "open",
+    "pratica",
+    "problem",
+    "problema",
+    "problematica",
+    "problematiche",
+    "problemi",
+    "problems",
+    "prova",
+    "quesiti",
+    "quesito",
+    "question",
+    "questione",
+    "questions",
+    "request",
+    "requests",
+    "richiesta",
+    "richieste",
+    "segnalazione",
+    "segnalazioni",
+    "situazione",
+    "sos",
+    "subject",
+    "support",
+    "supporto",
+    "tech",
+    "technical",
+    "tecnica",
+    "tecnici",
+    "tecnico",
+    "test",
+    "ticket",
+    "tickets",
+    "varie",
+    "vario",
+];
+
+const NEGATION: &[&str] = &[
+    "aren",
+    "cannot",
+    "cant",
+    "couldn",
+    "didn",
+    "doesn",
+    "don",
+    "hasn",
+    "haven",
+    "impossibile",
+    "impossible",
+    "isn",
+    "nessun",
+    "nessuna",
+    "nessuno",
+    "no",
+    "non",
+    "not",
+    "senza",
+    "unable",
+    "wasn",
+    "without",
+    "won",
+    "wont",
+];
+
+const WORKS: &[&str] = &[
+    "andare",
+    "attiva",
+    "attivo",
+    "function",
+    "functioning",
+    "funziona",
+    "funzionamento",
+    "funzionano",
+    "funzionante",
+    "funzionanti",
+    "funzionare",
+    "operativa",
+    "operativo",
+    "va",
+    "vanno",
+    "work",
+    "worked",
+    "working",
+    "works",
+];
+
+const VAGUE: &[&str] = &[
+    "anomal",
+    "anomalia",
+    "anomalie",
+    "broken",
+    "bug",
+    "bugs",
+    "check",
+    "controllo",
+    "difficolta",
+    "difficulties",
+    "difficulty",
+    "fault",
+    "glitch",
+    "guasti",
+    "guasto",
+    "ko",
+    "male",
+    "malfunzionamenti",
+    "malfunzionamento",
+    "rott",
+    "strana",
+    "strane",
+    "strange",
+    "strani",
+    "strano",
+    "trouble",
+    "troubles",
+    "verifica",
+    "verifiche",
+    "weird",
+];
+
+const ERROR: &[&str] = &["error", "errore", "errori", "errors"];
+
+const CODE: &[&str] = &["code", "codice", "exit", "sqlstate", "status"];
+
+const SERVICE_WORDS: &[&str] = &["service", "services", "servizi", "servizio"];
+
+const NEW: &[&str] = &["new", "nuov"];
+
+const CONNECTOR: &[&str] = &["also", "and", "ed", "inoltre", "plus"];
+
+const SYMPTOM: &[(&str, Group)] = &[
+    ("alert", 0),
+    ("allarme", 0),
+    ("attacchi", 0),
+    ("attacco", 0),
+    ("attack", 0),
+    ("bianc", WEB),
+    ("blacklist", MAIL),
+    ("blacklisted", MAIL),
+    ("blank", WEB),
+    ("blocca", 0),
+    ("bloccat", 0),
+    ("blocco", 0),
+    ("blocked", 0),
+    ("bounce", MAIL),
+    ("bounced", MAIL),
+    ("bruteforce", 0),
+    ("cadut", 0),
+    ("cancellat", 0),
+    ("compromess", 0),
+    ("compromised", 0),
+    ("corrott", 0),
+    ("corrupt", 0),
+    ("corrupted", 0),
+    ("crash", 0),
+    ("crasha", 0),
+    ("crashed", 0),
+    ("critic", 0),
+    ("critical", 0),
+    ("damaged", 0),
+    ("danneggiat", 0),
+    ("deactivated", 0),
+    ("delay", 0),
+    ("delayed", 0),
+    ("deleted", 0),
+    ("denied", 0),
+    ("deny", 0),
+    ("dimenticat", 0),
+    ("disabilitat", 0),
+    ("disabled", 0),
+    ("disappeared", 0),
+    ("disattivat", 0),
+    ("disconnected", 0),
+    ("disconness", 0),
+    ("disservizio", 0),
+    ("doppi", 0),
+    ("down", 0),
+    ("duplicat", 0),
+    ("duplicate", 0),
+    ("elevat", 0),
+    ("empty", 0),
+    ("esaurit", 0),
+    ("exceeded", 0),
+    ("expired", 0),
+    ("expires", 0),
+    ("expiring", 0),
+    ("expiry", 0),
+    ("fail", 0),
+    ("failed", 0),
+    ("failing", 0),
+    ("failure", 0),
+    ("fatal", 0),
+    ("forgot", 0),
+    ("forgotten", 0),
+    ("frozen", 0),
+    ("full", 0),
+    ("hacked", 0),
+    ("hacker", 0),
+    ("hackerat", 0),
+    ("high", 0),
+    ("illeggibil", 0),
+    ("impallat", 0),
+    ("inaccessibil", 0),
+    ("inaccessible", 0),
+    ("incorrect", 0),
+    ("incorrett", 0),
+    ("indisponibil", 0),
+    ("infected", 0),
+    ("infett", 0),
+    ("insecure", 0),
+    ("insicur", 0),
+    ("instabil", 0),
+    ("intermittent", 0),
+    ("intermittente", 0),
+    ("interrott", 0),
+    ("interruzione", 0),
+    ("invalid", 0),
+    ("invalido", 0),
+    ("invisibil", 0),
+    ("irraggiungibil", 0),
+    ("lag", 0),
+    ("lent", 0),
+    ("lentezza", 0),
+    ("lentissim", 0),
+    ("loop", 0),
+    ("lost", 0),
+    ("malware", 0),
+    ("manca", 0),
+    ("mancano", 0),
+    ("mancant", 0),
+    ("mancat", 0),
+    ("missing", 0),
+    ("negat", 0),
+    ("offline", 0),
+    ("outage", 0),
+    ("overload", 0),
+    ("overloaded", 0),
+    ("pers", 0),
+    ("phishing", 0),
+    ("pien", 0),
+    ("propaga", DNS),
+    ("propagation", DNS),
+    ("propagazione", DNS),
+    ("quota", 0),
+    ("rallenta", 0),
+    ("rallentament", 0),
+    ("rallentat", 0),
+    ("redirect", WEB),
+    ("refused", 0),
+    ("reindirizzament", WEB),
+    ("reject", 0),
+    ("rejected", 0),
+    ("respint", MAIL),
+    ("rifiut", 0),
+    ("rifiutat", 0),
+    ("ritard", 0),
+    ("satur", 0),
+    ("saturat", 0),
+    ("sbagliat", 0),
+    ("scade", 0),
+    ("scadenza", 0),
+    ("scadut", 0),
+    ("scompars", 0),
+    ("slow", 0),
+    ("slowness", 0),
+    ("smarrit", 0),
+    ("sospensione", 0),
+    ("sospes", 0),
+    ("sovraccaric", 0),
+    ("spam", MAIL),
+    ("sparit", 0),
+    ("spent", 0),
+    ("suspended", 0),
+    ("time-out", 0),
+    ("timed", 0),
+    ("timeout", 0),
+    ("unavailable", 0),
+    ("unreachable", 0),
+    ("unstable", 0),
+    ("virus", 0),
+    ("vuot", 0),
+    ("warning", 0),
+    ("white", WEB),
+    ("wrong", 0),
+];
+
+const REQUEST: &[(&str, Group)] = &[
+    ("abilitare", 0),
+    ("abilitazion", 0),
+    ("activate", 0),
+    ("activation", 0),
+    ("add", 0),
+    ("aggiornament", 0),
+    ("aggiornare", 0),
+    ("aggiungere", 0),
+    ("aggiunt", 0),
+    ("ampliament", 0),
+    ("annullament", 0),
+    ("annullare", 0),
+    ("attivare", 0),
+    ("attivazion", 0),
+    ("aument", 0),
+    ("aumentare", 0),
+    ("autorizzazion", 0),
+    ("cambiare", 0),
+    ("cambio", 0),
+    ("cancel", 0),
+    ("cancellare", 0),
+    ("cancellation", 0),
+    ("cancellazion", 0),
+    ("change", 0),
+    ("configura", 0),
+    ("configurare", 0),
+    ("configuration", 0),
+    ("configurazion", 0),
+    ("configure", 0),
+    ("creare", 0),
+    ("create", 0),
+    ("creazion", 0),
+    ("delete", 0),
+    ("delist", MAIL),
+    ("delisting", MAIL),
+    ("disabilitare", 0),
+    ("disable", 0),
+    ("disattivare", 0),
+    ("disattivazion", 0),
+    ("disdett", BILLING),
+    ("disdire", BILLING),
+    ("downgrade", BILLING),
+    ("eliminare", 0),
+    ("eliminazion", 0),
+    ("enable", 0),
+    ("impostare", 0),
+    ("impostazion", 0),
+    ("increase", 0),
+    ("install", 0),
+    ("installare", 0),
+    ("installation", 0),
+    ("installazion", 0),
+    ("migrare", 0),
+    ("migrate", 0),
+    ("migration", 0),
+    ("migrazion", 0),
+    ("modific", 0),
+    ("modificare", 0),
+    ("modifiche", 0),
+    ("modify", 0),
+    ("move", 0),
+    ("pagare", BILLING),
+    ("potenziament", 0),
+    ("puntament", DNS),
+    ("reboot", 0),
+    ("recesso", BILLING),
+    ("recover", 0),
+    ("recovery", 0),
+    ("recuper", 0),
+    ("recuperare", 0),
+    ("refund", BILLING),
+    ("register", 0),
+    ("registrare", 0),
+    ("registration", 0),
+    ("registrazion", 0),
+    ("reimpost", 0),
+    ("reimpostare", 0),
+    ("remove", 0),
+    ("renew", BILLING),
+    ("renewal", BILLING),
+    ("reset", 0),
+    ("resettare", 0),
+    ("restart", 0),
+    ("restore", 0),
+    ("riattivare", 0),
+    ("riattivazion", 0),
+    ("riavvi", 0),
+    ("riavviare", 0),
+    ("rimbors", BILLING),
+    ("rimozion", 0),
+    ("rimuovere", 0),
+    ("rinnov", BILLING),
+    ("rinnovare", BILLING),
+    ("ripristin", 0),
+    ("ripristinare", 0),
+    ("sblocc", 0),
+    ("sbloccare", 0),
+    ("setup", 0),
+    ("spostament", 0),
+    ("spostare", 0),
+    ("transfer", 0),
+    ("trasferiment", 0),
+    ("trasferire", 0),
+    ("unlock", 0),
+    ("update", 0),
+    ("upgrade", BILLING),
+    ("voltura", BILLING),
+    ("whitelist", MAIL),
+];
+
+const PURCHASE: &[(&str, Group)] = &[
+    ("acquist", BILLING),
+    ("acquistare", BILLING),
+    ("buy", BILLING),
+    ("comprare", BILLING),
+    ("cost", BILLING),
+    ("discount", BILLING),
+    ("listino", BILLING),
+    ("offert", BILLING),
+    ("order", BILLING),
+    ("ordinare", BILLING),
+    ("ordine", BILLING),
+    ("preventiv", BILLING),
+    ("prezz", BILLING),
+    ("price", BILLING),
+    ("prices", BILLING),
+    ("pricing", BILLING),
+    ("promo", BILLING),
+    ("promozion", BILLING),
+    ("purchase", BILLING),
+    ("quotation", BILLING),
+    ("quote", BILLING),
+    ("sconto", BILLING),
+    ("tariff", BILLING),
+    ("trial", BILLING),
+];
+
+const BROAD: &[(&str, Group)] = &[
+    ("account", ACCOUNT),
+    ("cloud", SERVER),
+    ("connection", SERVER),
+    ("connectivity", SERVER),
+    ("connession", SERVER),
+    ("connettivita", SERVER),
+    ("domain", DNS),
+    ("domains", DNS),
+    ("domini", DNS),
+    ("dominio", DNS),
+    ("e-mail", MAIL),
+    ("email", MAIL),
+    ("emails", MAIL),
+    ("hosting", WEB),
+    ("internet", SERVER),
+    ("mail", MAIL),
+    ("mails", MAIL),
+    ("network", SERVER),
+    ("page", WEB),
+    ("pages", WEB),
+    ("pagin", WEB),
+    ("panel", ACCOUNT),
+    ("pannello", ACCOUNT),
+    ("posta", MAIL),
+    ("rete", SERVER),
+    ("server", SERVER),
+    ("servers", SERVER),
+    ("sit", WEB),
+    ("web", WEB),
+    ("website", WEB),
+    ("websites", WEB),
+];
+
+const NARROW: &[(&str, Group)] = &[
+    ("2fa", ACCOUNT),
+    ("accedere", ACCOUNT),
+    ("access", ACCOUNT),
+    ("accesso", ACCOUNT),
+    ("addebit", BILLING),
+    ("admin", WEB),
+    ("alias", MAIL),
+    ("allegat", MAIL),
+    ("amount", BILLING),
+    ("api", WEB),
+    ("attachment", MAIL),
+    ("autenticazione", ACCOUNT),
+    ("auth-code", DNS),
+    ("authcode", DNS),
+    ("authentication", ACCOUNT),
+    ("authinfo", DNS),
+    ("autoresponder", MAIL),
+    ("autorisponditore", MAIL),
+    ("backend", WEB),
+    ("backup", SERVER),
+    ("backups", SERVER),
+    ("banda", SERVER),
+    ("bandwidth", SERVER),
+    ("billing", BILLING),
+    ("bonifico", BILLING),
+    ("cache", WEB),
+    ("caricamento", WEB),
+    ("carico", SERVER),
+    ("carrello", WEB),
+    ("cart", WEB),
+    ("carta", BILLING),
+    ("cartella", WEB),
+    ("casell", MAIL),
+    ("cdn", WEB),
+    ("centos", SERVER),
+    ("certificat", WEB),
+    ("certificate", WEB),
+    ("certificates", WEB),
+    ("charge", BILLING),
+    ("checkout", WEB),
+    ("cloudflare", WEB),
+    ("cms", WEB),
+    ("cname", DNS),
+    ("colocation", SERVER),
+    ("console", SERVER),
+    ("contratt", BILLING),
+    ("cpanel", WEB),
+    ("cpu", SERVER),
+    ("credentials", ACCOUNT),
+    ("credenziali", ACCOUNT),
+    ("credito", BILLING),
+    ("cron", WEB),
+    ("crontab", WEB),
+    ("cronuscloud", SERVER),
+    ("cronusmail", MAIL),
+    ("cronusvps", SERVER),
+    ("css", WEB),
+    ("database", WEB),
+    ("db", WEB),
+    ("debian", SERVER),
+    ("dedicat", SERVER),
+    ("dedicated", SERVER),
+    ("destinatari", MAIL),
+    ("directadmin", WEB),
+    ("dischi", SERVER),
+    ("disco", SERVER),
+    ("disk", SERVER),
+    ("disks", SERVER),
+    ("dkim", MAIL),
+    ("dmarc", MAIL),
+    ("dns", DNS),
+    ("download", WEB),
+    ("drupal", WEB),
+    ("e-commerce", WEB),
+    ("ecommerce", WEB),
+    ("epp", DNS),
+    ("fattur", BILLING),
+    ("fatturazione", BILLING),
+    ("file", WEB),
+    ("files", WEB),
+    ("filezilla", WEB),
+    ("firewall", SERVER),
+    ("folder", WEB),
+    ("form", WEB),
+    ("forward", MAIL),
+    ("forwarding", MAIL),
+    ("fracto", WEB),
+    ("frontend", WEB),
+    ("ftp", WEB),
+    ("git", WEB),
+    ("home", WEB),
+    ("homepage", WEB),
+    ("htaccess", WEB),
+    ("http", WEB),
+    ("https", WEB),
+    ("idrac", SERVER),
+    ("ilo", SERVER),
+    ("image", WEB),
+    ("images", WEB),
+    ("imap", MAIL),
+    ("immagin", WEB),
+    ("importo", BILLING),
+    ("inbox", MAIL),
+    ("inoltro", MAIL),
+    ("instance", SERVER),
+    ("intestatario", BILLING),
+    ("intestazione", BILLING),
+    ("invio", MAIL),
+    ("invoice", BILLING),
+    ("invoices", BILLING),
+    ("ip", SERVER),
+    ("ipmi", SERVER),
+    ("ipv4", SERVER),
+    ("ipv6", SERVER),
+    ("iso", SERVER),
+    ("istanza", SERVER),
+    ("iva", BILLING),
+    ("javascript", WEB),
+    ("joomla", WEB),
+    ("kvm", SERVER),
+    ("letsencrypt", WEB),
+    ("license", BILLING),
+    ("licenza", BILLING),
+    ("link", WEB),
+    ("links", WEB),
+    ("linux", SERVER),
+    ("load", SERVER),
+    ("log", WEB),
+    ("login", ACCOUNT),
+    ("logs", WEB),
+    ("magento", WEB),
+    ("mailbox", MAIL),
+    ("mailboxes", MAIL),
+    ("mariadb", WEB),
+    ("memoria", SERVER),
+    ("memory", SERVER),
+    ("mittente", MAIL),
+    ("modul", WEB),
+    ("mx", MAIL),
+    ("mysql", WEB),
+    ("nameserver", DNS),
+    ("nameservers", DNS),
+    ("newsletter", MAIL),
+    ("node", WEB),
+    ("nodejs", WEB),
+    ("nota", BILLING),
+    ("ns", DNS),
+    ("os", SERVER),
+    ("otp", ACCOUNT),
+    ("outlook", MAIL),
+    ("pagament", BILLING),
+    ("partita", BILLING),
+    ("password", ACCOUNT),
+    ("passwords", ACCOUNT),
+    ("payment", BILLING),
+    ("payments", BILLING),
+    ("paypal", BILLING),
+    ("pec", MAIL),
+    ("permessi", WEB),
+    ("permissions", WEB),
+    ("php", WEB),
+    ("phpmyadmin", WEB),
+    ("pian", BILLING),
+    ("plan", BILLING),
+    ("plesk", WEB),
+    ("plugin", WEB),
+    ("plugins", WEB),
+    ("pop", MAIL),
+    ("pop3", MAIL),
+    ("port", SERVER),
+    ("porta", SERVER),
+    ("porte", SERVER),
+    ("ports", SERVER),
+    ("prestashop", WEB),
+    ("processore", SERVER),
+    ("ptr", DNS),
+    ("python", WEB),
+    ("rack", SERVER),
+    ("raid", SERVER),
+    ("ram", SERVER),
+    ("rdns", DNS),
+    ("rdp", SERVER),
+    ("record", DNS),
+    ("records", DNS),
+    ("registrar", DNS),
+    ("relay", MAIL),
+    ("ricevuta", BILLING),
+    ("ricezione", MAIL),
+    ("roundcube", MAIL),
+    ("saldo", BILLING),
+    ("sftp", WEB),
+    ("smtp", MAIL),
+    ("snapshot", SERVER),
+    ("snapshots", SERVER),
+    ("sottodomini", DNS),
+    ("space", SERVER),
+    ("spazio", SERVER),
+    ("spf", MAIL),
+    ("ssh", SERVER),
+    ("ssl", WEB),
+    ("storage", SERVER),
+    ("subdomain", DNS),
+    ("tema", WEB),
+    ("theme", WEB),
+    ("thunderbird", MAIL),
+    ("tld", DNS),
+    ("tls", WEB),
+    ("traffic", SERVER),
+    ("traffico", SERVER),
+    ("ubuntu", SERVER),
+    ("upload", WEB),
+    ("uptime", SERVER),
+    ("url", WEB),
+    ("user", ACCOUNT),
+    ("username", ACCOUNT),
+    ("utente", ACCOUNT),
+    ("utenza", ACCOUNT),
+    ("vat", BILLING),
+    ("vpn", SERVER),
+    ("vps", SERVER),
+    ("webmail", MAIL),
+    ("whois", DNS),
+    ("windows", SERVER),
+    ("woocommerce", WEB),
+    ("wordpress", WEB),
+    ("wp", WEB),
+    ("wp-admin", WEB),
+    ("wp-login", WEB),
+];

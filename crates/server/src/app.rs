@@ -12,7 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 /// Opens the database and prepares everything handlers share.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
-    for dir in [config.data_dir.clone(), config.files_dir(), config.mail_dir(), config.outbox_dir()] {
+    for dir in [
+        config.data_dir.clone(),
+        config.files_dir(),
+        config.mail_dir(),
+        config.outbox_dir(),
+    ] {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let store = Store::open(&config.database_url).await?;
@@ -62,14 +67,20 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     let stop = shutdown.clone();
     tasks.push(tokio::spawn(async move {
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await;
         if let Err(e) = served {
             tracing::error!(error = %e, "HTTP server stopped");
         }
     }));
-    tasks.push(tokio::spawn(crate::notify::worker(state.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(crate::notify::worker(
+        state.clone(),
+        shutdown.clone(),
+    )));
     tasks.push(tokio::spawn(cleanup(state.clone(), shutdown.clone())));
     tracing::info!(%addr, base = %state.config.base_path, "helpdesk listening");
     Ok(Running {

@@ -83,9 +83,16 @@ impl Throttle {
 
 /// The bearer token of the request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    let v = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let v = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty() && t.len() <= 256)
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty() && t.len() <= 256)
 }
 
 /// A logged-in account (customer or staff). A handler taking it cannot forget authentication.
@@ -142,7 +149,9 @@ mod tests {
         let a = hash_password("segreto").unwrap();
         assert!(verify_password("segreto", &a));
         assert!(!verify_password("Segreto", &a));
-        let b = bcrypt::hash("segreto", 4).unwrap().replacen("$2b$", "$2y$", 1);
+        let b = bcrypt::hash("segreto", 4)
+            .unwrap()
+            .replacen("$2b$", "$2y$", 1);
         assert!(verify_password("segreto", &b));
         assert!(!verify_password("altro", &b));
         assert!(!verify_password("segreto", "not a hash"));

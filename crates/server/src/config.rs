@@ -48,11 +48,18 @@ pub fn normalise_base_path(raw: &str) -> Result<String, String> {
     if trimmed.is_empty() {
         return Ok(String::new());
     }
-    let ok = trimmed
-        .split('/')
-        .all(|seg| !seg.is_empty() && seg != "." && seg != ".." && seg.chars().all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c)));
+    let ok = trimmed.split('/').all(|seg| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c))
+    });
     if !ok {
-        return Err(format!("HELPDESK_BASE_PATH: {raw:?} is not a plain URL path"));
+        return Err(format!(
+            "HELPDESK_BASE_PATH: {raw:?} is not a plain URL path"
+        ));
     }
     Ok(format!("/{trimmed}"))
 }
@@ -97,11 +104,17 @@ impl Config {
             max_upload_bytes,
             smtp_bind,
             smtp_relay: var("HELPDESK_SMTP_RELAY"),
-            mail_tech: var("HELPDESK_MAIL_TECH").unwrap_or_else(|| "hd@smacloud.it".into()).to_lowercase(),
-            mail_sales: var("HELPDESK_MAIL_SALES").unwrap_or_else(|| "sales@smacloud.it".into()).to_lowercase(),
-            mail_domain: var("HELPDESK_MAIL_DOMAIN").unwrap_or_else(|| "helpdesk.smacloud.it".into()),
+            mail_tech: var("HELPDESK_MAIL_TECH")
+                .unwrap_or_else(|| "hd@smacloud.it".into())
+                .to_lowercase(),
+            mail_sales: var("HELPDESK_MAIL_SALES")
+                .unwrap_or_else(|| "sales@smacloud.it".into())
+                .to_lowercase(),
+            mail_domain: var("HELPDESK_MAIL_DOMAIN")
+                .unwrap_or_else(|| "helpdesk.smacloud.it".into()),
             mail_require_auth: flag("HELPDESK_MAIL_REQUIRE_AUTH", true)?,
-            mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID").unwrap_or_else(|| "mx.smacloud.it".into()),
+            mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID")
+                .unwrap_or_else(|| "mx.smacloud.it".into()),
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
             data_dir,

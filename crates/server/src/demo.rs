@@ -5,7 +5,9 @@ use crate::auth::hash_password;
 use crate::import::{import, ImportFile};
 use crate::state::AppState;
 use crate::storage::{Created, NewMessage, NewTicketRecord};
-use helpdesk_core::api::{AuthorKind, Channel, Department, Priority, ServiceFamily, StaffReply, Status};
+use helpdesk_core::api::{
+    AuthorKind, Channel, Department, Priority, ServiceFamily, StaffReply, Status,
+};
 
 pub const DEMO_PASSWORD: &str = "demo-password";
 
@@ -106,7 +108,12 @@ const TICKETS: &[DemoTicket] = &[
 
 /// Seeds the demo accounts and tickets, once, into an empty database.
 pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
-    if state.store.account_by_email("demo@example.it").await?.is_some() {
+    if state
+        .store
+        .account_by_email("demo@example.it")
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await??;
@@ -162,7 +169,9 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
                 |ctx| Some(crate::notify::acknowledgment(config, ctx, &[])),
             )
             .await?;
-        let Created::New(ticket) = created else { continue };
+        let Created::New(ticket) = created else {
+            continue;
+        };
         for reply in t.staff_replies {
             let req = StaffReply {
                 body: reply.to_string(),

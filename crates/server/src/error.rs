@@ -68,9 +68,11 @@ impl ApiError {
                 "unsupported_media_type",
                 m.clone(),
             ),
-            ApiError::Validation { message, .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "validation", message.clone())
-            }
+            ApiError::Validation { message, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                message.clone(),
+            ),
             ApiError::InvalidCredentials => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",

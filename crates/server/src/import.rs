@@ -16,7 +16,10 @@ pub async fn import(store: &Store, file: &ImportFile) -> anyhow::Result<usize> {
             anyhow::bail!("customer {i}: {:?} is not an e-mail address", a.email);
         }
         if !(a.password_hash.starts_with("$argon2") || a.password_hash.starts_with("$2")) {
-            anyhow::bail!("customer {i} ({}): password_hash is neither argon2 nor bcrypt", a.email);
+            anyhow::bail!(
+                "customer {i} ({}): password_hash is neither argon2 nor bcrypt",
+                a.email
+            );
         }
         store
             .upsert_account(a)

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "helpdesk-server", about = "The customer helpdesk: API, app and e-mail gateway")]
+#[command(
+    name = "helpdesk-server",
+    about = "The customer helpdesk: API, app and e-mail gateway"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,7 +82,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             let parsed = import::parse(&text)?;
             let state = app::build_state(config).await?;
             let n = import::import(&state.store, &parsed).await?;
@@ -87,13 +91,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Staff {
-            action: StaffAction::Reply { code, as_, body_file, status },
+            action:
+                StaffAction::Reply {
+                    code,
+                    as_,
+                    body_file,
+                    status,
+                },
         } => {
             let body = std::fs::read_to_string(&body_file)
                 .with_context(|| format!("reading {}", body_file.display()))?;
             let status = match status.as_deref() {
                 None => None,
-                Some(s) => Some(Status::parse(s).ok_or_else(|| anyhow::anyhow!("unknown status {s:?}"))?),
+                Some(s) => {
+                    Some(Status::parse(s).ok_or_else(|| anyhow::anyhow!("unknown status {s:?}"))?)
+                }
             };
             let state = app::build_state(config).await?;
             let staff = state
@@ -103,9 +115,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .filter(|a| a.customer.role == Role::Staff)
                 .ok_or_else(|| anyhow::anyhow!("{as_} is not a staff account"))?
                 .customer;
-            let t = helpdesk_server::staff::reply(&state, &staff, &code, &StaffReply { body, status })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let t =
+                helpdesk_server::staff::reply(&state, &staff, &code, &StaffReply { body, status })
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("replied to {} (now {})", t.code, t.status.as_str());
             Ok(ExitCode::SUCCESS)
         }

@@ -62,7 +62,12 @@ pub fn acknowledgment(config: &Config, ctx: &NotifyContext<'_>, advice: &[String
 }
 
 /// A staff answer, sent to the customer's reference address.
-pub fn staff_reply(config: &Config, ctx: &NotifyContext<'_>, staff_name: &str, text: &str) -> Notification {
+pub fn staff_reply(
+    config: &Config,
+    ctx: &NotifyContext<'_>,
+    staff_name: &str,
+    text: &str,
+) -> Notification {
     let body = format!(
         "Gentile {name},\n\n{staff_name} ha risposto al tuo ticket {code}:\n\n{text}\n\n-- \n{KEEP_CODE}\nStorico del ticket: {link}\n",
         name = ctx.customer_name,
@@ -146,9 +151,16 @@ impl Sender {
 
 /// `smtp://host:port`, `host:port` or `host` (port 25).
 fn parse_relay(url: &str) -> anyhow::Result<(String, u16)> {
-    let rest = url.trim().trim_start_matches("smtp://").trim_end_matches('/');
+    let rest = url
+        .trim()
+        .trim_start_matches("smtp://")
+        .trim_end_matches('/');
     match rest.rsplit_once(':') {
-        Some((host, port)) => Ok((host.to_string(), port.parse().map_err(|_| anyhow::anyhow!("HELPDESK_SMTP_RELAY: bad port in {url:?}"))?)),
+        Some((host, port)) => Ok((
+            host.to_string(),
+            port.parse()
+                .map_err(|_| anyhow::anyhow!("HELPDESK_SMTP_RELAY: bad port in {url:?}"))?,
+        )),
         None if !rest.is_empty() => Ok((rest.to_string(), 25)),
         None => anyhow::bail!("HELPDESK_SMTP_RELAY is empty"),
     }
@@ -200,7 +212,10 @@ async fn send_due(state: &AppState, sender: &Sender) -> anyhow::Result<()> {
                 Err(e) => {
                     let next = now_us() + backoff(item.attempts + 1).as_micros() as i64;
                     tracing::warn!(error = %e, attempts = item.attempts + 1, "notification not sent; will retry");
-                    state.store.mark_failed(item.id, next, &e.to_string()).await?;
+                    state
+                        .store
+                        .mark_failed(item.id, next, &e.to_string())
+                        .await?;
                 }
             }
         }
@@ -232,9 +247,18 @@ mod tests {
             attempts: 0,
         };
         let raw = String::from_utf8(build_email(&item).unwrap().formatted()).unwrap();
-        assert!(raw.contains("Subject: [#FPL-809-43017]: Sito lento"), "{raw}");
-        assert!(raw.contains("Message-ID: <abc@helpdesk.smacloud.it>"), "{raw}");
-        assert!(raw.contains("In-Reply-To: <first@helpdesk.smacloud.it>"), "{raw}");
+        assert!(
+            raw.contains("Subject: [#FPL-809-43017]: Sito lento"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("Message-ID: <abc@helpdesk.smacloud.it>"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("In-Reply-To: <first@helpdesk.smacloud.it>"),
+            "{raw}"
+        );
         assert!(raw.contains("Auto-Submitted: auto-replied"), "{raw}");
     }
 }

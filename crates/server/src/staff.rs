@@ -6,10 +6,19 @@ use crate::storage::{NewMessage, Viewer};
 use helpdesk_core::api::{AuthorKind, Channel, Customer, StaffReply, Ticket};
 use helpdesk_core::limits::{self, char_len};
 
-pub async fn reply(state: &AppState, staff: &Customer, code: &str, req: &StaffReply) -> ApiResult<Ticket> {
+pub async fn reply(
+    state: &AppState,
+    staff: &Customer,
+    code: &str,
+    req: &StaffReply,
+) -> ApiResult<Ticket> {
     let n = char_len(&req.body);
     if n == 0 || n > limits::BODY_MAX_CHARS {
-        return Err(ApiError::field("body", "invalid_length", "Il testo della risposta è vuoto o troppo lungo."));
+        return Err(ApiError::field(
+            "body",
+            "invalid_length",
+            "Il testo della risposta è vuoto o troppo lungo.",
+        ));
     }
     let config = &state.config;
     let body = req.body.trim();

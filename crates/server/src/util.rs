@@ -37,10 +37,9 @@ pub fn now_us() -> i64 {
 pub fn rfc3339(us: i64) -> String {
     let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
-    t.format(&fmt).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(&fmt)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
 /// An e-mail address as we compare it: trimmed and lower-case.
@@ -77,6 +76,9 @@ mod tests {
 
     #[test]
     fn bidi_overrides_and_controls_are_removed_from_names() {
-        assert_eq!(clean_display_text("fattura\u{202E}fdp.exe\0"), "fatturafdp.exe");
+        assert_eq!(
+            clean_display_text("fattura\u{202E}fdp.exe\0"),
+            "fatturafdp.exe"
+        );
     }
 }

@@ -82,14 +82,16 @@ async fn asset_cache(req: Request<axum::body::Body>, next: Next) -> Response {
         } else {
             "no-cache"
         };
-        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(v));
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(v));
     }
     resp
 }
 
 pub fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
-    name.split(['-', '.', '_']).any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+    name.split(['-', '.', '_'])
+        .any(|part| part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn html_attr_escape(s: &str) -> String {
@@ -122,13 +124,18 @@ fn prepare_index(raw: &str, config: &Config) -> IndexPage {
     let mut rest = html.as_str();
     while let Some(start) = rest.find("<script") {
         let after = &rest[start..];
-        let Some(open_end) = after.find('>') else { break };
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
         let tag = &after[..open_end];
         let body_start = open_end + 1;
-        let Some(close) = after[body_start..].find("</script>") else { break };
+        let Some(close) = after[body_start..].find("</script>") else {
+            break;
+        };
         if !tag.contains(" src=") {
             let body = &after[body_start..body_start + close];
-            let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
+            let digest =
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
             hashes.push_str(&format!(" 'sha256-{digest}'"));
         }
         rest = &after[body_start + close..];

@@ -27,7 +27,9 @@ where
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
         JsonRejection::JsonDataError(e) => ApiError::Validation {
-            message: "Richiesta non valida: un campo manca, è sconosciuto o ha un valore non ammesso.".into(),
+            message:
+                "Richiesta non valida: un campo manca, è sconosciuto o ha un valore non ammesso."
+                    .into(),
             fields: field_of(&e.body_text()),
             hints: Vec::new(),
         },
@@ -37,7 +39,9 @@ fn json_rejection(r: JsonRejection) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
             "La richiesta deve essere in JSON (Content-Type: application/json).".into(),
         ),
-        JsonRejection::BytesRejection(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+        JsonRejection::BytesRejection(e)
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+        {
             ApiError::TooLarge("La richiesta è troppo grande.".into())
         }
         other => ApiError::BadRequest(format!("Richiesta non valida ({}).", other.status())),
@@ -67,7 +71,9 @@ fn field_of(text: &str) -> std::collections::BTreeMap<String, String> {
 mod tests {
     #[test]
     fn the_offending_field_is_named() {
-        let f = super::field_of("Failed to deserialize: unknown field `colour`, expected one of `email`");
+        let f = super::field_of(
+            "Failed to deserialize: unknown field `colour`, expected one of `email`",
+        );
         assert_eq!(f.get("colour").map(String::as_str), Some("unknown_field"));
         let f = super::field_of("missing field `password` at line 1");
         assert_eq!(f.get("password").map(String::as_str), Some("missing"));

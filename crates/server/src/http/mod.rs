@@ -19,11 +19,23 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Helpdesk API", description = "The customer side of the hosting provider's helpdesk."),
+    info(
+        title = "Helpdesk API",
+        description = "The customer side of the hosting provider's helpdesk."
+    ),
     paths(
-        session::login, session::logout, session::me,
-        services::services, services::assess_subject, services::mail_rejections,
-        tickets::list, tickets::create, tickets::show, tickets::reply, tickets::close, tickets::reopen,
+        session::login,
+        session::logout,
+        session::me,
+        services::services,
+        services::assess_subject,
+        services::mail_rejections,
+        tickets::list,
+        tickets::create,
+        tickets::show,
+        tickets::reply,
+        tickets::close,
+        tickets::reopen,
         tickets::open_on_service,
         staff::reply,
     )
@@ -63,15 +75,23 @@ async fn api_headers(req: Request<axum::body::Body>, next: Next) -> Response {
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
     resp
 }
 
 async fn common_headers(req: Request<axum::body::Body>, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin-allow-popups"),

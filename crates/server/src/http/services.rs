@@ -7,7 +7,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use helpdesk_core::api::{AssessRequest, Assessment, Channel, ErrorResponse, MailRejectionList, ServiceList};
+use helpdesk_core::api::{
+    AssessRequest, Assessment, Channel, ErrorResponse, MailRejectionList, ServiceList,
+};
 use helpdesk_core::subject::{assess, SubjectContext};
 
 pub fn router() -> Router<AppState> {
@@ -18,7 +20,10 @@ pub fn router() -> Router<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/v1/services", responses((status = 200, body = ServiceList), (status = 401, body = ErrorResponse)))]
-pub async fn services(State(state): State<AppState>, auth: AuthAccount) -> ApiResult<Json<ServiceList>> {
+pub async fn services(
+    State(state): State<AppState>,
+    auth: AuthAccount,
+) -> ApiResult<Json<ServiceList>> {
     Ok(Json(ServiceList {
         items: state.store.services(&auth.account.id).await?,
     }))
@@ -33,12 +38,9 @@ pub async fn assess_subject(
 ) -> ApiResult<Json<Assessment>> {
     let services = state.store.services(&auth.account.id).await?;
     let chosen = match req.service_id.as_deref() {
-        Some(id) => Some(
-            services
-                .iter()
-                .find(|s| s.id == id)
-                .ok_or_else(|| ApiError::field("service_id", "unknown_service", "Servizio sconosciuto."))?,
-        ),
+        Some(id) => Some(services.iter().find(|s| s.id == id).ok_or_else(|| {
+            ApiError::field("service_id", "unknown_service", "Servizio sconosciuto.")
+        })?),
         None => None,
     };
     Ok(Json(assess(
@@ -53,7 +55,10 @@ pub async fn assess_subject(
 }
 
 #[utoipa::path(get, path = "/api/v1/mail-rejections", responses((status = 200, body = MailRejectionList)))]
-pub async fn mail_rejections(State(state): State<AppState>, auth: AuthAccount) -> ApiResult<Json<MailRejectionList>> {
+pub async fn mail_rejections(
+    State(state): State<AppState>,
+    auth: AuthAccount,
+) -> ApiResult<Json<MailRejectionList>> {
     Ok(Json(MailRejectionList {
         items: state.store.mail_rejections(&auth.account.id).await?,
     }))

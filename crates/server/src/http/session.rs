@@ -26,7 +26,8 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let email = crate::util::normalise_email(&req.email);
-    if email.is_empty() || req.password.is_empty() || email.len() > 254 || req.password.len() > 1024 {
+    if email.is_empty() || req.password.is_empty() || email.len() > 254 || req.password.len() > 1024
+    {
         return Err(ApiError::InvalidCredentials);
     }
     let address = ext

@@ -25,4 +25,3 @@ pub async fn reply(
     let t = crate::staff::reply(&state, &staff, &code, &req).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
-

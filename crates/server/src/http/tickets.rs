@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use helpdesk_core::api::{
-    AuthorKind, Channel, Department, ErrorResponse, NewReply, NewTicket, Status, Ticket, TicketList,
-    TicketSummary, Verdict,
+    AuthorKind, Channel, Department, ErrorResponse, NewReply, NewTicket, Status, Ticket,
+    TicketList, TicketSummary, Verdict,
 };
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::subject::{assess, SubjectContext};
@@ -44,16 +44,23 @@ pub async fn list(
     auth: AuthAccount,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<TicketList>> {
-    let Query(p) = params.map_err(|e| ApiError::BadRequest(format!("Parametri non validi: {e}")))?;
+    let Query(p) =
+        params.map_err(|e| ApiError::BadRequest(format!("Parametri non validi: {e}")))?;
     let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            ApiError::field("status", "invalid", "Stato sconosciuto: usa open, awaiting_customer o closed.")
+            ApiError::field(
+                "status",
+                "invalid",
+                "Stato sconosciuto: usa open, awaiting_customer o closed.",
+            )
         })?),
     };
     let q = ListQuery {
         status,
-        q: p.q.filter(|q| !q.trim().is_empty()).map(|q| q.chars().take(200).collect()),
+        q: p.q
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| q.chars().take(200).collect()),
         cursor: p.cursor,
         limit: p.limit.unwrap_or(0),
     };
@@ -87,7 +94,10 @@ fn check_body(field: &str, text: &str, min: usize) -> ApiResult<()> {
         return Err(ApiError::field(
             field,
             "too_long",
-            format!("Il testo è troppo lungo: al massimo {} caratteri.", limits::BODY_MAX_CHARS),
+            format!(
+                "Il testo è troppo lungo: al massimo {} caratteri.",
+                limits::BODY_MAX_CHARS
+            ),
         ));
     }
     Ok(())
@@ -98,7 +108,10 @@ fn check_upload_count(ids: &[String]) -> ApiResult<()> {
         return Err(ApiError::field(
             "upload_ids",
             "too_many",
-            format!("Al massimo {} allegati per messaggio.", limits::MAX_FILES_PER_MESSAGE),
+            format!(
+                "Al massimo {} allegati per messaggio.",
+                limits::MAX_FILES_PER_MESSAGE
+            ),
         ));
     }
     Ok(())
@@ -118,7 +131,11 @@ pub async fn create(
     let services = state.store.services(&auth.account.id).await?;
     let chosen = match req.service_id.as_deref().filter(|s| !s.is_empty()) {
         Some(id) => Some(services.iter().find(|s| s.id == id).ok_or_else(|| {
-            ApiError::field("service_id", "unknown_service", "Il servizio scelto non è tra i tuoi servizi.")
+            ApiError::field(
+                "service_id",
+                "unknown_service",
+                "Il servizio scelto non è tra i tuoi servizi.",
+            )
         })?),
         None if req.department == Department::Helpdesk => {
             return Err(ApiError::field(
@@ -134,7 +151,10 @@ pub async fn create(
         return Err(ApiError::field(
             "subject",
             "too_long",
-            format!("L'oggetto è troppo lungo: al massimo {} caratteri.", limits::SUBJECT_MAX_CHARS),
+            format!(
+                "L'oggetto è troppo lungo: al massimo {} caratteri.",
+                limits::SUBJECT_MAX_CHARS
+            ),
         ));
     }
     let assessment = assess(
@@ -155,7 +175,11 @@ pub async fn create(
             hints: assessment.hints,
         });
     }
-    check_body("description", &req.description, limits::DESCRIPTION_MIN_CHARS)?;
+    check_body(
+        "description",
+        &req.description,
+        limits::DESCRIPTION_MIN_CHARS,
+    )?;
     check_upload_count(&req.upload_ids)?;
 
     let hash = sha256_hex(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.into()))?);
@@ -248,17 +272,33 @@ pub async fn reply(
             |_| None,
         )
         .await?;
-    Ok((if replayed { StatusCode::OK } else { StatusCode::CREATED }, Json(t)))
+    Ok((
+        if replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
+        Json(t),
+    ))
 }
 
-async fn change_status(state: &AppState, auth: &AuthAccount, code: &str, to: Status) -> ApiResult<Json<Ticket>> {
+async fn change_status(
+    state: &AppState,
+    auth: &AuthAccount,
+    code: &str,
+    to: Status,
+) -> ApiResult<Json<Ticket>> {
     let t = state
         .store
         .set_status(
             Viewer::Customer(&auth.account.id),
             code,
             to,
-            (AuthorKind::Customer, Some(&auth.account.id), &auth.account.name),
+            (
+                AuthorKind::Customer,
+                Some(&auth.account.id),
+                &auth.account.name,
+            ),
         )
         .await?;
     Ok(Json(t))
@@ -266,13 +306,21 @@ async fn change_status(state: &AppState, auth: &AuthAccount, code: &str, to: Sta
 
 #[utoipa::path(post, path = "/api/v1/tickets/{code}/close", params(("code" = String, Path)),
     responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse)))]
-pub async fn close(State(state): State<AppState>, auth: AuthAccount, Path(code): Path<String>) -> ApiResult<Json<Ticket>> {
+pub async fn close(
+    State(state): State<AppState>,
+    auth: AuthAccount,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Ticket>> {
     change_status(&state, &auth, &code, Status::Closed).await
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{code}/reopen", params(("code" = String, Path)),
     responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse)))]
-pub async fn reopen(State(state): State<AppState>, auth: AuthAccount, Path(code): Path<String>) -> ApiResult<Json<Ticket>> {
+pub async fn reopen(
+    State(state): State<AppState>,
+    auth: AuthAccount,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Ticket>> {
     change_status(&state, &auth, &code, Status::Open).await
 }
 
@@ -284,5 +332,10 @@ pub async fn open_on_service(
     auth: AuthAccount,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TicketSummary>>> {
-    Ok(Json(state.store.open_tickets_on_service(&auth.account.id, &id).await?))
+    Ok(Json(
+        state
+            .store
+            .open_tickets_on_service(&auth.account.id, &id)
+            .await?,
+    ))
 }

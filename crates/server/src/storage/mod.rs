@@ -241,7 +241,9 @@ impl Store {
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> StoreResult<(tokio::sync::MutexGuard<'_, ()>, Transaction<'_, Sqlite>)> {
+    async fn begin_write(
+        &self,
+    ) -> StoreResult<(tokio::sync::MutexGuard<'_, ()>, Transaction<'_, Sqlite>)> {
         let guard = self.write.lock().await;
         let tx = self.pool.begin().await?;
         Ok((guard, tx))
@@ -253,10 +255,11 @@ impl Store {
     pub async fn upsert_account(&self, a: &ImportAccount) -> StoreResult<String> {
         let email = crate::util::normalise_email(&a.email);
         let (_g, mut tx) = self.begin_write().await?;
-        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE email = ?")
-            .bind(&email)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE email = ?")
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?;
         let id = match existing {
             Some(id) => {
                 sqlx::query(
@@ -413,28 +416,34 @@ impl Store {
             .iter()
             .map(|r| Service {
                 id: r.get("id"),
-                family: ServiceFamily::parse(r.get("family")).unwrap_or(ServiceFamily::HostingShared),
+                family: ServiceFamily::parse(r.get("family"))
+                    .unwrap_or(ServiceFamily::HostingShared),
                 product: r.get("product"),
                 identifier: r.get("identifier"),
                 status: ServiceStatus::parse(r.get("status")).unwrap_or(ServiceStatus::Active),
             })
             .collect();
-        items.sort_by(|a, b| (a.family, &a.product, &a.identifier).cmp(&(b.family, &b.product, &b.identifier)));
+        items.sort_by(|a, b| {
+            (a.family, &a.product, &a.identifier).cmp(&(b.family, &b.product, &b.identifier))
+        });
         Ok(items)
     }
 
     // ----- tickets -----
 
     pub async fn list_tickets(&self, account_id: &str, q: &ListQuery) -> StoreResult<TicketList> {
-        let limit = if q.limit == 0 { PAGE_DEFAULT } else { q.limit.min(PAGE_MAX) };
-        let words: Vec<String> = q
-            .q
-            .as_deref()
-            .unwrap_or("")
-            .split_whitespace()
-            .take(8)
-            .map(like_pattern)
-            .collect();
+        let limit = if q.limit == 0 {
+            PAGE_DEFAULT
+        } else {
+            q.limit.min(PAGE_MAX)
+        };
+        let words: Vec<String> =
+            q.q.as_deref()
+                .unwrap_or("")
+                .split_whitespace()
+                .take(8)
+                .map(like_pattern)
+                .collect();
 
         let mut sql = QueryBuilder::<Sqlite>::new(
             "SELECT t.id, t.code, t.subject, t.department, t.status, t.priority, t.channel, t.created_us, t.activity_us,
@@ -469,8 +478,9 @@ impl Store {
             None
         };
 
-        let mut counts_sql =
-            QueryBuilder::<Sqlite>::new("SELECT t.status, COUNT(*) AS n FROM tickets t WHERE t.account_id = ");
+        let mut counts_sql = QueryBuilder::<Sqlite>::new(
+            "SELECT t.status, COUNT(*) AS n FROM tickets t WHERE t.account_id = ",
+        );
         counts_sql.push_bind(account_id);
         push_word_filter(&mut counts_sql, &words);
         counts_sql.push(" GROUP BY t.status");
@@ -499,11 +509,13 @@ impl Store {
     ) -> StoreResult<Created> {
         let (guard, mut tx) = self.begin_write().await?;
         if let Some((key, hash)) = rec.idempotency {
-            let prior = sqlx::query("SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?")
-                .bind(rec.account_id)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let prior = sqlx::query(
+                "SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?",
+            )
+            .bind(rec.account_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
             if let Some(prior) = prior {
                 let prior_hash: String = prior.get("request_hash");
                 let code: String = prior.get("result");
@@ -604,7 +616,9 @@ impl Store {
         notify: impl FnOnce(&NotifyContext<'_>) -> Option<Notification>,
     ) -> StoreResult<(Ticket, bool)> {
         let (guard, mut tx) = self.begin_write().await?;
-        let row = ticket_row_for(&mut tx, viewer, code).await?.ok_or(StoreError::NotFound)?;
+        let row = ticket_row_for(&mut tx, viewer, code)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let now = now_us();
         if let Some((key, hash)) = idempotency {
             let scoped = format!("reply:{}:{key}", row.code);
@@ -622,7 +636,10 @@ impl Store {
                 if prior != hash {
                     return Err(StoreError::IdempotencyMismatch);
                 }
-                let t = self.ticket(viewer, &row.code).await?.ok_or(StoreError::NotFound)?;
+                let t = self
+                    .ticket(viewer, &row.code)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
                 return Ok((t, true));
             }
             sqlx::query("INSERT INTO idempotency (account_id, key, request_hash, result, created_us) VALUES (?, ?, ?, ?, ?)")
@@ -657,7 +674,8 @@ impl Store {
             .bind(row.id)
             .execute(&mut *tx)
             .await?;
-        let code = TicketCode::parse(&row.code).ok_or_else(|| anyhow::anyhow!("bad stored code"))?;
+        let code =
+            TicketCode::parse(&row.code).ok_or_else(|| anyhow::anyhow!("bad stored code"))?;
         let ctx = NotifyContext {
             code: &code,
             subject: &row.subject,
@@ -672,7 +690,10 @@ impl Store {
         }
         tx.commit().await?;
         drop(guard);
-        let t = self.ticket(viewer, code.as_str()).await?.ok_or(StoreError::NotFound)?;
+        let t = self
+            .ticket(viewer, code.as_str())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         Ok((t, false))
     }
 
@@ -685,7 +706,9 @@ impl Store {
         by: (AuthorKind, Option<&str>, &str),
     ) -> StoreResult<Ticket> {
         let (guard, mut tx) = self.begin_write().await?;
-        let row = ticket_row_for(&mut tx, viewer, code).await?.ok_or(StoreError::NotFound)?;
+        let row = ticket_row_for(&mut tx, viewer, code)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         if row.status != status.as_str() {
             let now = now_us();
             let who = NewMessage {
@@ -710,7 +733,9 @@ impl Store {
         }
         tx.commit().await?;
         drop(guard);
-        self.ticket(viewer, &row.code).await?.ok_or(StoreError::NotFound)
+        self.ticket(viewer, &row.code)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// One ticket with its whole thread, or `None` when it is missing or not the viewer's.
@@ -758,7 +783,10 @@ impl Store {
         for f in &files {
             let mid: Option<String> = f.get("message_id");
             if let Some(mid) = mid {
-                by_message.entry(mid).or_default().push(attachment_from_row(f));
+                by_message
+                    .entry(mid)
+                    .or_default()
+                    .push(attachment_from_row(f));
             }
         }
         let raw_by_id: std::collections::HashMap<String, Attachment> = raw
@@ -791,7 +819,10 @@ impl Store {
                     channel: Channel::parse(r.get("channel")).unwrap_or(Channel::Web),
                     body: r.get("body"),
                     created_at: rfc3339(r.get("created_us")),
-                    status: r.get::<Option<String>, _>("status").as_deref().and_then(Status::parse),
+                    status: r
+                        .get::<Option<String>, _>("status")
+                        .as_deref()
+                        .and_then(Status::parse),
                     automatic: r.get::<i64, _>("automatic") != 0,
                 }
             })
@@ -866,7 +897,9 @@ impl Store {
         let ticket_account: Option<String> = r.get("ticket_account");
         let visible = match viewer {
             Viewer::Staff => true,
-            Viewer::Customer(acc) => ticket_account.as_deref() == Some(acc) || (ticket_account.is_none() && owner == acc),
+            Viewer::Customer(acc) => {
+                ticket_account.as_deref() == Some(acc) || (ticket_account.is_none() && owner == acc)
+            }
         };
         if !visible {
             return Ok(None);
@@ -950,9 +983,11 @@ impl Store {
 
     /// The soonest time a pending notification is due, if any.
     pub async fn next_notification_due(&self) -> StoreResult<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT MIN(next_try_us) FROM outbox WHERE sent_us IS NULL")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT MIN(next_try_us) FROM outbox WHERE sent_us IS NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     // ----- refused e-mails -----
@@ -1134,14 +1169,21 @@ async fn queue_notification(
     let in_reply_to = earlier.last().cloned();
     // The first and the latest few are enough for every mailer to thread.
     let refs: Vec<&String> = if earlier.len() > 10 {
-        std::iter::once(&earlier[0]).chain(earlier[earlier.len() - 9..].iter()).collect()
+        std::iter::once(&earlier[0])
+            .chain(earlier[earlier.len() - 9..].iter())
+            .collect()
     } else {
         earlier.iter().collect()
     };
     let references = if refs.is_empty() {
         None
     } else {
-        Some(refs.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
+        Some(
+            refs.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
     };
     sqlx::query(
         "INSERT INTO outbox (ticket_id, message_id, from_addr, to_addr, subject, body, in_reply_to, references_, next_try_us, created_us)

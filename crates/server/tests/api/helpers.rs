@@ -57,7 +57,12 @@ impl TestApp {
 
     /// The id of one of the customer's services by its identifier.
     pub async fn service_id(&self, token: &str, identifier: &str) -> String {
-        let v: Value = self.get(token, "/api/v1/services").await.json().await.expect("json");
+        let v: Value = self
+            .get(token, "/api/v1/services")
+            .await
+            .json()
+            .await
+            .expect("json");
         v["items"]
             .as_array()
             .expect("items")
@@ -120,6 +125,11 @@ pub async fn error_code(r: Response) -> (StatusCode, String, Value) {
     let status = r.status();
     let v: Value = r.json().await.expect("error body is JSON");
     let code = v["error"]["code"].as_str().expect("error.code").to_string();
-    assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{v}"
+    );
     (status, code, v)
 }

@@ -11,10 +11,19 @@ async fn a_demo_customer_logs_in_sees_who_they_are_and_logs_out() {
     assert_eq!(me["email"], "demo@example.it");
     assert_eq!(me["role"], "customer");
 
-    let r = app.client.delete(app.url("/api/v1/session")).bearer_auth(&token).send().await.unwrap();
+    let r = app
+        .client
+        .delete(app.url("/api/v1/session"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let (status, code, _) = error_code(app.get(&token, "/api/v1/me").await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
     app.stop().await;
 }
 
@@ -22,7 +31,10 @@ async fn a_demo_customer_logs_in_sees_who_they_are_and_logs_out() {
 async fn unknown_email_and_wrong_password_answer_the_same() {
     let app = spawn_app().await;
     let mut answers = Vec::new();
-    for (email, password) in [("demo@example.it", "wrong"), ("nobody@example.it", "demo-password")] {
+    for (email, password) in [
+        ("demo@example.it", "wrong"),
+        ("nobody@example.it", "demo-password"),
+    ] {
         let r = app
             .client
             .post(app.url("/api/v1/session"))
@@ -54,7 +66,11 @@ async fn repeated_failures_are_throttled_with_retry_after() {
     }
     let r = last.unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(wait > 0);
     let (_, code, body) = error_code(r).await;
     assert_eq!(code, "too_many_attempts");
@@ -84,14 +100,30 @@ async fn bad_bodies_get_the_one_error_shape() {
     let (s, c, _) = error_code(send("{not json", "application/json").await.unwrap()).await;
     assert_eq!((s, c.as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
     let (s, c, v) = error_code(
-        send(r#"{"email":"a@b.it","password":"x","colour":"red"}"#, "application/json").await.unwrap(),
+        send(
+            r#"{"email":"a@b.it","password":"x","colour":"red"}"#,
+            "application/json",
+        )
+        .await
+        .unwrap(),
     )
     .await;
-    assert_eq!((s, c.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "validation"));
+    assert_eq!(
+        (s, c.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation")
+    );
     assert_eq!(v["error"]["fields"]["colour"], "unknown_field");
-    let (s, _, _) = error_code(send("email=a", "application/x-www-form-urlencoded").await.unwrap()).await;
+    let (s, _, _) = error_code(
+        send("email=a", "application/x-www-form-urlencoded")
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let huge = format!(r#"{{"email":"a@b.it","password":"{}"}}"#, "x".repeat(600 * 1024));
+    let huge = format!(
+        r#"{{"email":"a@b.it","password":"{}"}}"#,
+        "x".repeat(600 * 1024)
+    );
     let r = app
         .client
         .post(app.url("/api/v1/session"))
@@ -112,8 +144,22 @@ async fn bad_bodies_get_the_one_error_shape() {
 #[tokio::test]
 async fn the_openapi_document_lists_the_contract() {
     let app = spawn_app().await;
-    let v: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for path in ["/api/v1/session", "/api/v1/tickets", "/api/v1/tickets/{code}", "/api/v1/services", "/api/v1/subjects/assess"] {
+    let v: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/session",
+        "/api/v1/tickets",
+        "/api/v1/tickets/{code}",
+        "/api/v1/services",
+        "/api/v1/subjects/assess",
+    ] {
         assert!(v["paths"][path].is_object(), "missing {path}");
     }
     assert!(v["components"]["schemas"]["NewTicket"].is_object());
@@ -127,15 +173,29 @@ async fn everything_works_under_a_base_path() {
     let token = app.login("demo@example.it").await;
     let r = app.get(&token, "/api/v1/tickets").await;
     assert_eq!(r.status(), StatusCode::OK);
-    let page = app.client.get(app.url("/tickets/ABC-123-45678")).send().await.unwrap();
+    let page = app
+        .client
+        .get(app.url("/tickets/ABC-123-45678"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("frame-ancestors"));
     let html = page.text().await.unwrap();
     assert!(html.contains("<base href=\"/PanelNML/\">"), "{html}");
     // Outside the base path there is nothing.
     let root = app.base.trim_end_matches("/PanelNML").to_string();
-    let r = app.client.get(format!("{root}/api/v1/tickets")).bearer_auth(&token).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{root}/api/v1/tickets"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.text().await.unwrap(), "ok");

@@ -1,0 +1,4 @@
+//! Pieces several pages share.
+
+pub mod layout;
+pub mod status;

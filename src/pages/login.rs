@@ -1,0 +1,83 @@
+//! Login with the control panel's e-mail and password.
+
+use crate::api;
+use crate::config::config;
+use crate::session::{take_return, use_session};
+use crate::texts::tx;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let t = tx();
+    let session = use_session();
+    let navigate = use_navigate();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let email_ref = NodeRef::<leptos::html::Input>::new();
+
+    // Already logged in (a reload of /login): straight to the tickets.
+    if session.0.get_untracked().is_some() {
+        let navigate = navigate.clone();
+        request_animation_frame(move || navigate("/", Default::default()));
+    }
+    Effect::new(move |_| {
+        if let Some(el) = email_ref.get() {
+            let _ = el.focus();
+        }
+    });
+
+    let submit = Action::new_local(move |(e, p): &(String, String)| {
+        let (e, p) = (e.clone(), p.clone());
+        async move { api::login(&e, &p).await }
+    });
+    let busy = submit.pending();
+    Effect::new(move |_| {
+        if let Some(result) = submit.value().get() {
+            match result {
+                Ok(r) => {
+                    session.start(r);
+                    let to = take_return().unwrap_or_else(|| "/".into());
+                    navigate(&to, Default::default());
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (e, p) = (email.get_untracked(), password.get_untracked());
+        if e.trim().is_empty() || p.is_empty() {
+            error.set(Some(t.missing_fields.into()));
+            return;
+        }
+        error.set(None);
+        submit.dispatch((e, p));
+    };
+
+    view! {
+        <main id="main" class="login">
+            <form class="card" on:submit=on_submit novalidate aria-describedby="login-intro">
+                <h1>{t.login_title}</h1>
+                <p id="login-intro" class="muted">{t.login_intro}</p>
+                <Show when=move || error.get().is_some()>
+                    <p class="alert error" role="alert">{move || error.get()}</p>
+                </Show>
+                <label for="login-email">{t.email}</label>
+                <input id="login-email" type="email" name="email" autocomplete="username" required
+                    node_ref=email_ref bind:value=email />
+                <label for="login-password">{t.password}</label>
+                <input id="login-password" type="password" name="password" autocomplete="current-password" required
+                    bind:value=password />
+                <button type="submit" class="primary" disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
+                    {move || if busy.get() { t.login_busy } else { t.login_submit }}
+                </button>
+                <p><a href=config().password_reset_url.clone() target="_top" rel="noopener">{t.forgot_password}</a></p>
+                <Show when=|| config().demo>
+                    <p class="demo-hint">{t.demo_hint}</p>
+                </Show>
+            </form>
+        </main>
+    }
+}

@@ -1,0 +1,174 @@
+//! The customer's tickets: status tabs with counts, search by code or subject, paging.
+
+use crate::api::{self, ApiError};
+use crate::components::layout::Layout;
+use crate::components::status::{PriorityBadge, StatusBadge};
+use crate::format::datetime;
+use crate::texts::{status_tab, tx};
+use helpdesk_core::api::{Status, StatusCounts, TicketSummary};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use std::time::Duration;
+
+#[derive(Clone, PartialEq)]
+enum Load {
+    Loading,
+    Ready,
+    Failed(String),
+}
+
+#[component]
+pub fn TicketListPage() -> impl IntoView {
+    let t = tx();
+    let status = RwSignal::new(None::<Status>);
+    let typed = RwSignal::new(String::new());
+    let query = RwSignal::new(String::new());
+    let items = RwSignal::new(Vec::<TicketSummary>::new());
+    let counts = RwSignal::new(StatusCounts::default());
+    let next = RwSignal::new(None::<String>);
+    let state = RwSignal::new(Load::Loading);
+    let more_busy = RwSignal::new(false);
+    // Answers to an older request (a tab clicked quickly after another) are dropped.
+    let generation = StoredValue::new(0u32);
+
+    let load = move |append: bool| {
+        let gen = generation.get_value() + if append { 0 } else { 1 };
+        generation.set_value(gen);
+        let cursor = if append { next.get_untracked() } else { None };
+        if append {
+            more_busy.set(true);
+        } else {
+            state.set(Load::Loading);
+        }
+        let (s, q) = (status.get_untracked(), query.get_untracked());
+        leptos::task::spawn_local(async move {
+            let result = api::tickets(s, &q, cursor.as_deref()).await;
+            if generation.get_value() != gen {
+                return;
+            }
+            more_busy.set(false);
+            match result {
+                Ok(list) => {
+                    if append {
+                        items.update(|v| v.extend(list.items));
+                    } else {
+                        items.set(list.items);
+                    }
+                    counts.set(list.counts);
+                    next.set(list.next_cursor);
+                    state.set(Load::Ready);
+                }
+                Err(ApiError::Unauthorized) => {}
+                Err(e) => state.set(Load::Failed(e.message())),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        status.track();
+        query.track();
+        load(false);
+    });
+    // Search as the customer types, without a request per keystroke.
+    Effect::new(move |_| {
+        let v = typed.get();
+        set_timeout(
+            move || {
+                if typed.get_untracked() == v && query.get_untracked() != v {
+                    query.set(v);
+                }
+            },
+            Duration::from_millis(250),
+        );
+    });
+
+    let tab = move |s: Option<Status>, label: &'static str| {
+        let selected = move || status.get() == s;
+        let count = move || match s {
+            Some(s) => counts.get().get(s),
+            None => counts.get().total(),
+        };
+        view! {
+            <button type="button" role="tab" class="tab" aria-selected=move || selected().to_string()
+                on:click=move |_| status.set(s)>
+                {label}" "<span class="count">{count}</span>
+            </button>
+        }
+    };
+
+    view! {
+        <Layout>
+            <div class="page-head">
+                <h1>{t.tickets_title}</h1>
+                <A href="/nuovo" attr:class="button primary">{t.new_ticket}</A>
+            </div>
+            <div class="filters">
+                <div role="tablist" aria-label=t.col_status class="tabs">
+                    {tab(None, t.all)}
+                    {tab(Some(Status::Open), status_tab(Status::Open))}
+                    {tab(Some(Status::AwaitingCustomer), status_tab(Status::AwaitingCustomer))}
+                    {tab(Some(Status::Closed), status_tab(Status::Closed))}
+                </div>
+                <div class="search">
+                    <label for="ticket-search">{t.search_label}</label>
+                    <input id="ticket-search" type="search" placeholder=t.search_placeholder bind:value=typed />
+                </div>
+            </div>
+            {move || match state.get() {
+                Load::Loading => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
+                Load::Failed(msg) => view! {
+                    <div class="alert error" role="alert">
+                        <p>{msg}</p>
+                        <button type="button" on:click=move |_| load(false)>{t.retry}</button>
+                    </div>
+                }.into_any(),
+                Load::Ready if items.with(|v| v.is_empty()) => {
+                    let text = if query.get().is_empty() && status.get().is_none() { t.empty_list } else { t.empty_search };
+                    view! { <p class="empty">{text}</p> }.into_any()
+                }
+                Load::Ready => view! { <TicketTable items=items/> }.into_any(),
+            }}
+            <Show when=move || next.get().is_some() && state.get() == Load::Ready>
+                <button type="button" class="more" disabled=move || more_busy.get() on:click=move |_| load(true)>
+                    {move || if more_busy.get() { t.loading } else { t.load_more }}
+                </button>
+            </Show>
+        </Layout>
+    }
+}
+
+#[component]
+fn TicketTable(items: RwSignal<Vec<TicketSummary>>) -> impl IntoView {
+    let t = tx();
+    view! {
+        <table class="tickets">
+            <thead>
+                <tr>
+                    <th scope="col">{t.col_code}</th>
+                    <th scope="col">{t.col_subject}</th>
+                    <th scope="col">{t.col_service}</th>
+                    <th scope="col">{t.col_status}</th>
+                    <th scope="col">{t.col_priority}</th>
+                    <th scope="col">{t.col_activity}</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For each=move || items.get() key=|s| (s.code.clone(), s.last_activity_at.clone()) let:s>
+                    <tr>
+                        <td class="code" data-label=t.col_code>{s.code.clone()}</td>
+                        <td data-label=t.col_subject>
+                            <A href=["/tickets/", &s.code].concat()>{s.subject.clone()}</A>
+                        </td>
+                        <td data-label=t.col_service>
+                            {s.service.as_ref().map(|v| v.identifier.clone()).unwrap_or_else(|| t.no_service.into())}
+                        </td>
+                        <td data-label=t.col_status><StatusBadge status=s.status/></td>
+                        <td data-label=t.col_priority><PriorityBadge priority=s.priority/></td>
+                        <td data-label=t.col_activity>
+                            <time datetime=s.last_activity_at.clone()>{datetime(&s.last_activity_at)}</time>
+                        </td>
+                    </tr>
+                </For>
+            </tbody>
+        </table>
+    }
+}
