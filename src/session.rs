@@ -78,9 +78,15 @@ pub fn use_session() -> Session {
 }
 
 /// Where to go back after logging in again (only paths of this app).
+/// `path` is the browser's (base path included); the router navigates without it.
 pub fn remember_return(path: &str) {
+    let base = crate::config::config().base.as_str();
+    let inside = path
+        .strip_prefix(base)
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or(path);
     if let Some(s) = session_storage() {
-        let _ = s.set_item(RETURN_KEY, path);
+        let _ = s.set_item(RETURN_KEY, inside);
     }
 }
 

@@ -1,1 +1,175 @@
-fn main() {}
+//! `cargo xtask run | test | bench | setup | build-app`: everything the project needs, from a
+//! fresh machine, with the project's own files. Each step is idempotent and quick when done.
+
+mod bench;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench::bench(&args[1..]),
+        Some("setup") => setup::all(),
+        Some("build-app") => setup::all().and_then(|_| build_app()),
+        _ => {
+            eprintln!("usage: cargo xtask <run | test | bench | setup | build-app>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs a command in the workspace root, failing with its name when it fails.
+pub fn sh(cmd: &mut Command) -> Result {
+    cmd.current_dir(root());
+    eprintln!("xtask: $ {:?}", cmd);
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{:?} failed ({status})", cmd.get_program()))
+    }
+}
+
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback");
+    c
+}
+
+/// Builds the app with Trunk in release mode (tools from PATH, nothing downloaded) and writes
+/// gzip and brotli copies beside each asset for the server to send as they are.
+pub fn build_app() -> Result {
+    let mut trunk = Command::new(setup::cargo_bin("trunk"));
+    trunk
+        .args(["build", "--release", "--offline"])
+        .env("PATH", setup::tool_path())
+        .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback");
+    sh(&mut trunk)?;
+    precompress(&root().join("dist"))
+}
+
+fn precompress(dir: &Path) -> Result {
+    use std::io::Write;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(ext, "js" | "wasm" | "css" | "html" | "svg") {
+            continue;
+        }
+        let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&data).map_err(|e| e.to_string())?;
+        let gz = gz.finish().map_err(|e| e.to_string())?;
+        std::fs::write(path.with_extension(format!("{ext}.gz")), gz).map_err(|e| e.to_string())?;
+        let mut br = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
+            w.write_all(&data).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(path.with_extension(format!("{ext}.br")), br).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Sets up, builds the app and the server, and runs it with demo data on 127.0.0.1:8080.
+/// `HELPDESK_*` variables in the environment win over these defaults.
+fn run() -> Result {
+    setup::all()?;
+    build_app()?;
+    sh(cargo().args(["build", "--profile", "server", "-p", "helpdesk-server"]))?;
+    let bin = root().join("target/server/helpdesk-server");
+    let mut cmd = Command::new(bin);
+    cmd.arg("serve");
+    for (k, v) in [
+        ("HELPDESK_DEMO", "1"),
+        ("HELPDESK_MAIL_REQUIRE_AUTH", "0"),
+        ("HELPDESK_APP_DIR", "dist"),
+        ("HELPDESK_DATA_DIR", "data"),
+    ] {
+        if std::env::var_os(k).is_none() {
+            cmd.env(k, v);
+        }
+    }
+    eprintln!(
+        "xtask: the helpdesk will be at http://{}",
+        std::env::var("HELPDESK_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into())
+    );
+    eprintln!("xtask: log in as demo@example.it / demo-password (Ctrl+C stops it)");
+    sh(&mut cmd)
+}
+
+/// Sets up and runs every test: core and server (native), end-to-end in Chromium against the
+/// real server, and the app's component tests in Chromium (wasm32).
+fn test(extra: &[String]) -> Result {
+    setup::all()?;
+    sh(cargo().args(["fmt", "--all", "--check"]))?;
+    build_app()?;
+    sh(cargo().args(["build", "-p", "helpdesk-server"]))?;
+    let server_bin = root().join("target/debug/helpdesk-server");
+    let mut native = cargo();
+    native
+        .args(["test", "--workspace", "--exclude", "xtask"])
+        .args(extra)
+        .env("HELPDESK_SERVER_BIN", &server_bin)
+        .env("HELPDESK_TEST_APP_DIR", root().join("dist"))
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+        .env("PATH", setup::tool_path());
+    sh(&mut native)?;
+    let mut wasm = cargo();
+    wasm.args([
+        "test",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "helpdesk-app",
+    ])
+    .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+    .env("PATH", setup::tool_path());
+    sh(&mut wasm)?;
+    sh(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    sh(cargo().args([
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "helpdesk-app",
+        "-p",
+        "helpdesk-core",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    eprintln!("xtask: every test passed");
+    Ok(())
+}

@@ -13,41 +13,47 @@ pub fn services_named_in<'a>(text: &str, services: &'a [Service]) -> Vec<&'a Ser
     if services.is_empty() || text.trim().is_empty() {
         return Vec::new();
     }
-    let lower = text.to_lowercase();
-    let identifiers: Vec<String> = services
-        .iter()
-        .map(|s| s.identifier.trim().to_lowercase())
-        .collect();
     let mut words: Option<Vec<&str>> = None;
     let mut named = Vec::new();
     for (i, service) in services.iter().enumerate() {
-        let by_identifier = names_identifier(&lower, &identifiers[i], &identifiers);
-        let by_product = !by_identifier
-            && product_is_unique(services, i)
-            && product_named(
-                words.get_or_insert_with(|| words_of(&lower)),
+        let hit = names_identifier(text, service.identifier.trim(), services)
+            || (product_named(
+                words.get_or_insert_with(|| words_of(text)),
                 &service.product,
-            );
-        if by_identifier || by_product {
+            ) && product_is_unique(services, i));
+        if hit {
             named.push(service);
         }
     }
     named
 }
 
-/// Whether `product` (e.g. "Hosting WordPress") occurs in `words` as a run of whole words.
+/// Whether `product` (e.g. "Hosting WordPress") occurs among `words` as a run of whole words,
+/// whatever their case.
 ///
 /// A product named only with everyday words ("Dominio", "Server SMTP") never counts: "il dominio"
 /// in a sentence is not a reference to the product.
 pub(crate) fn product_named(words: &[&str], product: &str) -> bool {
-    let product = product.to_lowercase();
-    let wanted = words_of(&product);
-    !wanted.is_empty()
-        && !wanted.iter().all(|w| COMMON_WORDS.binary_search(w).is_ok())
-        && words.windows(wanted.len()).any(|w| w == wanted.as_slice())
+    let mut wanted = product
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    let Some(first) = wanted.next() else {
+        return false;
+    };
+    let found = words.iter().enumerate().any(|(i, w)| {
+        same_word(w, first)
+            && wanted
+                .clone()
+                .enumerate()
+                .all(|(k, pw)| words.get(i + 1 + k).is_some_and(|x| same_word(x, pw)))
+    });
+    found
+        && !std::iter::once(first)
+            .chain(wanted)
+            .all(|w| COMMON_WORDS.iter().any(|c| same_word(c, w)))
 }
 
-/// Words that also occur in ordinary sentences about any service; sorted for binary search.
+/// Words that also occur in ordinary sentences about any service.
 const COMMON_WORDS: &[&str] = &[
     "account",
     "backup",
@@ -81,21 +87,34 @@ const COMMON_WORDS: &[&str] = &[
     "web",
 ];
 
-/// Lower-cased text split into words of letters and digits.
-pub(crate) fn words_of(lower: &str) -> Vec<&str> {
-    lower
-        .split(|c: char| !c.is_alphanumeric())
+/// Text split into words of letters and digits.
+pub(crate) fn words_of(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect()
 }
 
+fn same_word(a: &str, b: &str) -> bool {
+    // Two different ASCII first letters settle it without looking further.
+    if let (Some(x), Some(y)) = (a.as_bytes().first(), b.as_bytes().first()) {
+        if x.is_ascii() && y.is_ascii() && !x.eq_ignore_ascii_case(y) {
+            return false;
+        }
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
 fn product_is_unique(services: &[Service], i: usize) -> bool {
     let product = services[i].product.trim();
-    !product.is_empty()
-        && services
-            .iter()
-            .enumerate()
-            .all(|(j, s)| j == i || !s.product.trim().eq_ignore_ascii_case(product))
+    services
+        .iter()
+        .enumerate()
+        .all(|(j, s)| j == i || !s.product.trim().eq_ignore_ascii_case(product))
 }
 
 /// Characters that continue an identifier, so that a match next to them is only part of a longer one.
@@ -103,52 +122,75 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '-' || c == '_'
 }
 
-fn names_identifier(lower: &str, ident: &str, all: &[String]) -> bool {
+fn names_identifier(text: &str, ident: &str, services: &[Service]) -> bool {
     if ident.is_empty() {
         return false;
     }
-    let is_domain = ident.contains('.');
-    lower.match_indices(ident).any(|(start, _)| {
-        let end = start + ident.len();
-        let before = &lower[..start];
-        let after = &lower[end..];
-        let mut back = before.chars().rev();
-        let ok_before = match back.next() {
-            None => true,
-            Some('.') => match back.next() {
-                // "www.mario.it" or "mail.mario.it" is the domain itself, unless that longer host
-                // is a service of its own.
-                Some(c) if is_word_char(c) => {
-                    is_domain && !host_is_another_service(before, ident, all)
-                }
-                _ => true,
-            },
-            Some(c) => !is_word_char(c),
-        };
-        let mut fwd = after.chars();
-        let ok_after = match fwd.next() {
-            None => true,
-            // A sentence may end right after the identifier; "mario.it.com" is another domain.
-            Some('.') => !fwd.next().is_some_and(is_word_char),
-            Some(c) => !is_word_char(c),
-        };
-        ok_before && ok_after
-    })
+    if ident.is_ascii() {
+        // ASCII bytes never occur inside a multi-byte character, so any match starts and ends on
+        // character boundaries of `text` and needs no lower-cased copy.
+        let (t, id) = (text.as_bytes(), ident.as_bytes());
+        if t.len() < id.len() {
+            return false;
+        }
+        let first = id[0].to_ascii_lowercase();
+        (0..=t.len() - id.len()).any(|i| {
+            t[i].to_ascii_lowercase() == first
+                && t[i..i + id.len()].eq_ignore_ascii_case(id)
+                && stands_alone(text, i, i + id.len(), ident, services)
+        })
+    } else {
+        let lower = text.to_lowercase();
+        let id = ident.to_lowercase();
+        lower
+            .match_indices(id.as_str())
+            .any(|(i, _)| stands_alone(&lower, i, i + id.len(), &id, services))
+    }
 }
 
-fn host_is_another_service(before: &str, ident: &str, all: &[String]) -> bool {
-    let host_start = before
+/// Whether the match `text[start..end]` of `ident` is a whole token rather than part of a longer one.
+fn stands_alone(text: &str, start: usize, end: usize, ident: &str, services: &[Service]) -> bool {
+    let before = &text[..start];
+    let mut back = before.chars().rev();
+    let ok_before = match back.next() {
+        None => true,
+        Some('.') => match back.next() {
+            // "www.mario.it" or "mail.mario.it" is the domain itself, unless that longer host is a
+            // service of its own.
+            Some(c) if is_word_char(c) => {
+                ident.contains('.') && !host_is_another_service(text, start, end, ident, services)
+            }
+            _ => true,
+        },
+        Some(c) => !is_word_char(c),
+    };
+    let mut fwd = text[end..].chars();
+    let ok_after = match fwd.next() {
+        None => true,
+        // A sentence may end right after the identifier; "mario.it.com" is another domain.
+        Some('.') => !fwd.next().is_some_and(is_word_char),
+        Some(c) => !is_word_char(c),
+    };
+    ok_before && ok_after
+}
+
+fn host_is_another_service(
+    text: &str,
+    start: usize,
+    end: usize,
+    ident: &str,
+    services: &[Service],
+) -> bool {
+    let host_start = text[..start]
         .char_indices()
         .rev()
         .take_while(|&(_, c)| is_word_char(c) || c == '.')
         .last()
-        .map_or(before.len(), |(i, _)| i);
-    let prefix = &before[host_start..];
-    all.iter().any(|other| {
-        other.len() == prefix.len() + ident.len()
-            && other.starts_with(prefix)
-            && other.ends_with(ident)
-            && other != ident
+        .map_or(start, |(i, _)| i);
+    let host = &text[host_start..end];
+    services.iter().any(|s| {
+        let other = s.identifier.trim();
+        !other.eq_ignore_ascii_case(ident) && same_word(other, host)
     })
 }
 
@@ -257,11 +299,6 @@ mod tests {
             service("m", "Server SMTP", "smtp-3"),
         ];
         assert!(ids("il dominio scade, il server smtp rifiuta", &s).is_empty());
-    }
-
-    #[test]
-    fn the_everyday_words_are_sorted_for_binary_search() {
-        assert!(COMMON_WORDS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

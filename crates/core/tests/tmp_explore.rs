@@ -66,13 +66,11 @@ fn explore() {
         }
         let us = t.elapsed().as_secs_f64() * 1000.0;
         println!(
-            "{:4}|{:45}| {:?} {:3} {:.1}us {:?}",
-            mode,
-            subj,
-            a.verdict,
-            a.score,
-            us,
-            a.hints.iter().map(|h| h.code.as_str()).collect::<Vec<_>>()
+            "{:4}|{:45}| {:?} {:3} {:.1}us",
+            mode, subj, a.verdict, a.score, us
         );
+        for h in &a.hints {
+            println!("        {}: {}", h.code, h.message);
+        }
     }
 }

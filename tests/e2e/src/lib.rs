@@ -1,1 +1,207 @@
+//! Harness for end-to-end tests: the real server (demo data, a fresh folder, a free port) serving
+//! the release build of the app, and a headless Chromium driven through chromedriver.
 
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use helpdesk_server::{Config, Running};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use fantoccini;
+
+/// The workspace root (the e2e crate lives in tests/e2e).
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The built app: `cargo xtask test` builds it and says where.
+pub fn app_dir() -> PathBuf {
+    std::env::var_os("HELPDESK_TEST_APP_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("dist"))
+}
+
+pub fn server_bin() -> PathBuf {
+    std::env::var_os("HELPDESK_SERVER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/debug/helpdesk-server"))
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Env {
+    pub server: Option<Running>,
+    /// The app's address, base path included, without trailing slash.
+    pub base: String,
+    pub browser: Client,
+    pub data_dir: tempfile::TempDir,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(9515)
+}
+
+/// Starts the server (demo data) and a fresh browser.
+pub async fn start() -> Env {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
+    assert!(
+        app_dir().join("index.html").exists(),
+        "the app is not built in {}: run `cargo xtask test`",
+        app_dir().display()
+    );
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::for_tests(data_dir.path().to_path_buf());
+    config.demo = true;
+    config.app_dir = app_dir();
+    adjust(&mut config);
+    let base_path = config.base_path.clone();
+    let server = helpdesk_server::start(config).await.expect("server starts");
+    let base = format!("http://{}{}", server.addr, base_path);
+
+    let port = free_port();
+    let chromedriver =
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let driver = Driver(
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let profile = tempfile::tempdir().expect("tempdir");
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let browser = loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("cannot start Chromium through chromedriver: {e}"),
+        }
+    };
+    Env {
+        server: Some(server),
+        base,
+        browser,
+        data_dir,
+        _driver: driver,
+        _profile: profile,
+    }
+}
+
+impl Env {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.browser.goto(&self.url(path)).await.expect("navigate");
+    }
+
+    /// Waits for an element (the app renders asynchronously).
+    pub async fn find(&self, css: &str) -> Element {
+        self.browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css:?} appeared: {e}"))
+    }
+
+    /// Waits until the page's text contains `needle`.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = match self.browser.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(needle) {
+                return text;
+            }
+            if Instant::now() > deadline {
+                panic!("{css:?} never contained {needle:?}; last text: {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.expect("click");
+    }
+
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.browser
+            .execute(script, vec![])
+            .await
+            .expect("script runs")
+    }
+
+    /// Logs in through the login form and waits for the ticket list.
+    pub async fn login(&self, email: &str) {
+        self.goto("/login").await;
+        self.fill("#login-email", email).await;
+        self.fill("#login-password", "demo-password").await;
+        self.click("form button[type=submit]").await;
+        self.find("table.tickets").await;
+    }
+
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        let png = self.browser.screenshot().await.expect("screenshot");
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        std::fs::write(path, png).expect("write screenshot");
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.browser.clone().close().await;
+        if let Some(s) = self.server.take() {
+            s.stop().await;
+        }
+    }
+}

@@ -402,6 +402,16 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session (an operator's emergency switch; tests use it to simulate expiry).
+    pub async fn delete_all_sessions(&self) -> StoreResult<()> {
+        let (_g, mut tx) = self.begin_write().await?;
+        sqlx::query("DELETE FROM sessions")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     // ----- services -----
 
     pub async fn services(&self, account_id: &str) -> StoreResult<Vec<Service>> {

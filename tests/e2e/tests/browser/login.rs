@@ -1,0 +1,124 @@
+use helpdesk_e2e::{start, start_with, workspace};
+
+#[tokio::test]
+async fn the_demo_customer_logs_in_and_sees_their_tickets() {
+    let env = start().await;
+    env.goto("/").await;
+    // Without a session the app asks to log in first.
+    env.find("#login-email").await;
+    assert!(env
+        .browser
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/login"));
+    env.login("demo@example.it").await;
+    let table = env
+        .wait_text("table.tickets", "Errore 500 su blog-mario.it")
+        .await;
+    assert!(table.contains("VPS vps-0042 non raggiungibile"), "{table}");
+    assert!(table.contains("in attesa di una tua risposta"), "{table}");
+    assert!(
+        !table.contains("bianchi-arredi"),
+        "another customer's ticket is shown: {table}"
+    );
+    let top = env.wait_text("header.topbar", "Mario Rossi").await;
+    assert!(top.contains("Esci"));
+    env.screenshot(&workspace().join("docs/screenshot-tickets.png"))
+        .await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn another_customer_sees_only_their_own_tickets() {
+    let env = start().await;
+    env.login("altro@example.it").await;
+    let table = env
+        .wait_text("table.tickets", "Certificato SSL scaduto")
+        .await;
+    assert!(!table.contains("blog-mario.it"), "{table}");
+    assert!(!table.contains("vps-0042"), "{table}");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_explained_in_italian_and_nothing_is_lost() {
+    let env = start().await;
+    env.goto("/login").await;
+    env.fill("#login-email", "demo@example.it").await;
+    env.fill("#login-password", "sbagliata").await;
+    env.click("form button[type=submit]").await;
+    let alert = env.wait_text("[role=alert]", "non corretti").await;
+    assert!(alert.contains("E-mail o password"), "{alert}");
+    let email = env.find("#login-email").await.prop("value").await.unwrap();
+    assert_eq!(email.as_deref(), Some("demo@example.it"));
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn the_session_survives_a_reload_and_ends_at_logout() {
+    let env = start().await;
+    env.login("demo@example.it").await;
+    env.browser.refresh().await.unwrap();
+    env.wait_text("table.tickets", "Errore 500").await;
+    env.click("header.topbar .who button").await;
+    env.find("#login-email").await;
+    env.browser.refresh().await.unwrap();
+    env.find("#login-email").await;
+    let stored = env
+        .js("return sessionStorage.getItem('helpdesk.session')")
+        .await;
+    assert!(stored.is_null(), "the token is forgotten at logout");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_session_brings_back_the_login_and_then_the_same_page() {
+    let env = start().await;
+    env.login("demo@example.it").await;
+    env.goto("/email-rifiutate").await;
+    env.find("main h1").await;
+    // The server forgets every session, as after an expiry.
+    let state = env.server.as_ref().unwrap().state.clone();
+    sqlx_free_delete_sessions(&state).await;
+    env.browser.refresh().await.unwrap();
+    env.find("#login-email").await;
+    env.fill("#login-email", "demo@example.it").await;
+    env.fill("#login-password", "demo-password").await;
+    env.click("form button[type=submit]").await;
+    env.wait_text("main", "E-mail non accettate").await;
+    assert!(env
+        .browser
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/email-rifiutate"));
+    env.stop().await;
+}
+
+async fn sqlx_free_delete_sessions(state: &helpdesk_server::state::AppState) {
+    state
+        .store
+        .delete_all_sessions()
+        .await
+        .expect("sessions deleted");
+}
+
+#[tokio::test]
+async fn the_app_works_under_the_providers_base_path() {
+    let env = start_with(|c| c.base_path = "/PanelNML".into()).await;
+    env.goto("/").await;
+    env.find("#login-email").await;
+    assert!(env
+        .browser
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/PanelNML/login"));
+    env.login("demo@example.it").await;
+    env.wait_text("table.tickets", "Errore 500").await;
+    env.stop().await;
+}

@@ -1,0 +1,3 @@
+//! End-to-end tests in headless Chromium against the real server. One binary, several modules.
+
+mod login;

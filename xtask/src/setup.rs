@@ -1,0 +1,118 @@
+//! Installs what the project needs, by package name, only when missing: the wasm target,
+//! Trunk, wasm-bindgen-cli, wasm-opt (binaryen from npm), Chromium and chromedriver.
+
+use crate::{root, sh, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+/// Must equal the `wasm-bindgen` version pinned in the root Cargo.toml.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+pub const BINARYEN_VERSION: &str = "132";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"));
+    home.join("bin").join(name)
+}
+
+fn tools_bin() -> PathBuf {
+    root().join("tools/node_modules/.bin")
+}
+
+/// PATH with the project's tools first (Trunk finds wasm-opt and wasm-bindgen there).
+pub fn tool_path() -> String {
+    let mut parts = vec![tools_bin(), cargo_bin("")];
+    if let Some(p) = std::env::var_os("PATH") {
+        parts.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(parts)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn version_of(program: &Path, arg: &str) -> Option<String> {
+    let out = Command::new(program).arg(arg).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn all() -> Result {
+    wasm_target()?;
+    trunk()?;
+    wasm_bindgen()?;
+    wasm_opt()?;
+    chromium()
+}
+
+fn wasm_target() -> Result {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup: {e}"))?;
+    if String::from_utf8_lossy(&out.stdout).contains("wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn trunk() -> Result {
+    if version_of(&cargo_bin("trunk"), "--version").is_some_and(|v| v.contains(TRUNK_VERSION)) {
+        return Ok(());
+    }
+    // 0.22 needs a newer rustc; --locked keeps Trunk's own tested dependency versions.
+    sh(crate::cargo().args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+}
+
+fn wasm_bindgen() -> Result {
+    if version_of(&cargo_bin("wasm-bindgen"), "--version")
+        .is_some_and(|v| v.contains(WASM_BINDGEN_VERSION))
+        && cargo_bin("wasm-bindgen-test-runner").exists()
+    {
+        return Ok(());
+    }
+    // Without --locked: with it, a pinned dependency is missing from the registry.
+    sh(crate::cargo().args([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        WASM_BINDGEN_VERSION,
+    ]))
+}
+
+fn wasm_opt() -> Result {
+    let bin = tools_bin().join("wasm-opt");
+    if version_of(&bin, "--version")
+        .is_some_and(|v| v.contains(&format!("version {BINARYEN_VERSION}")))
+    {
+        return Ok(());
+    }
+    // Debian's binaryen is too old (its output fails in Chromium); npm's package is current.
+    let tools = root().join("tools");
+    std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
+    sh(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&tools)
+        .arg(format!("binaryen@{BINARYEN_VERSION}")))
+}
+
+fn chromium() -> Result {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    sh(Command::new("apt-get").arg("update"))?;
+    sh(Command::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
