@@ -13,19 +13,121 @@ pub fn services_named_in<'a>(text: &str, services: &'a [Service]) -> Vec<&'a Ser
     if services.is_empty() || text.trim().is_empty() {
         return Vec::new();
     }
-    let mut words: Option<Vec<&str>> = None;
-    let mut named = Vec::new();
-    for (i, service) in services.iter().enumerate() {
-        let hit = names_identifier(text, service.identifier.trim(), services)
-            || (product_named(
-                words.get_or_insert_with(|| words_of(text)),
-                &service.product,
-            ) && product_is_unique(services, i));
-        if hit {
-            named.push(service);
+    let scan = Scan::new(text);
+    services
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| scan.names(services, i))
+        .map(|(_, s)| s)
+        .collect()
+}
+
+/// A text split once into host names and words, then checked against any number of services:
+/// customers with dozens of services must not make the subject check slower per keystroke.
+pub(crate) struct Scan<'t> {
+    text: &'t str,
+    /// Runs of letters, digits, '-', '_' and '.', without leading or trailing dots.
+    hosts: Vec<&'t str>,
+    /// Runs of letters and digits.
+    words: Vec<&'t str>,
+}
+
+impl<'t> Scan<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        let mut hosts = Vec::with_capacity(16);
+        let mut words = Vec::with_capacity(16);
+        let (mut host_start, mut word_start) = (None, None);
+        for (i, c) in text.char_indices().chain(Some((text.len(), ' '))) {
+            let alnum = if c.is_ascii() {
+                c.is_ascii_alphanumeric()
+            } else {
+                c.is_alphanumeric()
+            };
+            match (alnum || matches!(c, '-' | '_' | '.'), host_start) {
+                (true, None) => host_start = Some(i),
+                (false, Some(s)) => {
+                    // A sentence may end right after a domain: "scrivo da mario.it."
+                    let host = text[s..i].trim_matches('.');
+                    if !host.is_empty() {
+                        hosts.push(host);
+                    }
+                    host_start = None;
+                }
+                _ => {}
+            }
+            match (alnum, word_start) {
+                (true, None) => word_start = Some(i),
+                (false, Some(s)) => {
+                    words.push(&text[s..i]);
+                    word_start = None;
+                }
+                _ => {}
+            }
+        }
+        Scan { text, hosts, words }
+    }
+
+    /// The part of the scan within `text[start..end]`, without reading the text again.
+    pub(crate) fn within(&self, start: usize, end: usize) -> Scan<'t> {
+        let base = self.text.as_ptr() as usize;
+        let inside = |s: &&'t str| {
+            let at = s.as_ptr() as usize - base;
+            at >= start && at + s.len() <= end
+        };
+        Scan {
+            text: self.text.get(start..end).unwrap_or(""),
+            hosts: self.hosts.iter().copied().filter(inside).collect(),
+            words: self.words.iter().copied().filter(inside).collect(),
         }
     }
-    named
+
+    /// Whether the text names `services[i]`.
+    pub(crate) fn names(&self, services: &[Service], i: usize) -> bool {
+        let service = &services[i];
+        self.names_identifier(service.identifier.trim(), services)
+            || (product_named(&self.words, &service.product) && product_is_unique(services, i))
+    }
+
+    /// The text's words of letters and digits.
+    pub(crate) fn words(&self) -> &[&'t str] {
+        &self.words
+    }
+
+    fn names_identifier(&self, ident: &str, services: &[Service]) -> bool {
+        if ident.is_empty() {
+            return false;
+        }
+        // Bytes of non-ASCII characters pass: international domains are host names too.
+        if !ident
+            .bytes()
+            .all(|b| !b.is_ascii() || b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            return names_by_search(self.text, ident, services);
+        }
+        let is_domain = ident.contains('.');
+        self.hosts.iter().any(|host| {
+            same_word(host, ident)
+                || (is_domain
+                    && is_subdomain(host, ident)
+                    && !is_another_service(host, ident, services))
+        })
+    }
+}
+
+/// "www.mario.it" or "mail.mario.it" is the domain mario.it itself.
+fn is_subdomain(host: &str, domain: &str) -> bool {
+    let Some(dot) = host.len().checked_sub(domain.len() + 1) else {
+        return false;
+    };
+    // The byte before the domain is an ASCII dot, so the domain starts on a character boundary.
+    host.as_bytes()[dot] == b'.' && same_word(&host[dot + 1..], domain)
+}
+
+fn is_another_service(host: &str, ident: &str, services: &[Service]) -> bool {
+    services.iter().any(|s| {
+        let other = s.identifier.trim();
+        !same_word(other, ident) && same_word(other, host)
+    })
 }
 
 /// Whether `product` (e.g. "Hosting WordPress") occurs among `words` as a run of whole words,
@@ -34,6 +136,20 @@ pub fn services_named_in<'a>(text: &str, services: &'a [Service]) -> Vec<&'a Ser
 /// A product named only with everyday words ("Dominio", "Server SMTP") never counts: "il dominio"
 /// in a sentence is not a reference to the product.
 pub(crate) fn product_named(words: &[&str], product: &str) -> bool {
+    // Most products share no first letter with any word of the text: no need to split their names.
+    let initial = product
+        .trim_start()
+        .as_bytes()
+        .first()
+        .copied()
+        .unwrap_or(0);
+    if initial.is_ascii_alphanumeric()
+        && !words
+            .iter()
+            .any(|w| w.as_bytes()[0].eq_ignore_ascii_case(&initial))
+    {
+        return false;
+    }
     let mut wanted = product
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty());
@@ -87,13 +203,6 @@ const COMMON_WORDS: &[&str] = &[
     "web",
 ];
 
-/// Text split into words of letters and digits.
-pub(crate) fn words_of(text: &str) -> Vec<&str> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
 fn same_word(a: &str, b: &str) -> bool {
     // Two different ASCII first letters settle it without looking further.
     if let (Some(x), Some(y)) = (a.as_bytes().first(), b.as_bytes().first()) {
@@ -114,7 +223,7 @@ fn product_is_unique(services: &[Service], i: usize) -> bool {
     services
         .iter()
         .enumerate()
-        .all(|(j, s)| j == i || !s.product.trim().eq_ignore_ascii_case(product))
+        .all(|(j, s)| j == i || !same_word(s.product.trim(), product))
 }
 
 /// Characters that continue an identifier, so that a match next to them is only part of a longer one.
@@ -122,30 +231,13 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '-' || c == '_'
 }
 
-fn names_identifier(text: &str, ident: &str, services: &[Service]) -> bool {
-    if ident.is_empty() {
-        return false;
-    }
-    if ident.is_ascii() {
-        // ASCII bytes never occur inside a multi-byte character, so any match starts and ends on
-        // character boundaries of `text` and needs no lower-cased copy.
-        let (t, id) = (text.as_bytes(), ident.as_bytes());
-        if t.len() < id.len() {
-            return false;
-        }
-        let first = id[0].to_ascii_lowercase();
-        (0..=t.len() - id.len()).any(|i| {
-            t[i].to_ascii_lowercase() == first
-                && t[i..i + id.len()].eq_ignore_ascii_case(id)
-                && stands_alone(text, i, i + id.len(), ident, services)
-        })
-    } else {
-        let lower = text.to_lowercase();
-        let id = ident.to_lowercase();
-        lower
-            .match_indices(id.as_str())
-            .any(|(i, _)| stands_alone(&lower, i, i + id.len(), &id, services))
-    }
+/// For identifiers that are not a single host-like token ("Rack 12 / Milano"): a search of the text.
+fn names_by_search(text: &str, ident: &str, services: &[Service]) -> bool {
+    let lower = text.to_lowercase();
+    let id = ident.to_lowercase();
+    lower
+        .match_indices(id.as_str())
+        .any(|(i, _)| stands_alone(&lower, i, i + id.len(), &id, services))
 }
 
 /// Whether the match `text[start..end]` of `ident` is a whole token rather than part of a longer one.
@@ -155,8 +247,6 @@ fn stands_alone(text: &str, start: usize, end: usize, ident: &str, services: &[S
     let ok_before = match back.next() {
         None => true,
         Some('.') => match back.next() {
-            // "www.mario.it" or "mail.mario.it" is the domain itself, unless that longer host is a
-            // service of its own.
             Some(c) if is_word_char(c) => {
                 ident.contains('.') && !host_is_another_service(text, start, end, ident, services)
             }
@@ -167,7 +257,6 @@ fn stands_alone(text: &str, start: usize, end: usize, ident: &str, services: &[S
     let mut fwd = text[end..].chars();
     let ok_after = match fwd.next() {
         None => true,
-        // A sentence may end right after the identifier; "mario.it.com" is another domain.
         Some('.') => !fwd.next().is_some_and(is_word_char),
         Some(c) => !is_word_char(c),
     };
@@ -187,11 +276,7 @@ fn host_is_another_service(
         .take_while(|&(_, c)| is_word_char(c) || c == '.')
         .last()
         .map_or(start, |(i, _)| i);
-    let host = &text[host_start..end];
-    services.iter().any(|s| {
-        let other = s.identifier.trim();
-        !other.eq_ignore_ascii_case(ident) && same_word(other, host)
-    })
+    is_another_service(&text[host_start..end], ident, services)
 }
 
 #[cfg(test)]
@@ -315,6 +400,13 @@ mod tests {
             ids("example.it, vps-1, example.it, pizzeria-da-mario.it", &s),
             ["h1", "v1", "d1"]
         );
+    }
+
+    #[test]
+    fn an_identifier_with_spaces_is_still_found_as_a_whole() {
+        let s = vec![service("r", "Colocation", "Rack 12")];
+        assert_eq!(ids("il rack 12 è senza rete", &s), ["r"]);
+        assert!(ids("il rack 123 è senza rete", &s).is_empty());
     }
 
     #[test]

@@ -55,10 +55,10 @@ pub const HINT_CODES: &[&str] = &[
     DESCRIBE_SYMPTOM,
     DESCRIBE_REQUEST,
     NAME_SERVICE,
-    TOO_SHORT,
-    NO_SHOUTING,
     NO_URGENCY,
+    NO_SHOUTING,
     DROP_GREETINGS,
+    TOO_SHORT,
     TOO_LONG,
 ];
 
@@ -79,29 +79,37 @@ const MAX_HINTS: usize = 3;
 pub fn assess(subject: &str, ctx: &SubjectContext<'_>) -> Assessment {
     let text = strip_reply_prefixes(head(subject));
     let tokens = tokenize(text);
-    let f = Facts::read(&tokens.list, text, ctx.services);
-    let named = mentions::services_named_in(text, ctx.services);
+    let scan = mentions::Scan::new(text);
+    let named_at: Vec<usize> = (0..ctx.services.len())
+        .filter(|&i| scan.names(ctx.services, i))
+        .collect();
+    let named: Vec<&Service> = named_at.iter().map(|&i| &ctx.services[i]).collect();
+    let f = Facts::read(&tokens.list, text, ctx.services, &named_at, &scan);
     let web = ctx.channel == Channel::Web;
     // By e-mail a service the intake guessed is no excuse for a subject that does not name it.
     let chosen = ctx.chosen_service.filter(|_| web);
-    // Commercial questions and requests get examples of requests, not of symptoms.
     let sales = match ctx.department {
-        Some(Department::Sales) => true,
-        _ if f.request > 0 && f.symptom + f.vague == 0 => true,
-        Some(Department::Helpdesk) => false,
-        None => f.billing && f.symptom == 0,
+        Some(d) => d == Department::Sales,
+        None => f.purchase > 0 || (f.billing && f.symptom == 0),
     };
+    // Requests, commercial or technical, get examples of requests rather than of symptoms.
+    let asks = sales || (f.request > 0 && f.symptom + f.vague == 0);
 
     let where_in_subject = f.wheres > 0 || !named.is_empty();
     let has_object = f.broad + f.narrow + f.content + f.codes > 0 || where_in_subject;
     let strong_what = f.symptom > 0
         || f.codes > 0
-        || (f.request > 0 && (has_object || f.service_words > 0 || chosen.is_some()))
+        || (f.request > 0 && (has_object || f.service_words > 0))
+        || (f.self_contained > 0 && chosen.is_some() && f.ticket_words == 0)
         || (f.vague > 0 && (f.narrow > 0 || f.content > 0))
         || (f.content >= 2 && f.narrow >= 1)
         || (f.content >= 3 && f.broad >= 1);
-    let says_something =
-        strong_what || f.request > 0 || f.broad + f.narrow + f.content > 0 || where_in_subject;
+    // "Aggiornamento ticket" asks about the ticket, not about a service.
+    let about_the_ticket = f.ticket_words > 0 && !has_object && f.service_words == 0;
+    let says_something = strong_what
+        || (f.request > 0 && !about_the_ticket)
+        || f.broad + f.narrow + f.content > 0
+        || where_in_subject;
     // A purchase needs no existing service, and an invoice number identifies what it is about.
     let where_ok = web || where_in_subject || f.purchase > 0 || (f.billing && f.codes > 0);
     let other_service = match chosen {
@@ -185,7 +193,7 @@ pub fn assess(subject: &str, ctx: &SubjectContext<'_>) -> Assessment {
         codes.push(OTHER_SERVICE);
     }
     if !strong_what {
-        codes.push(if sales {
+        codes.push(if asks {
             DESCRIBE_REQUEST
         } else {
             DESCRIBE_SYMPTOM
@@ -195,17 +203,17 @@ pub fn assess(subject: &str, ctx: &SubjectContext<'_>) -> Assessment {
     if !where_ok || (no_service_yet && !where_in_subject && verdict != Verdict::Good) {
         codes.push(NAME_SERVICE);
     }
-    if too_short {
-        codes.push(TOO_SHORT);
+    if f.urgency > 0 {
+        codes.push(NO_URGENCY);
     }
     if shouting {
         codes.push(NO_SHOUTING);
     }
-    if f.urgency > 0 {
-        codes.push(NO_URGENCY);
-    }
     if f.greeting > 0 || (f.filler > 0 && verdict != Verdict::Good) {
         codes.push(DROP_GREETINGS);
+    }
+    if too_short {
+        codes.push(TOO_SHORT);
     }
     if too_long {
         codes.push(TOO_LONG);
@@ -216,13 +224,18 @@ pub fn assess(subject: &str, ctx: &SubjectContext<'_>) -> Assessment {
         ctx,
         text,
         sales,
+        asks,
         billing: f.billing && !where_in_subject,
         echo_request: f.request > 0
             && !has_object
             && chars <= 40
             && f.greeting + f.filler + f.urgency == 0
             && !shouting,
-        example: example_service(ctx, text),
+        example: if codes.is_empty() {
+            None
+        } else {
+            example_service(ctx, &scan)
+        },
         named: named.first().copied(),
         symptom_is_fine: strong_what
             && !shouting
@@ -284,7 +297,10 @@ fn strip_reply_prefixes(subject: &str) -> &str {
 struct HintWriter<'a, 'c> {
     ctx: &'c SubjectContext<'a>,
     text: &'c str,
+    /// A commercial or administrative question.
     sales: bool,
+    /// A request rather than a problem.
+    asks: bool,
     /// About an invoice or a payment that the subject does not identify.
     billing: bool,
     /// A request without its object ("Rinnovo"): the example completes the customer's own words.
@@ -298,6 +314,16 @@ struct HintWriter<'a, 'c> {
 }
 
 impl HintWriter<'_, '_> {
+    fn style(&self) -> Style {
+        if self.sales {
+            Style::Sales
+        } else if self.asks {
+            Style::Request
+        } else {
+            Style::Symptom
+        }
+    }
+
     fn message(&self, code: &str) -> String {
         let mut m = String::with_capacity(96);
         match code {
@@ -310,13 +336,13 @@ impl HintWriter<'_, '_> {
                     m.push_str(": ");
                     m.push_str(self.text.trim());
                 } else {
-                    push_example(&mut m, self.example, self.sales);
+                    push_example(&mut m, self.example, self.style());
                 }
                 m.push('»');
             }
             DESCRIBE_SYMPTOM => {
                 m.push_str("Descrivi il sintomo: cosa non funziona e dove, per esempio «");
-                push_example(&mut m, self.example, false);
+                push_example(&mut m, self.example, Style::Symptom);
                 m.push('»');
             }
             DESCRIBE_REQUEST => {
@@ -328,7 +354,7 @@ impl HintWriter<'_, '_> {
                 } else if self.billing {
                     m.push_str("fattura n. 345 del 2024: partita IVA da correggere");
                 } else {
-                    push_example(&mut m, self.example, true);
+                    push_example(&mut m, self.example, self.style());
                 }
                 m.push('»');
             }
@@ -347,7 +373,7 @@ impl HintWriter<'_, '_> {
             }
             TOO_SHORT => {
                 m.push_str("L'oggetto è troppo breve: scrivi in poche parole ");
-                m.push_str(if self.sales {
+                m.push_str(if self.asks {
                     "cosa ti serve e per quale servizio"
                 } else {
                     "cosa non funziona e dove"
@@ -358,7 +384,7 @@ impl HintWriter<'_, '_> {
             ),
             NO_URGENCY => {
                 m.push_str("Non serve scrivere «urgente»: il ticket arriva prima al tecnico giusto se l'oggetto dice ");
-                m.push_str(if self.sales {
+                m.push_str(if self.asks {
                     "cosa ti serve"
                 } else {
                     "cosa non funziona"
@@ -380,13 +406,13 @@ impl HintWriter<'_, '_> {
 
 /// The service to build examples from: the chosen one, one whose product the subject names, or
 /// the customer's first active service.
-fn example_service<'a>(ctx: &SubjectContext<'a>, text: &str) -> Option<&'a Service> {
+fn example_service<'a>(ctx: &SubjectContext<'a>, scan: &mentions::Scan<'_>) -> Option<&'a Service> {
     ctx.chosen_service
         .or_else(|| {
-            let words = mentions::words_of(text);
+            let words = scan.words();
             ctx.services
                 .iter()
-                .find(|s| mentions::product_named(&words, &s.product))
+                .find(|s| mentions::product_named(words, &s.product))
         })
         .or_else(|| {
             ctx.services
@@ -404,43 +430,55 @@ fn identifier_or_placeholder(service: Option<&Service>) -> &str {
     }
 }
 
+/// What an example subject shows.
+#[derive(Clone, Copy)]
+enum Style {
+    Symptom,
+    /// A technical request: a configuration, an activation.
+    Request,
+    /// A commercial or administrative request.
+    Sales,
+}
+
 /// A subject as we would like to read it, for the customer's own service.
-fn push_example(m: &mut String, service: Option<&Service>, sales: bool) {
+fn push_example(m: &mut String, service: Option<&Service>, style: Style) {
+    use ServiceFamily as F;
     let id = identifier_or_placeholder(service);
     let product = service.map(|s| s.product.to_ascii_lowercase());
     let product = product.as_deref().unwrap_or("");
     let family = service.map(|s| s.family);
-    if sales {
-        match family {
-            Some(ServiceFamily::Domain) => {
-                m.push_str("rinnovo dominio ");
-                m.push_str(id);
-            }
-            None => m.push_str("preventivo per un server dedicato"),
-            Some(family) => {
-                m.push_str(id);
-                m.push_str(match family {
-                    ServiceFamily::HostingShared => ": passaggio a un piano superiore",
-                    ServiceFamily::Cronuscloud => ": preventivo per più spazio",
-                    _ => ": rinnovo del contratto",
-                });
-            }
+    let (mail, smtp) = (product.contains("mail"), product.contains("smtp"));
+    match (style, family) {
+        (Style::Sales, Some(F::Domain)) => {
+            m.push_str("rinnovo dominio ");
+            m.push_str(id);
+            return;
         }
-        return;
+        (Style::Sales, None) => {
+            m.push_str("preventivo per un server dedicato");
+            return;
+        }
+        _ => {}
     }
     m.push_str(id);
-    m.push_str(match family {
-        Some(ServiceFamily::Cronuscloud) if product.contains("smtp") => {
-            ": invio rifiutato con errore 550"
-        }
-        Some(ServiceFamily::Cronuscloud) if product.contains("mail") => {
-            ": non ricevo email da ieri"
-        }
-        Some(ServiceFamily::Cronuscloud) => ": non raggiungibile via SSH",
-        Some(ServiceFamily::Colocation) => ": server non raggiungibile dalla rete",
-        Some(ServiceFamily::Dedicated) => ": disco pieno, servizi fermi",
-        Some(ServiceFamily::Domain) => ": il DNS non punta al nuovo server",
-        Some(ServiceFamily::HostingShared) | None => ": errore 500 sulla home",
+    m.push_str(match (style, family) {
+        (Style::Sales, Some(F::HostingShared)) => ": passaggio a un piano superiore",
+        (Style::Sales, Some(F::Cronuscloud)) => ": preventivo per più spazio",
+        (Style::Sales, _) => ": rinnovo del contratto",
+        (Style::Request, Some(F::Cronuscloud)) if smtp => ": aumento del limite di invio",
+        (Style::Request, Some(F::Cronuscloud)) if mail => ": creazione di una nuova casella",
+        (Style::Request, Some(F::Cronuscloud)) => ": aumento della RAM a 8 GB",
+        (Style::Request, Some(F::Colocation)) => ": accesso al rack per sostituire un disco",
+        (Style::Request, Some(F::Dedicated)) => ": reinstallazione del sistema operativo",
+        (Style::Request, Some(F::Domain)) => ": modifica dei record DNS",
+        (Style::Request, _) => ": attivazione del certificato SSL",
+        (Style::Symptom, Some(F::Cronuscloud)) if smtp => ": invio rifiutato con errore 550",
+        (Style::Symptom, Some(F::Cronuscloud)) if mail => ": non ricevo email da ieri",
+        (Style::Symptom, Some(F::Cronuscloud)) => ": non raggiungibile via SSH",
+        (Style::Symptom, Some(F::Colocation)) => ": server non raggiungibile dalla rete",
+        (Style::Symptom, Some(F::Dedicated)) => ": disco pieno, servizi fermi",
+        (Style::Symptom, Some(F::Domain)) => ": il DNS non punta al nuovo server",
+        (Style::Symptom, _) => ": errore 500 sulla home",
     });
 }
 
@@ -453,6 +491,10 @@ const DNS: Group = 4;
 const SERVER: Group = 8;
 const ACCOUNT: Group = 16;
 const BILLING: Group = 32;
+const AREAS: Group = 63;
+/// Not an area: marks a request complete in itself once the service is known ("rinnovo",
+/// "riavvio"), unlike "modifica" or "configurazione", which need to say of what.
+const SELF: Group = 64;
 
 /// Areas whose problems are often one problem ("disco pieno e sito lento", "dominio scaduto e
 /// posta ferma"); billing is related to nothing technical.
@@ -500,6 +542,8 @@ enum Kind {
     ServiceWord,
     /// "nuovo": a purchase when it says of what ("nuova casella"), else nothing.
     New,
+    /// "ticket": a request about the ticket itself ("aggiornamento ticket") says nothing.
+    TicketWord,
     Symptom,
     Request,
     /// A request that needs no existing service: "preventivo", "acquisto".
@@ -591,6 +635,11 @@ impl Tokens {
 
     /// One whitespace-separated piece, without the punctuation around it.
     fn chunk(&mut self, core: &str, offset: usize, buf: &mut String) {
+        if core.chars().all(char::is_alphanumeric) {
+            // One plain word: nothing for the whole-chunk checks below to find.
+            self.word(core, offset, false, buf);
+            return;
+        }
         if TicketCode::parse(core).is_some() {
             return;
         }
@@ -868,9 +917,9 @@ struct Facts {
     urgency: u32,
     service_words: u32,
     new: u32,
-    /// Words that are not articles or prepositions.
-    words: u32,
-    /// Words of any kind.
+    ticket_words: u32,
+    self_contained: u32,
+    /// Words of any kind, articles included.
     tokens: u32,
     billing: bool,
     multi_problem: bool,
@@ -925,7 +974,14 @@ fn skip_after_negation(kind: Kind) -> bool {
 }
 
 impl Facts {
-    fn read(toks: &[Token], text: &str, services: &[Service]) -> Facts {
+    /// `named`: the indices in `services` of those the whole subject names.
+    fn read(
+        toks: &[Token],
+        text: &str,
+        services: &[Service],
+        named: &[usize],
+        scan: &mentions::Scan<'_>,
+    ) -> Facts {
         let mut f = Facts::default();
         let mut parts: Vec<Part> = Vec::new();
         let mut cur = Part::EMPTY;
@@ -940,9 +996,6 @@ impl Facts {
             cur.start = cur.start.min(t.start);
             cur.end = t.end;
             f.tokens += 1;
-            if t.kind != Kind::Stop {
-                f.words += 1;
-            }
             if t.group & BILLING != 0 {
                 f.billing = true;
             }
@@ -982,19 +1035,23 @@ impl Facts {
                         _ => f.request += 1,
                     }
                     cur.what = true;
-                    cur.what_groups |= t.group;
+                    cur.what_groups |= t.group & AREAS;
+                    if t.group & SELF != 0 {
+                        f.self_contained += 1;
+                    }
                 }
                 Kind::Broad => {
                     f.broad += 1;
-                    cur.topic_groups |= t.group;
+                    cur.topic_groups |= t.group & AREAS;
                 }
                 Kind::Narrow => {
                     f.narrow += 1;
-                    cur.topic_groups |= t.group;
+                    cur.topic_groups |= t.group & AREAS;
                 }
                 Kind::Content => f.content += 1,
                 Kind::ServiceWord => f.service_words += 1,
                 Kind::New => f.new += 1,
+                Kind::TicketWord => f.ticket_words += 1,
                 Kind::Where => f.wheres += 1,
                 Kind::Greeting => f.greeting += 1,
                 Kind::Filler => f.filler += 1,
@@ -1009,12 +1066,20 @@ impl Facts {
             f.request += 1;
             f.purchase += 1;
         }
-        f.split_problems(&parts, toks, text, services);
+        f.split_problems(&parts, toks, text, services, named, scan);
         f
     }
 
     /// Two stretches that each say what is wrong, about unrelated areas or different services.
-    fn split_problems(&mut self, parts: &[Part], toks: &[Token], text: &str, services: &[Service]) {
+    fn split_problems(
+        &mut self,
+        parts: &[Part],
+        toks: &[Token],
+        text: &str,
+        services: &[Service],
+        named: &[usize],
+        scan: &mentions::Scan<'_>,
+    ) {
         if parts.iter().filter(|p| p.what).count() < 2 {
             return;
         }
@@ -1031,7 +1096,7 @@ impl Facts {
         }
         let names: Vec<Vec<String>> = with_what
             .iter()
-            .map(|p| part_names(p, toks, text, services))
+            .map(|p| part_names(p, toks, text, services, named, scan))
             .collect();
         for (i, a) in names.iter().enumerate() {
             for b in &names[i + 1..] {
@@ -1045,7 +1110,14 @@ impl Facts {
 }
 
 /// The domains, addresses and services a part of the subject names, normalised for comparison.
-fn part_names(part: &Part, toks: &[Token], text: &str, services: &[Service]) -> Vec<String> {
+fn part_names(
+    part: &Part,
+    toks: &[Token],
+    text: &str,
+    services: &[Service],
+    named: &[usize],
+    scan: &mentions::Scan<'_>,
+) -> Vec<String> {
     let mut names = Vec::new();
     for t in toks
         .iter()
@@ -1064,10 +1136,14 @@ fn part_names(part: &Part, toks: &[Token], text: &str, services: &[Service]) -> 
         let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
         names.push(host);
     }
-    if let Some(slice) = text.get(part.start..part.end) {
-        for s in mentions::services_named_in(slice, services) {
-            let id = s.identifier.trim().to_lowercase();
-            names.push(id.strip_prefix("www.").unwrap_or(&id).to_string());
+    if !named.is_empty() {
+        let scan = scan.within(part.start, part.end);
+        // Only services the whole subject names can be named by a part of it.
+        for &i in named {
+            if scan.names(services, i) {
+                let id = services[i].identifier.trim().to_lowercase();
+                names.push(id.strip_prefix("www.").unwrap_or(&id).to_string());
+            }
         }
     }
     names
@@ -1100,9 +1176,10 @@ fn lexicon() -> &'static Lexicon {
             (CODE, Kind::CodeWord),
             (SERVICE_WORDS, Kind::ServiceWord),
             (NEW, Kind::New),
+            (TICKET_WORDS, Kind::TicketWord),
             (CONNECTOR, Kind::Break),
         ];
-        const GROUPED: &[(&[(&str, Group)], Kind)] = &[
+        const GROUPED: &[(GroupedWords, Kind)] = &[
             (SYMPTOM, Kind::Symptom),
             (REQUEST, Kind::Request),
             (PURCHASE, Kind::Purchase),
@@ -1113,13 +1190,15 @@ fn lexicon() -> &'static Lexicon {
         for (list, kind) in PLAIN {
             words.extend(list.iter().map(|w| (*w, *kind, 0)));
         }
-        for (list, kind) in GROUPED {
-            words.extend(list.iter().map(|(w, g)| (*w, *kind, *g)));
+        for (lists, kind) in GROUPED {
+            for (group, list) in *lists {
+                words.extend(list.iter().map(|w| (*w, *kind, *group)));
+            }
         }
         words.sort_unstable_by_key(|e| e.0);
         let mut starts = [0u16; 257];
-        for b in 0..=256usize {
-            starts[b] = words.partition_point(|e| usize::from(e.0.as_bytes()[0]) < b) as u16;
+        for (b, start) in starts.iter_mut().enumerate() {
+            *start = words.partition_point(|e| usize::from(e.0.as_bytes()[0]) < b) as u16;
         }
         Lexicon { words, starts }
     })
@@ -1165,1200 +1244,453 @@ const FILE_EXTENSIONS: &[&str] = &[
 ];
 
 /// Generic top-level domains customers use; every two-letter one is taken as a country's.
+#[rustfmt::skip]
 const KNOWN_TLDS: &[&str] = &[
-    "academy",
-    "agency",
-    "app",
-    "art",
-    "bar",
-    "bio",
-    "biz",
-    "blog",
-    "cafe",
-    "casa",
-    "center",
-    "cloud",
-    "club",
-    "com",
-    "company",
-    "consulting",
-    "design",
-    "dev",
-    "digital",
-    "eco",
-    "edu",
-    "email",
-    "energy",
-    "events",
-    "fashion",
-    "gov",
-    "group",
-    "guru",
-    "host",
-    "hosting",
-    "hotel",
-    "info",
-    "int",
-    "live",
-    "media",
-    "menu",
-    "mobi",
-    "name",
-    "net",
-    "network",
-    "news",
-    "online",
-    "org",
-    "photo",
-    "pizza",
-    "pro",
-    "restaurant",
-    "services",
-    "shop",
-    "site",
-    "software",
-    "solutions",
-    "space",
-    "store",
-    "studio",
-    "systems",
-    "tech",
-    "tel",
-    "travel",
-    "website",
-    "wiki",
-    "wine",
-    "work",
-    "world",
-    "xyz",
+    "academy", "agency", "app", "art", "auto", "bar", "beauty", "bike", "bio", "biz", "blog",
+    "cafe", "car", "care", "casa", "center", "city", "clinic", "cloud", "club", "coffee", "com",
+    "company", "consulting", "dental", "design", "dev", "digital", "eco", "edu", "email", "energy",
+    "events", "farm", "fashion", "fit", "fitness", "garden", "gov", "green", "group", "guru",
+    "health", "host", "hosting", "hotel", "house", "immo", "info", "int", "law", "legal", "life",
+    "live", "market", "marketing", "media", "menu", "mobi", "name", "net", "network", "news",
+    "online", "org", "partners", "photo", "pizza", "pro", "restaurant", "rocks", "school",
+    "services", "shop", "site", "social", "software", "solutions", "space", "store", "studio",
+    "systems", "tech", "tel", "tours", "travel", "website", "wedding", "wiki", "wine", "work",
+    "world", "xyz",
 ];
 
+/// Words by the area they belong to (0: none in particular).
+type GroupedWords = &'static [(Group, &'static [&'static str])];
+
+/// Articles, prepositions, pronouns, auxiliaries: no information either way.
+#[rustfmt::skip]
 const STOP: &[&str] = &[
-    "a",
-    "abbiamo",
-    "ad",
-    "agli",
-    "ai",
-    "al",
-    "alcune",
-    "alcuni",
-    "all",
-    "alla",
-    "alle",
-    "allo",
-    "already",
-    "altra",
-    "altre",
-    "altri",
-    "altro",
-    "always",
-    "anche",
-    "ancora",
-    "appear",
-    "are",
-    "as",
-    "at",
-    "attuale",
-    "attuali",
-    "avete",
-    "aziendale",
-    "aziendali",
-    "be",
-    "been",
-    "bene",
-    "by",
-    "can",
-    "che",
-    "chi",
-    "ci",
-    "circa",
-    "col",
-    "come",
-    "con",
-    "cosa",
-    "could",
-    "da",
-    "dai",
-    "dal",
-    "dall",
-    "dalla",
-    "dalle",
-    "dallo",
-    "davvero",
-    "days",
-    "degli",
-    "dei",
-    "del",
-    "dell",
-    "della",
-    "delle",
-    "dello",
-    "di",
-    "diverse",
-    "diversi",
-    "do",
-    "does",
-    "domani",
-    "dopo",
-    "dove",
-    "durante",
-    "during",
-    "ecc",
-    "eg",
-    "elettronica",
-    "en",
-    "era",
-    "erano",
-    "essere",
-    "etc",
-    "fatto",
-    "for",
-    "from",
-    "get",
-    "getting",
-    "gia",
-    "giorni",
-    "gli",
-    "got",
-    "ha",
-    "hai",
-    "hanno",
-    "has",
-    "have",
-    "ho",
-    "hours",
-    "i",
-    "ie",
-    "ieri",
-    "il",
-    "in",
-    "is",
-    "it",
-    "its",
-    "just",
-    "la",
-    "le",
-    "li",
-    "lo",
-    "ma",
-    "mai",
-    "me",
-    "mentre",
-    "mese",
-    "mi",
-    "mia",
-    "mie",
-    "miei",
-    "minuti",
-    "mio",
-    "molte",
-    "molti",
-    "molto",
-    "my",
-    "n",
-    "ne",
-    "negli",
-    "nei",
-    "nel",
-    "nell",
-    "nella",
-    "nelle",
-    "nello",
-    "never",
-    "niente",
-    "nostra",
-    "nostre",
-    "nostri",
-    "nostro",
-    "nothing",
-    "now",
-    "nr",
-    "nulla",
-    "num",
-    "numero",
-    "o",
-    "of",
-    "oggi",
-    "on",
-    "only",
-    "or",
-    "ora",
-    "ore",
-    "our",
-    "per",
-    "perche",
-    "personale",
-    "piu",
-    "po",
-    "pochi",
-    "poi",
-    "possiamo",
-    "posso",
-    "potete",
-    "potreste",
-    "potresti",
-    "prima",
-    "principale",
-    "proprio",
-    "puoi",
-    "pure",
-    "qua",
-    "qualche",
-    "quale",
-    "quali",
-    "quando",
-    "quanta",
-    "quante",
-    "quanti",
-    "quanto",
-    "quel",
-    "quella",
-    "quelle",
-    "quelli",
-    "quello",
-    "questa",
-    "queste",
-    "questi",
-    "questo",
-    "qui",
-    "really",
-    "riesce",
-    "riesco",
-    "riescono",
-    "risulta",
-    "risultano",
-    "riusciamo",
-    "sara",
-    "seems",
-    "sembra",
-    "sembrano",
-    "sempre",
-    "settimana",
-    "settimane",
-    "si",
-    "sia",
-    "siamo",
-    "siete",
-    "since",
-    "solo",
-    "sono",
-    "spesso",
-    "stamane",
-    "stamattina",
-    "stanotte",
-    "stasera",
-    "stata",
-    "state",
-    "stati",
-    "stato",
-    "stessa",
-    "stesso",
-    "still",
-    "su",
-    "sua",
-    "sue",
-    "sui",
-    "sul",
-    "sull",
-    "sulla",
-    "sulle",
-    "suo",
-    "suoi",
-    "tanta",
-    "tante",
-    "tanti",
-    "tanto",
-    "that",
-    "the",
-    "their",
-    "there",
-    "this",
-    "through",
-    "ti",
-    "to",
-    "today",
-    "tonight",
-    "tra",
-    "tramite",
-    "troppo",
-    "tutta",
-    "tutte",
-    "tutti",
-    "tutto",
-    "un",
-    "una",
-    "uno",
-    "us",
-    "using",
-    "vengono",
-    "very",
-    "vi",
-    "via",
-    "viene",
-    "vostra",
-    "vostri",
-    "vostro",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "who",
-    "why",
-    "will",
-    "with",
-    "yesterday",
-    "you",
-    "your",
+    "a", "abbiamo", "ad", "agli", "ai", "al", "alcune", "alcuni", "all", "alla", "alle", "allo",
+    "already", "altra", "altre", "altri", "altro", "always", "anche", "ancora", "appear", "are",
+    "as", "at", "attuale", "attuali", "avete", "aziendale", "aziendali", "be", "been", "bene", "by",
+    "can", "che", "chi", "ci", "circa", "col", "come", "con", "cosa", "could", "da", "dai", "dal",
+    "dall", "dalla", "dalle", "dallo", "davvero", "days", "degli", "dei", "del", "dell", "della",
+    "delle", "dello", "di", "diverse", "diversi", "do", "does", "domani", "dopo", "dove", "durante",
+    "during", "ecc", "eg", "elettronica", "en", "era", "erano", "essere", "etc", "fatto", "for",
+    "from", "get", "getting", "gia", "giorni", "gli", "got", "ha", "hai", "hanno", "has", "have",
+    "ho", "hours", "i", "ie", "ieri", "il", "in", "is", "it", "its", "just", "la", "le", "li", "lo",
+    "ma", "mai", "me", "mentre", "mese", "mi", "mia", "mie", "miei", "minuti", "mio", "molte",
+    "molti", "molto", "my", "n", "ne", "negli", "nei", "nel", "nell", "nella", "nelle", "nello",
+    "never", "niente", "nostra", "nostre", "nostri", "nostro", "nothing", "now", "nr", "nulla",
+    "num", "numero", "o", "of", "oggi", "on", "only", "or", "ora", "ore", "our", "per", "perche",
+    "personale", "piu", "po", "pochi", "poi", "possiamo", "posso", "potete", "potreste", "potresti",
+    "prima", "principale", "proprio", "puoi", "pure", "qua", "qualche", "quale", "quali", "quando",
+    "quanta", "quante", "quanti", "quanto", "quel", "quella", "quelle", "quelli", "quello",
+    "questa", "queste", "questi", "questo", "qui", "really", "riesce", "riesco", "riescono",
+    "risulta", "risultano", "riusciamo", "sara", "seems", "sembra", "sembrano", "sempre",
+    "settimana", "settimane", "si", "sia", "siamo", "siete", "since", "solo", "sono", "spesso",
+    "stamane", "stamattina", "stanotte", "stasera", "stata", "state", "stati", "stato", "stessa",
+    "stesso", "still", "su", "sua", "sue", "sui", "sul", "sull", "sulla", "sulle", "suo", "suoi",
+    "tanta", "tante", "tanti", "tanto", "that", "the", "their", "there", "this", "through", "ti",
+    "to", "today", "tonight", "tra", "tramite", "tutta", "tutte", "tutti", "tutto", "un", "una",
+    "uno", "us", "using", "vengono", "very", "vi", "via", "viene", "vostra", "vostri", "vostro",
+    "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with",
+    "yesterday", "you", "your",
 ];
 
+/// Greetings and courtesy formulas, which belong in the description.
+#[rustfmt::skip]
 const GREETING: &[&str] = &[
-    "afternoon",
-    "buon",
-    "buonasera",
-    "buondi",
-    "buongiorno",
-    "ciao",
-    "cordiali",
-    "dear",
-    "egregi",
-    "egregio",
-    "evening",
-    "gent",
-    "gentile",
-    "gentili",
-    "giorno",
-    "good",
-    "hello",
-    "hey",
-    "hi",
-    "madam",
-    "morning",
-    "regards",
-    "saluti",
-    "saluto",
-    "salve",
-    "sig",
-    "sigg",
-    "signore",
-    "signori",
-    "sir",
-    "sirs",
-    "spett",
-    "spett.le",
-    "spettabile",
-    "staff",
-    "team",
+    "afternoon", "buon", "buonasera", "buondi", "buongiorno", "ciao", "cordiali", "dear", "egregi",
+    "egregio", "evening", "gent", "gentile", "gentili", "giorno", "good", "hello", "hey", "hi",
+    "madam", "morning", "regards", "saluti", "saluto", "salve", "sig", "sigg", "signore", "signori",
+    "sir", "sirs", "spett", "spett.le", "spettabile", "staff", "team",
 ];
 
+/// "Vorrei", "per favore", "grazie": polite padding.
+#[rustfmt::skip]
 const FILLER: &[&str] = &[
-    "ask",
-    "asking",
-    "attendo",
-    "avere",
-    "avrei",
-    "avremmo",
-    "bisogno",
-    "capire",
-    "chiedere",
-    "chiediamo",
-    "chiedo",
-    "contattarvi",
-    "cortese",
-    "cortesemente",
-    "desideriamo",
-    "desidero",
-    "fare",
-    "favore",
-    "gentilmente",
-    "grazie",
-    "inform",
-    "kindly",
-    "know",
-    "like",
-    "necessaria",
-    "necessario",
-    "necessita",
-    "need",
-    "needed",
-    "needs",
-    "please",
-    "pls",
-    "plz",
-    "prego",
-    "requested",
-    "required",
-    "richiesto",
-    "riscontro",
-    "risposta",
-    "sapere",
-    "scriviamo",
-    "scrivo",
-    "segnalare",
-    "segnalo",
-    "thank",
-    "thanks",
-    "thx",
-    "volevamo",
-    "volevo",
-    "vorrei",
-    "vorremmo",
-    "want",
-    "would",
+    "ask", "asking", "attendo", "avere", "avrei", "avremmo", "bisogno", "capire", "chiedere",
+    "chiediamo", "chiedo", "contattarvi", "cortese", "cortesemente", "desideriamo", "desidero",
+    "fare", "favore", "gentilmente", "grazie", "inform", "kindly", "know", "like", "necessaria",
+    "necessario", "necessita", "need", "needed", "needs", "please", "pls", "plz", "prego",
+    "requested", "required", "richiesto", "riscontro", "risposta", "sapere", "scriviamo", "scrivo",
+    "segnalare", "segnalo", "thank", "thanks", "thx", "volevamo", "volevo", "vorrei", "vorremmo",
+    "want", "would",
 ];
 
+/// Urgency routes nothing; the priority field (web) says it.
+#[rustfmt::skip]
 const URGENCY: &[&str] = &[
-    "asap",
-    "emergency",
-    "emergenza",
-    "immediate",
-    "immediately",
-    "immediato",
-    "important",
-    "importante",
-    "priorita",
-    "priority",
-    "subito",
-    "urgent",
-    "urgente",
-    "urgenti",
-    "urgentissima",
-    "urgentissimo",
-    "urgently",
-    "urgenza",
+    "asap", "emergency", "emergenza", "immediate", "immediately", "immediato", "important",
+    "importante", "priorita", "priority", "subito", "urgent", "urgente", "urgenti", "urgentissima",
+    "urgentissimo", "urgently", "urgenza",
 ];
 
+/// Words every ticket could have as its subject: they say nothing of what or where.
+#[rustfmt::skip]
 const GENERIC: &[&str] = &[
-    "aiutaci",
-    "aiutami",
-    "aiutare",
-    "aiutarmi",
-    "aiutateci",
-    "aiutatemi",
-    "aiuto",
-    "amministrativa",
-    "amministrative",
-    "amministrativi",
-    "amministrativo",
-    "apertura",
-    "aprire",
-    "assistance",
-    "assistenza",
-    "caso",
-    "chiarimenti",
-    "chiarimento",
-    "cliente",
-    "commerciale",
-    "commerciali",
-    "consulenza",
-    "contact",
-    "contatto",
-    "customer",
-    "domanda",
-    "domande",
-    "dubbi",
-    "dubbio",
-    "generale",
-    "generica",
-    "generico",
-    "help",
-    "info",
-    "information",
-    "informations",
-    "informazione",
-    "informazioni",
-    "interventi",
-    "intervento",
-    "issue",
-    "issues",
-    "oggetto",
-    "open",
-    "pratica",
-    "problem",
-    "problema",
-    "problematica",
-    "problematiche",
-    "problemi",
-    "problems",
-    "prova",
-    "quesiti",
-    "quesito",
-    "question",
-    "questione",
-    "questions",
-    "request",
-    "requests",
-    "richiesta",
-    "richieste",
-    "segnalazione",
-    "segnalazioni",
-    "situazione",
-    "sos",
-    "subject",
-    "support",
-    "supporto",
-    "tech",
-    "technical",
-    "tecnica",
-    "tecnici",
-    "tecnico",
-    "test",
-    "ticket",
-    "tickets",
-    "varie",
-    "vario",
+    "aiutaci", "aiutami", "aiutare", "aiutarmi", "aiutateci", "aiutatemi", "aiuto",
+    "amministrativa", "amministrative", "amministrativi", "amministrativo", "apertura", "aprire",
+    "assistance", "assistenza", "caso", "chiarimenti", "chiarimento", "cliente", "commerciale",
+    "commerciali", "consulenza", "contact", "contatto", "customer", "domanda", "domande", "dubbi",
+    "dubbio", "follow-up", "followup", "generale", "generica", "generico", "help", "info",
+    "information", "informations", "informazione", "informazioni", "interventi", "intervento",
+    "issue", "issues", "oggetto", "open", "problem", "problema", "problematica", "problematiche",
+    "problemi", "problems", "prova", "quesiti", "quesito", "question", "questione", "questions",
+    "reminder", "request", "requests", "richiesta", "richieste", "segnalazione", "segnalazioni",
+    "situazione", "sollecitare", "solleciti", "sollecito", "sos", "subject", "support", "supporto",
+    "tech", "technical", "tecnica", "tecnici", "tecnico", "test", "varie", "vario",
 ];
 
+/// A negation makes what follows a symptom: "non ricevo", "can't send".
+#[rustfmt::skip]
 const NEGATION: &[&str] = &[
-    "aren",
-    "cannot",
-    "cant",
-    "couldn",
-    "didn",
-    "doesn",
-    "don",
-    "hasn",
-    "haven",
-    "impossibile",
-    "impossible",
-    "isn",
-    "nessun",
-    "nessuna",
-    "nessuno",
-    "no",
-    "non",
-    "not",
-    "senza",
-    "unable",
-    "wasn",
-    "without",
-    "won",
-    "wont",
+    "aren", "cannot", "cant", "couldn", "didn", "doesn", "don", "hasn", "haven", "impossibile",
+    "impossible", "isn", "nessun", "nessuna", "nessuno", "no", "non", "not", "senza", "unable",
+    "wasn", "without", "won", "wont",
 ];
 
+/// "Does not work" is a symptom, but a vague one.
+#[rustfmt::skip]
 const WORKS: &[&str] = &[
-    "andare",
-    "attiva",
-    "attivo",
-    "function",
-    "functioning",
-    "funziona",
-    "funzionamento",
-    "funzionano",
-    "funzionante",
-    "funzionanti",
-    "funzionare",
-    "operativa",
-    "operativo",
-    "va",
-    "vanno",
-    "work",
-    "worked",
-    "working",
-    "works",
+    "andare", "attiva", "attivo", "function", "functioning", "funziona", "funzionamento",
+    "funzionano", "funzionante", "funzionanti", "funzionare", "operativa", "operativo", "va",
+    "vanno", "work", "worked", "working", "works",
 ];
 
+/// Something is wrong, but not what.
+#[rustfmt::skip]
 const VAGUE: &[&str] = &[
-    "anomal",
-    "anomalia",
-    "anomalie",
-    "broken",
-    "bug",
-    "bugs",
-    "check",
-    "controllo",
-    "difficolta",
-    "difficulties",
-    "difficulty",
-    "fault",
-    "glitch",
-    "guasti",
-    "guasto",
-    "ko",
-    "male",
-    "malfunzionamenti",
-    "malfunzionamento",
-    "rott",
-    "strana",
-    "strane",
-    "strange",
-    "strani",
-    "strano",
-    "trouble",
-    "troubles",
-    "verifica",
-    "verifiche",
-    "weird",
+    "anomal", "anomalia", "anomalie", "broken", "bug", "bugs", "check", "controllo", "difficolta",
+    "difficulties", "difficulty", "fault", "glitch", "guasti", "guasto", "ko", "male",
+    "malfunzionamenti", "malfunzionamento", "rott", "strana", "strane", "strange", "strani",
+    "strano", "trouble", "troubles", "verifica", "verifiche", "weird",
 ];
 
-const ERROR: &[&str] = &["error", "errore", "errori", "errors"];
-
-const CODE: &[&str] = &["code", "codice", "exit", "sqlstate", "status"];
-
-const SERVICE_WORDS: &[&str] = &["service", "services", "servizi", "servizio"];
-
-const NEW: &[&str] = &["new", "nuov"];
-
-const CONNECTOR: &[&str] = &["also", "and", "ed", "inoltre", "plus"];
-
-const SYMPTOM: &[(&str, Group)] = &[
-    ("alert", 0),
-    ("allarme", 0),
-    ("attacchi", 0),
-    ("attacco", 0),
-    ("attack", 0),
-    ("bianc", WEB),
-    ("blacklist", MAIL),
-    ("blacklisted", MAIL),
-    ("blank", WEB),
-    ("blocca", 0),
-    ("bloccat", 0),
-    ("blocco", 0),
-    ("blocked", 0),
-    ("bounce", MAIL),
-    ("bounced", MAIL),
-    ("bruteforce", 0),
-    ("cadut", 0),
-    ("cancellat", 0),
-    ("compromess", 0),
-    ("compromised", 0),
-    ("corrott", 0),
-    ("corrupt", 0),
-    ("corrupted", 0),
-    ("crash", 0),
-    ("crasha", 0),
-    ("crashed", 0),
-    ("critic", 0),
-    ("critical", 0),
-    ("damaged", 0),
-    ("danneggiat", 0),
-    ("deactivated", 0),
-    ("delay", 0),
-    ("delayed", 0),
-    ("deleted", 0),
-    ("denied", 0),
-    ("deny", 0),
-    ("dimenticat", 0),
-    ("disabilitat", 0),
-    ("disabled", 0),
-    ("disappeared", 0),
-    ("disattivat", 0),
-    ("disconnected", 0),
-    ("disconness", 0),
-    ("disservizio", 0),
-    ("doppi", 0),
-    ("down", 0),
-    ("duplicat", 0),
-    ("duplicate", 0),
-    ("elevat", 0),
-    ("empty", 0),
-    ("errat", 0),
-    ("esaurit", 0),
-    ("exceeded", 0),
-    ("expired", 0),
-    ("expires", 0),
-    ("expiring", 0),
-    ("expiry", 0),
-    ("fail", 0),
-    ("failed", 0),
-    ("failing", 0),
-    ("failure", 0),
-    ("fatal", 0),
-    ("forgot", 0),
-    ("forgotten", 0),
-    ("frozen", 0),
-    ("full", 0),
-    ("hacked", 0),
-    ("hacker", 0),
-    ("hackerat", 0),
-    ("high", 0),
-    ("illeggibil", 0),
-    ("impallat", 0),
-    ("inaccessibil", 0),
-    ("inaccessible", 0),
-    ("incorrect", 0),
-    ("incorrett", 0),
-    ("indisponibil", 0),
-    ("infected", 0),
-    ("infett", 0),
-    ("insecure", 0),
-    ("insicur", 0),
-    ("instabil", 0),
-    ("intermittent", 0),
-    ("intermittente", 0),
-    ("interrott", 0),
-    ("interruzione", 0),
-    ("invalid", 0),
-    ("invalido", 0),
-    ("invisibil", 0),
-    ("irraggiungibil", 0),
-    ("lag", 0),
-    ("lent", 0),
-    ("lentezza", 0),
-    ("lentissim", 0),
-    ("loop", 0),
-    ("lost", 0),
-    ("malware", 0),
-    ("manca", 0),
-    ("mancano", 0),
-    ("mancant", 0),
-    ("mancat", 0),
-    ("missing", 0),
-    ("negat", 0),
-    ("offline", 0),
-    ("outage", 0),
-    ("overload", 0),
-    ("overloaded", 0),
-    ("pers", 0),
-    ("phishing", 0),
-    ("pien", 0),
-    ("propaga", DNS),
-    ("propagation", DNS),
-    ("propagazione", DNS),
-    ("quota", 0),
-    ("rallenta", 0),
-    ("rallentament", 0),
-    ("rallentat", 0),
-    ("redirect", WEB),
-    ("refused", 0),
-    ("reindirizzament", WEB),
-    ("reject", 0),
-    ("rejected", 0),
-    ("respint", MAIL),
-    ("rifiut", 0),
-    ("rifiutat", 0),
-    ("ritard", 0),
-    ("satur", 0),
-    ("saturat", 0),
-    ("sbagliat", 0),
-    ("scade", 0),
-    ("scadenza", 0),
-    ("scadut", 0),
-    ("scompars", 0),
-    ("slow", 0),
-    ("slowness", 0),
-    ("smarrit", 0),
-    ("sospensione", 0),
-    ("sospes", 0),
-    ("sovraccaric", 0),
-    ("spam", MAIL),
-    ("sparit", 0),
-    ("spent", 0),
-    ("suspended", 0),
-    ("time-out", 0),
-    ("timed", 0),
-    ("timeout", 0),
-    ("unavailable", 0),
-    ("unreachable", 0),
-    ("unstable", 0),
-    ("virus", 0),
-    ("vuot", 0),
-    ("warning", 0),
-    ("white", WEB),
-    ("wrong", 0),
+/// Vague alone, but what follows may be its code: "errore 42".
+#[rustfmt::skip]
+const ERROR: &[&str] = &[
+    "error", "errore", "errori", "errors",
 ];
 
-const REQUEST: &[(&str, Group)] = &[
-    ("abilitare", 0),
-    ("abilitazion", 0),
-    ("activate", 0),
-    ("activation", 0),
-    ("add", 0),
-    ("aggiornament", 0),
-    ("aggiornare", 0),
-    ("aggiungere", 0),
-    ("aggiunt", 0),
-    ("ampliament", 0),
-    ("annullament", 0),
-    ("annullare", 0),
-    ("attivare", 0),
-    ("attivazion", 0),
-    ("aument", 0),
-    ("aumentare", 0),
-    ("autorizzazion", 0),
-    ("cambiare", 0),
-    ("cambio", 0),
-    ("cancel", 0),
-    ("cancellare", 0),
-    ("cancellation", 0),
-    ("cancellazion", 0),
-    ("change", 0),
-    ("configura", 0),
-    ("configurare", 0),
-    ("configuration", 0),
-    ("configurazion", 0),
-    ("configure", 0),
-    ("creare", 0),
-    ("create", 0),
-    ("creazion", 0),
-    ("delete", 0),
-    ("delist", MAIL),
-    ("delisting", MAIL),
-    ("disabilitare", 0),
-    ("disable", 0),
-    ("disattivare", 0),
-    ("disattivazion", 0),
-    ("disdett", BILLING),
-    ("disdire", BILLING),
-    ("downgrade", BILLING),
-    ("eliminare", 0),
-    ("eliminazion", 0),
-    ("enable", 0),
-    ("impostare", 0),
-    ("impostazion", 0),
-    ("increase", 0),
-    ("install", 0),
-    ("installare", 0),
-    ("installation", 0),
-    ("installazion", 0),
-    ("migrare", 0),
-    ("migrate", 0),
-    ("migration", 0),
-    ("migrazion", 0),
-    ("modific", 0),
-    ("modificare", 0),
-    ("modifiche", 0),
-    ("modify", 0),
-    ("move", 0),
-    ("pagare", BILLING),
-    ("potenziament", 0),
-    ("puntament", DNS),
-    ("reboot", 0),
-    ("recesso", BILLING),
-    ("recover", 0),
-    ("recovery", 0),
-    ("recuper", 0),
-    ("recuperare", 0),
-    ("refund", BILLING),
-    ("register", 0),
-    ("registrare", 0),
-    ("registration", 0),
-    ("registrazion", 0),
-    ("reimpost", 0),
-    ("reimpostare", 0),
-    ("remove", 0),
-    ("renew", BILLING),
-    ("renewal", BILLING),
-    ("reset", 0),
-    ("resettare", 0),
-    ("restart", 0),
-    ("restore", 0),
-    ("riattivare", 0),
-    ("riattivazion", 0),
-    ("riavvi", 0),
-    ("riavviare", 0),
-    ("rimbors", BILLING),
-    ("rimozion", 0),
-    ("rimuovere", 0),
-    ("rinnov", BILLING),
-    ("rinnovare", BILLING),
-    ("ripristin", 0),
-    ("ripristinare", 0),
-    ("sblocc", 0),
-    ("sbloccare", 0),
-    ("setup", 0),
-    ("spostament", 0),
-    ("spostare", 0),
-    ("transfer", 0),
-    ("trasferiment", 0),
-    ("trasferire", 0),
-    ("unlock", 0),
-    ("update", 0),
-    ("upgrade", BILLING),
-    ("voltura", BILLING),
-    ("whitelist", MAIL),
+/// Make a following small number a code: "codice 12".
+#[rustfmt::skip]
+const CODE: &[&str] = &[
+    "code", "codice", "exit", "sqlstate", "status",
 ];
 
-const PURCHASE: &[(&str, Group)] = &[
-    ("acquist", BILLING),
-    ("acquistare", BILLING),
-    ("buy", BILLING),
-    ("comprare", BILLING),
-    ("cost", BILLING),
-    ("discount", BILLING),
-    ("listino", BILLING),
-    ("offert", BILLING),
-    ("order", BILLING),
-    ("ordinare", BILLING),
-    ("ordine", BILLING),
-    ("preventiv", BILLING),
-    ("prezz", BILLING),
-    ("price", BILLING),
-    ("prices", BILLING),
-    ("pricing", BILLING),
-    ("promo", BILLING),
-    ("promozion", BILLING),
-    ("purchase", BILLING),
-    ("quotation", BILLING),
-    ("quote", BILLING),
-    ("sconto", BILLING),
-    ("tariff", BILLING),
-    ("trial", BILLING),
+/// "Servizio": what a request acts on once the service is known.
+#[rustfmt::skip]
+const SERVICE_WORDS: &[&str] = &[
+    "service", "services", "servizi", "servizio",
 ];
 
-const BROAD: &[(&str, Group)] = &[
-    ("account", ACCOUNT),
-    ("cloud", SERVER),
-    ("connection", SERVER),
-    ("connectivity", SERVER),
-    ("connession", SERVER),
-    ("connettivita", SERVER),
-    ("domain", DNS),
-    ("domains", DNS),
-    ("domini", DNS),
-    ("dominio", DNS),
-    ("e-mail", MAIL),
-    ("email", MAIL),
-    ("emails", MAIL),
-    ("hosting", WEB),
-    ("internet", SERVER),
-    ("mail", MAIL),
-    ("mails", MAIL),
-    ("network", SERVER),
-    ("page", WEB),
-    ("pages", WEB),
-    ("pagin", WEB),
-    ("panel", ACCOUNT),
-    ("pannello", ACCOUNT),
-    ("posta", MAIL),
-    ("rete", SERVER),
-    ("server", SERVER),
-    ("servers", SERVER),
-    ("sit", WEB),
-    ("web", WEB),
-    ("website", WEB),
-    ("websites", WEB),
+/// "Nuovo": a purchase when followed by what.
+#[rustfmt::skip]
+const NEW: &[&str] = &[
+    "new", "nuov",
 ];
 
-const NARROW: &[(&str, Group)] = &[
-    ("2fa", ACCOUNT),
-    ("accedere", ACCOUNT),
-    ("access", ACCOUNT),
-    ("accesso", ACCOUNT),
-    ("addebit", BILLING),
-    ("admin", WEB),
-    ("alias", MAIL),
-    ("allegat", MAIL),
-    ("amount", BILLING),
-    ("api", WEB),
-    ("attachment", MAIL),
-    ("autenticazione", ACCOUNT),
-    ("auth-code", DNS),
-    ("authcode", DNS),
-    ("authentication", ACCOUNT),
-    ("authinfo", DNS),
-    ("autoresponder", MAIL),
-    ("autorisponditore", MAIL),
-    ("backend", WEB),
-    ("backup", SERVER),
-    ("backups", SERVER),
-    ("banda", SERVER),
-    ("bandwidth", SERVER),
-    ("billing", BILLING),
-    ("bonifico", BILLING),
-    ("cache", WEB),
-    ("caricamento", WEB),
-    ("carico", SERVER),
-    ("carrello", WEB),
-    ("cart", WEB),
-    ("carta", BILLING),
-    ("cartella", WEB),
-    ("casell", MAIL),
-    ("cdn", WEB),
-    ("centos", SERVER),
-    ("certificat", WEB),
-    ("certificate", WEB),
-    ("certificates", WEB),
-    ("charge", BILLING),
-    ("checkout", WEB),
-    ("cloudflare", WEB),
-    ("cms", WEB),
-    ("cname", DNS),
-    ("colocation", SERVER),
-    ("console", SERVER),
-    ("contratt", BILLING),
-    ("cpanel", WEB),
-    ("cpu", SERVER),
-    ("credentials", ACCOUNT),
-    ("credenziali", ACCOUNT),
-    ("credito", BILLING),
-    ("cron", WEB),
-    ("crontab", WEB),
-    ("cronuscloud", SERVER),
-    ("cronusmail", MAIL),
-    ("cronusvps", SERVER),
-    ("css", WEB),
-    ("database", WEB),
-    ("db", WEB),
-    ("debian", SERVER),
-    ("dedicat", SERVER),
-    ("dedicated", SERVER),
-    ("destinatari", MAIL),
-    ("directadmin", WEB),
-    ("dischi", SERVER),
-    ("disco", SERVER),
-    ("disk", SERVER),
-    ("disks", SERVER),
-    ("dkim", MAIL),
-    ("dmarc", MAIL),
-    ("dns", DNS),
-    ("download", WEB),
-    ("drupal", WEB),
-    ("e-commerce", WEB),
-    ("ecommerce", WEB),
-    ("epp", DNS),
-    ("fattur", BILLING),
-    ("fatturazione", BILLING),
-    ("file", WEB),
-    ("files", WEB),
-    ("filezilla", WEB),
-    ("firewall", SERVER),
-    ("folder", WEB),
-    ("form", WEB),
-    ("forward", MAIL),
-    ("forwarding", MAIL),
-    ("fracto", WEB),
-    ("frontend", WEB),
-    ("ftp", WEB),
-    ("git", WEB),
-    ("home", WEB),
-    ("homepage", WEB),
-    ("htaccess", WEB),
-    ("http", WEB),
-    ("https", WEB),
-    ("idrac", SERVER),
-    ("ilo", SERVER),
-    ("image", WEB),
-    ("images", WEB),
-    ("imap", MAIL),
-    ("immagin", WEB),
-    ("importo", BILLING),
-    ("inbox", MAIL),
-    ("inoltro", MAIL),
-    ("instance", SERVER),
-    ("intestatario", BILLING),
-    ("intestazione", BILLING),
-    ("invio", MAIL),
-    ("invoice", BILLING),
-    ("invoices", BILLING),
-    ("ip", SERVER),
-    ("ipmi", SERVER),
-    ("ipv4", SERVER),
-    ("ipv6", SERVER),
-    ("iso", SERVER),
-    ("istanza", SERVER),
-    ("iva", BILLING),
-    ("javascript", WEB),
-    ("joomla", WEB),
-    ("kvm", SERVER),
-    ("letsencrypt", WEB),
-    ("license", BILLING),
-    ("licenza", BILLING),
-    ("link", WEB),
-    ("links", WEB),
-    ("linux", SERVER),
-    ("load", SERVER),
-    ("log", WEB),
-    ("login", ACCOUNT),
-    ("logs", WEB),
-    ("magento", WEB),
-    ("mailbox", MAIL),
-    ("mailboxes", MAIL),
-    ("mariadb", WEB),
-    ("memoria", SERVER),
-    ("memory", SERVER),
-    ("mittente", MAIL),
-    ("modul", WEB),
-    ("mx", MAIL),
-    ("mysql", WEB),
-    ("nameserver", DNS),
-    ("nameservers", DNS),
-    ("newsletter", MAIL),
-    ("node", WEB),
-    ("nodejs", WEB),
-    ("nota", BILLING),
-    ("ns", DNS),
-    ("os", SERVER),
-    ("otp", ACCOUNT),
-    ("outlook", MAIL),
-    ("pagament", BILLING),
-    ("partita", BILLING),
-    ("password", ACCOUNT),
-    ("passwords", ACCOUNT),
-    ("payment", BILLING),
-    ("payments", BILLING),
-    ("paypal", BILLING),
-    ("pec", MAIL),
-    ("permessi", WEB),
-    ("permissions", WEB),
-    ("php", WEB),
-    ("phpmyadmin", WEB),
-    ("pian", BILLING),
-    ("plan", BILLING),
-    ("plesk", WEB),
-    ("plugin", WEB),
-    ("plugins", WEB),
-    ("pop", MAIL),
-    ("pop3", MAIL),
-    ("port", SERVER),
-    ("porta", SERVER),
-    ("porte", SERVER),
-    ("ports", SERVER),
-    ("prestashop", WEB),
-    ("processore", SERVER),
-    ("ptr", DNS),
-    ("python", WEB),
-    ("rack", SERVER),
-    ("raid", SERVER),
-    ("ram", SERVER),
-    ("rdns", DNS),
-    ("rdp", SERVER),
-    ("record", DNS),
-    ("records", DNS),
-    ("registrar", DNS),
-    ("relay", MAIL),
-    ("ricevuta", BILLING),
-    ("ricezione", MAIL),
-    ("roundcube", MAIL),
-    ("saldo", BILLING),
-    ("sftp", WEB),
-    ("smtp", MAIL),
-    ("snapshot", SERVER),
-    ("snapshots", SERVER),
-    ("sottodomini", DNS),
-    ("space", SERVER),
-    ("spazio", SERVER),
-    ("spf", MAIL),
-    ("ssh", SERVER),
-    ("ssl", WEB),
-    ("storage", SERVER),
-    ("subdomain", DNS),
-    ("tema", WEB),
-    ("theme", WEB),
-    ("thunderbird", MAIL),
-    ("tld", DNS),
-    ("tls", WEB),
-    ("traffic", SERVER),
-    ("traffico", SERVER),
-    ("ubuntu", SERVER),
-    ("upload", WEB),
-    ("uptime", SERVER),
-    ("url", WEB),
-    ("user", ACCOUNT),
-    ("username", ACCOUNT),
-    ("utente", ACCOUNT),
-    ("utenza", ACCOUNT),
-    ("vat", BILLING),
-    ("vpn", SERVER),
-    ("vps", SERVER),
-    ("webmail", MAIL),
-    ("whois", DNS),
-    ("windows", SERVER),
-    ("woocommerce", WEB),
-    ("wordpress", WEB),
-    ("wp", WEB),
-    ("wp-admin", WEB),
-    ("wp-login", WEB),
+/// The ticket itself, not a service.
+#[rustfmt::skip]
+const TICKET_WORDS: &[&str] = &[
+    "pratica", "ticket", "tickets",
 ];
+
+/// Join two things that may be two problems.
+#[rustfmt::skip]
+const CONNECTOR: &[&str] = &[
+    "also", "and", "ed", "inoltre", "plus",
+];
+
+/// What is wrong, with the area it belongs to when it has one. Stems stand for every ending.
+#[rustfmt::skip]
+const SYMPTOM: GroupedWords = &[
+    (0, &[
+        "alert", "allarme", "attacchi", "attacco", "attack", "blocca", "bloccat", "blocco",
+        "blocked", "bruteforce", "cadut", "cancellat", "compromess", "compromised", "corrott",
+        "corrupt", "corrupted", "crash", "crasha", "crashed", "critic", "critical", "damaged",
+        "danneggiat", "deactivated", "delay", "delayed", "deleted", "denied", "deny", "dimenticat",
+        "disabilitat", "disabled", "disappeared", "disattivat", "disconnected", "disconness",
+        "disservizio", "doppi", "down", "duplicat", "duplicate", "elevat", "empty", "errat",
+        "esaurit", "exceeded", "expired", "expires", "expiring", "expiry", "fail", "failed",
+        "failing", "failure", "fatal", "forgot", "forgotten", "frozen", "full", "hacked", "hacker",
+        "hackerat", "high", "illeggibil", "impallat", "inaccessibil", "inaccessible", "incorrect",
+        "incorrett", "indisponibil", "infected", "infett", "insecure", "insicur", "instabil",
+        "intermittent", "intermittente", "interrott", "interruzione", "invalid", "invalido",
+        "invisibil", "irraggiungibil", "lag", "lent", "lentezza", "lentissim", "loop", "lost",
+        "malware", "manca", "mancano", "mancant", "mancat", "many", "missing", "negat", "offline",
+        "outage", "overload", "overloaded", "pers", "phishing", "pien", "quota", "rallenta",
+        "rallentament", "rallentat", "refused", "reject", "rejected", "rifiut", "rifiutat",
+        "ritard", "satur", "saturat", "sbagliat", "scade", "scadenza", "scadut", "scompars", "slow",
+        "slowness", "smarrit", "sospensione", "sospes", "sovraccaric", "sparit", "spent",
+        "suspended", "time-out", "timed", "timeout", "tropp", "unavailable", "unreachable",
+        "unstable", "virus", "vuot", "warning", "wrong",
+    ]),
+    (MAIL, &[
+        "blacklist", "blacklisted", "bounce", "bounced", "bounces", "bouncing", "respint", "spam",
+    ]),
+    (WEB, &[
+        "bianc", "blank", "redirect", "reindirizzament", "white",
+    ]),
+    (DNS, &[
+        "propaga", "propagation", "propagazione",
+    ]),
+];
+
+/// What is wanted. `SELF`: complete once the service is known ("rinnovo", "riavvio").
+#[rustfmt::skip]
+const REQUEST: GroupedWords = &[
+    (0, &[
+        "abilitare", "abilitazion", "activate", "activation", "add", "aggiornament", "aggiornare",
+        "aggiungere", "aggiunt", "ampliament", "annullament", "annullare", "attivare", "attivazion",
+        "aument", "aumentare", "autorizzazion", "cambiare", "cambio", "cancel", "cancellare",
+        "cancellation", "cancellazion", "change", "configura", "configurare", "configuration",
+        "configurazion", "configure", "copia", "copy", "creare", "create", "creazion", "delete",
+        "disabilitare", "disable", "disattivare", "disattivazion", "duplicato", "eliminare",
+        "eliminazion", "enable", "impostare", "impostazion", "increase", "install", "installare",
+        "installation", "installazion", "migrare", "migrate", "migration", "migrazion", "modific",
+        "modificare", "modifiche", "modify", "move", "potenziament", "recover", "recovery",
+        "recuper", "recuperare", "register", "registrare", "registration", "registrazion",
+        "reimpost", "reimpostare", "remove", "riattivare", "riattivazion", "rimozion", "rimuovere",
+        "setting", "settings", "setup", "spostament", "spostare", "transfer", "trasferiment",
+        "trasferire", "update",
+    ]),
+    (BILLING | SELF, &[
+        "disdett", "disdire", "downgrade", "recesso", "refund", "renew", "renewal", "rimbors",
+        "rinnov", "rinnovare", "upgrade", "voltura",
+    ]),
+    (BILLING, &[
+        "pagare",
+    ]),
+    (SELF, &[
+        "reboot", "reset", "resettare", "restart", "restore", "riavvi", "riavviare", "ripristin",
+        "ripristinare", "sblocc", "sbloccare", "unlock",
+    ]),
+    (MAIL, &[
+        "delist", "delisting", "whitelist",
+    ]),
+    (DNS, &[
+        "puntament",
+    ]),
+];
+
+/// Requests that need no existing service.
+#[rustfmt::skip]
+const PURCHASE: GroupedWords = &[
+    (BILLING, &[
+        "acquist", "acquistare", "buy", "comprare", "cost", "discount", "listino", "offert",
+        "order", "ordinare", "ordine", "preventiv", "prezz", "price", "prices", "pricing", "promo",
+        "promozion", "purchase", "quotation", "quote", "sconto", "tariff", "trial",
+    ]),
+];
+
+/// Areas too broad to route a problem by themselves.
+#[rustfmt::skip]
+const BROAD: GroupedWords = &[
+    (ACCOUNT, &[
+        "account", "panel", "pannello",
+    ]),
+    (SERVER, &[
+        "cloud", "connection", "connectivity", "connession", "connettivita", "internet", "network",
+        "rete", "server", "servers",
+    ]),
+    (DNS, &[
+        "domain", "domains", "domini", "dominio",
+    ]),
+    (MAIL, &[
+        "e-mail", "email", "emails", "mail", "mails", "posta",
+    ]),
+    (WEB, &[
+        "hosting", "page", "pages", "pagin", "sit", "web", "website", "websites",
+    ]),
+];
+
+/// Objects narrow enough to route: a component, a protocol, a product, a document.
+#[rustfmt::skip]
+const NARROW: GroupedWords = &[
+    (WEB, &[
+        "admin", "api", "backend", "cache", "caricamento", "carrello", "cart", "cartella", "cdn",
+        "certificat", "certificate", "certificates", "checkout", "cloudflare", "cms", "cpanel",
+        "cron", "crontab", "css", "database", "db", "directadmin", "download", "drupal",
+        "e-commerce", "ecommerce", "file", "files", "filezilla", "folder", "form", "fracto",
+        "frontend", "ftp", "git", "home", "homepage", "htaccess", "http", "https", "image",
+        "images", "immagin", "javascript", "joomla", "letsencrypt", "link", "links", "log", "logs",
+        "magento", "mariadb", "modul", "mysql", "node", "nodejs", "permessi", "permissions", "php",
+        "phpmyadmin", "plesk", "plugin", "plugins", "prestashop", "python", "sftp", "ssl", "tema",
+        "theme", "tls", "upload", "url", "woocommerce", "wordpress", "wp", "wp-admin", "wp-login",
+    ]),
+    (MAIL, &[
+        "alias", "allegat", "attachment", "autoresponder", "autorisponditore", "casell",
+        "cronusmail", "destinatari", "dkim", "dmarc", "forward", "forwarding", "imap", "inbox",
+        "inoltro", "invio", "mailbox", "mailboxes", "mittente", "mx", "newsletter", "outlook",
+        "pec", "pop", "pop3", "relay", "ricezione", "roundcube", "smtp", "spf", "thunderbird",
+        "webmail",
+    ]),
+    (DNS, &[
+        "auth-code", "authcode", "authinfo", "cname", "dns", "epp", "nameserver", "nameservers",
+        "ns", "ptr", "rdns", "record", "records", "registrar", "sottodomini", "subdomain", "tld",
+        "whois",
+    ]),
+    (SERVER, &[
+        "backup", "backups", "banda", "bandwidth", "carico", "centos", "colocation", "console",
+        "cpu", "cronuscloud", "cronusvps", "debian", "dedicat", "dedicated", "dischi", "disco",
+        "disk", "disks", "firewall", "idrac", "ilo", "instance", "ip", "ipmi", "ipv4", "ipv6",
+        "iso", "istanza", "kvm", "linux", "load", "memoria", "memory", "os", "port", "porta",
+        "porte", "ports", "processore", "rack", "raid", "ram", "rdp", "snapshot", "snapshots",
+        "space", "spazio", "ssh", "storage", "traffic", "traffico", "ubuntu", "uptime", "vpn",
+        "vps", "windows",
+    ]),
+    (ACCOUNT, &[
+        "2fa", "accedere", "access", "accesso", "autenticazione", "authentication", "credentials",
+        "credenziali", "login", "otp", "password", "passwords", "user", "username", "utente",
+        "utenza",
+    ]),
+    (BILLING, &[
+        "addebit", "amount", "billing", "bonifico", "carta", "charge", "contratt", "credito",
+        "fattur", "fatturazione", "importo", "intestatario", "intestazione", "invoice", "invoices",
+        "iva", "license", "licenza", "nota", "pagament", "partita", "payment", "payments", "paypal",
+        "pian", "plan", "ricevuta", "saldo", "vat",
+    ]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(text: &str) -> Facts {
+        Facts::read(
+            &tokenize(text).list,
+            text,
+            &[],
+            &[],
+            &mentions::Scan::new(text),
+        )
+    }
+
+    #[test]
+    fn no_word_is_in_two_lists_and_every_word_is_in_normal_form() {
+        let lex = lexicon();
+        for pair in lex.words.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{:?} twice", pair[1].0);
+        }
+        let mut buf = String::new();
+        for (w, ..) in &lex.words {
+            normalize(w, &mut buf);
+            assert_eq!(
+                &buf, w,
+                "looked up in normal form, so it must be written so"
+            );
+            assert!(!w.is_empty() && w.len() <= 24);
+        }
+        assert!(FILE_EXTENSIONS.windows(2).all(|p| p[0] < p[1]));
+        assert!(KNOWN_TLDS.windows(2).all(|p| p[0] < p[1]));
+    }
+
+    #[test]
+    fn inflected_words_find_their_stem() {
+        for (word, kind) in [
+            ("scaduto", Kind::Symptom),
+            ("scadute", Kind::Symptom),
+            ("lentissimo", Kind::Symptom),
+            ("fatture", Kind::Narrow),
+            ("siti", Kind::Broad),
+            ("sites", Kind::Broad),
+            ("errors", Kind::ErrorWord),
+            ("rinnovi", Kind::Request),
+        ] {
+            assert_eq!(lookup(word).map(|hit| hit.0), Some(kind), "{word}");
+        }
+        assert_eq!(lookup("xyzzy"), None);
+    }
+
+    #[test]
+    fn numbers_are_told_apart_as_codes_dates_and_small_counts() {
+        assert_eq!(number_kind("500"), (Kind::Code, WEB));
+        assert_eq!(number_kind("550"), (Kind::Code, MAIL));
+        assert_eq!(number_kind("5.7.1"), (Kind::Code, MAIL));
+        assert_eq!(number_kind("2024/118"), (Kind::Code, 0));
+        assert_eq!(number_kind("8.2"), (Kind::Code, 0));
+        assert_eq!(number_kind("12345"), (Kind::Code, 0));
+        assert_eq!(number_kind("2024"), (Kind::Date, 0));
+        assert_eq!(number_kind("03/06/2024"), (Kind::Date, 0));
+        assert_eq!(number_kind("2024-06-03"), (Kind::Date, 0));
+        assert_eq!(number_kind("10:12"), (Kind::Date, 0));
+        assert_eq!(number_kind("06/2024"), (Kind::Date, 0));
+        assert_eq!(number_kind("42"), (Kind::SmallNumber, 0));
+    }
+
+    #[test]
+    fn domains_file_names_and_missing_spaces_are_told_apart() {
+        for d in [
+            "pizzeria-da-mario.it",
+            "www.example.com",
+            "caffè.it",
+            "shop.example.co.uk",
+        ] {
+            assert!(domain_like(d) == DomainLike::Domain, "{d}");
+        }
+        for f in ["wp-config.php", "index.html", "error.log"] {
+            assert!(domain_like(f) == DomainLike::File, "{f}");
+        }
+        for n in [
+            "lento.grazie",
+            "s.r.l",
+            "p.iva",
+            "sito",
+            ".it",
+            "a..it",
+            "v1.2",
+        ] {
+            assert!(domain_like(n) == DomainLike::No, "{n}");
+        }
+    }
+
+    #[test]
+    fn addresses_are_recognised_and_times_are_not() {
+        assert!(is_ipv4("192.168.1.1"));
+        assert!(is_ipv4("10.0.0.0/24"));
+        assert!(!is_ipv4("256.1.1.1"));
+        assert!(!is_ipv4("1.2.3"));
+        assert!(is_ipv6("2001:db8::1"));
+        assert!(is_ipv6("fe80:0:0:0:1:2:3:4"));
+        assert!(!is_ipv6("10:12:30"));
+    }
+
+    #[test]
+    fn reply_prefixes_are_dropped_and_ordinary_colons_kept() {
+        assert_eq!(strip_reply_prefixes("Re: R: I: Fwd: errore"), "errore");
+        assert_eq!(strip_reply_prefixes("RE[2]: TR: x"), "x");
+        assert_eq!(strip_reply_prefixes("Re:"), "");
+        assert_eq!(strip_reply_prefixes("Rinnovo: dominio"), "Rinnovo: dominio");
+        assert_eq!(strip_reply_prefixes("Errore: 500"), "Errore: 500");
+    }
+
+    #[test]
+    fn a_negation_before_a_verb_is_a_symptom_and_before_works_is_vague() {
+        assert_eq!(facts("non ricevo email").symptom, 1);
+        assert_eq!(facts("il sito non si apre più").symptom, 1);
+        assert_eq!(facts("can't send mail").symptom, 1);
+        let f = facts("non funziona più");
+        assert_eq!((f.symptom, f.vague), (0, 1));
+        let f = facts("it doesn't work");
+        assert_eq!(f.symptom, 0);
+        assert!(f.vague > 0);
+    }
+
+    #[test]
+    fn the_accented_e_is_a_verb_and_the_plain_one_joins_two_things() {
+        let breaks = |t: &str| {
+            tokenize(t)
+                .list
+                .iter()
+                .filter(|t| t.kind == Kind::Break)
+                .count()
+        };
+        assert_eq!(breaks("il server è lento"), 0);
+        assert_eq!(breaks("il server E' lento"), 0);
+        assert_eq!(breaks("sito lento e fattura errata"), 1);
+    }
+
+    #[test]
+    fn reading_stops_on_a_character_boundary() {
+        let long = "è".repeat(2_000);
+        let h = head(&long);
+        assert!(h.len() <= READ_AT_MOST && h.chars().all(|c| c == 'è'));
+    }
+}

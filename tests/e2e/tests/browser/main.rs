@@ -1,3 +1,4 @@
 //! End-to-end tests in headless Chromium against the real server. One binary, several modules.
 
 mod login;
+mod wizard;

@@ -1,0 +1,669 @@
+//! The subject-quality rule on subjects as customers write them, in Italian and English, on the
+//! web and by e-mail.
+
+use helpdesk_core::api::{
+    Assessment, Channel, Department, Service, ServiceFamily, ServiceStatus, Verdict,
+};
+use helpdesk_core::subject::*;
+
+fn service(id: &str, family: ServiceFamily, product: &str, identifier: &str) -> Service {
+    Service {
+        id: id.to_string(),
+        family,
+        product: product.to_string(),
+        identifier: identifier.to_string(),
+        status: ServiceStatus::Active,
+    }
+}
+
+fn customer() -> Vec<Service> {
+    vec![
+        service(
+            "h1",
+            ServiceFamily::HostingShared,
+            "Hosting WordPress",
+            "pizzeria-da-mario.it",
+        ),
+        service(
+            "h2",
+            ServiceFamily::HostingShared,
+            "Hosting Pro",
+            "studio-rossi.it",
+        ),
+        service("v1", ServiceFamily::Cronuscloud, "CronusVPS", "vps-0042"),
+        service(
+            "m1",
+            ServiceFamily::Cronuscloud,
+            "CronusMail",
+            "studio-rossi.it",
+        ),
+        service(
+            "d1",
+            ServiceFamily::Domain,
+            "Dominio",
+            "pizzeria-da-mario.it",
+        ),
+        service("x1", ServiceFamily::Dedicated, "Server dedicato", "ded-17"),
+    ]
+}
+
+/// Where a subject is written.
+#[derive(Debug, Clone, Copy)]
+enum At {
+    /// The wizard, technical help, with the hosting of pizzeria-da-mario.it chosen.
+    Web,
+    /// The wizard, commercial questions, no existing service chosen.
+    WebSales,
+    /// An e-mail to the technical address.
+    Mail,
+    /// An e-mail to the sales address.
+    MailSales,
+}
+
+fn assess_at(at: At, subject: &str, services: &[Service]) -> Assessment {
+    let (department, channel, chosen) = match at {
+        At::Web => (Department::Helpdesk, Channel::Web, services.first()),
+        At::WebSales => (Department::Sales, Channel::Web, None),
+        At::Mail => (Department::Helpdesk, Channel::Email, None),
+        At::MailSales => (Department::Sales, Channel::Email, None),
+    };
+    assess(
+        subject,
+        &SubjectContext {
+            department: Some(department),
+            chosen_service: chosen,
+            services,
+            channel,
+        },
+    )
+}
+
+fn codes(a: &Assessment) -> Vec<&str> {
+    a.hints.iter().map(|h| h.code.as_str()).collect()
+}
+
+use At::*;
+use Verdict::{Generic as G, Good as OK, Weak as W};
+
+/// (where, subject, verdict, hint codes that must be among the hints)
+const TABLE: &[(At, &str, Verdict, &[&str])] = &[
+    // Says nothing about what is wrong or wanted.
+    (Web, "aiuto!", G, &[DESCRIBE_SYMPTOM, TOO_SHORT]),
+    (Web, "richiesta assistenza", G, &[DESCRIBE_SYMPTOM]),
+    (Web, "apertura ticket", G, &[DESCRIBE_SYMPTOM]),
+    (Web, "urgente", G, &[DESCRIBE_SYMPTOM]),
+    (Web, "problema", G, &[DESCRIBE_SYMPTOM]),
+    (Web, "help", G, &[]),
+    (Web, "info", G, &[]),
+    (Web, "informazioni", G, &[]),
+    (Web, "ciao", G, &[DESCRIBE_SYMPTOM]),
+    (
+        Web,
+        "buongiorno, avrei bisogno di assistenza",
+        G,
+        &[DESCRIBE_SYMPTOM, DROP_GREETINGS],
+    ),
+    (Web, "non funziona", G, &[DESCRIBE_SYMPTOM]),
+    (
+        Web,
+        "problema urgente!!!",
+        G,
+        &[DESCRIBE_SYMPTOM, NO_URGENCY],
+    ),
+    (Web, "HELP ME", G, &[NO_SHOUTING]),
+    (Web, "supporto", G, &[]),
+    (Web, "ticket", G, &[]),
+    (Web, "domanda", G, &[]),
+    (Web, "segnalazione", G, &[]),
+    (Web, "richiesta", G, &[]),
+    (Web, "assistenza tecnica", G, &[]),
+    (Web, "Re:", G, &[TOO_SHORT]),
+    (Web, "", G, &[TOO_SHORT]),
+    (Web, "   ", G, &[TOO_SHORT]),
+    (Web, "Buongiorno!!! 🙏🙏", G, &[]),
+    (
+        Web,
+        "Salve, vorrei delle informazioni",
+        G,
+        &[DROP_GREETINGS],
+    ),
+    (Web, "Gentili signori, per favore aiutatemi", G, &[]),
+    (Web, "Fwd: R: I: problema", G, &[]),
+    (
+        Web,
+        "Richiesta di supporto tecnico URGENTE",
+        G,
+        &[NO_URGENCY],
+    ),
+    (Web, "RICHIESTA ASSISTENZA!!!", G, &[NO_SHOUTING]),
+    (Web, "Perché non funziona???", G, &[]),
+    (Web, "Ciao, ho un problema", G, &[]),
+    (Web, "Non riesco", G, &[]),
+    (Web, "Errore", G, &[]),
+    (Web, "Hello, I have a problem", G, &[]),
+    (Web, "Support request", G, &[]),
+    (Web, "Question", G, &[]),
+    (Web, "URGENT!!!", G, &[NO_URGENCY]),
+    (Web, "Doesn't work", G, &[]),
+    (Web, "Richiesta del 03/06/2024", G, &[]),
+    (Web, "Aggiornamento ticket", G, &[]),
+    (Web, "Sollecito", G, &[]),
+    (Web, "Malfunzionamento", G, &[]),
+    (
+        Mail,
+        "Help needed ASAP",
+        G,
+        &[DESCRIBE_SYMPTOM, NAME_SERVICE],
+    ),
+    (Mail, "Assistenza", G, &[NAME_SERVICE]),
+    (WebSales, "informazioni commerciali", G, &[DESCRIBE_REQUEST]),
+    (MailSales, "Richiesta informazioni", G, &[DESCRIBE_REQUEST]),
+    // Says what, roughly, but not enough to route or act on.
+    (Web, "problema con il sito", W, &[DESCRIBE_SYMPTOM]),
+    (Web, "la posta non va", W, &[DESCRIBE_SYMPTOM]),
+    (Web, "problemi email", W, &[DESCRIBE_SYMPTOM]),
+    (Web, "Sito web non funzionante", W, &[DESCRIBE_SYMPTOM]),
+    (Web, "C'è un errore sul sito", W, &[DESCRIBE_SYMPTOM]),
+    (Web, "Problema di accesso", W, &[]),
+    (Web, "Problema con la newsletter", W, &[]),
+    (Web, "Email", W, &[TOO_SHORT]),
+    (Web, "My website is not working", W, &[DESCRIBE_SYMPTOM]),
+    (Web, "Help with email", W, &[]),
+    (Web, "Domanda sulla fatturazione", W, &[]),
+    (Mail, "il server è lento", W, &[NAME_SERVICE]),
+    (Mail, "errore 500 sulla home", W, &[NAME_SERVICE]),
+    (Mail, "certificato SSL scaduto", W, &[NAME_SERVICE]),
+    (
+        Mail,
+        "cannot send mail: 550 relay denied",
+        W,
+        &[NAME_SERVICE],
+    ),
+    (Mail, "Website down", W, &[NAME_SERVICE]),
+    (Mail, "disdetta servizio", W, &[NAME_SERVICE]),
+    (Mail, "pizzeria-da-mario.it", W, &[DESCRIBE_SYMPTOM]),
+    (Mail, "192.168.10.20", W, &[DESCRIBE_SYMPTOM]),
+    (
+        Mail,
+        "Problema posta studio-rossi.it",
+        W,
+        &[DESCRIBE_SYMPTOM],
+    ),
+    (MailSales, "Rinnovo", W, &[DESCRIBE_REQUEST, NAME_SERVICE]),
+    (WebSales, "richiesta preventivo", W, &[DESCRIBE_REQUEST]),
+    (Web, "Modifica", W, &[]),
+    (Web, "Configurazione", W, &[DESCRIBE_REQUEST]),
+    // Two problems, or two services, in one subject.
+    (Web, "sito lento e fattura sbagliata", W, &[ONE_PROBLEM]),
+    (Web, "email non arriva + rinnovo dominio", W, &[ONE_PROBLEM]),
+    (
+        Web,
+        "errore 500 su pizzeria-da-mario.it; cambio password email",
+        W,
+        &[ONE_PROBLEM],
+    ),
+    (Web, "Fattura errata e sito lento", W, &[ONE_PROBLEM]),
+    (
+        Web,
+        "Certificato SSL scaduto; la posta non arriva",
+        W,
+        &[ONE_PROBLEM],
+    ),
+    (Web, "Website slow and wrong invoice", W, &[ONE_PROBLEM]),
+    (
+        Web,
+        "pizzeria-da-mario.it lento e studio-rossi.it irraggiungibile",
+        W,
+        &[ONE_SERVICE],
+    ),
+    // Names another of the customer's services than the one chosen.
+    (Web, "errore 500 su studio-rossi.it", W, &[OTHER_SERVICE]),
+    // A symptom or request, and where (on the web the chosen service says where).
+    (Web, "errore 500", OK, &[]),
+    (Web, "pagina bianca", OK, &[]),
+    (Web, "non ricevo email", OK, &[]),
+    (Web, "certificato SSL scaduto", OK, &[]),
+    (Web, "DNS non propaga", OK, &[]),
+    (Web, "timeout FTP", OK, &[]),
+    (Web, "login wp-admin impossibile", OK, &[]),
+    (Web, "backup non completato", OK, &[]),
+    (Web, "server non raggiungibile", OK, &[]),
+    (Web, "disk full", OK, &[]),
+    (Web, "il server è lento", OK, &[]),
+    (Web, "Il sito E' down", OK, &[]),
+    (Web, "Sito lentissimo", OK, &[]),
+    (Web, "Modulo contatti non invia", OK, &[]),
+    (Web, "Outlook chiede continuamente la password", OK, &[]),
+    (Web, "Configurazione Outlook", OK, &[]),
+    (Web, "errore plugin", OK, &[]),
+    (Web, "FTP non funziona", OK, &[]),
+    (Web, "sito lento, pagina bianca", OK, &[]),
+    (Web, "disco pieno e sito lento", OK, &[]),
+    (Web, "Errore 500 e 503", OK, &[]),
+    (Web, "ERR_TOO_MANY_REDIRECTS", OK, &[]),
+    (Web, "0x80070005 su Outlook", OK, &[]),
+    (Web, "Sito hackerato", OK, &[]),
+    (
+        Web,
+        "Le email inviate finiscono nello spam di Gmail",
+        OK,
+        &[],
+    ),
+    (Web, "Come configurare la PEC su Thunderbird", OK, &[]),
+    (
+        Web,
+        "Errore \"Error establishing a database connection\"",
+        OK,
+        &[],
+    ),
+    (Web, "R: [#FPL-809-43017]: errore 500", OK, &[]),
+    (Web, "Password dimenticata", OK, &[]),
+    (Web, "Non riesco ad accedere al pannello", OK, &[]),
+    (
+        Web,
+        "Impossibile inviare email da Outlook: errore 0x800CCC0F",
+        OK,
+        &[],
+    ),
+    (Web, "Il certificato non è valido", OK, &[]),
+    (Web, "Quota casella superata", OK, &[]),
+    (Web, "Spazio disco esaurito", OK, &[]),
+    (Web, "Aggiornamento PHP a 8.2", OK, &[]),
+    (Web, "upgrade piano hosting", OK, &[]),
+    (Web, "disdetta servizio", OK, &[]),
+    (Web, "Buongiorno, il sito è lento", OK, &[DROP_GREETINGS]),
+    (
+        Web,
+        "URGENTE!!! SITO DOWN!!!",
+        OK,
+        &[NO_SHOUTING, NO_URGENCY],
+    ),
+    (Web, "The website is down", OK, &[]),
+    (Web, "Can't login to webmail", OK, &[]),
+    (Web, "I can't receive emails", OK, &[]),
+    (Web, "SSL certificate expired", OK, &[]),
+    (Web, "DNS not propagating", OK, &[]),
+    (Web, "Cannot access cPanel", OK, &[]),
+    (Web, "Email not received since yesterday", OK, &[]),
+    (Web, "Renew domain pizzeria-da-mario.it", OK, &[]),
+    (Web, "Trasferimento dominio pizzeria-da-mario.it", OK, &[]),
+    (Web, "Rinnovo", OK, &[]),
+    (Web, "Riavvio", OK, &[]),
+    (Web, "Troppe connessioni MySQL", OK, &[]),
+    (Web, "Email bouncing back", OK, &[]),
+    (Web, "IP in blacklist", OK, &[]),
+    (Web, "Wordpress non si aggiorna", OK, &[]),
+    (WebSales, "Richiesta copia fattura", OK, &[]),
+    (WebSales, "cambio intestatario", OK, &[]),
+    (WebSales, "preventivo per server dedicato", OK, &[]),
+    (WebSales, "Quanto costa un VPS?", OK, &[]),
+    (WebSales, "Need a quote for a dedicated server", OK, &[]),
+    (WebSales, "Nuova casella email", OK, &[]),
+    (WebSales, "Addebito doppio sulla carta", OK, &[]),
+    (WebSales, "Invoice #1234 wrong amount", OK, &[]),
+    (MailSales, "fattura 2024/118", OK, &[]),
+    (MailSales, "fattura n. 345", OK, &[]),
+    (MailSales, "Preventivo per un server dedicato", OK, &[]),
+    (Mail, "rinnovo dominio esempio.it", OK, &[]),
+    (Mail, "pizzeria-da-mario.it: errore 500 sulla home", OK, &[]),
+    (Mail, "CronusVPS non raggiungibile", OK, &[]),
+    (Mail, "vps-0042 non risponde al ping", OK, &[]),
+    (Mail, "www.pizzeria-da-mario.it pagina bianca", OK, &[]),
+    (Mail, "mario@pizzeria-da-mario.it non riceve posta", OK, &[]),
+    (
+        Mail,
+        "Errore 550 5.7.1 inviando da info@studio-rossi.it",
+        OK,
+        &[],
+    ),
+    (
+        Mail,
+        "Re: [#FPL-809-43017] studio-rossi.it: DNS non propaga",
+        OK,
+        &[],
+    ),
+    (
+        Mail,
+        "email non arriva e dominio scaduto su pizzeria-da-mario.it",
+        OK,
+        &[],
+    ),
+    (Mail, "Server 185.23.44.10 unreachable", OK, &[]),
+    (
+        Mail,
+        "https://pizzeria-da-mario.it/wp-admin risponde 403",
+        OK,
+        &[],
+    ),
+];
+
+#[test]
+fn every_subject_of_the_table_gets_its_verdict_and_hints() {
+    let services = customer();
+    let mut wrong = Vec::new();
+    for &(at, subject, verdict, hints) in TABLE {
+        let a = assess_at(at, subject, &services);
+        let got = codes(&a);
+        if a.verdict != verdict || !hints.iter().all(|h| got.contains(h)) {
+            wrong.push(format!(
+                "{at:?} {subject:?}: expected {verdict:?} with {hints:?}, got {:?} {} with {got:?}",
+                a.verdict, a.score
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} wrong:\n{}",
+        wrong.len(),
+        TABLE.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_table_covers_all_three_verdicts_on_both_channels() {
+    assert!(TABLE.len() >= 60);
+    for verdict in [G, W, OK] {
+        for mail in [false, true] {
+            assert!(TABLE
+                .iter()
+                .any(|(at, _, v, _)| *v == verdict && matches!(at, Mail | MailSales) == mail));
+        }
+    }
+}
+
+#[test]
+fn the_score_always_falls_in_its_verdicts_band() {
+    let services = customer();
+    for &(at, subject, _, _) in TABLE {
+        let a = assess_at(at, subject, &services);
+        let band = match a.verdict {
+            Verdict::Generic => 0..=WEAK_MIN_SCORE - 1,
+            Verdict::Weak => WEAK_MIN_SCORE..=GOOD_MIN_SCORE - 1,
+            Verdict::Good => GOOD_MIN_SCORE..=100,
+        };
+        assert!(band.contains(&a.score), "{subject:?}: {a:?}");
+    }
+}
+
+#[test]
+fn naming_the_service_raises_the_score() {
+    let services = customer();
+    let bare = assess_at(Web, "errore 500 sulla home", &services);
+    let named = assess_at(
+        Web,
+        "pizzeria-da-mario.it: errore 500 sulla home",
+        &services,
+    );
+    assert!(named.score > bare.score, "{bare:?} {named:?}");
+}
+
+#[test]
+fn shouting_lowers_the_score_and_asks_to_write_normally() {
+    let services = customer();
+    let calm = assess_at(Web, "Sito lento da stamattina", &services);
+    let loud = assess_at(Web, "SITO LENTO DA STAMATTINA", &services);
+    assert_eq!(calm.verdict, loud.verdict);
+    assert!(loud.score < calm.score);
+    assert!(codes(&loud).contains(&NO_SHOUTING));
+    assert!(!codes(&calm).contains(&NO_SHOUTING));
+}
+
+#[test]
+fn acronyms_in_capitals_are_not_shouting() {
+    let a = assess_at(Web, "Record MX e SPF per DNS", &customer());
+    assert!(!codes(&a).contains(&NO_SHOUTING), "{a:?}");
+    let a = assess_at(Web, "Errore SSL su WP", &customer());
+    assert!(!codes(&a).contains(&NO_SHOUTING), "{a:?}");
+}
+
+#[test]
+fn accents_case_and_punctuation_do_not_change_the_verdict() {
+    let services = customer();
+    for (a, b) in [
+        ("perché non funziona", "PERCHE' NON FUNZIONA!!!"),
+        ("il server è lento", "Il Server E' Lento..."),
+        ("richiesta assistenza", "Richiesta   Assistenza ?!?"),
+        ("pagina bianca", "«Pagina bianca» 😱"),
+    ] {
+        assert_eq!(
+            assess_at(Web, a, &services).verdict,
+            assess_at(Web, b, &services).verdict,
+            "{a:?} vs {b:?}"
+        );
+    }
+}
+
+#[test]
+fn name_service_suggests_the_customers_own_domain_with_their_own_words() {
+    let a = assess_at(Mail, "errore 500 sulla home", &customer());
+    let hint = a.hints.iter().find(|h| h.code == NAME_SERVICE).unwrap();
+    assert_eq!(
+        hint.message,
+        "Indica il dominio o il servizio, per esempio «pizzeria-da-mario.it: errore 500 sulla home»"
+    );
+}
+
+#[test]
+fn describe_symptom_shows_an_example_with_the_chosen_service() {
+    let services = customer();
+    let a = assess(
+        "richiesta assistenza",
+        &SubjectContext {
+            department: Some(Department::Helpdesk),
+            chosen_service: Some(&services[2]),
+            services: &services,
+            channel: Channel::Web,
+        },
+    );
+    let hint = a.hints.iter().find(|h| h.code == DESCRIBE_SYMPTOM).unwrap();
+    assert!(hint
+        .message
+        .starts_with("Descrivi il sintomo: cosa non funziona e dove"));
+    assert!(hint.message.contains("«vps-0042: "), "{}", hint.message);
+}
+
+#[test]
+fn a_customer_without_services_gets_a_placeholder_example() {
+    let a = assess_at(Mail, "aiuto", &[]);
+    assert!(a.hints.iter().any(|h| h.message.contains("tuodominio.it")));
+}
+
+#[test]
+fn a_product_the_customer_has_twice_does_not_say_which_service() {
+    let services = vec![
+        service("a", ServiceFamily::Cronuscloud, "CronusVPS", "vps-0001"),
+        service("b", ServiceFamily::Cronuscloud, "CronusVPS", "vps-0002"),
+    ];
+    let a = assess_at(Mail, "CronusVPS non raggiungibile", &services);
+    assert_eq!(a.verdict, Verdict::Weak);
+    let hint = a.hints.iter().find(|h| h.code == NAME_SERVICE).unwrap();
+    assert!(hint.message.contains("vps-0001"), "{}", hint.message);
+    let a = assess_at(Mail, "vps-0002 non raggiungibile", &services);
+    assert_eq!(a.verdict, Verdict::Good);
+}
+
+#[test]
+fn a_request_without_its_object_is_completed_with_the_customers_service() {
+    let a = assess_at(MailSales, "Rinnovo", &customer());
+    let hint = a.hints.iter().find(|h| h.code == DESCRIBE_REQUEST).unwrap();
+    assert!(
+        hint.message.contains("«Rinnovo pizzeria-da-mario.it»"),
+        "{}",
+        hint.message
+    );
+}
+
+#[test]
+fn two_problems_get_the_one_ticket_per_problem_sentence() {
+    let a = assess_at(Web, "sito lento e fattura sbagliata", &customer());
+    let hint = a.hints.iter().find(|h| h.code == ONE_PROBLEM).unwrap();
+    assert_eq!(
+        hint.message,
+        "Un ticket per ogni problema: apri un ticket separato per ciascuna richiesta"
+    );
+}
+
+#[test]
+fn another_service_than_the_chosen_one_is_pointed_out_by_name() {
+    let a = assess_at(Web, "errore 500 su studio-rossi.it", &customer());
+    let hint = a.hints.iter().find(|h| h.code == OTHER_SERVICE).unwrap();
+    assert!(hint.message.contains("«studio-rossi.it»"));
+    assert!(hint.message.contains("«pizzeria-da-mario.it»"));
+}
+
+#[test]
+fn by_email_a_chosen_service_does_not_excuse_a_subject_without_it() {
+    let services = customer();
+    let a = assess(
+        "errore 500 sulla home",
+        &SubjectContext {
+            department: Some(Department::Helpdesk),
+            chosen_service: Some(&services[0]),
+            services: &services,
+            channel: Channel::Email,
+        },
+    );
+    assert_eq!(a.verdict, Verdict::Weak);
+    assert!(codes(&a).contains(&NAME_SERVICE));
+}
+
+#[test]
+fn without_a_department_requests_get_request_examples() {
+    let services = customer();
+    let a = assess(
+        "preventivo",
+        &SubjectContext {
+            department: None,
+            chosen_service: None,
+            services: &services,
+            channel: Channel::Web,
+        },
+    );
+    assert!(codes(&a).contains(&DESCRIBE_REQUEST), "{a:?}");
+}
+
+#[test]
+fn a_long_subject_is_told_to_move_details_to_the_description() {
+    let subject = "Errore 500 sulla home ".repeat(10);
+    let a = assess_at(Web, &subject, &customer());
+    assert!(codes(&a).contains(&TOO_LONG));
+    assert!(a.hints.iter().any(|h| h.message.contains("150")));
+}
+
+#[test]
+fn hints_are_few_distinct_and_all_declared() {
+    let services = customer();
+    for &(at, subject, _, _) in TABLE {
+        let a = assess_at(at, subject, &services);
+        let got = codes(&a);
+        assert!(got.len() <= 3, "{subject:?}: {got:?}");
+        for (i, code) in got.iter().enumerate() {
+            assert!(HINT_CODES.contains(code));
+            assert!(!got[..i].contains(code));
+        }
+        assert!(a.hints.iter().all(|h| !h.message.is_empty()));
+    }
+}
+
+#[test]
+fn hint_codes_are_stable_snake_case_and_unique() {
+    assert_eq!(hint_codes(), HINT_CODES);
+    for (i, code) in HINT_CODES.iter().enumerate() {
+        assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        assert!(!HINT_CODES[..i].contains(code));
+    }
+}
+
+/// Small deterministic generator, so that the robustness test needs no extra crate.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn any_input_gets_an_assessment_without_panicking() {
+    const PIECES: &[&str] = &[
+        " ",
+        "e",
+        "è",
+        "E'",
+        "non",
+        "!",
+        "?",
+        ".",
+        ",",
+        ";",
+        "+",
+        "-",
+        "/",
+        ":",
+        "@",
+        "_",
+        "'",
+        "’",
+        "0x",
+        "500",
+        "5.7.1",
+        "2024/118",
+        "03/06/2024",
+        "10:12",
+        "::1",
+        "192.168.0.1",
+        "https://",
+        "www.",
+        ".it",
+        "pizzeria-da-mario.it",
+        "vps-0042",
+        "İ",
+        "ß",
+        "ﬁ",
+        "🙂",
+        "日本",
+        "\u{0}",
+        "\u{200b}",
+        "\u{feff}",
+        "\t",
+        "\n",
+        "Re:",
+        "[#FPL-809-43017]",
+        "aiuto",
+        "sito",
+        "lento",
+        "fattura",
+        "rinnovo",
+        "URGENTE",
+        "CronusVPS",
+        "Hosting",
+        "WordPress",
+    ];
+    let services = customer();
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    for round in 0..20_000 {
+        let mut subject = String::new();
+        for _ in 0..(rng.next() % 24) {
+            if rng.next().is_multiple_of(6) {
+                let c = char::from_u32((rng.next() % 0x11_0000) as u32).unwrap_or('\u{fffd}');
+                subject.push(c);
+            } else {
+                subject.push_str(PIECES[(rng.next() % PIECES.len() as u64) as usize]);
+            }
+        }
+        let at = [Web, WebSales, Mail, MailSales][round % 4];
+        let a = assess_at(at, &subject, &services);
+        assert!(a.score <= 100);
+    }
+}
+
+#[test]
+fn a_huge_pasted_subject_is_assessed_too() {
+    let subject = "errore 500 e fattura sbagliata, non funziona, ".repeat(50_000);
+    let a = assess_at(Web, &subject, &customer());
+    assert!(codes(&a).contains(&TOO_LONG) || a.hints.len() == 3);
+}

@@ -1,0 +1,421 @@
+//! The guided open-ticket wizard: one problem and one service per ticket, a specific subject,
+//! a detailed description. The step lives in a signal (never in the URL, so the widget never
+//! rewrites the panel's address) and in the draft.
+
+mod draft;
+mod steps;
+
+use crate::api::{self, ApiError};
+use crate::components::attachments::{drop_expired, Attached};
+use crate::components::layout::Layout;
+use crate::drafts;
+use crate::session::use_session;
+use crate::texts::tx;
+use draft::{Draft, Step};
+use helpdesk_core::api::{
+    Assessment, Channel, Department, NewTicket, Priority, Service, Ticket, TicketSummary, Verdict,
+};
+use helpdesk_core::limits::{self, char_len};
+use helpdesk_core::subject::{assess, SubjectContext};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use std::time::Duration;
+
+const DRAFT: &str = "wizard";
+
+/// Everything the steps share.
+#[derive(Clone, Copy)]
+pub(crate) struct Wizard {
+    pub draft: RwSignal<Draft>,
+    pub services: RwSignal<Vec<Service>>,
+    pub services_state: RwSignal<Option<Result<(), String>>>,
+    pub uploads: RwSignal<Vec<Attached>>,
+    pub pending_uploads: RwSignal<usize>,
+    pub error: RwSignal<Option<String>>,
+    pub server_hints: RwSignal<Vec<helpdesk_core::api::Hint>>,
+    pub open_here: RwSignal<Vec<TicketSummary>>,
+    pub assessment: Memo<Assessment>,
+}
+
+impl Wizard {
+    pub fn step(&self) -> Step {
+        self.draft.with(|d| d.step)
+    }
+
+    pub fn chosen_service(&self) -> Option<Service> {
+        let id = self.draft.with(|d| d.service_id.clone())?;
+        self.services
+            .with(|s| s.iter().find(|x| x.id == id).cloned())
+    }
+
+    /// What keeps the customer on this step, if anything.
+    pub fn problem(&self, step: Step) -> Option<String> {
+        let t = tx();
+        let d = self.draft.get_untracked();
+        match step {
+            Step::Department => d.department.is_none().then(|| t.department_question.into()),
+            Step::Service => {
+                let known = d.service_id.as_ref().is_some_and(|id| {
+                    self.services
+                        .with_untracked(|s| s.iter().any(|x| &x.id == id))
+                });
+                let ok = known || (d.no_service && d.department == Some(Department::Sales));
+                (!ok).then(|| t.service_required.into())
+            }
+            Step::Subject => {
+                let n = char_len(&d.subject);
+                if self.assessment.get_untracked().verdict == Verdict::Generic
+                    || n > limits::SUBJECT_MAX_CHARS
+                {
+                    Some(t.subject_blocked.into())
+                } else {
+                    None
+                }
+            }
+            Step::Description => {
+                (char_len(&d.description) < limits::DESCRIPTION_MIN_CHARS).then(|| {
+                    [
+                        t.description_min_prefix,
+                        &limits::DESCRIPTION_MIN_CHARS.to_string(),
+                        t.description_min_suffix,
+                    ]
+                    .concat()
+                })
+            }
+            Step::Priority => d.priority.is_none().then(|| t.priority_question.into()),
+            Step::Attachments => {
+                (self.pending_uploads.get_untracked() > 0).then(|| t.attachments_wait.into())
+            }
+            Step::Review => None,
+        }
+    }
+
+    pub fn go(&self, step: Step) {
+        self.error.set(None);
+        self.draft.update(|d| d.step = step);
+        if step == Step::Review {
+            self.load_open_tickets();
+        }
+    }
+
+    fn load_open_tickets(&self) {
+        let open_here = self.open_here;
+        open_here.set(Vec::new());
+        if let Some(id) = self.draft.with_untracked(|d| d.service_id.clone()) {
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = api::open_tickets_on(&id).await {
+                    open_here.set(list);
+                }
+            });
+        }
+    }
+
+    /// Starts over, optionally on a given department and service (a separate ticket).
+    pub fn restart(&self, department: Option<Department>, service_id: Option<String>) {
+        let step = match (department, &service_id) {
+            (Some(_), Some(_)) => Step::Subject,
+            (Some(_), None) => Step::Service,
+            _ => Step::Department,
+        };
+        self.uploads.set(Vec::new());
+        self.error.set(None);
+        self.server_hints.set(Vec::new());
+        self.draft.set(Draft {
+            step,
+            department,
+            service_id,
+            idempotency_key: api::random_key(),
+            ..Draft::default()
+        });
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+#[component]
+pub fn WizardPage() -> impl IntoView {
+    let t = tx();
+    let session = use_session();
+    let customer_id = session.customer_id_untracked().unwrap_or_default();
+    let query = use_query_map();
+
+    // The saved draft, unless the address asks for a fresh ticket on a given service.
+    let preset_service = query.with_untracked(|q| q.get("servizio"));
+    let preset_department = query
+        .with_untracked(|q| q.get("reparto"))
+        .as_deref()
+        .and_then(Department::parse);
+    let saved: Option<Draft> =
+        drafts::load(&customer_id, DRAFT).and_then(|j| serde_json::from_str(&j).ok());
+    let restored = RwSignal::new(false);
+    let uploads_expired = RwSignal::new(false);
+    let mut initial = match (saved, &preset_service) {
+        (Some(d), None) if !d.is_blank() => {
+            restored.set(true);
+            d
+        }
+        _ => Draft::default(),
+    };
+    if initial.idempotency_key.is_empty() {
+        initial.idempotency_key = api::random_key();
+    }
+    if preset_service.is_some() || preset_department.is_some() {
+        initial.department = preset_department.or(Some(Department::Helpdesk));
+        initial.service_id = preset_service;
+        initial.step = if initial.service_id.is_some() {
+            Step::Subject
+        } else {
+            Step::Service
+        };
+    }
+    let mut files = std::mem::take(&mut initial.uploads);
+    if drop_expired(&mut files, now_ms()) {
+        uploads_expired.set(true);
+    }
+
+    let draft = RwSignal::new(initial);
+    let services = RwSignal::new(Vec::<Service>::new());
+    let services_state = RwSignal::new(None::<Result<(), String>>);
+    let assessment = Memo::new(move |_| {
+        draft.with(|d| {
+            services.with(|all| {
+                let chosen = d
+                    .service_id
+                    .as_ref()
+                    .and_then(|id| all.iter().find(|s| &s.id == id));
+                assess(
+                    &d.subject,
+                    &SubjectContext {
+                        department: d.department,
+                        chosen_service: chosen,
+                        services: all,
+                        channel: Channel::Web,
+                    },
+                )
+            })
+        })
+    });
+    let w = Wizard {
+        draft,
+        services,
+        services_state,
+        uploads: RwSignal::new(files),
+        pending_uploads: RwSignal::new(0),
+        error: RwSignal::new(None),
+        server_hints: RwSignal::new(Vec::new()),
+        open_here: RwSignal::new(Vec::new()),
+        assessment,
+    };
+    let created = RwSignal::new(None::<Ticket>);
+
+    let load_services = move || {
+        services_state.set(None);
+        leptos::task::spawn_local(async move {
+            match api::services().await {
+                Ok(list) => {
+                    services.set(list.items);
+                    services_state.set(Some(Ok(())));
+                }
+                Err(ApiError::Unauthorized) => {}
+                Err(e) => services_state.set(Some(Err(e.message()))),
+            }
+        });
+    };
+    load_services();
+    if w.step() == Step::Review {
+        w.load_open_tickets();
+    }
+
+    // Save the draft shortly after each change (not on every keystroke).
+    let generation = StoredValue::new(0u32);
+    let cid = customer_id.clone();
+    Effect::new(move |_| {
+        let snapshot = draft.get();
+        let files = w.uploads.get();
+        if created.with_untracked(|c| c.is_some()) {
+            return;
+        }
+        let gen = generation.get_value() + 1;
+        generation.set_value(gen);
+        let cid = cid.clone();
+        set_timeout(
+            move || {
+                // A save still pending when the ticket was sent must not bring the draft back.
+                if generation.get_value() != gen || created.with_untracked(|c| c.is_some()) {
+                    return;
+                }
+                let mut d = snapshot;
+                d.uploads = files;
+                if let Ok(j) = serde_json::to_string(&d) {
+                    drafts::save(&cid, DRAFT, &j);
+                }
+            },
+            Duration::from_millis(300),
+        );
+    });
+
+    // Focus follows the step, so keyboard and screen-reader users land on the new question.
+    let heading = NodeRef::<leptos::html::H2>::new();
+    let step_memo = Memo::new(move |_| draft.with(|d| d.step));
+    Effect::new(move |prev: Option<Step>| {
+        let s = step_memo.get();
+        if prev.is_some_and(|p| p != s) {
+            request_animation_frame(move || {
+                if let Some(h) = heading.get_untracked() {
+                    let _ = h.focus();
+                }
+            });
+        }
+        s
+    });
+
+    let submit = Action::new_local(move |(ticket, key): &(NewTicket, String)| {
+        let (ticket, key) = (ticket.clone(), key.clone());
+        async move { api::create_ticket(&ticket, &key).await }
+    });
+    let cid = customer_id.clone();
+    Effect::new(move |_| {
+        let Some(result) = submit.value().get() else {
+            return;
+        };
+        match result {
+            Ok(ticket) => {
+                drafts::clear(&cid, DRAFT);
+                created.set(Some(ticket));
+            }
+            // The login comes back; the draft is saved and the submit can be sent again.
+            Err(ApiError::Unauthorized) => {}
+            Err(e) => {
+                let field_step = e.body().and_then(|b| {
+                    if b.fields.contains_key("subject") {
+                        Some(Step::Subject)
+                    } else if b.fields.contains_key("description") {
+                        Some(Step::Description)
+                    } else if b.fields.contains_key("service_id") {
+                        Some(Step::Service)
+                    } else if b.fields.contains_key("upload_ids") {
+                        Some(Step::Attachments)
+                    } else {
+                        None
+                    }
+                });
+                if let Some(b) = e.body() {
+                    w.server_hints.set(b.hints.clone());
+                }
+                if let Some(s) = field_step {
+                    w.go(s);
+                    w.error.set(Some(e.message()));
+                } else {
+                    w.error
+                        .set(Some([e.message().as_str(), " ", t.submit_failed].concat()));
+                }
+            }
+        }
+    });
+    let send = move || {
+        let d = draft.get_untracked();
+        let (Some(department), Some(priority)) = (d.department, d.priority) else {
+            return;
+        };
+        let ticket = NewTicket {
+            department,
+            service_id: if d.no_service {
+                None
+            } else {
+                d.service_id.clone()
+            },
+            subject: d.subject.trim().to_string(),
+            description: d.description.trim().to_string(),
+            priority,
+            upload_ids: w
+                .uploads
+                .with_untracked(|f| f.iter().map(|a| a.upload.id.clone()).collect()),
+        };
+        w.error.set(None);
+        submit.dispatch((ticket, d.idempotency_key));
+    };
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let step = w.step();
+        if let Some(problem) = w.problem(step) {
+            w.error.set(Some(problem));
+            return;
+        }
+        if step == Step::Review {
+            if !submit.pending().get_untracked() {
+                send();
+            }
+        } else {
+            w.go(step.next());
+        }
+    };
+    let busy = submit.pending();
+
+    view! {
+        <Layout>
+            {move || match created.get() {
+                Some(ticket) => view! { <steps::Success ticket=ticket wizard=w created=created/> }.into_any(),
+                None => view! {
+                    <section class="wizard" aria-labelledby="wizard-title">
+                        <h1 id="wizard-title">{t.wizard_title}</h1>
+                        <Show when=move || restored.get()>
+                            <div class="alert ok" role="status">
+                                <p>{t.draft_restored}</p>
+                                <button type="button" on:click=move |_| { restored.set(false); w.restart(None, None); }>
+                                    {t.discard_draft}
+                                </button>
+                            </div>
+                        </Show>
+                        <Show when=move || uploads_expired.get()>
+                            <p class="alert warn" role="status">{t.uploads_expired}</p>
+                        </Show>
+                        <div class="progress-line">
+                            <span>{t.step}" "{move || w.step().index() + 1}" "{t.of}" "{Step::ALL.len()}</span>
+                        </div>
+                        <ol class="steps" aria-hidden="true">
+                            {Step::ALL.into_iter().map(|s| view! {
+                                <li class=move || {
+                                    let cur = w.step().index();
+                                    if s.index() < cur { "done" } else if s.index() == cur { "current" } else { "" }
+                                }>{s.title()}</li>
+                            }).collect_view()}
+                        </ol>
+                        <form class="card" on:submit=on_submit novalidate>
+                            <h2 tabindex="-1" node_ref=heading>{move || w.step().title()}</h2>
+                            <steps::StepBody wizard=w reload_services=load_services/>
+                            <Show when=move || w.error.get().is_some()>
+                                <p class="alert error" role="alert">{move || w.error.get()}</p>
+                            </Show>
+                            <div class="nav-buttons">
+                                <button type="button" disabled=move || w.step() == Step::Department
+                                    on:click=move |_| w.go(w.step().prev())>{t.back}</button>
+                                {move || if w.step() == Step::Review {
+                                    view! {
+                                        <button type="submit" class="primary" disabled=move || busy.get()
+                                            aria-busy=move || busy.get().to_string()>
+                                            {move || if busy.get() { t.submitting } else { t.submit }}
+                                        </button>
+                                    }.into_any()
+                                } else {
+                                    view! { <button type="submit" class="primary">{t.next}</button> }.into_any()
+                                }}
+                            </div>
+                        </form>
+                    </section>
+                }.into_any(),
+            }}
+        </Layout>
+    }
+}
+
+/// Labels for priorities with what they mean, in the order shown.
+pub(crate) fn priorities() -> [(Priority, &'static str); 2] {
+    let t = tx();
+    [
+        (Priority::Low, t.priority_low_help),
+        (Priority::Normal, t.priority_normal_help),
+    ]
+}

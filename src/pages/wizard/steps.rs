@@ -1,0 +1,347 @@
+//! The wizard's seven questions and its success page; each step reads and writes the draft.
+
+use super::draft::Step;
+use super::{priorities, Wizard};
+use crate::components::attachments::Attachments;
+use crate::texts::{
+    checklist, department_label, family_label, priority_label, service_status_label, tx,
+};
+use helpdesk_core::api::{Department, ServiceFamily, ServiceStatus, Ticket, Verdict};
+use helpdesk_core::limits::{self, char_len};
+use helpdesk_core::mentions::services_named_in;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub(super) fn StepBody(
+    wizard: Wizard,
+    reload_services: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let w = wizard;
+    move || match w.step() {
+        Step::Department => department(w).into_any(),
+        Step::Service => service(w, reload_services).into_any(),
+        Step::Subject => subject(w).into_any(),
+        Step::Description => description(w).into_any(),
+        Step::Priority => priority(w).into_any(),
+        Step::Attachments => attachments(w).into_any(),
+        Step::Review => review(w).into_any(),
+    }
+}
+
+fn department(w: Wizard) -> impl IntoView {
+    let t = tx();
+    let option = move |d: Department, help: &'static str| {
+        view! {
+            <label class="choice">
+                <input type="radio" name="department" value=d.as_str()
+                    prop:checked=move || w.draft.with(|x| x.department == Some(d))
+                    on:change=move |_| w.draft.update(|x| {
+                        if x.department != Some(d) {
+                            x.department = Some(d);
+                            // A technical ticket always has a service.
+                            if d == Department::Helpdesk { x.no_service = false; }
+                        }
+                    }) />
+                <span><span class="title">{department_label(d)}</span><span class="help">{help}</span></span>
+            </label>
+        }
+    };
+    view! {
+        <fieldset>
+            <legend>{t.department_question}</legend>
+            {option(Department::Helpdesk, t.helpdesk_help)}
+            {option(Department::Sales, t.sales_help)}
+        </fieldset>
+    }
+}
+
+fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let t = tx();
+    let filter = RwSignal::new(String::new());
+    let is_sales = move || w.draft.with(|d| d.department == Some(Department::Sales));
+    let groups = move || {
+        let f = filter.get().to_lowercase();
+        let f = f.trim();
+        w.services.with(|all| {
+            ServiceFamily::ALL
+                .into_iter()
+                .filter_map(|family| {
+                    let items: Vec<_> = all
+                        .iter()
+                        .filter(|s| s.family == family)
+                        .filter(|s| {
+                            f.is_empty()
+                                || s.identifier.to_lowercase().contains(f)
+                                || s.product.to_lowercase().contains(f)
+                        })
+                        .cloned()
+                        .collect();
+                    (!items.is_empty()).then_some((family, items))
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <fieldset>
+            <legend>{t.service_question}</legend>
+            <p class="muted">{t.one_problem_rule}</p>
+            <label for="service-filter">{t.service_filter}</label>
+            <input id="service-filter" type="search" autocomplete="off" bind:value=filter />
+            {move || match w.services_state.get() {
+                None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
+                Some(Err(msg)) => view! {
+                    <div class="alert error" role="alert">
+                        <p>{t.services_loading_failed}" "{msg}</p>
+                        <button type="button" on:click=move |_| reload()>{t.retry}</button>
+                    </div>
+                }.into_any(),
+                Some(Ok(())) => {
+                    let g = groups();
+                    let empty = g.is_empty();
+                    view! {
+                        <div class="service-groups">
+                            {g.into_iter().map(|(family, items)| view! {
+                                <h3 class="family">{family_label(family)}</h3>
+                                {items.into_iter().map(|s| {
+                                    let id = s.id.clone();
+                                    let id2 = s.id.clone();
+                                    let inactive = s.status != ServiceStatus::Active;
+                                    view! {
+                                        <label class="choice">
+                                            <input type="radio" name="service" value=s.id.clone()
+                                                prop:checked=move || w.draft.with(|d| !d.no_service && d.service_id.as_deref() == Some(id.as_str()))
+                                                on:change=move |_| w.draft.update(|d| { d.service_id = Some(id2.clone()); d.no_service = false; }) />
+                                            <span>
+                                                <span class="title">{s.identifier.clone()}</span>
+                                                <span class="help">{s.product.clone()}
+                                                    {inactive.then(|| view! { " · "<strong>{service_status_label(s.status)}</strong> })}
+                                                </span>
+                                            </span>
+                                        </label>
+                                    }
+                                }).collect_view()}
+                            }).collect_view()}
+                            {empty.then(|| view! { <p class="empty">{t.service_no_match}</p> })}
+                        </div>
+                    }.into_any()
+                }
+            }}
+            <Show when=is_sales>
+                <h3 class="family">{t.service_none}</h3>
+                <label class="choice">
+                    <input type="radio" name="service" value=""
+                        prop:checked=move || w.draft.with(|d| d.no_service)
+                        on:change=move |_| w.draft.update(|d| { d.no_service = true; d.service_id = None; }) />
+                    <span><span class="title">{t.service_none}</span><span class="help">{t.service_none_help}</span></span>
+                </label>
+            </Show>
+        </fieldset>
+    }
+}
+
+fn subject(w: Wizard) -> impl IntoView {
+    let t = tx();
+    let verdict = move || w.assessment.with(|a| a.verdict);
+    let verdict_text = move || match verdict() {
+        Verdict::Generic => t.verdict_generic,
+        Verdict::Weak => t.verdict_weak,
+        Verdict::Good => t.verdict_good,
+    };
+    let verdict_class = move || match verdict() {
+        Verdict::Generic => "verdict verdict-generic",
+        Verdict::Weak => "verdict verdict-weak",
+        Verdict::Good => "verdict verdict-good",
+    };
+    let empty = move || w.draft.with(|d| d.subject.trim().is_empty());
+    view! {
+        <label for="subject">{t.subject_label}</label>
+        <p id="subject-help" class="muted">{t.subject_help}</p>
+        <input id="subject" type="text" autocomplete="off" maxlength=limits::SUBJECT_MAX_CHARS
+            aria-describedby="subject-help subject-quality"
+            prop:value=move || w.draft.with(|d| d.subject.clone())
+            on:input=move |ev| w.draft.update(|d| d.subject = event_target_value(&ev)) />
+        <div id="subject-quality" aria-live="polite">
+            <Show when=move || !empty()>
+                <p>
+                    <label for="subject-meter" class="inline">{t.subject_quality}": "</label>
+                    <span class=verdict_class>{verdict_text}</span>
+                </p>
+                <meter id="subject-meter" min="0" max="100" low="40" high="70" optimum="100"
+                    prop:value=move || w.assessment.with(|a| f64::from(a.score))></meter>
+                <ul class="hints">
+                    {move || w.assessment.with(|a| a.hints.clone()).into_iter().map(|h| view! {
+                        <li data-code=h.code>{h.message}</li>
+                    }).collect_view()}
+                </ul>
+            </Show>
+        </div>
+    }
+}
+
+fn description(w: Wizard) -> impl IntoView {
+    let t = tx();
+    let dep = w
+        .draft
+        .with_untracked(|d| d.department.unwrap_or(Department::Helpdesk));
+    let count = move || w.draft.with(|d| char_len(&d.description));
+    // Other services of the customer that the text names: one service per ticket.
+    let others = move || {
+        let chosen = w.draft.with(|d| d.service_id.clone());
+        w.draft.with(|d| {
+            w.services.with(|all| {
+                services_named_in(&d.description, all)
+                    .into_iter()
+                    .filter(|s| Some(&s.id) != chosen.as_ref())
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    view! {
+        <label for="description">{t.description_label}</label>
+        <div id="description-checklist">
+            <p class="muted">{t.description_checklist}</p>
+            <ul class="checklist">{checklist(dep).iter().map(|c| view! { <li>{*c}</li> }).collect_view()}</ul>
+        </div>
+        <textarea id="description" rows="10" aria-describedby="description-checklist description-count"
+            prop:value=move || w.draft.with(|d| d.description.clone())
+            on:input=move |ev| w.draft.update(|d| d.description = event_target_value(&ev))></textarea>
+        <p id="description-count" class="counter">
+            {count}" "{t.chars}" ("{t.description_min_prefix}{limits::DESCRIPTION_MIN_CHARS}{t.description_min_suffix}")"
+        </p>
+        {move || {
+            let list = others();
+            (!list.is_empty()).then(|| view! {
+                <div class="alert warn" role="status">
+                    {list.into_iter().map(|s| {
+                        let id = s.id.clone();
+                        let id2 = s.id.clone();
+                        let cb = ["separate-", s.id.as_str()].concat();
+                        view! {
+                            <p>{t.other_service_prefix}<strong>{s.identifier.clone()}</strong>{t.other_service_suffix}</p>
+                            <p>
+                                <input type="checkbox" id=cb.clone()
+                                    prop:checked=move || w.draft.with(|d| d.separate.contains(&id))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        w.draft.update(|d| {
+                                            d.separate.retain(|x| x != &id2);
+                                            if on { d.separate.push(id2.clone()); }
+                                        })
+                                    } />
+                                " "<label for=cb class="inline">{t.remember_separate}</label>
+                            </p>
+                        }
+                    }).collect_view()}
+                </div>
+            })
+        }}
+    }
+}
+
+fn priority(w: Wizard) -> impl IntoView {
+    let t = tx();
+    view! {
+        <fieldset>
+            <legend>{t.priority_question}</legend>
+            {priorities().into_iter().map(|(p, help)| view! {
+                <label class="choice">
+                    <input type="radio" name="priority" value=p.as_str()
+                        prop:checked=move || w.draft.with(|d| d.priority == Some(p))
+                        on:change=move |_| w.draft.update(|d| d.priority = Some(p)) />
+                    <span><span class="title">{priority_label(p)}</span><span class="help">{help}</span></span>
+                </label>
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
+fn attachments(w: Wizard) -> impl IntoView {
+    let t = tx();
+    view! {
+        <p class="muted">{t.attachments_help}</p>
+        <Attachments id="wizard-files" files=w.uploads pending=w.pending_uploads/>
+    }
+}
+
+fn review(w: Wizard) -> impl IntoView {
+    let t = tx();
+    let d = w.draft.get_untracked();
+    let service = if d.no_service {
+        t.service_none.to_string()
+    } else {
+        w.chosen_service()
+            .map(|s| [s.identifier.as_str(), " (", s.product.as_str(), ")"].concat())
+            .unwrap_or_default()
+    };
+    let files: Vec<String> = w
+        .uploads
+        .with_untracked(|f| f.iter().map(|a| a.upload.name.clone()).collect());
+    view! {
+        <p>{t.review_intro}</p>
+        <Show when=move || w.open_here.with(|v| !v.is_empty())>
+            <div class="alert warn" role="status">
+                <p>{t.open_tickets_warning}</p>
+                <ul>
+                    {move || w.open_here.get().into_iter().map(|o| view! {
+                        <li><A href=["/tickets/", &o.code].concat()>{o.code.clone()}" — "{o.subject.clone()}</A></li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        </Show>
+        <dl class="review">
+            <dt>{t.step_department}</dt><dd>{d.department.map(department_label)}</dd>
+            <dt>{t.step_service}</dt><dd>{service}</dd>
+            <dt>{t.step_subject}</dt><dd>{d.subject.clone()}</dd>
+            <dt>{t.step_description}</dt><dd>{d.description.clone()}</dd>
+            <dt>{t.step_priority}</dt><dd>{d.priority.map(priority_label)}</dd>
+            <dt>{t.step_attachments}</dt>
+            <dd>{if files.is_empty() { "—".to_string() } else { files.join(", ") }}</dd>
+        </dl>
+    }
+}
+
+#[component]
+pub(super) fn Success(
+    ticket: Ticket,
+    wizard: Wizard,
+    created: RwSignal<Option<Ticket>>,
+) -> impl IntoView {
+    let t = tx();
+    let w = wizard;
+    let heading = NodeRef::<leptos::html::H1>::new();
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            let _ = h.focus();
+        }
+    });
+    let separate: Vec<(String, String)> = w.draft.with_untracked(|d| {
+        w.services.with_untracked(|all| {
+            d.separate
+                .iter()
+                .filter_map(|id| all.iter().find(|s| &s.id == id))
+                .map(|s| (s.id.clone(), s.identifier.clone()))
+                .collect()
+        })
+    });
+    let department = w.draft.with_untracked(|d| d.department);
+    view! {
+        <section class="success card wizard" aria-labelledby="success-title">
+            <h1 id="success-title" tabindex="-1" node_ref=heading>{t.success_title}</h1>
+            <p>{t.success_code_label}</p>
+            <p class="big-code" data-testid="ticket-code">{ticket.code.clone()}</p>
+            <p>{t.success_email}</p>
+            <p><strong>{t.success_keep_code}</strong></p>
+            <p class="actions">
+                <A href=["/tickets/", &ticket.code].concat() attr:class="button primary">{t.view_ticket}</A>
+                {separate.into_iter().map(|(id, name)| view! {
+                    <button type="button" on:click=move |_| {
+                        created.set(None);
+                        w.restart(department, Some(id.clone()));
+                    }>{t.open_separate_for}{name}</button>
+                }).collect_view()}
+            </p>
+        </section>
+    }
+}

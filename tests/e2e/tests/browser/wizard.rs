@@ -1,0 +1,142 @@
+use helpdesk_e2e::{start, Env};
+
+async fn next(env: &Env) {
+    env.click("form.card button[type=submit]").await;
+}
+
+async fn choose(env: &Env, text: &str) {
+    let script = format!(
+        "const l = [...document.querySelectorAll('label.choice')].find(l => l.textContent.includes({text:?})); \
+         if (!l) return false; l.querySelector('input').click(); return true;"
+    );
+    let mut clicked = serde_json::Value::Bool(false);
+    for _ in 0..100 {
+        clicked = env.js(&script).await;
+        if clicked == serde_json::Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        clicked,
+        serde_json::Value::Bool(true),
+        "no choice labelled {text:?}"
+    );
+}
+
+async fn to_subject_step(env: &Env) {
+    env.login("demo@example.it").await;
+    env.goto("/nuovo").await;
+    env.wait_text("main", "Passo 1 di 7").await;
+    choose(env, "Helpdesk (Assistenza Tecnica)").await;
+    next(env).await;
+    env.wait_text("main", "Passo 2 di 7").await;
+    choose(env, "blog-mario.it").await;
+    next(env).await;
+    env.wait_text("main", "Passo 3 di 7").await;
+}
+
+#[tokio::test]
+async fn a_generic_subject_is_blocked_with_its_hint_visible() {
+    let env = start().await;
+    to_subject_step(&env).await;
+    env.fill("#subject", "aiuto!").await;
+    let quality = env.wait_text("#subject-quality", "Troppo generico").await;
+    assert!(
+        quality.len() > "Troppo generico".len() + 20,
+        "a concrete hint is shown: {quality}"
+    );
+    next(&env).await;
+    env.wait_text("[role=alert]", "troppo generico").await;
+    assert!(env
+        .wait_text("main", "Passo 3 di 7")
+        .await
+        .contains("Passo 3 di 7"));
+    // A specific subject can go on.
+    env.fill(
+        "#subject",
+        "Errore 500 sulla home dopo l'aggiornamento del plugin",
+    )
+    .await;
+    env.wait_text("#subject-quality", "Chiaro").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 4 di 7").await;
+    // Focus moved to the new step's heading.
+    let focused = env.js("return document.activeElement.tagName").await;
+    assert_eq!(focused, "H2");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_customer_opens_a_ticket_from_login_to_the_success_page() {
+    let env = start().await;
+    to_subject_step(&env).await;
+    env.fill(
+        "#subject",
+        "Errore 500 sulla home dopo l'aggiornamento del plugin",
+    )
+    .await;
+    next(&env).await;
+    env.wait_text("main", "Passo 4 di 7").await;
+    env.fill(
+        "#description",
+        "Da stamattina alle 9 la home di blog-mario.it risponde 500 Internal Server Error; \
+         anche pizzeria-da-mario.it è lenta.",
+    )
+    .await;
+    // The description names another service: the wizard says so and offers a separate ticket.
+    env.wait_text("main", "cita anche").await;
+    env.click("input[id^=separate-]").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 5 di 7").await;
+    choose(&env, "normale").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 6 di 7").await;
+    next(&env).await;
+    let review = env.wait_text("main", "Passo 7 di 7").await;
+    assert!(review.contains("Errore 500 sulla home"), "{review}");
+    assert!(review.contains("blog-mario.it"), "{review}");
+    next(&env).await;
+    let code = env
+        .find("[data-testid=ticket-code]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        helpdesk_core::TicketCode::parse(&code).is_some(),
+        "{code:?}"
+    );
+    let page = env.wait_text("main", "Richiesta inviata").await;
+    assert!(page.contains("inalterato"), "{page}");
+    assert!(
+        page.contains("Apri un ticket per pizzeria-da-mario.it"),
+        "{page}"
+    );
+    // The ticket is in the list, and the draft is gone.
+    env.goto("/").await;
+    env.wait_text("table.tickets", &code).await;
+    let drafts = env
+        .js("return Object.keys(localStorage).filter(k => k.startsWith('helpdesk.draft.')).length")
+        .await;
+    assert_eq!(drafts, 0);
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_draft_survives_a_reload() {
+    let env = start().await;
+    to_subject_step(&env).await;
+    env.fill("#subject", "Certificato SSL scaduto su blog-mario.it")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    env.browser.refresh().await.unwrap();
+    env.wait_text("main", "Abbiamo ripreso la bozza").await;
+    env.wait_text("main", "Passo 3 di 7").await;
+    let value = env.find("#subject").await.prop("value").await.unwrap();
+    assert_eq!(
+        value.as_deref(),
+        Some("Certificato SSL scaduto su blog-mario.it")
+    );
+    env.stop().await;
+}
