@@ -114,3 +114,203 @@ async fn the_list_filters_by_status_searches_and_pages_without_gaps() {
     assert_eq!(v["error"]["fields"]["status"], "invalid");
     app.stop().await;
 }
+
+fn new_ticket(service_id: &str) -> Value {
+    json!({
+        "department": "helpdesk",
+        "service_id": service_id,
+        "subject": "Errore 500 sulla home di blog-mario.it",
+        "description": "Da stamattina la home page risponde con errore 500; le altre pagine funzionano.",
+        "priority": "normal",
+    })
+}
+
+#[tokio::test]
+async fn opening_a_ticket_checks_every_rule_again() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let altro = app.login("altro@example.it").await;
+    let mine = app.service_id(&demo, "blog-mario.it").await;
+    let theirs = app.service_id(&altro, "bianchi-arredi.it").await;
+
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            {
+                let mut t = new_ticket(&theirs);
+                t["service_id"] = json!(theirs);
+                t
+            },
+            "service_id",
+            "unknown_service",
+        ),
+        (
+            {
+                let mut t = new_ticket(&mine);
+                t["service_id"] = Value::Null;
+                t
+            },
+            "service_id",
+            "service_required",
+        ),
+        (
+            {
+                let mut t = new_ticket(&mine);
+                t["subject"] = json!("aiuto!");
+                t
+            },
+            "subject",
+            "subject_generic",
+        ),
+        (
+            {
+                let mut t = new_ticket(&mine);
+                t["subject"] = json!("richiesta assistenza");
+                t
+            },
+            "subject",
+            "subject_generic",
+        ),
+        (
+            {
+                let mut t = new_ticket(&mine);
+                t["subject"] = json!("x".repeat(151));
+                t
+            },
+            "subject",
+            "too_long",
+        ),
+        (
+            {
+                let mut t = new_ticket(&mine);
+                t["description"] = json!("non va");
+                t
+            },
+            "description",
+            "too_short",
+        ),
+        (
+            {
+                let mut t = new_ticket(&mine);
+                t["upload_ids"] = json!(vec!["a"; 11]);
+                t
+            },
+            "upload_ids",
+            "too_many",
+        ),
+        (
+            {
+                let mut t = new_ticket(&mine);
+                t["upload_ids"] = json!(["0123456789abcdef0123456789abcdef"]);
+                t
+            },
+            "upload_ids",
+            "upload_unavailable",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let (status, err, v) = error_code(app.post(&demo, "/api/v1/tickets", body).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(err, "validation");
+        assert_eq!(v["error"]["fields"][field], code, "{v}");
+    }
+    // The generic subject comes back with the same hints the app shows.
+    let mut t = new_ticket(&mine);
+    t["subject"] = json!("aiuto!");
+    let (_, _, v) = error_code(app.post(&demo, "/api/v1/tickets", t).await).await;
+    assert!(!v["error"]["hints"].as_array().unwrap().is_empty(), "{v}");
+    // A priority or department outside the contract is refused.
+    for (k, bad) in [("priority", "urgent"), ("department", "billing")] {
+        let mut t = new_ticket(&mine);
+        t[k] = json!(bad);
+        let (status, _, _) = error_code(app.post(&demo, "/api/v1/tickets", t).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // Nothing was opened by any of these.
+    let list: Value = app
+        .get(&demo, "/api/v1/tickets")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sales_may_ask_without_a_service_and_the_code_has_the_right_shape() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let r = app
+        .post(
+            &demo,
+            "/api/v1/tickets",
+            json!({
+                "department": "sales",
+                "service_id": null,
+                "subject": "Preventivo per un server dedicato con 64 GB di RAM",
+                "description": "Vorrei un preventivo per un server dedicato con 64 GB di RAM e due dischi SSD in RAID 1.",
+                "priority": "low",
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let t: Value = r.json().await.unwrap();
+    let code = t["code"].as_str().unwrap();
+    assert!(helpdesk_core::TicketCode::parse(code).is_some(), "{code}");
+    assert_eq!(t["status"], "open");
+    assert_eq!(t["service"], Value::Null);
+    assert_eq!(t["messages"][0]["author"]["kind"], "customer");
+    assert_eq!(t["messages"][0]["channel"], "web");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_key_never_makes_a_second_ticket_even_when_racing() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let sid = app.service_id(&demo, "blog-mario.it").await;
+    let send = |key: &'static str, body: Value| {
+        app.client
+            .post(app.url("/api/v1/tickets"))
+            .bearer_auth(&demo)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let body = new_ticket(&sid);
+    let racing: Vec<_> = (0..8).map(|_| send("key-1", body.clone())).collect();
+    let answers = futures_join(racing).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 200, 200, 201]);
+    let codes: std::collections::HashSet<String> = answers.into_iter().map(|(_, c)| c).collect();
+    assert_eq!(codes.len(), 1, "every answer names the same ticket");
+    let list: Value = app
+        .get(&demo, "/api/v1/tickets")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 5);
+
+    let mut other = body.clone();
+    other["subject"] = json!("Errore 404 sulla pagina contatti di blog-mario.it");
+    let (status, code, _) = error_code(send("key-1", other).await.unwrap()).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "idempotency_key_reused")
+    );
+    app.stop().await;
+}
+
+async fn futures_join(
+    reqs: Vec<impl std::future::Future<Output = reqwest::Result<reqwest::Response>>>,
+) -> Vec<(u16, String)> {
+    let all = reqs.into_iter().map(|f| async move {
+        let r = f.await.expect("request");
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.expect("json");
+        (status, v["code"].as_str().unwrap_or_default().to_string())
+    });
+    futures_util::future::join_all(all).await
+}
