@@ -1,7 +1,49 @@
-//! `cargo xtask bench`: the budgets of DESIGN.md, measured (placeholder).
+//! `cargo xtask bench`: the budgets of DESIGN.md, measured on this machine.
 
-use crate::Result;
+use crate::{build_app, cargo, root, setup, sh, Result};
+use std::path::Path;
 
 pub fn bench(_args: &[String]) -> Result {
-    Err("not yet".into())
+    setup::all()?;
+    build_app()?;
+    bundle_size(&root().join("dist"))?;
+    sh(cargo().args(["bench", "-p", "helpdesk-core", "--bench", "subject", "--", "--quick"]))?;
+    sh(cargo().args(["bench", "-p", "helpdesk-server", "--bench", "list_load"]))?;
+    let mut load = cargo();
+    load.args(["test", "-p", "helpdesk-e2e", "--test", "browser", "--", "--ignored", "--nocapture", "--test-threads=1", "bench_"])
+        .env("HELPDESK_TEST_APP_DIR", root().join("dist"))
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER);
+    sh(&mut load)
+}
+
+/// What the browser downloads for the app, compressed as the server sends it.
+fn bundle_size(dist: &Path) -> Result {
+    let mut total_gz = 0u64;
+    let mut total_br = 0u64;
+    let entries = std::fs::read_dir(dist).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for e in entries.flatten() {
+        let p = e.path();
+        let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+        if !matches!(ext, "wasm" | "js" | "css") || p.file_name().is_some_and(|n| n == "widget.js") {
+            continue;
+        }
+        let size = |suffix: &str| {
+            std::fs::metadata(p.with_extension(format!("{ext}.{suffix}")))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        };
+        let raw = e.metadata().map(|m| m.len()).unwrap_or(0);
+        let (gz, br) = (size("gz"), size("br"));
+        total_gz += gz;
+        total_br += br;
+        rows.push(format!("  {:<48} raw {:>8}  gzip {:>7}  br {:>7}", p.file_name().unwrap_or_default().to_string_lossy(), raw, gz, br));
+    }
+    rows.sort();
+    println!("BENCH app bundle (wasm + js + css):");
+    for r in rows {
+        println!("{r}");
+    }
+    println!("BENCH total gzip {total_gz} bytes ({:.1} KB), brotli {total_br} bytes; budget 250 KB gzip", total_gz as f64 / 1024.0);
+    Ok(())
 }

@@ -1,4 +1,5 @@
 //! End-to-end tests in headless Chromium against the real server. One binary, several modules.
 
+mod bench;
 mod login;
 mod wizard;

@@ -1,0 +1,37 @@
+//! Measurements, not tests: run by `cargo xtask bench` with `--ignored`.
+
+use helpdesk_e2e::start;
+
+/// Cold load (a fresh browser profile, nothing cached) to an interactive login form.
+#[tokio::test]
+#[ignore = "benchmark: cargo xtask bench"]
+async fn bench_cold_load_to_interactive_login() {
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let env = start().await;
+        env.goto("/login").await;
+        env.find("#login-email").await;
+        let ms = env
+            .js("const m = performance.getEntriesByName('helpdesk-login-ready')[0]; return m ? m.startTime : -1;")
+            .await
+            .as_f64()
+            .unwrap_or(-1.0);
+        let transfer = env
+            .js("return performance.getEntriesByType('resource').reduce((s, e) => s + (e.transferSize || 0), 0) + performance.getEntriesByType('navigation')[0].transferSize;")
+            .await
+            .as_f64()
+            .unwrap_or(0.0);
+        samples.push((ms, transfer));
+        env.stop().await;
+    }
+    let mut times: Vec<f64> = samples.iter().map(|s| s.0).collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "BENCH cold load to interactive login: median {:.0} ms, min {:.0} ms, max {:.0} ms over {} fresh browsers; {:.0} bytes transferred",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1],
+        times.len(),
+        samples[0].1
+    );
+}
