@@ -406,7 +406,8 @@ fn heif(h: &[u8]) -> Found {
     let end = size.clamp(12, h.len());
     let major = &h[8..12];
     let compatible: Vec<&[u8]> = h.get(16..end).unwrap_or(&[]).chunks_exact(4).collect();
-    let has = |brands: &[&[u8]]| brands.contains(&major) || compatible.iter().any(|c| brands.contains(c));
+    let has =
+        |brands: &[&[u8]]| brands.contains(&major) || compatible.iter().any(|c| brands.contains(c));
     if has(&[b"avif", b"avis"]) {
         return Found::Unknown;
     }
@@ -432,9 +433,12 @@ fn le32(b: &[u8], at: usize) -> Option<usize> {
 /// A zip, or an office document that is a zip with a known manifest.
 fn zip_kind(head: &[u8], tail: &[u8]) -> Found {
     // OpenDocument: the first entry is `mimetype`, stored uncompressed, naming the type.
-    if let (Some(n), Some(e), Some(method), Some(size)) =
-        (le16(head, 26), le16(head, 28), le16(head, 8), le32(head, 18))
-    {
+    if let (Some(n), Some(e), Some(method), Some(size)) = (
+        le16(head, 26),
+        le16(head, 28),
+        le16(head, 8),
+        le32(head, 18),
+    ) {
         if head.get(30..30 + n) == Some(b"mimetype".as_slice()) && method == 0 {
             let start = 30 + n + e;
             let declared = head.get(start..start + size.min(100)).unwrap_or(&[]);
@@ -465,9 +469,12 @@ fn zip_names<'a>(head: &'a [u8], tail: &'a [u8]) -> Vec<&'a [u8]> {
     let mut names = Vec::new();
     let mut at = 0;
     while head.get(at..at + 4) == Some(b"PK\x03\x04".as_slice()) && names.len() < 10_000 {
-        let (Some(flags), Some(size), Some(n), Some(e)) =
-            (le16(head, at + 6), le32(head, at + 18), le16(head, at + 26), le16(head, at + 28))
-        else {
+        let (Some(flags), Some(size), Some(n), Some(e)) = (
+            le16(head, at + 6),
+            le32(head, at + 18),
+            le16(head, at + 26),
+            le16(head, at + 28),
+        ) else {
             break;
         };
         let Some(name) = head.get(at + 30..at + 30 + n) else {
@@ -486,7 +493,9 @@ fn central_directory_names(tail: &[u8]) -> Option<Vec<&[u8]>> {
     if tail.len() < 22 {
         return None;
     }
-    let eocd = (0..=tail.len() - 22).rev().find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
+    let eocd = (0..=tail.len() - 22)
+        .rev()
+        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))?;
     let cd_size = le32(tail, eocd + 12)?;
     let cd_start = eocd.checked_sub(cd_size)?;
     let cd = &tail[cd_start..eocd];
@@ -507,25 +516,55 @@ fn markup(h: &[u8]) -> Option<Found> {
     let s = &s[start..];
     let window = &s[..s.len().min(4096)];
     let lower: Vec<u8> = window.iter().map(u8::to_ascii_lowercase).collect();
-    if lower.starts_with(b"<?xml") || lower.starts_with(b"<!doctype svg") || lower.starts_with(b"<svg") {
+    if lower.starts_with(b"<?xml")
+        || lower.starts_with(b"<!doctype svg")
+        || lower.starts_with(b"<svg")
+    {
         if contains(&lower, b"<svg") {
             return Some(Found::Svg);
         }
-        if contains(&lower, b"<html") || contains(&lower, b"xhtml") || contains(&lower, b"<script") {
+        if contains(&lower, b"<html") || contains(&lower, b"xhtml") || contains(&lower, b"<script")
+        {
             return Some(Found::Html);
         }
         return None; // plain XML: a configuration file, served as text
     }
     const TAGS: &[&[u8]] = &[
-        b"<!doctype html", b"<html", b"<head", b"<script", b"<iframe", b"<h1", b"<div", b"<font",
-        b"<table", b"<a", b"<style", b"<title", b"<b", b"<body", b"<br", b"<p", b"<!--", b"<meta",
-        b"<link", b"<img", b"<object", b"<embed", b"<form", b"<base", b"<frameset", b"<math",
+        b"<!doctype html",
+        b"<html",
+        b"<head",
+        b"<script",
+        b"<iframe",
+        b"<h1",
+        b"<div",
+        b"<font",
+        b"<table",
+        b"<a",
+        b"<style",
+        b"<title",
+        b"<b",
+        b"<body",
+        b"<br",
+        b"<p",
+        b"<!--",
+        b"<meta",
+        b"<link",
+        b"<img",
+        b"<object",
+        b"<embed",
+        b"<form",
+        b"<base",
+        b"<frameset",
+        b"<math",
     ];
     TAGS.iter()
         .any(|tag| {
             lower.starts_with(tag)
                 && (*tag == b"<!--"
-                    || matches!(lower.get(tag.len()), None | Some(b' ' | b'>' | b'\t' | b'\n' | b'\r' | b'/')))
+                    || matches!(
+                        lower.get(tag.len()),
+                        None | Some(b' ' | b'>' | b'\t' | b'\n' | b'\r' | b'/')
+                    ))
         })
         .then_some(Found::Html)
 }
@@ -538,7 +577,14 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// least two that every message has.
 fn looks_like_email(h: &[u8], truncated: bool) -> bool {
     const KNOWN: [&str; 9] = [
-        "from", "to", "subject", "date", "message-id", "received", "return-path", "mime-version",
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "received",
+        "return-path",
+        "mime-version",
         "delivered-to",
     ];
     let mut lines: Vec<&[u8]> = h.split(|&b| b == b'\n').collect();
@@ -568,7 +614,10 @@ fn looks_like_email(h: &[u8], truncated: bool) -> bool {
             return false;
         }
         headers += 1;
-        if KNOWN.iter().any(|k| field.eq_ignore_ascii_case(k.as_bytes())) {
+        if KNOWN
+            .iter()
+            .any(|k| field.eq_ignore_ascii_case(k.as_bytes()))
+        {
             known += 1;
         }
         if headers > 500 {
@@ -600,7 +649,12 @@ pub fn clean_name(raw: &str) -> String {
             let dot_ext = &base[base.len() - ext.len() - 1..];
             format!("{}{}", stem.trim_end(), dot_ext)
         }
-        _ => base.chars().take(NAME_MAX_CHARS).collect::<String>().trim_end().to_string(),
+        _ => base
+            .chars()
+            .take(NAME_MAX_CHARS)
+            .collect::<String>()
+            .trim_end()
+            .to_string(),
     }
 }
 
@@ -645,8 +699,12 @@ pub fn content_disposition(name: &str) -> HeaderValue {
             encoded.push_str(&format!("%{b:02X}"));
         }
     }
-    HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"))
-        .unwrap_or(HeaderValue::from_static("attachment; filename=\"allegato\""))
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or(HeaderValue::from_static(
+        "attachment; filename=\"allegato\"",
+    ))
 }
 
 /// The type a stored file is served with: one of the accepted types, else an opaque download.
@@ -677,7 +735,9 @@ pub async fn expire_uploads(state: &AppState, now_us: i64) -> anyhow::Result<usi
     }
     let cutoff = std::time::SystemTime::UNIX_EPOCH
         + std::time::Duration::from_micros(
-            (now_us - crate::storage::UPLOAD_TTL_US).max(0).unsigned_abs(),
+            (now_us - crate::storage::UPLOAD_TTL_US)
+                .max(0)
+                .unsigned_abs(),
         );
     let mut entries = tokio::fs::read_dir(&dir).await?;
     while let Some(entry) = entries.next_entry().await? {
@@ -742,31 +802,70 @@ mod tests {
 
     #[test]
     fn images_and_pdfs_are_known_by_their_first_bytes() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "schermata.png"), Ok(PNG));
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "schermata.png"),
+            Ok(PNG)
+        );
         assert_eq!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF", "foto.JPG"), Ok(JPEG));
         assert_eq!(sniff(b"GIF89a\x01\0\x01\0", "x.gif"), Ok(GIF));
         assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 ", "x.webp"), Ok(WEBP));
-        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "IMG_0001.HEIC"), Ok(HEIC));
-        assert_eq!(sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1miaf", "x.heif"), Ok(HEIF));
-        assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "fattura.pdf"), Ok(PDF));
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "IMG_0001.HEIC"),
+            Ok(HEIC)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1miaf", "x.heif"),
+            Ok(HEIF)
+        );
+        assert_eq!(
+            sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "fattura.pdf"),
+            Ok(PDF)
+        );
         // The name does not matter when it has no extension we know.
         assert_eq!(sniff(b"%PDF-1.4\n", "fattura"), Ok(PDF));
     }
 
     #[test]
     fn avif_videos_and_unknown_binaries_are_not_on_the_list() {
-        assert_eq!(sniff(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf", "x.heic").unwrap_err().code, "type_mismatch");
-        assert_eq!(sniff(b"\0\0\0\x18ftypisom\0\0\0\0isomiso2", "video.mp4").unwrap_err().code, "type_unknown");
-        assert_eq!(sniff(b"\x1f\x8b\x08\0\0\0\0\0", "backup.tar.gz").unwrap_err().code, "type_unknown");
+        assert_eq!(
+            sniff(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf", "x.heic")
+                .unwrap_err()
+                .code,
+            "type_mismatch"
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypisom\0\0\0\0isomiso2", "video.mp4")
+                .unwrap_err()
+                .code,
+            "type_unknown"
+        );
+        assert_eq!(
+            sniff(b"\x1f\x8b\x08\0\0\0\0\0", "backup.tar.gz")
+                .unwrap_err()
+                .code,
+            "type_unknown"
+        );
     }
 
     #[test]
     fn text_is_utf8_or_latin1_without_nul() {
-        assert_eq!(sniff("errore: connessione rifiutata — riprovo\n".as_bytes(), "error.log"), Ok(TEXT_UTF8));
+        assert_eq!(
+            sniff(
+                "errore: connessione rifiutata — riprovo\n".as_bytes(),
+                "error.log"
+            ),
+            Ok(TEXT_UTF8)
+        );
         assert_eq!(sniff(b"citt\xe0 di Bergamo\r\n", "note.txt"), Ok(TEXT));
         assert_eq!(sniff(b"\x1b[31mERRORE\x1b[0m\n", "build"), Ok(TEXT_UTF8));
-        assert_eq!(sniff(b"abc\0def", "note.txt").unwrap_err().code, "type_mismatch");
-        assert_eq!(sniff(b"abc\x01def", "dati").unwrap_err().code, "type_unknown");
+        assert_eq!(
+            sniff(b"abc\0def", "note.txt").unwrap_err().code,
+            "type_mismatch"
+        );
+        assert_eq!(
+            sniff(b"abc\x01def", "dati").unwrap_err().code,
+            "type_unknown"
+        );
     }
 
     #[test]
@@ -781,7 +880,11 @@ mod tests {
         let mut s = Sniffer::default();
         s.feed("perch".as_bytes());
         s.feed(b"\xc3");
-        assert_eq!(s.finish("a.txt", &[]), Ok(TEXT), "a truncated sequence is not UTF-8");
+        assert_eq!(
+            s.finish("a.txt", &[]),
+            Ok(TEXT),
+            "a truncated sequence is not UTF-8"
+        );
     }
 
     #[test]
@@ -789,7 +892,10 @@ mod tests {
         let html = b"<!DOCTYPE html><html><script>alert(1)</script>";
         let err = sniff(html, "foto.png").unwrap_err();
         assert_eq!(err.code, "type_mismatch");
-        assert!(err.message.contains("il contenuto non è un'immagine PNG"), "{err}");
+        assert!(
+            err.message.contains("il contenuto non è un'immagine PNG"),
+            "{err}"
+        );
         assert!(err.message.contains("HTML"), "{err}");
         assert_eq!(sniff(html, "pagina").unwrap_err().code, "type_forbidden");
         assert_eq!(sniff(html, "pagina.txt").unwrap_err().code, "type_mismatch");
@@ -797,30 +903,63 @@ mod tests {
         let svg = b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>";
         assert!(sniff(svg, "logo.png").unwrap_err().message.contains("SVG"));
         assert_eq!(sniff(svg, "logo").unwrap_err().code, "type_forbidden");
-        assert_eq!(sniff(b"plain words", "pagina.html").unwrap_err().code, "type_forbidden");
-        assert_eq!(sniff(b"alert(1)", "x.js").unwrap_err().code, "type_forbidden");
+        assert_eq!(
+            sniff(b"plain words", "pagina.html").unwrap_err().code,
+            "type_forbidden"
+        );
+        assert_eq!(
+            sniff(b"alert(1)", "x.js").unwrap_err().code,
+            "type_forbidden"
+        );
         // A configuration file in XML, and a log that mentions tags, are text.
-        assert_eq!(sniff(b"<?xml version=\"1.0\"?><config/>", "web.config"), Ok(TEXT_UTF8));
-        assert_eq!(sniff(b"GET /?q=<script>alert(1)</script> 404\n", "access.log"), Ok(TEXT_UTF8));
+        assert_eq!(
+            sniff(b"<?xml version=\"1.0\"?><config/>", "web.config"),
+            Ok(TEXT_UTF8)
+        );
+        assert_eq!(
+            sniff(b"GET /?q=<script>alert(1)</script> 404\n", "access.log"),
+            Ok(TEXT_UTF8)
+        );
         assert_eq!(sniff(b"<abc>", "x"), Ok(TEXT_UTF8));
     }
 
     #[test]
     fn executables_are_refused() {
-        assert_eq!(sniff(b"MZ\x90\0\x03\0\0\0", "setup").unwrap_err().code, "type_forbidden");
-        assert_eq!(sniff(b"\x7fELF\x02\x01\x01", "fattura.pdf").unwrap_err().code, "type_mismatch");
-        assert_eq!(sniff(b"MZ\x90\0", "foto.png.exe").unwrap_err().code, "type_forbidden");
+        assert_eq!(
+            sniff(b"MZ\x90\0\x03\0\0\0", "setup").unwrap_err().code,
+            "type_forbidden"
+        );
+        assert_eq!(
+            sniff(b"\x7fELF\x02\x01\x01", "fattura.pdf")
+                .unwrap_err()
+                .code,
+            "type_mismatch"
+        );
+        assert_eq!(
+            sniff(b"MZ\x90\0", "foto.png.exe").unwrap_err().code,
+            "type_forbidden"
+        );
     }
 
     #[test]
     fn zips_and_office_documents_are_told_apart() {
         let plain = zip(&[("a.txt", b"ciao")]);
         assert_eq!(sniff(&plain, "log.zip"), Ok(ZIP));
-        assert_eq!(sniff(&plain, "lettera.docx").unwrap_err().code, "type_mismatch");
-        let docx = zip(&[("_rels/.rels", b"x"), ("word/document.xml", b"x"), ("[Content_Types].xml", b"x")]);
+        assert_eq!(
+            sniff(&plain, "lettera.docx").unwrap_err().code,
+            "type_mismatch"
+        );
+        let docx = zip(&[
+            ("_rels/.rels", b"x"),
+            ("word/document.xml", b"x"),
+            ("[Content_Types].xml", b"x"),
+        ]);
         assert_eq!(sniff(&docx, "lettera.docx"), Ok(DOCX));
         assert_eq!(sniff(&docx, "lettera.zip"), Ok(DOCX));
-        assert!(sniff(&docx, "conti.xlsx").unwrap_err().message.contains("Excel"));
+        assert!(sniff(&docx, "conti.xlsx")
+            .unwrap_err()
+            .message
+            .contains("Excel"));
         let xlsx = zip(&[("[Content_Types].xml", b"x"), ("xl/workbook.xml", b"x")]);
         assert_eq!(sniff(&xlsx, "conti.xlsx"), Ok(XLSX));
         let odt = zip(&[("mimetype", ODT.as_bytes()), ("content.xml", b"x")]);
@@ -838,7 +977,12 @@ mod tests {
         assert_eq!(sniff(eml, "messaggio.eml"), Ok(EML));
         assert_eq!(sniff(eml, "messaggio"), Ok(EML));
         assert_eq!(sniff(eml, "messaggio.txt"), Ok(TEXT_UTF8));
-        assert_eq!(sniff(b"Nota: da fare\naltro\n", "nota.eml").unwrap_err().code, "type_mismatch");
+        assert_eq!(
+            sniff(b"Nota: da fare\naltro\n", "nota.eml")
+                .unwrap_err()
+                .code,
+            "type_mismatch"
+        );
     }
 
     #[test]
@@ -849,7 +993,10 @@ mod tests {
     #[test]
     fn names_lose_folders_controls_and_bidi_and_keep_their_extension() {
         assert_eq!(clean_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_name("C:\\Users\\mario\\Desktop\\fattura.pdf"), "fattura.pdf");
+        assert_eq!(
+            clean_name("C:\\Users\\mario\\Desktop\\fattura.pdf"),
+            "fattura.pdf"
+        );
         assert_eq!(clean_name("fattura\u{202E}fdp.exe"), "fatturafdp.exe");
         assert_eq!(clean_name("a\0b.txt"), "ab.txt");
         assert_eq!(clean_name(""), "allegato");
@@ -870,7 +1017,10 @@ mod tests {
             "attachment; filename=\"perche _io_.pdf\"; filename*=UTF-8''perch%C3%A9%20%22io%22.pdf"
         );
         let v = content_disposition("日本.txt\r\nX-Evil: 1");
-        assert!(v.to_str().unwrap().starts_with("attachment; filename=\"__.txtX-Evil: 1\""));
+        assert!(v
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"__.txtX-Evil: 1\""));
     }
 
     #[test]

@@ -57,7 +57,11 @@ impl Drop for TempFile {
     responses((status = 201, body = Upload), (status = 413, body = ErrorResponse, description = "over the size cap"),
         (status = 415, body = ErrorResponse, description = "type not accepted, or content disagrees with the name"),
         (status = 422, body = ErrorResponse, description = "no file, an empty file, or more than one part")))]
-pub async fn upload(State(state): State<AppState>, auth: AuthAccount, req: Request) -> ApiResult<Response> {
+pub async fn upload(
+    State(state): State<AppState>,
+    auth: AuthAccount,
+    req: Request,
+) -> ApiResult<Response> {
     let cap = state.config.max_upload_bytes;
     let too_large = || {
         ApiError::TooLarge(format!(
@@ -155,10 +159,18 @@ pub async fn upload(State(state): State<AppState>, auth: AuthAccount, req: Reque
         stored = Some((temp, name, sniffer));
     }
     let Some((mut temp, name, sniffer)) = stored else {
-        return Err(ApiError::field("file", "missing", "Nessun file ricevuto: scegli un file da allegare."));
+        return Err(ApiError::field(
+            "file",
+            "missing",
+            "Nessun file ricevuto: scegli un file da allegare.",
+        ));
     };
     if sniffer.is_empty() {
-        return Err(ApiError::field("file", "empty", format!("Il file «{name}» è vuoto.")));
+        return Err(ApiError::field(
+            "file",
+            "empty",
+            format!("Il file «{name}» è vuoto."),
+        ));
     }
     let tail = if sniffer.wants_tail() {
         read_tail(&temp.path, sniffer.len()).await?
@@ -166,7 +178,9 @@ pub async fn upload(State(state): State<AppState>, auth: AuthAccount, req: Reque
         Vec::new()
     };
     let content_type = sniffer.finish(&name, &tail).map_err(|refusal| {
-        ApiError::UnsupportedMediaType(format!("Il file «{name}» non è stato accettato: {refusal}."))
+        ApiError::UnsupportedMediaType(format!(
+            "Il file «{name}» non è stato accettato: {refusal}."
+        ))
     })?;
 
     let id = random_id();
@@ -235,30 +249,45 @@ async fn sync_dir(dir: &FsPath) -> std::io::Result<()> {
         .map_err(std::io::Error::other)?
 }
 
+/// "10 MB", "4 KB", "1,5 MB": sizes as the seed counts them (1 MB = 1,048,576 bytes).
 fn human_size(bytes: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
-        format!("{} MB", bytes / MIB)
-    } else if bytes >= 1024 && bytes % 1024 == 0 {
-        format!("{} KB", bytes / 1024)
+    let (unit, name) = match bytes {
+        b if b >= 1 << 20 => (1u64 << 20, "MB"),
+        b if b >= 1 << 10 => (1 << 10, "KB"),
+        b => return format!("{b} byte"),
+    };
+    if bytes.is_multiple_of(unit) {
+        format!("{} {name}", bytes / unit)
     } else {
-        format!("{bytes} byte")
+        format!("{:.1} {name}", bytes as f64 / unit as f64).replace('.', ",")
     }
 }
 
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", params(("id" = String, Path)),
     responses((status = 200, description = "the file, always as a download", content_type = "application/octet-stream"),
         (status = 404, body = ErrorResponse, description = "missing, or not the caller's")))]
-pub async fn download(State(state): State<AppState>, auth: AuthAccount, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn download(
+    State(state): State<AppState>,
+    auth: AuthAccount,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     // Ids are 32 lower-case hex digits; anything else cannot name a file (nor a path).
-    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if id.len() != 32
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(ApiError::NotFound);
     }
     let viewer = match auth.account.role {
         Role::Staff => Viewer::Staff,
         Role::Customer => Viewer::Customer(&auth.account.id),
     };
-    let row = state.store.file_for(viewer, &id).await?.ok_or(ApiError::NotFound)?;
+    let row = state
+        .store
+        .file_for(viewer, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let path = state.config.files_dir().join(&row.id);
     let file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
@@ -269,14 +298,44 @@ pub async fn download(State(state): State<AppState>, auth: AuthAccount, Path(id)
         Err(e) => return Err(e.into()),
     };
     let len = file.metadata().await?.len();
-    let mut resp = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024)).into_response();
+    let mut resp = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
+        .into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(files::served_type(&row.content_type)));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(files::served_type(&row.content_type)),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    h.insert(header::CONTENT_DISPOSITION, files::content_disposition(&row.name));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        files::content_disposition(&row.name),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn limits_read_as_people_write_them() {
+        assert_eq!(super::human_size(10 * 1024 * 1024), "10 MB");
+        assert_eq!(super::human_size(4096), "4 KB");
+        assert_eq!(super::human_size(1_572_864), "1,5 MB");
+        assert_eq!(super::human_size(100), "100 byte");
+    }
 }
