@@ -484,7 +484,7 @@ fn zip_names<'a>(head: &'a [u8], tail: &'a [u8]) -> Vec<&'a [u8]> {
         if flags & 8 != 0 && size == 0 {
             break; // size given after the data: cannot skip it without inflating
         }
-        at += 30 + n + e + size;
+        at = at.saturating_add(30 + n + e).saturating_add(size);
     }
     names
 }

@@ -271,12 +271,12 @@ pub async fn download(
     auth: AuthAccount,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    // Ids are 32 lower-case hex digits; anything else cannot name a file (nor a path).
-    if id.len() != 32
-        || !id
+    // Ids are random hex; anything else cannot name a file (nor a path) and is simply missing.
+    let plausible = (16..=64).contains(&id.len())
+        && id
             .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !plausible {
         return Err(ApiError::NotFound);
     }
     let viewer = match auth.account.role {

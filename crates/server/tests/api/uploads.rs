@@ -1,4 +1,5 @@
 use crate::helpers::{error_code, spawn_app, spawn_with, TestApp};
+use futures_util::StreamExt;
 use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -551,5 +552,35 @@ async fn a_customer_uploads_two_files_opens_a_ticket_with_both_and_downloads_the
             "byte-identical"
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_upload_abandoned_midway_leaves_no_file() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    // Some data, then the client stalls and gives up.
+    let chunks =
+        futures_util::stream::iter((0..5).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 10_000])))
+            .chain(futures_util::stream::pending());
+    let part = Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("lento.log");
+    let sent = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&demo)
+        .timeout(std::time::Duration::from_millis(500))
+        .multipart(Form::new().part("file", part))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the client timed out");
+    let mut left = stored_files(&app);
+    for _ in 0..50 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        left = stored_files(&app);
+    }
+    assert!(left.is_empty(), "{left:?}");
     app.stop().await;
 }
