@@ -23,6 +23,8 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 const FRAMING_BYTES: u64 = 64 * 1024;
 /// How much of a refused body is still read, so that the client gets the 413 instead of a reset.
 const DRAIN_BYTES: u64 = 32 * 1024 * 1024;
+/// Uploads an account may hold without attaching them (each up to the size cap).
+const MAX_PENDING_UPLOADS: i64 = 50;
 /// Writes to disk in pieces this large.
 const WRITE_BUFFER: usize = 256 * 1024;
 
@@ -78,6 +80,21 @@ pub async fn upload(
     if declared.is_some_and(|n| n > body_limit) {
         // Answered before reading: a client that sent `Expect: 100-continue` never sends the body.
         return Err(too_large());
+    }
+
+    // Unattached uploads expire after a day; until then they take disk space, so they are capped.
+    let pending = state
+        .store
+        .pending_uploads(&auth.account.id, crate::util::now_us())
+        .await?;
+    if pending >= MAX_PENDING_UPLOADS {
+        return Err(ApiError::field(
+            "file",
+            "too_many_pending",
+            format!(
+                "Hai già {MAX_PENDING_UPLOADS} file caricati e non ancora inviati: invia il messaggio che li contiene, oppure riprova domani."
+            ),
+        ));
     }
 
     // The whole body is capped too, so that framing or extra parts cannot be used to stream forever.

@@ -584,3 +584,29 @@ async fn an_upload_abandoned_midway_leaves_no_file() {
     assert!(left.is_empty(), "{left:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_customer_cannot_pile_up_unattached_uploads() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let mut first = String::new();
+    for i in 0..50 {
+        let v = upload_ok(&app, &demo, &format!("nota-{i}.txt"), b"x".to_vec()).await;
+        if i == 0 {
+            first = v["id"].as_str().unwrap().to_string();
+        }
+    }
+    let (status, _, body) =
+        error_code(upload_as(&app, &demo, "troppo.txt", "text/plain", b"x".to_vec()).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["fields"]["file"], "too_many_pending");
+    // Sending one frees a place; another customer is not affected.
+    assert_eq!(
+        open_ticket_with(&app, &demo, &[&first]).await.status(),
+        StatusCode::CREATED
+    );
+    upload_ok(&app, &demo, "ancora.txt", b"x".to_vec()).await;
+    let altro = app.login("altro@example.it").await;
+    upload_ok(&app, &altro, "mio.txt", b"x".to_vec()).await;
+    app.stop().await;
+}
