@@ -986,6 +986,48 @@ mod tests {
     }
 
     #[test]
+    fn no_input_makes_detection_panic() {
+        let docx = zip(&[("[Content_Types].xml", b"x"), ("word/document.xml", b"x")]);
+        let odt = zip(&[("mimetype", ODT.as_bytes())]);
+        let mut x: u32 = 7;
+        let mut noise = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x as u8
+                })
+                .collect()
+        };
+        for base in [&docx, &odt] {
+            for cut in 0..base.len() {
+                let _ = sniff(&base[..cut], "a.docx");
+                let _ = sniff(&base[cut..], "a");
+                // Corrupt one byte at a time: sizes and offsets pointing anywhere.
+                let mut bad = base.clone();
+                bad[cut] ^= 0xff;
+                let _ = sniff(&bad, "a.zip");
+            }
+        }
+        for n in 0..2000 {
+            let mut bytes = noise(n % 300);
+            let magic: &[&[u8]] = &[
+                b"PK\x03\x04",
+                b"\0\0\0\x08ftyp",
+                b"RIFF",
+                b"<?xml",
+                b"From ",
+            ];
+            if let Some(m) = magic.get(n % 7) {
+                bytes.splice(0..0, m.iter().copied());
+            }
+            let _ = sniff(&bytes, "x.png");
+            let _ = sniff(&bytes, "");
+        }
+    }
+
+    #[test]
     fn an_empty_file_is_refused() {
         assert_eq!(sniff(b"", "vuoto.txt").unwrap_err().code, "empty");
     }
