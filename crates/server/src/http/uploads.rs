@@ -77,8 +77,19 @@ pub async fn upload(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > body_limit) {
-        // Answered before reading: a client that sent `Expect: 100-continue` never sends the body.
+    if let Some(n) = declared.filter(|n| *n > body_limit) {
+        // A client that sent `Expect: 100-continue` gets the answer before sending the body. Any
+        // other is still read (up to a bound) so that it sees the 413 instead of a reset connection.
+        let waits = req
+            .headers()
+            .get(header::EXPECT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if !waits && n <= body_limit.saturating_add(DRAIN_BYTES) {
+            let mut body = req.into_body().into_data_stream();
+            let discard = async { while let Some(Ok(_)) = body.next().await {} };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), discard).await;
+        }
         return Err(too_large());
     }
 
