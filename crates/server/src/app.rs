@@ -94,13 +94,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 /// Removes uploads nobody attached within a day, hourly.
 async fn cleanup(state: AppState, shutdown: CancellationToken) {
     loop {
-        match state.store.expire_uploads(crate::util::now_us()).await {
-            Ok(ids) => {
-                for id in ids {
-                    let _ = tokio::fs::remove_file(state.config.files_dir().join(&id)).await;
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "upload cleanup failed"),
+        if let Err(e) = crate::files::expire_uploads(&state, crate::util::now_us()).await {
+            tracing::warn!(error = %e, "upload cleanup failed");
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,

@@ -6,6 +6,7 @@ pub mod services;
 pub mod session;
 pub mod staff;
 pub mod tickets;
+pub mod uploads;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,6 +39,7 @@ use utoipa::OpenApi;
         tickets::reopen,
         tickets::open_on_service,
         staff::reply,
+        uploads::upload, uploads::download,
     )
 )]
 pub struct ApiDoc;
@@ -51,6 +53,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(services::router())
         .merge(tickets::router())
         .merge(staff::router())
+        .merge(uploads::router())
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

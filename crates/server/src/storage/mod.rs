@@ -2,6 +2,8 @@
 //!
 //! Handlers never write SQL: a PostgreSQL backend for several instances replaces this module only.
 
+mod files;
+
 use crate::util::{now_us, random_id, random_u64, rfc3339};
 use anyhow::Context;
 use helpdesk_core::api::{

@@ -3,3 +3,4 @@
 mod helpers;
 mod session;
 mod tickets;
+mod uploads;
