@@ -47,7 +47,20 @@ pub fn all() -> Result {
     trunk()?;
     wasm_bindgen()?;
     wasm_opt()?;
-    chromium()
+    chromium()?;
+    python_peers()
+}
+
+/// Python packages of the test peers (a real SMTP relay on loopback).
+fn python_peers() -> Result {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Ok(());
+    }
+    sh(Command::new("python3").args(["-m", "pip", "install", "--quiet", "aiosmtpd"]))
 }
 
 fn wasm_target() -> Result {

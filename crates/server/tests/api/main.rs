@@ -1,6 +1,7 @@
 //! Server integration tests: the real server on port 0, a real SQLite file, real HTTP.
 
 mod helpers;
+mod history;
 mod session;
 mod tickets;
 mod uploads;
