@@ -207,7 +207,19 @@ pub struct Store {
     pool: SqlitePool,
     /// SQLite has one writer; queueing writers here keeps them from failing with SQLITE_BUSY.
     write: tokio::sync::Mutex<()>,
+    /// Live sessions seen in the last few seconds: most requests then need no session query.
+    /// Logout clears the entry here at once; on another instance it lasts at most `SESSION_CACHE`.
+    sessions: std::sync::Mutex<std::collections::HashMap<String, CachedSession>>,
 }
+
+#[derive(Clone)]
+struct CachedSession {
+    account: Customer,
+    last_seen_us: i64,
+    cached: std::time::Instant,
+}
+
+const SESSION_CACHE: Duration = Duration::from_secs(5);
 
 const PAGE_DEFAULT: u32 = 25;
 const PAGE_MAX: u32 = 100;
@@ -236,6 +248,7 @@ impl Store {
         Ok(Store {
             pool,
             write: tokio::sync::Mutex::new(()),
+            sessions: Default::default(),
         })
     }
 
@@ -372,6 +385,11 @@ impl Store {
         now: i64,
         idle_us: i64,
     ) -> StoreResult<Option<(Customer, i64)>> {
+        if let Some(hit) = self.cached_session(token_hash) {
+            if hit.last_seen_us > now - idle_us {
+                return Ok(Some((hit.account, hit.last_seen_us)));
+            }
+        }
         let row = sqlx::query(
             "SELECT a.id, a.email, a.name, a.language, a.role, s.last_seen_us
              FROM sessions s JOIN accounts a ON a.id = s.account_id
@@ -382,10 +400,40 @@ impl Store {
         .bind(now - idle_us)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| (customer_from_row(&r), r.get::<i64, _>("last_seen_us"))))
+        let found = row.map(|r| (customer_from_row(&r), r.get::<i64, _>("last_seen_us")));
+        if let Some((account, last_seen_us)) = &found {
+            let mut cache = self.session_cache();
+            if cache.len() > 50_000 {
+                cache.retain(|_, c| c.cached.elapsed() < SESSION_CACHE);
+            }
+            cache.insert(
+                token_hash.to_string(),
+                CachedSession {
+                    account: account.clone(),
+                    last_seen_us: *last_seen_us,
+                    cached: std::time::Instant::now(),
+                },
+            );
+        }
+        Ok(found)
+    }
+
+    fn session_cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, CachedSession>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cached_session(&self, token_hash: &str) -> Option<CachedSession> {
+        let cache = self.session_cache();
+        cache
+            .get(token_hash)
+            .filter(|c| c.cached.elapsed() < SESSION_CACHE)
+            .cloned()
     }
 
     pub async fn touch_session(&self, token_hash: &str, now: i64) -> StoreResult<()> {
+        if let Some(c) = self.session_cache().get_mut(token_hash) {
+            c.last_seen_us = now;
+        }
         sqlx::query("UPDATE sessions SET last_seen_us = ? WHERE token_hash = ?")
             .bind(now)
             .bind(token_hash)
@@ -395,6 +443,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.session_cache().remove(token_hash);
         let (_g, mut tx) = self.begin_write().await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
             .bind(token_hash)
@@ -406,6 +455,7 @@ impl Store {
 
     /// Ends every session (an operator's emergency switch; tests use it to simulate expiry).
     pub async fn delete_all_sessions(&self) -> StoreResult<()> {
+        self.session_cache().clear();
         let (_g, mut tx) = self.begin_write().await?;
         sqlx::query("DELETE FROM sessions")
             .execute(&mut *tx)
