@@ -52,6 +52,12 @@ pub fn acknowledgment(config: &Config, ctx: &NotifyContext<'_>, advice: &[String
         "Le risposte ti arriveranno per e-mail. {KEEP_CODE}\nPuoi seguire il ticket qui: {}\n",
         ticket_link(config, ctx.code.as_str())
     ));
+    about_ticket(config, ctx, body)
+}
+
+/// An e-mail about a ticket: from its department's intake (so an answer comes back in), to the
+/// customer's reference address, with the code in the subject.
+fn about_ticket(config: &Config, ctx: &NotifyContext<'_>, body: String) -> Notification {
     Notification {
         message_id: new_message_id(config),
         from: intake_address(config, ctx.department).to_string(),
@@ -74,13 +80,7 @@ pub fn staff_reply(
         code = ctx.code,
         link = ticket_link(config, ctx.code.as_str()),
     );
-    Notification {
-        message_id: new_message_id(config),
-        from: intake_address(config, ctx.department).to_string(),
-        to: ctx.customer_email.to_string(),
-        subject: helpdesk_core::code::mail_subject(ctx.code, ctx.subject),
-        body,
-    }
+    about_ticket(config, ctx, body)
 }
 
 /// Builds the MIME message of a queued notification.

@@ -133,6 +133,24 @@ pub struct NewMessage<'a> {
     pub files: &'a [StoredFile],
 }
 
+impl<'a> NewMessage<'a> {
+    /// Plain text by an account, with no files and nothing from e-mail; set the rest as needed.
+    pub fn text(author: &'a Customer, kind: AuthorKind, channel: Channel, body: &'a str) -> Self {
+        NewMessage {
+            author_kind: kind,
+            author_account_id: Some(&author.id),
+            author_name: &author.name,
+            channel,
+            body,
+            automatic: false,
+            email_message_id: None,
+            raw_email_id: None,
+            upload_ids: &[],
+            files: &[],
+        }
+    }
+}
+
 /// A file already on disk under `id`, to be recorded with a message.
 #[derive(Debug, Clone)]
 pub struct StoredFile {
@@ -418,7 +436,9 @@ impl Store {
         Ok(found)
     }
 
-    fn session_cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, CachedSession>> {
+    fn session_cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, CachedSession>> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
