@@ -5,6 +5,9 @@ use helpdesk_core::api::{Department, Priority, ServiceFamily, ServiceStatus, Sta
 pub struct Texts {
     pub app_title: &'static str,
     pub skip_to_content: &'static str,
+    pub main_nav: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_back: &'static str,
     // login
     pub login_title: &'static str,
     pub login_intro: &'static str,
@@ -144,6 +147,9 @@ pub struct Texts {
 pub static IT: Texts = Texts {
     app_title: "Assistenza clienti",
     skip_to_content: "Vai al contenuto",
+    main_nav: "Principale",
+    not_found_title: "Pagina non trovata",
+    not_found_back: "Torna ai tuoi ticket",
     login_title: "Accedi all'assistenza",
     login_intro: "Usa la stessa e-mail e la stessa password del pannello di controllo.",
     email: "E-mail",

@@ -25,7 +25,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         <a class="skip" href="#main">{t.skip_to_content}</a>
         <header class="topbar">
             <A href="/" attr:class="brand">{t.app_title}</A>
-            <nav aria-label="Principale">
+            <nav aria-label=t.main_nav>
                 <A href="/">{t.my_tickets}</A>
                 <A href="/nuovo">{t.new_ticket}</A>
                 <A href="/email-rifiutate">{t.rejected_mail}</A>
