@@ -1,14 +1,20 @@
 //! One item of the thread: a message (author, channel, time, its text with quotes and signature
-//! folded, its files) or a status change. Everything from the data is text, never markup.
+//! folded, its files) or a status change.
+//!
+//! Items are built straight with DOM calls rather than `view!`: they never change once shown, a
+//! thread may hold a thousand of them, and the typed views cost ~16 KB of gzipped wasm for this
+//! list alone. Everything from the data goes in as text (`append_with_str`, attribute values),
+//! never as markup. One click listener for the whole thread (`on_click`) opens quotes and
+//! downloads files, so a thousand messages need no thousand closures.
 
 use crate::api;
 use crate::format::{datetime, size};
 use crate::texts::tx;
 use helpdesk_core::api::{Attachment, AuthorKind, Channel, Message, MessageKind, Status};
 use helpdesk_core::quote::{segments, SegmentKind};
-use leptos::either::Either;
-use leptos::prelude::*;
-use std::sync::Arc;
+use leptos::prelude::document;
+use wasm_bindgen::{JsCast, UnwrapThrowExt};
+use web_sys::Element;
 
 /// Ids of messages shown before the server has them (the reply box's optimistic append).
 pub const PENDING_PREFIX: &str = "pending-";
@@ -18,58 +24,129 @@ pub fn item_id(message_id: &str) -> String {
     ["msg-", message_id].concat()
 }
 
-#[component]
-pub fn ThreadItem(m: Arc<Message>) -> impl IntoView {
-    match m.kind {
-        MessageKind::Event => Either::Left(event_view(&m)),
-        MessageKind::Message => Either::Right(message_view(&m)),
+/// A new element, appended to `parent` when given.
+fn el(parent: Option<&Element>, tag: &str, class: &str) -> Element {
+    let e = document().create_element(tag).unwrap_throw();
+    if !class.is_empty() {
+        e.set_class_name(class);
     }
+    if let Some(p) = parent {
+        let _ = p.append_child(&e);
+    }
+    e
 }
 
-fn event_view(m: &Message) -> impl IntoView {
+/// Text (never markup) at the end of `parent`.
+fn text(parent: &Element, s: &str) {
+    let _ = parent.append_with_str_1(s);
+}
+
+fn time(parent: &Element, iso: &str) {
+    let t = el(Some(parent), "time", "");
+    let _ = t.set_attribute("datetime", iso);
+    text(&t, &datetime(iso));
+}
+
+/// The list item of a message or an event.
+pub fn build_item(m: &Message) -> Element {
+    let li = match m.kind {
+        MessageKind::Event => event_item(m),
+        MessageKind::Message => message_item(m),
+    };
+    li.set_id(&item_id(&m.id));
+    // Focusable from script: after a reply is sent, or where the older-messages button was.
+    let _ = li.set_attribute("tabindex", "-1");
+    li
+}
+
+fn event_item(m: &Message) -> Element {
     let t = tx();
     let what = match m.status {
         Some(Status::Closed) => t.event_closed,
         Some(Status::AwaitingCustomer) => t.event_awaiting,
         _ => t.event_reopened,
     };
-    view! {
-        <li class="event" id=item_id(&m.id) tabindex="-1">
-            <p>
-                <strong>{m.author.name.clone()}</strong>" "{what}" · "
-                <time datetime=m.created_at.clone()>{datetime(&m.created_at)}</time>
-            </p>
-        </li>
-    }
+    let li = el(None, "li", "event");
+    let p = el(Some(&li), "p", "");
+    text(&el(Some(&p), "strong", ""), &m.author.name);
+    text(&p, &[" ", what, " · "].concat());
+    time(&p, &m.created_at);
+    li
 }
 
-fn message_view(m: &Message) -> impl IntoView {
+fn message_item(m: &Message) -> Element {
     let t = tx();
     let staff = m.author.kind == AuthorKind::Staff;
     let pending = m.id.starts_with(PENDING_PREFIX);
-    let class = match (staff, pending) {
-        (true, _) => "msg staff",
-        (false, false) => "msg customer",
-        (false, true) => "msg customer pending",
-    };
+    let li = el(
+        None,
+        "li",
+        match (staff, pending) {
+            (true, _) => "msg staff",
+            (false, false) => "msg customer",
+            (false, true) => "msg customer pending",
+        },
+    );
+    let header = el(Some(&li), "header", "");
+    text(&el(Some(&header), "strong", "author"), &m.author.name);
+    text(
+        &el(Some(&header), "span", "role"),
+        if staff { t.staff } else { t.you },
+    );
     let channel = match m.channel {
         Channel::Web => t.via_web,
         Channel::Email => t.via_email,
     };
-    view! {
-        <li class=class id=item_id(&m.id) tabindex="-1">
-            <header>
-                <strong class="author">{m.author.name.clone()}</strong>
-                <span class="role">{if staff { t.staff } else { t.you }}</span>
-                <span class="channel">{channel}</span>
-                <time datetime=m.created_at.clone()>{datetime(&m.created_at)}</time>
-                {m.automatic.then(|| view! { <span class="badge auto">{t.automatic_mail}</span> })}
-                {pending.then(|| view! { <span class="sending">{t.reply_sending}</span> })}
-            </header>
-            {body_view(&m.id, &m.body)}
-            {files_view(m)}
-        </li>
+    text(&el(Some(&header), "span", "channel"), channel);
+    time(&header, &m.created_at);
+    if m.automatic {
+        text(&el(Some(&header), "span", "badge auto"), t.automatic_mail);
     }
+    if pending {
+        text(&el(Some(&header), "span", "sending"), t.reply_sending);
+    }
+
+    for (i, (folded, part)) in fold_parts(&m.body).into_iter().enumerate() {
+        if !folded {
+            text(&el(Some(&li), "div", "body"), &part);
+            continue;
+        }
+        let id = ["q-", &m.id, "-", &i.to_string()].concat();
+        let toggle = el(Some(&li), "button", "link fold");
+        let _ = toggle.set_attribute("type", "button");
+        let _ = toggle.set_attribute("aria-controls", &id);
+        let _ = toggle.set_attribute("aria-expanded", "false");
+        text(&toggle, t.show_quoted);
+        let quoted = el(Some(&li), "div", "quoted");
+        quoted.set_id(&id);
+        let _ = quoted.set_attribute("hidden", "");
+        text(&quoted, &part);
+    }
+
+    if !m.attachments.is_empty() || m.raw_email.is_some() {
+        let files = el(Some(&li), "ul", "files");
+        let _ = files.set_attribute("aria-label", t.attachments);
+        for a in &m.attachments {
+            let button = file_button(&files, a);
+            text(&button, &a.name);
+            text(
+                &el(Some(&button), "span", "size"),
+                &[" (", &size(a.size), ")"].concat(),
+            );
+        }
+        if let Some(raw) = &m.raw_email {
+            text(&file_button(&files, raw), t.original_email);
+        }
+    }
+    li
+}
+
+fn file_button(list: &Element, file: &Attachment) -> Element {
+    let button = el(Some(&el(Some(list), "li", "")), "button", "file");
+    let _ = button.set_attribute("type", "button");
+    let _ = button.set_attribute("data-file", &file.id);
+    let _ = button.set_attribute("data-name", &file.name);
+    button
 }
 
 /// The body in the pieces to show: `(folded, text)`. The author's own text shows as is; quotes
@@ -98,76 +175,51 @@ pub fn fold_parts(body: &str) -> Vec<(bool, String)> {
     parts
 }
 
-fn body_view(message_id: &str, body: &str) -> impl IntoView {
-    fold_parts(body)
-        .into_iter()
-        .enumerate()
-        .map(|(i, (folded, text))| {
-            if folded {
-                let id = ["q-", message_id, "-", &i.to_string()].concat();
-                Either::Left(view! { <Folded id text/> })
-            } else {
-                Either::Right(view! { <div class="body">{text}</div> })
-            }
-        })
-        .collect_view()
-}
-
-/// Quoted text behind a real button that says whether it is open.
-#[component]
-fn Folded(id: String, text: String) -> impl IntoView {
-    let t = tx();
-    let open = RwSignal::new(false);
-    view! {
-        <button type="button" class="link fold" aria-controls=id.clone()
-            aria-expanded=move || if open.get() { "true" } else { "false" }
-            on:click=move |_| open.update(|o| *o = !*o)>
-            {move || if open.get() { t.hide_quoted } else { t.show_quoted }}
-        </button>
-        <div class="quoted" id=id hidden=move || !open.get()>{text}</div>
-    }
-}
-
-/// Attachments and, for e-mails, the message as received: buttons that download with the token.
-fn files_view(m: &Message) -> Option<impl IntoView> {
-    if m.attachments.is_empty() && m.raw_email.is_none() {
-        return None;
-    }
-    let t = tx();
-    let failed = RwSignal::new(false);
-    let files = m
-        .attachments
-        .iter()
-        .map(|a| {
-            let label = view! { {a.name.clone()}" "<span class="size">"("{size(a.size)}")"</span> };
-            view! { <li>{download_button(a, label, failed)}</li> }
-        })
-        .collect_view();
-    let raw = m.raw_email.as_ref().map(|r| {
-        view! { <li class="raw">{download_button(r, t.original_email, failed)}</li> }
-    });
-    Some(view! {
-        <ul class="files" aria-label=t.attachments>{files}{raw}</ul>
-        <Show when=move || failed.get()>
-            <p class="alert error" role="alert">{t.download_failed}</p>
-        </Show>
-    })
-}
-
-fn download_button(
-    file: &Attachment,
-    label: impl IntoView,
-    failed: RwSignal<bool>,
-) -> impl IntoView {
-    let (id, name) = (file.id.clone(), file.name.clone());
-    let download = move |_| {
-        let (id, name) = (id.clone(), name.clone());
-        failed.set(false);
-        leptos::task::spawn_local(async move {
-            if api::download(&id, &name).await.is_err() {
-                failed.set(true);
-            }
-        });
+/// The thread's one click listener: opens and closes quotes, downloads files.
+pub fn on_click(ev: leptos::ev::MouseEvent) {
+    let Some(button) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .and_then(|e| e.closest("button").ok().flatten())
+    else {
+        return;
     };
-    view! { <button type="button" class="file" on:click=download>{label}</button> }
+    if let Some(id) = button.get_attribute("aria-controls") {
+        toggle_quote(&button, &id);
+    } else if let (Some(id), Some(name)) = (
+        button.get_attribute("data-file"),
+        button.get_attribute("data-name"),
+    ) {
+        download(button, id, name);
+    }
+}
+
+fn toggle_quote(button: &Element, quote_id: &str) {
+    let t = tx();
+    let open = button.get_attribute("aria-expanded").as_deref() != Some("true");
+    let _ = button.set_attribute("aria-expanded", if open { "true" } else { "false" });
+    button.set_text_content(Some(if open { t.hide_quoted } else { t.show_quoted }));
+    if let Some(quote) = document().get_element_by_id(quote_id) {
+        let _ = quote.toggle_attribute_with_force("hidden", !open);
+    }
+}
+
+/// Downloads with the token; a failure is said right below the message's files.
+fn download(button: Element, id: String, name: String) {
+    let list = button.closest("ul").ok().flatten();
+    let old = list.as_ref().and_then(|l| l.next_element_sibling());
+    if let Some(old) = old.filter(|e| e.class_list().contains("download-error")) {
+        old.remove();
+    }
+    leptos::task::spawn_local(async move {
+        if api::download(&id, &name).await.is_ok() {
+            return;
+        }
+        if let Some(list) = list {
+            let p = el(None, "p", "alert error download-error");
+            let _ = p.set_attribute("role", "alert");
+            text(&p, tx().download_failed);
+            let _ = list.after_with_node_1(&p);
+        }
+    });
 }

@@ -165,17 +165,15 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
     view! {
         <form class="reply card" on:submit=on_submit aria-labelledby="reply-title" novalidate>
             <h2 id="reply-title">{t.reply_title}</h2>
-            <Show when=move || state.closed()>
-                <p id="reply-reopens" class="alert warn">{t.reply_reopens}</p>
-            </Show>
+            {move || state.closed().then(|| view! { <p id="reply-reopens" class="alert warn">{t.reply_reopens}</p> })}
             <label for="reply-text">{t.reply_label}</label>
             <textarea id="reply-text" name="body" aria-describedby=described_by
                 prop:value=move || text.get() on:input=on_input on:keydown=on_keydown></textarea>
             <p id="reply-hint" class="muted hint">{t.reply_hint}</p>
             // ATTACHMENTS: mount `<Attachments .../>` here, writing its upload ids into `upload_ids`.
-            <Show when=move || error.get().is_some()>
-                <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{move || error.get()}</p>
-            </Show>
+            {move || error.get().map(|e| view! {
+                <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{e}</p>
+            })}
             <div class="actions">
                 <button type="submit" class="primary"
                     aria-disabled=move || if sending.get() { "true" } else { "false" }>

@@ -2,7 +2,7 @@
 //! keeps the older ones behind "N messaggi precedenti"; asked for, they are built a chunk per
 //! animation frame, oldest first, so that no task blocks the page and nothing on screen jumps.
 
-use crate::components::message::ThreadItem;
+use crate::components::message::{build_item, item_id, on_click};
 use crate::texts::tx;
 use helpdesk_core::api::Message;
 use leptos::prelude::*;
@@ -62,18 +62,6 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
     };
     let list = NodeRef::<leptos::html::Ol>::new();
 
-    let visible = move || {
-        let (head, end) = (shown.head.get(), shown.end.get());
-        messages.with(|m| {
-            let end = end.min(m.len());
-            let head = head.min(end);
-            m[..head]
-                .iter()
-                .chain(&m[end..])
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
     let show_older = move |_| {
         shown.reveal_next();
         // The button is gone once the first chunk is in: focus goes to the oldest message,
@@ -85,10 +73,16 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
         });
     };
 
-    // The newest message is what the customer came for: bring it into view once, after the
-    // first render (before the first paint, so nothing visibly jumps).
-    Effect::new(move |_| {
-        if let Some(ol) = list.get() {
+    // The list follows the visible messages; the first time, the newest message (what the
+    // customer came for) is brought into view before the first paint.
+    Effect::new(move |done: Option<()>| {
+        let Some(ol) = list.get() else { return };
+        let (head, end) = (shown.head.get(), shown.end.get());
+        messages.with(|m| {
+            let end = end.min(m.len());
+            sync(&ol, m[..head.min(end)].iter().chain(&m[end..]));
+        });
+        if done.is_none() {
             request_animation_frame(move || {
                 if let Some(last) = ol.last_element_child() {
                     let opts = web_sys::ScrollIntoViewOptions::new();
@@ -101,19 +95,35 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
 
     let can_show_older = move || shown.waiting() != 0 && !shown.revealing.get();
     view! {
-        <Show when=can_show_older>
+        {move || can_show_older().then(|| view! {
             <button type="button" class="older" on:click=show_older>
-                {t.show_older_prefix}{move || shown.waiting()}" "{t.older_messages}
+                {t.show_older_prefix}{shown.waiting()}" "{t.older_messages}
             </button>
-        </Show>
-        <Show when=move || shown.revealing.get()>
-            <p class="loading" role="status">{t.loading}</p>
-        </Show>
-        <ol class="thread" node_ref=list>
-            <For each=visible key=|m| m.id.clone() let:m>
-                <ThreadItem m/>
-            </For>
-        </ol>
+        })}
+        {move || shown.revealing.get().then(|| view! { <p class="loading" role="status">{t.loading}</p> })}
+        <ol class="thread" node_ref=list on:click=on_click></ol>
+    }
+}
+
+/// Makes the list's items those of `wanted`, in order: items already there stay (messages never
+/// change), missing ones are built, others are removed. Keyed by element id, like `<For/>`.
+fn sync<'a>(list: &web_sys::Element, wanted: impl Iterator<Item = &'a Arc<Message>>) {
+    let mut next = list.first_element_child();
+    for m in wanted {
+        let id = item_id(&m.id);
+        if let Some(current) = next.as_ref().filter(|e| e.id() == id) {
+            next = current.next_element_sibling();
+            continue;
+        }
+        let item = document()
+            .get_element_by_id(&id)
+            .filter(|e| e.parent_element().as_ref() == Some(list))
+            .unwrap_or_else(|| build_item(m));
+        let _ = list.insert_before(&item, next.as_ref().map(|e| e.as_ref()));
+    }
+    while let Some(stale) = next {
+        next = stale.next_element_sibling();
+        stale.remove();
     }
 }
 

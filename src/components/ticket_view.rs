@@ -93,16 +93,12 @@ fn StatusActions(state: TicketState) -> impl IntoView {
     };
     view! {
         <div class="actions status-actions">
-            <Show when=move || state.closed()>
-                <p class="closed-notice">{t.closed_notice}</p>
-            </Show>
+            {move || state.closed().then(|| view! { <p class="closed-notice">{t.closed_notice}</p> })}
             <button type="button" class="status-toggle" on:click=toggle
                 aria-disabled=move || if busy.get() { "true" } else { "false" }>
                 {move || if state.closed() { t.reopen_ticket } else { t.close_ticket }}
             </button>
         </div>
-        <Show when=move || error.get().is_some()>
-            <p class="alert error" role="alert">{move || error.get()}</p>
-        </Show>
+        {move || error.get().map(|e| view! { <p class="alert error" role="alert">{e}</p> })}
     }
 }

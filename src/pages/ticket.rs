@@ -6,6 +6,7 @@ use crate::components::layout::Layout;
 use crate::components::ticket_view::TicketView;
 use crate::texts::tx;
 use helpdesk_core::api::Ticket;
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -62,26 +63,27 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
         load();
     });
 
+    // `EitherOf4` rather than `into_any()`: the same views, less wasm.
     move || match state.get() {
-        Load::Loading => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
-        Load::NotFound => view! {
+        Load::Loading => EitherOf4::A(view! { <p class="loading" role="status">{t.loading}</p> }),
+        Load::NotFound => EitherOf4::B(view! {
             <div class="not-found">
                 <h1>{t.ticket_not_found_title}</h1>
                 <p>{t.ticket_not_found}</p>
                 <p><A href="/">{t.back_to_list}</A></p>
             </div>
-        }
-        .into_any(),
-        Load::Failed(msg) => view! {
+        }),
+        Load::Failed(msg) => EitherOf4::C(view! {
             <div class="alert error" role="alert">
                 <p>{t.ticket_load_failed}" "{msg}</p>
                 <button type="button" on:click=move |_| load()>{t.retry}</button>
             </div>
-        }
-        .into_any(),
-        Load::Ready => match loaded.try_update_value(Option::take).flatten() {
-            Some(ticket) => view! { <TicketView ticket/> }.into_any(),
-            None => ().into_any(),
-        },
+        }),
+        Load::Ready => EitherOf4::D(
+            loaded
+                .try_update_value(Option::take)
+                .flatten()
+                .map(|ticket| view! { <TicketView ticket/> }),
+        ),
     }
 }
