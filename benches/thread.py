@@ -211,15 +211,17 @@ def main():
     finally:
         d.close()
     for i, r in enumerate(runs, 1):
-        print("run %d: newest in page %.1f ms after the response; longest task after it %.0f ms; "
+        print("run %d%s: newest in page %.1f ms after the response; longest task after it %.0f ms; "
               "%d shown first; all %d shown on request in %.0f ms, longest task meanwhile %.0f ms"
-              % (i, r["newest_ms"], r["longest_task_after_response_ms"], r["shown_first"], total,
+              % (i, " (cold: fresh profile, wasm not yet compiled)" if i == 1 else "", r["newest_ms"], r["longest_task_after_response_ms"], r["shown_first"], total,
                  r["reveal_all_ms"], r["longest_task_during_reveal_ms"]))
-    med = statistics.median(r["newest_ms"] for r in runs)
+    # The first run pays the browser's first compilation of the app's code; later loads (like a
+    # returning customer's) find it in the browser's code cache.
+    med = statistics.median(r["newest_ms"] for r in runs[1:] or runs)
     worst_task = max(max(r["longest_task_after_response_ms"], r["longest_task_during_reveal_ms"])
                      for r in runs)
-    print("median newest-in-page: %.1f ms (budget 50); longest task: %.0f ms (budget 100; "
-          "0 = none over 50 ms)" % (med, worst_task))
+    print("newest-in-page: cold %.1f ms, warm median %.1f ms (budget 50); longest task: %.0f ms (budget 100; "
+          "0 = none over 50 ms)" % (runs[0]["newest_ms"], med, worst_task))
 
 
 if __name__ == "__main__":
