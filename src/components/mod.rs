@@ -1,5 +1,10 @@
-//! Pieces several pages share.
+//! Pieces several pages share, and the parts of the ticket page.
 
 pub mod attachments;
 pub mod layout;
+pub mod message;
+pub mod reply_box;
 pub mod status;
+pub mod thread;
+pub mod ticket_head;
+pub mod ticket_view;

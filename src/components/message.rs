@@ -1,0 +1,225 @@
+//! One item of the thread: a message (author, channel, time, its text with quotes and signature
+//! folded, its files) or a status change.
+//!
+//! Items are built straight with DOM calls rather than `view!`: they never change once shown, a
+//! thread may hold a thousand of them, and the typed views cost ~16 KB of gzipped wasm for this
+//! list alone. Everything from the data goes in as text (`append_with_str`, attribute values),
+//! never as markup. One click listener for the whole thread (`on_click`) opens quotes and
+//! downloads files, so a thousand messages need no thousand closures.
+
+use crate::api;
+use crate::format::{datetime, size};
+use crate::texts::tx;
+use helpdesk_core::api::{Attachment, AuthorKind, Channel, Message, MessageKind, Status};
+use helpdesk_core::quote::{segments, SegmentKind};
+use leptos::prelude::document;
+use wasm_bindgen::{JsCast, UnwrapThrowExt};
+use web_sys::Element;
+
+/// Ids of messages shown before the server has them (the reply box's optimistic append).
+pub const PENDING_PREFIX: &str = "pending-";
+
+/// The element id of a thread item, for focus and links.
+pub fn item_id(message_id: &str) -> String {
+    ["msg-", message_id].concat()
+}
+
+/// A new element, appended to `parent` when given.
+fn el(parent: Option<&Element>, tag: &str, class: &str) -> Element {
+    let e = document().create_element(tag).unwrap_throw();
+    if !class.is_empty() {
+        e.set_class_name(class);
+    }
+    if let Some(p) = parent {
+        let _ = p.append_child(&e);
+    }
+    e
+}
+
+/// Text (never markup) at the end of `parent`.
+fn text(parent: &Element, s: &str) {
+    let _ = parent.append_with_str_1(s);
+}
+
+fn time(parent: &Element, iso: &str) {
+    let t = el(Some(parent), "time", "");
+    let _ = t.set_attribute("datetime", iso);
+    text(&t, &datetime(iso));
+}
+
+/// The list item of a message or an event.
+pub fn build_item(m: &Message) -> Element {
+    let li = match m.kind {
+        MessageKind::Event => event_item(m),
+        MessageKind::Message => message_item(m),
+    };
+    li.set_id(&item_id(&m.id));
+    // Focusable from script: after a reply is sent, or where the older-messages button was.
+    let _ = li.set_attribute("tabindex", "-1");
+    li
+}
+
+fn event_item(m: &Message) -> Element {
+    let t = tx();
+    let what = match m.status {
+        Some(Status::Closed) => t.event_closed,
+        Some(Status::AwaitingCustomer) => t.event_awaiting,
+        _ => t.event_reopened,
+    };
+    let li = el(None, "li", "event");
+    let p = el(Some(&li), "p", "");
+    text(&el(Some(&p), "strong", ""), &m.author.name);
+    text(&p, &[" ", what, " · "].concat());
+    time(&p, &m.created_at);
+    li
+}
+
+fn message_item(m: &Message) -> Element {
+    let t = tx();
+    let staff = m.author.kind == AuthorKind::Staff;
+    let pending = m.id.starts_with(PENDING_PREFIX);
+    let li = el(
+        None,
+        "li",
+        match (staff, pending) {
+            (true, _) => "msg staff",
+            (false, false) => "msg customer",
+            (false, true) => "msg customer pending",
+        },
+    );
+    let header = el(Some(&li), "header", "");
+    text(&el(Some(&header), "strong", "author"), &m.author.name);
+    text(
+        &el(Some(&header), "span", "role"),
+        if staff { t.staff } else { t.you },
+    );
+    let channel = match m.channel {
+        Channel::Web => t.via_web,
+        Channel::Email => t.via_email,
+    };
+    text(&el(Some(&header), "span", "channel"), channel);
+    time(&header, &m.created_at);
+    if m.automatic {
+        text(&el(Some(&header), "span", "badge auto"), t.automatic_mail);
+    }
+    if pending {
+        text(&el(Some(&header), "span", "sending"), t.reply_sending);
+    }
+
+    for (i, (folded, part)) in fold_parts(&m.body).into_iter().enumerate() {
+        if !folded {
+            text(&el(Some(&li), "div", "body"), &part);
+            continue;
+        }
+        let id = ["q-", &m.id, "-", &i.to_string()].concat();
+        let toggle = el(Some(&li), "button", "link fold");
+        let _ = toggle.set_attribute("type", "button");
+        let _ = toggle.set_attribute("aria-controls", &id);
+        let _ = toggle.set_attribute("aria-expanded", "false");
+        text(&toggle, t.show_quoted);
+        let quoted = el(Some(&li), "div", "quoted");
+        quoted.set_id(&id);
+        let _ = quoted.set_attribute("hidden", "");
+        text(&quoted, &part);
+    }
+
+    if !m.attachments.is_empty() || m.raw_email.is_some() {
+        let files = el(Some(&li), "ul", "files");
+        let _ = files.set_attribute("aria-label", t.attachments);
+        for a in &m.attachments {
+            let button = file_button(&files, a);
+            text(&button, &a.name);
+            text(
+                &el(Some(&button), "span", "size"),
+                &[" (", &size(a.size), ")"].concat(),
+            );
+        }
+        if let Some(raw) = &m.raw_email {
+            text(&file_button(&files, raw), t.original_email);
+        }
+    }
+    li
+}
+
+fn file_button(list: &Element, file: &Attachment) -> Element {
+    let button = el(Some(&el(Some(list), "li", "")), "button", "file");
+    let _ = button.set_attribute("type", "button");
+    let _ = button.set_attribute("data-file", &file.id);
+    let _ = button.set_attribute("data-name", &file.name);
+    button
+}
+
+/// The body in the pieces to show: `(folded, text)`. The author's own text shows as is; quotes
+/// and signatures (neighbours merged into one fold) hide behind a toggle. A body that is nothing
+/// but quotes shows them: folding everything would leave an empty message.
+pub fn fold_parts(body: &str) -> Vec<(bool, String)> {
+    let segs = segments(body);
+    let has_text = segs
+        .iter()
+        .any(|s| s.kind == SegmentKind::Text && !s.text.trim().is_empty());
+    let mut parts: Vec<(bool, String)> = Vec::new();
+    for s in &segs {
+        let folded = has_text && s.kind != SegmentKind::Text;
+        match parts.last_mut() {
+            Some((f, text)) if *f == folded => text.push_str(s.text),
+            _ => parts.push((folded, s.text.to_string())),
+        }
+    }
+    parts.retain_mut(|(_, text)| {
+        let trimmed = text.trim_matches(['\r', '\n']);
+        if trimmed.len() != text.len() {
+            *text = trimmed.to_string();
+        }
+        !text.trim().is_empty()
+    });
+    parts
+}
+
+/// The thread's one click listener: opens and closes quotes, downloads files.
+pub fn on_click(ev: leptos::ev::MouseEvent) {
+    let Some(button) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .and_then(|e| e.closest("button").ok().flatten())
+    else {
+        return;
+    };
+    if let Some(id) = button.get_attribute("aria-controls") {
+        toggle_quote(&button, &id);
+    } else if let (Some(id), Some(name)) = (
+        button.get_attribute("data-file"),
+        button.get_attribute("data-name"),
+    ) {
+        download(button, id, name);
+    }
+}
+
+fn toggle_quote(button: &Element, quote_id: &str) {
+    let t = tx();
+    let open = button.get_attribute("aria-expanded").as_deref() != Some("true");
+    let _ = button.set_attribute("aria-expanded", if open { "true" } else { "false" });
+    button.set_text_content(Some(if open { t.hide_quoted } else { t.show_quoted }));
+    if let Some(quote) = document().get_element_by_id(quote_id) {
+        let _ = quote.toggle_attribute_with_force("hidden", !open);
+    }
+}
+
+/// Downloads with the token; a failure is said right below the message's files.
+fn download(button: Element, id: String, name: String) {
+    let list = button.closest("ul").ok().flatten();
+    let old = list.as_ref().and_then(|l| l.next_element_sibling());
+    if let Some(old) = old.filter(|e| e.class_list().contains("download-error")) {
+        old.remove();
+    }
+    leptos::task::spawn_local(async move {
+        if api::download(&id, &name).await.is_ok() {
+            return;
+        }
+        if let Some(list) = list {
+            let p = el(None, "p", "alert error download-error");
+            let _ = p.set_attribute("role", "alert");
+            text(&p, tx().download_failed);
+            let _ = list.after_with_node_1(&p);
+        }
+    });
+}

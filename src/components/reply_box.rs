@@ -1,0 +1,213 @@
+//! The reply box: a labelled text area whose draft survives a reload, sent with an
+//! `Idempotency-Key`, shown in the thread at once and taken back (text restored) if it fails.
+
+use crate::api::{self, ApiError};
+use crate::components::message::{item_id, PENDING_PREFIX};
+use crate::components::thread::focus;
+use crate::components::ticket_view::TicketState;
+use crate::drafts;
+use crate::session::use_session;
+use crate::texts::tx;
+use helpdesk_core::api::{Author, AuthorKind, Channel, Message, MessageKind, NewReply, Ticket};
+use leptos::prelude::*;
+use std::sync::Arc;
+
+#[component]
+pub fn ReplyBox(state: TicketState) -> impl IntoView {
+    let t = tx();
+    let session = use_session();
+    let code = state.code();
+    // Drafts are per customer; without a session (never on a real page) nothing is stored.
+    let customer = session.customer();
+    let draft_key = ["reply.", &code].concat();
+    let customer_id = customer.as_ref().map(|c| c.id.clone());
+    let author_name = customer.map(|c| c.name).unwrap_or_else(|| t.you.into());
+
+    let save_draft = {
+        let (customer_id, draft_key) = (customer_id.clone(), draft_key.clone());
+        move |text: &str| {
+            if let Some(id) = &customer_id {
+                if text.is_empty() {
+                    drafts::clear(id, &draft_key);
+                } else {
+                    drafts::save(id, &draft_key, text);
+                }
+            }
+        }
+    };
+    let initial = customer_id
+        .as_deref()
+        .and_then(|id| drafts::load(id, &draft_key))
+        .unwrap_or_default();
+    let text = RwSignal::new(initial);
+    // ATTACHMENTS: `components::attachments::Attachments` plugs in below (see the marked spot in
+    // the view); it fills these with the ids of finished uploads, which the reply then carries.
+    let upload_ids = RwSignal::new(Vec::<String>::new());
+    let sending = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let error_ref = NodeRef::<leptos::html::P>::new();
+    // The body and key of the last attempt: sending the same text again reuses the key, so if the
+    // first attempt did arrive (only its answer was lost) the server does not add it twice.
+    let attempt = StoredValue::new(None::<(String, String)>);
+
+    let fail = move |message: String| {
+        error.set(Some(message));
+        request_animation_frame(move || {
+            if let Some(p) = error_ref.get_untracked() {
+                focus(&p);
+            }
+        });
+    };
+
+    let send = {
+        let save_draft = save_draft.clone();
+        let (customer_id, draft_key) = (customer_id.clone(), draft_key.clone());
+        move || {
+            if sending.get_untracked() {
+                return;
+            }
+            let body = text.get_untracked();
+            if body.trim().is_empty() {
+                fail(t.reply_empty.into());
+                return;
+            }
+            let key = match attempt.get_value() {
+                Some((b, k)) if b == body => k,
+                _ => api::random_key(),
+            };
+            attempt.set_value(Some((body.clone(), key.clone())));
+            let pending_id = [PENDING_PREFIX, &key].concat();
+            state
+                .messages
+                .update(|m| m.push(Arc::new(pending_message(&pending_id, &author_name, &body))));
+            // The box empties as the message joins the thread; the stored draft stays until the
+            // server has the reply, so a reload meanwhile loses nothing.
+            text.set(String::new());
+            error.set(None);
+            sending.set(true);
+            let reply = NewReply {
+                body: body.clone(),
+                upload_ids: upload_ids.get_untracked(),
+            };
+            let (code, save_draft) = (code.clone(), save_draft.clone());
+            let (customer_id, draft_key) = (customer_id.clone(), draft_key.clone());
+            leptos::task::spawn_local(async move {
+                let result = api::reply(&code, &reply, &key).await;
+                sending.set(false);
+                match result {
+                    Ok(ticket) => {
+                        attempt.set_value(None);
+                        // Whatever was typed while sending is a new draft; the sent one is done.
+                        if let Some(id) = &customer_id {
+                            if drafts::load(id, &draft_key).as_deref() == Some(body.as_str()) {
+                                drafts::clear(id, &draft_key);
+                            }
+                        }
+                        upload_ids.set(Vec::new());
+                        let mine = newest_own_message(&ticket);
+                        state.apply(ticket);
+                        if let Some(id) = mine {
+                            request_animation_frame(move || {
+                                if let Some(el) = document().get_element_by_id(&item_id(&id)) {
+                                    focus(&el);
+                                }
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        state
+                            .messages
+                            .update(|m| m.retain(|msg| msg.id != pending_id));
+                        let typed = text.try_get_untracked().unwrap_or_default();
+                        let restored = if typed.trim().is_empty() {
+                            body
+                        } else {
+                            [body.as_str(), "\n\n", &typed].concat()
+                        };
+                        save_draft(&restored);
+                        text.set(restored);
+                        // A 401 has already sent the customer to login; the draft waits there.
+                        if e != ApiError::Unauthorized {
+                            fail([t.reply_failed, " ", &e.message()].concat());
+                        }
+                    }
+                }
+            });
+        }
+    };
+
+    let on_input = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        save_draft(&v);
+        text.set(v);
+    };
+    let on_keydown = {
+        let send = send.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+                ev.prevent_default();
+                send();
+            }
+        }
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send();
+    };
+    let described_by = move || {
+        if state.closed() {
+            "reply-reopens reply-hint"
+        } else {
+            "reply-hint"
+        }
+    };
+
+    view! {
+        <form class="reply card" on:submit=on_submit aria-labelledby="reply-title" novalidate>
+            <h2 id="reply-title">{t.reply_title}</h2>
+            {move || state.closed().then(|| view! { <p id="reply-reopens" class="alert warn">{t.reply_reopens}</p> })}
+            <label for="reply-text">{t.reply_label}</label>
+            <textarea id="reply-text" name="body" aria-describedby=described_by
+                prop:value=move || text.get() on:input=on_input on:keydown=on_keydown></textarea>
+            <p id="reply-hint" class="muted hint">{t.reply_hint}</p>
+            // ATTACHMENTS: mount `<Attachments .../>` here, writing its upload ids into `upload_ids`.
+            {move || error.get().map(|e| view! {
+                <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{e}</p>
+            })}
+            <div class="actions">
+                <button type="submit" class="primary"
+                    aria-disabled=move || if sending.get() { "true" } else { "false" }>
+                    {move || if sending.get() { t.reply_sending } else { t.reply_submit }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// The reply as it will look, shown before the server has it.
+fn pending_message(id: &str, author: &str, body: &str) -> Message {
+    Message {
+        id: id.to_string(),
+        kind: MessageKind::Message,
+        author: Author {
+            kind: AuthorKind::Customer,
+            name: author.to_string(),
+        },
+        channel: Channel::Web,
+        body: body.to_string(),
+        created_at: js_sys::Date::new_0().to_iso_string().into(),
+        attachments: Vec::new(),
+        status: None,
+        automatic: false,
+        raw_email: None,
+    }
+}
+
+/// The customer's newest message in the server's answer: the reply just sent.
+fn newest_own_message(t: &Ticket) -> Option<String> {
+    t.messages
+        .iter()
+        .rev()
+        .find(|m| m.kind == MessageKind::Message && m.author.kind == AuthorKind::Customer)
+        .map(|m| m.id.clone())
+}

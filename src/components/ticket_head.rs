@@ -1,0 +1,115 @@
+//! The top of a ticket: its code (kept on screen while scrolling, with a copy button), status,
+//! subject and the facts about it.
+
+use crate::components::status::{PriorityBadge, StatusBadge};
+use crate::components::ticket_view::TicketState;
+use crate::format::datetime;
+use crate::texts::{department_label, tx};
+use leptos::prelude::*;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+#[component]
+pub fn TicketHead(state: TicketState) -> impl IntoView {
+    let t = tx();
+    let info = state.info;
+    let (code, subject, department, service, priority, created) = info.with_untracked(|i| {
+        let service = match &i.service {
+            Some(s) => [s.product.as_str(), " · ", s.identifier.as_str()].concat(),
+            None => t.no_service.to_string(),
+        };
+        (
+            i.code.clone(),
+            i.subject.clone(),
+            i.department,
+            service,
+            i.priority,
+            i.created_at.clone(),
+        )
+    });
+    let activity = move || info.with(|i| i.last_activity_at.clone());
+    view! {
+        <div class="ticket-bar">
+            <CopyCode code/>
+            {move || view! { <StatusBadge status=info.with(|i| i.status)/> }}
+        </div>
+        <h1 class="subject">{subject}</h1>
+        <dl class="meta">
+            <div><dt>{t.col_department}</dt><dd>{department_label(department)}</dd></div>
+            <div><dt>{t.col_service}</dt><dd>{service}</dd></div>
+            <div><dt>{t.col_priority}</dt><dd><PriorityBadge priority/></dd></div>
+            <div><dt>{t.col_created}</dt><dd><time datetime=created.clone()>{datetime(&created)}</time></dd></div>
+            <div>
+                <dt>{t.col_activity}</dt>
+                <dd><time datetime=activity>{move || datetime(&activity())}</time></dd>
+            </div>
+        </dl>
+    }
+}
+
+/// The code and a copy button. The clipboard API needs a secure context and, inside the control
+/// panel's iframe, the host's permission; when it is missing the code is selected instead (and the
+/// old `copy` command tried), and the note says how to finish.
+#[component]
+fn CopyCode(code: String) -> impl IntoView {
+    let t = tx();
+    let note = RwSignal::new(None::<&'static str>);
+    // Each click restarts the note's timer; an older timer must not hide a newer note.
+    let clicks = StoredValue::new(0u32);
+    let code_el = NodeRef::<leptos::html::Span>::new();
+    let show = move |text: &'static str| {
+        note.set(Some(text));
+        clicks.update_value(|c| *c += 1);
+        let mine = clicks.get_value();
+        set_timeout(
+            move || {
+                if clicks.try_get_value() == Some(mine) {
+                    note.set(None);
+                }
+            },
+            Duration::from_secs(4),
+        );
+    };
+    let fallback = move || {
+        let copied = code_el
+            .get_untracked()
+            .is_some_and(|el| select_and_copy(&el));
+        show(if copied { t.copied } else { t.copy_fallback });
+    };
+    let text = code.clone();
+    let copy = move |_| {
+        let clipboard = window().navigator().clipboard();
+        if clipboard.is_undefined() {
+            fallback();
+            return;
+        }
+        let promise = clipboard.write_text(&text);
+        leptos::task::spawn_local(async move {
+            match JsFuture::from(promise).await {
+                Ok(_) => show(t.copied),
+                Err(_) => fallback(),
+            }
+        });
+    };
+    view! {
+        <span class="ticket-code code" node_ref=code_el>{code}</span>
+        <button type="button" class="copy" on:click=copy>{t.copy_code}</button>
+        <span class="copy-note" role="status">{move || note.get()}</span>
+    }
+}
+
+/// Selects the element's text (so Ctrl+C finishes the job) and tries the legacy copy command.
+fn select_and_copy(el: &web_sys::HtmlElement) -> bool {
+    let Ok(Some(selection)) = window().get_selection() else {
+        return false;
+    };
+    if selection.select_all_children(el).is_err() {
+        return false;
+    }
+    document()
+        .dyn_into::<web_sys::HtmlDocument>()
+        .ok()
+        .and_then(|d| d.exec_command("copy").ok())
+        .unwrap_or(false)
+}

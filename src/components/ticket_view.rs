@@ -1,0 +1,104 @@
+//! One ticket from its data: head, status actions, thread and reply box. The page only loads it,
+//! so tests mount this with a `Ticket` and no server.
+
+use crate::api::{self, ApiError};
+use crate::components::reply_box::ReplyBox;
+use crate::components::thread::Thread;
+use crate::components::ticket_head::TicketHead;
+use crate::texts::tx;
+use helpdesk_core::api::{Message, Status, Ticket};
+use leptos::prelude::*;
+use std::sync::Arc;
+
+/// The ticket on screen. Its fields and its thread are separate signals so that a status change
+/// does not touch the thread, and a thread of a thousand messages is never copied (`Arc`).
+#[derive(Clone, Copy)]
+pub struct TicketState {
+    /// The ticket's fields; its `messages` stay empty (they live in `messages`).
+    pub info: RwSignal<Ticket>,
+    pub messages: RwSignal<Vec<Arc<Message>>>,
+}
+
+impl TicketState {
+    pub fn new(ticket: Ticket) -> Self {
+        let (info, messages) = split(ticket);
+        TicketState {
+            info: RwSignal::new(info),
+            messages: RwSignal::new(messages),
+        }
+    }
+
+    /// The server's answer to a reply or a status change is the truth: it replaces what is shown
+    /// (the thread's rows are keyed by id, so only new rows are built).
+    pub fn apply(&self, ticket: Ticket) {
+        let (info, messages) = split(ticket);
+        self.info.set(info);
+        self.messages.set(messages);
+    }
+
+    pub fn code(&self) -> String {
+        self.info.with_untracked(|i| i.code.clone())
+    }
+
+    pub fn closed(&self) -> bool {
+        self.info.with(|i| i.status == Status::Closed)
+    }
+}
+
+fn split(mut ticket: Ticket) -> (Ticket, Vec<Arc<Message>>) {
+    let messages = std::mem::take(&mut ticket.messages)
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    (ticket, messages)
+}
+
+#[component]
+pub fn TicketView(ticket: Ticket) -> impl IntoView {
+    let state = TicketState::new(ticket);
+    view! {
+        <TicketHead state/>
+        <StatusActions state/>
+        <section class="conversation" aria-labelledby="thread-title">
+            <h2 id="thread-title" class="sr-only">{tx().thread_title}</h2>
+            <Thread messages=state.messages/>
+        </section>
+        <ReplyBox state/>
+    }
+}
+
+/// Close, or reopen: one button whose label follows the status, so focus stays on it.
+#[component]
+fn StatusActions(state: TicketState) -> impl IntoView {
+    let t = tx();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let toggle = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        let close = !state.info.with_untracked(|i| i.status == Status::Closed);
+        busy.set(true);
+        error.set(None);
+        let code = state.code();
+        leptos::task::spawn_local(async move {
+            let result = api::set_closed(&code, close).await;
+            busy.set(false);
+            match result {
+                Ok(ticket) => state.apply(ticket),
+                Err(ApiError::Unauthorized) => {}
+                Err(e) => error.set(Some([t.status_change_failed, " ", &e.message()].concat())),
+            }
+        });
+    };
+    view! {
+        <div class="actions status-actions">
+            {move || state.closed().then(|| view! { <p class="closed-notice">{t.closed_notice}</p> })}
+            <button type="button" class="status-toggle" on:click=toggle
+                aria-disabled=move || if busy.get() { "true" } else { "false" }>
+                {move || if state.closed() { t.reopen_ticket } else { t.close_ticket }}
+            </button>
+        </div>
+        {move || error.get().map(|e| view! { <p class="alert error" role="alert">{e}</p> })}
+    }
+}
