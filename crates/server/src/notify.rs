@@ -172,6 +172,10 @@ pub fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(secs)
 }
 
+/// Other processes (the `staff reply` command, the MTA's pipe) queue notifications too and cannot
+/// wake this worker: it looks at the queue at least this often.
+const IDLE_POLL_US: i64 = 2_000_000;
+
 /// Sends what is due, forever; wakes when a notification is queued or a retry is due.
 pub async fn worker(state: AppState, shutdown: tokio_util::sync::CancellationToken) {
     let sender = match Sender::from_config(&state.config) {
@@ -186,8 +190,8 @@ pub async fn worker(state: AppState, shutdown: tokio_util::sync::CancellationTok
             tracing::warn!(error = %e, "outbox pass failed");
         }
         let wait = match state.store.next_notification_due().await {
-            Ok(Some(due)) => Duration::from_micros((due - now_us()).clamp(0, 60_000_000) as u64),
-            _ => Duration::from_secs(60),
+            Ok(Some(due)) => Duration::from_micros((due - now_us()).clamp(0, IDLE_POLL_US) as u64),
+            _ => Duration::from_micros(IDLE_POLL_US as u64),
         };
         tokio::select! {
             _ = shutdown.cancelled() => return,

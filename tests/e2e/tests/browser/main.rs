@@ -2,4 +2,5 @@
 
 mod bench;
 mod login;
+mod ticket;
 mod wizard;

@@ -1,0 +1,171 @@
+use helpdesk_e2e::{server_bin, start};
+use std::time::Duration;
+
+/// Opens a ticket through the API as the demo customer; returns its code.
+async fn open_ticket(env: &helpdesk_e2e::Env, subject: &str, body: &str) -> String {
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(env.url("/api/v1/session"))
+        .json(&serde_json::json!({"email": "demo@example.it", "password": "demo-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+    let services: serde_json::Value = client
+        .get(env.url("/api/v1/services"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sid = services["items"][0]["id"].as_str().unwrap().to_string();
+    let t: serde_json::Value = client
+        .post(env.url("/api/v1/tickets"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "department": "helpdesk", "service_id": sid, "priority": "normal",
+            "subject": subject, "description": body,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    t["code"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_staff_reply_through_the_command_shows_in_the_customers_page_and_is_mailed() {
+    let env = start().await;
+    let code = open_ticket(
+        &env,
+        "Errore 500 sulla home di pizzeria-da-mario.it",
+        "Da stamattina la home risponde 500; le altre pagine funzionano.",
+    )
+    .await;
+    env.login("demo@example.it").await;
+    env.goto(&format!("/tickets/{code}")).await;
+    env.wait_text("main", &code).await;
+
+    let body = env.data_dir.path().join("reply.txt");
+    std::fs::write(
+        &body,
+        "Abbiamo ripristinato il file index.php: ora la home risponde.",
+    )
+    .unwrap();
+    let out = std::process::Command::new(server_bin())
+        .args([
+            "staff",
+            "reply",
+            &code,
+            "--as",
+            "staff@example.it",
+            "--body-file",
+        ])
+        .arg(&body)
+        .env("HELPDESK_DATA_DIR", env.data_dir.path())
+        .env("HELPDESK_SMTP_BIND", "off")
+        .output()
+        .expect("helpdesk-server runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    env.browser.refresh().await.unwrap();
+    let thread = env
+        .wait_text("ol.thread", "ripristinato il file index.php")
+        .await;
+    assert!(thread.contains("Giulia (Assistenza)"), "{thread}");
+    env.wait_text("main", "in attesa di una tua risposta").await;
+
+    // The notification is in the outbox, subject with the code, from the technical intake.
+    let mut mail = None;
+    for _ in 0..100 {
+        let found = std::fs::read_dir(env.data_dir.path().join("outbox"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|m| m.contains("ripristinato il file index.php"));
+        if found.is_some() {
+            mail = found;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mail = mail.expect("the staff reply is mailed");
+    assert!(
+        mail.contains(&format!(
+            "Subject: [#{code}]: Errore 500 sulla home di pizzeria-da-mario.it"
+        )),
+        "{mail}"
+    );
+    assert!(mail.contains("From: Assistenza <hd@smacloud.it>"), "{mail}");
+    assert!(mail.contains("In-Reply-To: <"), "{mail}");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn markup_in_a_ticket_shows_as_text_and_never_runs() {
+    let env = start().await;
+    let payload = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script>";
+    let code = open_ticket(
+        &env,
+        &format!("Errore 500 {payload}"),
+        &format!("La pagina mostra {payload} invece del contenuto, da ieri sera."),
+    )
+    .await;
+    env.login("demo@example.it").await;
+    env.goto(&format!("/tickets/{code}")).await;
+    let thread = env.wait_text("ol.thread", "invece del contenuto").await;
+    assert!(
+        thread.contains("<script>"),
+        "the markup is shown as text: {thread}"
+    );
+    let ran = env
+        .js("return [window.__xss || 0, document.querySelectorAll('main img, main script').length]")
+        .await;
+    assert_eq!(ran, serde_json::json!([0, 0]));
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_customer_replies_closes_and_reopens_from_the_page() {
+    let env = start().await;
+    let code = open_ticket(
+        &env,
+        "Certificato SSL scaduto su pizzeria-da-mario.it",
+        "Il browser segnala il certificato scaduto da stamattina.",
+    )
+    .await;
+    env.login("demo@example.it").await;
+    env.goto(&format!("/tickets/{code}")).await;
+    env.fill(
+        "#reply-text",
+        "Aggiungo: succede anche su www.pizzeria-da-mario.it",
+    )
+    .await;
+    env.click("form.reply button[type=submit]").await;
+    env.wait_text("ol.thread", "anche su www.pizzeria-da-mario.it")
+        .await;
+    // The reply reached the server: it is there after a reload.
+    env.browser.refresh().await.unwrap();
+    env.wait_text("ol.thread", "anche su www.pizzeria-da-mario.it")
+        .await;
+    let close = format!("return [...document.querySelectorAll('main button')].find(b => b.textContent.includes('Chiudi il ticket')).click()");
+    env.js(&close).await;
+    env.wait_text("main", "chiuso").await;
+    env.wait_text("main", "rispondendo lo riaprirai").await;
+    let reopen = "return [...document.querySelectorAll('main button')].find(b => b.textContent.includes('Riapri il ticket')).click()";
+    env.js(reopen).await;
+    env.wait_text(".ticket-bar", "aperto").await;
+    env.stop().await;
+}
