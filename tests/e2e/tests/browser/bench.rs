@@ -35,3 +35,28 @@ async fn bench_cold_load_to_interactive_login() {
         samples[0].1
     );
 }
+
+/// Screenshots of the main screens for people to look at (docs/), not assertions.
+#[tokio::test]
+#[ignore = "screenshots: cargo test -p helpdesk-e2e -- --ignored screens"]
+async fn screens() {
+    let env = start().await;
+    env.login("demo@example.it").await;
+    env.goto("/nuovo").await;
+    env.wait_text("main", "Passo 1 di 7").await;
+    env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('Helpdesk')).querySelector('input').click()").await;
+    env.click("form.card button[type=submit]").await;
+    env.wait_text("main", "Passo 2 di 7").await;
+    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-service.png")).await;
+    env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('blog-mario.it')).querySelector('input').click()").await;
+    env.click("form.card button[type=submit]").await;
+    env.wait_text("main", "Passo 3 di 7").await;
+    env.fill("#subject", "problema con il sito").await;
+    env.wait_text("#subject-quality", "Migliorabile").await;
+    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-subject.png")).await;
+    env.goto("/").await;
+    env.find("table.tickets a").await.click().await.unwrap();
+    env.find("ol.thread li").await;
+    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-ticket.png")).await;
+    env.stop().await;
+}
