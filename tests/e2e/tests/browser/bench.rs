@@ -47,16 +47,19 @@ async fn screens() {
     env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('Helpdesk')).querySelector('input').click()").await;
     env.click("form.card button[type=submit]").await;
     env.wait_text("main", "Passo 2 di 7").await;
-    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-service.png")).await;
+    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-service.png"))
+        .await;
     env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('blog-mario.it')).querySelector('input').click()").await;
     env.click("form.card button[type=submit]").await;
     env.wait_text("main", "Passo 3 di 7").await;
     env.fill("#subject", "problema con il sito").await;
     env.wait_text("#subject-quality", "Migliorabile").await;
-    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-subject.png")).await;
+    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-subject.png"))
+        .await;
     env.goto("/").await;
     env.find("table.tickets a").await.click().await.unwrap();
     env.find("ol.thread li").await;
-    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-ticket.png")).await;
+    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-ticket.png"))
+        .await;
     env.stop().await;
 }
