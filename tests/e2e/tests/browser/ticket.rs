@@ -160,8 +160,8 @@ async fn a_customer_replies_closes_and_reopens_from_the_page() {
     env.browser.refresh().await.unwrap();
     env.wait_text("ol.thread", "anche su www.pizzeria-da-mario.it")
         .await;
-    let close = format!("return [...document.querySelectorAll('main button')].find(b => b.textContent.includes('Chiudi il ticket')).click()");
-    env.js(&close).await;
+    let close = "return [...document.querySelectorAll('main button')].find(b => b.textContent.includes('Chiudi il ticket')).click()";
+    env.js(close).await;
     env.wait_text("main", "chiuso").await;
     env.wait_text("main", "rispondendo lo riaprirai").await;
     let reopen = "return [...document.querySelectorAll('main button')].find(b => b.textContent.includes('Riapri il ticket')).click()";
