@@ -76,7 +76,7 @@ fn precompress(dir: &Path) -> Result {
     for entry in entries.flatten() {
         let path = entry.path();
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if !matches!(ext, "js" | "wasm" | "css" | "html" | "svg") {
+        if !matches!(ext, "js" | "wasm" | "css" | "svg") {
             continue;
         }
         let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
