@@ -1,9 +1,18 @@
-//! Attachments of a new ticket or a reply (placeholder: a plain file picker; the full component
-//! with progress, drag and drop and paste replaces it).
+//! Attachments of a new ticket or a reply: picked, dropped or pasted files, each uploaded with a
+//! progress bar (XMLHttpRequest: fetch cannot report upload progress), cancellable, retriable and
+//! removable.
 
+use crate::api::{self, ApiError};
+use crate::config::config;
+use crate::format::size as show_size;
+use crate::texts::tx;
 use helpdesk_core::api::Upload;
+use helpdesk_core::limits::{FORBIDDEN_EXTENSIONS, MAX_FILES_PER_MESSAGE};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{File, FileList, FormData, ProgressEvent, Url, XmlHttpRequest};
 
 /// A finished upload, with when it was made (unattached uploads expire after a day).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,27 +30,486 @@ pub fn drop_expired(files: &mut Vec<Attached>, now_ms: f64) -> bool {
     files.len() != before
 }
 
-/// The file list and picker. `files` holds finished uploads (their ids go with the ticket or
-/// reply); `pending` counts uploads still in flight, so submitting can wait for them.
+/// Where a file not yet uploaded stands.
+#[derive(Clone)]
+enum St {
+    /// Bytes sent, of how many.
+    Sending(f64, f64),
+    /// The server or the network refused it: it can be tried again.
+    Failed(String),
+    /// Refused before sending (count, size, type): it can only be removed.
+    Refused(String),
+    /// Uploaded (the lines of `files`).
+    Done,
+}
+
+/// A file being uploaded, or that could not be; a finished one moves to `files`.
+#[derive(Clone)]
+struct Item {
+    key: u32,
+    name: String,
+    size: u64,
+    thumb: Option<String>,
+    st: RwSignal<St>,
+}
+
+/// The browser's side of an item: the file, and its request with the request's listener while
+/// one is in flight.
+struct Job {
+    key: u32,
+    file: File,
+    xhr: Option<XmlHttpRequest>,
+    listener: Option<Closure<dyn FnMut(ProgressEvent)>>,
+}
+
+/// The component's state; every operation is a method, so each is compiled once.
+#[derive(Clone, Copy)]
+struct Ctx {
+    files: RwSignal<Vec<Attached>>,
+    pending: RwSignal<usize>,
+    items: RwSignal<Vec<Item>>,
+    jobs: StoredValue<Vec<Job>, LocalStorage>,
+    /// Object URLs of the thumbnails of finished uploads, by upload id.
+    thumbs: StoredValue<Vec<(String, String)>>,
+    next: StoredValue<u32>,
+}
+
+fn sending(st: &St) -> bool {
+    matches!(st, St::Sending(..))
+}
+
+/// "screenshot-2026-11-25-10-12-03.png", in the customer's time zone.
+fn screenshot_name(mime: &str) -> String {
+    let d = js_sys::Date::new_0();
+    let mut s = String::from(tx().att_screenshot);
+    let parts = [
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds(),
+    ];
+    for (i, n) in parts.into_iter().enumerate() {
+        if i > 0 {
+            s.push('-');
+        }
+        if n < 10 {
+            s.push('0');
+        }
+        s.push_str(&n.to_string());
+    }
+    s.push_str(match mime {
+        "image/jpeg" => ".jpg",
+        "image/gif" => ".gif",
+        "image/webp" => ".webp",
+        _ => ".png",
+    });
+    s
+}
+
+/// A request for one upload, its listener attached (the token goes in a header).
+fn request(
+    file: &File,
+    name: &str,
+    listener: &Closure<dyn FnMut(ProgressEvent)>,
+) -> Result<XmlHttpRequest, JsValue> {
+    let xhr = XmlHttpRequest::new()?;
+    xhr.open("POST", &api::upload_url())?;
+    xhr.set_request_header("Accept", "application/json")?;
+    if let Some(token) = api::token() {
+        xhr.set_request_header("Authorization", &["Bearer ", &token].concat())?;
+    }
+    let f = listener.as_ref().unchecked_ref();
+    xhr.upload()?.set_onprogress(Some(f));
+    xhr.set_onloadend(Some(f));
+    let form = FormData::new()?;
+    form.append_with_blob_and_filename("file", file, name)?;
+    xhr.send_with_opt_form_data(Some(&form))?;
+    Ok(xhr)
+}
+
+impl Ctx {
+    fn item(self, key: u32) -> Option<Item> {
+        self.items
+            .with_untracked(|v| v.iter().find(|i| i.key == key).cloned())
+    }
+
+    /// Adds every file of a list (from the picker, a drop or a paste); says whether there were any.
+    fn add_list(self, list: Option<FileList>, pasted: bool) -> bool {
+        let Some(list) = list else { return false };
+        for i in 0..list.length() {
+            if let Some(file) = list.get(i) {
+                let kind = file.type_();
+                // A pasted screenshot is called "image.png": a date says which one it is.
+                let name = if pasted && kind.starts_with("image/") {
+                    screenshot_name(&kind)
+                } else {
+                    file.name()
+                };
+                self.add(file, name);
+            }
+        }
+        list.length() > 0
+    }
+
+    /// Checks a file (the server checks again and decides) and starts its upload.
+    fn add(self, file: File, name: String) {
+        let t = tx();
+        let size = file.size() as u64;
+        let key = self.next.get_value();
+        self.next.set_value(key + 1);
+        let count = self.files.with_untracked(Vec::len)
+            + self.items.with_untracked(|v| {
+                v.iter()
+                    .filter(|i| i.st.with_untracked(|s| !matches!(s, St::Refused(_))))
+                    .count()
+            });
+        let max = config().max_upload_bytes;
+        let ext = name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        let problem = if count >= MAX_FILES_PER_MESSAGE {
+            Some(
+                [
+                    t.att_too_many_prefix,
+                    &MAX_FILES_PER_MESSAGE.to_string(),
+                    t.att_too_many_suffix,
+                ]
+                .concat(),
+            )
+        } else if size > max {
+            Some(
+                [
+                    t.att_too_large_prefix,
+                    &show_size(max),
+                    t.att_too_large_suffix,
+                ]
+                .concat(),
+            )
+        } else if size == 0 {
+            Some(t.att_empty.to_string())
+        } else if FORBIDDEN_EXTENSIONS.contains(&ext.as_str()) {
+            Some([t.att_forbidden_prefix, &ext, t.att_forbidden_suffix].concat())
+        } else {
+            None
+        };
+        let thumb = match (&problem, file.type_().as_str()) {
+            (None, "image/png" | "image/jpeg" | "image/gif" | "image/webp") => {
+                Url::create_object_url_with_blob(&file).ok()
+            }
+            _ => None,
+        };
+        let st = RwSignal::new(match &problem {
+            Some(m) => St::Refused(m.clone()),
+            None => St::Failed(String::new()),
+        });
+        self.items.update(|v| {
+            v.push(Item {
+                key,
+                name,
+                size,
+                thumb,
+                st,
+            })
+        });
+        if problem.is_none() {
+            self.jobs.update_value(|j| {
+                j.push(Job {
+                    key,
+                    file,
+                    xhr: None,
+                    listener: None,
+                })
+            });
+            self.send(key);
+        }
+    }
+
+    /// Sends (or sends again) an item's file.
+    fn send(self, key: u32) {
+        let Some(item) = self.item(key) else { return };
+        let Some(file) = self.jobs.with_value(|j| {
+            j.iter()
+                .find(|j| j.key == key && j.xhr.is_none())
+                .map(|j| j.file.clone())
+        }) else {
+            return;
+        };
+        let listener = Closure::<dyn FnMut(ProgressEvent)>::new(move |ev: ProgressEvent| {
+            self.on_event(key, ev)
+        });
+        match request(&file, &item.name, &listener) {
+            Ok(xhr) => {
+                self.jobs.update_value(|j| {
+                    if let Some(j) = j.iter_mut().find(|j| j.key == key) {
+                        j.xhr = Some(xhr);
+                        j.listener = Some(listener);
+                    }
+                });
+                self.pending.update(|p| *p += 1);
+                item.st.set(St::Sending(0.0, item.size as f64));
+            }
+            Err(_) => item.st.set(St::Failed(ApiError::Network.message())),
+        }
+    }
+
+    /// Detaches and takes an item's request, if one is in flight.
+    fn take_request(self, key: u32) -> Option<XmlHttpRequest> {
+        let (xhr, listener) = self
+            .jobs
+            .try_update_value(|j| {
+                let j = j.iter_mut().find(|j| j.key == key)?;
+                Some((j.xhr.take()?, j.listener.take()))
+            })
+            .flatten()?;
+        if let Ok(up) = xhr.upload() {
+            up.set_onprogress(None);
+        }
+        xhr.set_onloadend(None);
+        // Dropping the listener while it runs (from its own loadend) is safe: wasm-bindgen frees
+        // it once the call returns.
+        drop(listener);
+        Some(xhr)
+    }
+
+    /// Upload progress, and the end of a request (loadend: success, failure or abort).
+    fn on_event(self, key: u32, ev: ProgressEvent) {
+        let Some(item) = self.item(key) else { return };
+        if !item.st.with_untracked(sending) {
+            return;
+        }
+        if ev.type_() == "progress" {
+            let total = if ev.length_computable() {
+                ev.total()
+            } else {
+                item.size as f64
+            };
+            item.st.set(St::Sending(ev.loaded(), total));
+            return;
+        }
+        let Some(xhr) = self.take_request(key) else {
+            return;
+        };
+        self.pending.update(|p| *p = p.saturating_sub(1));
+        let status = xhr.status().unwrap_or(0);
+        let text = xhr.response_text().ok().flatten().unwrap_or_default();
+        let err = match status {
+            0 => ApiError::Network,
+            200..=299 => match serde_json::from_str::<Upload>(&text) {
+                Ok(upload) => {
+                    self.jobs.update_value(|j| j.retain(|j| j.key != key));
+                    if let Some(url) = item.thumb {
+                        self.thumbs
+                            .update_value(|t| t.push((upload.id.clone(), url)));
+                    }
+                    self.items.update(|v| v.retain(|i| i.key != key));
+                    item.st.dispose();
+                    let at_ms = js_sys::Date::now();
+                    self.files.update(|f| f.push(Attached { upload, at_ms }));
+                    return;
+                }
+                Err(_) => ApiError::Decode,
+            },
+            _ => api::error_of(status, &text),
+        };
+        item.st.set(St::Failed(err.message()));
+        if err == ApiError::Unauthorized {
+            api::unauthorized();
+        }
+    }
+
+    /// Cancels (if in flight) and forgets an item.
+    fn remove(self, key: u32) {
+        let Some(item) = self.item(key) else { return };
+        if let Some(xhr) = self.take_request(key) {
+            self.pending.update(|p| *p = p.saturating_sub(1));
+            let _ = xhr.abort();
+        }
+        self.jobs.update_value(|j| j.retain(|j| j.key != key));
+        self.items.update(|v| v.retain(|i| i.key != key));
+        if let Some(url) = &item.thumb {
+            let _ = Url::revoke_object_url(url);
+        }
+        item.st.dispose();
+    }
+
+    /// Takes a finished upload off the message.
+    fn remove_done(self, id: &str) {
+        self.files.update(|f| f.retain(|a| a.upload.id != id));
+        self.thumbs.update_value(|t| {
+            t.retain(|(i, url)| {
+                if i == id {
+                    let _ = Url::revoke_object_url(url);
+                }
+                i != id
+            })
+        });
+    }
+
+    /// The component goes away: requests in flight are cancelled (and no longer pending), and
+    /// every thumbnail's URL is released.
+    fn unmount(self) {
+        let items = self.items.try_get_untracked().unwrap_or_default();
+        for item in items {
+            if let Some(xhr) = self.take_request(item.key) {
+                self.pending.update(|p| *p = p.saturating_sub(1));
+                let _ = xhr.abort();
+            }
+            if let Some(url) = &item.thumb {
+                let _ = Url::revoke_object_url(url);
+            }
+        }
+        self.jobs.try_update_value(|j| j.clear());
+        self.thumbs.try_update_value(|t| {
+            for (_, url) in t.drain(..) {
+                let _ = Url::revoke_object_url(url.as_str());
+            }
+        });
+    }
+}
+
+/// One line of the list: thumbnail, name and size, progress bar, status in words, buttons.
+fn row(
+    name: String,
+    size: u64,
+    thumb: Option<String>,
+    st: Signal<St>,
+    buttons: AnyView,
+) -> impl IntoView {
+    let t = tx();
+    let label = name.clone();
+    view! {
+        <li>
+            {match thumb {
+                Some(src) => view! { <img src=src alt=""/> }.into_any(),
+                None => view! { <span></span> }.into_any(),
+            }}
+            <div>
+                <span>{name}" ("{show_size(size)}")"</span>
+                {move || {
+                    let (done, total) = st.with(|s| match s {
+                        St::Sending(done, total) => Some((*done, *total)),
+                        St::Done => Some((1.0, 1.0)),
+                        _ => None,
+                    })?;
+                    Some(view! { <progress max=total value=done aria-label=label.clone()></progress> })
+                }}
+                <span class="upload-status" aria-live="polite">
+                    {move || st.with(|s| match s {
+                        St::Sending(..) => t.att_uploading.to_string(),
+                        St::Done => t.att_done.to_string(),
+                        St::Failed(m) => [t.att_failed, m].concat(),
+                        St::Refused(m) => [t.att_refused, m].concat(),
+                    })}
+                </span>
+            </div>
+            <span>{buttons}</span>
+        </li>
+    }
+}
+
+/// The file list, picker, drop zone and paste target. `files` holds finished uploads (their ids
+/// go with the ticket or reply); `pending` counts uploads still in flight, so submitting can wait
+/// for them.
 #[component]
 pub fn Attachments(
     #[prop(into)] id: String,
     files: RwSignal<Vec<Attached>>,
     pending: RwSignal<usize>,
 ) -> impl IntoView {
-    let _ = pending;
+    let t = tx();
+    let ctx = Ctx {
+        files,
+        pending,
+        items: RwSignal::new(Vec::new()),
+        jobs: StoredValue::new_local(Vec::new()),
+        thumbs: StoredValue::new(Vec::new()),
+        next: StoredValue::new(0),
+    };
+    on_cleanup(move || ctx.unmount());
+    let over = RwSignal::new(false);
+    // dragenter and dragleave come in pairs for every child crossed: the zone is "over" until the
+    // count is back to zero.
+    let depth = StoredValue::new(0i32);
+    let input_id = [id.as_str(), "-input"].concat();
+    let limits = [
+        t.att_limits_prefix,
+        &MAX_FILES_PER_MESSAGE.to_string(),
+        t.att_limits_mid,
+        &show_size(config().max_upload_bytes),
+        t.att_limits_suffix,
+    ]
+    .concat();
+
+    let on_drag = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        let kind = ev.type_();
+        let n = match kind.as_str() {
+            "dragenter" => depth.get_value() + 1,
+            "dragleave" => (depth.get_value() - 1).max(0),
+            "drop" => 0,
+            _ => return,
+        };
+        depth.set_value(n);
+        over.set(n > 0);
+        if n == 0 && kind == "drop" {
+            ctx.add_list(ev.data_transfer().and_then(|dt| dt.files()), false);
+        }
+    };
+
     view! {
-        <div class="attachments" id=id>
+        <div class="attachments" id=id
+            on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                if ctx.add_list(ev.clipboard_data().and_then(|dt| dt.files()), true) {
+                    ev.prevent_default();
+                }
+            }>
+            <div class=move || if over.get() { "dropzone over" } else { "dropzone" } tabindex="0"
+                on:dragenter=on_drag on:dragover=on_drag on:dragleave=on_drag on:drop=on_drag>
+                <p>{t.att_drop}</p>
+                <label for=input_id.clone()>{t.att_pick}</label>
+                <input type="file" multiple id=input_id
+                    on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        ctx.add_list(input.files(), false);
+                        // The same file can be picked again after a removal.
+                        input.set_value("");
+                    }/>
+                <p class="muted">{limits}</p>
+            </div>
             <ul class="uploads">
                 <For each=move || files.get() key=|f| f.upload.id.clone() let:f>
-                    <li>
-                        <span></span>
-                        <span>{f.upload.name.clone()}" ("{crate::format::size(f.upload.size)}")"</span>
-                        <button type="button" on:click={
-                            let id = f.upload.id.clone();
-                            move |_| files.update(|v| v.retain(|x| x.upload.id != id))
-                        }>"Rimuovi"</button>
-                    </li>
+                    {
+                        let id = f.upload.id;
+                        let thumb = ctx.thumbs.with_value(|t| t.iter().find(|(i, _)| *i == id).map(|(_, u)| u.clone()));
+                        let label = [t.att_remove, " ", &f.upload.name].concat();
+                        row(f.upload.name, f.upload.size, thumb, Signal::stored(St::Done), view! {
+                            <button type="button" aria-label=label on:click=move |_| ctx.remove_done(&id)>{t.att_remove}</button>
+                        }.into_any())
+                    }
+                </For>
+                <For each=move || ctx.items.get() key=|i| i.key let:i>
+                    {
+                        let key = i.key;
+                        let st = i.st;
+                        let cancel = [t.att_cancel, " ", &i.name].concat();
+                        let retry = [t.retry, " ", &i.name].concat();
+                        let remove = [t.att_remove, " ", &i.name].concat();
+                        let buttons = view! {
+                            <Show when=move || st.with(sending)>
+                                <button type="button" aria-label=cancel.clone() on:click=move |_| ctx.remove(key)>{t.att_cancel}</button>
+                            </Show>
+                            <Show when=move || st.with(|s| matches!(s, St::Failed(_)))>
+                                <button type="button" aria-label=retry.clone() on:click=move |_| ctx.send(key)>{t.retry}</button>
+                            </Show>
+                            <Show when=move || !st.with(sending)>
+                                <button type="button" aria-label=remove.clone() on:click=move |_| ctx.remove(key)>{t.att_remove}</button>
+                            </Show>
+                        }.into_any();
+                        row(i.name, i.size, i.thumb, st.into(), buttons)
+                    }
                 </For>
             </ul>
         </div>
