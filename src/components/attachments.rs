@@ -10,6 +10,7 @@ use helpdesk_core::api::Upload;
 use helpdesk_core::limits::{FORBIDDEN_EXTENSIONS, MAX_FILES_PER_MESSAGE};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{File, FileList, FormData, ProgressEvent, Url, XmlHttpRequest};
@@ -30,7 +31,7 @@ pub fn drop_expired(files: &mut Vec<Attached>, now_ms: f64) -> bool {
     files.len() != before
 }
 
-/// Where a file not yet uploaded stands.
+/// Where a file stands.
 #[derive(Clone)]
 enum St {
     /// Bytes sent, of how many.
@@ -39,14 +40,16 @@ enum St {
     Failed(String),
     /// Refused before sending (count, size, type): it can only be removed.
     Refused(String),
-    /// Uploaded (the lines of `files`).
+    /// Uploaded: one of `files`.
     Done,
 }
 
-/// A file being uploaded, or that could not be; a finished one moves to `files`.
+/// One line of the list: a file being uploaded or that could not be (`key` > 0), or a finished
+/// upload (`key` 0, `id` its upload id).
 #[derive(Clone)]
 struct Item {
     key: u32,
+    id: String,
     name: String,
     size: u64,
     thumb: Option<String>,
@@ -62,20 +65,30 @@ struct Job {
     listener: Option<Closure<dyn FnMut(ProgressEvent)>>,
 }
 
+thread_local! {
+    /// Every component's jobs (keys are unique across components): not reactive, and not `Send`.
+    static JOBS: RefCell<Vec<Job>> = const { RefCell::new(Vec::new()) };
+    static NEXT_KEY: Cell<u32> = const { Cell::new(1) };
+}
+
 /// The component's state; every operation is a method, so each is compiled once.
 #[derive(Clone, Copy)]
 struct Ctx {
     files: RwSignal<Vec<Attached>>,
     pending: RwSignal<usize>,
     items: RwSignal<Vec<Item>>,
-    jobs: StoredValue<Vec<Job>, LocalStorage>,
     /// Object URLs of the thumbnails of finished uploads, by upload id.
     thumbs: StoredValue<Vec<(String, String)>>,
-    next: StoredValue<u32>,
+    /// The state of every finished upload.
+    done: RwSignal<St>,
 }
 
 fn sending(st: &St) -> bool {
     matches!(st, St::Sending(..))
+}
+
+fn failed(st: &St) -> bool {
+    matches!(st, St::Failed(_))
 }
 
 /// "screenshot-2026-11-25-10-12-03.png", in the customer's time zone.
@@ -108,7 +121,7 @@ fn screenshot_name(mime: &str) -> String {
     s
 }
 
-/// A request for one upload, its listener attached (the token goes in a header).
+/// Sends one upload, its listener attached (the token goes in a header, never in the URL).
 fn request(
     file: &File,
     name: &str,
@@ -129,10 +142,56 @@ fn request(
     Ok(xhr)
 }
 
+/// Detaches and takes the request of a job, if one is in flight.
+fn take_request(key: u32) -> Option<XmlHttpRequest> {
+    let (xhr, listener) = JOBS.with(|j| {
+        let mut j = j.borrow_mut();
+        let job = j.iter_mut().find(|j| j.key == key)?;
+        Some((job.xhr.take()?, job.listener.take()))
+    })?;
+    if let Ok(up) = xhr.upload() {
+        up.set_onprogress(None);
+    }
+    xhr.set_onloadend(None);
+    // Dropped while it runs (from its own loadend) is fine: wasm-bindgen frees it after the call.
+    drop(listener);
+    Some(xhr)
+}
+
+fn forget_job(key: u32) {
+    JOBS.with(|j| j.borrow_mut().retain(|j| j.key != key));
+}
+
+fn revoke(url: &str) {
+    let _ = Url::revoke_object_url(url);
+}
+
 impl Ctx {
     fn item(self, key: u32) -> Option<Item> {
         self.items
             .with_untracked(|v| v.iter().find(|i| i.key == key).cloned())
+    }
+
+    /// The lines to show: finished uploads, then the others.
+    fn rows(self) -> Vec<Item> {
+        let mut rows: Vec<Item> = self.files.with(|f| {
+            f.iter()
+                .map(|a| Item {
+                    key: 0,
+                    id: a.upload.id.clone(),
+                    name: a.upload.name.clone(),
+                    size: a.upload.size,
+                    thumb: self.thumbs.with_value(|t| {
+                        t.iter()
+                            .find(|(id, _)| *id == a.upload.id)
+                            .map(|(_, url)| url.clone())
+                    }),
+                    st: self.done,
+                })
+                .collect()
+        });
+        rows.extend(self.items.get());
+        rows
     }
 
     /// Adds every file of a list (from the picker, a drop or a paste); says whether there were any.
@@ -157,8 +216,10 @@ impl Ctx {
     fn add(self, file: File, name: String) {
         let t = tx();
         let size = file.size() as u64;
-        let key = self.next.get_value();
-        self.next.set_value(key + 1);
+        let key = NEXT_KEY.with(|k| {
+            k.set(k.get() + 1);
+            k.get()
+        });
         let count = self.files.with_untracked(Vec::len)
             + self.items.with_untracked(|v| {
                 v.iter()
@@ -201,22 +262,21 @@ impl Ctx {
             }
             _ => None,
         };
-        let st = RwSignal::new(match &problem {
-            Some(m) => St::Refused(m.clone()),
-            None => St::Failed(String::new()),
-        });
+        let ok = problem.is_none();
+        let st = RwSignal::new(St::Refused(problem.unwrap_or_default()));
         self.items.update(|v| {
             v.push(Item {
                 key,
+                id: String::new(),
                 name,
                 size,
                 thumb,
                 st,
             })
         });
-        if problem.is_none() {
-            self.jobs.update_value(|j| {
-                j.push(Job {
+        if ok {
+            JOBS.with(|j| {
+                j.borrow_mut().push(Job {
                     key,
                     file,
                     xhr: None,
@@ -230,8 +290,9 @@ impl Ctx {
     /// Sends (or sends again) an item's file.
     fn send(self, key: u32) {
         let Some(item) = self.item(key) else { return };
-        let Some(file) = self.jobs.with_value(|j| {
-            j.iter()
+        let Some(file) = JOBS.with(|j| {
+            j.borrow()
+                .iter()
                 .find(|j| j.key == key && j.xhr.is_none())
                 .map(|j| j.file.clone())
         }) else {
@@ -242,8 +303,8 @@ impl Ctx {
         });
         match request(&file, &item.name, &listener) {
             Ok(xhr) => {
-                self.jobs.update_value(|j| {
-                    if let Some(j) = j.iter_mut().find(|j| j.key == key) {
+                JOBS.with(|j| {
+                    if let Some(j) = j.borrow_mut().iter_mut().find(|j| j.key == key) {
                         j.xhr = Some(xhr);
                         j.listener = Some(listener);
                     }
@@ -253,25 +314,6 @@ impl Ctx {
             }
             Err(_) => item.st.set(St::Failed(ApiError::Network.message())),
         }
-    }
-
-    /// Detaches and takes an item's request, if one is in flight.
-    fn take_request(self, key: u32) -> Option<XmlHttpRequest> {
-        let (xhr, listener) = self
-            .jobs
-            .try_update_value(|j| {
-                let j = j.iter_mut().find(|j| j.key == key)?;
-                Some((j.xhr.take()?, j.listener.take()))
-            })
-            .flatten()?;
-        if let Ok(up) = xhr.upload() {
-            up.set_onprogress(None);
-        }
-        xhr.set_onloadend(None);
-        // Dropping the listener while it runs (from its own loadend) is safe: wasm-bindgen frees
-        // it once the call returns.
-        drop(listener);
-        Some(xhr)
     }
 
     /// Upload progress, and the end of a request (loadend: success, failure or abort).
@@ -289,7 +331,7 @@ impl Ctx {
             item.st.set(St::Sending(ev.loaded(), total));
             return;
         }
-        let Some(xhr) = self.take_request(key) else {
+        let Some(xhr) = take_request(key) else {
             return;
         };
         self.pending.update(|p| *p = p.saturating_sub(1));
@@ -299,7 +341,7 @@ impl Ctx {
             0 => ApiError::Network,
             200..=299 => match serde_json::from_str::<Upload>(&text) {
                 Ok(upload) => {
-                    self.jobs.update_value(|j| j.retain(|j| j.key != key));
+                    forget_job(key);
                     if let Some(url) = item.thumb {
                         self.thumbs
                             .update_value(|t| t.push((upload.id.clone(), url)));
@@ -323,14 +365,14 @@ impl Ctx {
     /// Cancels (if in flight) and forgets an item.
     fn remove(self, key: u32) {
         let Some(item) = self.item(key) else { return };
-        if let Some(xhr) = self.take_request(key) {
+        if let Some(xhr) = take_request(key) {
             self.pending.update(|p| *p = p.saturating_sub(1));
             let _ = xhr.abort();
         }
-        self.jobs.update_value(|j| j.retain(|j| j.key != key));
+        forget_job(key);
         self.items.update(|v| v.retain(|i| i.key != key));
         if let Some(url) = &item.thumb {
-            let _ = Url::revoke_object_url(url);
+            revoke(url);
         }
         item.st.dispose();
     }
@@ -341,7 +383,7 @@ impl Ctx {
         self.thumbs.update_value(|t| {
             t.retain(|(i, url)| {
                 if i == id {
-                    let _ = Url::revoke_object_url(url);
+                    revoke(url);
                 }
                 i != id
             })
@@ -351,62 +393,21 @@ impl Ctx {
     /// The component goes away: requests in flight are cancelled (and no longer pending), and
     /// every thumbnail's URL is released.
     fn unmount(self) {
-        let items = self.items.try_get_untracked().unwrap_or_default();
-        for item in items {
-            if let Some(xhr) = self.take_request(item.key) {
+        for item in self.items.try_get_untracked().unwrap_or_default() {
+            if let Some(xhr) = take_request(item.key) {
                 self.pending.update(|p| *p = p.saturating_sub(1));
                 let _ = xhr.abort();
             }
+            forget_job(item.key);
             if let Some(url) = &item.thumb {
-                let _ = Url::revoke_object_url(url);
+                revoke(url);
             }
         }
-        self.jobs.try_update_value(|j| j.clear());
         self.thumbs.try_update_value(|t| {
             for (_, url) in t.drain(..) {
-                let _ = Url::revoke_object_url(url.as_str());
+                revoke(&url);
             }
         });
-    }
-}
-
-/// One line of the list: thumbnail, name and size, progress bar, status in words, buttons.
-fn row(
-    name: String,
-    size: u64,
-    thumb: Option<String>,
-    st: Signal<St>,
-    buttons: AnyView,
-) -> impl IntoView {
-    let t = tx();
-    let label = name.clone();
-    view! {
-        <li>
-            {match thumb {
-                Some(src) => view! { <img src=src alt=""/> }.into_any(),
-                None => view! { <span></span> }.into_any(),
-            }}
-            <div>
-                <span>{name}" ("{show_size(size)}")"</span>
-                {move || {
-                    let (done, total) = st.with(|s| match s {
-                        St::Sending(done, total) => Some((*done, *total)),
-                        St::Done => Some((1.0, 1.0)),
-                        _ => None,
-                    })?;
-                    Some(view! { <progress max=total value=done aria-label=label.clone()></progress> })
-                }}
-                <span class="upload-status" aria-live="polite">
-                    {move || st.with(|s| match s {
-                        St::Sending(..) => t.att_uploading.to_string(),
-                        St::Done => t.att_done.to_string(),
-                        St::Failed(m) => [t.att_failed, m].concat(),
-                        St::Refused(m) => [t.att_refused, m].concat(),
-                    })}
-                </span>
-            </div>
-            <span>{buttons}</span>
-        </li>
     }
 }
 
@@ -424,9 +425,8 @@ pub fn Attachments(
         files,
         pending,
         items: RwSignal::new(Vec::new()),
-        jobs: StoredValue::new_local(Vec::new()),
         thumbs: StoredValue::new(Vec::new()),
-        next: StoredValue::new(0),
+        done: RwSignal::new(St::Done),
     };
     on_cleanup(move || ctx.unmount());
     let over = RwSignal::new(false);
@@ -454,7 +454,7 @@ pub fn Attachments(
         };
         depth.set_value(n);
         over.set(n > 0);
-        if n == 0 && kind == "drop" {
+        if kind == "drop" {
             ctx.add_list(ev.data_transfer().and_then(|dt| dt.files()), false);
         }
     };
@@ -480,35 +480,47 @@ pub fn Attachments(
                 <p class="muted">{limits}</p>
             </div>
             <ul class="uploads">
-                <For each=move || files.get() key=|f| f.upload.id.clone() let:f>
+                <For each=move || ctx.rows() key=|i| (i.key, i.id.clone()) let:i>
                     {
-                        let id = f.upload.id;
-                        let thumb = ctx.thumbs.with_value(|t| t.iter().find(|(i, _)| *i == id).map(|(_, u)| u.clone()));
-                        let label = [t.att_remove, " ", &f.upload.name].concat();
-                        row(f.upload.name, f.upload.size, thumb, Signal::stored(St::Done), view! {
-                            <button type="button" aria-label=label on:click=move |_| ctx.remove_done(&id)>{t.att_remove}</button>
-                        }.into_any())
-                    }
-                </For>
-                <For each=move || ctx.items.get() key=|i| i.key let:i>
-                    {
-                        let key = i.key;
-                        let st = i.st;
-                        let cancel = [t.att_cancel, " ", &i.name].concat();
-                        let retry = [t.retry, " ", &i.name].concat();
-                        let remove = [t.att_remove, " ", &i.name].concat();
-                        let buttons = view! {
-                            <Show when=move || st.with(sending)>
-                                <button type="button" aria-label=cancel.clone() on:click=move |_| ctx.remove(key)>{t.att_cancel}</button>
-                            </Show>
-                            <Show when=move || st.with(|s| matches!(s, St::Failed(_)))>
-                                <button type="button" aria-label=retry.clone() on:click=move |_| ctx.send(key)>{t.retry}</button>
-                            </Show>
-                            <Show when=move || !st.with(sending)>
-                                <button type="button" aria-label=remove.clone() on:click=move |_| ctx.remove(key)>{t.att_remove}</button>
-                            </Show>
-                        }.into_any();
-                        row(i.name, i.size, i.thumb, st.into(), buttons)
+                        let Item { key, id, name, size, thumb, st } = i;
+                        let cancel = [t.att_cancel, " ", &name].concat();
+                        let remove = [t.att_remove, " ", &name].concat();
+                        let retry = [t.retry, " ", &name].concat();
+                        let label = name.clone();
+                        view! {
+                            <li>
+                                <span>{thumb.map(|src| view! { <img src=src alt=""/> })}</span>
+                                <div>
+                                    <span>{name}" ("{show_size(size)}")"</span>
+                                    {move || {
+                                        let (done, total) = st.with(|s| match s {
+                                            St::Sending(done, total) => Some((*done, *total)),
+                                            St::Done => Some((1.0, 1.0)),
+                                            _ => None,
+                                        })?;
+                                        Some(view! { <progress max=total value=done aria-label=label.clone()></progress> })
+                                    }}
+                                    <span aria-live="polite">
+                                        {move || st.with(|s| match s {
+                                            St::Sending(..) => t.att_uploading.to_string(),
+                                            St::Done => t.att_done.to_string(),
+                                            St::Failed(m) => [t.att_failed, m].concat(),
+                                            St::Refused(m) => [t.att_refused, m].concat(),
+                                        })}
+                                    </span>
+                                </div>
+                                <span>
+                                    <button type="button" hidden=move || !st.with(failed) aria-label=retry
+                                        on:click=move |_| ctx.send(key)>{t.retry}</button>
+                                    // Cancelling and removing are the same act: the file goes away.
+                                    <button type="button"
+                                        aria-label=move || if st.with(sending) { cancel.clone() } else { remove.clone() }
+                                        on:click=move |_| if key == 0 { ctx.remove_done(&id) } else { ctx.remove(key) }>
+                                        {move || if st.with(sending) { t.att_cancel } else { t.att_remove }}
+                                    </button>
+                                </span>
+                            </li>
+                        }
                     }
                 </For>
             </ul>
