@@ -498,7 +498,7 @@ pub fn Attachments(
                                             St::Done => Some((1.0, 1.0)),
                                             _ => None,
                                         })?;
-                                        Some(view! { <progress max=total value=done aria-label=label.clone()></progress> })
+                                        Some(view! { <progress prop:max=total prop:value=done aria-label=label.clone()></progress> })
                                     }}
                                     <span aria-live="polite">
                                         {move || st.with(|s| match s {

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 #[component]
 pub fn RejectionsPage() -> impl IntoView {
     let t = tx();
-    let list = LocalResource::new(|| api::mail_rejections());
+    let list = LocalResource::new(api::mail_rejections);
     view! {
         <Layout>
             <h1>{t.rejections_title}</h1>
