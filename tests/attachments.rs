@@ -313,8 +313,9 @@ async fn progress_reaches_100_percent_and_the_upload_joins_the_files() {
     let files = m.files.get_untracked();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].upload.id, "u1");
+    let all = js("return [...a.querySelectorAll('progress')].map(p => p.value + '/' + p.max).join(' ') + ' ' + a.innerHTML", &m.root);
     let (value, max) = m.progress();
-    assert_eq!(value, max);
+    assert_eq!(value, max, "{all:?}");
     assert!(m.text().contains("Caricato"), "{}", m.text());
     m.button("Rimuovi errore.log").click();
     leptos::task::tick().await;

@@ -466,7 +466,9 @@ pub fn Attachments(
                     ev.prevent_default();
                 }
             }>
+            // Focusable, so that a click on the zone makes it the target of a paste.
             <div class=move || if over.get() { "dropzone over" } else { "dropzone" } tabindex="0"
+                role="group" aria-label=t.att_drop
                 on:dragenter=on_drag on:dragover=on_drag on:dragleave=on_drag on:drop=on_drag>
                 <p>{t.att_drop}</p>
                 <label for=input_id.clone()>{t.att_pick}</label>
@@ -494,11 +496,12 @@ pub fn Attachments(
                                     <span>{name}" ("{show_size(size)}")"</span>
                                     {move || {
                                         let (done, total) = st.with(|s| match s {
-                                            St::Sending(done, total) => Some((*done, *total)),
-                                            St::Done => Some((1.0, 1.0)),
+                                            // Whole bytes: no float formatting in the wasm.
+                                            St::Sending(done, total) => Some((*done as u64, *total as u64)),
+                                            St::Done => Some((1, 1)),
                                             _ => None,
                                         })?;
-                                        Some(view! { <progress prop:max=total prop:value=done aria-label=label.clone()></progress> })
+                                        Some(view! { <progress max=total value=done aria-label=label.clone()></progress> })
                                     }}
                                     <span aria-live="polite">
                                         {move || st.with(|s| match s {
