@@ -22,16 +22,10 @@ fn fresh_root() -> web_sys::HtmlElement {
 #[wasm_bindgen_test]
 async fn a_status_is_shown_in_words_not_only_colour() {
     let root = fresh_root();
-    let _handle = leptos::mount::mount_to(
-        root.clone(),
-        || view! { <StatusBadge status=Status::AwaitingCustomer/> },
-    );
+    let _handle = leptos::mount::mount_to(root.clone(), || view! { <StatusBadge status=Status::AwaitingCustomer/> });
     leptos::task::tick().await;
     let badge = root.query_selector(".badge").unwrap().unwrap();
-    assert_eq!(
-        badge.text_content().unwrap(),
-        "in attesa di una tua risposta"
-    );
+    assert_eq!(badge.text_content().unwrap(), "in attesa di una tua risposta");
     assert!(badge.class_name().contains("status-awaiting_customer"));
 }
 
@@ -42,22 +36,12 @@ async fn every_login_field_has_a_label_and_an_empty_submit_is_explained() {
     leptos::task::tick().await;
     for id in ["login-email", "login-password"] {
         let label = root.query_selector(&format!("label[for={id}]")).unwrap();
-        assert!(
-            label.is_some_and(|l| !l.text_content().unwrap_or_default().is_empty()),
-            "{id} has no label"
-        );
+        assert!(label.is_some_and(|l| !l.text_content().unwrap_or_default().is_empty()), "{id} has no label");
     }
-    let form: web_sys::HtmlFormElement = root
-        .query_selector("form")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
+    let form: web_sys::HtmlFormElement = root.query_selector("form").unwrap().unwrap().unchecked_into();
     form.request_submit().unwrap();
     leptos::task::tick().await;
-    let alert = root
-        .query_selector("[role=alert]")
-        .unwrap()
-        .expect("an alert appears");
+    let alert = root.query_selector("[role=alert]").unwrap().expect("an alert appears");
     assert_eq!(alert.text_content().unwrap(), "Compila e-mail e password.");
     // Nothing was sent: the button is not busy.
     let button = root.query_selector("button[type=submit]").unwrap().unwrap();

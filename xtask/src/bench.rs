@@ -7,31 +7,12 @@ pub fn bench(_args: &[String]) -> Result {
     setup::all()?;
     build_app()?;
     bundle_size(&root().join("dist"))?;
-    sh(cargo().args([
-        "bench",
-        "-p",
-        "helpdesk-core",
-        "--bench",
-        "subject",
-        "--",
-        "--quick",
-    ]))?;
+    sh(cargo().args(["bench", "-p", "helpdesk-core", "--bench", "subject", "--", "--quick"]))?;
     sh(cargo().args(["bench", "-p", "helpdesk-server", "--bench", "list_load"]))?;
     let mut load = cargo();
-    load.args([
-        "test",
-        "-p",
-        "helpdesk-e2e",
-        "--test",
-        "browser",
-        "--",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-        "bench_",
-    ])
-    .env("HELPDESK_TEST_APP_DIR", root().join("dist"))
-    .env("CHROMEDRIVER", setup::CHROMEDRIVER);
+    load.args(["test", "-p", "helpdesk-e2e", "--test", "browser", "--", "--ignored", "--nocapture", "--test-threads=1", "bench_"])
+        .env("HELPDESK_TEST_APP_DIR", root().join("dist"))
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER);
     sh(&mut load)
 }
 
@@ -44,8 +25,7 @@ fn bundle_size(dist: &Path) -> Result {
     for e in entries.flatten() {
         let p = e.path();
         let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
-        if !matches!(ext, "wasm" | "js" | "css") || p.file_name().is_some_and(|n| n == "widget.js")
-        {
+        if !matches!(ext, "wasm" | "js" | "css") || p.file_name().is_some_and(|n| n == "widget.js") {
             continue;
         }
         let size = |suffix: &str| {
@@ -57,22 +37,13 @@ fn bundle_size(dist: &Path) -> Result {
         let (gz, br) = (size("gz"), size("br"));
         total_gz += gz;
         total_br += br;
-        rows.push(format!(
-            "  {:<48} raw {:>8}  gzip {:>7}  br {:>7}",
-            p.file_name().unwrap_or_default().to_string_lossy(),
-            raw,
-            gz,
-            br
-        ));
+        rows.push(format!("  {:<48} raw {:>8}  gzip {:>7}  br {:>7}", p.file_name().unwrap_or_default().to_string_lossy(), raw, gz, br));
     }
     rows.sort();
     println!("BENCH app bundle (wasm + js + css):");
     for r in rows {
         println!("{r}");
     }
-    println!(
-        "BENCH total gzip {total_gz} bytes ({:.1} KB), brotli {total_br} bytes; budget 250 KB gzip",
-        total_gz as f64 / 1024.0
-    );
+    println!("BENCH total gzip {total_gz} bytes ({:.1} KB), brotli {total_br} bytes; budget 250 KB gzip", total_gz as f64 / 1024.0);
     Ok(())
 }

@@ -14,9 +14,7 @@ async fn main() -> anyhow::Result<()> {
     config.demo = true;
     let running = helpdesk_server::start(config).await?;
     let base = format!("http://{}", running.addr);
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
 
     let login: serde_json::Value = client
         .post(format!("{base}/api/v1/session"))
@@ -33,10 +31,7 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let sid = services["items"][0]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let sid = services["items"][0]["id"].as_str().unwrap_or_default().to_string();
     // A customer with a realistic history: 200 tickets.
     for i in 0..196 {
         client
@@ -52,13 +47,7 @@ async fn main() -> anyhow::Result<()> {
     }
     // Warm-up.
     for _ in 0..200 {
-        client
-            .get(format!("{base}/api/v1/tickets"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .bytes()
-            .await?;
+        client.get(format!("{base}/api/v1/tickets")).bearer_auth(&token).send().await?.bytes().await?;
     }
 
     let url = format!("{base}/api/v1/tickets");
@@ -101,10 +90,7 @@ async fn main() -> anyhow::Result<()> {
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.90).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
-        latencies
-            .last()
-            .map(|d| d.as_secs_f64() * 1e3)
-            .unwrap_or(0.0)
+        latencies.last().map(|d| d.as_secs_f64() * 1e3).unwrap_or(0.0)
     );
     running.stop().await;
     Ok(())

@@ -39,8 +39,7 @@ use utoipa::OpenApi;
         tickets::reopen,
         tickets::open_on_service,
         staff::reply,
-        uploads::upload,
-        uploads::download,
+        uploads::upload, uploads::download,
     )
 )]
 pub struct ApiDoc;
