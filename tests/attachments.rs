@@ -253,6 +253,11 @@ async fn a_file_over_the_size_limit_is_refused_before_sending_with_the_limit() {
         "{text}"
     );
     assert_eq!(xhr_count(), 0, "nothing was sent");
+    assert!(m
+        .root
+        .query_selector("progress:not([hidden])")
+        .unwrap()
+        .is_none());
     assert_eq!(m.pending.get_untracked(), 0);
     // It can only be removed.
     assert!(m

@@ -494,15 +494,11 @@ pub fn Attachments(
                                 <span>{thumb.map(|src| view! { <img src=src alt=""/> })}</span>
                                 <div>
                                     <span>{name}" ("{show_size(size)}")"</span>
-                                    {move || {
-                                        let (done, total) = st.with(|s| match s {
-                                            // Whole bytes: no float formatting in the wasm.
-                                            St::Sending(done, total) => Some((*done as u64, *total as u64)),
-                                            St::Done => Some((1, 1)),
-                                            _ => None,
-                                        })?;
-                                        Some(view! { <progress max=total value=done aria-label=label.clone()></progress> })
-                                    }}
+                                    <progress aria-label=label
+                                        hidden=move || st.with(|s| matches!(s, St::Failed(_) | St::Refused(_)))
+                                        max=move || st.with(|s| if let St::Sending(_, total) = s { *total as u64 } else { 1 })
+                                        value=move || st.with(|s| match s { St::Sending(done, _) => *done as u64, _ => 1 })>
+                                    </progress>
                                     <span aria-live="polite">
                                         {move || st.with(|s| match s {
                                             St::Sending(..) => t.att_uploading.to_string(),
