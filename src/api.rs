@@ -141,18 +141,42 @@ pub async fn send(
     if (200..300).contains(&status) {
         return Ok((status, text));
     }
-    let body = serde_json::from_str::<ErrorResponse>(&text)
+    let e = error_of(status, &text);
+    if e == ApiError::Unauthorized {
+        unauthorized();
+    }
+    Err(e)
+}
+
+/// The error a failed answer (status and body text) stands for.
+pub fn error_of(status: u16, text: &str) -> ApiError {
+    let body = serde_json::from_str::<ErrorResponse>(text)
         .ok()
         .map(|e| e.error);
     if status == 401 && body.as_ref().is_some_and(|b| b.code == "unauthorized") {
-        ON_UNAUTHORIZED.with(|h| {
-            if let Some(f) = h.borrow().as_ref() {
-                f();
-            }
-        });
-        return Err(ApiError::Unauthorized);
+        return ApiError::Unauthorized;
     }
-    Err(ApiError::Http { status, body })
+    ApiError::Http { status, body }
+}
+
+/// Hands a 401 to the session (back to login), for calls that cannot go through `send`.
+pub fn unauthorized() {
+    ON_UNAUTHORIZED.with(|h| {
+        if let Some(f) = h.borrow().as_ref() {
+            f();
+        }
+    });
+}
+
+/// The current token, for requests that cannot go through `send` (uploads, which report
+/// progress only through XMLHttpRequest). It goes in a header, never in a URL.
+pub fn token() -> Option<String> {
+    TOKEN.with(|t| t.borrow().clone())
+}
+
+/// Where files are uploaded.
+pub fn upload_url() -> String {
+    url("/uploads")
 }
 
 fn decode<T: DeserializeOwned>(r: Result<(u16, String), ApiError>) -> Result<T, ApiError> {

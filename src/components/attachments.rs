@@ -1,9 +1,19 @@
-//! Attachments of a new ticket or a reply (placeholder: a plain file picker; the full component
-//! with progress, drag and drop and paste replaces it).
+//! Attachments of a new ticket or a reply: picked, dropped or pasted files, each uploaded with a
+//! progress bar (XMLHttpRequest: fetch cannot report upload progress), cancellable, retriable and
+//! removable.
 
+use crate::api::{self, ApiError};
+use crate::config::config;
+use crate::format::size as show_size;
+use crate::texts::tx;
 use helpdesk_core::api::Upload;
+use helpdesk_core::limits::{FORBIDDEN_EXTENSIONS, MAX_FILES_PER_MESSAGE};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{File, FileList, FormData, ProgressEvent, Url, XmlHttpRequest};
 
 /// A finished upload, with when it was made (unattached uploads expire after a day).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,27 +31,496 @@ pub fn drop_expired(files: &mut Vec<Attached>, now_ms: f64) -> bool {
     files.len() != before
 }
 
-/// The file list and picker. `files` holds finished uploads (their ids go with the ticket or
-/// reply); `pending` counts uploads still in flight, so submitting can wait for them.
+/// Where a file stands.
+#[derive(Clone)]
+enum St {
+    /// Bytes sent, of how many.
+    Sending(f64, f64),
+    /// The server or the network refused it: it can be tried again.
+    Failed(String),
+    /// Refused before sending (count, size, type): it can only be removed.
+    Refused(String),
+    /// Uploaded: one of `files`.
+    Done,
+}
+
+/// One line of the list: a file being uploaded or that could not be (`key` > 0), or a finished
+/// upload (`key` 0, `id` its upload id).
+#[derive(Clone)]
+struct Item {
+    key: u32,
+    id: String,
+    name: String,
+    size: u64,
+    thumb: Option<String>,
+    st: RwSignal<St>,
+}
+
+/// The browser's side of an item: the file, and its request with the request's listener while
+/// one is in flight.
+struct Job {
+    key: u32,
+    file: File,
+    xhr: Option<XmlHttpRequest>,
+    listener: Option<Closure<dyn FnMut(ProgressEvent)>>,
+}
+
+thread_local! {
+    /// Every component's jobs (keys are unique across components): not reactive, and not `Send`.
+    static JOBS: RefCell<Vec<Job>> = const { RefCell::new(Vec::new()) };
+    static NEXT_KEY: Cell<u32> = const { Cell::new(1) };
+}
+
+/// The component's state; every operation is a method, so each is compiled once.
+#[derive(Clone, Copy)]
+struct Ctx {
+    files: RwSignal<Vec<Attached>>,
+    pending: RwSignal<usize>,
+    items: RwSignal<Vec<Item>>,
+    /// Object URLs of the thumbnails of finished uploads, by upload id.
+    thumbs: StoredValue<Vec<(String, String)>>,
+    /// The state of every finished upload.
+    done: RwSignal<St>,
+}
+
+fn sending(st: &St) -> bool {
+    matches!(st, St::Sending(..))
+}
+
+fn failed(st: &St) -> bool {
+    matches!(st, St::Failed(_))
+}
+
+/// "screenshot-2026-11-25-10-12-03.png", in the customer's time zone.
+fn screenshot_name(mime: &str) -> String {
+    let d = js_sys::Date::new_0();
+    let mut s = String::from(tx().att_screenshot);
+    let parts = [
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds(),
+    ];
+    for (i, n) in parts.into_iter().enumerate() {
+        if i > 0 {
+            s.push('-');
+        }
+        if n < 10 {
+            s.push('0');
+        }
+        s.push_str(&n.to_string());
+    }
+    s.push_str(match mime {
+        "image/jpeg" => ".jpg",
+        "image/gif" => ".gif",
+        "image/webp" => ".webp",
+        _ => ".png",
+    });
+    s
+}
+
+/// Sends one upload, its listener attached (the token goes in a header, never in the URL).
+fn request(
+    file: &File,
+    name: &str,
+    listener: &Closure<dyn FnMut(ProgressEvent)>,
+) -> Result<XmlHttpRequest, JsValue> {
+    let xhr = XmlHttpRequest::new()?;
+    xhr.open("POST", &api::upload_url())?;
+    xhr.set_request_header("Accept", "application/json")?;
+    if let Some(token) = api::token() {
+        xhr.set_request_header("Authorization", &["Bearer ", &token].concat())?;
+    }
+    let f = listener.as_ref().unchecked_ref();
+    xhr.upload()?.set_onprogress(Some(f));
+    xhr.set_onloadend(Some(f));
+    let form = FormData::new()?;
+    form.append_with_blob_and_filename("file", file, name)?;
+    xhr.send_with_opt_form_data(Some(&form))?;
+    Ok(xhr)
+}
+
+/// Detaches and takes the request of a job, if one is in flight.
+fn take_request(key: u32) -> Option<XmlHttpRequest> {
+    let (xhr, listener) = JOBS.with(|j| {
+        let mut j = j.borrow_mut();
+        let job = j.iter_mut().find(|j| j.key == key)?;
+        Some((job.xhr.take()?, job.listener.take()))
+    })?;
+    if let Ok(up) = xhr.upload() {
+        up.set_onprogress(None);
+    }
+    xhr.set_onloadend(None);
+    // Dropped while it runs (from its own loadend) is fine: wasm-bindgen frees it after the call.
+    drop(listener);
+    Some(xhr)
+}
+
+fn forget_job(key: u32) {
+    JOBS.with(|j| j.borrow_mut().retain(|j| j.key != key));
+}
+
+fn revoke(url: &str) {
+    let _ = Url::revoke_object_url(url);
+}
+
+impl Ctx {
+    fn item(self, key: u32) -> Option<Item> {
+        self.items
+            .with_untracked(|v| v.iter().find(|i| i.key == key).cloned())
+    }
+
+    /// The lines to show: finished uploads, then the others.
+    fn rows(self) -> Vec<Item> {
+        let mut rows: Vec<Item> = self.files.with(|f| {
+            f.iter()
+                .map(|a| Item {
+                    key: 0,
+                    id: a.upload.id.clone(),
+                    name: a.upload.name.clone(),
+                    size: a.upload.size,
+                    thumb: self.thumbs.with_value(|t| {
+                        t.iter()
+                            .find(|(id, _)| *id == a.upload.id)
+                            .map(|(_, url)| url.clone())
+                    }),
+                    st: self.done,
+                })
+                .collect()
+        });
+        rows.extend(self.items.get());
+        rows
+    }
+
+    /// Adds every file of a list (from the picker, a drop or a paste); says whether there were any.
+    fn add_list(self, list: Option<FileList>, pasted: bool) -> bool {
+        let Some(list) = list else { return false };
+        for i in 0..list.length() {
+            if let Some(file) = list.get(i) {
+                let kind = file.type_();
+                // A pasted screenshot is called "image.png": a date says which one it is.
+                let name = if pasted && kind.starts_with("image/") {
+                    screenshot_name(&kind)
+                } else {
+                    file.name()
+                };
+                self.add(file, name);
+            }
+        }
+        list.length() > 0
+    }
+
+    /// Checks a file (the server checks again and decides) and starts its upload.
+    fn add(self, file: File, name: String) {
+        let t = tx();
+        let size = file.size() as u64;
+        let key = NEXT_KEY.with(|k| {
+            k.set(k.get() + 1);
+            k.get()
+        });
+        let count = self.files.with_untracked(Vec::len)
+            + self.items.with_untracked(|v| {
+                v.iter()
+                    .filter(|i| i.st.with_untracked(|s| !matches!(s, St::Refused(_))))
+                    .count()
+            });
+        let max = config().max_upload_bytes;
+        let ext = name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        let problem = if count >= MAX_FILES_PER_MESSAGE {
+            Some(
+                [
+                    t.att_too_many_prefix,
+                    &MAX_FILES_PER_MESSAGE.to_string(),
+                    t.att_too_many_suffix,
+                ]
+                .concat(),
+            )
+        } else if size > max {
+            Some(
+                [
+                    t.att_too_large_prefix,
+                    &show_size(max),
+                    t.att_too_large_suffix,
+                ]
+                .concat(),
+            )
+        } else if size == 0 {
+            Some(t.att_empty.to_string())
+        } else if FORBIDDEN_EXTENSIONS.contains(&ext.as_str()) {
+            Some([t.att_forbidden_prefix, &ext, t.att_forbidden_suffix].concat())
+        } else {
+            None
+        };
+        let thumb = match (&problem, file.type_().as_str()) {
+            (None, "image/png" | "image/jpeg" | "image/gif" | "image/webp") => {
+                Url::create_object_url_with_blob(&file).ok()
+            }
+            _ => None,
+        };
+        let ok = problem.is_none();
+        let st = RwSignal::new(St::Refused(problem.unwrap_or_default()));
+        self.items.update(|v| {
+            v.push(Item {
+                key,
+                id: String::new(),
+                name,
+                size,
+                thumb,
+                st,
+            })
+        });
+        if ok {
+            JOBS.with(|j| {
+                j.borrow_mut().push(Job {
+                    key,
+                    file,
+                    xhr: None,
+                    listener: None,
+                })
+            });
+            self.send(key);
+        }
+    }
+
+    /// Sends (or sends again) an item's file.
+    fn send(self, key: u32) {
+        let Some(item) = self.item(key) else { return };
+        let Some(file) = JOBS.with(|j| {
+            j.borrow()
+                .iter()
+                .find(|j| j.key == key && j.xhr.is_none())
+                .map(|j| j.file.clone())
+        }) else {
+            return;
+        };
+        let listener = Closure::<dyn FnMut(ProgressEvent)>::new(move |ev: ProgressEvent| {
+            self.on_event(key, ev)
+        });
+        match request(&file, &item.name, &listener) {
+            Ok(xhr) => {
+                JOBS.with(|j| {
+                    if let Some(j) = j.borrow_mut().iter_mut().find(|j| j.key == key) {
+                        j.xhr = Some(xhr);
+                        j.listener = Some(listener);
+                    }
+                });
+                self.pending.update(|p| *p += 1);
+                item.st.set(St::Sending(0.0, item.size as f64));
+            }
+            Err(_) => item.st.set(St::Failed(ApiError::Network.message())),
+        }
+    }
+
+    /// Upload progress, and the end of a request (loadend: success, failure or abort).
+    fn on_event(self, key: u32, ev: ProgressEvent) {
+        let Some(item) = self.item(key) else { return };
+        if !item.st.with_untracked(sending) {
+            return;
+        }
+        if ev.type_() == "progress" {
+            let total = if ev.length_computable() {
+                ev.total()
+            } else {
+                item.size as f64
+            };
+            item.st.set(St::Sending(ev.loaded(), total));
+            return;
+        }
+        let Some(xhr) = take_request(key) else {
+            return;
+        };
+        self.pending.update(|p| *p = p.saturating_sub(1));
+        let status = xhr.status().unwrap_or(0);
+        let text = xhr.response_text().ok().flatten().unwrap_or_default();
+        let err = match status {
+            0 => ApiError::Network,
+            200..=299 => match serde_json::from_str::<Upload>(&text) {
+                Ok(upload) => {
+                    forget_job(key);
+                    if let Some(url) = item.thumb {
+                        self.thumbs
+                            .update_value(|t| t.push((upload.id.clone(), url)));
+                    }
+                    self.items.update(|v| v.retain(|i| i.key != key));
+                    item.st.dispose();
+                    let at_ms = js_sys::Date::now();
+                    self.files.update(|f| f.push(Attached { upload, at_ms }));
+                    return;
+                }
+                Err(_) => ApiError::Decode,
+            },
+            _ => api::error_of(status, &text),
+        };
+        item.st.set(St::Failed(err.message()));
+        if err == ApiError::Unauthorized {
+            api::unauthorized();
+        }
+    }
+
+    /// Cancels (if in flight) and forgets an item.
+    fn remove(self, key: u32) {
+        let Some(item) = self.item(key) else { return };
+        if let Some(xhr) = take_request(key) {
+            self.pending.update(|p| *p = p.saturating_sub(1));
+            let _ = xhr.abort();
+        }
+        forget_job(key);
+        self.items.update(|v| v.retain(|i| i.key != key));
+        if let Some(url) = &item.thumb {
+            revoke(url);
+        }
+        item.st.dispose();
+    }
+
+    /// Takes a finished upload off the message.
+    fn remove_done(self, id: &str) {
+        self.files.update(|f| f.retain(|a| a.upload.id != id));
+        self.thumbs.update_value(|t| {
+            t.retain(|(i, url)| {
+                if i == id {
+                    revoke(url);
+                }
+                i != id
+            })
+        });
+    }
+
+    /// The component goes away: requests in flight are cancelled (and no longer pending), and
+    /// every thumbnail's URL is released.
+    fn unmount(self) {
+        for item in self.items.try_get_untracked().unwrap_or_default() {
+            if let Some(xhr) = take_request(item.key) {
+                self.pending.update(|p| *p = p.saturating_sub(1));
+                let _ = xhr.abort();
+            }
+            forget_job(item.key);
+            if let Some(url) = &item.thumb {
+                revoke(url);
+            }
+        }
+        self.thumbs.try_update_value(|t| {
+            for (_, url) in t.drain(..) {
+                revoke(&url);
+            }
+        });
+    }
+}
+
+/// The file list, picker, drop zone and paste target. `files` holds finished uploads (their ids
+/// go with the ticket or reply); `pending` counts uploads still in flight, so submitting can wait
+/// for them.
 #[component]
 pub fn Attachments(
     #[prop(into)] id: String,
     files: RwSignal<Vec<Attached>>,
     pending: RwSignal<usize>,
 ) -> impl IntoView {
-    let _ = pending;
+    let t = tx();
+    let ctx = Ctx {
+        files,
+        pending,
+        items: RwSignal::new(Vec::new()),
+        thumbs: StoredValue::new(Vec::new()),
+        done: RwSignal::new(St::Done),
+    };
+    on_cleanup(move || ctx.unmount());
+    let over = RwSignal::new(false);
+    // dragenter and dragleave come in pairs for every child crossed: the zone is "over" until the
+    // count is back to zero.
+    let depth = StoredValue::new(0i32);
+    let input_id = [id.as_str(), "-input"].concat();
+    let limits = [
+        t.att_limits_prefix,
+        &MAX_FILES_PER_MESSAGE.to_string(),
+        t.att_limits_mid,
+        &show_size(config().max_upload_bytes),
+        t.att_limits_suffix,
+    ]
+    .concat();
+
+    let on_drag = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        let kind = ev.type_();
+        let n = match kind.as_str() {
+            "dragenter" => depth.get_value() + 1,
+            "dragleave" => (depth.get_value() - 1).max(0),
+            "drop" => 0,
+            _ => return,
+        };
+        depth.set_value(n);
+        over.set(n > 0);
+        if kind == "drop" {
+            ctx.add_list(ev.data_transfer().and_then(|dt| dt.files()), false);
+        }
+    };
+
     view! {
-        <div class="attachments" id=id>
+        <div class="attachments" id=id
+            on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                if ctx.add_list(ev.clipboard_data().and_then(|dt| dt.files()), true) {
+                    ev.prevent_default();
+                }
+            }>
+            // Focusable, so that a click on the zone makes it the target of a paste.
+            <div class=move || if over.get() { "dropzone over" } else { "dropzone" } tabindex="0"
+                role="group" aria-label=t.att_drop
+                on:dragenter=on_drag on:dragover=on_drag on:dragleave=on_drag on:drop=on_drag>
+                <p>{t.att_drop}</p>
+                <label for=input_id.clone()>{t.att_pick}</label>
+                <input type="file" multiple id=input_id
+                    on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        ctx.add_list(input.files(), false);
+                        // The same file can be picked again after a removal.
+                        input.set_value("");
+                    }/>
+                <p class="muted">{limits}</p>
+            </div>
             <ul class="uploads">
-                <For each=move || files.get() key=|f| f.upload.id.clone() let:f>
-                    <li>
-                        <span></span>
-                        <span>{f.upload.name.clone()}" ("{crate::format::size(f.upload.size)}")"</span>
-                        <button type="button" on:click={
-                            let id = f.upload.id.clone();
-                            move |_| files.update(|v| v.retain(|x| x.upload.id != id))
-                        }>"Rimuovi"</button>
-                    </li>
+                <For each=move || ctx.rows() key=|i| (i.key, i.id.clone()) let:i>
+                    {
+                        let Item { key, id, name, size, thumb, st } = i;
+                        let cancel = [t.att_cancel, " ", &name].concat();
+                        let remove = [t.att_remove, " ", &name].concat();
+                        let retry = [t.retry, " ", &name].concat();
+                        let label = name.clone();
+                        view! {
+                            <li>
+                                <span>{thumb.map(|src| view! { <img src=src alt=""/> })}</span>
+                                <div>
+                                    <span>{name}" ("{show_size(size)}")"</span>
+                                    <progress aria-label=label
+                                        hidden=move || st.with(|s| matches!(s, St::Failed(_) | St::Refused(_)))
+                                        max=move || st.with(|s| if let St::Sending(_, total) = s { *total as u64 } else { 1 })
+                                        value=move || st.with(|s| match s { St::Sending(done, _) => *done as u64, _ => 1 })>
+                                    </progress>
+                                    <span aria-live="polite">
+                                        {move || st.with(|s| match s {
+                                            St::Sending(..) => t.att_uploading.to_string(),
+                                            St::Done => t.att_done.to_string(),
+                                            St::Failed(m) => [t.att_failed, m].concat(),
+                                            St::Refused(m) => [t.att_refused, m].concat(),
+                                        })}
+                                    </span>
+                                </div>
+                                <span>
+                                    <button type="button" hidden=move || !st.with(failed) aria-label=retry
+                                        on:click=move |_| ctx.send(key)>{t.retry}</button>
+                                    // Cancelling and removing are the same act: the file goes away.
+                                    <button type="button"
+                                        aria-label=move || if st.with(sending) { cancel.clone() } else { remove.clone() }
+                                        on:click=move |_| if key == 0 { ctx.remove_done(&id) } else { ctx.remove(key) }>
+                                        {move || if st.with(sending) { t.att_cancel } else { t.att_remove }}
+                                    </button>
+                                </span>
+                            </li>
+                        }
+                    }
                 </For>
             </ul>
         </div>

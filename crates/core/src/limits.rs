@@ -6,6 +6,13 @@ pub const MAX_EMAIL_ATTACHMENT_BYTES: u64 = 1_048_576;
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 10 * 1024 * 1024;
 /// Files on one message.
 pub const MAX_FILES_PER_MESSAGE: usize = 10;
+/// Extensions that run code when opened (by a browser or by the desktop): never accepted, whatever
+/// the content, so that nobody double-clicks one straight out of the helpdesk.
+pub const FORBIDDEN_EXTENSIONS: &[&str] = &[
+    "htm", "html", "xhtml", "xht", "shtml", "mht", "mhtml", "svg", "svgz", "js", "mjs", "cjs",
+    "jse", "exe", "com", "scr", "pif", "bat", "cmd", "ps1", "psm1", "vbs", "vbe", "wsf", "wsh",
+    "hta", "msi", "msp", "dll", "cpl", "jar", "lnk", "reg", "apk", "app", "dmg", "swf",
+];
 /// A subject shorter than this cannot say what is wrong and where.
 pub const SUBJECT_MIN_CHARS: usize = 4;
 pub const SUBJECT_MAX_CHARS: usize = 150;

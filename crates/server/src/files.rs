@@ -4,6 +4,8 @@
 
 use crate::state::AppState;
 use axum::http::HeaderValue;
+// Extensions that run code when opened: a rule shared with the app, which refuses them first.
+use helpdesk_core::limits::FORBIDDEN_EXTENSIONS;
 use std::fmt;
 use std::path::Path;
 
@@ -175,14 +177,6 @@ impl Claim {
         }
     }
 }
-
-/// Extensions that run code when opened (by a browser or by the desktop): never accepted, whatever
-/// the content, so that nobody double-clicks one straight out of the helpdesk.
-const FORBIDDEN_EXTENSIONS: &[&str] = &[
-    "htm", "html", "xhtml", "xht", "shtml", "mht", "mhtml", "svg", "svgz", "js", "mjs", "cjs",
-    "jse", "exe", "com", "scr", "pif", "bat", "cmd", "ps1", "psm1", "vbs", "vbe", "wsf", "wsh",
-    "hta", "msi", "msp", "dll", "cpl", "jar", "lnk", "reg", "apk", "app", "dmg", "swf",
-];
 
 /// Detects the type of a file from its content and checks it against its name.
 ///

@@ -43,6 +43,8 @@ pub struct Env {
     pub base: String,
     pub browser: Client,
     pub data_dir: tempfile::TempDir,
+    /// chromedriver's address, for commands fantoccini has no method for (network throttling).
+    pub webdriver: String,
     _driver: Driver,
     _profile: tempfile::TempDir,
 }
@@ -122,6 +124,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
         base,
         browser,
         data_dir,
+        webdriver: format!("http://127.0.0.1:{port}"),
         _driver: driver,
         _profile: profile,
     }

@@ -1,10 +1,10 @@
 use helpdesk_e2e::{start, Env};
 
-async fn next(env: &Env) {
+pub(crate) async fn next(env: &Env) {
     env.click("form.card button[type=submit]").await;
 }
 
-async fn choose(env: &Env, text: &str) {
+pub(crate) async fn choose(env: &Env, text: &str) {
     let script = format!(
         "const l = [...document.querySelectorAll('label.choice')].find(l => l.textContent.includes({text:?})); \
          if (!l) return false; l.querySelector('input').click(); return true;"
@@ -24,7 +24,7 @@ async fn choose(env: &Env, text: &str) {
     );
 }
 
-async fn to_subject_step(env: &Env) {
+pub(crate) async fn to_subject_step(env: &Env) {
     env.login("demo@example.it").await;
     env.goto("/nuovo").await;
     env.wait_text("main", "Passo 1 di 7").await;
