@@ -2,6 +2,7 @@
 //! `Idempotency-Key`, shown in the thread at once and taken back (text restored) if it fails.
 
 use crate::api::{self, ApiError};
+use crate::components::attachments::{Attached, Attachments};
 use crate::components::message::{item_id, PENDING_PREFIX};
 use crate::components::thread::focus;
 use crate::components::ticket_view::TicketState;
@@ -40,9 +41,9 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
         .and_then(|id| drafts::load(id, &draft_key))
         .unwrap_or_default();
     let text = RwSignal::new(initial);
-    // ATTACHMENTS: `components::attachments::Attachments` plugs in below (see the marked spot in
-    // the view); it fills these with the ids of finished uploads, which the reply then carries.
-    let upload_ids = RwSignal::new(Vec::<String>::new());
+    // Finished uploads go with the reply; a reply waits for uploads still in flight.
+    let files = RwSignal::new(Vec::<Attached>::new());
+    let pending = RwSignal::new(0usize);
     let sending = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let error_ref = NodeRef::<leptos::html::P>::new();
@@ -71,11 +72,18 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
                 fail(t.reply_empty.into());
                 return;
             }
+            if pending.get_untracked() > 0 {
+                fail(t.attachments_wait.into());
+                return;
+            }
+            let upload_ids: Vec<String> =
+                files.with_untracked(|f| f.iter().map(|a| a.upload.id.clone()).collect());
+            let what = [body.as_str(), &upload_ids.concat()].concat();
             let key = match attempt.get_value() {
-                Some((b, k)) if b == body => k,
+                Some((w, k)) if w == what => k,
                 _ => api::random_key(),
             };
-            attempt.set_value(Some((body.clone(), key.clone())));
+            attempt.set_value(Some((what, key.clone())));
             let pending_id = [PENDING_PREFIX, &key].concat();
             state
                 .messages
@@ -87,7 +95,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             sending.set(true);
             let reply = NewReply {
                 body: body.clone(),
-                upload_ids: upload_ids.get_untracked(),
+                upload_ids,
             };
             let (code, save_draft) = (code.clone(), save_draft.clone());
             let (customer_id, draft_key) = (customer_id.clone(), draft_key.clone());
@@ -103,7 +111,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
                                 drafts::clear(id, &draft_key);
                             }
                         }
-                        upload_ids.set(Vec::new());
+                        files.set(Vec::new());
                         let mine = newest_own_message(&ticket);
                         state.apply(ticket);
                         if let Some(id) = mine {
@@ -170,7 +178,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             <textarea id="reply-text" name="body" aria-describedby=described_by
                 prop:value=move || text.get() on:input=on_input on:keydown=on_keydown></textarea>
             <p id="reply-hint" class="muted hint">{t.reply_hint}</p>
-            // ATTACHMENTS: mount `<Attachments .../>` here, writing its upload ids into `upload_ids`.
+            <Attachments id="reply-files" files=files pending=pending/>
             {move || error.get().map(|e| view! {
                 <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{e}</p>
             })}
