@@ -7,6 +7,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod mail;
 pub mod notify;
 pub mod staff;
 pub mod state;
