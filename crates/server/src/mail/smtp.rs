@@ -325,16 +325,16 @@ async fn session(
             } else {
                 // A terminator with a bare LF is still the end of the message.
                 let res = if line == b".\n" { session.process(b".\r\n") } else { session.process(&line) };
-                if res.action != Action::NoReply {
+                let done = shared.lock().map(|t| t.complete).unwrap_or(false);
+                if done {
+                    // mailin's own 250 is not sent: the answer waits for the commit.
+                    let res = deliver(state, checker, peer.ip(), &shared).await;
+                    reply(&mut w, &res).await?;
+                } else if res.action != Action::NoReply {
                     reply(&mut w, &res).await?;
                 }
             }
             at_line_start = complete_line;
-            let done = shared.lock().map(|t| t.complete).unwrap_or(false);
-            if done {
-                let res = deliver(state, checker, peer.ip(), &shared).await;
-                reply(&mut w, &res).await?;
-            }
             continue;
         }
 
