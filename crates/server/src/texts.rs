@@ -52,8 +52,17 @@ pub fn advice_one_service(named: &[&str]) -> String {
 }
 
 /// The answer to a refused e-mail: subject and body (plain text).
-pub fn refusal_email(reason: &str, subject: &str, public_url: &str, attachments_bytes: u64) -> (String, String) {
-    let shown = if subject.trim().is_empty() { MAIL_NO_SUBJECT } else { subject };
+pub fn refusal_email(
+    reason: &str,
+    subject: &str,
+    public_url: &str,
+    attachments_bytes: u64,
+) -> (String, String) {
+    let shown = if subject.trim().is_empty() {
+        MAIL_NO_SUBJECT
+    } else {
+        subject
+    };
     let mut body = format!(
         "Buongiorno,\n\nil messaggio con oggetto \"{shown}\" inviato all'assistenza non è stato accettato.\n\n{}\n",
         rejection_explanation(reason)

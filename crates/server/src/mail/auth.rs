@@ -10,7 +10,8 @@ use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::spf::Spf;
 use mail_auth::{
-    AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters, RecordSet, ResolverCache, SpfResult, Txt, MX,
+    AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters, RecordSet, ResolverCache,
+    SpfResult, Txt, MX,
 };
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -46,7 +47,11 @@ pub fn aligned(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    let (long, short) = if a.len() > b.len() { (&a, &b) } else { (&b, &a) };
+    let (long, short) = if a.len() > b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     short.contains('.') && long.ends_with(&format!(".{short}"))
 }
 
@@ -59,7 +64,11 @@ pub fn domain_of(address: &str) -> &str {
 /// Reads the topmost `Authentication-Results` header (the first in `headers`); it counts only
 /// when its authserv-id is ours. Any other such header, or ours further down, is ignored: a
 /// sender can write any header, but not above the one our MTA prepends.
-pub fn verdict_from_headers(headers: &[String], authserv_id: &str, from_domain: &str) -> AuthVerdict {
+pub fn verdict_from_headers(
+    headers: &[String],
+    authserv_id: &str,
+    from_domain: &str,
+) -> AuthVerdict {
     let Some(top) = headers.first() else {
         return AuthVerdict::fail("no Authentication-Results header");
     };
@@ -85,9 +94,19 @@ pub fn verdict_from_headers(headers: &[String], authserv_id: &str, from_domain: 
         }
         let props: Vec<(String, String)> = words
             .filter_map(|w| w.split_once('='))
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_ascii_lowercase()))
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    v.trim_matches('"').to_ascii_lowercase(),
+                )
+            })
             .collect();
-        let prop = |name: &str| props.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let prop = |name: &str| {
+            props
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
         let ok = match method.as_str() {
             // DMARC passes only when SPF or DKIM passed aligned with the From domain.
             "dmarc" => prop("header.from").is_none_or(|d| aligned(d, from_domain)),
@@ -104,7 +123,14 @@ pub fn verdict_from_headers(headers: &[String], authserv_id: &str, from_domain: 
     }
     AuthVerdict {
         pass,
-        detail: format!("{id}: {}", if seen.is_empty() { "no results".to_string() } else { seen.join(" ") }),
+        detail: format!(
+            "{id}: {}",
+            if seen.is_empty() {
+                "no results".to_string()
+            } else {
+                seen.join(" ")
+            }
+        ),
     }
 }
 
@@ -185,10 +211,18 @@ impl SenderAuth {
         let mut opts = ResolverOpts::default();
         opts.timeout = Duration::from_millis(200);
         opts.attempts = 1;
-        Self::with_resolver(ResolverConfig::from_name_servers(Vec::new()), opts, host_domain)
+        Self::with_resolver(
+            ResolverConfig::from_name_servers(Vec::new()),
+            opts,
+            host_domain,
+        )
     }
 
-    fn with_resolver(config: ResolverConfig, opts: ResolverOpts, host_domain: &str) -> anyhow::Result<Self> {
+    fn with_resolver(
+        config: ResolverConfig,
+        opts: ResolverOpts,
+        host_domain: &str,
+    ) -> anyhow::Result<Self> {
         Ok(SenderAuth {
             authenticator: MessageAuthenticator::new(config, opts)
                 .map_err(|e| anyhow::anyhow!("starting the DNS resolver: {e}"))?,
@@ -204,7 +238,11 @@ impl SenderAuth {
     /// Pre-loads a TXT record (`v=spf1 …` at the domain, `v=DKIM1 …` at `selector._domainkey.domain`).
     pub fn preload_txt(&self, name: &str, record: &str) -> anyhow::Result<()> {
         let value = if record.trim_start().starts_with("v=spf1") {
-            Txt::Spf(Spf::parse(record.as_bytes()).map_err(|e| anyhow::anyhow!("SPF record: {e}"))?.into())
+            Txt::Spf(
+                Spf::parse(record.as_bytes())
+                    .map_err(|e| anyhow::anyhow!("SPF record: {e}"))?
+                    .into(),
+            )
         } else {
             Txt::DomainKey(
                 DomainKey::parse(record.as_bytes())
@@ -213,7 +251,11 @@ impl SenderAuth {
             )
         };
         let key = fqdn(name);
-        self.txt.insert(key.into_boxed_str(), value, Instant::now() + Duration::from_secs(365 * 24 * 3600));
+        self.txt.insert(
+            key.into_boxed_str(),
+            value,
+            Instant::now() + Duration::from_secs(365 * 24 * 3600),
+        );
         Ok(())
     }
 
@@ -326,7 +368,9 @@ impl<K: Hash + Eq, V: Clone> ResolverCache<K, V> for DnsCache<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         let map = self.map.lock().ok()?;
-        map.get(name).filter(|(_, until)| *until > Instant::now()).map(|(v, _)| v.clone())
+        map.get(name)
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(v, _)| v.clone())
     }
 
     fn remove<Q>(&self, name: &Q) -> Option<V>
@@ -368,13 +412,22 @@ mod tests {
     #[test]
     fn our_topmost_header_with_an_aligned_pass_authenticates() {
         assert!(v("mx.smacloud.it; dkim=pass header.d=example.it header.s=sel; spf=fail smtp.mailfrom=x@other.it", "example.it"));
-        assert!(v("mx.smacloud.it 1; spf=pass (sender ok) smtp.mailfrom=bounce@mail.example.it", "example.it"));
-        assert!(v("mx.smacloud.it; dmarc=pass (p=none) header.from=example.it", "example.it"));
+        assert!(v(
+            "mx.smacloud.it 1; spf=pass (sender ok) smtp.mailfrom=bounce@mail.example.it",
+            "example.it"
+        ));
+        assert!(v(
+            "mx.smacloud.it; dmarc=pass (p=none) header.from=example.it",
+            "example.it"
+        ));
     }
 
     #[test]
     fn a_pass_for_another_domain_or_a_failure_does_not() {
-        assert!(!v("mx.smacloud.it; dkim=pass header.d=gmail.com", "example.it"));
+        assert!(!v(
+            "mx.smacloud.it; dkim=pass header.d=gmail.com",
+            "example.it"
+        ));
         assert!(!v("mx.smacloud.it; spf=softfail smtp.mailfrom=a@example.it; dkim=fail header.d=example.it", "example.it"));
         assert!(!v("mx.smacloud.it; none", "example.it"));
     }
@@ -391,6 +444,9 @@ mod tests {
 
     #[test]
     fn comments_and_quotes_do_not_split_results() {
-        assert!(v("mx.smacloud.it; spf=pass (a; b) smtp.mailfrom=\"x;y\"@example.it", "example.it"));
+        assert!(v(
+            "mx.smacloud.it; spf=pass (a; b) smtp.mailfrom=\"x;y\"@example.it",
+            "example.it"
+        ));
     }
 }

@@ -35,10 +35,19 @@ pub async fn run(config: Result<Config, String>, to: Option<String>) -> ExitCode
 fn describe(o: &Outcome) -> String {
     match o {
         Outcome::NewTicket { code } => format!("accepted: new ticket {code}"),
-        Outcome::Reply { code, automatic: false } => format!("accepted: reply to {code}"),
-        Outcome::Reply { code, automatic: true } => format!("accepted: automatic message on {code}"),
+        Outcome::Reply {
+            code,
+            automatic: false,
+        } => format!("accepted: reply to {code}"),
+        Outcome::Reply {
+            code,
+            automatic: true,
+        } => format!("accepted: automatic message on {code}"),
         Outcome::Refused { reason, answered } => {
-            format!("refused: {reason}{}", if *answered { " (answered)" } else { "" })
+            format!(
+                "refused: {reason}{}",
+                if *answered { " (answered)" } else { "" }
+            )
         }
         Outcome::Duplicate => "duplicate: already recorded".to_string(),
     }
@@ -51,7 +60,10 @@ pub async fn run_inner(
     mut input: impl tokio::io::AsyncRead + Unpin,
 ) -> anyhow::Result<Outcome> {
     let mut raw = Vec::with_capacity(64 * 1024);
-    (&mut input).take(MAX_RAW_BYTES as u64).read_to_end(&mut raw).await?;
+    (&mut input)
+        .take(MAX_RAW_BYTES as u64)
+        .read_to_end(&mut raw)
+        .await?;
     let mut complete = true;
     if raw.len() >= MAX_RAW_BYTES {
         // Read and drop the rest, so that the MTA sees the whole message taken.
@@ -63,7 +75,11 @@ pub async fn run_inner(
     }
     let store = Store::open(&config.database_url).await?;
     let env = Envelope {
-        recipients: to.map(|t| t.trim().to_lowercase()).into_iter().filter(|t| !t.is_empty()).collect(),
+        recipients: to
+            .map(|t| t.trim().to_lowercase())
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect(),
         return_path: None,
         auth: AuthSource::Headers,
     };

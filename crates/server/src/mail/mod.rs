@@ -10,7 +10,9 @@ pub mod smtp;
 use crate::config::Config;
 use crate::notify::acknowledgment;
 use crate::storage::mail::{Answer, Claim, IntakeClaim, IntakeFinish};
-use crate::storage::{Created, NewMessage, NewTicketRecord, Notification, Store, StoreError, StoredFile, Viewer};
+use crate::storage::{
+    Created, NewMessage, NewTicketRecord, Notification, Store, StoreError, StoredFile, Viewer,
+};
 use crate::util::{now_us, random_id};
 use auth::{AuthVerdict, Connection, SenderAuth};
 use helpdesk_core::api::{AuthorKind, Channel, Customer, Department, Priority, Role};
@@ -32,7 +34,10 @@ pub const ACKS_PER_HOUR: i64 = 10;
 /// How the sender is authenticated.
 pub enum AuthSource<'a> {
     /// Through the SMTP listener: SPF and DKIM checked here.
-    Smtp { checker: &'a SenderAuth, conn: Connection },
+    Smtp {
+        checker: &'a SenderAuth,
+        conn: Connection,
+    },
     /// Through the pipe: the topmost `Authentication-Results` header of our own MTA.
     Headers,
 }
@@ -49,9 +54,17 @@ pub struct Envelope<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    NewTicket { code: String },
-    Reply { code: String, automatic: bool },
-    Refused { reason: &'static str, answered: bool },
+    NewTicket {
+        code: String,
+    },
+    Reply {
+        code: String,
+        automatic: bool,
+    },
+    Refused {
+        reason: &'static str,
+        answered: bool,
+    },
     /// Seen before from the same sender with the same Message-ID: taken, nothing done.
     Duplicate,
 }
@@ -102,13 +115,18 @@ pub async fn ingest(
         [Some(one)] => Some(one.clone()),
         _ => None,
     };
-    let sender_key = sender.clone().unwrap_or_else(|| analysis.from_raw.to_lowercase());
+    let sender_key = sender
+        .clone()
+        .unwrap_or_else(|| analysis.from_raw.to_lowercase());
     let recipient = pick_recipient(config, &env.recipients, &analysis.header_recipients);
 
     let claim = IntakeClaim {
         id: &id,
         sender: &sender_key,
-        recipient: recipient.map(|(addr, _)| addr).or(env.recipients.first().map(String::as_str)).unwrap_or(""),
+        recipient: recipient
+            .map(|(addr, _)| addr)
+            .or(env.recipients.first().map(String::as_str))
+            .unwrap_or(""),
         subject: &analysis.subject,
         message_id: analysis.message_id.as_deref(),
         raw_path: &format!("mail/{id}.eml"),
@@ -160,7 +178,11 @@ pub async fn ingest(
 
 /// The intake address the message was sent to, and its department: the envelope's first, else
 /// the first the headers name.
-fn pick_recipient<'c>(config: &'c Config, envelope: &[String], headers: &[String]) -> Option<(&'c str, Department)> {
+fn pick_recipient<'c>(
+    config: &'c Config,
+    envelope: &[String],
+    headers: &[String],
+) -> Option<(&'c str, Department)> {
     let department_of = |addr: &str| {
         let addr = addr.trim().to_lowercase();
         if addr == config.mail_tech {
@@ -221,12 +243,24 @@ impl<'a> Job<'a> {
     async fn decide(&mut self) -> Result<Ingested, IngestError> {
         let a = self.a;
         if !a.parsed {
-            return self.refuse(Refusal { reason: "malformed", account: None, detail: None, answer: false }).await;
+            return self
+                .refuse(Refusal {
+                    reason: "malformed",
+                    account: None,
+                    detail: None,
+                    answer: false,
+                })
+                .await;
         }
         let Some(sender) = self.sender else {
             let detail = format!("From: {}", a.from_raw);
             return self
-                .refuse(Refusal { reason: "several_senders", account: None, detail: Some(detail), answer: false })
+                .refuse(Refusal {
+                    reason: "several_senders",
+                    account: None,
+                    detail: Some(detail),
+                    answer: false,
+                })
                 .await;
         };
         let account = self
@@ -247,14 +281,26 @@ impl<'a> Job<'a> {
             if !verdict.pass {
                 tracing::info!(%sender, detail = %verdict.detail, "e-mail quarantined: sender not authenticated");
                 return self
-                    .refuse(Refusal { reason: "unauthenticated", account, detail: Some(verdict.detail), answer: false })
+                    .refuse(Refusal {
+                        reason: "unauthenticated",
+                        account,
+                        detail: Some(verdict.detail),
+                        answer: false,
+                    })
                     .await;
             }
         }
         let answerable = automatic.is_none() && self.may_answer(sender);
 
         let Some((_, department)) = self.recipient else {
-            return self.refuse(Refusal { reason: "unknown_recipient", account, detail: None, answer: answerable }).await;
+            return self
+                .refuse(Refusal {
+                    reason: "unknown_recipient",
+                    account,
+                    detail: None,
+                    answer: answerable,
+                })
+                .await;
         };
 
         if let Some(why) = automatic {
@@ -266,16 +312,35 @@ impl<'a> Job<'a> {
                     return Ok(done);
                 }
             }
-            return self.refuse(Refusal { reason: "automatic", account, detail, answer: false }).await;
+            return self
+                .refuse(Refusal {
+                    reason: "automatic",
+                    account,
+                    detail,
+                    answer: false,
+                })
+                .await;
         }
 
         let Some(customer) = account else {
-            return self.refuse(Refusal { reason: "unknown_sender", account: None, detail: None, answer: answerable }).await;
+            return self
+                .refuse(Refusal {
+                    reason: "unknown_sender",
+                    account: None,
+                    detail: None,
+                    answer: answerable,
+                })
+                .await;
         };
         if a.attachments_over_limit {
             let detail = Some(format!("{} bytes of attachments", a.attachments_bytes));
             return self
-                .refuse(Refusal { reason: "attachments_too_large", account, detail, answer: answerable })
+                .refuse(Refusal {
+                    reason: "attachments_too_large",
+                    account,
+                    detail,
+                    answer: answerable,
+                })
                 .await;
         }
         if let Some(code) = TicketCode::find_in(&a.subject) {
@@ -284,10 +349,19 @@ impl<'a> Job<'a> {
             }
             // Someone else's ticket answers exactly as a missing one.
             return self
-                .refuse(Refusal { reason: "foreign_ticket", account, detail: Some(code.to_string()), answer: answerable })
+                .refuse(Refusal {
+                    reason: "foreign_ticket",
+                    account,
+                    detail: Some(code.to_string()),
+                    answer: answerable,
+                })
                 .await;
         }
-        if let Some(code) = self.store.ticket_for_references(&customer.id, &a.references).await? {
+        if let Some(code) = self
+            .store
+            .ticket_for_references(&customer.id, &a.references)
+            .await?
+        {
             if let Some(done) = self.reply(customer, &code, false).await? {
                 return Ok(done);
             }
@@ -299,7 +373,11 @@ impl<'a> Job<'a> {
         let from_domain = auth::domain_of(sender);
         match &self.env.auth {
             AuthSource::Smtp { checker, conn } => checker.check(conn, self.raw, from_domain).await,
-            AuthSource::Headers => auth::verdict_from_headers(&self.a.auth_results, &self.config.mail_authserv_id, from_domain),
+            AuthSource::Headers => auth::verdict_from_headers(
+                &self.a.auth_results,
+                &self.config.mail_authserv_id,
+                from_domain,
+            ),
         }
     }
 
@@ -324,7 +402,9 @@ impl<'a> Job<'a> {
                     &self.config.public_url,
                     self.a.attachments_bytes,
                 );
-                let from = self.recipient.map_or(self.config.mail_tech.as_str(), |(addr, _)| addr);
+                let from = self
+                    .recipient
+                    .map_or(self.config.mail_tech.as_str(), |(addr, _)| addr);
                 Some(Answer {
                     notification: Notification {
                         message_id: format!("<{}@{}>", random_id(), self.config.mail_domain),
@@ -347,17 +427,26 @@ impl<'a> Job<'a> {
             answer,
             acknowledged_to: None,
         };
-        let answered = self.store.finish_intake(self.id, &finish, REFUSALS_PER_HOUR).await?;
+        let answered = self
+            .store
+            .finish_intake(self.id, &finish, REFUSALS_PER_HOUR)
+            .await?;
         tracing::info!(id = %self.id, reason = r.reason, answered, "e-mail refused");
         Ok(Ingested {
             id: self.id.to_string(),
-            outcome: Outcome::Refused { reason: r.reason, answered },
+            outcome: Outcome::Refused {
+                reason: r.reason,
+                answered,
+            },
             queued_mail: answered,
         })
     }
 
     /// Keeps the attachments and the raw message as files of the customer.
-    async fn store_files(&mut self, customer: &Customer) -> Result<(Vec<StoredFile>, String), IngestError> {
+    async fn store_files(
+        &mut self,
+        customer: &Customer,
+    ) -> Result<(Vec<StoredFile>, String), IngestError> {
         let files_dir = self.config.files_dir();
         let mut files = Vec::with_capacity(self.a.attachments.len());
         for att in &self.a.attachments {
@@ -375,7 +464,10 @@ impl<'a> Job<'a> {
         let raw_id = random_id();
         let raw_path = files_dir.join(&raw_id);
         self.stored.push(raw_path.clone());
-        if tokio::fs::hard_link(self.raw_file, &raw_path).await.is_err() {
+        if tokio::fs::hard_link(self.raw_file, &raw_path)
+            .await
+            .is_err()
+        {
             tokio::fs::copy(self.raw_file, &raw_path).await?;
         }
         let raw_row = StoredFile {
@@ -384,7 +476,9 @@ impl<'a> Job<'a> {
             size: self.raw.len() as u64,
             content_type: "message/rfc822".into(),
         };
-        self.store.insert_raw_email_file(&customer.id, &raw_row).await?;
+        self.store
+            .insert_raw_email_file(&customer.id, &raw_row)
+            .await?;
         Ok((files, raw_id))
     }
 
@@ -396,7 +490,13 @@ impl<'a> Job<'a> {
         }
     }
 
-    async fn accepted(&self, customer: &Customer, outcome: Outcome, code: &str, acked: bool) -> Result<Ingested, IngestError> {
+    async fn accepted(
+        &self,
+        customer: &Customer,
+        outcome: Outcome,
+        code: &str,
+        acked: bool,
+    ) -> Result<Ingested, IngestError> {
         let finish = IntakeFinish {
             account_id: Some(&customer.id),
             outcome: "accepted",
@@ -404,7 +504,9 @@ impl<'a> Job<'a> {
             acknowledged_to: acked.then_some(customer.email.as_str()),
             ..IntakeFinish::default()
         };
-        self.store.finish_intake(self.id, &finish, REFUSALS_PER_HOUR).await?;
+        self.store
+            .finish_intake(self.id, &finish, REFUSALS_PER_HOUR)
+            .await?;
         tracing::info!(id = %self.id, code, "e-mail accepted");
         Ok(Ingested {
             id: self.id.to_string(),
@@ -415,13 +517,28 @@ impl<'a> Job<'a> {
 
     /// Appends the message to the customer's own ticket `code`; `None` when there is no such
     /// ticket of theirs.
-    async fn reply(&mut self, customer: &Customer, code: &str, automatic: bool) -> Result<Option<Ingested>, IngestError> {
+    async fn reply(
+        &mut self,
+        customer: &Customer,
+        code: &str,
+        automatic: bool,
+    ) -> Result<Option<Ingested>, IngestError> {
         if let Some(done) = self.already_written(customer).await? {
-            let outcome = Outcome::Reply { code: done.clone(), automatic };
-            return self.accepted(customer, outcome, &done, false).await.map(Some);
+            let outcome = Outcome::Reply {
+                code: done.clone(),
+                automatic,
+            };
+            return self
+                .accepted(customer, outcome, &done, false)
+                .await
+                .map(Some);
         }
         let (files, raw_id) = self.store_files(customer).await?;
-        let body = if self.a.body.is_empty() { crate::texts::MAIL_NO_TEXT } else { self.a.body.as_str() };
+        let body = if self.a.body.is_empty() {
+            crate::texts::MAIL_NO_TEXT
+        } else {
+            self.a.body.as_str()
+        };
         let result = self
             .store
             .add_message(
@@ -446,8 +563,13 @@ impl<'a> Job<'a> {
             .await;
         match result {
             Ok((ticket, _)) => {
-                let outcome = Outcome::Reply { code: ticket.code.clone(), automatic };
-                self.accepted(customer, outcome, &ticket.code, false).await.map(Some)
+                let outcome = Outcome::Reply {
+                    code: ticket.code.clone(),
+                    automatic,
+                };
+                self.accepted(customer, outcome, &ticket.code, false)
+                    .await
+                    .map(Some)
             }
             Err(e) => {
                 self.forget_files(&raw_id).await;
@@ -468,12 +590,28 @@ impl<'a> Job<'a> {
         }
     }
 
-    async fn open_ticket(&mut self, customer: &Customer, department: Department, answerable: bool) -> Result<Ingested, IngestError> {
+    async fn open_ticket(
+        &mut self,
+        customer: &Customer,
+        department: Department,
+        answerable: bool,
+    ) -> Result<Ingested, IngestError> {
         if let Some(done) = self.already_written(customer).await? {
-            return self.accepted(customer, Outcome::NewTicket { code: done.clone() }, &done, false).await;
+            return self
+                .accepted(
+                    customer,
+                    Outcome::NewTicket { code: done.clone() },
+                    &done,
+                    false,
+                )
+                .await;
         }
         let subject = parse::ticket_subject(&self.a.subject);
-        let subject = if subject.is_empty() { crate::texts::MAIL_NO_SUBJECT.to_string() } else { subject };
+        let subject = if subject.is_empty() {
+            crate::texts::MAIL_NO_SUBJECT.to_string()
+        } else {
+            subject
+        };
         let services = self.store.services(&customer.id).await?;
         let named = services_named_in(&self.a.subject, &services);
         let service_id = match named.as_slice() {
@@ -491,17 +629,26 @@ impl<'a> Job<'a> {
         );
         let mut advice: Vec<String> = assessment.hints.iter().map(|h| h.message.clone()).collect();
         if named.is_empty() && !assessment.hints.iter().any(|h| h.code == "name_service") {
-            let examples: Vec<&str> = services.iter().take(2).map(|s| s.identifier.as_str()).collect();
+            let examples: Vec<&str> = services
+                .iter()
+                .take(2)
+                .map(|s| s.identifier.as_str())
+                .collect();
             advice.push(crate::texts::advice_name_service(&examples));
         }
         if named.len() > 1 {
             let names: Vec<&str> = named.iter().map(|s| s.identifier.as_str()).collect();
             advice.push(crate::texts::advice_one_service(&names));
         }
-        let ack = answerable && self.store.recent_acknowledgments(&customer.email).await? < ACKS_PER_HOUR;
+        let ack =
+            answerable && self.store.recent_acknowledgments(&customer.email).await? < ACKS_PER_HOUR;
 
         let (files, raw_id) = self.store_files(customer).await?;
-        let body = if self.a.body.is_empty() { crate::texts::MAIL_NO_TEXT } else { self.a.body.as_str() };
+        let body = if self.a.body.is_empty() {
+            crate::texts::MAIL_NO_TEXT
+        } else {
+            self.a.body.as_str()
+        };
         let config = self.config;
         let created = self
             .store
@@ -537,6 +684,14 @@ impl<'a> Job<'a> {
                 return Err(e.into());
             }
         };
-        self.accepted(customer, Outcome::NewTicket { code: ticket.code.clone() }, &ticket.code, ack).await
+        self.accepted(
+            customer,
+            Outcome::NewTicket {
+                code: ticket.code.clone(),
+            },
+            &ticket.code,
+            ack,
+        )
+        .await
     }
 }

@@ -2,7 +2,9 @@
 
 use crate::util::clean_display_text;
 use helpdesk_core::limits::{BODY_MAX_CHARS, MAX_EMAIL_ATTACHMENT_BYTES, SUBJECT_MAX_CHARS};
-use mail_parser::{Address, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{
+    Address, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType,
+};
 
 /// What the intake needs from a message, owned, so that the raw bytes can go.
 #[derive(Debug, Default)]
@@ -64,14 +66,19 @@ pub fn analyse(raw: &[u8], complete: bool) -> Analysis {
 
 fn analyse_inner(raw: &[u8], complete: bool) -> Analysis {
     let parser = MessageParser::default();
-    let parsed = if complete { parser.parse(raw) } else { parser.parse_headers(raw) };
+    let parsed = if complete {
+        parser.parse(raw)
+    } else {
+        parser.parse_headers(raw)
+    };
     let Some(msg) = parsed else {
         return Analysis::default();
     };
     // Anything yields "headers" to a lenient parser: an e-mail has at least one we know.
-    let known = msg.headers().iter().any(|h| {
-        !matches!(h.name, HeaderName::Other(_))
-    });
+    let known = msg
+        .headers()
+        .iter()
+        .any(|h| !matches!(h.name, HeaderName::Other(_)));
     if !known {
         return Analysis::default();
     }
@@ -113,7 +120,9 @@ fn read_headers(msg: &Message<'_>, a: &mut Analysis) {
 
     for (name, value) in msg.headers_raw() {
         if name.eq_ignore_ascii_case("Delivered-To") || name.eq_ignore_ascii_case("X-Original-To") {
-            if let Some(addr) = normalise_address(value.trim().trim_start_matches('<').trim_end_matches('>')) {
+            if let Some(addr) =
+                normalise_address(value.trim().trim_start_matches('<').trim_end_matches('>'))
+            {
                 a.header_recipients.push(addr);
             }
         } else if name.eq_ignore_ascii_case("Authentication-Results") {
@@ -138,13 +147,19 @@ fn address_list(addr: &Address<'_>) -> Vec<String> {
 fn automatic_reason(msg: &Message<'_>, a: &Analysis) -> Option<&'static str> {
     let raw = |name: &str| msg.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
     if let Some(v) = raw("Auto-Submitted") {
-        let kind = v.split(|c: char| c == ';' || c == '(' || c.is_whitespace()).next().unwrap_or("");
+        let kind = v
+            .split(|c: char| c == ';' || c == '(' || c.is_whitespace())
+            .next()
+            .unwrap_or("");
         if kind != "no" {
             return Some("auto-submitted");
         }
     }
     if let Some(v) = raw("Precedence") {
-        if ["bulk", "junk", "list", "auto_reply"].iter().any(|p| v.starts_with(p)) {
+        if ["bulk", "junk", "list", "auto_reply"]
+            .iter()
+            .any(|p| v.starts_with(p))
+        {
             return Some("precedence");
         }
     }
@@ -153,13 +168,23 @@ fn automatic_reason(msg: &Message<'_>, a: &Analysis) -> Option<&'static str> {
     }
     if msg.header_raw("X-Autoreply").is_some()
         || msg.header_raw("X-Autorespond").is_some()
-        || msg.header_raw("X-Auto-Response-Suppress").is_some_and(|v| v.to_ascii_lowercase().contains("all"))
-            && msg.header_raw("X-MS-Exchange-Generated-Message-Source").is_some()
+        || msg
+            .header_raw("X-Auto-Response-Suppress")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("all"))
+            && msg
+                .header_raw("X-MS-Exchange-Generated-Message-Source")
+                .is_some()
     {
         return Some("auto-reply");
     }
     if let Some(rp) = msg.header_raw("Return-Path") {
-        if rp.trim().trim_start_matches('<').trim_end_matches('>').trim().is_empty() {
+        if rp
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim()
+            .is_empty()
+        {
             return Some("empty-return-path");
         }
     }
@@ -170,7 +195,9 @@ fn automatic_reason(msg: &Message<'_>, a: &Analysis) -> Option<&'static str> {
     }
     if msg.content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     }) {
         return Some("delivery-report");
     }
@@ -182,7 +209,14 @@ pub fn is_system_sender(addr: &str) -> bool {
     let local = addr.split('@').next().unwrap_or("").to_ascii_lowercase();
     matches!(
         local.as_str(),
-        "mailer-daemon" | "postmaster" | "mail-daemon" | "mailerdaemon" | "noreply" | "no-reply" | "do-not-reply" | "donotreply"
+        "mailer-daemon"
+            | "postmaster"
+            | "mail-daemon"
+            | "mailerdaemon"
+            | "noreply"
+            | "no-reply"
+            | "do-not-reply"
+            | "donotreply"
     )
 }
 
@@ -209,7 +243,10 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
     a.body = clean_body(&body);
 
     let in_body = |i: usize| {
-        msg.text_body.iter().chain(&msg.html_body).any(|&b| b as usize == i)
+        msg.text_body
+            .iter()
+            .chain(&msg.html_body)
+            .any(|&b| b as usize == i)
     };
     let mut total: u64 = 0;
     let mut files = Vec::new();
@@ -218,7 +255,12 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
             PartType::Multipart(_) => continue,
             PartType::Text(_) | PartType::Html(_) if in_body(i) => continue,
             // The root of a one-part message is its body, whatever its type says.
-            _ if i == 0 && msg.parts.len() == 1 && !matches!(part.body, PartType::Binary(_) | PartType::InlineBinary(_)) => continue,
+            _ if i == 0
+                && msg.parts.len() == 1
+                && !matches!(part.body, PartType::Binary(_) | PartType::InlineBinary(_)) =>
+            {
+                continue
+            }
             PartType::Text(t) => (t.as_bytes(), "testo.txt"),
             PartType::Html(t) => (t.as_bytes(), "pagina.html"),
             PartType::Binary(b) | PartType::InlineBinary(b) => (b.as_ref(), "allegato"),
@@ -242,7 +284,12 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
         } else {
             safe_content_type(&declared, data)
         };
-        let name = attachment_name(part.attachment_name(), default_name, &content_type, files.len() + 1);
+        let name = attachment_name(
+            part.attachment_name(),
+            default_name,
+            &content_type,
+            files.len() + 1,
+        );
         files.push(MailAttachment {
             name,
             content_type,
@@ -282,7 +329,8 @@ const MAX_HTML_DEPTH: usize = 200;
 /// The deepest nesting of elements, roughly (void and self-closed elements do not nest).
 fn nesting_depth(html: &str) -> usize {
     const VOID: &[&str] = &[
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr", "!",
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "!",
     ];
     let b = html.as_bytes();
     let (mut depth, mut max) = (0usize, 0usize);
@@ -294,7 +342,10 @@ fn nesting_depth(html: &str) -> usize {
         }
         let closing = b.get(i + 1) == Some(&b'/');
         let start = if closing { i + 2 } else { i + 1 };
-        let end = b[start..].iter().position(|&c| c == b'>').map_or(b.len(), |p| start + p);
+        let end = b[start..]
+            .iter()
+            .position(|&c| c == b'>')
+            .map_or(b.len(), |p| start + p);
         let tag = &html[start.min(end)..end];
         let name: String = tag
             .chars()
@@ -322,12 +373,21 @@ fn strip_tags(html: &str) -> String {
     while i < html.len() {
         let rest = &lower[i..];
         if rest.starts_with("<script") || rest.starts_with("<style") {
-            let close = if rest.starts_with("<script") { "</script" } else { "</style" };
+            let close = if rest.starts_with("<script") {
+                "</script"
+            } else {
+                "</style"
+            };
             i = rest.find(close).map_or(html.len(), |p| i + p + close.len());
             continue;
         }
         if rest.starts_with('<') {
-            if rest.starts_with("<br") || rest.starts_with("<p") || rest.starts_with("</p") || rest.starts_with("<div") || rest.starts_with("</div") {
+            if rest.starts_with("<br")
+                || rest.starts_with("<p")
+                || rest.starts_with("</p")
+                || rest.starts_with("<div")
+                || rest.starts_with("</div")
+            {
                 out.push('\n');
             }
             i = rest.find('>').map_or(html.len(), |p| i + p + 1);
@@ -367,7 +427,9 @@ fn clean_body(s: &str) -> String {
     }
     let mut out = out.trim().to_string();
     if cut {
-        out.push_str("\n\n[… testo troncato: il messaggio completo è nell'e-mail originale allegata]");
+        out.push_str(
+            "\n\n[… testo troncato: il messaggio completo è nell'e-mail originale allegata]",
+        );
     }
     out
 }
@@ -375,12 +437,23 @@ fn clean_body(s: &str) -> String {
 /// One line, control characters removed, whitespace collapsed, at most `max` characters.
 fn one_line(s: &str, max: usize) -> String {
     let cleaned = clean_display_text(&s.replace(['\r', '\n', '\t'], " "));
-    cleaned.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(max).collect()
+    cleaned
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(max)
+        .collect()
 }
 
 /// `local@domain`, lower-case; `None` when it is not a plain address.
 pub fn normalise_address(s: &str) -> Option<String> {
-    let s = s.trim().trim_start_matches('<').trim_end_matches('>').trim().to_lowercase();
+    let s = s
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_lowercase();
     let (local, domain) = s.rsplit_once('@')?;
     let ok = !local.is_empty()
         && !domain.is_empty()
@@ -388,15 +461,27 @@ pub fn normalise_address(s: &str) -> Option<String> {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && s.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"<>(),;:\\[]".contains(c))
-        && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        && s.chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"<>(),;:\\[]".contains(c))
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
     ok.then_some(s)
 }
 
 /// A Message-ID as `<id>`; `None` when empty, too long or with characters no id has.
 pub fn bracket_id(id: &str) -> Option<String> {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
-    if id.is_empty() || id.len() > 500 || id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>') {
+    let id = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    if id.is_empty()
+        || id.len() > 500
+        || id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+    {
         return None;
     }
     Some(format!("<{id}>"))
@@ -405,7 +490,11 @@ pub fn bracket_id(id: &str) -> Option<String> {
 fn ids_of(v: &HeaderValue<'_>) -> Vec<String> {
     match v {
         HeaderValue::Text(t) => t.split_whitespace().filter_map(bracket_id).collect(),
-        HeaderValue::TextList(list) => list.iter().flat_map(|t| t.split_whitespace()).filter_map(bracket_id).collect(),
+        HeaderValue::TextList(list) => list
+            .iter()
+            .flat_map(|t| t.split_whitespace())
+            .filter_map(bracket_id)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -438,7 +527,10 @@ fn attachment_name(declared: Option<&str>, default: &str, content_type: &str, n:
     let base = declared
         .map(|d| d.rsplit(['/', '\\']).next().unwrap_or(""))
         .map(|d| one_line(d, 200))
-        .map(|d| d.trim_matches(|c: char| c == '.' || c.is_whitespace()).to_string())
+        .map(|d| {
+            d.trim_matches(|c: char| c == '.' || c.is_whitespace())
+                .to_string()
+        })
         .filter(|d| !d.is_empty());
     match base {
         Some(b) => b,
@@ -464,16 +556,34 @@ pub fn ticket_subject(subject: &str) -> String {
     let mut s = subject.trim();
     loop {
         let lower = s.to_ascii_lowercase();
-        let stripped = ["re:", "r:", "rif:", "fwd:", "fw:", "i:", "tr:", "aw:", "wg:", "sv:", "vs:", "inoltro:", "risposta:"]
-            .iter()
-            .find(|p| lower.starts_with(*p))
-            .map(|p| s[p.len()..].trim_start());
+        let stripped = [
+            "re:",
+            "r:",
+            "rif:",
+            "fwd:",
+            "fw:",
+            "i:",
+            "tr:",
+            "aw:",
+            "wg:",
+            "sv:",
+            "vs:",
+            "inoltro:",
+            "risposta:",
+        ]
+        .iter()
+        .find(|p| lower.starts_with(*p))
+        .map(|p| s[p.len()..].trim_start());
         match stripped {
             Some(rest) => s = rest,
             None => break,
         }
     }
-    s.chars().take(SUBJECT_MAX_CHARS).collect::<String>().trim().to_string()
+    s.chars()
+        .take(SUBJECT_MAX_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -481,12 +591,18 @@ mod tests {
     use super::*;
 
     fn eml(headers: &str, body: &str) -> Vec<u8> {
-        format!("{headers}\r\n\r\n{body}").replace("\n", "\r\n").replace("\r\r\n", "\r\n").into_bytes()
+        format!("{headers}\r\n\r\n{body}")
+            .replace("\n", "\r\n")
+            .replace("\r\r\n", "\r\n")
+            .into_bytes()
     }
 
     #[test]
     fn addresses_are_normalised_and_junk_is_not_an_address() {
-        assert_eq!(normalise_address(" <Mario.Rossi@Example.IT> ").as_deref(), Some("mario.rossi@example.it"));
+        assert_eq!(
+            normalise_address(" <Mario.Rossi@Example.IT> ").as_deref(),
+            Some("mario.rossi@example.it")
+        );
         assert_eq!(normalise_address("mario"), None);
         assert_eq!(normalise_address("a b@example.it"), None);
         assert_eq!(normalise_address("a@localhost"), None);
@@ -511,7 +627,10 @@ mod tests {
 
     #[test]
     fn several_from_headers_and_lists_all_count() {
-        let raw = eml("From: a@example.it, b@example.it\nFrom: c@example.it\nSubject: x", "y");
+        let raw = eml(
+            "From: a@example.it, b@example.it\nFrom: c@example.it\nSubject: x",
+            "y",
+        );
         assert_eq!(analyse(&raw, true).from.len(), 3);
     }
 
@@ -554,17 +673,38 @@ mod tests {
 
     #[test]
     fn a_declared_type_is_kept_only_when_the_bytes_agree() {
-        assert_eq!(safe_content_type("image/png", b"\x89PNG\r\n\x1a\nxxx"), "image/png");
-        assert_eq!(safe_content_type("image/png", b"<html>"), "application/octet-stream");
-        assert_eq!(safe_content_type("text/html", b"<html>"), "application/octet-stream");
+        assert_eq!(
+            safe_content_type("image/png", b"\x89PNG\r\n\x1a\nxxx"),
+            "image/png"
+        );
+        assert_eq!(
+            safe_content_type("image/png", b"<html>"),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            safe_content_type("text/html", b"<html>"),
+            "application/octet-stream"
+        );
     }
 
     #[test]
     fn attachment_names_lose_paths_and_controls() {
-        assert_eq!(attachment_name(Some("../../etc/passwd"), "allegato", "x", 1), "passwd");
-        assert_eq!(attachment_name(Some("C:\\a\\fattura\u{202E}fdp.exe"), "allegato", "x", 1), "fatturafdp.exe");
-        assert_eq!(attachment_name(None, "allegato", "image/png", 2), "allegato-2.png");
-        assert_eq!(attachment_name(Some(".."), "allegato", "x", 3), "allegato-3");
+        assert_eq!(
+            attachment_name(Some("../../etc/passwd"), "allegato", "x", 1),
+            "passwd"
+        );
+        assert_eq!(
+            attachment_name(Some("C:\\a\\fattura\u{202E}fdp.exe"), "allegato", "x", 1),
+            "fatturafdp.exe"
+        );
+        assert_eq!(
+            attachment_name(None, "allegato", "image/png", 2),
+            "allegato-2.png"
+        );
+        assert_eq!(
+            attachment_name(Some(".."), "allegato", "x", 3),
+            "allegato-3"
+        );
     }
 
     #[test]
@@ -575,7 +715,11 @@ mod tests {
 
     #[test]
     fn deeply_nested_html_is_read_quickly_without_scripts() {
-        let html = format!("{}ciao<script>x()</script>{}", "<div>".repeat(50_000), "</div>".repeat(50_000));
+        let html = format!(
+            "{}ciao<script>x()</script>{}",
+            "<div>".repeat(50_000),
+            "</div>".repeat(50_000)
+        );
         let started = std::time::Instant::now();
         let text = html_to_text(&html);
         assert!(text.contains("ciao") && !text.contains("x()"), "{text}");

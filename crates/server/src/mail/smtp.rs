@@ -47,7 +47,9 @@ pub async fn start(
     let Some(bind) = state.config.smtp_bind else {
         return Ok(None);
     };
-    let listener = TcpListener::bind(bind).await.with_context(|| format!("binding SMTP {bind}"))?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding SMTP {bind}"))?;
     let addr = listener.local_addr()?;
     let checker = if state.config.mail_require_auth {
         let checker = SenderAuth::system(&state.config.mail_domain).or_else(|e| {
@@ -59,7 +61,13 @@ pub async fn start(
     } else {
         None
     };
-    let task = tokio::spawn(serve(listener, state.clone(), checker, Limits::default(), shutdown.clone()));
+    let task = tokio::spawn(serve(
+        listener,
+        state.clone(),
+        checker,
+        Limits::default(),
+        shutdown.clone(),
+    ));
     tracing::info!(%addr, "SMTP intake listening");
     Ok(Some((addr, task)))
 }
@@ -90,7 +98,9 @@ pub async fn serve(
             }
         };
         let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-            let _ = stream.write_all(b"421 4.3.2 Too many connections, try again later\r\n").await;
+            let _ = stream
+                .write_all(b"421 4.3.2 Too many connections, try again later\r\n")
+                .await;
             continue;
         };
         let state = state.clone();
@@ -98,7 +108,8 @@ pub async fn serve(
         let limits = Arc::clone(&limits);
         let stop = shutdown.clone();
         sessions.spawn(async move {
-            if let Err(e) = session(stream, peer, &state, checker.as_deref(), &limits, &stop).await {
+            if let Err(e) = session(stream, peer, &state, checker.as_deref(), &limits, &stop).await
+            {
                 tracing::debug!(%peer, error = %e, "SMTP session ended");
             }
             drop(permit);
@@ -148,7 +159,11 @@ impl Handler for IntakeHandler {
     }
 
     fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
-        let from = if from == NULL_SENDER { String::new() } else { from.to_string() };
+        let from = if from == NULL_SENDER {
+            String::new()
+        } else {
+            from.to_string()
+        };
         self.with(|t| {
             t.mail_from = from;
             t.recipients.clear();
@@ -161,7 +176,7 @@ impl Handler for IntakeHandler {
 
     fn rcpt(&mut self, to: &str) -> Response {
         let to = to.trim().to_lowercase();
-        if !self.intake.iter().any(|a| *a == to) {
+        if !self.intake.contains(&to) {
             return Response::custom(550, "5.1.1 No such mailbox here".into());
         }
         let max = self.max_recipients;
@@ -180,7 +195,13 @@ impl Handler for IntakeHandler {
         }
     }
 
-    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, _to: &[String]) -> Response {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        _to: &[String],
+    ) -> Response {
         self.with(|t| {
             t.in_data = true;
             t.data.clear();
@@ -219,7 +240,11 @@ fn append(t: &mut Transaction, buf: &[u8]) {
 
 /// Reads up to `max` bytes of one line (with its `\n`). Returns the bytes read (0 at the end of
 /// the stream); the line is complete when it ends with `\n`.
-async fn read_line_capped<R: AsyncBufRead + Unpin>(r: &mut R, line: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+async fn read_line_capped<R: AsyncBufRead + Unpin>(
+    r: &mut R,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<usize> {
     line.clear();
     loop {
         let buf = r.fill_buf().await?;
@@ -227,7 +252,11 @@ async fn read_line_capped<R: AsyncBufRead + Unpin>(r: &mut R, line: &mut Vec<u8>
             return Ok(line.len());
         }
         let room = max - line.len();
-        let take = buf.iter().take(room).position(|&b| b == b'\n').map(|p| p + 1);
+        let take = buf
+            .iter()
+            .take(room)
+            .position(|&b| b == b'\n')
+            .map(|p| p + 1);
         match take {
             Some(n) => {
                 line.extend_from_slice(&buf[..n]);
@@ -283,11 +312,15 @@ async fn session(
     let mut r = BufReader::with_capacity(16 * 1024, r);
     let handler = IntakeHandler {
         tx: Arc::new(Mutex::new(Transaction::default())),
-        intake: Arc::from(vec![state.config.mail_tech.clone(), state.config.mail_sales.clone()]),
+        intake: Arc::from(vec![
+            state.config.mail_tech.clone(),
+            state.config.mail_sales.clone(),
+        ]),
         max_recipients: limits.max_recipients,
     };
     let shared = Arc::clone(&handler.tx);
-    let mut session = SessionBuilder::new(state.config.mail_domain.clone()).build(peer.ip(), handler);
+    let mut session =
+        SessionBuilder::new(state.config.mail_domain.clone()).build(peer.ip(), handler);
     reply(&mut w, &session.greeting()).await?;
 
     let data_piece = 64 * 1024;
@@ -307,7 +340,11 @@ async fn session(
         let n = match read {
             Ok(r) => r?,
             Err(_) => {
-                let _ = reply(&mut w, &Response::custom(421, "4.4.2 Idle for too long, closing connection".into())).await;
+                let _ = reply(
+                    &mut w,
+                    &Response::custom(421, "4.4.2 Idle for too long, closing connection".into()),
+                )
+                .await;
                 return Ok(());
             }
         };
@@ -324,7 +361,11 @@ async fn session(
                 }
             } else {
                 // A terminator with a bare LF is still the end of the message.
-                let res = if line == b".\n" { session.process(b".\r\n") } else { session.process(&line) };
+                let res = if line == b".\n" {
+                    session.process(b".\r\n")
+                } else {
+                    session.process(&line)
+                };
                 let done = shared.lock().map(|t| t.complete).unwrap_or(false);
                 if done {
                     // mailin's own 250 is not sent: the answer waits for the commit.
@@ -360,7 +401,10 @@ async fn session(
 }
 
 /// The message just received and its envelope, leaving the transaction ready for the next.
-fn take_message(shared: &Mutex<Transaction>, ip: IpAddr) -> Option<(Vec<u8>, bool, Vec<String>, Connection)> {
+fn take_message(
+    shared: &Mutex<Transaction>,
+    ip: IpAddr,
+) -> Option<(Vec<u8>, bool, Vec<String>, Connection)> {
     let mut t = shared.lock().ok()?;
     let data = std::mem::take(&mut t.data);
     let truncated = t.truncated;
@@ -376,12 +420,20 @@ fn take_message(shared: &Mutex<Transaction>, ip: IpAddr) -> Option<(Vec<u8>, boo
 }
 
 /// Hands a received message to the intake; the reply says whether it is safely recorded.
-async fn deliver(state: &AppState, checker: Option<&SenderAuth>, ip: IpAddr, shared: &Mutex<Transaction>) -> Response {
+async fn deliver(
+    state: &AppState,
+    checker: Option<&SenderAuth>,
+    ip: IpAddr,
+    shared: &Mutex<Transaction>,
+) -> Response {
     let Some((data, truncated, recipients, conn)) = take_message(shared, ip) else {
         return mailin::response::INTERNAL_ERROR;
     };
     let auth = match checker {
-        Some(checker) => AuthSource::Smtp { checker, conn: conn.clone() },
+        Some(checker) => AuthSource::Smtp {
+            checker,
+            conn: conn.clone(),
+        },
         None => AuthSource::Headers,
     };
     let env = Envelope {
@@ -396,7 +448,9 @@ async fn deliver(state: &AppState, checker: Option<&SenderAuth>, ip: IpAddr, sha
             }
             Response::custom(250, format!("2.0.0 OK {}", done.id))
         }
-        Err(IngestError::Busy) => Response::custom(451, "4.3.0 Message being processed, try again later".into()),
+        Err(IngestError::Busy) => {
+            Response::custom(451, "4.3.0 Message being processed, try again later".into())
+        }
         Err(e) => {
             tracing::error!(error = %e, "e-mail not recorded; the sender will retry");
             Response::custom(451, "4.3.0 Temporary local problem, try again later".into())
@@ -411,8 +465,14 @@ mod tests {
     #[test]
     fn a_bounces_null_sender_is_rewritten_so_that_it_parses() {
         assert_eq!(normalise_command(b"MAIL FROM:<>\r\n"), b"MAIL FROM:<@>\r\n");
-        assert_eq!(normalise_command(b"mail from:<> BODY=8BITMIME\n"), b"MAIL FROM:<@> BODY=8BITMIME\r\n");
-        assert_eq!(normalise_command(b"RCPT TO:<a@b.it>\n"), b"RCPT TO:<a@b.it>\r\n");
+        assert_eq!(
+            normalise_command(b"mail from:<> BODY=8BITMIME\n"),
+            b"MAIL FROM:<@> BODY=8BITMIME\r\n"
+        );
+        assert_eq!(
+            normalise_command(b"RCPT TO:<a@b.it>\n"),
+            b"RCPT TO:<a@b.it>\r\n"
+        );
     }
 
     #[tokio::test]

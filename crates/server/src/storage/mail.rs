@@ -75,7 +75,10 @@ impl Store {
                     return Ok(Claim::Busy);
                 }
                 let old: String = prior.get("id");
-                sqlx::query("DELETE FROM mail_intake WHERE id = ?").bind(old).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM mail_intake WHERE id = ?")
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         sqlx::query(
@@ -97,7 +100,12 @@ impl Store {
 
     /// Writes how a claimed message ended, and queues its answer unless the address already had
     /// `answer_limit` answers within the hour. Returns whether an answer was queued.
-    pub async fn finish_intake(&self, id: &str, f: &IntakeFinish<'_>, answer_limit: i64) -> StoreResult<bool> {
+    pub async fn finish_intake(
+        &self,
+        id: &str,
+        f: &IntakeFinish<'_>,
+        answer_limit: i64,
+    ) -> StoreResult<bool> {
         let now = now_us();
         let (_g, mut tx) = self.begin_write().await?;
         sqlx::query(
@@ -114,11 +122,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(to) = f.acknowledged_to {
-            sqlx::query("INSERT INTO mail_answers (address, kind, created_us) VALUES (?, 'ack', ?)")
-                .bind(to)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO mail_answers (address, kind, created_us) VALUES (?, 'ack', ?)",
+            )
+            .bind(to)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         }
         let mut queued = false;
         if let Some(a) = &f.answer {
@@ -146,11 +156,13 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("INSERT INTO mail_answers (address, kind, created_us) VALUES (?, 'refusal', ?)")
-                    .bind(&n.to)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO mail_answers (address, kind, created_us) VALUES (?, 'refusal', ?)",
+                )
+                .bind(&n.to)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 queued = true;
             }
         }
@@ -182,7 +194,11 @@ impl Store {
 
     /// The account's ticket that one of these Message-IDs belongs to (ours, sent about it, or a
     /// message received on it), preferring the first id in `ids`.
-    pub async fn ticket_for_references(&self, account_id: &str, ids: &[String]) -> StoreResult<Option<String>> {
+    pub async fn ticket_for_references(
+        &self,
+        account_id: &str,
+        ids: &[String],
+    ) -> StoreResult<Option<String>> {
         if ids.is_empty() {
             return Ok(None);
         }
@@ -195,22 +211,31 @@ impl Store {
             list.push_bind(id);
         }
         sql.push(") UNION ALL SELECT m.email_message_id AS mid, t.code FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.account_id = ");
-        sql.push_bind(account_id).push(" AND m.email_message_id IN (");
+        sql.push_bind(account_id)
+            .push(" AND m.email_message_id IN (");
         let mut list = sql.separated(", ");
         for id in ids {
             list.push_bind(id);
         }
         sql.push(")");
         let rows = sql.build().fetch_all(&self.pool).await?;
-        let found: Vec<(String, String)> = rows.iter().map(|r| (r.get("mid"), r.get("code"))).collect();
-        Ok(ids
-            .iter()
-            .find_map(|id| found.iter().find(|(mid, _)| mid == id).map(|(_, code)| code.clone())))
+        let found: Vec<(String, String)> =
+            rows.iter().map(|r| (r.get("mid"), r.get("code"))).collect();
+        Ok(ids.iter().find_map(|id| {
+            found
+                .iter()
+                .find(|(mid, _)| mid == id)
+                .map(|(_, code)| code.clone())
+        }))
     }
 
     /// The account's ticket already holding a message received with this Message-ID: a delivery
     /// whose record was lost after the message itself was written.
-    pub async fn ticket_with_email(&self, account_id: &str, email_message_id: &str) -> StoreResult<Option<String>> {
+    pub async fn ticket_with_email(
+        &self,
+        account_id: &str,
+        email_message_id: &str,
+    ) -> StoreResult<Option<String>> {
         Ok(sqlx::query_scalar(
             "SELECT t.code FROM messages m JOIN tickets t ON t.id = m.ticket_id
              WHERE m.email_message_id = ? AND t.account_id = ? LIMIT 1",
@@ -242,13 +267,19 @@ impl Store {
 
     pub async fn delete_file_row(&self, id: &str) -> StoreResult<()> {
         let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query("DELETE FROM files WHERE id = ? AND message_id IS NULL").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM files WHERE id = ? AND message_id IS NULL")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The intake's record of a message, for tests and staff tools: (outcome, reason, ticket code).
-    pub async fn intake_record(&self, id: &str) -> StoreResult<Option<(String, Option<String>, Option<String>)>> {
+    pub async fn intake_record(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<(String, Option<String>, Option<String>)>> {
         let row = sqlx::query(
             "SELECT i.outcome, i.reason, t.code FROM mail_intake i LEFT JOIN tickets t ON t.id = i.ticket_id WHERE i.id = ?",
         )

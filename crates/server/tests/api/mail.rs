@@ -34,7 +34,8 @@ fn corpus_messages() -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.clone()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("the corpus {} is not readable: {e}", d.display()));
+        let entries = std::fs::read_dir(&d)
+            .unwrap_or_else(|e| panic!("the corpus {} is not readable: {e}", d.display()));
         for e in entries {
             let p = e.unwrap().path();
             if p.is_dir() {
@@ -45,7 +46,12 @@ fn corpus_messages() -> Vec<PathBuf> {
         }
     }
     out.sort();
-    assert!(out.len() >= 100, "expected the corpus's 107 messages in {}, found {}", dir.display(), out.len());
+    assert!(
+        out.len() >= 100,
+        "expected the corpus's 107 messages in {}, found {}",
+        dir.display(),
+        out.len()
+    );
     out
 }
 
@@ -58,12 +64,43 @@ struct Vars(HashMap<&'static str, String>);
 
 async fn vars(app: &TestApp) -> Vars {
     let store = &app.state().store;
-    let demo = store.account_by_email("demo@example.it").await.unwrap().unwrap().customer;
-    let altro = store.account_by_email("altro@example.it").await.unwrap().unwrap().customer;
-    let list = store.list_tickets(&demo.id, &ListQuery::default()).await.unwrap();
-    let code = list.items.iter().find(|t| t.subject.contains("vps-0042")).unwrap().code.clone();
-    let closed = list.items.iter().find(|t| t.status == Status::Closed).unwrap().code.clone();
-    let other = store.list_tickets(&altro.id, &ListQuery::default()).await.unwrap().items[0].code.clone();
+    let demo = store
+        .account_by_email("demo@example.it")
+        .await
+        .unwrap()
+        .unwrap()
+        .customer;
+    let altro = store
+        .account_by_email("altro@example.it")
+        .await
+        .unwrap()
+        .unwrap()
+        .customer;
+    let list = store
+        .list_tickets(&demo.id, &ListQuery::default())
+        .await
+        .unwrap();
+    let code = list
+        .items
+        .iter()
+        .find(|t| t.subject.contains("vps-0042"))
+        .unwrap()
+        .code
+        .clone();
+    let closed = list
+        .items
+        .iter()
+        .find(|t| t.status == Status::Closed)
+        .unwrap()
+        .code
+        .clone();
+    let other = store
+        .list_tickets(&altro.id, &ListQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .code
+        .clone();
     let ours: String = sqlx::query_scalar(
         "SELECT message_id FROM outbox WHERE ticket_id = (SELECT id FROM tickets WHERE code = ?) ORDER BY id LIMIT 1",
     )
@@ -91,9 +128,15 @@ impl Vars {
 
 /// base64 of `n` bytes, in 76-character lines.
 fn base64_lines(n: usize) -> String {
-    let data: Vec<u8> = (0..n).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let data: Vec<u8> = (0..n)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let b = base64::engine::general_purpose::STANDARD.encode(data);
-    b.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\r\n")
+    b.as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }
 
 /// A fixture with its placeholders filled and CRLF line ends (binary ones as they are).
@@ -121,18 +164,26 @@ async fn ingest_with(app: &TestApp, config: &Config, raw: Vec<u8>) -> Ingested {
         return_path: None,
         auth: AuthSource::Headers,
     };
-    tokio::time::timeout(Duration::from_secs(20), mail::ingest(&app.state().store, config, raw, true, env))
-        .await
-        .expect("ingestion finished in time")
-        .expect("ingestion recorded the message")
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        mail::ingest(&app.state().store, config, raw, true, env),
+    )
+    .await
+    .expect("ingestion finished in time")
+    .expect("ingestion recorded the message")
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(app.state().store.pool()).await.unwrap()
+    sqlx::query_scalar(sql)
+        .fetch_one(app.state().store.pool())
+        .await
+        .unwrap()
 }
 
 fn files_on_disk(app: &TestApp) -> usize {
-    std::fs::read_dir(app.state().config.files_dir()).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(app.state().config.files_dir())
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -142,7 +193,11 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
     let manifest = std::fs::read_to_string(fixtures_dir().join("EXPECTED")).unwrap();
     let store = &app.state().store;
     let mut checked = 0;
-    for line in manifest.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in manifest
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let (file, spec) = line.split_once(':').unwrap();
         let spec = vars.fill(spec);
         let mut words = spec.split_whitespace();
@@ -150,7 +205,11 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
         let mut keys: HashMap<&str, Vec<String>> = HashMap::new();
         for w in words {
             let (k, v) = w.split_once('=').unwrap_or((w, ""));
-            let v = if k == "subject" { v.replace('_', " ") } else { v.to_string() };
+            let v = if k == "subject" {
+                v.replace('_', " ")
+            } else {
+                v.to_string()
+            };
             keys.entry(k).or_default().push(v);
         }
         let key = |k: &str| keys.get(k).and_then(|v| v.first()).map(String::as_str);
@@ -161,11 +220,22 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
         let messages_before = count(&app, "SELECT COUNT(*) FROM messages").await;
         let files_before = files_on_disk(&app);
         let status_before = match key("code") {
-            Some(code) => Some(store.ticket(Viewer::Staff, code).await.unwrap().unwrap().status),
+            Some(code) => Some(
+                store
+                    .ticket(Viewer::Staff, code)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .status,
+            ),
             None => None,
         };
         let got = ingest_with(&app, &config, load_fixture(file, &vars)).await;
-        let (want_outcome, _, _) = store.intake_record(&got.id).await.unwrap().expect("recorded");
+        let (want_outcome, _, _) = store
+            .intake_record(&got.id)
+            .await
+            .unwrap()
+            .expect("recorded");
         let ctx = format!("{file}: {:?}", got.outcome);
 
         match outcome {
@@ -173,7 +243,9 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                 assert_eq!(want_outcome, "accepted", "{ctx}");
                 let (code, automatic) = match &got.outcome {
                     Outcome::NewTicket { code } if outcome == "new" => (code.clone(), false),
-                    Outcome::Reply { code, automatic } if outcome == "reply" => (code.clone(), *automatic),
+                    Outcome::Reply { code, automatic } if outcome == "reply" => {
+                        (code.clone(), *automatic)
+                    }
                     other => panic!("{file}: expected {outcome}, got {other:?}"),
                 };
                 if let Some(want) = key("code") {
@@ -181,25 +253,52 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                 }
                 assert_eq!(automatic, keys.contains_key("automatic"), "{ctx}");
                 let t = store.ticket(Viewer::Staff, &code).await.unwrap().unwrap();
-                let m = t.messages.iter().rev().find(|m| m.kind == MessageKind::Message).unwrap();
+                let m = t
+                    .messages
+                    .iter()
+                    .rev()
+                    .find(|m| m.kind == MessageKind::Message)
+                    .unwrap();
                 assert_eq!(m.channel, Channel::Email, "{ctx}");
                 assert_eq!(m.automatic, automatic, "{ctx}");
-                let raw = m.raw_email.as_ref().unwrap_or_else(|| panic!("{ctx}: no raw e-mail"));
-                assert!(app.state().config.files_dir().join(&raw.id).exists(), "{ctx}: raw file");
+                let raw = m
+                    .raw_email
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{ctx}: no raw e-mail"));
+                assert!(
+                    app.state().config.files_dir().join(&raw.id).exists(),
+                    "{ctx}: raw file"
+                );
                 for f in &m.attachments {
-                    assert!(app.state().config.files_dir().join(&f.id).exists(), "{ctx}: attachment file");
+                    assert!(
+                        app.state().config.files_dir().join(&f.id).exists(),
+                        "{ctx}: attachment file"
+                    );
                 }
                 if let Some(n) = key("attachments") {
-                    assert_eq!(m.attachments.len(), n.parse::<usize>().unwrap(), "{ctx}: {:?}", m.attachments);
+                    assert_eq!(
+                        m.attachments.len(),
+                        n.parse::<usize>().unwrap(),
+                        "{ctx}: {:?}",
+                        m.attachments
+                    );
                 }
                 if let Some(size) = key("size") {
                     assert_eq!(m.attachments[0].size, size.parse::<u64>().unwrap(), "{ctx}");
                 }
                 for word in keys.get("body").into_iter().flatten() {
-                    assert!(m.body.contains(word.as_str()), "{ctx}: body lacks {word:?}: {}", m.body);
+                    assert!(
+                        m.body.contains(word.as_str()),
+                        "{ctx}: body lacks {word:?}: {}",
+                        m.body
+                    );
                 }
                 for word in keys.get("nobody").into_iter().flatten() {
-                    assert!(!m.body.contains(word.as_str()), "{ctx}: body has {word:?}: {}", m.body);
+                    assert!(
+                        !m.body.contains(word.as_str()),
+                        "{ctx}: body has {word:?}: {}",
+                        m.body
+                    );
                 }
                 if outcome == "new" {
                     assert_eq!(t.priority, Priority::Low, "{ctx}");
@@ -210,7 +309,11 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     }
                     match key("service") {
                         Some("none") => assert!(t.service.is_none(), "{ctx}: {:?}", t.service),
-                        Some(s) => assert_eq!(t.service.as_ref().map(|s| s.identifier.as_str()), Some(s), "{ctx}"),
+                        Some(s) => assert_eq!(
+                            t.service.as_ref().map(|s| s.identifier.as_str()),
+                            Some(s),
+                            "{ctx}"
+                        ),
                         None => {}
                     }
                     if let Some(s) = key("subject") {
@@ -224,21 +327,38 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     .fetch_one(store.pool())
                     .await
                     .unwrap_or_else(|e| panic!("{ctx}: one acknowledgment: {e}"));
-                    assert!(subject.starts_with(&format!("[#{code}]: ")), "{ctx}: {subject}");
+                    assert!(
+                        subject.starts_with(&format!("[#{code}]: ")),
+                        "{ctx}: {subject}"
+                    );
                     assert!(irt.is_some(), "{ctx}: acknowledgment not threaded");
                     if let Some(word) = key("advice") {
-                        assert!(body.contains(word), "{ctx}: acknowledgment lacks {word:?}: {body}");
+                        assert!(
+                            body.contains(word),
+                            "{ctx}: acknowledgment lacks {word:?}: {body}"
+                        );
                     }
                 } else {
-                    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, tickets_before, "{ctx}");
+                    assert_eq!(
+                        count(&app, "SELECT COUNT(*) FROM tickets").await,
+                        tickets_before,
+                        "{ctx}"
+                    );
                     if automatic {
-                        assert_eq!(Some(t.status), status_before, "{ctx}: automatic mail changed the status");
+                        assert_eq!(
+                            Some(t.status),
+                            status_before,
+                            "{ctx}: automatic mail changed the status"
+                        );
                     } else {
                         assert_eq!(t.status, Status::Open, "{ctx}");
                     }
                     if keys.contains_key("reopened") {
                         assert!(
-                            t.messages.iter().any(|m| m.kind == MessageKind::Event && m.status == Some(Status::Open)),
+                            t.messages
+                                .iter()
+                                .any(|m| m.kind == MessageKind::Event
+                                    && m.status == Some(Status::Open)),
                             "{ctx}: no reopening event"
                         );
                     }
@@ -254,9 +374,21 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     }
                     other => panic!("{file}: expected a refusal, got {other:?}"),
                 }
-                assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, tickets_before, "{ctx}");
-                assert_eq!(count(&app, "SELECT COUNT(*) FROM messages").await, messages_before, "{ctx}");
-                assert_eq!(files_on_disk(&app), files_before, "{ctx}: files were stored");
+                assert_eq!(
+                    count(&app, "SELECT COUNT(*) FROM tickets").await,
+                    tickets_before,
+                    "{ctx}"
+                );
+                assert_eq!(
+                    count(&app, "SELECT COUNT(*) FROM messages").await,
+                    messages_before,
+                    "{ctx}"
+                );
+                assert_eq!(
+                    files_on_disk(&app),
+                    files_before,
+                    "{ctx}: files were stored"
+                );
                 if keys.contains_key("answered") {
                     let body: String = sqlx::query_scalar(
                         "SELECT body FROM outbox WHERE ticket_id IS NULL ORDER BY id DESC LIMIT 1",
@@ -264,16 +396,29 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     .fetch_one(store.pool())
                     .await
                     .unwrap();
-                    assert!(body.contains(&app.state().config.public_url), "{ctx}: the answer points to the web form");
+                    assert!(
+                        body.contains(&app.state().config.public_url),
+                        "{ctx}: the answer points to the web form"
+                    );
                     if want_reason == "attachments_too_large" {
-                        assert!(body.contains("1 MB") && body.contains("1048577"), "{ctx}: {body}");
+                        assert!(
+                            body.contains("1 MB") && body.contains("1048577"),
+                            "{ctx}: {body}"
+                        );
                     }
                 }
             }
             other => panic!("unknown outcome {other} in EXPECTED"),
         }
         // The message is kept as received.
-        assert!(app.state().config.mail_dir().join(format!("{}.eml", got.id)).exists(), "{ctx}");
+        assert!(
+            app.state()
+                .config
+                .mail_dir()
+                .join(format!("{}.eml", got.id))
+                .exists(),
+            "{ctx}"
+        );
         checked += 1;
     }
     assert_eq!(checked, 26);
@@ -303,14 +448,21 @@ async fn every_corpus_message_is_recorded_without_a_panic_or_a_hang() {
             return_path: None,
             auth: AuthSource::Headers,
         };
-        let got = tokio::time::timeout(Duration::from_secs(20), mail::ingest(store, &config, raw, true, env))
-            .await
-            .unwrap_or_else(|_| panic!("{} hung", path.display()))
-            .unwrap_or_else(|e| panic!("{} not recorded: {e}", path.display()));
+        let got = tokio::time::timeout(
+            Duration::from_secs(20),
+            mail::ingest(store, &config, raw, true, env),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{} hung", path.display()))
+        .unwrap_or_else(|e| panic!("{} not recorded: {e}", path.display()));
         let key = match got.outcome {
             Outcome::Duplicate => "duplicate".to_string(),
             _ => {
-                let (outcome, reason, _) = store.intake_record(&got.id).await.unwrap().expect("a record");
+                let (outcome, reason, _) = store
+                    .intake_record(&got.id)
+                    .await
+                    .unwrap()
+                    .expect("a record");
                 assert_ne!(outcome, "processing", "{}", path.display());
                 format!("{outcome} {}", reason.unwrap_or_default())
             }
@@ -318,7 +470,10 @@ async fn every_corpus_message_is_recorded_without_a_panic_or_a_hang() {
         *outcomes.entry(key).or_default() += 1;
     }
     eprintln!("corpus outcomes: {outcomes:?}");
-    assert!(outcomes.get("accepted ").copied().unwrap_or(0) > 20, "{outcomes:?}");
+    assert!(
+        outcomes.get("accepted ").copied().unwrap_or(0) > 20,
+        "{outcomes:?}"
+    );
     app.stop().await;
 }
 
@@ -336,9 +491,16 @@ async fn the_same_message_id_from_the_same_sender_is_taken_once() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, tickets);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM mail_intake").await, 1);
     // Another sender may use the same Message-ID: that is another message.
-    let other = String::from_utf8(raw).unwrap().replace("From: Mario Rossi <demo@example.it>", "From: altro@example.it");
+    let other = String::from_utf8(raw).unwrap().replace(
+        "From: Mario Rossi <demo@example.it>",
+        "From: altro@example.it",
+    );
     let third = ingest_with(&app, &config, other.into_bytes()).await;
-    assert!(matches!(third.outcome, Outcome::NewTicket { .. }), "{:?}", third.outcome);
+    assert!(
+        matches!(third.outcome, Outcome::NewTicket { .. }),
+        "{:?}",
+        third.outcome
+    );
     app.stop().await;
 }
 
@@ -352,12 +514,23 @@ async fn refusal_answers_to_one_address_are_limited_per_hour() {
             "From: robot@altrodominio.example\r\nTo: hd@smacloud.it\r\nSubject: richiesta {i}\r\nMessage-ID: <r{i}@altrodominio.example>\r\n\r\nciao\r\n"
         );
         match ingest_with(&app, &config, raw.into_bytes()).await.outcome {
-            Outcome::Refused { reason: "unknown_sender", answered: a } => answered += usize::from(a),
+            Outcome::Refused {
+                reason: "unknown_sender",
+                answered: a,
+            } => answered += usize::from(a),
             other => panic!("{other:?}"),
         }
     }
     assert_eq!(answered, mail::REFUSALS_PER_HOUR as usize);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM mail_intake WHERE outcome = 'refused'").await, 6, "all recorded");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM mail_intake WHERE outcome = 'refused'"
+        )
+        .await,
+        6,
+        "all recorded"
+    );
     app.stop().await;
 }
 
@@ -368,20 +541,38 @@ async fn a_customer_sees_their_refused_emails_with_the_reason() {
     let config = app.state().config.clone();
     ingest_with(&app, &config, load_fixture("someone-elses-code.eml", &vars)).await;
     let demo = app.login("demo@example.it").await;
-    let v: Value = app.get(&demo, "/api/v1/mail-rejections").await.json().await.unwrap();
+    let v: Value = app
+        .get(&demo, "/api/v1/mail-rejections")
+        .await
+        .json()
+        .await
+        .unwrap();
     let items = v["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{v}");
     assert_eq!(items[0]["reason"], "foreign_ticket");
-    assert!(items[0]["subject"].as_str().unwrap().contains("bianchi-arredi.it"));
+    assert!(items[0]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("bianchi-arredi.it"));
     assert!(!items[0]["message"].as_str().unwrap().is_empty());
     // The other customer's ticket is untouched and they see nothing of it.
     let altro = app.login("altro@example.it").await;
-    let v: Value = app.get(&altro, "/api/v1/mail-rejections").await.json().await.unwrap();
+    let v: Value = app
+        .get(&altro, "/api/v1/mail-rejections")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["items"].as_array().unwrap().len(), 0);
     app.stop().await;
 }
 
-fn pipe(data_dir: &Path, args: &[&str], input: &[u8], extra_env: &[(&str, &str)]) -> std::process::Output {
+fn pipe(
+    data_dir: &Path,
+    args: &[&str],
+    input: &[u8],
+    extra_env: &[(&str, &str)],
+) -> std::process::Output {
     use std::io::Write;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk-server"));
     cmd.arg("ingest-email")
@@ -409,8 +600,17 @@ async fn the_pipe_command_exits_0_once_recorded_and_75_when_it_cannot_record() {
     let raw = load_fixture("new-generic-subject.eml", &vars);
 
     let out = pipe(&dir, &["--to", "HD@smacloud.it"], &raw, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("new ticket"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("new ticket"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The same message again is taken, once.
     let out = pipe(&dir, &["--to", "hd@smacloud.it"], &raw, &[]);
     assert_eq!(out.status.code(), Some(0));
@@ -422,10 +622,24 @@ async fn the_pipe_command_exits_0_once_recorded_and_75_when_it_cannot_record() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_recipient"));
 
     // Nowhere to record it: 75, so that the MTA keeps the message and tries again.
-    let out = pipe(Path::new("/proc/helpdesk-cannot-write-here"), &[], &raw, &[]);
-    assert_eq!(out.status.code(), Some(75), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pipe(
+        Path::new("/proc/helpdesk-cannot-write-here"),
+        &[],
+        &raw,
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = pipe(&dir, &[], &raw, &[("HELPDESK_MAIL_REQUIRE_AUTH", "maybe")]);
-    assert_eq!(out.status.code(), Some(75), "a bad setting is temporary for the MTA");
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "a bad setting is temporary for the MTA"
+    );
     app.stop().await;
 }
 
@@ -435,7 +649,13 @@ async fn spawn_smtp_app() -> (TestApp, u16) {
         c.smtp_bind = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
-    let port = app.running.as_ref().unwrap().smtp_addr.expect("SMTP listening").port();
+    let port = app
+        .running
+        .as_ref()
+        .unwrap()
+        .smtp_addr
+        .expect("SMTP listening")
+        .port();
     (app, port)
 }
 
@@ -453,7 +673,8 @@ fn smtp_client(port: u16) -> AsyncSmtpTransport<Tokio1Executor> {
 }
 
 fn envelope(from: Option<&str>, to: &str) -> lettre::address::Envelope {
-    lettre::address::Envelope::new(from.map(|f| f.parse().unwrap()), vec![to.parse().unwrap()]).unwrap()
+    lettre::address::Envelope::new(from.map(|f| f.parse().unwrap()), vec![to.parse().unwrap()])
+        .unwrap()
 }
 
 #[tokio::test]
@@ -464,33 +685,64 @@ async fn a_message_sent_over_smtp_opens_a_ticket_and_is_committed_before_the_250
         .from("Mario Rossi <demo@example.it>".parse().unwrap())
         .to("hd@smacloud.it".parse().unwrap())
         .subject("Errore 500 su blog-mario.it — inviato via SMTP")
-        .body("Da stamattina il blog risponde con errore 500.\n.\n..riga che inizia con due punti".to_string())
+        .body(
+            "Da stamattina il blog risponde con errore 500.\n.\n..riga che inizia con due punti"
+                .to_string(),
+        )
         .unwrap();
     let res = client.send(msg).await.expect("250");
     assert_eq!(res.code().to_string(), "250");
     let id = intake_id(&res);
     // Recorded by the time the client hears 250.
-    let (outcome, _, code) = app.state().store.intake_record(&id).await.unwrap().expect("recorded before the 250");
+    let (outcome, _, code) = app
+        .state()
+        .store
+        .intake_record(&id)
+        .await
+        .unwrap()
+        .expect("recorded before the 250");
     assert_eq!(outcome, "accepted");
-    let t = app.state().store.ticket(Viewer::Staff, &code.unwrap()).await.unwrap().unwrap();
+    let t = app
+        .state()
+        .store
+        .ticket(Viewer::Staff, &code.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.service.unwrap().identifier, "blog-mario.it");
     assert_eq!(t.priority, Priority::Low);
-    assert!(t.messages[0].body.contains("\n.\n..riga"), "dot-stuffing undone: {}", t.messages[0].body);
+    assert!(
+        t.messages[0].body.contains("\n.\n..riga"),
+        "dot-stuffing undone: {}",
+        t.messages[0].body
+    );
 
     // Recipients other than the two intake addresses are refused at RCPT.
     let err = client
-        .send_raw(&envelope(Some("demo@example.it"), "info@smacloud.it"), b"Subject: x\r\n\r\ny\r\n")
+        .send_raw(
+            &envelope(Some("demo@example.it"), "info@smacloud.it"),
+            b"Subject: x\r\n\r\ny\r\n",
+        )
         .await
         .expect_err("refused");
     assert!(err.is_permanent(), "{err}");
 
     // A bounce (empty return path) is taken and recorded, never answered.
     let bounce = b"From: MAILER-DAEMON@mx.example.it\r\nTo: hd@smacloud.it\r\nSubject: Undelivered Mail\r\nMessage-ID: <b1@mx.example.it>\r\n\r\nfailed\r\n";
-    let res = client.send_raw(&envelope(None, "sales@smacloud.it"), bounce).await.expect("bounce taken");
+    let res = client
+        .send_raw(&envelope(None, "sales@smacloud.it"), bounce)
+        .await
+        .expect("bounce taken");
     let id = intake_id(&res);
     let (outcome, reason, _) = app.state().store.intake_record(&id).await.unwrap().unwrap();
-    assert_eq!((outcome.as_str(), reason.as_deref()), ("refused", Some("automatic")));
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox WHERE ticket_id IS NULL").await, 0);
+    assert_eq!(
+        (outcome.as_str(), reason.as_deref()),
+        ("refused", Some("automatic"))
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM outbox WHERE ticket_id IS NULL").await,
+        0
+    );
     app.stop().await;
 }
 
@@ -511,7 +763,10 @@ async fn every_corpus_message_sent_over_smtp_gets_a_250_and_a_record() {
         }
         let res = tokio::time::timeout(
             Duration::from_secs(30),
-            client.send_raw(&envelope(Some("sender@corpus.example"), "hd@smacloud.it"), &wire),
+            client.send_raw(
+                &envelope(Some("sender@corpus.example"), "hd@smacloud.it"),
+                &wire,
+            ),
         )
         .await
         .unwrap_or_else(|_| panic!("{} hung", path.display()))
@@ -519,8 +774,15 @@ async fn every_corpus_message_sent_over_smtp_gets_a_250_and_a_record() {
         assert_eq!(res.code().to_string(), "250", "{}", path.display());
         n += 1;
     }
-    let recorded = count(&app, "SELECT COUNT(*) FROM mail_intake WHERE outcome != 'processing'").await;
-    assert!(recorded as usize <= n && recorded as usize >= n - 10, "{recorded} of {n} (duplicates of a Message-ID are taken once)");
+    let recorded = count(
+        &app,
+        "SELECT COUNT(*) FROM mail_intake WHERE outcome != 'processing'",
+    )
+    .await;
+    assert!(
+        recorded as usize <= n && recorded as usize >= n - 10,
+        "{recorded} of {n} (duplicates of a Message-ID are taken once)"
+    );
     app.stop().await;
 }
 
@@ -530,7 +792,13 @@ async fn spawn_authenticating_listener(app: &TestApp, auth: SenderAuth) -> u16 {
     let port = listener.local_addr().unwrap().port();
     let state = app.state().clone();
     let shutdown = app.running.as_ref().unwrap().shutdown.clone();
-    tokio::spawn(mail::smtp::serve(listener, state, Some(Arc::new(auth)), Default::default(), shutdown));
+    tokio::spawn(mail::smtp::serve(
+        listener,
+        state,
+        Some(Arc::new(auth)),
+        Default::default(),
+        shutdown,
+    ));
     port
 }
 
@@ -553,18 +821,27 @@ async fn over_smtp_only_mail_passing_spf_or_dkim_for_the_from_domain_counts() {
     let key = Ed25519Key::from_pkcs8_der(&pkcs8).unwrap();
     let public = base64::engine::general_purpose::STANDARD.encode(key.public_key());
     let auth = SenderAuth::offline("helpdesk.smacloud.it").unwrap();
-    auth.preload_txt("sel._domainkey.example.it", &format!("v=DKIM1; k=ed25519; p={public}")).unwrap();
-    auth.preload_txt("example.it", "v=spf1 ip4:192.0.2.1 -all").unwrap();
-    auth.preload_txt("negozio.example", "v=spf1 ip4:127.0.0.1 -all").unwrap();
-    auth.preload_txt("evil.example", "v=spf1 ip4:127.0.0.1 -all").unwrap();
+    auth.preload_txt(
+        "sel._domainkey.example.it",
+        &format!("v=DKIM1; k=ed25519; p={public}"),
+    )
+    .unwrap();
+    auth.preload_txt("example.it", "v=spf1 ip4:192.0.2.1 -all")
+        .unwrap();
+    auth.preload_txt("negozio.example", "v=spf1 ip4:127.0.0.1 -all")
+        .unwrap();
+    auth.preload_txt("evil.example", "v=spf1 ip4:127.0.0.1 -all")
+        .unwrap();
     let port = spawn_authenticating_listener(&app, auth).await;
     let client = smtp_client(port);
     let send = |from: &'static str, raw: Vec<u8>| {
         let client = client.clone();
         async move {
-            let res = client.send_raw(&envelope(Some(from), "hd@smacloud.it"), &raw).await.expect("taken");
-            let id = intake_id(&res);
-            id
+            let res = client
+                .send_raw(&envelope(Some(from), "hd@smacloud.it"), &raw)
+                .await
+                .expect("taken");
+            intake_id(&res)
         }
     };
     let outcome = |id: String| async move { store.intake_record(&id).await.unwrap().unwrap() };
@@ -582,9 +859,14 @@ async fn over_smtp_only_mail_passing_spf_or_dkim_for_the_from_domain_counts() {
     assert_eq!((o.as_str(), r), ("accepted", None));
 
     // The same signed message altered on the way: the signature breaks, SPF fails: quarantined.
-    let tampered = signed.replace("Firmato DKIM.", "Cancellate tutto.").replace("<signed@", "<tampered@");
+    let tampered = signed
+        .replace("Firmato DKIM.", "Cancellate tutto.")
+        .replace("<signed@", "<tampered@");
     let (o, r, _) = outcome(send("demo@example.it", tampered.into_bytes()).await).await;
-    assert_eq!((o.as_str(), r.as_deref()), ("refused", Some("unauthenticated")));
+    assert_eq!(
+        (o.as_str(), r.as_deref()),
+        ("refused", Some("unauthenticated"))
+    );
 
     // No signature, SPF passes for the envelope's domain, which is the From domain: counts.
     let spf_ok = b"From: cliente@negozio.example\r\nTo: hd@smacloud.it\r\nSubject: Sito negozio.example lento\r\nMessage-ID: <spf@negozio.example>\r\n\r\nLento.\r\n";
@@ -594,7 +876,14 @@ async fn over_smtp_only_mail_passing_spf_or_dkim_for_the_from_domain_counts() {
     // SPF passes, but for another domain than From's (a spoofer's own domain): quarantined, unanswered.
     let spoof = b"From: demo@example.it\r\nTo: hd@smacloud.it\r\nSubject: Errore 500 su blog-mario.it\r\nMessage-ID: <spoof@evil.example>\r\n\r\nx\r\n";
     let (o, r, _) = outcome(send("attacker@evil.example", spoof.to_vec()).await).await;
-    assert_eq!((o.as_str(), r.as_deref()), ("refused", Some("unauthenticated")));
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox WHERE ticket_id IS NULL").await, 0, "quarantine is never answered");
+    assert_eq!(
+        (o.as_str(), r.as_deref()),
+        ("refused", Some("unauthenticated"))
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM outbox WHERE ticket_id IS NULL").await,
+        0,
+        "quarantine is never answered"
+    );
     app.stop().await;
 }
