@@ -370,9 +370,18 @@ impl<'a> Job<'a> {
     }
 
     async fn authenticate(&self, sender: &str) -> AuthVerdict {
+        use futures_util::FutureExt;
         let from_domain = auth::domain_of(sender);
         match &self.env.auth {
-            AuthSource::Smtp { checker, conn } => checker.check(conn, self.raw, from_domain).await,
+            // A panic inside the checker on hostile input fails the check instead of the session.
+            AuthSource::Smtp { checker, conn } => {
+                std::panic::AssertUnwindSafe(checker.check(conn, self.raw, from_domain))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| {
+                        AuthVerdict::fail("the sender check failed on this message")
+                    })
+            }
             AuthSource::Headers => auth::verdict_from_headers(
                 &self.a.auth_results,
                 &self.config.mail_authserv_id,

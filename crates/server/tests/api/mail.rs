@@ -887,3 +887,176 @@ async fn over_smtp_only_mail_passing_spf_or_dkim_for_the_from_domain_counts() {
     );
     app.stop().await;
 }
+
+// ----- measurements (not in the normal run) -----
+//
+// cargo test --profile server -p helpdesk-server --test api -- --ignored --nocapture --test-threads 1 mail_bench
+
+fn vm_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn bench_message(i: usize, attachment: usize) -> Vec<u8> {
+    let mut m = format!(
+        "From: Mario Rossi <demo@example.it>\r\nTo: hd@smacloud.it\r\nSubject: Errore 500 su blog-mario.it n. {i}\r\n\
+         Message-ID: <bench-{i}-{attachment}@example.it>\r\nMIME-Version: 1.0\r\n"
+    );
+    if attachment == 0 {
+        m.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\nDa stamattina il blog risponde con errore 500.\r\n");
+    } else {
+        m.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nlog allegato\r\n\
+             --b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\
+             Content-Disposition: attachment; filename=\"log.bin\"\r\n\r\n{}\r\n--b--\r\n",
+            base64_lines(attachment)
+        ));
+    }
+    m.into_bytes()
+}
+
+/// Sends `per_connection` messages on each of `connections` SMTP connections at once.
+async fn blast(
+    port: u16,
+    connections: usize,
+    per_connection: usize,
+    attachment: usize,
+) -> (usize, Duration) {
+    use lettre::transport::smtp::client::AsyncSmtpConnection;
+    use lettre::transport::smtp::extension::ClientId;
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..connections {
+        tasks.spawn(async move {
+            let hello = ClientId::Domain("bench.example".into());
+            let mut conn = AsyncSmtpConnection::connect_tokio1(
+                ("127.0.0.1", port),
+                Some(Duration::from_secs(60)),
+                &hello,
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+            let env = envelope(Some("demo@example.it"), "hd@smacloud.it");
+            for k in 0..per_connection {
+                let res = conn
+                    .send(&env, &bench_message(c * 1_000_000 + k, attachment))
+                    .await
+                    .unwrap();
+                assert_eq!(res.code().to_string(), "250");
+            }
+            let _ = conn.quit().await;
+            per_connection
+        });
+    }
+    let mut sent = 0;
+    while let Some(n) = tasks.join_next().await {
+        sent += n.unwrap();
+    }
+    (sent, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn mail_bench_smtp_throughput_with_several_connections() {
+    let (app, port) = spawn_smtp_app().await;
+    blast(port, 2, 20, 0).await; // warm up
+    for connections in [1, 4, 16] {
+        let (n, took) = blast(port, connections, 2000 / connections, 0).await;
+        eprintln!(
+            "SMTP, {connections} connection(s), small new-ticket messages: {n} in {:.2} s = {:.0} messages/s",
+            took.as_secs_f64(),
+            n as f64 / took.as_secs_f64()
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn mail_bench_resident_memory_while_ingesting_1mb_messages() {
+    let (app, port) = spawn_smtp_app().await;
+    let before = vm_kib("VmRSS:");
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(before));
+    let sampler = {
+        let peak = Arc::clone(&peak);
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(vm_kib("VmRSS:"), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    // 1,000,000 bytes of attachment: accepted; and 1,048,577: refused as too large.
+    let (n, took) = blast(port, 8, 25, 1_000_000).await;
+    let (m, took2) = blast(port, 8, 25, 1_048_577).await;
+    sampler.abort();
+    eprintln!(
+        "SMTP, 8 connections, 1 MB attachments: {n} accepted in {:.2} s ({:.0}/s), {m} refused as too large in {:.2} s ({:.0}/s); \
+         resident memory of the test process (server and clients): {} MiB before, {} MiB peak",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64(),
+        took2.as_secs_f64(),
+        m as f64 / took2.as_secs_f64(),
+        before / 1024,
+        peak.load(std::sync::atomic::Ordering::Relaxed) / 1024
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn mail_bench_pipe_throughput_one_process_a_message() {
+    let app = spawn_mail_app().await;
+    let dir = app.dir.path().to_path_buf();
+    let count = 100;
+    let started = std::time::Instant::now();
+    for i in 0..count {
+        let out = pipe(&dir, &["--to", "hd@smacloud.it"], &bench_message(i, 0), &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let took = started.elapsed();
+    eprintln!(
+        "pipe, one process a message, small messages: {count} in {:.2} s = {:.1} messages/s",
+        took.as_secs_f64(),
+        count as f64 / took.as_secs_f64()
+    );
+    // The peak resident memory of one pipe process taking a 1 MB message.
+    let out = std::process::Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg(env!("CARGO_BIN_EXE_helpdesk-server"))
+        .args(["ingest-email", "--to", "hd@smacloud.it"])
+        .env("HELPDESK_DATA_DIR", &dir)
+        .env("HELPDESK_MAIL_REQUIRE_AUTH", "0")
+        .env("RUST_LOG", "error")
+        .stdin(
+            std::fs::File::open({
+                let p = dir.join("bench-1mb.eml");
+                std::fs::write(&p, bench_message(999_999, 1_000_000)).unwrap();
+                p
+            })
+            .unwrap(),
+        )
+        .output();
+    if let Ok(out) = out {
+        let err = String::from_utf8_lossy(&out.stderr);
+        eprintln!(
+            "pipe, one 1 MB message: exit {:?}, peak resident memory {} KiB",
+            out.status.code(),
+            err.trim().lines().last().unwrap_or("?")
+        );
+    }
+    app.stop().await;
+}
