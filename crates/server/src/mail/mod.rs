@@ -86,8 +86,6 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error("{0}")]
-    Internal(String),
 }
 
 /// Records one message and acts on it. `complete` is false when only its first
