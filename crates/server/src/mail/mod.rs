@@ -570,6 +570,8 @@ impl<'a> Job<'a> {
             .await;
         match result {
             Ok((ticket, _)) => {
+                // Committed: the files belong to the ticket now, whatever happens next.
+                self.stored.clear();
                 let outcome = Outcome::Reply {
                     code: ticket.code.clone(),
                     automatic,
@@ -685,7 +687,10 @@ impl<'a> Job<'a> {
             )
             .await;
         let ticket = match created {
-            Ok(Created::New(t) | Created::Replayed(t)) => t,
+            Ok(Created::New(t) | Created::Replayed(t)) => {
+                self.stored.clear();
+                t
+            }
             Err(e) => {
                 self.forget_files(&raw_id).await;
                 return Err(e.into());
