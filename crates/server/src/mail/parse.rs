@@ -708,6 +708,13 @@ mod tests {
     }
 
     #[test]
+    fn a_message_that_makes_the_mime_parser_panic_is_read_as_malformed() {
+        // Found by the fuzz target: mail-parser 0.11.9 panics ("Invalid part ID") on it.
+        let raw = include_bytes!("../../tests/fixtures/mail/mail-parser-panic.bin");
+        assert!(!analyse(raw, true).parsed);
+    }
+
+    #[test]
     fn bytes_that_are_not_mail_are_not_parsed() {
         assert!(!analyse(b"", true).parsed);
         assert!(!analyse(b"\x00\x01\x02", true).parsed);
