@@ -709,7 +709,8 @@ mod tests {
 
     #[test]
     fn a_message_that_makes_the_mime_parser_panic_is_read_as_malformed() {
-        // Found by the fuzz target: mail-parser 0.11.9 panics ("Invalid part ID") on it.
+        // Found by the fuzz target (a mutation of a corpus message from mail-parser's own test
+        // suite, MIT/Apache-2.0): mail-parser 0.11.9 panics ("Invalid part ID") on it.
         let raw = include_bytes!("../../tests/fixtures/mail/mail-parser-panic.bin");
         assert!(!analyse(raw, true).parsed);
     }
