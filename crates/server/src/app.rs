@@ -35,6 +35,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 /// A running server: its address, its state, and the switch that stops it.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The SMTP intake's address, when it listens.
+    pub smtp_addr: Option<SocketAddr>,
     pub state: AppState,
     pub shutdown: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -82,9 +84,17 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         shutdown.clone(),
     )));
     tasks.push(tokio::spawn(cleanup(state.clone(), shutdown.clone())));
+    let smtp_addr = match crate::mail::smtp::start(&state, &shutdown).await? {
+        Some((smtp_addr, task)) => {
+            tasks.push(task);
+            Some(smtp_addr)
+        }
+        None => None,
+    };
     tracing::info!(%addr, base = %state.config.base_path, "helpdesk listening");
     Ok(Running {
         addr,
+        smtp_addr,
         state,
         shutdown,
         tasks,

@@ -8,6 +8,7 @@ pub mod error;
 pub mod files;
 pub mod http;
 pub mod import;
+pub mod mail;
 pub mod notify;
 pub mod staff;
 pub mod state;

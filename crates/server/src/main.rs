@@ -23,6 +23,12 @@ enum Command {
     Serve,
     /// Upsert customers, services and password hashes exported by the control panel.
     Import { file: PathBuf },
+    /// Record one e-mail from standard input (for an MTA's pipe); exit 75 when it could not be recorded.
+    IngestEmail {
+        /// The envelope recipient (else the message's own headers say).
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Staff actions.
     Staff {
         #[command(subcommand)]
@@ -72,6 +78,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::IngestEmail { to } = cli.command {
+        // Even a configuration error is temporary for the MTA: it keeps the message and retries.
+        return Ok(helpdesk_server::mail::cli::run(Config::from_env(), to).await);
+    }
     let config = Config::from_env().map_err(anyhow::Error::msg)?;
     match cli.command {
         Command::Serve => {
@@ -90,6 +100,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("imported {n} accounts");
             Ok(ExitCode::SUCCESS)
         }
+        Command::IngestEmail { .. } => Ok(ExitCode::SUCCESS),
         Command::Staff {
             action:
                 StaffAction::Reply {

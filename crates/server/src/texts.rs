@@ -23,3 +23,64 @@ pub fn department_label(d: helpdesk_core::api::Department) -> &'static str {
         }
     }
 }
+
+/// The subject of a ticket opened by an e-mail without one.
+pub const MAIL_NO_SUBJECT: &str = "(senza oggetto)";
+/// The text of a message whose e-mail had none.
+pub const MAIL_NO_TEXT: &str = "(il messaggio non conteneva testo)";
+
+/// Advice in the acknowledgment when the subject names none of the customer's services.
+pub fn advice_name_service(examples: &[&str]) -> String {
+    let mut s = String::from(
+        "Nell'oggetto delle prossime e-mail indica il servizio o il dominio a cui si riferisce la richiesta",
+    );
+    if !examples.is_empty() {
+        s.push_str(" (ad esempio ");
+        s.push_str(&examples.join(", "));
+        s.push(')');
+    }
+    s.push_str(": così il ticket arriva subito al tecnico giusto.");
+    s
+}
+
+/// Advice in the acknowledgment when the message names several of the customer's services.
+pub fn advice_one_service(named: &[&str]) -> String {
+    format!(
+        "Il messaggio nomina più servizi ({}): in un ticket affronta un solo problema e un solo servizio; per gli altri apri ticket separati.",
+        named.join(", ")
+    )
+}
+
+/// The answer to a refused e-mail: subject and body (plain text).
+pub fn refusal_email(
+    reason: &str,
+    subject: &str,
+    public_url: &str,
+    attachments_bytes: u64,
+) -> (String, String) {
+    let shown = if subject.trim().is_empty() {
+        MAIL_NO_SUBJECT
+    } else {
+        subject
+    };
+    let mut body = format!(
+        "Buongiorno,\n\nil messaggio con oggetto \"{shown}\" inviato all'assistenza non è stato accettato.\n\n{}\n",
+        rejection_explanation(reason)
+    );
+    match reason {
+        "attachments_too_large" => body.push_str(&format!(
+            "\nPer e-mail gli allegati possono arrivare al massimo a 1 MB (1.048.576 byte) in tutto per messaggio; \
+             quelli del tuo messaggio erano {attachments_bytes} byte. Il messaggio non è stato registrato in nessun ticket.\n"
+        )),
+        "unknown_sender" => body.push_str(
+            "\nPer aprire un ticket per e-mail scrivi dall'indirizzo e-mail di riferimento del tuo account \
+             (lo stesso con cui accedi al pannello di controllo).\n",
+        ),
+        _ => {}
+    }
+    body.push_str(&format!(
+        "\nPuoi sempre aprire o aggiornare un ticket dal sito, accedendo con i dati del pannello: {public_url}\n\n\
+         Questa è una risposta automatica.\n"
+    ));
+    (format!("Messaggio non accettato: {shown}"), body)
+}

@@ -2,6 +2,7 @@
 
 mod helpers;
 mod history;
+mod mail;
 mod session;
 mod tickets;
 mod uploads;

@@ -1,0 +1,89 @@
+//! `helpdesk-server ingest-email [--to ADDRESS] < message.eml`: the intake for an MTA's pipe.
+//!
+//! Exit status 0 once the message is recorded (accepted or refused), 75 (EX_TEMPFAIL) when it
+//! could not be recorded, so that the MTA keeps it and tries again.
+
+use super::{ingest, AuthSource, Envelope, Outcome, MAX_RAW_BYTES};
+use crate::config::Config;
+use crate::storage::Store;
+use std::process::ExitCode;
+use tokio::io::AsyncReadExt;
+
+pub const EX_TEMPFAIL: u8 = 75;
+
+/// Reads one message from standard input and records it.
+pub async fn run(config: Result<Config, String>, to: Option<String>) -> ExitCode {
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EX_TEMPFAIL);
+        }
+    };
+    match run_inner(&config, to, tokio::io::stdin()).await {
+        Ok(outcome) => {
+            eprintln!("{}", describe(&outcome));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: message not recorded, try again later: {e:#}");
+            ExitCode::from(EX_TEMPFAIL)
+        }
+    }
+}
+
+fn describe(o: &Outcome) -> String {
+    match o {
+        Outcome::NewTicket { code } => format!("accepted: new ticket {code}"),
+        Outcome::Reply {
+            code,
+            automatic: false,
+        } => format!("accepted: reply to {code}"),
+        Outcome::Reply {
+            code,
+            automatic: true,
+        } => format!("accepted: automatic message on {code}"),
+        Outcome::Refused { reason, answered } => {
+            format!(
+                "refused: {reason}{}",
+                if *answered { " (answered)" } else { "" }
+            )
+        }
+        Outcome::Duplicate => "duplicate: already recorded".to_string(),
+    }
+}
+
+/// Reads at most [`MAX_RAW_BYTES`] of the message (draining the rest) and ingests it.
+pub async fn run_inner(
+    config: &Config,
+    to: Option<String>,
+    mut input: impl tokio::io::AsyncRead + Unpin,
+) -> anyhow::Result<Outcome> {
+    let mut raw = Vec::with_capacity(64 * 1024);
+    (&mut input)
+        .take(MAX_RAW_BYTES as u64)
+        .read_to_end(&mut raw)
+        .await?;
+    let mut complete = true;
+    if raw.len() >= MAX_RAW_BYTES {
+        // Read and drop the rest, so that the MTA sees the whole message taken.
+        let rest = tokio::io::copy(&mut input, &mut tokio::io::sink()).await?;
+        complete = rest == 0;
+    }
+    for dir in [config.mail_dir(), config.files_dir()] {
+        tokio::fs::create_dir_all(&dir).await?;
+    }
+    let store = Store::open(&config.database_url).await?;
+    let env = Envelope {
+        recipients: to
+            .map(|t| t.trim().to_lowercase())
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect(),
+        return_path: None,
+        auth: AuthSource::Headers,
+    };
+    let result = ingest(&store, config, raw, complete, env).await;
+    store.close().await;
+    Ok(result?.outcome)
+}

@@ -1,0 +1,709 @@
+//! E-mail intake: the one path every incoming message takes, over SMTP or through an MTA's pipe.
+//! Each message is kept as received and recorded, then opens a ticket, joins one, or is refused
+//! with its reason (answered when answering is safe).
+
+pub mod auth;
+pub mod cli;
+pub mod parse;
+pub mod smtp;
+
+use crate::config::Config;
+use crate::notify::acknowledgment;
+use crate::storage::mail::{Answer, Claim, IntakeClaim, IntakeFinish};
+use crate::storage::{
+    Created, NewMessage, NewTicketRecord, Notification, Store, StoreError, StoredFile, Viewer,
+};
+use crate::util::{now_us, random_id};
+use auth::{AuthVerdict, Connection, SenderAuth};
+use helpdesk_core::api::{AuthorKind, Channel, Customer, Department, Priority, Role};
+use helpdesk_core::mentions::services_named_in;
+use helpdesk_core::subject::{assess, SubjectContext};
+use helpdesk_core::TicketCode;
+use parse::{analyse, Analysis};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Raw bytes kept of one message; past this only its start is kept and it is refused as too large
+/// (its attachments are necessarily over the 1 MB limit).
+pub const MAX_RAW_BYTES: usize = 8 * 1024 * 1024;
+/// Refusal answers per address per hour.
+pub const REFUSALS_PER_HOUR: i64 = 3;
+/// Acknowledgments of new e-mail tickets per address per hour (the tickets are opened anyway).
+pub const ACKS_PER_HOUR: i64 = 10;
+
+/// How the sender is authenticated.
+pub enum AuthSource<'a> {
+    /// Through the SMTP listener: SPF and DKIM checked here.
+    Smtp {
+        checker: &'a SenderAuth,
+        conn: Connection,
+    },
+    /// Through the pipe: the topmost `Authentication-Results` header of our own MTA.
+    Headers,
+}
+
+/// What the transport knows besides the message.
+pub struct Envelope<'a> {
+    /// The envelope recipients (SMTP `RCPT TO`, or the pipe's `--to`); when empty the message's
+    /// own headers say.
+    pub recipients: Vec<String>,
+    /// The envelope sender (`MAIL FROM`); empty for a bounce; `None` when not known (the pipe).
+    pub return_path: Option<String>,
+    pub auth: AuthSource<'a>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    NewTicket {
+        code: String,
+    },
+    Reply {
+        code: String,
+        automatic: bool,
+    },
+    Refused {
+        reason: &'static str,
+        answered: bool,
+    },
+    /// Seen before from the same sender with the same Message-ID: taken, nothing done.
+    Duplicate,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    /// The `mail_intake` record (for a duplicate, the id this delivery would have had).
+    pub id: String,
+    pub outcome: Outcome,
+    /// Something was queued in the outbox: wake the worker.
+    pub queued_mail: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("another delivery of this message is being processed; try again later")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Records one message and acts on it. `complete` is false when only its first
+/// [`MAX_RAW_BYTES`] were kept. An `Err` means nothing was recorded: the sender should retry.
+pub async fn ingest(
+    store: &Store,
+    config: &Config,
+    raw: Vec<u8>,
+    complete: bool,
+    env: Envelope<'_>,
+) -> Result<Ingested, IngestError> {
+    let id = random_id();
+    let received_us = now_us();
+    let raw_file = config.mail_dir().join(format!("{id}.eml"));
+    write_atomically(&raw_file, &raw).await?;
+    let raw = Arc::new(raw);
+
+    let analysis = {
+        let raw = Arc::clone(&raw);
+        tokio::task::spawn_blocking(move || analyse(&raw, complete))
+            .await
+            .unwrap_or_default()
+    };
+    let sender = match analysis.from.as_slice() {
+        [Some(one)] => Some(one.clone()),
+        _ => None,
+    };
+    let sender_key = sender
+        .clone()
+        .unwrap_or_else(|| analysis.from_raw.to_lowercase());
+    let recipient = pick_recipient(config, &env.recipients, &analysis.header_recipients);
+
+    let claim = IntakeClaim {
+        id: &id,
+        sender: &sender_key,
+        recipient: recipient
+            .map(|(addr, _)| addr)
+            .or(env.recipients.first().map(String::as_str))
+            .unwrap_or(""),
+        subject: &analysis.subject,
+        message_id: analysis.message_id.as_deref(),
+        raw_path: &format!("mail/{id}.eml"),
+        received_us,
+    };
+    match store.claim_intake(&claim).await {
+        Ok(Claim::Claimed) => {}
+        Ok(Claim::Duplicate) => {
+            let _ = tokio::fs::remove_file(&raw_file).await;
+            return Ok(Ingested {
+                id,
+                outcome: Outcome::Duplicate,
+                queued_mail: false,
+            });
+        }
+        Ok(Claim::Busy) => {
+            let _ = tokio::fs::remove_file(&raw_file).await;
+            return Err(IngestError::Busy);
+        }
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&raw_file).await;
+            return Err(e.into());
+        }
+    }
+
+    let job = Job {
+        store,
+        config,
+        id: &id,
+        raw: &raw,
+        raw_file: &raw_file,
+        a: &analysis,
+        sender: sender.as_deref(),
+        recipient,
+        env: &env,
+        stored: Vec::new(),
+    };
+    match job.run().await {
+        Ok(ingested) => Ok(ingested),
+        Err(e) => {
+            if let Err(e2) = store.abandon_intake(&id).await {
+                tracing::warn!(error = %e2, "could not release the claim of a failed e-mail");
+            }
+            let _ = tokio::fs::remove_file(&raw_file).await;
+            Err(e)
+        }
+    }
+}
+
+/// The intake address the message was sent to, and its department: the envelope's first, else
+/// the first the headers name.
+fn pick_recipient<'c>(
+    config: &'c Config,
+    envelope: &[String],
+    headers: &[String],
+) -> Option<(&'c str, Department)> {
+    let department_of = |addr: &str| {
+        let addr = addr.trim().to_lowercase();
+        if addr == config.mail_tech {
+            Some((config.mail_tech.as_str(), Department::Helpdesk))
+        } else if addr == config.mail_sales {
+            Some((config.mail_sales.as_str(), Department::Sales))
+        } else {
+            None
+        }
+    };
+    if envelope.is_empty() {
+        headers.iter().find_map(|a| department_of(a))
+    } else {
+        envelope.iter().find_map(|a| department_of(a))
+    }
+}
+
+async fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    tokio::fs::write(&tmp, data).await?;
+    tokio::fs::rename(&tmp, path).await
+}
+
+/// One message being decided on, after it was claimed.
+struct Job<'a> {
+    store: &'a Store,
+    config: &'a Config,
+    id: &'a str,
+    raw: &'a Arc<Vec<u8>>,
+    raw_file: &'a PathBuf,
+    a: &'a Analysis,
+    sender: Option<&'a str>,
+    recipient: Option<(&'a str, Department)>,
+    env: &'a Envelope<'a>,
+    /// Files written for this message, removed again if it fails.
+    stored: Vec<PathBuf>,
+}
+
+/// A refusal about to be recorded.
+struct Refusal<'a> {
+    reason: &'static str,
+    account: Option<&'a Customer>,
+    detail: Option<String>,
+    answer: bool,
+}
+
+impl<'a> Job<'a> {
+    async fn run(mut self) -> Result<Ingested, IngestError> {
+        let result = self.decide().await;
+        if result.is_err() {
+            for p in &self.stored {
+                let _ = tokio::fs::remove_file(p).await;
+            }
+        }
+        result
+    }
+
+    async fn decide(&mut self) -> Result<Ingested, IngestError> {
+        let a = self.a;
+        if !a.parsed {
+            return self
+                .refuse(Refusal {
+                    reason: "malformed",
+                    account: None,
+                    detail: None,
+                    answer: false,
+                })
+                .await;
+        }
+        let Some(sender) = self.sender else {
+            let detail = format!("From: {}", a.from_raw);
+            return self
+                .refuse(Refusal {
+                    reason: "several_senders",
+                    account: None,
+                    detail: Some(detail),
+                    answer: false,
+                })
+                .await;
+        };
+        let account = self
+            .store
+            .account_by_email(sender)
+            .await?
+            .map(|row| row.customer)
+            .filter(|c| c.role == Role::Customer);
+        let account = account.as_ref();
+
+        let automatic = a.automatic.or(match self.env.return_path.as_deref() {
+            Some(rp) if rp.trim().is_empty() => Some("empty-return-path"),
+            _ => None,
+        });
+
+        if self.config.mail_require_auth {
+            let verdict = self.authenticate(sender).await;
+            if !verdict.pass {
+                tracing::info!(%sender, detail = %verdict.detail, "e-mail quarantined: sender not authenticated");
+                return self
+                    .refuse(Refusal {
+                        reason: "unauthenticated",
+                        account,
+                        detail: Some(verdict.detail),
+                        answer: false,
+                    })
+                    .await;
+            }
+        }
+        let answerable = automatic.is_none() && self.may_answer(sender);
+
+        let Some((_, department)) = self.recipient else {
+            return self
+                .refuse(Refusal {
+                    reason: "unknown_recipient",
+                    account,
+                    detail: None,
+                    answer: answerable,
+                })
+                .await;
+        };
+
+        if let Some(why) = automatic {
+            // Automatic mail is never answered; it joins a ticket only by its sender's own code.
+            let detail = Some(format!("automatic: {why}"));
+            let code = TicketCode::find_in(&a.subject);
+            if let (Some(customer), Some(code), false) = (account, code, a.attachments_over_limit) {
+                if let Some(done) = self.reply(customer, code.as_str(), true).await? {
+                    return Ok(done);
+                }
+            }
+            return self
+                .refuse(Refusal {
+                    reason: "automatic",
+                    account,
+                    detail,
+                    answer: false,
+                })
+                .await;
+        }
+
+        let Some(customer) = account else {
+            return self
+                .refuse(Refusal {
+                    reason: "unknown_sender",
+                    account: None,
+                    detail: None,
+                    answer: answerable,
+                })
+                .await;
+        };
+        if a.attachments_over_limit {
+            let detail = Some(format!("{} bytes of attachments", a.attachments_bytes));
+            return self
+                .refuse(Refusal {
+                    reason: "attachments_too_large",
+                    account,
+                    detail,
+                    answer: answerable,
+                })
+                .await;
+        }
+        if let Some(code) = TicketCode::find_in(&a.subject) {
+            if let Some(done) = self.reply(customer, code.as_str(), false).await? {
+                return Ok(done);
+            }
+            // Someone else's ticket answers exactly as a missing one.
+            return self
+                .refuse(Refusal {
+                    reason: "foreign_ticket",
+                    account,
+                    detail: Some(code.to_string()),
+                    answer: answerable,
+                })
+                .await;
+        }
+        if let Some(code) = self
+            .store
+            .ticket_for_references(&customer.id, &a.references)
+            .await?
+        {
+            if let Some(done) = self.reply(customer, &code, false).await? {
+                return Ok(done);
+            }
+        }
+        self.open_ticket(customer, department, answerable).await
+    }
+
+    async fn authenticate(&self, sender: &str) -> AuthVerdict {
+        use futures_util::FutureExt;
+        let from_domain = auth::domain_of(sender);
+        match &self.env.auth {
+            // A panic inside the checker on hostile input fails the check instead of the session.
+            AuthSource::Smtp { checker, conn } => {
+                std::panic::AssertUnwindSafe(checker.check(conn, self.raw, from_domain))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| {
+                        AuthVerdict::fail("the sender check failed on this message")
+                    })
+            }
+            AuthSource::Headers => auth::verdict_from_headers(
+                &self.a.auth_results,
+                &self.config.mail_authserv_id,
+                from_domain,
+            ),
+        }
+    }
+
+    /// Never answer ourselves, system senders, or anything at our own domain: that is how loops start.
+    fn may_answer(&self, sender: &str) -> bool {
+        let c = self.config;
+        let domain = auth::domain_of(sender);
+        sender != c.mail_tech
+            && sender != c.mail_sales
+            && !domain.eq_ignore_ascii_case(&c.mail_domain)
+            && !domain.eq_ignore_ascii_case(auth::domain_of(&c.mail_tech))
+            && !domain.eq_ignore_ascii_case(auth::domain_of(&c.mail_sales))
+            && !parse::is_system_sender(sender)
+    }
+
+    async fn refuse(&mut self, r: Refusal<'_>) -> Result<Ingested, IngestError> {
+        let answer = match (r.answer, self.sender) {
+            (true, Some(to)) => {
+                let (subject, body) = crate::texts::refusal_email(
+                    r.reason,
+                    &self.a.subject,
+                    &self.config.public_url,
+                    self.a.attachments_bytes,
+                );
+                let from = self
+                    .recipient
+                    .map_or(self.config.mail_tech.as_str(), |(addr, _)| addr);
+                Some(Answer {
+                    notification: Notification {
+                        message_id: format!("<{}@{}>", random_id(), self.config.mail_domain),
+                        from: from.to_string(),
+                        to: to.to_string(),
+                        subject,
+                        body,
+                    },
+                    in_reply_to: self.a.message_id.clone(),
+                })
+            }
+            _ => None,
+        };
+        let finish = IntakeFinish {
+            account_id: r.account.map(|c| c.id.as_str()),
+            outcome: "refused",
+            reason: Some(r.reason),
+            detail: r.detail.as_deref(),
+            ticket_code: None,
+            answer,
+            acknowledged_to: None,
+        };
+        let answered = self
+            .store
+            .finish_intake(self.id, &finish, REFUSALS_PER_HOUR)
+            .await?;
+        tracing::info!(id = %self.id, reason = r.reason, answered, "e-mail refused");
+        Ok(Ingested {
+            id: self.id.to_string(),
+            outcome: Outcome::Refused {
+                reason: r.reason,
+                answered,
+            },
+            queued_mail: answered,
+        })
+    }
+
+    /// Keeps the attachments and the raw message as files of the customer.
+    async fn store_files(
+        &mut self,
+        customer: &Customer,
+    ) -> Result<(Vec<StoredFile>, String), IngestError> {
+        let files_dir = self.config.files_dir();
+        let mut files = Vec::with_capacity(self.a.attachments.len());
+        for att in &self.a.attachments {
+            let fid = random_id();
+            let path = files_dir.join(&fid);
+            self.stored.push(path.clone());
+            write_atomically(&path, &att.data).await?;
+            files.push(StoredFile {
+                id: fid,
+                name: att.name.clone(),
+                size: att.data.len() as u64,
+                content_type: att.content_type.clone(),
+            });
+        }
+        let raw_id = random_id();
+        let raw_path = files_dir.join(&raw_id);
+        self.stored.push(raw_path.clone());
+        if tokio::fs::hard_link(self.raw_file, &raw_path)
+            .await
+            .is_err()
+        {
+            tokio::fs::copy(self.raw_file, &raw_path).await?;
+        }
+        let raw_row = StoredFile {
+            id: raw_id.clone(),
+            name: "messaggio-originale.eml".into(),
+            size: self.raw.len() as u64,
+            content_type: "message/rfc822".into(),
+        };
+        self.store
+            .insert_raw_email_file(&customer.id, &raw_row)
+            .await?;
+        Ok((files, raw_id))
+    }
+
+    /// A message that was already written before its record was lost (a crash in between).
+    async fn already_written(&self, customer: &Customer) -> Result<Option<String>, IngestError> {
+        match &self.a.message_id {
+            Some(mid) => Ok(self.store.ticket_with_email(&customer.id, mid).await?),
+            None => Ok(None),
+        }
+    }
+
+    async fn accepted(
+        &self,
+        customer: &Customer,
+        outcome: Outcome,
+        code: &str,
+        acked: bool,
+    ) -> Result<Ingested, IngestError> {
+        let finish = IntakeFinish {
+            account_id: Some(&customer.id),
+            outcome: "accepted",
+            ticket_code: Some(code),
+            acknowledged_to: acked.then_some(customer.email.as_str()),
+            ..IntakeFinish::default()
+        };
+        self.store
+            .finish_intake(self.id, &finish, REFUSALS_PER_HOUR)
+            .await?;
+        tracing::info!(id = %self.id, code, "e-mail accepted");
+        Ok(Ingested {
+            id: self.id.to_string(),
+            outcome,
+            queued_mail: acked,
+        })
+    }
+
+    /// Appends the message to the customer's own ticket `code`; `None` when there is no such
+    /// ticket of theirs.
+    async fn reply(
+        &mut self,
+        customer: &Customer,
+        code: &str,
+        automatic: bool,
+    ) -> Result<Option<Ingested>, IngestError> {
+        if let Some(done) = self.already_written(customer).await? {
+            let outcome = Outcome::Reply {
+                code: done.clone(),
+                automatic,
+            };
+            return self
+                .accepted(customer, outcome, &done, false)
+                .await
+                .map(Some);
+        }
+        let (files, raw_id) = self.store_files(customer).await?;
+        let body = if self.a.body.is_empty() {
+            crate::texts::MAIL_NO_TEXT
+        } else {
+            self.a.body.as_str()
+        };
+        let result = self
+            .store
+            .add_message(
+                Viewer::Customer(&customer.id),
+                code,
+                NewMessage {
+                    author_kind: AuthorKind::Customer,
+                    author_account_id: Some(&customer.id),
+                    author_name: &customer.name,
+                    channel: Channel::Email,
+                    body,
+                    automatic,
+                    email_message_id: self.a.message_id.as_deref(),
+                    raw_email_id: Some(&raw_id),
+                    upload_ids: &[],
+                    files: &files,
+                },
+                None,
+                None,
+                |_| None,
+            )
+            .await;
+        match result {
+            Ok((ticket, _)) => {
+                // Committed: the files belong to the ticket now, whatever happens next.
+                self.stored.clear();
+                let outcome = Outcome::Reply {
+                    code: ticket.code.clone(),
+                    automatic,
+                };
+                self.accepted(customer, outcome, &ticket.code, false)
+                    .await
+                    .map(Some)
+            }
+            Err(e) => {
+                self.forget_files(&raw_id).await;
+                match e {
+                    StoreError::NotFound => Ok(None),
+                    other => Err(other.into()),
+                }
+            }
+        }
+    }
+
+    async fn forget_files(&mut self, raw_id: &str) {
+        if let Err(e) = self.store.delete_file_row(raw_id).await {
+            tracing::warn!(error = %e, "could not remove the record of an unused raw e-mail");
+        }
+        for p in self.stored.drain(..) {
+            let _ = tokio::fs::remove_file(p).await;
+        }
+    }
+
+    async fn open_ticket(
+        &mut self,
+        customer: &Customer,
+        department: Department,
+        answerable: bool,
+    ) -> Result<Ingested, IngestError> {
+        if let Some(done) = self.already_written(customer).await? {
+            return self
+                .accepted(
+                    customer,
+                    Outcome::NewTicket { code: done.clone() },
+                    &done,
+                    false,
+                )
+                .await;
+        }
+        let subject = parse::ticket_subject(&self.a.subject);
+        let subject = if subject.is_empty() {
+            crate::texts::MAIL_NO_SUBJECT.to_string()
+        } else {
+            subject
+        };
+        let services = self.store.services(&customer.id).await?;
+        let named = services_named_in(&self.a.subject, &services);
+        let service_id = match named.as_slice() {
+            [one] => Some(one.id.clone()),
+            _ => None,
+        };
+        let assessment = assess(
+            &subject,
+            &SubjectContext {
+                department: Some(department),
+                chosen_service: None,
+                services: &services,
+                channel: Channel::Email,
+            },
+        );
+        let mut advice: Vec<String> = assessment.hints.iter().map(|h| h.message.clone()).collect();
+        if named.is_empty() && !assessment.hints.iter().any(|h| h.code == "name_service") {
+            let examples: Vec<&str> = services
+                .iter()
+                .take(2)
+                .map(|s| s.identifier.as_str())
+                .collect();
+            advice.push(crate::texts::advice_name_service(&examples));
+        }
+        if named.len() > 1 {
+            let names: Vec<&str> = named.iter().map(|s| s.identifier.as_str()).collect();
+            advice.push(crate::texts::advice_one_service(&names));
+        }
+        let ack =
+            answerable && self.store.recent_acknowledgments(&customer.email).await? < ACKS_PER_HOUR;
+
+        let (files, raw_id) = self.store_files(customer).await?;
+        let body = if self.a.body.is_empty() {
+            crate::texts::MAIL_NO_TEXT
+        } else {
+            self.a.body.as_str()
+        };
+        let config = self.config;
+        let created = self
+            .store
+            .create_ticket(
+                NewTicketRecord {
+                    account_id: &customer.id,
+                    department,
+                    service_id: service_id.as_deref(),
+                    subject: &subject,
+                    priority: Priority::Low,
+                    channel: Channel::Email,
+                    first: NewMessage {
+                        author_kind: AuthorKind::Customer,
+                        author_account_id: Some(&customer.id),
+                        author_name: &customer.name,
+                        channel: Channel::Email,
+                        body,
+                        automatic: false,
+                        email_message_id: self.a.message_id.as_deref(),
+                        raw_email_id: Some(&raw_id),
+                        upload_ids: &[],
+                        files: &files,
+                    },
+                    idempotency: None,
+                },
+                |ctx| ack.then(|| acknowledgment(config, ctx, &advice)),
+            )
+            .await;
+        let ticket = match created {
+            Ok(Created::New(t) | Created::Replayed(t)) => {
+                self.stored.clear();
+                t
+            }
+            Err(e) => {
+                self.forget_files(&raw_id).await;
+                return Err(e.into());
+            }
+        };
+        self.accepted(
+            customer,
+            Outcome::NewTicket {
+                code: ticket.code.clone(),
+            },
+            &ticket.code,
+            ack,
+        )
+        .await
+    }
+}

@@ -1,0 +1,737 @@
+//! Reading one incoming e-mail: who sent it, to whom, what it says and what it carries. No I/O.
+
+use crate::util::clean_display_text;
+use helpdesk_core::limits::{BODY_MAX_CHARS, MAX_EMAIL_ATTACHMENT_BYTES, SUBJECT_MAX_CHARS};
+use mail_parser::{
+    Address, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType,
+};
+
+/// What the intake needs from a message, owned, so that the raw bytes can go.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// False when the bytes are not an e-mail at all (no headers could be read).
+    pub parsed: bool,
+    /// Every address of every `From` header, normalised (see [`normalise_address`]); invalid
+    /// ones are kept as `None` so that they still count.
+    pub from: Vec<Option<String>>,
+    /// The `From` header as written, for the record when there is no single sender.
+    pub from_raw: String,
+    /// The subject after decoding, one line, without control characters.
+    pub subject: String,
+    /// `<id>`, as our own notifications refer to it.
+    pub message_id: Option<String>,
+    /// In-Reply-To then References, each `<id>`, most recent first.
+    pub references: Vec<String>,
+    /// Addresses the message names as its recipients (Delivered-To, X-Original-To, To, Cc).
+    pub header_recipients: Vec<String>,
+    /// Why the message announces itself as automatic, from its headers.
+    pub automatic: Option<&'static str>,
+    /// `Authentication-Results` header values, topmost first, unfolded.
+    pub auth_results: Vec<String>,
+    /// The text the customer wrote (HTML-only mail converted to text).
+    pub body: String,
+    /// Decoded attachments; empty when they are over the limit.
+    pub attachments: Vec<MailAttachment>,
+    /// Decoded size of all attachments, counted even past the limit.
+    pub attachments_bytes: u64,
+    pub attachments_over_limit: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailAttachment {
+    /// Cleaned for display; never a path.
+    pub name: String,
+    /// The type the sender declared, reduced to a safe one (see [`safe_content_type`]).
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// Most In-Reply-To/References ids looked at: the recent ones are enough to thread.
+const MAX_REFERENCES: usize = 40;
+/// HTML beyond this is not converted (its text would be cut at `BODY_MAX_CHARS` anyway).
+const MAX_HTML_BYTES: usize = 2 * 1024 * 1024;
+
+/// Reads a message. Never panics: a parser panic on hostile input is caught and the message is
+/// treated as unreadable. `complete` is false when only the start of an oversized message was
+/// kept: then only its headers are read and its attachments count as over the limit.
+pub fn analyse(raw: &[u8], complete: bool) -> Analysis {
+    match std::panic::catch_unwind(|| analyse_inner(raw, complete)) {
+        Ok(a) => a,
+        Err(_) => {
+            tracing::warn!("the e-mail parser panicked; the message is recorded as malformed");
+            Analysis::default()
+        }
+    }
+}
+
+fn analyse_inner(raw: &[u8], complete: bool) -> Analysis {
+    let parser = MessageParser::default();
+    let parsed = if complete {
+        parser.parse(raw)
+    } else {
+        parser.parse_headers(raw)
+    };
+    let Some(msg) = parsed else {
+        return Analysis::default();
+    };
+    // Anything yields "headers" to a lenient parser: an e-mail has at least one we know.
+    let known = msg
+        .headers()
+        .iter()
+        .any(|h| !matches!(h.name, HeaderName::Other(_)));
+    if !known {
+        return Analysis::default();
+    }
+    let mut a = Analysis {
+        parsed: true,
+        ..Analysis::default()
+    };
+    read_headers(&msg, &mut a);
+    if complete {
+        read_body(&msg, &mut a);
+    } else {
+        a.attachments_over_limit = true;
+        a.attachments_bytes = raw.len() as u64;
+    }
+    a
+}
+
+fn read_headers(msg: &Message<'_>, a: &mut Analysis) {
+    for value in msg.header_values(HeaderName::From) {
+        if let Some(addr) = value.as_address() {
+            for one in addr.iter() {
+                a.from.push(one.address().and_then(normalise_address));
+            }
+        }
+    }
+    a.from_raw = msg
+        .header_raw(HeaderName::From)
+        .map(|v| one_line(v, 300))
+        .unwrap_or_default();
+    a.subject = msg.subject().map(|s| one_line(s, 1000)).unwrap_or_default();
+    a.message_id = msg.message_id().and_then(bracket_id);
+    let mut refs = ids_of(msg.in_reply_to());
+    let mut older = ids_of(msg.references());
+    older.reverse();
+    refs.extend(older);
+    refs.dedup();
+    refs.truncate(MAX_REFERENCES);
+    a.references = refs;
+
+    for (name, value) in msg.headers_raw() {
+        if name.eq_ignore_ascii_case("Delivered-To") || name.eq_ignore_ascii_case("X-Original-To") {
+            if let Some(addr) =
+                normalise_address(value.trim().trim_start_matches('<').trim_end_matches('>'))
+            {
+                a.header_recipients.push(addr);
+            }
+        } else if name.eq_ignore_ascii_case("Authentication-Results") {
+            a.auth_results.push(one_line(value, 4000));
+        }
+    }
+    for addr in msg.to().into_iter().chain(msg.cc()) {
+        for one in address_list(addr) {
+            a.header_recipients.push(one);
+        }
+    }
+    a.automatic = automatic_reason(msg, a);
+}
+
+fn address_list(addr: &Address<'_>) -> Vec<String> {
+    addr.iter()
+        .filter_map(|one| one.address().and_then(normalise_address))
+        .collect()
+}
+
+/// Why a message is automatic, by the signs RFC 3834 and mailers use; `None` for a person's mail.
+fn automatic_reason(msg: &Message<'_>, a: &Analysis) -> Option<&'static str> {
+    let raw = |name: &str| msg.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
+    if let Some(v) = raw("Auto-Submitted") {
+        let kind = v
+            .split(|c: char| c == ';' || c == '(' || c.is_whitespace())
+            .next()
+            .unwrap_or("");
+        if kind != "no" {
+            return Some("auto-submitted");
+        }
+    }
+    if let Some(v) = raw("Precedence") {
+        if ["bulk", "junk", "list", "auto_reply"]
+            .iter()
+            .any(|p| v.starts_with(p))
+        {
+            return Some("precedence");
+        }
+    }
+    if msg.header_raw("List-Id").is_some() || msg.header_raw("List-Unsubscribe").is_some() {
+        return Some("mailing-list");
+    }
+    if msg.header_raw("X-Autoreply").is_some()
+        || msg.header_raw("X-Autorespond").is_some()
+        || msg
+            .header_raw("X-Auto-Response-Suppress")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("all"))
+            && msg
+                .header_raw("X-MS-Exchange-Generated-Message-Source")
+                .is_some()
+    {
+        return Some("auto-reply");
+    }
+    if let Some(rp) = msg.header_raw("Return-Path") {
+        if rp
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim()
+            .is_empty()
+        {
+            return Some("empty-return-path");
+        }
+    }
+    for addr in a.from.iter().flatten() {
+        if is_system_sender(addr) {
+            return Some("system-sender");
+        }
+    }
+    if msg.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    }) {
+        return Some("delivery-report");
+    }
+    None
+}
+
+/// MAILER-DAEMON, postmaster and the like: never a person to answer.
+pub fn is_system_sender(addr: &str) -> bool {
+    let local = addr.split('@').next().unwrap_or("").to_ascii_lowercase();
+    matches!(
+        local.as_str(),
+        "mailer-daemon"
+            | "postmaster"
+            | "mail-daemon"
+            | "mailerdaemon"
+            | "noreply"
+            | "no-reply"
+            | "do-not-reply"
+            | "donotreply"
+    )
+}
+
+fn read_body(msg: &Message<'_>, a: &mut Analysis) {
+    let mut texts: Vec<&str> = Vec::new();
+    for &i in &msg.text_body {
+        if let Some(PartType::Text(t)) = msg.parts.get(i as usize).map(|p| &p.body) {
+            texts.push(t.as_ref());
+        }
+    }
+    let mut body = String::new();
+    if texts.is_empty() {
+        for &i in &msg.html_body {
+            if let Some(PartType::Html(h)) = msg.parts.get(i as usize).map(|p| &p.body) {
+                if !body.is_empty() {
+                    body.push_str("\n\n");
+                }
+                body.push_str(&html_to_text(h));
+            }
+        }
+    } else {
+        body = texts.join("\n\n");
+    }
+    a.body = clean_body(&body);
+
+    let in_body = |i: usize| {
+        msg.text_body
+            .iter()
+            .chain(&msg.html_body)
+            .any(|&b| b as usize == i)
+    };
+    let mut total: u64 = 0;
+    let mut files = Vec::new();
+    for (i, part) in msg.parts.iter().enumerate() {
+        let (data, default_name): (&[u8], &str) = match &part.body {
+            PartType::Multipart(_) => continue,
+            PartType::Text(_) | PartType::Html(_) if in_body(i) => continue,
+            // The root of a one-part message is its body, whatever its type says.
+            _ if i == 0
+                && msg.parts.len() == 1
+                && !matches!(part.body, PartType::Binary(_) | PartType::InlineBinary(_)) =>
+            {
+                continue
+            }
+            PartType::Text(t) => (t.as_bytes(), "testo.txt"),
+            PartType::Html(t) => (t.as_bytes(), "pagina.html"),
+            PartType::Binary(b) | PartType::InlineBinary(b) => (b.as_ref(), "allegato"),
+            PartType::Message(m) => (m.raw_message(), "messaggio-inoltrato.eml"),
+        };
+        total = total.saturating_add(data.len() as u64);
+        if total > MAX_EMAIL_ATTACHMENT_BYTES {
+            // Keep counting, stop copying: nothing of an over-limit message is stored.
+            files.clear();
+            continue;
+        }
+        let declared = part
+            .content_type()
+            .map(|ct| match ct.subtype() {
+                Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                None => ct.ctype().to_string(),
+            })
+            .unwrap_or_default();
+        let content_type = if matches!(part.body, PartType::Message(_)) {
+            "message/rfc822".to_string()
+        } else {
+            safe_content_type(&declared, data)
+        };
+        let name = attachment_name(
+            part.attachment_name(),
+            default_name,
+            &content_type,
+            files.len() + 1,
+        );
+        files.push(MailAttachment {
+            name,
+            content_type,
+            data: data.to_vec(),
+        });
+    }
+    a.attachments_bytes = total;
+    a.attachments_over_limit = total > MAX_EMAIL_ATTACHMENT_BYTES;
+    if !a.attachments_over_limit {
+        a.attachments = files;
+    }
+}
+
+/// HTML as plain text: scripts, styles and remote references never survive, nothing is fetched.
+pub fn html_to_text(html: &str) -> String {
+    let html = if html.len() > MAX_HTML_BYTES {
+        let mut end = MAX_HTML_BYTES;
+        while !html.is_char_boundary(end) {
+            end -= 1;
+        }
+        &html[..end]
+    } else {
+        html
+    };
+    // The converter's time grows with nesting: hostile depth gets the crude reading instead.
+    if nesting_depth(html) > MAX_HTML_DEPTH {
+        return strip_tags(html);
+    }
+    html2text::config::plain()
+        .no_link_wrapping()
+        .string_from_read(html.as_bytes(), 100)
+        .unwrap_or_else(|_| strip_tags(html))
+}
+
+const MAX_HTML_DEPTH: usize = 200;
+
+/// The deepest nesting of elements, roughly (void and self-closed elements do not nest).
+fn nesting_depth(html: &str) -> usize {
+    const VOID: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "!",
+    ];
+    let b = html.as_bytes();
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let closing = b.get(i + 1) == Some(&b'/');
+        let start = if closing { i + 2 } else { i + 1 };
+        let end = b[start..]
+            .iter()
+            .position(|&c| c == b'>')
+            .map_or(b.len(), |p| start + p);
+        let tag = &html[start.min(end)..end];
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if !name.is_empty() {
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else if !tag.ends_with('/') && !VOID.iter().any(|v| name.starts_with(v)) {
+                depth += 1;
+                max = max.max(depth);
+            }
+        }
+        i = end + 1;
+    }
+    max
+}
+
+/// Text without tags, scripts or styles: the fallback for HTML the converter should not see.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let lower = html.to_ascii_lowercase();
+    let mut i = 0;
+    while i < html.len() {
+        let rest = &lower[i..];
+        if rest.starts_with("<script") || rest.starts_with("<style") {
+            let close = if rest.starts_with("<script") {
+                "</script"
+            } else {
+                "</style"
+            };
+            i = rest.find(close).map_or(html.len(), |p| i + p + close.len());
+            continue;
+        }
+        if rest.starts_with('<') {
+            if rest.starts_with("<br")
+                || rest.starts_with("<p")
+                || rest.starts_with("</p")
+                || rest.starts_with("<div")
+                || rest.starts_with("</div")
+            {
+                out.push('\n');
+            }
+            i = rest.find('>').map_or(html.len(), |p| i + p + 1);
+            continue;
+        }
+        let next = rest.find('<').map_or(html.len(), |p| i + p);
+        out.push_str(&html[i..next]);
+        i = next;
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Line ends as `\n`, no control characters but tabs and newlines, at most `BODY_MAX_CHARS`.
+fn clean_body(s: &str) -> String {
+    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::with_capacity(s.len().min(BODY_MAX_CHARS * 2));
+    let mut n = 0;
+    let mut cut = false;
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            continue;
+        }
+        if matches!(c as u32, 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF) {
+            continue;
+        }
+        if n >= BODY_MAX_CHARS {
+            cut = true;
+            break;
+        }
+        out.push(c);
+        n += 1;
+    }
+    let mut out = out.trim().to_string();
+    if cut {
+        out.push_str(
+            "\n\n[… testo troncato: il messaggio completo è nell'e-mail originale allegata]",
+        );
+    }
+    out
+}
+
+/// One line, control characters removed, whitespace collapsed, at most `max` characters.
+fn one_line(s: &str, max: usize) -> String {
+    let cleaned = clean_display_text(&s.replace(['\r', '\n', '\t'], " "));
+    cleaned
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(max)
+        .collect()
+}
+
+/// `local@domain`, lower-case; `None` when it is not a plain address.
+pub fn normalise_address(s: &str) -> Option<String> {
+    let s = s
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_lowercase();
+    let (local, domain) = s.rsplit_once('@')?;
+    let ok = !local.is_empty()
+        && !domain.is_empty()
+        && s.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"<>(),;:\\[]".contains(c))
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    ok.then_some(s)
+}
+
+/// A Message-ID as `<id>`; `None` when empty, too long or with characters no id has.
+pub fn bracket_id(id: &str) -> Option<String> {
+    let id = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    if id.is_empty()
+        || id.len() > 500
+        || id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+    {
+        return None;
+    }
+    Some(format!("<{id}>"))
+}
+
+fn ids_of(v: &HeaderValue<'_>) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => t.split_whitespace().filter_map(bracket_id).collect(),
+        HeaderValue::TextList(list) => list
+            .iter()
+            .flat_map(|t| t.split_whitespace())
+            .filter_map(bracket_id)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Types kept as declared only when the content agrees; everything else is a download of bytes.
+/// The declared type is never trusted for anything else.
+pub fn safe_content_type(declared: &str, data: &[u8]) -> String {
+    let declared = declared.trim().to_ascii_lowercase();
+    let fits = match declared.as_str() {
+        "image/png" => data.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "image/jpeg" | "image/jpg" => data.starts_with(b"\xff\xd8\xff"),
+        "image/gif" => data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a"),
+        "application/pdf" => data.starts_with(b"%PDF-"),
+        "text/plain" | "text/csv" => std::str::from_utf8(data).is_ok(),
+        _ => false,
+    };
+    if fits {
+        if declared == "image/jpg" {
+            "image/jpeg".into()
+        } else {
+            declared
+        }
+    } else {
+        "application/octet-stream".into()
+    }
+}
+
+/// A file name fit to show: no path, no control or direction characters, not empty, not too long.
+fn attachment_name(declared: Option<&str>, default: &str, content_type: &str, n: usize) -> String {
+    let base = declared
+        .map(|d| d.rsplit(['/', '\\']).next().unwrap_or(""))
+        .map(|d| one_line(d, 200))
+        .map(|d| {
+            d.trim_matches(|c: char| c == '.' || c.is_whitespace())
+                .to_string()
+        })
+        .filter(|d| !d.is_empty());
+    match base {
+        Some(b) => b,
+        None => {
+            let ext = match content_type {
+                "image/png" => ".png",
+                "image/jpeg" => ".jpg",
+                "image/gif" => ".gif",
+                "application/pdf" => ".pdf",
+                _ => "",
+            };
+            if default == "allegato" {
+                format!("allegato-{n}{ext}")
+            } else {
+                default.to_string()
+            }
+        }
+    }
+}
+
+/// Cuts a subject for a ticket and strips the reply and forward prefixes mailers add.
+pub fn ticket_subject(subject: &str) -> String {
+    let mut s = subject.trim();
+    loop {
+        let lower = s.to_ascii_lowercase();
+        let stripped = [
+            "re:",
+            "r:",
+            "rif:",
+            "fwd:",
+            "fw:",
+            "i:",
+            "tr:",
+            "aw:",
+            "wg:",
+            "sv:",
+            "vs:",
+            "inoltro:",
+            "risposta:",
+        ]
+        .iter()
+        .find(|p| lower.starts_with(*p))
+        .map(|p| s[p.len()..].trim_start());
+        match stripped {
+            Some(rest) => s = rest,
+            None => break,
+        }
+    }
+    s.chars()
+        .take(SUBJECT_MAX_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eml(headers: &str, body: &str) -> Vec<u8> {
+        format!("{headers}\r\n\r\n{body}")
+            .replace("\n", "\r\n")
+            .replace("\r\r\n", "\r\n")
+            .into_bytes()
+    }
+
+    #[test]
+    fn addresses_are_normalised_and_junk_is_not_an_address() {
+        assert_eq!(
+            normalise_address(" <Mario.Rossi@Example.IT> ").as_deref(),
+            Some("mario.rossi@example.it")
+        );
+        assert_eq!(normalise_address("mario"), None);
+        assert_eq!(normalise_address("a b@example.it"), None);
+        assert_eq!(normalise_address("a@localhost"), None);
+        assert_eq!(normalise_address("a@ex ample.it"), None);
+    }
+
+    #[test]
+    fn an_encoded_subject_and_display_name_are_decoded() {
+        let raw = eml(
+            "From: =?UTF-8?Q?Mario_Ross=C3=AC?= <MARIO@Example.it>\nTo: hd@smacloud.it\nSubject: =?ISO-8859-1?Q?Il_sito_=E8_lento?=\nMessage-ID: <abc@x.it>",
+            "ciao",
+        );
+        let a = analyse(&raw, true);
+        assert!(a.parsed);
+        assert_eq!(a.from, vec![Some("mario@example.it".to_string())]);
+        assert_eq!(a.subject, "Il sito è lento");
+        assert_eq!(a.message_id.as_deref(), Some("<abc@x.it>"));
+        assert_eq!(a.header_recipients, vec!["hd@smacloud.it".to_string()]);
+        assert_eq!(a.body, "ciao");
+        assert!(a.automatic.is_none());
+    }
+
+    #[test]
+    fn several_from_headers_and_lists_all_count() {
+        let raw = eml(
+            "From: a@example.it, b@example.it\nFrom: c@example.it\nSubject: x",
+            "y",
+        );
+        assert_eq!(analyse(&raw, true).from.len(), 3);
+    }
+
+    #[test]
+    fn automatic_mail_is_recognised_by_its_headers() {
+        for h in [
+            "Auto-Submitted: auto-replied",
+            "Auto-Submitted: auto-generated (vacation)",
+            "Precedence: bulk",
+            "List-Id: <x.lists.example.it>",
+            "Return-Path: <>",
+        ] {
+            let raw = eml(&format!("From: a@example.it\nSubject: x\n{h}"), "y");
+            assert!(analyse(&raw, true).automatic.is_some(), "{h}");
+        }
+        let raw = eml("From: MAILER-DAEMON@mx.example.it\nSubject: x", "y");
+        assert!(analyse(&raw, true).automatic.is_some());
+        let raw = eml("From: a@example.it\nSubject: x\nAuto-Submitted: no", "y");
+        assert!(analyse(&raw, true).automatic.is_none());
+    }
+
+    #[test]
+    fn html_only_mail_becomes_text_without_scripts_or_styles() {
+        let raw = eml(
+            "From: a@example.it\nSubject: x\nContent-Type: text/html; charset=utf-8",
+            "<html><head><style>p{color:red}</style><script>alert('x')</script></head><body><p>Il sito <b>non</b> va</p><img src=\"https://tracker.example/p.gif\"></body></html>",
+        );
+        let a = analyse(&raw, true);
+        assert!(a.body.contains("Il sito"), "{}", a.body);
+        assert!(!a.body.contains("alert"), "{}", a.body);
+        assert!(!a.body.contains("color:red"), "{}", a.body);
+    }
+
+    #[test]
+    fn reply_and_forward_prefixes_are_stripped_from_a_new_tickets_subject() {
+        assert_eq!(ticket_subject("R: I: Fwd: Errore 500"), "Errore 500");
+        assert_eq!(ticket_subject("RIF: TR: sito lento"), "sito lento");
+        assert_eq!(ticket_subject("Informazioni"), "Informazioni");
+    }
+
+    #[test]
+    fn a_declared_type_is_kept_only_when_the_bytes_agree() {
+        assert_eq!(
+            safe_content_type("image/png", b"\x89PNG\r\n\x1a\nxxx"),
+            "image/png"
+        );
+        assert_eq!(
+            safe_content_type("image/png", b"<html>"),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            safe_content_type("text/html", b"<html>"),
+            "application/octet-stream"
+        );
+    }
+
+    #[test]
+    fn attachment_names_lose_paths_and_controls() {
+        assert_eq!(
+            attachment_name(Some("../../etc/passwd"), "allegato", "x", 1),
+            "passwd"
+        );
+        assert_eq!(
+            attachment_name(Some("C:\\a\\fattura\u{202E}fdp.exe"), "allegato", "x", 1),
+            "fatturafdp.exe"
+        );
+        assert_eq!(
+            attachment_name(None, "allegato", "image/png", 2),
+            "allegato-2.png"
+        );
+        assert_eq!(
+            attachment_name(Some(".."), "allegato", "x", 3),
+            "allegato-3"
+        );
+    }
+
+    #[test]
+    fn a_message_that_makes_the_mime_parser_panic_is_read_as_malformed() {
+        // Found by the fuzz target (a mutation of a corpus message from mail-parser's own test
+        // suite, MIT/Apache-2.0): mail-parser 0.11.9 panics ("Invalid part ID") on it.
+        let raw = include_bytes!("../../tests/fixtures/mail/mail-parser-panic.bin");
+        assert!(!analyse(raw, true).parsed);
+    }
+
+    #[test]
+    fn bytes_that_are_not_mail_are_not_parsed() {
+        assert!(!analyse(b"", true).parsed);
+        assert!(!analyse(b"\x00\x01\x02", true).parsed);
+    }
+
+    #[test]
+    fn deeply_nested_html_is_read_quickly_without_scripts() {
+        let html = format!(
+            "{}ciao<script>x()</script>{}",
+            "<div>".repeat(50_000),
+            "</div>".repeat(50_000)
+        );
+        let started = std::time::Instant::now();
+        let text = html_to_text(&html);
+        assert!(text.contains("ciao") && !text.contains("x()"), "{text}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(nesting_depth("<p>a<br><img src=x><b>b</b></p>"), 2);
+    }
+}

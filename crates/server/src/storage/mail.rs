@@ -1,0 +1,291 @@
+//! The e-mail intake's own records: every message received (claimed first, so that a duplicate is
+//! taken once), refusal answers with their rate limit, and threading by Message-ID.
+
+use super::{Notification, Store, StoreResult, StoredFile};
+use crate::util::now_us;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+/// A message as it arrives, before anything is decided about it.
+#[derive(Debug, Clone)]
+pub struct IntakeClaim<'a> {
+    pub id: &'a str,
+    /// The normalised `From` address (or the header as written when there is no single one).
+    pub sender: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    /// `<id>`; without one a message cannot be recognised when it comes again.
+    pub message_id: Option<&'a str>,
+    /// Relative to the data folder.
+    pub raw_path: &'a str,
+    pub received_us: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours to process.
+    Claimed,
+    /// Already recorded (accepted or refused): take it, do nothing.
+    Duplicate,
+    /// Another delivery of it is being processed right now: the sender should retry later.
+    Busy,
+}
+
+/// An answer to queue with the record (a refusal), if the address has not had too many.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub notification: Notification,
+    pub in_reply_to: Option<String>,
+}
+
+/// How a claimed message ended.
+#[derive(Debug, Clone, Default)]
+pub struct IntakeFinish<'a> {
+    pub account_id: Option<&'a str>,
+    /// `accepted` or `refused`.
+    pub outcome: &'a str,
+    pub reason: Option<&'a str>,
+    pub detail: Option<&'a str>,
+    pub ticket_code: Option<&'a str>,
+    pub answer: Option<Answer>,
+    /// An acknowledgment was queued with the ticket: it counts against the address's answers.
+    pub acknowledged_to: Option<&'a str>,
+}
+
+/// A claim left `processing` this long belongs to a process that died: the next delivery takes over.
+const STALE_CLAIM_US: i64 = 10 * 60 * 1_000_000;
+const HOUR_US: i64 = 3600 * 1_000_000;
+
+impl Store {
+    /// Records the arrival of a message, or says it was seen before.
+    pub async fn claim_intake(&self, c: &IntakeClaim<'_>) -> StoreResult<Claim> {
+        let (_g, mut tx) = self.begin_write().await?;
+        if let Some(mid) = c.message_id {
+            let prior = sqlx::query("SELECT id, outcome, received_us FROM mail_intake WHERE sender = ? AND message_id = ?")
+                .bind(c.sender)
+                .bind(mid)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(prior) = prior {
+                let outcome: String = prior.get("outcome");
+                let at: i64 = prior.get("received_us");
+                if outcome != "processing" {
+                    return Ok(Claim::Duplicate);
+                }
+                if c.received_us - at < STALE_CLAIM_US {
+                    return Ok(Claim::Busy);
+                }
+                let old: String = prior.get("id");
+                sqlx::query("DELETE FROM mail_intake WHERE id = ?")
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO mail_intake (id, sender, recipient, subject, message_id, outcome, raw_path, received_us)
+             VALUES (?, ?, ?, ?, ?, 'processing', ?, ?)",
+        )
+        .bind(c.id)
+        .bind(c.sender)
+        .bind(c.recipient)
+        .bind(c.subject)
+        .bind(c.message_id)
+        .bind(c.raw_path)
+        .bind(c.received_us)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Claim::Claimed)
+    }
+
+    /// Writes how a claimed message ended, and queues its answer unless the address already had
+    /// `answer_limit` answers within the hour. Returns whether an answer was queued.
+    pub async fn finish_intake(
+        &self,
+        id: &str,
+        f: &IntakeFinish<'_>,
+        answer_limit: i64,
+    ) -> StoreResult<bool> {
+        let now = now_us();
+        let (_g, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE mail_intake SET account_id = ?, outcome = ?, reason = ?, detail = ?,
+               ticket_id = (SELECT id FROM tickets WHERE code = ?)
+             WHERE id = ?",
+        )
+        .bind(f.account_id)
+        .bind(f.outcome)
+        .bind(f.reason)
+        .bind(f.detail)
+        .bind(f.ticket_code)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(to) = f.acknowledged_to {
+            sqlx::query(
+                "INSERT INTO mail_answers (address, kind, created_us) VALUES (?, 'ack', ?)",
+            )
+            .bind(to)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut queued = false;
+        if let Some(a) = &f.answer {
+            let n = &a.notification;
+            let recent: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM mail_answers WHERE address = ? AND kind = 'refusal' AND created_us > ?",
+            )
+            .bind(&n.to)
+            .bind(now - HOUR_US)
+            .fetch_one(&mut *tx)
+            .await?;
+            if recent < answer_limit {
+                sqlx::query(
+                    "INSERT INTO outbox (ticket_id, message_id, from_addr, to_addr, subject, body, in_reply_to, references_, next_try_us, created_us)
+                     VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&n.message_id)
+                .bind(&n.from)
+                .bind(&n.to)
+                .bind(&n.subject)
+                .bind(&n.body)
+                .bind(&a.in_reply_to)
+                .bind(&a.in_reply_to)
+                .bind(now)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO mail_answers (address, kind, created_us) VALUES (?, 'refusal', ?)",
+                )
+                .bind(&n.to)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                queued = true;
+            }
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// Forgets a claim whose processing failed, so that the sender's retry is processed anew.
+    pub async fn abandon_intake(&self, id: &str) -> StoreResult<()> {
+        let (_g, mut tx) = self.begin_write().await?;
+        sqlx::query("DELETE FROM mail_intake WHERE id = ? AND outcome = 'processing'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Acknowledgments sent to an address within the last hour.
+    pub async fn recent_acknowledgments(&self, address: &str) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mail_answers WHERE address = ? AND kind = 'ack' AND created_us > ?",
+        )
+        .bind(address)
+        .bind(now_us() - HOUR_US)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The account's ticket that one of these Message-IDs belongs to (ours, sent about it, or a
+    /// message received on it), preferring the first id in `ids`.
+    pub async fn ticket_for_references(
+        &self,
+        account_id: &str,
+        ids: &[String],
+    ) -> StoreResult<Option<String>> {
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "SELECT o.message_id AS mid, t.code FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.account_id = ",
+        );
+        sql.push_bind(account_id).push(" AND o.message_id IN (");
+        let mut list = sql.separated(", ");
+        for id in ids {
+            list.push_bind(id);
+        }
+        sql.push(") UNION ALL SELECT m.email_message_id AS mid, t.code FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.account_id = ");
+        sql.push_bind(account_id)
+            .push(" AND m.email_message_id IN (");
+        let mut list = sql.separated(", ");
+        for id in ids {
+            list.push_bind(id);
+        }
+        sql.push(")");
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        let found: Vec<(String, String)> =
+            rows.iter().map(|r| (r.get("mid"), r.get("code"))).collect();
+        Ok(ids.iter().find_map(|id| {
+            found
+                .iter()
+                .find(|(mid, _)| mid == id)
+                .map(|(_, code)| code.clone())
+        }))
+    }
+
+    /// The account's ticket already holding a message received with this Message-ID: a delivery
+    /// whose record was lost after the message itself was written.
+    pub async fn ticket_with_email(
+        &self,
+        account_id: &str,
+        email_message_id: &str,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT t.code FROM messages m JOIN tickets t ON t.id = m.ticket_id
+             WHERE m.email_message_id = ? AND t.account_id = ? LIMIT 1",
+        )
+        .bind(email_message_id)
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Records a received e-mail as a file of its customer, downloadable as the message's raw
+    /// e-mail once a message refers to it.
+    pub async fn insert_raw_email_file(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
+        let (_g, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO files (id, account_id, message_id, name, size, content_type, created_us) VALUES (?, ?, NULL, ?, ?, ?, ?)",
+        )
+        .bind(&f.id)
+        .bind(account_id)
+        .bind(&f.name)
+        .bind(f.size as i64)
+        .bind(&f.content_type)
+        .bind(now_us())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn delete_file_row(&self, id: &str) -> StoreResult<()> {
+        let (_g, mut tx) = self.begin_write().await?;
+        sqlx::query("DELETE FROM files WHERE id = ? AND message_id IS NULL")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The intake's record of a message, for tests and staff tools: (outcome, reason, ticket code).
+    pub async fn intake_record(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<(String, Option<String>, Option<String>)>> {
+        let row = sqlx::query(
+            "SELECT i.outcome, i.reason, t.code FROM mail_intake i LEFT JOIN tickets t ON t.id = i.ticket_id WHERE i.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get("outcome"), r.get("reason"), r.get("code"))))
+    }
+}
