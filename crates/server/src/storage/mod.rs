@@ -280,7 +280,9 @@ impl Store {
         &self,
     ) -> StoreResult<(tokio::sync::MutexGuard<'_, ()>, Transaction<'_, Sqlite>)> {
         let guard = self.write.lock().await;
-        let tx = self.pool.begin().await?;
+        // IMMEDIATE takes the write lock up front, waiting (busy_timeout) behind other processes
+        // (the pipe intake, the staff command) instead of failing when a read turns into a write.
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok((guard, tx))
     }
 
