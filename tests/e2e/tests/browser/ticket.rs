@@ -153,13 +153,37 @@ async fn a_customer_replies_closes_and_reopens_from_the_page() {
         "Aggiungo: succede anche su www.pizzeria-da-mario.it",
     )
     .await;
+    // With a log attached through the same component as the wizard's.
+    let log = env.data_dir.path().join("browser.log");
+    std::fs::write(
+        &log,
+        "NET::ERR_CERT_DATE_INVALID www.pizzeria-da-mario.it\n",
+    )
+    .unwrap();
+    env.find("#reply-files input[type=file]")
+        .await
+        .send_keys(&log.display().to_string())
+        .await
+        .unwrap();
+    env.wait_text("#reply-files", "browser.log").await;
+    for _ in 0..100 {
+        let done = env
+            .js("const p = document.querySelector('#reply-files progress'); return !p || p.value === p.max;")
+            .await;
+        if done == serde_json::Value::Bool(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     env.click("form.reply button[type=submit]").await;
     env.wait_text("ol.thread", "anche su www.pizzeria-da-mario.it")
         .await;
-    // The reply reached the server: it is there after a reload.
+    // The reply and its file reached the server: they are there after a reload.
     env.browser.refresh().await.unwrap();
-    env.wait_text("ol.thread", "anche su www.pizzeria-da-mario.it")
+    let thread = env
+        .wait_text("ol.thread", "anche su www.pizzeria-da-mario.it")
         .await;
+    assert!(thread.contains("browser.log"), "{thread}");
     let close = "return [...document.querySelectorAll('main button')].find(b => b.textContent.includes('Chiudi il ticket')).click()";
     env.js(close).await;
     env.wait_text("main", "chiuso").await;
