@@ -499,27 +499,13 @@ fn ids_of(v: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
-/// Types kept as declared only when the content agrees; everything else is a download of bytes.
-/// The declared type is never trusted for anything else.
-pub fn safe_content_type(declared: &str, data: &[u8]) -> String {
-    let declared = declared.trim().to_ascii_lowercase();
-    let fits = match declared.as_str() {
-        "image/png" => data.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "image/jpeg" | "image/jpg" => data.starts_with(b"\xff\xd8\xff"),
-        "image/gif" => data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a"),
-        "application/pdf" => data.starts_with(b"%PDF-"),
-        "text/plain" | "text/csv" => std::str::from_utf8(data).is_ok(),
-        _ => false,
-    };
-    if fits {
-        if declared == "image/jpg" {
-            "image/jpeg".into()
-        } else {
-            declared
-        }
-    } else {
-        "application/octet-stream".into()
-    }
+/// The type an e-mail attachment is served with: detected from its bytes by the same rule as web
+/// uploads (`files::sniff`); what the sender declared is never trusted, and anything outside the
+/// allowlist is served as plain bytes to download.
+pub fn safe_content_type(_declared: &str, data: &[u8]) -> String {
+    crate::files::sniff(data, "")
+        .map(str::to_string)
+        .unwrap_or_else(|_| "application/octet-stream".into())
 }
 
 /// A file name fit to show: no path, no control or direction characters, not empty, not too long.
