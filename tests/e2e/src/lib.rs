@@ -193,6 +193,20 @@ impl Env {
         self.find("table.tickets").await;
     }
 
+    /// Logs in through the API (not the browser); returns the bearer token.
+    pub async fn api_token(&self, email: &str) -> String {
+        let login: serde_json::Value = reqwest::Client::new()
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({"email": email, "password": "demo-password"}))
+            .send()
+            .await
+            .expect("login request")
+            .json()
+            .await
+            .expect("login answer");
+        login["token"].as_str().expect("a token").to_string()
+    }
+
     pub async fn screenshot(&self, path: &std::path::Path) {
         let png = self.browser.screenshot().await.expect("screenshot");
         if let Some(dir) = path.parent() {

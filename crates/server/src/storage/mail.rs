@@ -249,20 +249,8 @@ impl Store {
     /// Records a received e-mail as a file of its customer, downloadable as the message's raw
     /// e-mail once a message refers to it.
     pub async fn insert_raw_email_file(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO files (id, account_id, message_id, name, size, content_type, created_us) VALUES (?, ?, NULL, ?, ?, ?, ?)",
-        )
-        .bind(&f.id)
-        .bind(account_id)
-        .bind(&f.name)
-        .bind(f.size as i64)
-        .bind(&f.content_type)
-        .bind(now_us())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        // Stored like an upload: unattached until the message that refers to it is written.
+        self.insert_upload(account_id, f).await
     }
 
     pub async fn delete_file_row(&self, id: &str) -> StoreResult<()> {

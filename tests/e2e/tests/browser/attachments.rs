@@ -123,16 +123,7 @@ async fn a_ticket_is_opened_with_two_attachments_that_download_byte_identical() 
     // On the server: the ticket has both files, and they come back as they were sent.
     let api = format!("{}/api/v1", env.base);
     let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{api}/session"))
-        .json(&json!({"email": "demo@example.it", "password": "demo-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap();
+    let token = &env.api_token("demo@example.it").await;
     let ticket: Value = http
         .get(format!("{api}/tickets/{code}"))
         .bearer_auth(token)

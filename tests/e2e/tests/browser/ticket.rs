@@ -4,16 +4,7 @@ use std::time::Duration;
 /// Opens a ticket through the API as the demo customer; returns its code.
 async fn open_ticket(env: &helpdesk_e2e::Env, subject: &str, body: &str) -> String {
     let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(env.url("/api/v1/session"))
-        .json(&serde_json::json!({"email": "demo@example.it", "password": "demo-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_string();
+    let token = env.api_token("demo@example.it").await;
     let services: serde_json::Value = client
         .get(env.url("/api/v1/services"))
         .bearer_auth(&token)
