@@ -1,6 +1,6 @@
 //! Which of a customer's services a text names, by domain, identifier or (unambiguous) product.
 
-use crate::api::Service;
+use crate::api::{Department, Service, ServiceFamily};
 
 /// The customer's services named in `text`, in the order of `services`, each once.
 ///
@@ -20,6 +20,33 @@ pub fn services_named_in<'a>(text: &str, services: &'a [Service]) -> Vec<&'a Ser
         .filter(|&(i, _)| scan.names(services, i))
         .map(|(_, s)| s)
         .collect()
+}
+
+/// The one service a text names, for a ticket of `department`: `None` when it names none, or
+/// services under different names. A domain and the hosting of the same name are one name: a
+/// technical question is about the hosting, a commercial one about the domain.
+pub fn service_for<'a>(named: &[&'a Service], department: Department) -> Option<&'a Service> {
+    let first = named.first()?;
+    if named
+        .iter()
+        .any(|s| !s.identifier.eq_ignore_ascii_case(&first.identifier))
+    {
+        return None;
+    }
+    let wants_domain = department == Department::Sales;
+    named
+        .iter()
+        .find(|s| (s.family == ServiceFamily::Domain) == wants_domain)
+        .or(Some(first))
+        .copied()
+}
+
+/// How many different names among the services a text names (a domain and its hosting are one).
+pub fn distinct_names(named: &[&Service]) -> usize {
+    let mut names: Vec<String> = named.iter().map(|s| s.identifier.to_lowercase()).collect();
+    names.sort();
+    names.dedup();
+    names.len()
 }
 
 /// A text split once into host names and words, then checked against any number of services:
@@ -422,5 +449,50 @@ mod tests {
         let s = vec![service("x", "Hosting Pro", "caffè.it")];
         assert_eq!(ids("Il sito CAFFÈ.IT è giù — perché?", &s), ["x"]);
         assert!(ids("İİİ ßß 🙂 mario.it", &customer()).len() == 1);
+    }
+}
+
+#[cfg(test)]
+mod choosing {
+    use super::*;
+    use crate::api::ServiceStatus;
+
+    fn svc(id: &str, family: ServiceFamily, identifier: &str) -> Service {
+        Service {
+            id: id.into(),
+            family,
+            product: "p".into(),
+            identifier: identifier.into(),
+            status: ServiceStatus::Active,
+        }
+    }
+
+    #[test]
+    fn a_domain_and_its_hosting_are_one_name_chosen_by_department() {
+        let hosting = svc("h", ServiceFamily::HostingShared, "mario.it");
+        let domain = svc("d", ServiceFamily::Domain, "mario.it");
+        let named = vec![&hosting, &domain];
+        assert_eq!(distinct_names(&named), 1);
+        assert_eq!(
+            service_for(&named, Department::Helpdesk).map(|s| s.id.as_str()),
+            Some("h")
+        );
+        assert_eq!(
+            service_for(&named, Department::Sales).map(|s| s.id.as_str()),
+            Some("d")
+        );
+    }
+
+    #[test]
+    fn two_different_names_choose_nothing() {
+        let a = svc("a", ServiceFamily::HostingShared, "mario.it");
+        let b = svc("b", ServiceFamily::Cronuscloud, "vps-0042");
+        assert_eq!(distinct_names(&[&a, &b]), 2);
+        assert!(service_for(&[&a, &b], Department::Helpdesk).is_none());
+        assert!(service_for(&[], Department::Helpdesk).is_none());
+        assert_eq!(
+            service_for(&[&b], Department::Sales).map(|s| s.id.as_str()),
+            Some("b")
+        );
     }
 }

@@ -187,14 +187,23 @@ fn description(w: Wizard) -> impl IntoView {
     let count = move || w.draft.with(|d| char_len(&d.description));
     // Other services of the customer that the text names: one service per ticket.
     let others = move || {
-        let chosen = w.draft.with(|d| d.service_id.clone());
+        // The chosen service's own name (a hosting and its domain share one) is not "another".
+        let chosen = w.chosen_service().map(|s| s.identifier.to_lowercase());
         w.draft.with(|d| {
             w.services.with(|all| {
-                services_named_in(&d.description, all)
+                let mut others: Vec<_> = services_named_in(&d.description, all)
                     .into_iter()
-                    .filter(|s| Some(&s.id) != chosen.as_ref())
+                    .filter(|s| Some(s.identifier.to_lowercase()) != chosen)
                     .cloned()
-                    .collect::<Vec<_>>()
+                    .collect();
+                let mut seen: Vec<String> = Vec::new();
+                others.retain(|s| {
+                    let name = s.identifier.to_lowercase();
+                    let new = !seen.contains(&name);
+                    seen.push(name);
+                    new
+                });
+                others
             })
         })
     };

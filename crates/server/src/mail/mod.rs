@@ -16,7 +16,7 @@ use crate::storage::{
 use crate::util::{now_us, random_id};
 use auth::{AuthVerdict, Connection, SenderAuth};
 use helpdesk_core::api::{AuthorKind, Channel, Customer, Department, Priority, Role};
-use helpdesk_core::mentions::services_named_in;
+use helpdesk_core::mentions::{distinct_names, service_for, services_named_in};
 use helpdesk_core::subject::{assess, SubjectContext};
 use helpdesk_core::TicketCode;
 use parse::{analyse, Analysis};
@@ -29,7 +29,7 @@ pub const MAX_RAW_BYTES: usize = 8 * 1024 * 1024;
 /// Refusal answers per address per hour.
 pub const REFUSALS_PER_HOUR: i64 = 3;
 /// Acknowledgments of new e-mail tickets per address per hour (the tickets are opened anyway).
-pub const ACKS_PER_HOUR: i64 = 10;
+pub const ACKS_PER_HOUR: i64 = 20;
 
 /// How the sender is authenticated.
 pub enum AuthSource<'a> {
@@ -623,10 +623,7 @@ impl<'a> Job<'a> {
         };
         let services = self.store.services(&customer.id).await?;
         let named = services_named_in(&self.a.subject, &services);
-        let service_id = match named.as_slice() {
-            [one] => Some(one.id.clone()),
-            _ => None,
-        };
+        let service_id = service_for(&named, department).map(|s| s.id.clone());
         let assessment = assess(
             &subject,
             &SubjectContext {
@@ -645,8 +642,10 @@ impl<'a> Job<'a> {
                 .collect();
             advice.push(crate::texts::advice_name_service(&examples));
         }
-        if named.len() > 1 {
-            let names: Vec<&str> = named.iter().map(|s| s.identifier.as_str()).collect();
+        if distinct_names(&named) > 1 {
+            let mut names: Vec<&str> = named.iter().map(|s| s.identifier.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
             advice.push(crate::texts::advice_one_service(&names));
         }
         let ack =

@@ -421,7 +421,7 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 26);
+    assert_eq!(checked, 27);
     app.stop().await;
 }
 
