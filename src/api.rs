@@ -97,13 +97,14 @@ pub fn url(path: &str) -> String {
     [config().base.as_str(), "/api/v1", path].concat()
 }
 
-/// Sends one request; the body is JSON text. Not generic, so it is compiled once.
-pub async fn send(
+/// One request to the API with the token (and JSON body, idempotency key) set: the answer as it
+/// came, or `Network` when the server could not be reached.
+async fn fetch(
     method: &str,
     path: &str,
-    body: Option<String>,
+    body: Option<&str>,
     idempotency_key: Option<&str>,
-) -> Result<(u16, String), ApiError> {
+) -> Result<Response, ApiError> {
     let headers = Headers::new().map_err(|_| ApiError::Network)?;
     let _ = headers.set("Accept", "application/json");
     if body.is_some() {
@@ -118,34 +119,55 @@ pub async fn send(
     let init = RequestInit::new();
     init.set_method(method);
     init.set_headers(&headers);
-    if let Some(b) = &body {
+    if let Some(b) = body {
         init.set_body(&JsValue::from_str(b));
     }
     let request =
         Request::new_with_str_and_init(&url(path), &init).map_err(|_| ApiError::Network)?;
     let window = web_sys::window().ok_or(ApiError::Network)?;
-    let resp: Response = JsFuture::from(window.fetch_with_request(&request))
+    JsFuture::from(window.fetch_with_request(&request))
         .await
         .map_err(|_| ApiError::Network)?
         .dyn_into()
-        .map_err(|_| ApiError::Network)?;
-    let status = resp.status();
-    let text = match resp.text() {
+        .map_err(|_| ApiError::Network)
+}
+
+/// The text of an answer (empty when it has none).
+async fn text_of(resp: &Response) -> String {
+    match resp.text() {
         Ok(p) => JsFuture::from(p)
             .await
             .ok()
             .and_then(|v| v.as_string())
             .unwrap_or_default(),
         Err(_) => String::new(),
-    };
-    if (200..300).contains(&status) {
-        return Ok((status, text));
     }
-    let e = error_of(status, &text);
+}
+
+/// An error answer as an `ApiError`; a 401 sends the customer back to login first.
+fn failed(status: u16, text: &str) -> ApiError {
+    let e = error_of(status, text);
     if e == ApiError::Unauthorized {
         unauthorized();
     }
-    Err(e)
+    e
+}
+
+/// Sends one request; the body is JSON text. Not generic, so it is compiled once.
+pub async fn send(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    idempotency_key: Option<&str>,
+) -> Result<(u16, String), ApiError> {
+    let resp = fetch(method, path, body.as_deref(), idempotency_key).await?;
+    let status = resp.status();
+    let text = text_of(&resp).await;
+    if (200..300).contains(&status) {
+        Ok((status, text))
+    } else {
+        Err(failed(status, &text))
+    }
 }
 
 /// The error a failed answer (status and body text) stands for.
@@ -294,28 +316,11 @@ pub async fn mail_rejections() -> Result<MailRejectionList, ApiError> {
 
 /// Downloads an attachment with the token (never in a URL) and saves it under its name.
 pub async fn download(id: &str, name: &str) -> Result<(), ApiError> {
-    let headers = Headers::new().map_err(|_| ApiError::Network)?;
-    if let Some(token) = TOKEN.with(|t| t.borrow().clone()) {
-        let _ = headers.set("Authorization", &["Bearer ", &token].concat());
-    }
-    let init = RequestInit::new();
-    init.set_method("GET");
-    init.set_headers(&headers);
-    let request =
-        Request::new_with_str_and_init(&url(&["/attachments/", &encode(id)].concat()), &init)
-            .map_err(|_| ApiError::Network)?;
-    let window = web_sys::window().ok_or(ApiError::Network)?;
-    let resp: Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|_| ApiError::Network)?
-        .dyn_into()
-        .map_err(|_| ApiError::Network)?;
+    let resp = fetch("GET", &["/attachments/", &encode(id)].concat(), None, None).await?;
     if !resp.ok() {
-        return Err(ApiError::Http {
-            status: resp.status(),
-            body: None,
-        });
+        return Err(failed(resp.status(), &text_of(&resp).await));
     }
+    let window = web_sys::window().ok_or(ApiError::Network)?;
     let blob: web_sys::Blob = JsFuture::from(resp.blob().map_err(|_| ApiError::Decode)?)
         .await
         .map_err(|_| ApiError::Network)?
