@@ -76,3 +76,40 @@ fn bundle_size(dist: &Path) -> Result {
     );
     Ok(())
 }
+
+/// `cargo xtask fuzz [SECONDS]`: the e-mail intake under libFuzzer (nightly), seeded with the
+/// fixtures and the shared corpus. Not part of `cargo xtask test`.
+pub fn fuzz(args: &[String]) -> Result {
+    let seconds = args.first().map(String::as_str).unwrap_or("120");
+    let has_cargo_fuzz = std::process::Command::new(setup::cargo_bin("cargo-fuzz"))
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cargo_fuzz {
+        sh(cargo().args(["install", "cargo-fuzz"]))?;
+    }
+    let dir = root().join("crates/server/fuzz");
+    let corpus = dir.join("corpus/ingest");
+    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+    let mut run = std::process::Command::new("cargo");
+    run.current_dir(&dir)
+        .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback")
+        .args(["+nightly", "fuzz", "run", "ingest"])
+        .arg(&corpus)
+        .arg(root().join("crates/server/tests/fixtures/mail"))
+        .arg(root().join("../shared/corpus/mail/rfc"))
+        .arg(root().join("../shared/corpus/mail/legacy"))
+        .arg(root().join("../shared/corpus/mail/malformed"))
+        .arg(root().join("../shared/corpus/mail/thirdparty"))
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}"));
+    eprintln!("xtask: $ {run:?}");
+    let status = run.status().map_err(|e| format!("cargo fuzz: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo fuzz found a failure ({status}); see crates/server/fuzz/artifacts"
+        ))
+    }
+}

@@ -15,10 +15,13 @@ fn main() -> ExitCode {
         Some("run") => run(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
+        Some("fuzz") => bench::fuzz(&args[1..]),
         Some("setup") => setup::all(),
         Some("build-app") => setup::all().and_then(|_| build_app()),
         _ => {
-            eprintln!("usage: cargo xtask <run | test | bench | setup | build-app>");
+            eprintln!(
+                "usage: cargo xtask <run | test | bench | fuzz [SECONDS] | setup | build-app>"
+            );
             return ExitCode::from(2);
         }
     };
