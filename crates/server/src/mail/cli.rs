@@ -73,17 +73,33 @@ pub async fn run_inner(
     for dir in [config.mail_dir(), config.files_dir()] {
         tokio::fs::create_dir_all(&dir).await?;
     }
-    let store = Store::open(&config.database_url).await?;
-    let env = Envelope {
-        recipients: to
-            .map(|t| t.trim().to_lowercase())
-            .into_iter()
-            .filter(|t| !t.is_empty())
-            .collect(),
-        return_path: None,
-        auth: AuthSource::Headers,
-    };
-    let result = ingest(&store, config, raw, complete, env).await;
-    store.close().await;
-    Ok(result?.outcome)
+    let recipients: Vec<String> = to
+        .map(|t| t.trim().to_lowercase())
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect();
+    // The running server writes to the same database; SQLite can still answer "locked" in
+    // moments a busy timeout does not cover. A few quick tries here spare the MTA a retry.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result: anyhow::Result<Outcome> = async {
+            let store = Store::open(&config.database_url).await?;
+            let env = Envelope {
+                recipients: recipients.clone(),
+                return_path: None,
+                auth: AuthSource::Headers,
+            };
+            let result = ingest(&store, config, raw.clone(), complete, env).await;
+            store.close().await;
+            Ok(result?.outcome)
+        }
+        .await;
+        match result {
+            Err(e) if attempt < 5 && format!("{e:#}").contains("database is locked") => {
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
 }

@@ -592,7 +592,9 @@ fn pipe(
     child.wait_with_output().unwrap()
 }
 
-#[tokio::test]
+// The pipe runs as a child process and blocks this thread while it works: the server under test
+// needs threads of its own meanwhile, or a transaction it had open would hold the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pipe_command_exits_0_once_recorded_and_75_when_it_cannot_record() {
     let app = spawn_mail_app().await;
     let vars = vars(&app).await;

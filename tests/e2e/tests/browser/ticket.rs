@@ -31,7 +31,9 @@ async fn open_ticket(env: &helpdesk_e2e::Env, subject: &str, body: &str) -> Stri
     t["code"].as_str().unwrap().to_string()
 }
 
-#[tokio::test]
+// The command runs as a child process and blocks this thread while it works: the server under
+// test needs threads of its own meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_reply_through_the_command_shows_in_the_customers_page_and_is_mailed() {
     let env = start().await;
     let code = open_ticket(
