@@ -78,28 +78,14 @@ pub async fn run_inner(
         .into_iter()
         .filter(|t| !t.is_empty())
         .collect();
-    // The running server writes to the same database; SQLite can still answer "locked" in
-    // moments a busy timeout does not cover. A few quick tries here spare the MTA a retry.
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let result: anyhow::Result<Outcome> = async {
-            let store = Store::open(&config.database_url).await?;
-            let env = Envelope {
-                recipients: recipients.clone(),
-                return_path: None,
-                auth: AuthSource::Headers,
-            };
-            let result = ingest(&store, config, raw.clone(), complete, env).await;
-            store.close().await;
-            Ok(result?.outcome)
-        }
-        .await;
-        match result {
-            Err(e) if attempt < 5 && format!("{e:#}").contains("database is locked") => {
-                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
-            }
-            other => return other,
-        }
-    }
+    let store = Store::open(&config.database_url).await?;
+    let env = Envelope {
+        recipients,
+        return_path: None,
+        auth: AuthSource::Headers,
+    };
+    let result = ingest(&store, config, raw, complete, env).await;
+    store.close().await;
+    // A busy database waits (busy_timeout) and then fails: exit 75, and the MTA retries later.
+    Ok(result?.outcome)
 }
