@@ -45,6 +45,15 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A GET that must answer JSON.
+    pub async fn get_json(&self, token: &str, path: &str) -> Value {
+        self.get(token, path)
+            .await
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
         self.client
             .post(self.url(path))

@@ -63,11 +63,8 @@ async fn a_staff_reply_changes_the_status_and_notifies_the_customer_in_the_threa
     .await;
     assert_eq!(after["status"], "awaiting_customer");
     let seen: Value = app
-        .get(&demo, &format!("/api/v1/tickets/{code}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&demo, &format!("/api/v1/tickets/{code}"))
+        .await;
     let last = seen["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["author"]["kind"], "staff");
     assert_eq!(last["author"]["name"], "Giulia (Assistenza)");

@@ -541,12 +541,7 @@ async fn a_customer_sees_their_refused_emails_with_the_reason() {
     let config = app.state().config.clone();
     ingest_with(&app, &config, load_fixture("someone-elses-code.eml", &vars)).await;
     let demo = app.login("demo@example.it").await;
-    let v: Value = app
-        .get(&demo, "/api/v1/mail-rejections")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.get_json(&demo, "/api/v1/mail-rejections").await;
     let items = v["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{v}");
     assert_eq!(items[0]["reason"], "foreign_ticket");
@@ -557,12 +552,7 @@ async fn a_customer_sees_their_refused_emails_with_the_reason() {
     assert!(!items[0]["message"].as_str().unwrap().is_empty());
     // The other customer's ticket is untouched and they see nothing of it.
     let altro = app.login("altro@example.it").await;
-    let v: Value = app
-        .get(&altro, "/api/v1/mail-rejections")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.get_json(&altro, "/api/v1/mail-rejections").await;
     assert_eq!(v["items"].as_array().unwrap().len(), 0);
     app.stop().await;
 }

@@ -7,7 +7,7 @@ async fn a_demo_customer_logs_in_sees_who_they_are_and_logs_out() {
     let app = spawn_app().await;
     let token = app.login("demo@example.it").await;
     assert!(token.len() >= 43, "token carries at least 128 bits");
-    let me: Value = app.get(&token, "/api/v1/me").await.json().await.unwrap();
+    let me: Value = app.get_json(&token, "/api/v1/me").await;
     assert_eq!(me["email"], "demo@example.it");
     assert_eq!(me["role"], "customer");
 

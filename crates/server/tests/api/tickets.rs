@@ -7,12 +7,7 @@ async fn a_customer_sees_only_their_own_tickets_newest_activity_first() {
     let app = spawn_app().await;
     let demo = app.login("demo@example.it").await;
     let altro = app.login("altro@example.it").await;
-    let list: Value = app
-        .get(&demo, "/api/v1/tickets")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&demo, "/api/v1/tickets").await;
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 4);
     assert!(items
@@ -32,12 +27,7 @@ async fn a_customer_sees_only_their_own_tickets_newest_activity_first() {
         3
     );
 
-    let other: Value = app
-        .get(&altro, "/api/v1/tickets")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let other: Value = app.get_json(&altro, "/api/v1/tickets").await;
     let code = other["items"][0]["code"].as_str().unwrap().to_string();
     // Another customer's ticket answers exactly as a missing one.
     let (s1, c1, b1) = error_code(app.get(&demo, &format!("/api/v1/tickets/{code}")).await).await;
@@ -64,29 +54,16 @@ async fn the_list_filters_by_status_searches_and_pages_without_gaps() {
     for _ in 0..5 {
         app.open_ticket(&demo, "pizzeria-da-mario.it").await;
     }
-    let closed: Value = app
-        .get(&demo, "/api/v1/tickets?status=closed")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let closed: Value = app.get_json(&demo, "/api/v1/tickets?status=closed").await;
     assert_eq!(closed["items"].as_array().unwrap().len(), 1);
     assert_eq!(closed["items"][0]["status"], "closed");
 
-    let found: Value = app
-        .get(&demo, "/api/v1/tickets?q=ssh")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let found: Value = app.get_json(&demo, "/api/v1/tickets?q=ssh").await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
     let code = found["items"][0]["code"].as_str().unwrap().to_string();
     let by_code: Value = app
-        .get(&demo, &format!("/api/v1/tickets?q={}", &code[..7]))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&demo, &format!("/api/v1/tickets?q={}", &code[..7]))
+        .await;
     assert_eq!(by_code["items"][0]["code"], code.as_str());
 
     let mut seen = Vec::new();
@@ -96,7 +73,7 @@ async fn the_list_filters_by_status_searches_and_pages_without_gaps() {
             Some(c) => format!("/api/v1/tickets?limit=3&cursor={c}"),
             None => "/api/v1/tickets?limit=3".to_string(),
         };
-        let page: Value = app.get(&demo, &path).await.json().await.unwrap();
+        let page: Value = app.get_json(&demo, &path).await;
         for t in page["items"].as_array().unwrap() {
             seen.push(t["code"].as_str().unwrap().to_string());
         }
@@ -175,12 +152,7 @@ async fn opening_a_ticket_checks_every_rule_again() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     }
     // Nothing was opened by any of these.
-    let list: Value = app
-        .get(&demo, "/api/v1/tickets")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&demo, "/api/v1/tickets").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 4);
     app.stop().await;
 }
@@ -234,12 +206,7 @@ async fn a_retry_with_the_same_key_never_makes_a_second_ticket_even_when_racing(
     assert_eq!(statuses, vec![200, 200, 200, 200, 200, 200, 200, 201]);
     let codes: std::collections::HashSet<String> = answers.into_iter().map(|(_, c)| c).collect();
     assert_eq!(codes.len(), 1, "every answer names the same ticket");
-    let list: Value = app
-        .get(&demo, "/api/v1/tickets")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&demo, "/api/v1/tickets").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 5);
 
     let mut other = body.clone();

@@ -530,11 +530,8 @@ async fn a_customer_uploads_two_files_opens_a_ticket_with_both_and_downloads_the
         .unwrap()
         .to_string();
     let ticket: Value = app
-        .get(&demo, &format!("/api/v1/tickets/{code}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&demo, &format!("/api/v1/tickets/{code}"))
+        .await;
     let attachments = ticket["messages"][0]["attachments"].as_array().unwrap();
     let mut names: Vec<&str> = attachments
         .iter()
