@@ -127,6 +127,26 @@ fn run() -> Result {
 /// Sets up and runs every test: core and server (native), end-to-end in Chromium against the
 /// real server, and the app's component tests in Chromium (wasm32).
 fn test(extra: &[String]) -> Result {
+    disk_report("before the tests");
+    let outcome = run_tests(extra);
+    disk_report("after the tests");
+    outcome
+}
+
+/// Free space where the build writes, so a CI log shows at once when a run died of a full disk.
+fn disk_report(when: &str) {
+    let target = root().join("target");
+    let place = if target.exists() { target } else { root() };
+    match Command::new("df").arg("-h").arg(&place).output() {
+        Ok(out) => eprintln!(
+            "xtask: disk {when}:\n{}",
+            String::from_utf8_lossy(&out.stdout).trim_end()
+        ),
+        Err(e) => eprintln!("xtask: disk {when}: df failed: {e}"),
+    }
+}
+
+fn run_tests(extra: &[String]) -> Result {
     setup::all()?;
     sh(cargo().args(["fmt", "--all", "--check"]))?;
     build_app()?;
