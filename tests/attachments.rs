@@ -396,3 +396,46 @@ async fn leaving_the_page_cancels_uploads_in_flight() {
     let aborted = js("return window.__xhrs.every(x => x.aborted)", &JsValue::NULL);
     assert_eq!(aborted, JsValue::TRUE);
 }
+
+#[wasm_bindgen_test]
+async fn a_screenshot_pasted_in_the_text_of_the_same_form_is_attached_and_nowhere_else() {
+    fake_xhr();
+    let root = fresh_root();
+    let files = RwSignal::new(Vec::<Attached>::new());
+    let pending = RwSignal::new(0usize);
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <input id="outside" aria-label="Altro campo"/>
+            <form>
+                <textarea id="body" aria-label="Messaggio"></textarea>
+                <Attachments id="files" files=files pending=pending/>
+            </form>
+        }
+    });
+    leptos::task::tick().await;
+    let paste_on = |selector: &str, files: &[(&str, &str, u32)]| -> bool {
+        let ev = js(
+            "return new ClipboardEvent('paste', { clipboardData: a, bubbles: true, cancelable: true })",
+            &transfer(files),
+        );
+        let el = root.query_selector(selector).unwrap().unwrap();
+        el.dispatch_event(ev.unchecked_ref()).unwrap();
+        js("return a.defaultPrevented", &ev).as_bool().unwrap()
+    };
+
+    // Outside the form: not ours, nothing is sent and the paste goes on as usual.
+    assert!(!paste_on("#outside", &[("image.png", "image/png", 50)]));
+    leptos::task::tick().await;
+    assert_eq!(xhr_count(), 0);
+
+    // Text pasted in the message stays text.
+    assert!(!paste_on("#body", &[]));
+    assert_eq!(xhr_count(), 0);
+
+    // A screenshot pasted while writing the message joins the attachments.
+    assert!(paste_on("#body", &[("image.png", "image/png", 50)]));
+    leptos::task::tick().await;
+    assert_eq!(xhr_count(), 1);
+    let text = root.text_content().unwrap_or_default();
+    assert!(text.contains("screenshot-"), "{text}");
+}

@@ -527,6 +527,42 @@ async fn the_reply_draft_survives_a_reload() {
 }
 
 #[wasm_bindgen_test]
+async fn finished_uploads_of_a_reply_survive_a_reload_and_expired_ones_are_named() {
+    let key = ["helpdesk.draft.cust-test.reply-files.", CODE].concat();
+    let storage = window().local_storage().unwrap().unwrap();
+    let now = js_sys::Date::now();
+    let day = 24.0 * 3600.0 * 1000.0;
+    let saved = format!(
+        r#"[{{"upload":{{"id":"up-fresh","name":"errore-500.png","size":2048,"content_type":"image/png"}},"at_ms":{fresh}}},
+            {{"upload":{{"id":"up-old","name":"vecchio.log","size":10,"content_type":"text/plain"}},"at_ms":{old}}}]"#,
+        fresh = now - 60_000.0,
+        old = now - 2.0 * day,
+    );
+    storage.set_item(&key, &saved).unwrap();
+    {
+        let page = mount_ticket(ticket(Status::Open, thread_of(1)));
+        settle().await;
+        let form = page.text("form.reply");
+        assert!(form.contains("errore-500.png"), "{form}");
+        assert!(!form.contains("vecchio.log"), "{form}");
+        assert!(form.contains("scaduti"), "{form}");
+        // What is kept is only what is still valid on the server.
+        let kept = storage.get_item(&key).unwrap().unwrap();
+        assert!(
+            kept.contains("up-fresh") && !kept.contains("up-old"),
+            "{kept}"
+        );
+        // Removing the file removes it from the draft.
+        page.button("Rimuovi").click();
+        settle().await;
+    }
+    assert_eq!(storage.get_item(&key).unwrap(), None);
+    let page = mount_ticket(ticket(Status::Open, thread_of(1)));
+    settle().await;
+    assert!(!page.text("form.reply").contains("errore-500.png"));
+}
+
+#[wasm_bindgen_test]
 async fn a_closed_ticket_says_a_reply_reopens_it_and_offers_reopening() {
     let page = mount_ticket(ticket(Status::Closed, thread_of(1)));
     settle().await;

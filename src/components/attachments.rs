@@ -411,6 +411,27 @@ impl Ctx {
     }
 }
 
+/// Whether a paste belongs to the component at `root`: made inside its form (or inside it, when
+/// it is in no form), or with nothing focused.
+fn pasted_within(root: &web_sys::HtmlDivElement, target: Option<web_sys::EventTarget>) -> bool {
+    let Some(node) = target.and_then(|t| t.dyn_into::<web_sys::Node>().ok()) else {
+        return false;
+    };
+    let document = root.owner_document();
+    if document
+        .as_ref()
+        .and_then(|d| d.body())
+        .is_some_and(|b| node == **b)
+    {
+        return true;
+    }
+    let scope: web_sys::Element = match root.closest("form") {
+        Ok(Some(form)) => form,
+        _ => root.clone().into(),
+    };
+    scope.contains(Some(&node))
+}
+
 /// The file list, picker, drop zone and paste target. `files` holds finished uploads (their ids
 /// go with the ticket or reply); `pending` counts uploads still in flight, so submitting can wait
 /// for them.
@@ -429,6 +450,21 @@ pub fn Attachments(
         done: RwSignal::new(St::Done),
     };
     on_cleanup(move || ctx.unmount());
+    // A screenshot pasted anywhere in the form (the reply's text, the wizard's step) is attached:
+    // nobody should have to find the drop zone first. A paste of text is left alone.
+    let root = NodeRef::<leptos::html::Div>::new();
+    let paste = window_event_listener(leptos::ev::paste, move |ev| {
+        let Some(root) = root.get_untracked() else {
+            return;
+        };
+        if !pasted_within(&root, ev.target()) {
+            return;
+        }
+        if ctx.add_list(ev.clipboard_data().and_then(|dt| dt.files()), true) {
+            ev.prevent_default();
+        }
+    });
+    on_cleanup(move || paste.remove());
     let over = RwSignal::new(false);
     // dragenter and dragleave come in pairs for every child crossed: the zone is "over" until the
     // count is back to zero.
@@ -460,12 +496,7 @@ pub fn Attachments(
     };
 
     view! {
-        <div class="attachments" id=id
-            on:paste=move |ev: leptos::ev::ClipboardEvent| {
-                if ctx.add_list(ev.clipboard_data().and_then(|dt| dt.files()), true) {
-                    ev.prevent_default();
-                }
-            }>
+        <div class="attachments" id=id node_ref=root>
             // Focusable, so that a click on the zone makes it the target of a paste.
             <div class=move || if over.get() { "dropzone over" } else { "dropzone" } tabindex="0"
                 role="group" aria-label=t.att_drop

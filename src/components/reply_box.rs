@@ -1,8 +1,9 @@
-//! The reply box: a labelled text area whose draft survives a reload, sent with an
-//! `Idempotency-Key`, shown in the thread at once and taken back (text restored) if it fails.
+//! The reply box: a labelled text area whose draft (text and finished uploads) survives a
+//! reload, sent with an `Idempotency-Key`, shown in the thread at once and taken back (text
+//! restored) if it fails.
 
 use crate::api::{self, ApiError};
-use crate::components::attachments::{Attached, Attachments};
+use crate::components::attachments::{drop_expired, Attached, Attachments};
 use crate::components::message::{item_id, PENDING_PREFIX};
 use crate::components::thread::focus;
 use crate::components::ticket_view::TicketState;
@@ -41,8 +42,24 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
         .and_then(|id| drafts::load(id, &draft_key))
         .unwrap_or_default();
     let text = RwSignal::new(initial);
-    // Finished uploads go with the reply; a reply waits for uploads still in flight.
-    let files = RwSignal::new(Vec::<Attached>::new());
+    // Finished uploads go with the reply; a reply waits for uploads still in flight. They are
+    // part of the draft too (uploads expire on the server after a day, and so here).
+    let files_key = ["reply-files.", &code].concat();
+    let mut saved_files: Vec<Attached> = customer_id
+        .as_deref()
+        .and_then(|id| drafts::load(id, &files_key))
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    let files_expired = drop_expired(&mut saved_files, js_sys::Date::now());
+    let files = RwSignal::new(saved_files);
+    if let Some(id) = customer_id.clone() {
+        Effect::new(move |_| {
+            files.with(|f| match serde_json::to_string(f) {
+                Ok(j) if !f.is_empty() => drafts::save(&id, &files_key, &j),
+                _ => drafts::clear(&id, &files_key),
+            })
+        });
+    }
     let pending = RwSignal::new(0usize);
     let sending = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -178,6 +195,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             <textarea id="reply-text" name="body" aria-describedby=described_by
                 prop:value=move || text.get() on:input=on_input on:keydown=on_keydown></textarea>
             <p id="reply-hint" class="muted hint">{t.reply_hint}</p>
+            {files_expired.then(|| view! { <p class="alert warn" role="status">{t.uploads_expired}</p> })}
             <Attachments id="reply-files" files=files pending=pending/>
             {move || error.get().map(|e| view! {
                 <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{e}</p>

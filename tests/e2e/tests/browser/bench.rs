@@ -42,6 +42,10 @@ async fn bench_cold_load_to_interactive_login() {
 async fn screens() {
     let env = start().await;
     env.login("demo@example.it").await;
+    env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
+        .await;
+    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-tickets.png"))
+        .await;
     env.goto("/nuovo").await;
     env.wait_text("main", "Passo 1 di 7").await;
     env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('Helpdesk')).querySelector('input').click()").await;

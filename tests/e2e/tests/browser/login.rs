@@ -1,4 +1,4 @@
-use helpdesk_e2e::{start, start_with, workspace};
+use helpdesk_e2e::{start, start_with};
 
 #[tokio::test]
 async fn the_demo_customer_logs_in_and_sees_their_tickets() {
@@ -25,8 +25,6 @@ async fn the_demo_customer_logs_in_and_sees_their_tickets() {
     );
     let top = env.wait_text("header.topbar", "Mario Rossi").await;
     assert!(top.contains("Esci"));
-    env.screenshot(&workspace().join("docs/screenshot-tickets.png"))
-        .await;
     env.stop().await;
 }
 
