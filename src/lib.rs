@@ -7,15 +7,13 @@ pub mod config;
 pub mod drafts;
 pub mod format;
 pub mod pages;
+pub mod router;
 pub mod session;
 pub mod texts;
 
-use crate::config::config;
+use crate::router::{navigate, Route};
 use crate::session::{remember_return, use_session, Session};
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::path;
 
 /// Mounts the app into the page body.
 pub fn start() {
@@ -25,17 +23,18 @@ pub fn start() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Session::restore());
+    let path = router::path();
+    let route = Memo::new(move |_| path.with(|p| Route::parse(p)));
     view! {
-        <Router base=config().base.clone()>
-            <SessionGuard/>
-            <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
-                <Route path=path!("/login") view=pages::login::LoginPage/>
-                <Route path=path!("/") view=pages::tickets::TicketListPage/>
-                <Route path=path!("/nuovo") view=pages::wizard::WizardPage/>
-                <Route path=path!("/tickets/:code") view=pages::ticket::TicketPage/>
-                <Route path=path!("/email-rifiutate") view=pages::rejections::RejectionsPage/>
-            </Routes>
-        </Router>
+        <SessionGuard/>
+        {move || match route.get() {
+            Route::Login => view! { <pages::login::LoginPage/> }.into_any(),
+            Route::Tickets => view! { <pages::tickets::TicketListPage/> }.into_any(),
+            Route::NewTicket => view! { <pages::wizard::WizardPage/> }.into_any(),
+            Route::Ticket(code) => view! { <pages::ticket::TicketPage code/> }.into_any(),
+            Route::Rejections => view! { <pages::rejections::RejectionsPage/> }.into_any(),
+            Route::NotFound => view! { <pages::not_found::NotFound/> }.into_any(),
+        }}
     }
 }
 
@@ -43,21 +42,19 @@ pub fn App() -> impl IntoView {
 #[component]
 fn SessionGuard() -> impl IntoView {
     let session = use_session();
-    let navigate = use_navigate();
-    let location = use_location();
+    let path = router::path();
+    let here = path.clone();
     api::set_unauthorized_handler(move || {
-        let here = location.pathname.get_untracked() + &location.search.get_untracked();
-        remember_return(&here);
+        remember_return(&(here.get_untracked() + &router::search()));
         session.end(false);
-        navigate("/login", Default::default());
+        navigate("/login");
     });
     // Pages other than login need a session.
-    let navigate = use_navigate();
     Effect::new(move |_| {
-        let path = location.pathname.get();
-        if session.0.with(|s| s.is_none()) && !path.ends_with("/login") {
-            remember_return(&(path + &location.search.get_untracked()));
-            navigate("/login", Default::default());
+        let path = path.get();
+        if session.0.with(|s| s.is_none()) && Route::parse(&path) != Route::Login {
+            remember_return(&(path + &router::search()));
+            navigate("/login");
         }
     });
 }

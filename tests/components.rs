@@ -6,7 +6,6 @@ use helpdesk_app::components::status::StatusBadge;
 use helpdesk_app::pages::login::LoginPage;
 use helpdesk_core::api::Status;
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -38,7 +37,7 @@ async fn a_status_is_shown_in_words_not_only_colour() {
 #[wasm_bindgen_test]
 async fn every_login_field_has_a_label_and_an_empty_submit_is_explained() {
     let root = fresh_root();
-    let _handle = leptos::mount::mount_to(root.clone(), || view! { <Router><LoginPage/></Router> });
+    let _handle = leptos::mount::mount_to(root.clone(), || view! { <LoginPage/> });
     leptos::task::tick().await;
     for id in ["login-email", "login-password"] {
         let label = root.query_selector(&format!("label[for={id}]")).unwrap();

@@ -11,7 +11,6 @@ use helpdesk_core::api::{
     Role, ServiceFamily, ServiceSummary, Status, Ticket,
 };
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use std::any::Any;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -588,7 +587,7 @@ async fn a_closed_ticket_says_a_reply_reopens_it_and_offers_reopening() {
 #[wasm_bindgen_test]
 async fn a_ticket_that_is_not_the_customers_says_not_found_with_a_way_back() {
     let page = mount(|| {
-        view! { <Router><TicketScreen code="ZZZ-000-00000".to_string()/></Router> }
+        view! { <TicketScreen code="ZZZ-000-00000".to_string()/> }
     });
     assert!(page.find("[role=status]").is_some(), "loading is announced");
     wait_for("not found", || page.find("h1").is_some()).await;

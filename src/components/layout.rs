@@ -1,34 +1,31 @@
 //! The frame of every logged-in page: skip link, top bar with the customer's name and logout.
 
+use crate::router::{navigate, Link};
 use crate::session::use_session;
 use crate::texts::tx;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let t = tx();
     let session = use_session();
-    let navigate = use_navigate();
     let name = move || session.customer().map(|c| c.name).unwrap_or_default();
     let logout = move |_| {
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             // The token stops working on the server; locally everything is forgotten either way.
             let _ = crate::api::logout().await;
             session.end(true);
-            navigate("/login", Default::default());
+            navigate("/login");
         });
     };
     view! {
         <a class="skip" href="#main">{t.skip_to_content}</a>
         <header class="topbar">
-            <A href="/" attr:class="brand">{t.app_title}</A>
+            <a href=crate::router::href("/") class="brand">{t.app_title}</a>
             <nav aria-label=t.main_nav>
-                <A href="/">{t.my_tickets}</A>
-                <A href="/nuovo">{t.new_ticket}</A>
-                <A href="/email-rifiutate">{t.rejected_mail}</A>
+                <Link to="/">{t.my_tickets}</Link>
+                <Link to="/nuovo">{t.new_ticket}</Link>
+                <Link to="/email-rifiutate">{t.rejected_mail}</Link>
             </nav>
             <div class="who">
                 <span class="name">{name}</span>

@@ -2,16 +2,15 @@
 
 use crate::api;
 use crate::config::config;
+use crate::router::navigate;
 use crate::session::{take_return, use_session};
 use crate::texts::tx;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let t = tx();
     let session = use_session();
-    let navigate = use_navigate();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -19,8 +18,7 @@ pub fn LoginPage() -> impl IntoView {
 
     // Already logged in (a reload of /login): straight to the tickets.
     if session.0.get_untracked().is_some() {
-        let navigate = navigate.clone();
-        request_animation_frame(move || navigate("/", Default::default()));
+        request_animation_frame(move || navigate("/"));
     }
     Effect::new(move |_| {
         if let Some(el) = email_ref.get() {
@@ -43,7 +41,7 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(r) => {
                     session.start(r);
                     let to = take_return().unwrap_or_else(|| "/".into());
-                    navigate(&to, Default::default());
+                    navigate(&to);
                 }
                 Err(e) => error.set(Some(e.message())),
             }

@@ -1,8 +1,8 @@
 //! Any address the app does not know.
 
+use crate::router::href;
 use crate::texts::tx;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -10,7 +10,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <main id="main" class="narrow">
             <h1>{t.not_found_title}</h1>
-            <p><A href="/">{t.not_found_back}</A></p>
+            <p><a href=href("/")>{t.not_found_back}</a></p>
         </main>
     }
 }

@@ -4,17 +4,14 @@
 use crate::api::{self, ApiError};
 use crate::components::layout::Layout;
 use crate::components::ticket_view::TicketView;
+use crate::router::href;
 use crate::texts::tx;
 use helpdesk_core::api::Ticket;
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 #[component]
-pub fn TicketPage() -> impl IntoView {
-    let params = use_params_map();
-    let code = Signal::derive(move || params.with(|p| p.get("code").unwrap_or_default()));
+pub fn TicketPage(code: String) -> impl IntoView {
     view! { <Layout><TicketScreen code/></Layout> }
 }
 
@@ -70,7 +67,7 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
             <div class="not-found">
                 <h1>{t.ticket_not_found_title}</h1>
                 <p>{t.ticket_not_found}</p>
-                <p><A href="/">{t.back_to_list}</A></p>
+                <p><a href=href("/")>{t.back_to_list}</a></p>
             </div>
         }),
         Load::Failed(msg) => EitherOf4::C(view! {

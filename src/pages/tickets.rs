@@ -4,10 +4,10 @@ use crate::api::{self, ApiError};
 use crate::components::layout::Layout;
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::format::datetime;
+use crate::router::href;
 use crate::texts::{status_tab, tx};
 use helpdesk_core::api::{Status, StatusCounts, TicketSummary};
 use leptos::prelude::*;
-use leptos_router::components::A;
 use std::time::Duration;
 
 #[derive(Clone, PartialEq)]
@@ -99,7 +99,7 @@ pub fn TicketListPage() -> impl IntoView {
         <Layout>
             <div class="page-head">
                 <h1>{t.tickets_title}</h1>
-                <A href="/nuovo" attr:class="button primary">{t.new_ticket}</A>
+                <a href=href("/nuovo") class="button primary">{t.new_ticket}</a>
             </div>
             <div class="filters">
                 <div role="tablist" aria-label=t.col_status class="tabs">
@@ -156,7 +156,7 @@ fn TicketTable(items: RwSignal<Vec<TicketSummary>>) -> impl IntoView {
                     <tr>
                         <td class="code" data-label=t.col_code>{s.code.clone()}</td>
                         <td data-label=t.col_subject>
-                            <A href=["/tickets/", &s.code].concat()>{s.subject.clone()}</A>
+                            <a href=href(&["/tickets/", &s.code].concat())>{s.subject.clone()}</a>
                         </td>
                         <td data-label=t.col_service>
                             {s.service.as_ref().map(|v| v.identifier.clone()).unwrap_or_else(|| t.no_service.into())}

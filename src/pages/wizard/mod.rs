@@ -9,6 +9,7 @@ use crate::api::{self, ApiError};
 use crate::components::attachments::{drop_expired, Attached};
 use crate::components::layout::Layout;
 use crate::drafts;
+use crate::router;
 use crate::session::use_session;
 use crate::texts::tx;
 use draft::{Draft, Step};
@@ -18,7 +19,6 @@ use helpdesk_core::api::{
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::subject::{assess, SubjectContext};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use std::time::Duration;
 
 const DRAFT: &str = "wizard";
@@ -139,12 +139,10 @@ pub fn WizardPage() -> impl IntoView {
     let t = tx();
     let session = use_session();
     let customer_id = session.customer_id_untracked().unwrap_or_default();
-    let query = use_query_map();
 
     // The saved draft, unless the address asks for a fresh ticket on a given service.
-    let preset_service = query.with_untracked(|q| q.get("servizio"));
-    let preset_department = query
-        .with_untracked(|q| q.get("reparto"))
+    let preset_service = router::query("servizio");
+    let preset_department = router::query("reparto")
         .as_deref()
         .and_then(Department::parse);
     let saved: Option<Draft> =

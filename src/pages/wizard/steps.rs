@@ -3,6 +3,7 @@
 use super::draft::Step;
 use super::{priorities, Wizard};
 use crate::components::attachments::Attachments;
+use crate::router::href;
 use crate::texts::{
     checklist, department_label, family_label, priority_label, service_status_label, tx,
 };
@@ -10,7 +11,6 @@ use helpdesk_core::api::{Department, ServiceFamily, ServiceStatus, Ticket, Verdi
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::mentions::services_named_in;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub(super) fn StepBody(
@@ -294,7 +294,7 @@ fn review(w: Wizard) -> impl IntoView {
                 <p>{t.open_tickets_warning}</p>
                 <ul>
                     {move || w.open_here.get().into_iter().map(|o| view! {
-                        <li><A href=["/tickets/", &o.code].concat()>{o.code.clone()}" — "{o.subject.clone()}</A></li>
+                        <li><a href=href(&["/tickets/", &o.code].concat())>{o.code.clone()}" — "{o.subject.clone()}</a></li>
                     }).collect_view()}
                 </ul>
             </div>
@@ -343,7 +343,7 @@ pub(super) fn Success(
             <p>{t.success_email}</p>
             <p><strong>{t.success_keep_code}</strong></p>
             <p class="actions">
-                <A href=["/tickets/", &ticket.code].concat() attr:class="button primary">{t.view_ticket}</A>
+                <a href=href(&["/tickets/", &ticket.code].concat()) class="button primary">{t.view_ticket}</a>
                 {separate.into_iter().map(|(id, name)| view! {
                     <button type="button" on:click=move |_| {
                         created.set(None);

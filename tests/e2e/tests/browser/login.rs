@@ -105,7 +105,7 @@ async fn sqlx_free_delete_sessions(state: &helpdesk_server::state::AppState) {
 }
 
 #[tokio::test]
-async fn the_app_works_under_the_providers_base_path() {
+async fn the_app_works_under_the_providers_base_path_and_links_open_in_place() {
     let env = start_with(|c| c.base_path = "/PanelNML".into()).await;
     env.goto("/").await;
     env.find("#login-email").await;
@@ -117,6 +117,34 @@ async fn the_app_works_under_the_providers_base_path() {
         .path()
         .starts_with("/PanelNML/login"));
     env.login("demo@example.it").await;
+    env.wait_text("table.tickets", "Errore 500").await;
+
+    // Links open pages in place (no reload: a mark left on the window survives), below the
+    // base path, and the open section is marked for assistive technology.
+    env.js("window.__samePage = true; return null").await;
+    let path = || async { env.browser.current_url().await.unwrap().path().to_string() };
+    env.click("header.topbar nav a[href='/PanelNML/nuovo']")
+        .await;
+    env.wait_text("main", "Passo 1 di 7").await;
+    assert_eq!(path().await, "/PanelNML/nuovo");
+    let current = env
+        .js("return document.querySelector('header nav a[aria-current=page]').textContent")
+        .await;
+    assert_eq!(current, "Apri un ticket");
+
+    // Back returns to the list; a ticket's link opens its thread.
+    env.browser.back().await.unwrap();
+    env.wait_text("table.tickets", "Errore 500").await;
+    assert_eq!(path().await, "/PanelNML/");
+    env.click("table.tickets a").await;
+    env.find("ol.thread li").await;
+    assert!(path().await.starts_with("/PanelNML/tickets/"));
+    assert_eq!(env.js("return window.__samePage === true").await, true);
+
+    // An address the app does not know says so, with a way back.
+    env.goto("/non-esiste").await;
+    env.wait_text("main", "Pagina non trovata").await;
+    env.click("main a").await;
     env.wait_text("table.tickets", "Errore 500").await;
     env.stop().await;
 }
