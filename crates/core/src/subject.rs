@@ -1151,6 +1151,9 @@ fn part_names(
 
 // ----- the lexicon -----
 
+/// Each list below is one string of words separated by single spaces (a table of string slices
+/// would cost the app 8 bytes of download per word).
+///
 /// Every list below merged into one table sorted by word, with where each first letter starts:
 /// built on first use, it makes a lookup one short binary search instead of one per list, which
 /// keeps a keystroke's check in the microseconds.
@@ -1163,7 +1166,7 @@ struct Lexicon {
 fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
     LEXICON.get_or_init(|| {
-        const PLAIN: &[(&[&str], Kind)] = &[
+        const PLAIN: &[(&str, Kind)] = &[
             (STOP, Kind::Stop),
             (GREETING, Kind::Greeting),
             (FILLER, Kind::Filler),
@@ -1188,11 +1191,11 @@ fn lexicon() -> &'static Lexicon {
         ];
         let mut words = Vec::with_capacity(1200);
         for (list, kind) in PLAIN {
-            words.extend(list.iter().map(|w| (*w, *kind, 0)));
+            words.extend(list.split(' ').map(|w| (w, *kind, 0)));
         }
         for (lists, kind) in GROUPED {
             for (group, list) in *lists {
-                words.extend(list.iter().map(|w| (*w, *kind, *group)));
+                words.extend(list.split(' ').map(|w| (w, *kind, *group)));
             }
         }
         words.sort_unstable_by_key(|e| e.0);
@@ -1259,294 +1262,191 @@ const KNOWN_TLDS: &[&str] = &[
 ];
 
 /// Words by the area they belong to (0: none in particular).
-type GroupedWords = &'static [(Group, &'static [&'static str])];
+type GroupedWords = &'static [(Group, &'static str)];
 
 /// Articles, prepositions, pronouns, auxiliaries: no information either way.
 #[rustfmt::skip]
-const STOP: &[&str] = &[
-    "a", "abbiamo", "ad", "agli", "ai", "al", "alcune", "alcuni", "all", "alla", "alle", "allo",
-    "already", "altra", "altre", "altri", "altro", "always", "anche", "ancora", "appear", "are",
-    "as", "at", "attuale", "attuali", "avete", "aziendale", "aziendali", "be", "been", "bene", "by",
-    "can", "che", "chi", "ci", "circa", "col", "come", "con", "cosa", "could", "da", "dai", "dal",
-    "dall", "dalla", "dalle", "dallo", "davvero", "days", "degli", "dei", "del", "dell", "della",
-    "delle", "dello", "di", "diverse", "diversi", "do", "does", "domani", "dopo", "dove", "durante",
-    "during", "ecc", "eg", "elettronica", "en", "era", "erano", "essere", "etc", "fatto", "for",
-    "from", "get", "getting", "gia", "giorni", "gli", "got", "ha", "hai", "hanno", "has", "have",
-    "ho", "hours", "i", "ie", "ieri", "il", "in", "is", "it", "its", "just", "la", "le", "li", "lo",
-    "ma", "mai", "me", "mentre", "mese", "mi", "mia", "mie", "miei", "minuti", "mio", "molte",
-    "molti", "molto", "my", "n", "ne", "negli", "nei", "nel", "nell", "nella", "nelle", "nello",
-    "never", "niente", "nostra", "nostre", "nostri", "nostro", "nothing", "now", "nr", "nulla",
-    "num", "numero", "o", "of", "oggi", "on", "only", "or", "ora", "ore", "our", "per", "perche",
-    "personale", "piu", "po", "pochi", "poi", "possiamo", "posso", "potete", "potreste", "potresti",
-    "prima", "principale", "proprio", "puoi", "pure", "qua", "qualche", "quale", "quali", "quando",
-    "quanta", "quante", "quanti", "quanto", "quel", "quella", "quelle", "quelli", "quello",
-    "questa", "queste", "questi", "questo", "qui", "really", "riesce", "riesco", "riescono",
-    "risulta", "risultano", "riusciamo", "sara", "seems", "sembra", "sembrano", "sempre",
-    "settimana", "settimane", "si", "sia", "siamo", "siete", "since", "solo", "sono", "spesso",
-    "stamane", "stamattina", "stanotte", "stasera", "stata", "state", "stati", "stato", "stessa",
-    "stesso", "still", "su", "sua", "sue", "sui", "sul", "sull", "sulla", "sulle", "suo", "suoi",
-    "tanta", "tante", "tanti", "tanto", "that", "the", "their", "there", "this", "through", "ti",
-    "to", "today", "tonight", "tra", "tramite", "tutta", "tutte", "tutti", "tutto", "un", "una",
-    "uno", "us", "using", "vengono", "very", "vi", "via", "viene", "vostra", "vostri", "vostro",
-    "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with",
-    "yesterday", "you", "your",
-];
+const STOP: &str = "a abbiamo ad agli ai al alcune alcuni all alla alle allo already altra altre altri altro \
+    always anche ancora appear are as at attuale attuali avete aziendale aziendali be been \
+    bene by can che chi ci circa col come con cosa could da dai dal dall dalla dalle dallo \
+    davvero days degli dei del dell della delle dello di diverse diversi do does domani dopo \
+    dove durante during ecc eg elettronica en era erano essere etc fatto for from get \
+    getting gia giorni gli got ha hai hanno has have ho hours i ie ieri il in is it its just \
+    la le li lo ma mai me mentre mese mi mia mie miei minuti mio molte molti molto my n ne \
+    negli nei nel nell nella nelle nello never niente nostra nostre nostri nostro nothing \
+    now nr nulla num numero o of oggi on only or ora ore our per perche personale piu po \
+    pochi poi possiamo posso potete potreste potresti prima principale proprio puoi pure qua \
+    qualche quale quali quando quanta quante quanti quanto quel quella quelle quelli quello \
+    questa queste questi questo qui really riesce riesco riescono risulta risultano \
+    riusciamo sara seems sembra sembrano sempre settimana settimane si sia siamo siete since \
+    solo sono spesso stamane stamattina stanotte stasera stata state stati stato stessa \
+    stesso still su sua sue sui sul sull sulla sulle suo suoi tanta tante tanti tanto that \
+    the their there this through ti to today tonight tra tramite tutta tutte tutti tutto un \
+    una uno us using vengono very vi via viene vostra vostri vostro was we were what when \
+    where which who why will with yesterday you your";
 
 /// Greetings and courtesy formulas, which belong in the description.
 #[rustfmt::skip]
-const GREETING: &[&str] = &[
-    "afternoon", "buon", "buonasera", "buondi", "buongiorno", "ciao", "cordiali", "dear", "egregi",
-    "egregio", "evening", "gent", "gentile", "gentili", "giorno", "good", "hello", "hey", "hi",
-    "madam", "morning", "regards", "saluti", "saluto", "salve", "sig", "sigg", "signore", "signori",
-    "sir", "sirs", "spett", "spett.le", "spettabile", "staff", "team",
-];
+const GREETING: &str = "afternoon buon buonasera buondi buongiorno ciao cordiali dear egregi egregio evening \
+    gent gentile gentili giorno good hello hey hi madam morning regards saluti saluto salve \
+    sig sigg signore signori sir sirs spett spett.le spettabile staff team";
 
 /// "Vorrei", "per favore", "grazie": polite padding.
 #[rustfmt::skip]
-const FILLER: &[&str] = &[
-    "ask", "asking", "attendo", "avere", "avrei", "avremmo", "bisogno", "capire", "chiedere",
-    "chiediamo", "chiedo", "contattarvi", "cortese", "cortesemente", "desideriamo", "desidero",
-    "fare", "favore", "gentilmente", "grazie", "inform", "kindly", "know", "like", "necessaria",
-    "necessario", "necessita", "need", "needed", "needs", "please", "pls", "plz", "prego",
-    "requested", "required", "richiesto", "riscontro", "risposta", "sapere", "scriviamo", "scrivo",
-    "segnalare", "segnalo", "thank", "thanks", "thx", "volevamo", "volevo", "vorrei", "vorremmo",
-    "want", "would",
-];
+const FILLER: &str = "ask asking attendo avere avrei avremmo bisogno capire chiedere chiediamo chiedo \
+    contattarvi cortese cortesemente desideriamo desidero fare favore gentilmente grazie \
+    inform kindly know like necessaria necessario necessita need needed needs please pls plz \
+    prego requested required richiesto riscontro risposta sapere scriviamo scrivo segnalare \
+    segnalo thank thanks thx volevamo volevo vorrei vorremmo want would";
 
 /// Urgency routes nothing; the priority field (web) says it.
 #[rustfmt::skip]
-const URGENCY: &[&str] = &[
-    "asap", "emergency", "emergenza", "immediate", "immediately", "immediato", "important",
-    "importante", "priorita", "priority", "subito", "urgent", "urgente", "urgenti", "urgentissima",
-    "urgentissimo", "urgently", "urgenza",
-];
+const URGENCY: &str = "asap emergency emergenza immediate immediately immediato important importante priorita \
+    priority subito urgent urgente urgenti urgentissima urgentissimo urgently urgenza";
 
 /// Words every ticket could have as its subject: they say nothing of what or where.
 #[rustfmt::skip]
-const GENERIC: &[&str] = &[
-    "aiutaci", "aiutami", "aiutare", "aiutarmi", "aiutateci", "aiutatemi", "aiuto",
-    "amministrativa", "amministrative", "amministrativi", "amministrativo", "apertura", "aprire",
-    "assistance", "assistenza", "caso", "chiarimenti", "chiarimento", "cliente", "commerciale",
-    "commerciali", "consulenza", "contact", "contatto", "customer", "domanda", "domande", "dubbi",
-    "dubbio", "follow-up", "followup", "generale", "generica", "generico", "help", "info",
-    "information", "informations", "informazione", "informazioni", "interventi", "intervento",
-    "issue", "issues", "oggetto", "open", "problem", "problema", "problematica", "problematiche",
-    "problemi", "problems", "prova", "quesiti", "quesito", "question", "questione", "questions",
-    "reminder", "request", "requests", "richiesta", "richieste", "segnalazione", "segnalazioni",
-    "situazione", "sollecitare", "solleciti", "sollecito", "sos", "subject", "support", "supporto",
-    "tech", "technical", "tecnica", "tecnici", "tecnico", "test", "varie", "vario",
-];
+const GENERIC: &str = "aiutaci aiutami aiutare aiutarmi aiutateci aiutatemi aiuto amministrativa amministrative \
+    amministrativi amministrativo apertura aprire assistance assistenza caso chiarimenti \
+    chiarimento cliente commerciale commerciali consulenza contact contatto customer domanda \
+    domande dubbi dubbio follow-up followup generale generica generico help info information \
+    informations informazione informazioni interventi intervento issue issues oggetto open \
+    problem problema problematica problematiche problemi problems prova quesiti quesito \
+    question questione questions reminder request requests richiesta richieste segnalazione \
+    segnalazioni situazione sollecitare solleciti sollecito sos subject support supporto \
+    tech technical tecnica tecnici tecnico test varie vario";
 
 /// A negation makes what follows a symptom: "non ricevo", "can't send".
 #[rustfmt::skip]
-const NEGATION: &[&str] = &[
-    "aren", "cannot", "cant", "couldn", "didn", "doesn", "don", "hasn", "haven", "impossibile",
-    "impossible", "isn", "nessun", "nessuna", "nessuno", "no", "non", "not", "senza", "unable",
-    "wasn", "without", "won", "wont",
-];
+const NEGATION: &str = "aren cannot cant couldn didn doesn don hasn haven impossibile impossible isn nessun \
+    nessuna nessuno no non not senza unable wasn without won wont";
 
 /// "Does not work" is a symptom, but a vague one.
 #[rustfmt::skip]
-const WORKS: &[&str] = &[
-    "andare", "attiva", "attivo", "function", "functioning", "funziona", "funzionamento",
-    "funzionano", "funzionante", "funzionanti", "funzionare", "operativa", "operativo", "va",
-    "vanno", "work", "worked", "working", "works",
-];
+const WORKS: &str = "andare attiva attivo function functioning funziona funzionamento funzionano funzionante \
+    funzionanti funzionare operativa operativo va vanno work worked working works";
 
 /// Something is wrong, but not what.
 #[rustfmt::skip]
-const VAGUE: &[&str] = &[
-    "anomal", "anomalia", "anomalie", "broken", "bug", "bugs", "check", "controllo", "difficolta",
-    "difficulties", "difficulty", "fault", "glitch", "guasti", "guasto", "ko", "male",
-    "malfunzionamenti", "malfunzionamento", "rott", "strana", "strane", "strange", "strani",
-    "strano", "trouble", "troubles", "verifica", "verifiche", "weird",
-];
+const VAGUE: &str = "anomal anomalia anomalie broken bug bugs check controllo difficolta difficulties \
+    difficulty fault glitch guasti guasto ko male malfunzionamenti malfunzionamento rott \
+    strana strane strange strani strano trouble troubles verifica verifiche weird";
 
 /// Vague alone, but what follows may be its code: "errore 42".
 #[rustfmt::skip]
-const ERROR: &[&str] = &[
-    "error", "errore", "errori", "errors",
-];
+const ERROR: &str = "error errore errori errors";
 
 /// Make a following small number a code: "codice 12".
 #[rustfmt::skip]
-const CODE: &[&str] = &[
-    "code", "codice", "exit", "sqlstate", "status",
-];
+const CODE: &str = "code codice exit sqlstate status";
 
 /// "Servizio": what a request acts on once the service is known.
 #[rustfmt::skip]
-const SERVICE_WORDS: &[&str] = &[
-    "service", "services", "servizi", "servizio",
-];
+const SERVICE_WORDS: &str = "service services servizi servizio";
 
 /// "Nuovo": a purchase when followed by what.
 #[rustfmt::skip]
-const NEW: &[&str] = &[
-    "new", "nuov",
-];
+const NEW: &str = "new nuov";
 
 /// The ticket itself, not a service.
 #[rustfmt::skip]
-const TICKET_WORDS: &[&str] = &[
-    "pratica", "ticket", "tickets",
-];
+const TICKET_WORDS: &str = "pratica ticket tickets";
 
 /// Join two things that may be two problems.
 #[rustfmt::skip]
-const CONNECTOR: &[&str] = &[
-    "also", "and", "ed", "inoltre", "plus",
-];
+const CONNECTOR: &str = "also and ed inoltre plus";
 
 /// What is wrong, with the area it belongs to when it has one. Stems stand for every ending.
 #[rustfmt::skip]
 const SYMPTOM: GroupedWords = &[
-    (0, &[
-        "alert", "allarme", "attacchi", "attacco", "attack", "blocca", "bloccat", "blocco",
-        "blocked", "bruteforce", "cadut", "cancellat", "compromess", "compromised", "corrott",
-        "corrupt", "corrupted", "crash", "crasha", "crashed", "critic", "critical", "damaged",
-        "danneggiat", "deactivated", "delay", "delayed", "deleted", "denied", "deny", "dimenticat",
-        "disabilitat", "disabled", "disappeared", "disattivat", "disconnected", "disconness",
-        "disservizio", "doppi", "down", "duplicat", "duplicate", "elevat", "empty", "errat",
-        "esaurit", "exceeded", "expired", "expires", "expiring", "expiry", "fail", "failed",
-        "failing", "failure", "fatal", "forgot", "forgotten", "frozen", "full", "hacked", "hacker",
-        "hackerat", "high", "illeggibil", "impallat", "inaccessibil", "inaccessible", "incorrect",
-        "incorrett", "indisponibil", "infected", "infett", "insecure", "insicur", "instabil",
-        "intermittent", "intermittente", "interrott", "interruzione", "invalid", "invalido",
-        "invisibil", "irraggiungibil", "lag", "lent", "lentezza", "lentissim", "loop", "lost",
-        "malware", "manca", "mancano", "mancant", "mancat", "many", "missing", "negat", "offline",
-        "outage", "overload", "overloaded", "pers", "phishing", "pien", "quota", "rallenta",
-        "rallentament", "rallentat", "refused", "reject", "rejected", "rifiut", "rifiutat",
-        "ritard", "satur", "saturat", "sbagliat", "scade", "scadenza", "scadut", "scompars", "slow",
-        "slowness", "smarrit", "sospensione", "sospes", "sovraccaric", "sparit", "spent",
-        "suspended", "time-out", "timed", "timeout", "tropp", "unavailable", "unreachable",
-        "unstable", "virus", "vuot", "warning", "wrong",
-    ]),
-    (MAIL, &[
-        "blacklist", "blacklisted", "bounce", "bounced", "bounces", "bouncing", "respint", "spam",
-    ]),
-    (WEB, &[
-        "bianc", "blank", "redirect", "reindirizzament", "white",
-    ]),
-    (DNS, &[
-        "propaga", "propagation", "propagazione",
-    ]),
+    (0, "alert allarme attacchi attacco attack blocca bloccat blocco blocked bruteforce cadut \
+        cancellat compromess compromised corrott corrupt corrupted crash crasha crashed \
+        critic critical damaged danneggiat deactivated delay delayed deleted denied deny \
+        dimenticat disabilitat disabled disappeared disattivat disconnected disconness \
+        disservizio doppi down duplicat duplicate elevat empty errat esaurit exceeded \
+        expired expires expiring expiry fail failed failing failure fatal forgot forgotten \
+        frozen full hacked hacker hackerat high illeggibil impallat inaccessibil \
+        inaccessible incorrect incorrett indisponibil infected infett insecure insicur \
+        instabil intermittent intermittente interrott interruzione invalid invalido \
+        invisibil irraggiungibil lag lent lentezza lentissim loop lost malware manca mancano \
+        mancant mancat many missing negat offline outage overload overloaded pers phishing \
+        pien quota rallenta rallentament rallentat refused reject rejected rifiut rifiutat \
+        ritard satur saturat sbagliat scade scadenza scadut scompars slow slowness smarrit \
+        sospensione sospes sovraccaric sparit spent suspended time-out timed timeout tropp \
+        unavailable unreachable unstable virus vuot warning wrong"),
+    (MAIL, "blacklist blacklisted bounce bounced bounces bouncing respint spam"),
+    (WEB, "bianc blank redirect reindirizzament white"),
+    (DNS, "propaga propagation propagazione"),
 ];
 
 /// What is wanted. `SELF`: complete once the service is known ("rinnovo", "riavvio").
 #[rustfmt::skip]
 const REQUEST: GroupedWords = &[
-    (0, &[
-        "abilitare", "abilitazion", "activate", "activation", "add", "aggiornament", "aggiornare",
-        "aggiungere", "aggiunt", "ampliament", "annullament", "annullare", "attivare", "attivazion",
-        "aument", "aumentare", "autorizzazion", "cambiare", "cambio", "cancel", "cancellare",
-        "cancellation", "cancellazion", "change", "configura", "configurare", "configuration",
-        "configurazion", "configure", "copia", "copy", "creare", "create", "creazion", "delete",
-        "disabilitare", "disable", "disattivare", "disattivazion", "duplicato", "eliminare",
-        "eliminazion", "enable", "impostare", "impostazion", "increase", "install", "installare",
-        "installation", "installazion", "migrare", "migrate", "migration", "migrazion", "modific",
-        "modificare", "modifiche", "modify", "move", "potenziament", "recover", "recovery",
-        "recuper", "recuperare", "register", "registrare", "registration", "registrazion",
-        "reimpost", "reimpostare", "remove", "riattivare", "riattivazion", "rimozion", "rimuovere",
-        "setting", "settings", "setup", "spostament", "spostare", "transfer", "trasferiment",
-        "trasferire", "update",
-    ]),
-    (BILLING | SELF, &[
-        "disdett", "disdire", "downgrade", "recesso", "refund", "renew", "renewal", "rimbors",
-        "rinnov", "rinnovare", "upgrade", "voltura",
-    ]),
-    (BILLING, &[
-        "pagare",
-    ]),
-    (SELF, &[
-        "reboot", "reset", "resettare", "restart", "restore", "riavvi", "riavviare", "ripristin",
-        "ripristinare", "sblocc", "sbloccare", "unlock",
-    ]),
-    (MAIL, &[
-        "delist", "delisting", "whitelist",
-    ]),
-    (DNS, &[
-        "puntament",
-    ]),
+    (0, "abilitare abilitazion activate activation add aggiornament aggiornare aggiungere \
+        aggiunt ampliament annullament annullare attivare attivazion aument aumentare \
+        autorizzazion cambiare cambio cancel cancellare cancellation cancellazion change \
+        configura configurare configuration configurazion configure copia copy creare create \
+        creazion delete disabilitare disable disattivare disattivazion duplicato eliminare \
+        eliminazion enable impostare impostazion increase install installare installation \
+        installazion migrare migrate migration migrazion modific modificare modifiche modify \
+        move potenziament recover recovery recuper recuperare register registrare \
+        registration registrazion reimpost reimpostare remove riattivare riattivazion \
+        rimozion rimuovere setting settings setup spostament spostare transfer trasferiment \
+        trasferire update"),
+    (BILLING | SELF, "disdett disdire downgrade recesso refund renew renewal rimbors rinnov rinnovare \
+        upgrade voltura"),
+    (BILLING, "pagare"),
+    (SELF, "reboot reset resettare restart restore riavvi riavviare ripristin ripristinare \
+        sblocc sbloccare unlock"),
+    (MAIL, "delist delisting whitelist"),
+    (DNS, "puntament"),
 ];
 
 /// Requests that need no existing service.
 #[rustfmt::skip]
 const PURCHASE: GroupedWords = &[
-    (BILLING, &[
-        "acquist", "acquistare", "buy", "comprare", "cost", "discount", "listino", "offert",
-        "order", "ordinare", "ordine", "preventiv", "prezz", "price", "prices", "pricing", "promo",
-        "promozion", "purchase", "quotation", "quote", "sconto", "tariff", "trial",
-    ]),
+    (BILLING, "acquist acquistare buy comprare cost discount listino offert order ordinare ordine \
+        preventiv prezz price prices pricing promo promozion purchase quotation quote sconto \
+        tariff trial"),
 ];
 
 /// Areas too broad to route a problem by themselves.
 #[rustfmt::skip]
 const BROAD: GroupedWords = &[
-    (ACCOUNT, &[
-        "account", "panel", "pannello",
-    ]),
-    (SERVER, &[
-        "cloud", "connection", "connectivity", "connession", "connettivita", "internet", "network",
-        "rete", "server", "servers",
-    ]),
-    (DNS, &[
-        "domain", "domains", "domini", "dominio",
-    ]),
-    (MAIL, &[
-        "e-mail", "email", "emails", "mail", "mails", "posta",
-    ]),
-    (WEB, &[
-        "hosting", "page", "pages", "pagin", "sit", "web", "website", "websites",
-    ]),
+    (ACCOUNT, "account panel pannello"),
+    (SERVER, "cloud connection connectivity connession connettivita internet network rete server \
+        servers"),
+    (DNS, "domain domains domini dominio"),
+    (MAIL, "e-mail email emails mail mails posta"),
+    (WEB, "hosting page pages pagin sit web website websites"),
 ];
 
 /// Objects narrow enough to route: a component, a protocol, a product, a document.
 #[rustfmt::skip]
 const NARROW: GroupedWords = &[
-    (WEB, &[
-        "admin", "api", "backend", "cache", "caricamento", "carrello", "cart", "cartella", "cdn",
-        "certificat", "certificate", "certificates", "checkout", "cloudflare", "cms", "cpanel",
-        "cron", "crontab", "css", "database", "db", "directadmin", "download", "drupal",
-        "e-commerce", "ecommerce", "file", "files", "filezilla", "folder", "form", "fracto",
-        "frontend", "ftp", "git", "home", "homepage", "htaccess", "http", "https", "image",
-        "images", "immagin", "javascript", "joomla", "letsencrypt", "link", "links", "log", "logs",
-        "magento", "mariadb", "modul", "mysql", "node", "nodejs", "permessi", "permissions", "php",
-        "phpmyadmin", "plesk", "plugin", "plugins", "prestashop", "python", "sftp", "ssl", "tema",
-        "theme", "tls", "upload", "url", "woocommerce", "wordpress", "wp", "wp-admin", "wp-login",
-    ]),
-    (MAIL, &[
-        "alias", "allegat", "attachment", "autoresponder", "autorisponditore", "casell",
-        "cronusmail", "destinatari", "dkim", "dmarc", "forward", "forwarding", "imap", "inbox",
-        "inoltro", "invio", "mailbox", "mailboxes", "mittente", "mx", "newsletter", "outlook",
-        "pec", "pop", "pop3", "relay", "ricezione", "roundcube", "smtp", "spf", "thunderbird",
-        "webmail",
-    ]),
-    (DNS, &[
-        "auth-code", "authcode", "authinfo", "cname", "dns", "epp", "nameserver", "nameservers",
-        "ns", "ptr", "rdns", "record", "records", "registrar", "sottodomini", "subdomain", "tld",
-        "whois",
-    ]),
-    (SERVER, &[
-        "backup", "backups", "banda", "bandwidth", "carico", "centos", "colocation", "console",
-        "cpu", "cronuscloud", "cronusvps", "debian", "dedicat", "dedicated", "dischi", "disco",
-        "disk", "disks", "firewall", "idrac", "ilo", "instance", "ip", "ipmi", "ipv4", "ipv6",
-        "iso", "istanza", "kvm", "linux", "load", "memoria", "memory", "os", "port", "porta",
-        "porte", "ports", "processore", "rack", "raid", "ram", "rdp", "snapshot", "snapshots",
-        "space", "spazio", "ssh", "storage", "traffic", "traffico", "ubuntu", "uptime", "vpn",
-        "vps", "windows",
-    ]),
-    (ACCOUNT, &[
-        "2fa", "accedere", "access", "accesso", "autenticazione", "authentication", "credentials",
-        "credenziali", "login", "otp", "password", "passwords", "user", "username", "utente",
-        "utenza",
-    ]),
-    (BILLING, &[
-        "addebit", "amount", "billing", "bonifico", "carta", "charge", "contratt", "credito",
-        "fattur", "fatturazione", "importo", "intestatario", "intestazione", "invoice", "invoices",
-        "iva", "license", "licenza", "nota", "pagament", "partita", "payment", "payments", "paypal",
-        "pian", "plan", "ricevuta", "saldo", "vat",
-    ]),
+    (WEB, "admin api backend cache caricamento carrello cart cartella cdn certificat \
+        certificate certificates checkout cloudflare cms cpanel cron crontab css database db \
+        directadmin download drupal e-commerce ecommerce file files filezilla folder form \
+        fracto frontend ftp git home homepage htaccess http https image images immagin \
+        javascript joomla letsencrypt link links log logs magento mariadb modul mysql node \
+        nodejs permessi permissions php phpmyadmin plesk plugin plugins prestashop python \
+        sftp ssl tema theme tls upload url woocommerce wordpress wp wp-admin wp-login"),
+    (MAIL, "alias allegat attachment autoresponder autorisponditore casell cronusmail \
+        destinatari dkim dmarc forward forwarding imap inbox inoltro invio mailbox mailboxes \
+        mittente mx newsletter outlook pec pop pop3 relay ricezione roundcube smtp spf \
+        thunderbird webmail"),
+    (DNS, "auth-code authcode authinfo cname dns epp nameserver nameservers ns ptr rdns record \
+        records registrar sottodomini subdomain tld whois"),
+    (SERVER, "backup backups banda bandwidth carico centos colocation console cpu cronuscloud \
+        cronusvps debian dedicat dedicated dischi disco disk disks firewall idrac ilo \
+        instance ip ipmi ipv4 ipv6 iso istanza kvm linux load memoria memory os port porta \
+        porte ports processore rack raid ram rdp snapshot snapshots space spazio ssh storage \
+        traffic traffico ubuntu uptime vpn vps windows"),
+    (ACCOUNT, "2fa accedere access accesso autenticazione authentication credentials credenziali \
+        login otp password passwords user username utente utenza"),
+    (BILLING, "addebit amount billing bonifico carta charge contratt credito fattur fatturazione \
+        importo intestatario intestazione invoice invoices iva license licenza nota pagament \
+        partita payment payments paypal pian plan ricevuta saldo vat"),
 ];
 
 #[cfg(test)]
