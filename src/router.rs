@@ -121,8 +121,13 @@ fn link_target(ev: &web_sys::MouseEvent) -> Option<String> {
 
 fn go(path: &ArcRwSignal<String>, to: &str) {
     let url = href(to);
-    if let Ok(history) = window().history() {
-        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    let location = window().location();
+    let here = location.pathname().unwrap_or_default() + &location.search().unwrap_or_default();
+    // The page already open is not added to the history again.
+    if url != here {
+        if let Ok(history) = window().history() {
+            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
     }
     window().scroll_to_with_x_and_y(0.0, 0.0);
     let (p, _) = to.split_once('?').unwrap_or((to, ""));
