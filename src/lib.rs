@@ -15,6 +15,14 @@ use crate::router::{navigate, Route};
 use crate::session::{remember_return, use_session, Session};
 use leptos::prelude::*;
 
+/// An effect (run after mount, then on every change of what it reads). Every effect of the app
+/// goes through this one boxed instantiation of `Effect::new`: each closure type would otherwise
+/// compile its own copy of the effect's task.
+pub fn effect(f: impl FnMut() + 'static) {
+    let mut f: Box<dyn FnMut()> = Box::new(f);
+    Effect::new(move |_| f());
+}
+
 /// Mounts the app into the page body.
 pub fn start() {
     leptos::mount::mount_to_body(App);
@@ -50,7 +58,7 @@ fn SessionGuard() -> impl IntoView {
         navigate("/login");
     });
     // Pages other than login need a session.
-    Effect::new(move |_| {
+    effect(move || {
         let path = path.get();
         if session.0.with(|s| s.is_none()) && Route::parse(&path) != Route::Login {
             remember_return(&(path + &router::search()));

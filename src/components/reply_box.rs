@@ -53,7 +53,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
     let files_expired = drop_expired(&mut saved_files, js_sys::Date::now());
     let files = RwSignal::new(saved_files);
     if let Some(id) = customer_id.clone() {
-        Effect::new(move |_| {
+        crate::effect(move || {
             files.with(|f| match serde_json::to_string(f) {
                 Ok(j) if !f.is_empty() => drafts::save(&id, &files_key, &j),
                 _ => drafts::clear(&id, &files_key),

@@ -75,14 +75,17 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
 
     // The list follows the visible messages; the first time, the newest message (what the
     // customer came for) is brought into view before the first paint.
-    Effect::new(move |done: Option<()>| {
+    let mut ran = false;
+    crate::effect(move || {
+        let first = !ran;
+        ran = true;
         let Some(ol) = list.get() else { return };
         let (head, end) = (shown.head.get(), shown.end.get());
         messages.with(|m| {
             let end = end.min(m.len());
             sync(&ol, m[..head.min(end)].iter().chain(&m[end..]));
         });
-        if done.is_none() {
+        if first {
             request_animation_frame(move || {
                 if let Some(last) = ol.last_element_child() {
                     let opts = web_sys::ScrollIntoViewOptions::new();

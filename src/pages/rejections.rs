@@ -9,7 +9,14 @@ use leptos::prelude::*;
 #[component]
 pub fn RejectionsPage() -> impl IntoView {
     let t = tx();
-    let list = LocalResource::new(api::mail_rejections);
+    // Loaded with a plain task and a signal: a `LocalResource` here was the app's only one, and
+    // its async machinery cost more download than the whole page.
+    let list = RwSignal::new(None);
+    let load = move || {
+        list.set(None);
+        leptos::task::spawn_local(async move { list.set(Some(api::mail_rejections().await)) });
+    };
+    load();
     view! {
         <Layout>
             <h1>{t.rejections_title}</h1>
@@ -19,7 +26,7 @@ pub fn RejectionsPage() -> impl IntoView {
                 Some(Err(e)) => view! {
                     <div class="alert error" role="alert">
                         <p>{e.message()}</p>
-                        <button type="button" on:click=move |_| list.refetch()>{t.retry}</button>
+                        <button type="button" on:click=move |_| load()>{t.retry}</button>
                     </div>
                 }.into_any(),
                 Some(Ok(l)) if l.items.is_empty() => view! { <p class="empty">{t.rejections_empty}</p> }.into_any(),

@@ -55,7 +55,7 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
             });
         });
     };
-    Effect::new(move |_| {
+    crate::effect(move || {
         code.track();
         load();
     });

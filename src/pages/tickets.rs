@@ -63,13 +63,13 @@ pub fn TicketListPage() -> impl IntoView {
             }
         });
     };
-    Effect::new(move |_| {
+    crate::effect(move || {
         status.track();
         query.track();
         load(false);
     });
     // Search as the customer types, without a request per keystroke.
-    Effect::new(move |_| {
+    crate::effect(move || {
         let v = typed.get();
         set_timeout(
             move || {

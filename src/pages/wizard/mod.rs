@@ -229,7 +229,7 @@ pub fn WizardPage() -> impl IntoView {
     // Save the draft shortly after each change (not on every keystroke).
     let generation = StoredValue::new(0u32);
     let cid = customer_id.clone();
-    Effect::new(move |_| {
+    crate::effect(move || {
         let snapshot = draft.get();
         let files = w.uploads.get();
         if created.with_untracked(|c| c.is_some()) {
@@ -257,30 +257,25 @@ pub fn WizardPage() -> impl IntoView {
     // Focus follows the step, so keyboard and screen-reader users land on the new question.
     let heading = NodeRef::<leptos::html::H2>::new();
     let step_memo = Memo::new(move |_| draft.with(|d| d.step));
-    Effect::new(move |prev: Option<Step>| {
+    let mut prev = None;
+    crate::effect(move || {
         let s = step_memo.get();
-        if prev.is_some_and(|p| p != s) {
+        if prev.replace(s).is_some_and(|p| p != s) {
             request_animation_frame(move || {
                 if let Some(h) = heading.get_untracked() {
                     let _ = h.focus();
                 }
             });
         }
-        s
     });
 
-    let submit = Action::new_local(move |(ticket, key): &(NewTicket, String)| {
-        let (ticket, key) = (ticket.clone(), key.clone());
-        async move { api::create_ticket(&ticket, &key).await }
-    });
-    let cid = customer_id.clone();
-    Effect::new(move |_| {
-        let Some(result) = submit.value().get() else {
-            return;
-        };
+    // Sent by a plain task with a busy signal (an `Action` costs download for one request).
+    let busy = RwSignal::new(false);
+    let cid = StoredValue::new(customer_id.clone());
+    let answered = move |result: Result<Ticket, ApiError>| {
         match result {
             Ok(ticket) => {
-                drafts::clear(&cid, DRAFT);
+                drafts::clear(&cid.get_value(), DRAFT);
                 created.set(Some(ticket));
             }
             // The login comes back; the draft is saved and the submit can be sent again.
@@ -311,7 +306,7 @@ pub fn WizardPage() -> impl IntoView {
                 }
             }
         }
-    });
+    };
     let send = move || {
         let d = draft.get_untracked();
         let (Some(department), Some(priority)) = (d.department, d.priority) else {
@@ -332,7 +327,12 @@ pub fn WizardPage() -> impl IntoView {
                 .with_untracked(|f| f.iter().map(|a| a.upload.id.clone()).collect()),
         };
         w.error.set(None);
-        submit.dispatch((ticket, d.idempotency_key));
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = api::create_ticket(&ticket, &d.idempotency_key).await;
+            busy.set(false);
+            answered(result);
+        });
     };
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -343,14 +343,13 @@ pub fn WizardPage() -> impl IntoView {
             return;
         }
         if step == Step::Review {
-            if !submit.pending().get_untracked() {
+            if !busy.get_untracked() {
                 send();
             }
         } else {
             w.go(step.next());
         }
     };
-    let busy = submit.pending();
 
     view! {
         <Layout>

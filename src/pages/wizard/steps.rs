@@ -320,7 +320,7 @@ pub(super) fn Success(
     let t = tx();
     let w = wizard;
     let heading = NodeRef::<leptos::html::H1>::new();
-    Effect::new(move |_| {
+    crate::effect(move || {
         if let Some(h) = heading.get() {
             let _ = h.focus();
         }
