@@ -86,6 +86,13 @@ async fn an_expired_session_brings_back_the_login_and_then_the_same_page() {
     env.fill("#login-password", "demo-password").await;
     env.click("form button[type=submit]").await;
     env.wait_text("main", "E-mail non accettate").await;
+    // The page's list loads (its answer, empty or not, replaces the loading line).
+    env.find("main ul.rejections, main p.empty").await;
+    assert_eq!(
+        env.js("return document.querySelector('main .loading') === null")
+            .await,
+        true
+    );
     assert!(env
         .browser
         .current_url()
