@@ -513,8 +513,9 @@ pub fn Attachments(
                 <p class="muted">{limits}</p>
             </div>
             <ul class="uploads">
-                <For each=move || ctx.rows() key=|i| (i.key, i.id.clone()) let:i>
-                    {
+                // Rebuilt in place when files come and go (a keyed `For` cost more download
+                // than it saved work for at most ten rows); progress updates only its own row.
+                {move || ctx.rows().into_iter().map(|i| {
                         let Item { key, id, name, size, thumb, st } = i;
                         let cancel = [t.att_cancel, " ", &name].concat();
                         let remove = [t.att_remove, " ", &name].concat();
@@ -551,8 +552,7 @@ pub fn Attachments(
                                 </span>
                             </li>
                         }
-                    }
-                </For>
+                    }).collect_view()}
             </ul>
         </div>
     }

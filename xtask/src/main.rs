@@ -70,7 +70,50 @@ pub fn build_app() -> Result {
         .env("PATH", setup::tool_path())
         .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback");
     sh(&mut trunk)?;
+    minify(&root().join("dist"))?;
     precompress(&root().join("dist"))
+}
+
+/// Minifies the app's JS loader and CSS with esbuild, and puts their new `integrity` hashes in
+/// `index.html`. A file `index.html` does not name by its hash is left as it is.
+fn minify(dist: &Path) -> Result {
+    use base64::Engine;
+    use sha2::Digest;
+    let sri = |data: &[u8]| {
+        let digest = sha2::Sha384::digest(data);
+        [
+            "sha384-",
+            &base64::engine::general_purpose::STANDARD.encode(digest),
+        ]
+        .concat()
+    };
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let index_path = dist.join("index.html");
+    let mut index = String::from_utf8(read(&index_path)?).map_err(|e| e.to_string())?;
+    let entries =
+        std::fs::read_dir(dist).map_err(|e| format!("reading {}: {e}", dist.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(ext, "js" | "css") {
+            continue;
+        }
+        let old = sri(&read(&path)?);
+        if !index.contains(&old) {
+            continue;
+        }
+        let mut esbuild = Command::new(setup::tools_bin().join("esbuild"));
+        esbuild
+            .arg(&path)
+            .args(["--minify", "--allow-overwrite", "--log-level=warning"])
+            .arg(format!("--outfile={}", path.display()));
+        if ext == "js" {
+            esbuild.arg("--format=esm");
+        }
+        sh(&mut esbuild)?;
+        index = index.replace(&old, &sri(&read(&path)?));
+    }
+    std::fs::write(&index_path, index).map_err(|e| format!("{}: {e}", index_path.display()))
 }
 
 fn precompress(dir: &Path) -> Result {

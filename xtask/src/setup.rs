@@ -9,6 +9,7 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` version pinned in the root Cargo.toml.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 pub const BINARYEN_VERSION: &str = "132";
+pub const ESBUILD_VERSION: &str = "0.28.2";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -20,7 +21,7 @@ pub fn cargo_bin(name: &str) -> PathBuf {
     home.join("bin").join(name)
 }
 
-fn tools_bin() -> PathBuf {
+pub fn tools_bin() -> PathBuf {
     root().join("tools/node_modules/.bin")
 }
 
@@ -46,6 +47,7 @@ pub fn all() -> Result {
     wasm_target()?;
     trunk()?;
     wasm_bindgen()?;
+    esbuild()?;
     wasm_opt()?;
     chromium()?;
     python_peers()
@@ -112,6 +114,21 @@ fn wasm_opt() -> Result {
         .args(["install", "--no-audit", "--no-fund", "--prefix"])
         .arg(&tools)
         .arg(format!("binaryen@{BINARYEN_VERSION}")))
+}
+
+/// esbuild minifies the JS loader and the CSS after Trunk (Trunk's own JS minifier cannot read
+/// wasm-bindgen's output). From npm, like wasm-opt.
+fn esbuild() -> Result {
+    let bin = tools_bin().join("esbuild");
+    if version_of(&bin, "--version").is_some_and(|v| v.trim() == ESBUILD_VERSION) {
+        return Ok(());
+    }
+    let tools = root().join("tools");
+    std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
+    sh(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&tools)
+        .arg(format!("esbuild@{ESBUILD_VERSION}")))
 }
 
 fn chromium() -> Result {
