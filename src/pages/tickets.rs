@@ -43,7 +43,8 @@ pub fn TicketListPage() -> impl IntoView {
         let (s, q) = (status.get_untracked(), query.get_untracked());
         leptos::task::spawn_local(async move {
             let result = api::tickets(s, &q, cursor.as_deref()).await;
-            if generation.get_value() != gen {
+            // An answer for an older search, or for a page the customer has left, is dropped.
+            if generation.try_get_value() != Some(gen) {
                 return;
             }
             more_busy.set(false);
@@ -73,7 +74,9 @@ pub fn TicketListPage() -> impl IntoView {
         let v = typed.get();
         set_timeout(
             move || {
-                if typed.get_untracked() == v && query.get_untracked() != v {
+                // The page may be gone by now: read with `try_`, which never panics.
+                let current = typed.try_get_untracked();
+                if current.as_ref() == Some(&v) && query.try_get_untracked().as_ref() != Some(&v) {
                     query.set(v);
                 }
             },

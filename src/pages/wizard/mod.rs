@@ -240,8 +240,12 @@ pub fn WizardPage() -> impl IntoView {
         let cid = cid.clone();
         set_timeout(
             move || {
-                // A save still pending when the ticket was sent must not bring the draft back.
-                if generation.get_value() != gen || created.with_untracked(|c| c.is_some()) {
+                // A save still pending when the ticket was sent must not bring the draft back,
+                // nor may a newer edit be overwritten. When the customer has already left the
+                // page the last edit is still saved; `try_` reads never panic on a page gone.
+                let newer = generation.try_get_value().is_some_and(|g| g != gen);
+                let sent = created.try_with_untracked(|c| c.is_some()).unwrap_or(false);
+                if newer || sent {
                     return;
                 }
                 let mut d = snapshot;
@@ -271,11 +275,12 @@ pub fn WizardPage() -> impl IntoView {
 
     // Sent by a plain task with a busy signal (an `Action` costs download for one request).
     let busy = RwSignal::new(false);
-    let cid = StoredValue::new(customer_id.clone());
-    let answered = move |result: Result<Ticket, ApiError>| {
+    // Runs when the answer comes, even if the customer has left the page meanwhile: it only
+    // writes signals (a no-op once disposed) and never reads one that may be gone.
+    let answered = move |result: Result<Ticket, ApiError>, cid: &str| {
         match result {
             Ok(ticket) => {
-                drafts::clear(&cid.get_value(), DRAFT);
+                drafts::clear(cid, DRAFT);
                 created.set(Some(ticket));
             }
             // The login comes back; the draft is saved and the submit can be sent again.
@@ -307,6 +312,7 @@ pub fn WizardPage() -> impl IntoView {
             }
         }
     };
+    let customer = StoredValue::new(customer_id.clone());
     let send = move || {
         let d = draft.get_untracked();
         let (Some(department), Some(priority)) = (d.department, d.priority) else {
@@ -328,10 +334,12 @@ pub fn WizardPage() -> impl IntoView {
         };
         w.error.set(None);
         busy.set(true);
+        // Read now, while the page is surely there.
+        let cid = customer.get_value();
         leptos::task::spawn_local(async move {
             let result = api::create_ticket(&ticket, &d.idempotency_key).await;
             busy.set(false);
-            answered(result);
+            answered(result, &cid);
         });
     };
 

@@ -144,3 +144,39 @@ async fn a_draft_survives_a_reload() {
     );
     env.stop().await;
 }
+
+#[tokio::test]
+async fn leaving_a_page_right_after_typing_keeps_the_typing_and_the_app_alive() {
+    let env = start().await;
+    to_subject_step(&env).await;
+    env.js("window.__samePage = true; return null").await;
+    // Type the subject and leave in the same moment, before the draft's delayed save.
+    env.js("const s = document.querySelector('#subject');
+         s.value = 'Errore 500 sulla home di blog-mario.it';
+         s.dispatchEvent(new Event('input', {bubbles: true}));
+         document.querySelector('header nav a[href$=\"/\"]').click();
+         return null")
+        .await;
+    env.find("#ticket-search").await;
+    // The draft's save comes after the page has gone.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The same with the list's search, which waits for a pause in the typing.
+    env.js("const s = document.querySelector('#ticket-search');
+         s.value = 'blog';
+         s.dispatchEvent(new Event('input', {bubbles: true}));
+         document.querySelector('header nav a[href$=\"/email-rifiutate\"]').click();
+         return null")
+        .await;
+    env.wait_text("main h1", "E-mail non accettate").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The draft kept the last words, and the app answered every click without a reload.
+    env.click("header nav a[href$='/nuovo']").await;
+    env.wait_text("main", "Passo 3 di 7").await;
+    let subject = env.find("#subject").await.prop("value").await.unwrap();
+    assert_eq!(
+        subject.as_deref(),
+        Some("Errore 500 sulla home di blog-mario.it")
+    );
+    assert_eq!(env.js("return window.__samePage === true").await, true);
+    env.stop().await;
+}
