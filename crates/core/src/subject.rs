@@ -103,7 +103,9 @@ pub fn assess(subject: &str, ctx: &SubjectContext<'_>) -> Assessment {
         || (f.self_contained > 0 && chosen.is_some() && f.ticket_words == 0)
         || (f.vague > 0 && (f.narrow > 0 || f.content > 0))
         || (f.content >= 2 && f.narrow >= 1)
-        || (f.content >= 3 && f.broad >= 1);
+        || (f.content >= 3 && f.broad >= 1)
+        // "Outlook keeps asking for the password": a sentence about two objects, not "problema".
+        || (f.narrow >= 2 && f.content >= 1 && f.generic == 0);
     // "Aggiornamento ticket" asks about the ticket, not about a service.
     let about_the_ticket = f.ticket_words > 0 && !has_object && f.service_words == 0;
     let says_something = strong_what
@@ -544,6 +546,8 @@ enum Kind {
     New,
     /// "ticket": a request about the ticket itself ("aggiornamento ticket") says nothing.
     TicketWord,
+    /// "richiesta": says nothing, unless what follows is what is asked for ("richiesta authcode").
+    Ask,
     Symptom,
     Request,
     /// A request that needs no existing service: "preventivo", "acquisto".
@@ -676,6 +680,7 @@ impl Tokens {
 
     fn word(&mut self, w: &str, offset: usize, after_apostrophe: bool, buf: &mut String) {
         normalize(w, buf);
+        squeeze_repeats(buf);
         let has_digit = w.bytes().any(|b| b.is_ascii_digit());
         let (kind, group) = if w.bytes().all(|b| b.is_ascii_digit()) {
             number_kind(w)
@@ -918,6 +923,8 @@ struct Facts {
     service_words: u32,
     new: u32,
     ticket_words: u32,
+    /// "Problema", "assistenza", a "richiesta" of nothing in particular.
+    generic: u32,
     self_contained: u32,
     /// Words of any kind, articles included.
     tokens: u32,
@@ -968,6 +975,7 @@ fn skip_after_negation(kind: Kind) -> bool {
             | Kind::Greeting
             | Kind::Urgency
             | Kind::Generic
+            | Kind::Ask
             | Kind::Negation
             | Kind::SmallNumber
     )
@@ -1013,6 +1021,20 @@ impl Facts {
                     }
                     cur.what = true;
                 }
+                Kind::Ask => {
+                    let object = toks[i + 1..]
+                        .iter()
+                        .take(4)
+                        .take_while(|n| n.kind != Kind::Break)
+                        .find(|n| !matches!(n.kind, Kind::Stop | Kind::CodeWord | Kind::New));
+                    if let Some(n) = object.filter(|n| n.kind == Kind::Narrow) {
+                        f.request += 1;
+                        cur.what = true;
+                        cur.what_groups |= n.group & AREAS;
+                    } else {
+                        f.generic += 1;
+                    }
+                }
                 Kind::Vague | Kind::ErrorWord => {
                     f.vague += 1;
                     cur.what = true;
@@ -1052,6 +1074,7 @@ impl Facts {
                 Kind::ServiceWord => f.service_words += 1,
                 Kind::New => f.new += 1,
                 Kind::TicketWord => f.ticket_words += 1,
+                Kind::Generic => f.generic += 1,
                 Kind::Where => f.wheres += 1,
                 Kind::Greeting => f.greeting += 1,
                 Kind::Filler => f.filler += 1,
@@ -1180,6 +1203,7 @@ fn lexicon() -> &'static Lexicon {
             (SERVICE_WORDS, Kind::ServiceWord),
             (NEW, Kind::New),
             (TICKET_WORDS, Kind::TicketWord),
+            (ASK, Kind::Ask),
             (CONNECTOR, Kind::Break),
         ];
         const GROUPED: &[(GroupedWords, Kind)] = &[
@@ -1228,16 +1252,54 @@ fn lookup(w: &str) -> Option<(Kind, Group)> {
         let last = *w.as_bytes().last()?;
         (w.len() > 3 && endings.contains(&last)).then(|| w.len() - 1)
     };
-    let cut = strip(w, b"aeios")?;
-    if let Some(hit) = lookup_exact(&w[..cut]) {
-        return Some(hit);
+    if let Some(cut) = strip(w, b"aeios") {
+        if let Some(hit) = lookup_exact(&w[..cut]) {
+            return Some(hit);
+        }
+        // "sites" → "site" → "sit".
+        if let Some(cut2) = strip(&w[..cut], b"aeio").filter(|_| w.ends_with('s')) {
+            if let Some(hit) = lookup_exact(&w[..cut2]) {
+                return Some(hit);
+            }
+        }
     }
-    // "sites" → "site" → "sit".
-    if w.ends_with('s') {
-        let cut2 = strip(&w[..cut], b"aeio")?;
-        return lookup_exact(&w[..cut2]);
+    // Verb endings: "rimbalz" stands for rimbalzano, rimbalzato, rimbalzare.
+    VERB_ENDINGS.split(' ').find_map(|end| {
+        w.strip_suffix(end)
+            .filter(|stem| stem.len() >= 4)
+            .and_then(lookup_exact)
+    })
+}
+
+/// Tried last, and only when at least four letters of stem remain.
+const VERB_ENDINGS: &str =
+    "ando endo ano ono ato ata ati ate ito ita iti ite uto uta uti ute are ere \
+    ire ing ed";
+
+/// "AIUTOOOO", "helppp": a letter written three times or more is one letter.
+fn squeeze_repeats(buf: &mut String) {
+    let b = buf.as_bytes();
+    if !b
+        .windows(3)
+        .any(|w| w[0].is_ascii_lowercase() && w[0] == w[1] && w[1] == w[2])
+    {
+        return;
     }
-    None
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let run = b[i..].iter().take_while(|&&x| x == c).count();
+        let keep = if c.is_ascii_lowercase() && run >= 3 {
+            1
+        } else {
+            run
+        };
+        out.extend(std::iter::repeat_n(c, keep));
+        i += run;
+    }
+    // Only whole ASCII bytes were dropped, so the rest is still UTF-8.
+    *buf = String::from_utf8(out).unwrap_or_default();
 }
 
 const FILE_EXTENSIONS: &[&str] = &[
@@ -1266,60 +1328,69 @@ type GroupedWords = &'static [(Group, &'static str)];
 
 /// Articles, prepositions, pronouns, auxiliaries: no information either way.
 #[rustfmt::skip]
-const STOP: &str = "a abbiamo ad agli ai al alcune alcuni all alla alle allo already altra altre altri altro \
-    always anche ancora appear are as at attuale attuali avete aziendale aziendali be been \
-    bene by can che chi ci circa col come con cosa could da dai dal dall dalla dalle dallo \
-    davvero days degli dei del dell della delle dello di diverse diversi do does domani dopo \
-    dove durante during ecc eg elettronica en era erano essere etc fatto for from get \
-    getting gia giorni gli got ha hai hanno has have ho hours i ie ieri il in is it its just \
-    la le li lo ma mai me mentre mese mi mia mie miei minuti mio molte molti molto my n ne \
-    negli nei nel nell nella nelle nello never niente nostra nostre nostri nostro nothing \
-    now nr nulla num numero o of oggi on only or ora ore our per perche personale piu po \
-    pochi poi possiamo posso potete potreste potresti prima principale proprio puoi pure qua \
-    qualche quale quali quando quanta quante quanti quanto quel quella quelle quelli quello \
-    questa queste questi questo qui really riesce riesco riescono risulta risultano \
-    riusciamo sara seems sembra sembrano sempre settimana settimane si sia siamo siete since \
-    solo sono spesso stamane stamattina stanotte stasera stata state stati stato stessa \
-    stesso still su sua sue sui sul sull sulla sulle suo suoi tanta tante tanti tanto that \
-    the their there this through ti to today tonight tra tramite tutta tutte tutti tutto un \
-    una uno us using vengono very vi via viene vostra vostri vostro was we were what when \
-    where which who why will with yesterday you your";
+const STOP: &str = "a abbiamo ad agli ai al alcune alcuni all alla alle allo already altra altre \
+    altri altro always anche ancora any anything appear appena are as at attuale attuali avete \
+    aziendale aziendali back be been bene big breve by can che chi ci circa col come con cosa \
+    could da dai dal dall dalla dalle dallo davvero days degli dei del dell della delle dello di \
+    diverse diversi do does domani dopo dove durante during ecc eg elettronica en era erano essere \
+    etc everything fatto for from get getting gia giorni gli goes going gone got grav gross ha hai \
+    hanno happened happening has have ho hours i ie ieri il in is it its just la le li little lo \
+    ma mai major me mentre mese mi mia mie miei minuti mio molte molti molto my n ne negli nei nel \
+    nell nella nelle nello nessuno never niente nostra nostre nostri nostro nothing now nr nulla \
+    num numero o of oggi on only or ora ore our per perche personale piccol piu po pochi poi \
+    possiamo possibile posso potete potreste potresti prima principale proprio puoi pure qua \
+    qualche qualcosa quale quali quando quanta quante quanti quanto quel quella quelle quelli \
+    quello questa queste questi questo qui quick really riesce riesco riescono risulta risultano \
+    riusciamo sara seems sembra sembrano semplice sempre seri serious settimana settimane si sia \
+    siamo siete simple since small solo some something sono spesso stamane stamattina stanotte \
+    stasera stata state stati stato stessa stesso still su sua succede succedendo successo sue sui \
+    sul sull sulla sulle suo suoi tanta tante tanti tanto that the their there this through ti to \
+    today tonight tra tramite tutta tutte tutti tutto ulteriore ulteriori un una uno us using \
+    veloce vengono very vi via viene vostra vostri vostro was we went were what when where which \
+    who why will with yesterday you your";
 
 /// Greetings and courtesy formulas, which belong in the description.
 #[rustfmt::skip]
-const GREETING: &str = "afternoon buon buonasera buondi buongiorno ciao cordiali dear egregi egregio evening \
-    gent gentile gentili giorno good hello hey hi madam morning regards saluti saluto salve \
-    sig sigg signore signori sir sirs spett spett.le spettabile staff team";
+const GREETING: &str = "afternoon buon buonanotte buonasera buondi buongiorno ciao cordiali dear \
+    egregi egregio evening gent gentile gentili giorno good hello hey hi madam morning pomeriggio \
+    regards saluti saluto salve sig sigg signore signori sir sirs spett spett.le spettabile staff \
+    team";
 
 /// "Vorrei", "per favore", "grazie": polite padding.
 #[rustfmt::skip]
-const FILLER: &str = "ask asking attendo avere avrei avremmo bisogno capire chiedere chiediamo chiedo \
-    contattarvi cortese cortesemente desideriamo desidero fare favore gentilmente grazie \
-    inform kindly know like necessaria necessario necessita need needed needs please pls plz \
-    prego requested required richiesto riscontro risposta sapere scriviamo scrivo segnalare \
-    segnalo thank thanks thx volevamo volevo vorrei vorremmo want would";
+const FILLER: &str = "advice advise ask asking attendo avere avrei avremmo bisogno capire \
+    chiedere chiediamo chiedo contattarvi cortese cortesemente desideriamo desidero fare favore \
+    gentilmente grazie inform kindly know like mille necessaria necessario necessita need needed \
+    needs please pls plz prego requested required richiesto riscontro risposta sapere scriviamo \
+    scrivo segnalare segnalo serve servirebbe servono thank thanks thx volevamo volevo vorrei \
+    vorremmo want would";
 
 /// Urgency routes nothing; the priority field (web) says it.
 #[rustfmt::skip]
-const URGENCY: &str = "asap emergency emergenza immediate immediately immediato important importante priorita \
-    priority subito urgent urgente urgenti urgentissima urgentissimo urgently urgenza";
+const URGENCY: &str = "asap emergency emergenza immediate immediately immediato important \
+    importante presto priorita priority subito urgent urgente urgenti urgentissima urgentissimo \
+    urgently urgenza";
 
 /// Words every ticket could have as its subject: they say nothing of what or where.
 #[rustfmt::skip]
-const GENERIC: &str = "aiutaci aiutami aiutare aiutarmi aiutateci aiutatemi aiuto amministrativa amministrative \
-    amministrativi amministrativo apertura aprire assistance assistenza caso chiarimenti \
-    chiarimento cliente commerciale commerciali consulenza contact contatto customer domanda \
-    domande dubbi dubbio follow-up followup generale generica generico help info information \
-    informations informazione informazioni interventi intervento issue issues oggetto open \
-    problem problema problematica problematiche problemi problems prova quesiti quesito \
-    question questione questions reminder request requests richiesta richieste segnalazione \
-    segnalazioni situazione sollecitare solleciti sollecito sos subject support supporto \
-    tech technical tecnica tecnici tecnico test varie vario";
+const GENERIC: &str = "aiutaci aiutami aiutare aiutarmi aiutateci aiutatemi aiuto amministrativa \
+    amministrative amministrativi amministrativo apertura aprire assistance assistenza attenzione \
+    attn avviso call callback caso chiamata chiamatemi chiarimenti chiarimento cliente clienti \
+    commerciale commerciali complaint comunicazione comunicazioni consulenza contact contatt \
+    contattateci contattatemi contatto customer department domanda domande dubbi dubbio enquiry \
+    fix follow-up followup general generale generica generico help helpdesk info information \
+    informations informazione informazioni inquiry interventi intervento issue issues lamentela \
+    notice notifica novita oggetto open parl persist persistent phone problem problema \
+    problematica problematiche problemi problems prova quesiti quesito question questione \
+    questions reclami reclamo reminder reparto richiamare ricontatt rif riferimento risolta \
+    risolto risoluzione risolvere segnalazione segnalazioni situazione sollecitare solleciti \
+    sollecito solve sos subject support supporto tech technical tecnica tecnici tecnico telefonata \
+    telefonic telefono test ufficio vari varie vario";
 
 /// A negation makes what follows a symptom: "non ricevo", "can't send".
 #[rustfmt::skip]
-const NEGATION: &str = "aren cannot cant couldn didn doesn don hasn haven impossibile impossible isn nessun \
-    nessuna nessuno no non not senza unable wasn without won wont";
+const NEGATION: &str = "aren cannot cant couldn didn doesn don hasn haven impossibile impossible \
+    isn nessun nessuna nn no non not senza unable wasn without won wont";
 
 /// "Does not work" is a symptom, but a vague one.
 #[rustfmt::skip]
@@ -1328,9 +1399,9 @@ const WORKS: &str = "andare attiva attivo function functioning funziona funziona
 
 /// Something is wrong, but not what.
 #[rustfmt::skip]
-const VAGUE: &str = "anomal anomalia anomalie broken bug bugs check controllo difficolta difficulties \
-    difficulty fault glitch guasti guasto ko male malfunzionamenti malfunzionamento rott \
-    strana strane strange strani strano trouble troubles verifica verifiche weird";
+const VAGUE: &str = "anomal anomalia anomalie broken bug bugs check controllo critic difficolta \
+    difficulties difficulty fault glitch guasti guasto ko male malfunzionamenti malfunzionamento \
+    rott strana strane strange strani strano trouble troubles verifica verifiche weird wrong";
 
 /// Vague alone, but what follows may be its code: "errore 42".
 #[rustfmt::skip]
@@ -1352,6 +1423,10 @@ const NEW: &str = "new nuov";
 #[rustfmt::skip]
 const TICKET_WORDS: &str = "pratica ticket tickets";
 
+/// Asking, which says what only with its object: "richiesta authcode", not "richiesta info".
+#[rustfmt::skip]
+const ASK: &str = "request requests richiedo richiediamo richiesta richieste";
+
 /// Join two things that may be two problems.
 #[rustfmt::skip]
 const CONNECTOR: &str = "also and ed inoltre plus";
@@ -1359,22 +1434,22 @@ const CONNECTOR: &str = "also and ed inoltre plus";
 /// What is wrong, with the area it belongs to when it has one. Stems stand for every ending.
 #[rustfmt::skip]
 const SYMPTOM: GroupedWords = &[
-    (0, "alert allarme attacchi attacco attack blocca bloccat blocco blocked bruteforce cadut \
-        cancellat compromess compromised corrott corrupt corrupted crash crasha crashed \
-        critic critical damaged danneggiat deactivated delay delayed deleted denied deny \
-        dimenticat disabilitat disabled disappeared disattivat disconnected disconness \
-        disservizio doppi down duplicat duplicate elevat empty errat esaurit exceeded \
-        expired expires expiring expiry fail failed failing failure fatal forgot forgotten \
-        frozen full hacked hacker hackerat high illeggibil impallat inaccessibil \
-        inaccessible incorrect incorrett indisponibil infected infett insecure insicur \
-        instabil intermittent intermittente interrott interruzione invalid invalido \
-        invisibil irraggiungibil lag lent lentezza lentissim loop lost malware manca mancano \
-        mancant mancat many missing negat offline outage overload overloaded pers phishing \
-        pien quota rallenta rallentament rallentat refused reject rejected rifiut rifiutat \
-        ritard satur saturat sbagliat scade scadenza scadut scompars slow slowness smarrit \
-        sospensione sospes sovraccaric sparit spent suspended time-out timed timeout tropp \
-        unavailable unreachable unstable virus vuot warning wrong"),
-    (MAIL, "blacklist blacklisted bounce bounced bounces bouncing respint spam"),
+    (0, "alert allarme altissim attacchi attacco attack bann blocca bloccat blocco blocked \
+        bruteforce cadut cancellat compromess compromised corrott corrupt corrupted crash crasha \
+        crashed critical damaged danneggiat deactivated delay delayed deleted denied deny \
+        dimenticat disabilitat disabled disappeared disattivat disconnected disconness disservizio \
+        doppi down duplicat duplicate elevat empty errat esaurit exceeded expired expires expiring \
+        expiry fail failed failing failure fallisc fallit fatal forgot forgotten frozen full \
+        hacked hacker hackerat high illeggibil impallat inaccessibil inaccessible incorrect \
+        incorrett indisponibil infected infett insecure insicur instabil insufficient intermittent \
+        intermittente interrott interruzione invalid invalido invisibil irraggiungibil lag lent \
+        lentezza lentissim limit loop lost maintenance malware manca mancano mancant mancat \
+        manutenzione many missing negat offline outage overload overloaded pers phishing pien \
+        quota rallenta rallentament rallentat refused reject rejected rifiut rifiutat ritard satur \
+        saturat sbagliat scade scadenza scadut scompars slow slowness smarrit sospensione sospes \
+        sovraccaric sparit spent suspended time-out timed timeout tropp unavailable unreachable \
+        unstable virus vuot warning"),
+    (MAIL, "blacklist blacklisted bounce bounced bounces bouncing respint rimbalz spam"),
     (WEB, "bianc blank redirect reindirizzament white"),
     (DNS, "propaga propagation propagazione"),
 ];
@@ -1382,24 +1457,24 @@ const SYMPTOM: GroupedWords = &[
 /// What is wanted. `SELF`: complete once the service is known ("rinnovo", "riavvio").
 #[rustfmt::skip]
 const REQUEST: GroupedWords = &[
-    (0, "abilitare abilitazion activate activation add aggiornament aggiornare aggiungere \
-        aggiunt ampliament annullament annullare attivare attivazion aument aumentare \
-        autorizzazion cambiare cambio cancel cancellare cancellation cancellazion change \
-        configura configurare configuration configurazion configure copia copy creare create \
-        creazion delete disabilitare disable disattivare disattivazion duplicato eliminare \
-        eliminazion enable impostare impostazion increase install installare installation \
-        installazion migrare migrate migration migrazion modific modificare modifiche modify \
-        move potenziament recover recovery recuper recuperare register registrare \
-        registration registrazion reimpost reimpostare remove riattivare riattivazion \
-        rimozion rimuovere setting settings setup spostament spostare transfer trasferiment \
-        trasferire update"),
+    (0, "abilitare abilitazion activate activation add aggiornament aggiornare aggiungere aggiunt \
+        ampliament annullament annullare attivare attivazion aument aumentare autorizzazion \
+        cambiare cambio cancel cancellare cancellation cancellazion change configura configurare \
+        configuration configurazion configure copia copy creare create creazion delete \
+        disabilitare disable disattivare disattivazion duplicato eliminare eliminazion enable \
+        impostare impostazion increase install installare installation installazion migrare \
+        migrate migration migrazion modific modificare modifiche modify move passaggi potenziament \
+        recover recovery recuper recuperare register registrare registration registrazion reimpost \
+        reimpostare reinstall reinstallazion remove riattivare riattivazion rimozion rimuovere \
+        setting settings setup spostament spostare transfer trasferiment trasferire update"),
     (BILLING | SELF, "disdett disdire downgrade recesso refund renew renewal rimbors rinnov rinnovare \
         upgrade voltura"),
     (BILLING, "pagare"),
     (SELF, "reboot reset resettare restart restore riavvi riavviare ripristin ripristinare \
         sblocc sbloccare unlock"),
-    (MAIL, "delist delisting whitelist"),
-    (DNS, "puntament"),
+    (MAIL, "delist delisting forward forwarding inoltro whitelist"),
+    (DNS, "point punt puntament"),
+    (DNS | SELF, "auth-code authcode authinfo epp"),
 ];
 
 /// Requests that need no existing service.
@@ -1431,12 +1506,11 @@ const NARROW: GroupedWords = &[
         javascript joomla letsencrypt link links log logs magento mariadb modul mysql node \
         nodejs permessi permissions php phpmyadmin plesk plugin plugins prestashop python \
         sftp ssl tema theme tls upload url woocommerce wordpress wp wp-admin wp-login"),
-    (MAIL, "alias allegat attachment autoresponder autorisponditore casell cronusmail \
-        destinatari dkim dmarc forward forwarding imap inbox inoltro invio mailbox mailboxes \
-        mittente mx newsletter outlook pec pop pop3 relay ricezione roundcube smtp spf \
-        thunderbird webmail"),
-    (DNS, "auth-code authcode authinfo cname dns epp nameserver nameservers ns ptr rdns record \
-        records registrar sottodomini subdomain tld whois"),
+    (MAIL, "alias allegat attachment autoresponder autorisponditore casell cronusmail destinatari \
+        dkim dmarc imap inbox invio mailbox mailboxes mittente mx newsletter outlook pec pop pop3 \
+        relay ricezione roundcube smtp spf thunderbird webmail"),
+    (DNS, "cname dns nameserver nameservers ns ptr rdns record records registrar sottodomini \
+        subdomain tld whois"),
     (SERVER, "backup backups banda bandwidth carico centos colocation console cpu cronuscloud \
         cronusvps debian dedicat dedicated dischi disco disk disks firewall idrac ilo \
         instance ip ipmi ipv4 ipv6 iso istanza kvm linux load memoria memory os port porta \
@@ -1446,7 +1520,7 @@ const NARROW: GroupedWords = &[
         login otp password passwords user username utente utenza"),
     (BILLING, "addebit amount billing bonifico carta charge contratt credito fattur fatturazione \
         importo intestatario intestazione invoice invoices iva license licenza nota pagament \
-        partita payment payments paypal pian plan ricevuta saldo vat"),
+        partita payment payments paypal pian plan ricevuta saldo sdi vat"),
 ];
 
 #[cfg(test)]
@@ -1493,10 +1567,35 @@ mod tests {
             ("sites", Kind::Broad),
             ("errors", Kind::ErrorWord),
             ("rinnovi", Kind::Request),
+            ("rimbalzano", Kind::Symptom),
+            ("fallito", Kind::Symptom),
+            ("ricontattati", Kind::Generic),
+            ("persistono", Kind::Generic),
+            ("reinstallare", Kind::Request),
         ] {
             assert_eq!(lookup(word).map(|hit| hit.0), Some(kind), "{word}");
         }
         assert_eq!(lookup("xyzzy"), None);
+    }
+
+    #[test]
+    fn a_letter_written_three_times_or_more_counts_once() {
+        for (written, meant) in [("aiutoooo", "aiuto"), ("heeelp", "help"), ("sito", "sito")] {
+            let mut buf = written.to_string();
+            squeeze_repeats(&mut buf);
+            assert_eq!(buf, meant);
+        }
+        let mut buf = "0000èèè".to_string();
+        squeeze_repeats(&mut buf);
+        assert_eq!(buf, "0000èèè", "only ASCII letters are squeezed");
+    }
+
+    #[test]
+    fn richiesta_says_what_only_with_a_concrete_object() {
+        assert_eq!(facts("richiesta authcode").request, 1);
+        assert_eq!(facts("richiesta di backup").request, 1);
+        assert_eq!(facts("richiesta assistenza dns").request, 0);
+        assert_eq!(facts("richiesta info").request, 0);
     }
 
     #[test]
