@@ -172,9 +172,7 @@ pub async fn send(
 
 /// The error a failed answer (status and body text) stands for.
 pub fn error_of(status: u16, text: &str) -> ApiError {
-    let body = serde_json::from_str::<ErrorResponse>(text)
-        .ok()
-        .map(|e| e.error);
+    let body = crate::json::parse::<ErrorResponse>(text).map(|e| e.error);
     if status == 401 && body.as_ref().is_some_and(|b| b.code == "unauthorized") {
         return ApiError::Unauthorized;
     }
@@ -203,11 +201,11 @@ pub fn upload_url() -> String {
 
 fn decode<T: DeserializeOwned>(r: Result<(u16, String), ApiError>) -> Result<T, ApiError> {
     let (_, text) = r?;
-    serde_json::from_str(&text).map_err(|_| ApiError::Decode)
+    crate::json::parse(&text).ok_or(ApiError::Decode)
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Option<String> {
-    serde_json::to_string(v).ok()
+    crate::json::stringify(v)
 }
 
 pub async fn login(email: &str, password: &str) -> Result<LoginResponse, ApiError> {

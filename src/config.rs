@@ -15,7 +15,7 @@ pub fn config() -> &'static AppConfig {
                     .flatten()
             })
             .and_then(|m| m.get_attribute("content"))
-            .and_then(|c| serde_json::from_str(&c).ok())
+            .and_then(|c| crate::json::parse(&c))
             .unwrap_or_else(|| AppConfig {
                 max_upload_bytes: helpdesk_core::limits::DEFAULT_MAX_UPLOAD_BYTES,
                 ..AppConfig::default()

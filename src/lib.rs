@@ -6,6 +6,7 @@ pub mod components;
 pub mod config;
 pub mod drafts;
 pub mod format;
+pub mod json;
 pub mod pages;
 pub mod router;
 pub mod session;

@@ -30,7 +30,7 @@ impl Session {
     pub fn restore() -> Self {
         let data: Option<SessionData> = session_storage()
             .and_then(|s| s.get_item(KEY).ok().flatten())
-            .and_then(|j| serde_json::from_str(&j).ok());
+            .and_then(|j| crate::json::parse(&j));
         crate::api::set_token(data.as_ref().map(|d| d.token.clone()));
         Session(RwSignal::new(data))
     }
@@ -40,7 +40,7 @@ impl Session {
             token: r.token,
             customer: r.customer,
         };
-        if let (Some(s), Ok(j)) = (session_storage(), serde_json::to_string(&data)) {
+        if let (Some(s), Some(j)) = (session_storage(), crate::json::stringify(&data)) {
             let _ = s.set_item(KEY, &j);
         }
         crate::api::set_token(Some(data.token.clone()));

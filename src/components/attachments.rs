@@ -339,8 +339,8 @@ impl Ctx {
         let text = xhr.response_text().ok().flatten().unwrap_or_default();
         let err = match status {
             0 => ApiError::Network,
-            200..=299 => match serde_json::from_str::<Upload>(&text) {
-                Ok(upload) => {
+            200..=299 => match crate::json::parse::<Upload>(&text) {
+                Some(upload) => {
                     forget_job(key);
                     if let Some(url) = item.thumb {
                         self.thumbs
@@ -352,7 +352,7 @@ impl Ctx {
                     self.files.update(|f| f.push(Attached { upload, at_ms }));
                     return;
                 }
-                Err(_) => ApiError::Decode,
+                None => ApiError::Decode,
             },
             _ => api::error_of(status, &text),
         };

@@ -48,14 +48,14 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
     let mut saved_files: Vec<Attached> = customer_id
         .as_deref()
         .and_then(|id| drafts::load(id, &files_key))
-        .and_then(|j| serde_json::from_str(&j).ok())
+        .and_then(|j| crate::json::parse(&j))
         .unwrap_or_default();
     let files_expired = drop_expired(&mut saved_files, js_sys::Date::now());
     let files = RwSignal::new(saved_files);
     if let Some(id) = customer_id.clone() {
         crate::effect(move || {
-            files.with(|f| match serde_json::to_string(f) {
-                Ok(j) if !f.is_empty() => drafts::save(&id, &files_key, &j),
+            files.with(|f| match crate::json::stringify(f) {
+                Some(j) if !f.is_empty() => drafts::save(&id, &files_key, &j),
                 _ => drafts::clear(&id, &files_key),
             })
         });

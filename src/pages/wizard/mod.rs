@@ -146,7 +146,7 @@ pub fn WizardPage() -> impl IntoView {
         .as_deref()
         .and_then(Department::parse);
     let saved: Option<Draft> =
-        drafts::load(&customer_id, DRAFT).and_then(|j| serde_json::from_str(&j).ok());
+        drafts::load(&customer_id, DRAFT).and_then(|j| crate::json::parse(&j));
     let restored = RwSignal::new(false);
     let uploads_expired = RwSignal::new(false);
     let mut initial = match (saved, &preset_service) {
@@ -250,7 +250,7 @@ pub fn WizardPage() -> impl IntoView {
                 }
                 let mut d = snapshot;
                 d.uploads = files;
-                if let Ok(j) = serde_json::to_string(&d) {
+                if let Some(j) = crate::json::stringify(&d) {
                     drafts::save(&cid, DRAFT, &j);
                 }
             },
