@@ -65,7 +65,8 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
         let f = f.trim();
         w.services.with(|all| {
             ServiceFamily::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter_map(|family| {
                     let items: Vec<_> = all
                         .iter()
