@@ -100,6 +100,8 @@ pub fn assess(subject: &str, ctx: &SubjectContext<'_>) -> Assessment {
     let strong_what = f.symptom > 0
         || f.codes > 0
         || (f.request > 0 && (has_object || f.service_words > 0))
+        // "Impostare inoltro": the second request names what the first acts on.
+        || (f.area_requests > 0 && f.request >= 2)
         || (f.self_contained > 0 && chosen.is_some() && f.ticket_words == 0)
         || (f.vague > 0 && (f.narrow > 0 || f.content > 0))
         || (f.content >= 2 && f.narrow >= 1)
@@ -546,6 +548,8 @@ enum Kind {
     New,
     /// "ticket": a request about the ticket itself ("aggiornamento ticket") says nothing.
     TicketWord,
+    /// "cliente", "rif.": says nothing, and makes a following number a reference, not a code.
+    Reference,
     /// "richiesta": says nothing, unless what follows is what is asked for ("richiesta authcode").
     Ask,
     Symptom,
@@ -923,6 +927,8 @@ struct Facts {
     service_words: u32,
     new: u32,
     ticket_words: u32,
+    /// Requests that name their area: "inoltro", "puntamento", "delisting".
+    area_requests: u32,
     /// "Problema", "assistenza", a "richiesta" of nothing in particular.
     generic: u32,
     self_contained: u32,
@@ -967,6 +973,20 @@ impl Part {
     }
 }
 
+/// A number right after "cliente", "pratica", "ticket" and the like, "#" and "n." aside.
+fn is_reference(toks: &[Token], i: usize, text: &str) -> bool {
+    let numeric = text
+        .get(toks[i].start..toks[i].end)
+        .is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit() || b"./-".contains(&b)));
+    numeric
+        && toks[..i]
+            .iter()
+            .rev()
+            .take(3)
+            .find(|p| !matches!(p.kind, Kind::Stop | Kind::Break))
+            .is_some_and(|p| matches!(p.kind, Kind::Reference | Kind::TicketWord))
+}
+
 fn skip_after_negation(kind: Kind) -> bool {
     matches!(
         kind,
@@ -975,9 +995,11 @@ fn skip_after_negation(kind: Kind) -> bool {
             | Kind::Greeting
             | Kind::Urgency
             | Kind::Generic
+            | Kind::Reference
             | Kind::Ask
             | Kind::Negation
             | Kind::SmallNumber
+            | Kind::TicketWord
     )
 }
 
@@ -1046,6 +1068,8 @@ impl Facts {
                         cur.what = true;
                     }
                 }
+                // "Cliente 10234", "ticket #4567": which customer or ticket, not what is wrong.
+                Kind::Code if is_reference(toks, i, text) => {}
                 Kind::Symptom | Kind::Request | Kind::Purchase | Kind::Code => {
                     match t.kind {
                         Kind::Symptom => f.symptom += 1,
@@ -1054,7 +1078,12 @@ impl Facts {
                             f.request += 1;
                             f.purchase += 1;
                         }
-                        _ => f.request += 1,
+                        _ => {
+                            f.request += 1;
+                            if t.group & (MAIL | DNS) != 0 {
+                                f.area_requests += 1;
+                            }
+                        }
                     }
                     cur.what = true;
                     cur.what_groups |= t.group & AREAS;
@@ -1074,7 +1103,7 @@ impl Facts {
                 Kind::ServiceWord => f.service_words += 1,
                 Kind::New => f.new += 1,
                 Kind::TicketWord => f.ticket_words += 1,
-                Kind::Generic => f.generic += 1,
+                Kind::Generic | Kind::Reference => f.generic += 1,
                 Kind::Where => f.wheres += 1,
                 Kind::Greeting => f.greeting += 1,
                 Kind::Filler => f.filler += 1,
@@ -1203,6 +1232,7 @@ fn lexicon() -> &'static Lexicon {
             (SERVICE_WORDS, Kind::ServiceWord),
             (NEW, Kind::New),
             (TICKET_WORDS, Kind::TicketWord),
+            (REFERENCE, Kind::Reference),
             (ASK, Kind::Ask),
             (CONNECTOR, Kind::Break),
         ];
@@ -1328,26 +1358,27 @@ type GroupedWords = &'static [(Group, &'static str)];
 
 /// Articles, prepositions, pronouns, auxiliaries: no information either way.
 #[rustfmt::skip]
-const STOP: &str = "a abbiamo ad agli ai al alcune alcuni all alla alle allo already altra altre \
-    altri altro always anche ancora any anything appear appena are as at attuale attuali avete \
-    aziendale aziendali back be been bene big breve by can che chi ci circa col come con cosa \
-    could da dai dal dall dalla dalle dallo davvero days degli dei del dell della delle dello di \
-    diverse diversi do does domani dopo dove durante during ecc eg elettronica en era erano essere \
-    etc everything fatto for from get getting gia giorni gli goes going gone got grav gross ha hai \
-    hanno happened happening has have ho hours i ie ieri il in is it its just la le li little lo \
-    ma mai major me mentre mese mi mia mie miei minuti mio molte molti molto my n ne negli nei nel \
-    nell nella nelle nello nessuno never niente nostra nostre nostri nostro nothing now nr nulla \
-    num numero o of oggi on only or ora ore our per perche personale piccol piu po pochi poi \
-    possiamo possibile posso potete potreste potresti prima principale proprio puoi pure qua \
-    qualche qualcosa quale quali quando quanta quante quanti quanto quel quella quelle quelli \
-    quello questa queste questi questo qui quick really riesce riesco riescono risulta risultano \
-    riusciamo sara seems sembra sembrano semplice sempre seri serious settimana settimane si sia \
-    siamo siete simple since small solo some something sono spesso stamane stamattina stanotte \
-    stasera stata state stati stato stessa stesso still su sua succede succedendo successo sue sui \
-    sul sull sulla sulle suo suoi tanta tante tanti tanto that the their there this through ti to \
-    today tonight tra tramite tutta tutte tutti tutto ulteriore ulteriori un una uno us using \
-    veloce vengono very vi via viene vostra vostri vostro was we went were what when where which \
-    who why will with yesterday you your";
+const STOP: &str = "a abbiamo about ad again agli ai al alcune alcuni all alla alle allo almost \
+    already altra altre altri altro always anche ancora any anymore anyone anything appear appena \
+    are as at attuale attuali avete aziendale aziendali back be been bene big breve by can che chi \
+    ci circa col come con correctly correttamente cosa could da dai dal dall dalla dalle dallo \
+    davvero days degli dei del dell della delle dello di diverse diversi do does domani dopo dove \
+    durante during ecc eg elettronica en ennesim era erano essere etc everything fatto for from \
+    get getting gia giorni gli goes going gone got grav gross ha hai hanno happened happening has \
+    have ho hours i ie ieri il in is it its just la le li little lo longer ma mai major me mentre \
+    mese mi mia mie miei minuti mio molte molti molto more my n ne negli nei nel nell nella nelle \
+    nello nessuno never niente nostra nostre nostri nostro nothing now nr nulla num numero o of \
+    oggi on only or ora ore our per perche personale piccol piu po pochi poi possiamo possibile \
+    posso potete potreste potresti prima principale properly proprio puoi pure qua qualche \
+    qualcosa qualcuno quale quali quando quanta quante quanti quanto quasi quel quella quelle \
+    quelli quello questa queste questi questo qui quick really riesce riesco riescono risulta \
+    risultano riusciamo sara secondo seems seguito sembra sembrano semplice sempre seri serious \
+    settimana settimane si sia siamo siete simple since small solo some somebody someone something \
+    sono spesso stamane stamattina stanotte stasera stata state stati stato stessa stesso still su \
+    sua succede succedendo successo sue sui sul sull sulla sulle suo suoi tanta tante tanti tanto \
+    terzo that the their there this through ti to today tonight tra tramite tutta tutte tutti \
+    tutto ulteriore ulteriori un una uno us using veloce vengono very vi via viene vostra vostre \
+    vostri vostro was we went were what when where which who why will with yesterday you your";
 
 /// Greetings and courtesy formulas, which belong in the description.
 #[rustfmt::skip]
@@ -1358,12 +1389,12 @@ const GREETING: &str = "afternoon buon buonanotte buonasera buondi buongiorno ci
 
 /// "Vorrei", "per favore", "grazie": polite padding.
 #[rustfmt::skip]
-const FILLER: &str = "advice advise ask asking attendo avere avrei avremmo bisogno capire \
-    chiedere chiediamo chiedo contattarvi cortese cortesemente desideriamo desidero fare favore \
-    gentilmente grazie inform kindly know like mille necessaria necessario necessita need needed \
-    needs please pls plz prego requested required richiesto riscontro risposta sapere scriviamo \
-    scrivo segnalare segnalo serve servirebbe servono thank thanks thx volevamo volevo vorrei \
-    vorremmo want would";
+const FILLER: &str = "advice advise ask asking attendiamo attendo avere avrei avremmo bisogno \
+    capire chiedere chiediamo chiedo contattarvi cortese cortesemente desideriamo desidero fare \
+    favore gentilmente grazie inform kindly know like mille necessaria necessario necessita need \
+    needed needs please pls plz prego requested required richiesto riscontro risposta sapere \
+    scriviamo scrivo segnalare segnalo serve servirebbe servono thank thanks thx volevamo volevo \
+    vorrei vorremmo want would";
 
 /// Urgency routes nothing; the priority field (web) says it.
 #[rustfmt::skip]
@@ -1373,19 +1404,19 @@ const URGENCY: &str = "asap emergency emergenza immediate immediately immediato 
 
 /// Words every ticket could have as its subject: they say nothing of what or where.
 #[rustfmt::skip]
-const GENERIC: &str = "aiutaci aiutami aiutare aiutarmi aiutateci aiutatemi aiuto amministrativa \
-    amministrative amministrativi amministrativo apertura aprire assistance assistenza attenzione \
-    attn avviso call callback caso chiamata chiamatemi chiarimenti chiarimento cliente clienti \
-    commerciale commerciali complaint comunicazione comunicazioni consulenza contact contatt \
-    contattateci contattatemi contatto customer department domanda domande dubbi dubbio enquiry \
-    fix follow-up followup general generale generica generico help helpdesk info information \
+const GENERIC: &str = "accord aiutaci aiutami aiutare aiutarmi aiutateci aiutatemi aiuto \
+    amministrativa amministrative amministrativi amministrativo apertura aprire assistance \
+    assistenza attenzione attesa attn avviso call callback caso chiamata chiamatemi chiarimenti \
+    chiarimento commerciale commerciali complaint comunicazione comunicazioni consulenza contact \
+    contatt contattateci contattatemi contatto department domanda domande dubbi dubbio enquiry fix \
+    follow follow-up followup general generale generica generico help helpdesk info information \
     informations informazione informazioni inquiry interventi intervento issue issues lamentela \
-    notice notifica novita oggetto open parl persist persistent phone problem problema \
+    notice notifica notizi novita oggetto open parl persist persistent phone problem problema \
     problematica problematiche problemi problems prova quesiti quesito question questione \
-    questions reclami reclamo reminder reparto richiamare ricontatt rif riferimento risolta \
-    risolto risoluzione risolvere segnalazione segnalazioni situazione sollecitare solleciti \
-    sollecito solve sos subject support supporto tech technical tecnica tecnici tecnico telefonata \
-    telefonic telefono test ufficio vari varie vario";
+    questions reclami reclamo reminder reparto richiamare ricontatt risolta risolto risoluzione \
+    risolvere segnalazione segnalazioni situazione sollecitare solleciti sollecito solve sos \
+    subject support supporto tech technical tecnica tecnici tecnico telefonata telefonic telefono \
+    test ufficio vari varie vario wait waiting";
 
 /// A negation makes what follows a symptom: "non ricevo", "can't send".
 #[rustfmt::skip]
@@ -1399,9 +1430,10 @@ const WORKS: &str = "andare attiva attivo function functioning funziona funziona
 
 /// Something is wrong, but not what.
 #[rustfmt::skip]
-const VAGUE: &str = "anomal anomalia anomalie broken bug bugs check controllo critic difficolta \
-    difficulties difficulty fault glitch guasti guasto ko male malfunzionamenti malfunzionamento \
-    rott strana strane strange strani strano trouble troubles verifica verifiche weird wrong";
+const VAGUE: &str = "anomal anomalia anomalie behavior behaviour broken bug bugs check \
+    comportament controllo critic difficolta difficulties difficulty fault glitch guasti guasto ko \
+    male malfunzionamenti malfunzionamento rott strana strane strange strani strano trouble \
+    troubles verifica verifiche weird wrong";
 
 /// Vague alone, but what follows may be its code: "errore 42".
 #[rustfmt::skip]
@@ -1409,7 +1441,7 @@ const ERROR: &str = "error errore errori errors";
 
 /// Make a following small number a code: "codice 12".
 #[rustfmt::skip]
-const CODE: &str = "code codice exit sqlstate status";
+const CODE: &str = "cod code codice exit sqlstate status";
 
 /// "Servizio": what a request acts on once the service is known.
 #[rustfmt::skip]
@@ -1421,7 +1453,11 @@ const NEW: &str = "new nuov";
 
 /// The ticket itself, not a service.
 #[rustfmt::skip]
-const TICKET_WORDS: &str = "pratica ticket tickets";
+const TICKET_WORDS: &str = "case pratica ticket tickets";
+
+/// Who or which file: "codice cliente 10234", "rif. 4455".
+#[rustfmt::skip]
+const REFERENCE: &str = "cliente clienti customer id rif riferimento";
 
 /// Asking, which says what only with its object: "richiesta authcode", not "richiesta info".
 #[rustfmt::skip]
@@ -1435,22 +1471,27 @@ const CONNECTOR: &str = "also and ed inoltre plus";
 #[rustfmt::skip]
 const SYMPTOM: GroupedWords = &[
     (0, "alert allarme altissim attacchi attacco attack bann blocca bloccat blocco blocked \
-        bruteforce cadut cancellat compromess compromised corrott corrupt corrupted crash crasha \
+        bucat bruteforce cadut cancellat clonat cloned compromess compromised corrott corrupt \
+        corrupted crash crasha \
         crashed critical damaged danneggiat deactivated delay delayed deleted denied deny \
         dimenticat disabilitat disabled disappeared disattivat disconnected disconness disservizio \
         doppi down duplicat duplicate elevat empty errat esaurit exceeded expired expires expiring \
-        expiry fail failed failing failure fallisc fallit fatal forgot forgotten frozen full \
-        hacked hacker hackerat high illeggibil impallat inaccessibil inaccessible incorrect \
+        expiry fail failed failing failure fallisc fallit fatal forbidden forgot forgotten frozen \
+        full \
+        giu hacked hacker hackerat high illeggibil impallat inaccessibil inaccessible incorrect \
         incorrett indisponibil infected infett insecure insicur instabil insufficient intermittent \
         intermittente interrott interruzione invalid invalido invisibil irraggiungibil lag lent \
-        lentezza lentissim limit loop lost maintenance malware manca mancano mancant mancat \
-        manutenzione many missing negat offline outage overload overloaded pers phishing pien \
+        lentezza lentissim limit locked loop lost maintenance malware manca mancano mancant mancat \
+        manutenzione many missing negat offline outage overload overloaded pagat pers phishing \
+        pien \
         quota rallenta rallentament rallentat refused reject rejected rifiut rifiutat ritard satur \
         saturat sbagliat scade scadenza scadut scompars slow slowness smarrit sospensione sospes \
-        sovraccaric sparit spent suspended time-out timed timeout tropp unavailable unreachable \
-        unstable virus vuot warning"),
-    (MAIL, "blacklist blacklisted bounce bounced bounces bouncing respint rimbalz spam"),
-    (WEB, "bianc blank redirect reindirizzament white"),
+        sovraccaric sparit spent superat suspended time-out timed timeout tropp unavailable \
+        unreachable \
+        unstable violat violated virus vuot warning"),
+    (MAIL, "blacklist blacklisted bounce bounced bounces bouncing indietro respint rimbalz spam \
+        undeliverable undelivered"),
+    (WEB, "bianc blank redirect reindirizz reindirizzament rimand white"),
     (DNS, "propaga propagation propagazione"),
 ];
 
@@ -1459,18 +1500,20 @@ const SYMPTOM: GroupedWords = &[
 const REQUEST: GroupedWords = &[
     (0, "abilitare abilitazion activate activation add aggiornament aggiornare aggiungere aggiunt \
         ampliament annullament annullare attivare attivazion aument aumentare autorizzazion \
-        cambiare cambio cancel cancellare cancellation cancellazion change configura configurare \
+        cambiare cambio cancel chiud chiusur close cancellare cancellation cancellazion change \
+        configura configurare \
         configuration configurazion configure copia copy creare create creazion delete \
         disabilitare disable disattivare disattivazion duplicato eliminare eliminazion enable \
         impostare impostazion increase install installare installation installazion migrare \
         migrate migration migrazion modific modificare modifiche modify move passaggi potenziament \
         recover recovery recuper recuperare register registrare registration registrazion reimpost \
         reimpostare reinstall reinstallazion remove riattivare riattivazion rimozion rimuovere \
-        setting settings setup spostament spostare transfer trasferiment trasferire update"),
+        setting settings setup spostament spostare transfer trasferiment trasferire trasloc \
+        update"),
     (BILLING | SELF, "disdett disdire downgrade recesso refund renew renewal rimbors rinnov rinnovare \
         upgrade voltura"),
     (BILLING, "pagare"),
-    (SELF, "reboot reset resettare restart restore riavvi riavviare ripristin ripristinare \
+    (SELF, "reboot reset resettare restart restor riavvi riavviare ripristin ripristinare \
         sblocc sbloccare unlock"),
     (MAIL, "delist delisting forward forwarding inoltro whitelist"),
     (DNS, "point punt puntament"),
@@ -1480,9 +1523,9 @@ const REQUEST: GroupedWords = &[
 /// Requests that need no existing service.
 #[rustfmt::skip]
 const PURCHASE: GroupedWords = &[
-    (BILLING, "acquist acquistare buy comprare cost discount listino offert order ordinare ordine \
-        preventiv prezz price prices pricing promo promozion purchase quotation quote sconto \
-        tariff trial"),
+    (BILLING, "acquist acquistare buy comprare cost discount gratuit listino offert order \
+        ordinare ordine preventiv prezz price prices pricing promo promozion purchase quotation \
+        quote sconto tariff trial"),
 ];
 
 /// Areas too broad to route a problem by themselves.
