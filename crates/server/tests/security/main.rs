@@ -1,0 +1,13 @@
+//! The security suite, one file per class of attack (in the style of Request Tracker's
+//! `t/security/`): each test attacks the real server over real HTTP or SMTP and asserts what the
+//! attacker does not get.
+
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+mod authz;
+mod dos_http;
+mod dos_login;
+mod fuzz_replay;
+mod mail;
+mod smtp;
