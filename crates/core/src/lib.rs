@@ -7,5 +7,6 @@ pub mod limits;
 pub mod mentions;
 pub mod quote;
 pub mod subject;
+pub mod text;
 
 pub use code::TicketCode;
