@@ -3,5 +3,6 @@
 mod attachments;
 mod bench;
 mod login;
+mod security_xss;
 mod ticket;
 mod wizard;
