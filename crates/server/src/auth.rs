@@ -1,4 +1,4 @@
-//! Passwords, login throttling, and the extractors that make a handler authenticated by type.
+//! Passwords, and the extractors that make a handler authenticated by type.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -8,9 +8,6 @@ use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use helpdesk_core::api::{Customer, Role};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 /// An argon2id hash for a new password (staff accounts, demo data).
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -31,53 +28,6 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
             .verify_password(password.as_bytes(), &parsed)
             .is_ok(),
         Err(_) => false,
-    }
-}
-
-/// Failed logins per key (account, client address) in a sliding window.
-pub struct Throttle {
-    window: Duration,
-    max_failures: u32,
-    entries: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Throttle {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        Throttle {
-            window,
-            max_failures,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Seconds to wait when the key is locked out.
-    pub fn check(&self, key: &str) -> Option<u64> {
-        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let (count, since) = map.get(key)?;
-        let elapsed = since.elapsed();
-        if *count >= self.max_failures && elapsed < self.window {
-            Some((self.window - elapsed).as_secs().max(1))
-        } else {
-            None
-        }
-    }
-
-    pub fn fail(&self, key: &str) {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            let window = self.window;
-            map.retain(|_, (_, since)| since.elapsed() < window);
-        }
-        let e = map.entry(key.to_string()).or_insert((0, Instant::now()));
-        if e.1.elapsed() >= self.window {
-            *e = (0, Instant::now());
-        }
-        e.0 += 1;
-    }
-
-    pub fn clear(&self, key: &str) {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(key);
     }
 }
 
@@ -155,17 +105,5 @@ mod tests {
         assert!(verify_password("segreto", &b));
         assert!(!verify_password("altro", &b));
         assert!(!verify_password("segreto", "not a hash"));
-    }
-
-    #[test]
-    fn the_throttle_locks_after_the_limit_and_clears_on_success() {
-        let t = Throttle::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(t.check("k").is_none());
-            t.fail("k");
-        }
-        assert!(t.check("k").unwrap() > 0);
-        t.clear("k");
-        assert!(t.check("k").is_none());
     }
 }

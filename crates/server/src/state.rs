@@ -1,6 +1,6 @@
 //! The one shared state every handler gets.
 
-use crate::auth::Throttle;
+use crate::guard::{CheckPool, Throttle};
 use crate::config::Config;
 use crate::storage::Store;
 use std::sync::Arc;
@@ -11,8 +11,14 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Config,
     pub store: Store,
+    /// Attempts without a known device cookie, per account.
     pub login_by_account: Throttle,
+    /// Attempts per client address.
     pub login_by_address: Throttle,
+    /// Attempts from a known browser, per device cookie.
+    pub login_by_device: Throttle,
+    /// The bounded pool every password check (login, sign-on) runs in.
+    pub password_checks: CheckPool,
     /// Verified against when the e-mail is unknown, so both failures take the same time.
     pub dummy_hash: String,
     /// Wakes the outbox worker when a notification is queued.

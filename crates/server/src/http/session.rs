@@ -3,14 +3,15 @@
 use super::extract::ApiJson;
 use crate::auth::{verify_password, AuthAccount};
 use crate::error::{ApiError, ApiResult};
+use crate::guard::{self, ClientIp, Throttle, DEVICE_TTL};
 use crate::state::AppState;
 use crate::util::{now_us, random_token, sha256_hex};
-use axum::extract::{ConnectInfo, State};
-use axum::http::{Extensions, StatusCode};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use helpdesk_core::api::{Customer, ErrorResponse, LoginRequest, LoginResponse};
-use std::net::SocketAddr;
+use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,30 +23,58 @@ pub fn router() -> Router<AppState> {
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorResponse), (status = 429, body = ErrorResponse)))]
 pub async fn login(
     State(state): State<AppState>,
-    ext: Extensions,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<Json<LoginResponse>> {
+) -> ApiResult<(HeaderMap, Json<LoginResponse>)> {
+    let arrived = Instant::now();
     let email = crate::util::normalise_email(&req.email);
     if email.is_empty() || req.password.is_empty() || email.len() > 254 || req.password.len() > 1024
     {
         return Err(ApiError::InvalidCredentials);
     }
-    let address = ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
-    let account_key = format!("account:{email}");
-    let address_key = format!("address:{address}");
-    if let Some(wait) = state
-        .login_by_account
-        .check(&account_key)
-        .or_else(|| state.login_by_address.check(&address_key))
-    {
-        return Err(ApiError::TooManyAttempts { retry_after: wait });
+    // Room in the bounded pool of password checks first: a flood is refused here, at once and
+    // uncounted, before it costs memory or a database query.
+    let Some(slot) = state.password_checks.try_enter(client) else {
+        tracing::warn!(%client, "login refused: no room for a password check");
+        return Err(ApiError::TooManyAttempts { retry_after: 1 });
+    };
+    let row = state.store.account_by_email(&email).await?;
+    let now = now_us();
+    let device = guard::device_cookie(
+        headers
+            .get(axum::http::header::COOKIE)
+            .and_then(|v| v.to_str().ok()),
+    )
+    .map(|t| sha256_hex(t.as_bytes()));
+    let known_device = match (&device, &row) {
+        (Some(d), Some(r)) => {
+            state
+                .store
+                .known_device(d, &r.customer.id, now, DEVICE_TTL.as_micros() as i64)
+                .await?
+        }
+        _ => false,
+    };
+    // A browser that logged in to this account before is throttled on its own, so failures by
+    // others (on the account, or from a shared address) do not lock its owner out.
+    let throttles: Vec<(&Throttle, String)> = match &device {
+        Some(d) if known_device => vec![(&state.login_by_device, format!("device:{d}"))],
+        _ => vec![
+            (&state.login_by_account, format!("account:{email}")),
+            (&state.login_by_address, format!("address:{client}")),
+        ],
+    };
+    for (i, (throttle, key)) in throttles.iter().enumerate() {
+        if let Err(wait) = throttle.admit(key) {
+            for (earlier, k) in &throttles[..i] {
+                earlier.give_back(k);
+            }
+            return Err(ApiError::TooManyAttempts { retry_after: wait });
+        }
     }
 
-    let row = state.store.account_by_email(&email).await?;
-    // Unknown e-mails are checked against a dummy hash: both failures cost the same time.
+    // Unknown e-mails are checked against a dummy hash, so they cost a check as well.
     let hash = row
         .as_ref()
         .map(|r| r.password_hash.clone())
@@ -54,24 +83,70 @@ pub async fn login(
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
+    drop(slot);
     let Some(row) = row.filter(|_| ok) else {
-        state.login_by_account.fail(&account_key);
-        state.login_by_address.fail(&address_key);
+        if let Some(d) = device.as_ref().filter(|_| known_device) {
+            if state
+                .login_by_device
+                .locked(&format!("device:{d}"))
+                .is_some()
+            {
+                // Too many failures from a trusted browser: it is trusted no more.
+                state.store.forget_device(d).await?;
+            }
+        }
+        // Every failure takes the same time, whatever the stored hash costs to check.
+        tokio::time::sleep_until((arrived + state.config.login_failure_floor).into()).await;
         return Err(ApiError::InvalidCredentials);
     };
-    state.login_by_account.clear(&account_key);
+    for (throttle, key) in &throttles {
+        if key.starts_with("address:") {
+            throttle.give_back(key);
+        } else {
+            throttle.clear(key);
+        }
+    }
 
     let token = random_token();
-    let expires = now_us() + state.config.session_absolute_secs * 1_000_000;
+    let expires = now + state.config.session_absolute_secs * 1_000_000;
     state
         .store
         .create_session(&sha256_hex(token.as_bytes()), &row.customer.id, expires)
         .await?;
-    tracing::info!(account = %row.customer.id, "login");
-    Ok(Json(LoginResponse {
-        token,
-        customer: row.customer,
-    }))
+    // The device cookie: a fresh one unless this browser already holds a good one.
+    let device_token = match &device {
+        Some(_) if known_device => None,
+        _ => Some(random_token()),
+    };
+    let device_hash = device_token
+        .as_ref()
+        .map(|t| sha256_hex(t.as_bytes()))
+        .or(device);
+    if let Some(d) = &device_hash {
+        state
+            .store
+            .remember_device(d, &row.customer.id, now)
+            .await?;
+    }
+    let mut out = HeaderMap::new();
+    if let Some(t) = device_token {
+        let secure = state.config.public_url.starts_with("https://");
+        if let Ok(v) = HeaderValue::from_str(&guard::device_set_cookie(
+            &t,
+            &state.config.base_path,
+            secure,
+        )) {
+            out.insert(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    tracing::info!(account = %row.customer.id, %client, "login");
+    Ok((
+        out,
+        Json(LoginResponse {
+            token,
+            customer: row.customer,
+        }),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204), (status = 401, body = ErrorResponse)))]

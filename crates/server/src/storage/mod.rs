@@ -3,6 +3,7 @@
 //! Handlers never write SQL: a PostgreSQL backend for several instances replaces this module only.
 
 mod files;
+mod logins;
 
 use crate::util::{now_us, random_id, random_u64, rfc3339};
 use anyhow::Context;
@@ -292,13 +293,25 @@ impl Store {
     pub async fn upsert_account(&self, a: &ImportAccount) -> StoreResult<String> {
         let email = crate::util::normalise_email(&a.email);
         let (_g, mut tx) = self.begin_write().await?;
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT id FROM accounts WHERE email = ?")
+        let existing: Option<(String, String)> =
+            sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = ?")
                 .bind(&email)
                 .fetch_optional(&mut *tx)
                 .await?;
+        let mut password_changed = false;
         let id = match existing {
-            Some(id) => {
+            Some((id, old_hash)) => {
+                // A new password ends every session and forgets every browser of the account:
+                // a panel resets a password because it may be known to someone else.
+                if old_hash != a.password_hash {
+                    password_changed = true;
+                    for table in ["sessions", "login_devices"] {
+                        sqlx::query(&format!("DELETE FROM {table} WHERE account_id = ?"))
+                            .bind(&id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
                 sqlx::query(
                     "UPDATE accounts SET name = ?, language = ?, role = ?, password_hash = ? WHERE id = ?",
                 )
@@ -347,6 +360,9 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        if password_changed {
+            self.session_cache().retain(|_, c| c.account.id != id);
+        }
         Ok(id)
     }
 

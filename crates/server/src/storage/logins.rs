@@ -1,0 +1,59 @@
+//! SQL of logging in beyond the session itself: browsers known to an account (device cookies).
+
+use super::{Store, StoreResult};
+
+impl Store {
+    /// Whether this device token belongs to the account and was used within `ttl_us`.
+    pub async fn known_device(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: i64,
+        ttl_us: i64,
+    ) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM login_devices WHERE token_hash = ? AND account_id = ? AND last_used_us > ?",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(now - ttl_us)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Remembers (or refreshes) a device after a successful login.
+    pub async fn remember_device(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (_g, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO login_devices (token_hash, account_id, created_us, last_used_us)
+             VALUES (?, ?, ?, ?)
+             ON CONFLICT (token_hash) DO UPDATE SET last_used_us = excluded.last_used_us
+             WHERE login_devices.account_id = excluded.account_id",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets a device (too many failures from it: it is no longer trusted).
+    pub async fn forget_device(&self, token_hash: &str) -> StoreResult<()> {
+        let (_g, mut tx) = self.begin_write().await?;
+        sqlx::query("DELETE FROM login_devices WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
