@@ -67,18 +67,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let app = crate::http::router(state.clone(), AppFiles::load(&state.config));
 
     let mut tasks = Vec::new();
-    let stop = shutdown.clone();
-    tasks.push(tokio::spawn(async move {
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "HTTP server stopped");
-        }
-    }));
+    // Our own accept loop: header and idle timeouts, a connection cap (see http/serve.rs).
+    tasks.push(tokio::spawn(crate::http::serve::serve(
+        listener,
+        app,
+        shutdown.clone(),
+        crate::http::serve::Limits::for_this_process(state.config.http_idle_timeout),
+    )));
     tasks.push(tokio::spawn(crate::notify::worker(
         state.clone(),
         shutdown.clone(),

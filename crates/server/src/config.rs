@@ -27,7 +27,14 @@ pub struct Config {
     /// Session lifetime without activity, and in all.
     pub session_idle_secs: i64,
     pub session_absolute_secs: i64,
+    /// How long a kept-alive HTTP connection may wait for its next request
+    /// (`HELPDESK_HTTP_IDLE_TIMEOUT`, seconds): longer than a proxy's idle upstream timeout.
+    pub http_idle_timeout: std::time::Duration,
 }
+
+/// Above nginx's 60 s idle upstream keep-alive (and its own 75 s default), so that a proxy in
+/// front never sends a request on a connection the server has just closed.
+pub const DEFAULT_HTTP_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(75);
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -117,6 +124,18 @@ impl Config {
                 .unwrap_or_else(|| "mx.smacloud.it".into()),
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
+            http_idle_timeout: match var("HELPDESK_HTTP_IDLE_TIMEOUT") {
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=3600).contains(n))
+                    .map(std::time::Duration::from_secs)
+                    .ok_or_else(|| {
+                        format!("HELPDESK_HTTP_IDLE_TIMEOUT: {v:?} is not 1 to 3600 seconds")
+                    })?,
+                None => DEFAULT_HTTP_IDLE_TIMEOUT,
+            },
             data_dir,
         })
     }
@@ -142,6 +161,7 @@ impl Config {
             mail_authserv_id: "mx.smacloud.it".into(),
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
+            http_idle_timeout: DEFAULT_HTTP_IDLE_TIMEOUT,
             data_dir,
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod app_files;
 pub mod extract;
+pub mod serve;
 pub mod services;
 pub mod session;
 pub mod staff;

@@ -1,1 +1,337 @@
-//! (to be written)
+//! Slow and idle HTTP clients (slowloris): the real server binary, under an open-file limit of
+//! 256, closes connections that trickle their headers or sit idle, and keeps answering normal
+//! requests while 300 such clients attack it.
+
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// The server binary as a child process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts `helpdesk-server serve` with at most `open_files` descriptors, and waits until it
+    /// answers.
+    async fn start(open_files: u64, env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let addr = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_helpdesk-server"));
+        cmd.arg("serve")
+            .env("HELPDESK_BIND", addr.to_string())
+            .env("HELPDESK_SMTP_BIND", "off")
+            .env("HELPDESK_DATA_DIR", dir.path())
+            .env_remove("HELPDESK_DATABASE_URL")
+            .env("HELPDESK_APP_DIR", dir.path().join("no-app"))
+            // Warnings show (a refused accept, say), but not the missing built app.
+            .env("RUST_LOG", "warn,helpdesk_server::http::app_files=error")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        // SAFETY: setrlimit is async-signal-safe, and the closure touches nothing else.
+        unsafe {
+            cmd.pre_exec(move || {
+                rlimit::setrlimit(rlimit::Resource::NOFILE, open_files, open_files)
+            });
+        }
+        let child = cmd.spawn().expect("spawning the server");
+        let server = Server {
+            child,
+            addr,
+            _dir: dir,
+        };
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            let answered = client
+                .get(server.url("/healthz"))
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
+            if answered.is_ok_and(|r| r.status().is_success()) {
+                return server;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the server did not start within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    l.local_addr().expect("its address")
+}
+
+/// Sends one complete request and reads its whole response (headers and a sized body).
+async fn request(stream: &mut TcpStream, path: &str) -> String {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    stream
+        .write_all(req.as_bytes())
+        .await
+        .expect("request sent");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if got.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        let n = timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("a response within 10 s")
+            .expect("reading the response");
+        assert!(n > 0, "the server closed instead of answering: {text:?}");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// How a connection ended, seen from the client.
+#[derive(Debug, PartialEq)]
+enum End {
+    /// The server closed it (EOF or reset) after this long.
+    ClosedAfter(Duration),
+    /// Still open when the client gave up.
+    StillOpen,
+}
+
+/// Reads until the server closes the connection or `limit` has passed since `since`.
+async fn wait_for_close(stream: &mut TcpStream, since: Instant, limit: Duration) -> End {
+    let mut buf = [0u8; 1024];
+    loop {
+        let left = limit.saturating_sub(since.elapsed());
+        match timeout(left, stream.read(&mut buf)).await {
+            Err(_) => return End::StillOpen,
+            Ok(Ok(0)) | Ok(Err(_)) => return End::ClosedAfter(since.elapsed()),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// One slowloris connection: request headers that never end, one byte every two seconds, until
+/// the server closes it or `limit` passes.
+async fn trickle(addr: SocketAddr, limit: Duration) -> End {
+    let opened = Instant::now();
+    let Ok(Ok(mut stream)) = timeout(Duration::from_secs(10), TcpStream::connect(addr)).await
+    else {
+        // Refused or not taken in 10 s: the server holds nothing for it.
+        return End::ClosedAfter(opened.elapsed());
+    };
+    let head = b"GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    let mut buf = [0u8; 1024];
+    for i in 0.. {
+        if opened.elapsed() > limit {
+            return End::StillOpen;
+        }
+        let byte = head.get(i).copied().unwrap_or(b'a');
+        if stream.write_all(&[byte]).await.is_err() {
+            return End::ClosedAfter(opened.elapsed());
+        }
+        match timeout(Duration::from_secs(2), stream.read(&mut buf)).await {
+            Err(_) => {}
+            Ok(Ok(0)) | Ok(Err(_)) => return End::ClosedAfter(opened.elapsed()),
+            // Whatever it answered, the headers were never complete: wait for the close.
+            Ok(Ok(_)) => {}
+        }
+    }
+    End::StillOpen
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_slow_header_clients_under_256_open_files_neither_starve_normal_requests_nor_stay_connected(
+) {
+    let server = Server::start(256, &[]).await;
+    let addr = server.addr;
+    let attack = Duration::from_secs(20);
+    let limit = Duration::from_secs(30);
+    let started = Instant::now();
+
+    // 300 attackers; each one whose connection is closed opens another a second later, for 20 s.
+    let connections = Arc::new(AtomicUsize::new(0));
+    let mut attackers = Vec::new();
+    for _ in 0..300 {
+        let connections = Arc::clone(&connections);
+        attackers.push(tokio::spawn(async move {
+            let mut ends = Vec::new();
+            while started.elapsed() < attack {
+                connections.fetch_add(1, Ordering::Relaxed);
+                let end = trickle(addr, limit + Duration::from_secs(5)).await;
+                let still_open = end == End::StillOpen;
+                ends.push(end);
+                if still_open {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            ends
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Meanwhile a customer's requests, each on a new connection: every one is answered.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let mut latencies = Vec::new();
+    while started.elapsed() < attack {
+        let sent = Instant::now();
+        let answer = client.get(server.url("/api/v1/me")).send().await;
+        let took = sent.elapsed();
+        match answer {
+            Ok(r) => assert_eq!(
+                r.status(),
+                reqwest::StatusCode::UNAUTHORIZED,
+                "a normal request during the attack"
+            ),
+            Err(e) => panic!(
+                "a normal request {:?} into the attack was not answered: {e}",
+                started.elapsed()
+            ),
+        }
+        assert!(
+            took < Duration::from_secs(5),
+            "a normal request took {took:?}"
+        );
+        latencies.push(took);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let mut ends = Vec::new();
+    for a in attackers {
+        ends.extend(a.await.expect("attacker task"));
+    }
+    let open = ends.iter().filter(|e| **e == End::StillOpen).count();
+    let longest = ends
+        .iter()
+        .filter_map(|e| match e {
+            End::ClosedAfter(d) => Some(*d),
+            End::StillOpen => None,
+        })
+        .max()
+        .unwrap_or_default();
+    latencies.sort();
+    println!(
+        "slow clients: {} connections, longest held {longest:?}; normal requests: {} answered, \
+         p50 {:?}, p99 {:?}, max {:?}",
+        connections.load(Ordering::Relaxed),
+        latencies.len(),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        latencies.last().copied().unwrap_or_default(),
+    );
+    assert_eq!(
+        open,
+        0,
+        "slow connections still open after {limit:?}: {open} of {}",
+        ends.len()
+    );
+    assert!(longest < limit, "a slow connection was held {longest:?}");
+    // The server is still itself afterwards.
+    let r = client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .expect("health after the attack");
+    assert!(r.status().is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+    let server = Server::start(256, &[("HELPDESK_HTTP_IDLE_TIMEOUT", "3")]).await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    let first = request(&mut stream, "/api/v1/me").await;
+    assert!(first.starts_with("HTTP/1.1 401"), "{first}");
+    // Kept alive: a second request on the same connection is answered.
+    let second = request(&mut stream, "/api/v1/me").await;
+    assert!(second.starts_with("HTTP/1.1 401"), "{second}");
+    let idle_from = Instant::now();
+    match wait_for_close(&mut stream, idle_from, Duration::from_secs(20)).await {
+        End::ClosedAfter(d) => assert!(
+            d >= Duration::from_millis(2500),
+            "closed after {d:?}, before the 3 s idle timeout"
+        ),
+        End::StillOpen => panic!("an idle connection was still open after 20 s"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_must_arrive_within_ten_seconds_while_a_kept_alive_connection_may_wait_longer() {
+    let server = Server::start(256, &[]).await;
+    let limit = Duration::from_secs(25);
+
+    // Connected, and nothing sent: closed by the header timeout.
+    let mut silent = TcpStream::connect(server.addr).await.expect("connect");
+    let silent_from = Instant::now();
+    // A request answered, then the next one started and never finished: the header timeout
+    // again, counted from its first byte, not the longer idle timeout.
+    let mut stalled = TcpStream::connect(server.addr).await.expect("connect");
+    request(&mut stalled, "/api/v1/me").await;
+    stalled
+        .write_all(b"GET /api/v1/me HTTP/1.1\r\nHost: 127")
+        .await
+        .expect("half a request");
+    let stalled_from = Instant::now();
+    // A request answered, then silence: kept open past the header timeout (idle: 75 s).
+    let mut idle = TcpStream::connect(server.addr).await.expect("connect");
+    request(&mut idle, "/api/v1/me").await;
+
+    let (silent_end, stalled_end) = tokio::join!(
+        wait_for_close(&mut silent, silent_from, limit),
+        wait_for_close(&mut stalled, stalled_from, limit),
+    );
+    for (what, end) in [("silent", silent_end), ("stalled", stalled_end)] {
+        match end {
+            End::ClosedAfter(d) => assert!(
+                d >= Duration::from_secs(8) && d < Duration::from_secs(20),
+                "the {what} connection was closed after {d:?}, not about 10 s"
+            ),
+            End::StillOpen => panic!("the {what} connection was still open after {limit:?}"),
+        }
+    }
+    let again = request(&mut idle, "/api/v1/me").await;
+    assert!(
+        again.starts_with("HTTP/1.1 401"),
+        "the kept-alive connection after the header timeout: {again}"
+    );
+}
