@@ -16,6 +16,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
@@ -40,6 +41,9 @@ pub struct Limits {
     /// proxy's idle upstream timeout (nginx: 60 s), so a proxy never sends a request on a
     /// connection we have just closed.
     pub idle: Duration,
+    /// Longest a request's body may stall, no byte arriving while a handler waits for one
+    /// (nginx's `client_body_timeout`); the handler then sees an error and answers it.
+    pub body_stall: Duration,
     /// Most connections open at once; past it, the one that has waited longest without a request
     /// in progress is closed to make room.
     pub max_connections: usize,
@@ -64,6 +68,7 @@ impl Limits {
         let limits = Limits {
             header_read: Duration::from_secs(10),
             idle,
+            body_stall: Duration::from_secs(30),
             max_connections: connection_cap(nofile),
         };
         tracing::info!(
@@ -170,6 +175,11 @@ async fn connection(
         let busy = Busy::start(Arc::clone(&in_service));
         // What `into_make_service_with_connect_info` gave handlers: the TCP peer.
         req.extensions_mut().insert(ConnectInfo(peer));
+        let req = req.map(|body| StallLimited {
+            body,
+            limit: limits.body_stall,
+            stalled: None,
+        });
         let app = app.clone();
         async move {
             let Ok(response) = app.oneshot(req).await;
@@ -386,6 +396,52 @@ impl hyper::body::Body for Tracked {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A request body that fails once no byte has come for `limit` while it was awaited, so that a
+/// client that stops sending a body does not hold its handler and its connection for ever.
+struct StallLimited {
+    body: Incoming,
+    limit: Duration,
+    /// Running while the body is awaited and nothing arrives.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl hyper::body::Body for StallLimited {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::BoxError>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Pending => {
+                let limit = this.limit;
+                let stalled = this
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                if stalled.as_mut().poll(cx).is_ready() {
+                    let e = io::Error::new(io::ErrorKind::TimedOut, "request body stalled");
+                    return Poll::Ready(Some(Err(e.into())));
+                }
+                Poll::Pending
+            }
+            Poll::Ready(frame) => {
+                this.stalled = None;
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {

@@ -131,14 +131,28 @@ enum End {
 
 /// Reads until the server closes the connection or `limit` has passed since `since`.
 async fn wait_for_close(stream: &mut TcpStream, since: Instant, limit: Duration) -> End {
+    read_until_close(stream, since, limit).await.0
+}
+
+/// The same, with whatever the server sent meanwhile.
+async fn read_until_close(
+    stream: &mut TcpStream,
+    since: Instant,
+    limit: Duration,
+) -> (End, String) {
+    let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     loop {
         let left = limit.saturating_sub(since.elapsed());
-        match timeout(left, stream.read(&mut buf)).await {
-            Err(_) => return End::StillOpen,
-            Ok(Ok(0)) | Ok(Err(_)) => return End::ClosedAfter(since.elapsed()),
-            Ok(Ok(_)) => {}
-        }
+        let end = match timeout(left, stream.read(&mut buf)).await {
+            Err(_) => End::StillOpen,
+            Ok(Ok(0)) | Ok(Err(_)) => End::ClosedAfter(since.elapsed()),
+            Ok(Ok(n)) => {
+                got.extend_from_slice(&buf[..n]);
+                continue;
+            }
+        };
+        return (end, String::from_utf8_lossy(&got).into_owned());
     }
 }
 
@@ -334,4 +348,83 @@ async fn headers_must_arrive_within_ten_seconds_while_a_kept_alive_connection_ma
         again.starts_with("HTTP/1.1 401"),
         "the kept-alive connection after the header timeout: {again}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_body_that_stops_arriving_is_answered_and_closed_within_thirty_seconds() {
+    let server = Server::start(256, &[]).await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    stream
+        .write_all(
+            b"POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":",
+        )
+        .await
+        .expect("headers and the start of a body");
+    let stalled_from = Instant::now();
+    let (end, answer) = read_until_close(&mut stream, stalled_from, Duration::from_secs(50)).await;
+    match end {
+        End::ClosedAfter(d) => assert!(
+            d >= Duration::from_secs(25) && d < Duration::from_secs(45),
+            "closed {d:?} after the body stalled, not about 30 s: {answer:?}"
+        ),
+        End::StillOpen => panic!("a stalled body held its connection for 50 s: {answer:?}"),
+    }
+    // If it answered, it said the request was at fault, not the server.
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_server_closes_idle_connections_at_once_and_lets_a_request_in_flight_finish() {
+    let app = crate::helpers::spawn_app().await;
+    let addr = app.running.as_ref().expect("running").addr;
+    let mut idle = TcpStream::connect(addr).await.expect("connect");
+    let first = request(&mut idle, "/api/v1/me").await;
+    assert!(first.starts_with("HTTP/1.1 401"), "{first}");
+    // A login whose body is half sent: its handler is waiting for the rest.
+    let body = br#"{"email":"nobody@example.com","password":"wrong-password"}"#;
+    let (head, tail) = body.split_at(20);
+    let mut in_flight = TcpStream::connect(addr).await.expect("connect");
+    let headers = format!(
+        "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    in_flight
+        .write_all(headers.as_bytes())
+        .await
+        .expect("headers");
+    in_flight.write_all(head).await.expect("half the body");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let stopping = tokio::spawn(app.stop());
+    let since = Instant::now();
+    match wait_for_close(&mut idle, since, Duration::from_secs(10)).await {
+        End::ClosedAfter(d) => assert!(d < Duration::from_secs(5), "idle closed after {d:?}"),
+        End::StillOpen => panic!("an idle connection outlived the stop by 10 s"),
+    }
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "a new connection was taken after the stop"
+    );
+    in_flight
+        .write_all(tail)
+        .await
+        .expect("the rest of the body");
+    let (end, answer) = read_until_close(&mut in_flight, since, Duration::from_secs(20)).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 401"),
+        "the login in flight was not answered: {answer:?}"
+    );
+    assert!(
+        matches!(end, End::ClosedAfter(_)),
+        "the connection stayed open after its last answer"
+    );
+    timeout(Duration::from_secs(20), stopping)
+        .await
+        .expect("the server stops within 20 s")
+        .expect("stop task");
 }
