@@ -6,6 +6,9 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod files;
+/// Bodies of the fuzz targets, shared with the test that replays their corpora.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod import;
 pub mod mail;
