@@ -621,13 +621,12 @@ fn looks_like_email(h: &[u8], truncated: bool) -> bool {
     known >= 2
 }
 
-/// The name shown for a file: no control or bidirectional characters, no folders, not empty, at
-/// most [`NAME_MAX_CHARS`] characters with the extension kept. Never used as a path.
+/// The name shown for a file: one clean line (see [`helpdesk_core::text::single_line`]: no
+/// control, invisible or bidirectional characters), no folders, not empty, at most
+/// [`NAME_MAX_CHARS`] characters with the extension kept. Never used as a path. Cleaning a
+/// cleaned name changes nothing, so the name stored and the name in the download header agree.
 pub fn clean_name(raw: &str) -> String {
-    let visible: String = crate::util::clean_display_text(raw)
-        .chars()
-        .filter(|c| !matches!(*c as u32, 0x061c | 0x200b | 0x2028 | 0x2029 | 0x2060))
-        .collect();
+    let visible = helpdesk_core::text::single_line(raw);
     let base = visible.rsplit(['/', '\\']).next().unwrap_or("");
     let base = base.trim().trim_end_matches(['.', ' ']).trim();
     if base.is_empty() || base.chars().all(|c| c == '.') {
@@ -636,19 +635,22 @@ pub fn clean_name(raw: &str) -> String {
     if base.chars().count() <= NAME_MAX_CHARS {
         return base.to_string();
     }
-    match extension(base) {
+    let cut = match extension(base) {
         Some(ext) if ext.chars().count() <= 16 => {
             let stem_len = NAME_MAX_CHARS - ext.chars().count() - 1;
             let stem: String = base.chars().take(stem_len).collect();
             let dot_ext = &base[base.len() - ext.len() - 1..];
             format!("{}{}", stem.trim_end(), dot_ext)
         }
-        _ => base
-            .chars()
-            .take(NAME_MAX_CHARS)
-            .collect::<String>()
-            .trim_end()
-            .to_string(),
+        _ => base.chars().take(NAME_MAX_CHARS).collect::<String>(),
+    };
+    // A cut can leave an emoji joiner dangling, or end the name in dots and spaces.
+    let cut = helpdesk_core::text::single_line(&cut);
+    let cut = cut.trim_end_matches(['.', ' ']);
+    if cut.is_empty() || cut.chars().all(|c| c == '.') {
+        "allegato".into()
+    } else {
+        cut.to_string()
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::storage::{ImportAccount, Store};
 use anyhow::Context;
+use helpdesk_core::text;
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,14 +18,21 @@ pub async fn import(store: &Store, file: &ImportFile) -> anyhow::Result<usize> {
         }
         if !(a.password_hash.starts_with("$argon2") || a.password_hash.starts_with("$2")) {
             anyhow::bail!(
-                "customer {i} ({}): password_hash is neither argon2 nor bcrypt",
+                "customer {i} ({:?}): password_hash is neither argon2 nor bcrypt",
                 a.email
             );
         }
+        // The panel's names are shown in the app, in e-mails and in logs: one clean line each.
+        let mut a = a.clone();
+        a.name = text::single_line(&a.name);
+        for s in &mut a.services {
+            s.product = text::single_line(&s.product);
+            s.identifier = text::single_line(&s.identifier);
+        }
         store
-            .upsert_account(a)
+            .upsert_account(&a)
             .await
-            .with_context(|| format!("customer {i} ({})", a.email))?;
+            .with_context(|| format!("customer {i} ({:?})", a.email))?;
     }
     Ok(file.customers.len())
 }

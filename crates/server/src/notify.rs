@@ -211,7 +211,7 @@ async fn send_due(state: &AppState, sender: &Sender) -> anyhow::Result<()> {
             match sender.send(&item).await {
                 Ok(()) => {
                     state.store.mark_sent(item.id, now_us()).await?;
-                    tracing::info!(to = %item.to, subject = %item.subject, "notification sent");
+                    tracing::info!(to = ?item.to, subject = ?item.subject, "notification sent");
                 }
                 Err(e) => {
                     let next = now_us() + backoff(item.attempts + 1).as_micros() as i64;

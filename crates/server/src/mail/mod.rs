@@ -277,7 +277,7 @@ impl<'a> Job<'a> {
         if self.config.mail_require_auth {
             let verdict = self.authenticate(sender).await;
             if !verdict.pass {
-                tracing::info!(%sender, detail = %verdict.detail, "e-mail quarantined: sender not authenticated");
+                tracing::info!(?sender, detail = ?verdict.detail, "e-mail quarantined: sender not authenticated");
                 return self
                     .refuse(Refusal {
                         reason: "unauthenticated",

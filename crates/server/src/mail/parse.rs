@@ -1,7 +1,7 @@
 //! Reading one incoming e-mail: who sent it, to whom, what it says and what it carries. No I/O.
 
-use crate::util::clean_display_text;
 use helpdesk_core::limits::{BODY_MAX_CHARS, MAX_EMAIL_ATTACHMENT_BYTES, SUBJECT_MAX_CHARS};
+use helpdesk_core::text;
 use mail_parser::{
     Address, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType,
 };
@@ -405,28 +405,14 @@ fn strip_tags(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Line ends as `\n`, no control characters but tabs and newlines, at most `BODY_MAX_CHARS`.
+/// The body as the core rule cleans every body ([`text::multi_line`]: line ends as `\n`, no
+/// control or invisible characters but tabs and newlines), trimmed, at most `BODY_MAX_CHARS`.
 fn clean_body(s: &str) -> String {
-    let s = s.replace("\r\n", "\n").replace('\r', "\n");
-    let mut out = String::with_capacity(s.len().min(BODY_MAX_CHARS * 2));
-    let mut n = 0;
-    let mut cut = false;
-    for c in s.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            continue;
-        }
-        if matches!(c as u32, 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF) {
-            continue;
-        }
-        if n >= BODY_MAX_CHARS {
-            cut = true;
-            break;
-        }
-        out.push(c);
-        n += 1;
-    }
-    let mut out = out.trim().to_string();
-    if cut {
+    let cleaned = text::multi_line(s);
+    let cleaned = cleaned.trim();
+    let mut out: String = cleaned.chars().take(BODY_MAX_CHARS).collect();
+    if out.len() < cleaned.len() {
+        out.truncate(out.trim_end().len());
         out.push_str(
             "\n\n[… testo troncato: il messaggio completo è nell'e-mail originale allegata]",
         );
@@ -434,16 +420,14 @@ fn clean_body(s: &str) -> String {
     out
 }
 
-/// One line, control characters removed, whitespace collapsed, at most `max` characters.
+/// One line as the core rule makes it ([`text::single_line`]), at most `max` characters.
 fn one_line(s: &str, max: usize) -> String {
-    let cleaned = clean_display_text(&s.replace(['\r', '\n', '\t'], " "));
-    cleaned
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(max)
-        .collect()
+    let cleaned = text::single_line(s);
+    if cleaned.chars().count() <= max {
+        return cleaned;
+    }
+    // Cleaned again: a cut may end in a space or split an emoji after its joiner.
+    text::single_line(&cleaned.chars().take(max).collect::<String>())
 }
 
 /// `local@domain`, lower-case; `None` when it is not a plain address.
