@@ -98,10 +98,19 @@ pub async fn serve(
 ) {
     let table = Arc::new(Table::new());
     let tracker = TaskTracker::new();
+    // Warnings about an attack, at most one a minute (full) or ten seconds (accept failing).
+    let mut last_full: Option<Instant> = None;
     let mut last_warning: Option<Instant> = None;
     'accept: loop {
         // Make room before accepting, so the next connection always has a place.
         while table.len() >= limits.max_connections {
+            if last_full.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+                tracing::warn!(
+                    max = limits.max_connections,
+                    "HTTP connection limit reached: closing the connections that wait longest"
+                );
+                last_full = Some(Instant::now());
+            }
             let room = table.room.notified();
             table.evict_one();
             tokio::select! {
@@ -210,9 +219,15 @@ async fn connection(
                 }
                 return;
             }
-            _ = conn.evict.cancelled() => {
-                tracing::debug!(%peer, "HTTP connection closed to make room");
-                return;
+            _ = conn.evict.cancelled(), if !stopping => {
+                if conn.waiting() {
+                    tracing::debug!(%peer, "HTTP connection closed to make room");
+                    return;
+                }
+                // Chosen while it waited, but a request began since: that one is answered, and
+                // the connection closes after it.
+                stopping = true;
+                serving.as_mut().graceful_shutdown();
             }
             _ = shutdown.cancelled(), if !stopping => {
                 // A connection without a request in progress has nothing to finish.
@@ -290,11 +305,13 @@ impl Table {
     /// sends its headers at once, so its connection is busy before anyone could evict it.
     fn evict_one(&self) {
         let open = self.lock();
-        if open.values().any(|c| c.evict.is_cancelled()) {
+        // One at a time: a connection chosen while waiting closes within moments.
+        if open.values().any(|c| c.evict.is_cancelled() && c.waiting()) {
             return;
         }
         let oldest = open
             .values()
+            .filter(|c| !c.evict.is_cancelled())
             .filter_map(|c| match c.waiting_since.load(Ordering::Acquire) {
                 0 => None,
                 since => Some((since, c)),
