@@ -396,7 +396,7 @@ async fn payloads_in_subjects_descriptions_replies_display_names_and_file_names_
     env.find("ol.thread").await;
     click_while_present(&env, "button.older").await;
     let mut expected = in_thread.clone();
-    expected.push(subjects.last().unwrap().clone());
+    expected.push(ticket["subject"].as_str().unwrap().to_string());
     assert_shown_as_text(&env, "ticket page", &expected).await;
     assert_nothing_ran(&env, "ticket page").await;
 
@@ -848,4 +848,97 @@ async fn svg_and_html_disguised_as_other_files_are_refused_on_upload_and_what_is
         assert_served_as_download(name, &resp);
     }
     server.stop().await;
+}
+
+/// The wizard's subject, on the demo customer's service chosen by `to_subject_step`.
+const WIZARD_SUBJECT: &str = "Errore 500 sulla home di blog-mario.it: <b>grassetto</b>";
+
+#[tokio::test]
+async fn payload_file_names_picked_in_the_wizard_show_as_text_through_to_the_ticket_and_a_disguised_svg_is_refused(
+) {
+    // A file name on disk can hold anything but a slash and a NUL.
+    let names: Vec<String> = payloads()
+        .into_iter()
+        .filter(|p| !p.contains('/') && !p.contains('\0'))
+        .take(8)
+        .map(|p| format!("{p}.log"))
+        .collect();
+    assert_eq!(names.len(), 8);
+    let env = start_unwalled().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("riga di log {i}\n")).unwrap();
+        paths.push(path.display().to_string());
+    }
+    let svg_name = "<svg onload=window.__xss='nome'>.png";
+    let svg = dir.path().join(svg_name);
+    std::fs::write(&svg, SVG).unwrap();
+    paths.push(svg.display().to_string());
+
+    crate::wizard::to_subject_step(&env).await;
+    env.fill("#subject", WIZARD_SUBJECT).await;
+    crate::wizard::next(&env).await;
+    env.wait_text("main", "Passo 4 di 7").await;
+    env.fill(
+        "#description",
+        "Da stamattina alle 9 la home risponde 500 Internal Server Error; allego i log.",
+    )
+    .await;
+    crate::wizard::next(&env).await;
+    env.wait_text("main", "Passo 5 di 7").await;
+    crate::wizard::choose(&env, "normale").await;
+    crate::wizard::next(&env).await;
+    env.wait_text("main", "Passo 6 di 7").await;
+    env.find("#wizard-files input[type=file]")
+        .await
+        .send_keys(&paths.join("\n"))
+        .await
+        .expect("files set on the input");
+
+    // Every name shows as typed, the SVG's in the reason it was refused.
+    let mut shown = names.clone();
+    shown.push(svg_name.to_string());
+    assert_shown_as_text(&env, "wizard's files", &shown).await;
+    let uploaded = "return [...document.querySelectorAll('#wizard-files [aria-live=polite]')]
+                        .filter(s => s.textContent === 'Caricato').length";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env.js(uploaded).await != json!(names.len()) {
+        assert!(Instant::now() < deadline, "the uploads never finished");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    env.wait_text("#wizard-files", "SVG").await;
+    assert_nothing_ran(&env, "wizard's files").await;
+
+    // The refused file cannot go with the ticket: remove it, then review and send.
+    let remove = format!(
+        "const b = [...document.querySelectorAll('#wizard-files button')]
+             .find(b => (b.getAttribute('aria-label') || '').includes({svg_name:?}));
+         if (b) b.click();
+         return !!b;"
+    );
+    assert_eq!(
+        env.js(&remove).await,
+        json!(true),
+        "no way to remove the refused file"
+    );
+    crate::wizard::next(&env).await;
+    env.wait_text("main", "Passo 7 di 7").await;
+    assert_shown_as_text(&env, "review", &names).await;
+    assert_nothing_ran(&env, "review").await;
+    crate::wizard::next(&env).await;
+    let code = env
+        .find("[data-testid=ticket-code]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    env.goto(&format!("/tickets/{code}")).await;
+    env.find("ol.thread").await;
+    shown = names.clone();
+    shown.push(WIZARD_SUBJECT.to_string());
+    assert_shown_as_text(&env, "ticket page", &shown).await;
+    assert_nothing_ran(&env, "ticket page").await;
+    env.stop().await;
 }
