@@ -77,39 +77,67 @@ fn bundle_size(dist: &Path) -> Result {
     Ok(())
 }
 
-/// `cargo xtask fuzz [SECONDS]`: the e-mail intake under libFuzzer (nightly), seeded with the
-/// fixtures and the shared corpus. Not part of `cargo xtask test`.
+/// `cargo xtask fuzz [SECONDS]`: every fuzz target of `crates/server/fuzz` (one per parser of
+/// outside input) under libFuzzer (nightly) for SECONDS each (default 60), seeded with its
+/// committed corpus. New inputs go to `fuzz/target/found/<target>/` (not committed: keep the
+/// corpora small, merge with `cargo fuzz cmin`); a crash lands in `fuzz/artifacts/<target>/` and
+/// belongs in `fuzz/regressions/<target>/` once fixed. `cargo xtask test` replays corpora and
+/// regressions on stable. Not part of `cargo xtask test`.
 pub fn fuzz(args: &[String]) -> Result {
-    let seconds = args.first().map(String::as_str).unwrap_or("120");
+    let seconds = args.first().map(String::as_str).unwrap_or("60");
     let has_cargo_fuzz = std::process::Command::new(setup::cargo_bin("cargo-fuzz"))
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_cargo_fuzz {
-        sh(cargo().args(["install", "cargo-fuzz"]))?;
+        sh(cargo().args(["install", "cargo-fuzz", "--locked"]))?;
     }
     let dir = root().join("crates/server/fuzz");
-    let corpus = dir.join("corpus/ingest");
-    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
-    let mut run = std::process::Command::new("cargo");
-    run.current_dir(&dir)
-        .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback")
-        .args(["+nightly", "fuzz", "run", "ingest"])
-        .arg(&corpus)
-        .arg(root().join("crates/server/tests/fixtures/mail"))
-        .arg(root().join("../shared/corpus/mail/rfc"))
-        .arg(root().join("../shared/corpus/mail/legacy"))
-        .arg(root().join("../shared/corpus/mail/malformed"))
-        .arg(root().join("../shared/corpus/mail/thirdparty"))
-        .arg("--")
-        .arg(format!("-max_total_time={seconds}"));
-    eprintln!("xtask: $ {run:?}");
-    let status = run.status().map_err(|e| format!("cargo fuzz: {e}"))?;
-    if status.success() {
+    let mut targets: Vec<String> = std::fs::read_dir(dir.join("fuzz_targets"))
+        .map_err(|e| format!("crates/server/fuzz/fuzz_targets: {e}"))?
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".rs")
+                .map(String::from)
+        })
+        .collect();
+    targets.sort();
+    let mut failed = Vec::new();
+    for target in &targets {
+        let found = dir.join("target/found").join(target);
+        std::fs::create_dir_all(&found).map_err(|e| e.to_string())?;
+        let mut run = std::process::Command::new("cargo");
+        run.current_dir(&dir)
+            .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback")
+            .args(["+nightly", "fuzz", "run", target])
+            .arg(&found)
+            .arg(dir.join("corpus").join(target));
+        if target == "ingest" {
+            run.arg(root().join("crates/server/tests/fixtures/mail"));
+            for folder in ["rfc", "legacy", "malformed", "thirdparty"] {
+                let seeds = root().join("../shared/corpus/mail").join(folder);
+                if seeds.is_dir() {
+                    run.arg(seeds);
+                }
+            }
+        }
+        run.arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            // A hang is a finding too.
+            .arg("-timeout=10");
+        eprintln!("xtask: $ {run:?}");
+        let status = run.status().map_err(|e| format!("cargo fuzz: {e}"))?;
+        if !status.success() {
+            failed.push(target.clone());
+        }
+    }
+    if failed.is_empty() {
         Ok(())
     } else {
         Err(format!(
-            "cargo fuzz found a failure ({status}); see crates/server/fuzz/artifacts"
+            "cargo fuzz found failures in {failed:?}; see crates/server/fuzz/artifacts"
         ))
     }
 }

@@ -5,7 +5,7 @@
 //! server relies on; a failed assertion is a crash to the fuzzer and a failed test to the replay.
 
 use crate::files::{self, Sniffer};
-use crate::mail::{auth, parse};
+use crate::mail::{auth, parse, smtp, MAX_RAW_BYTES};
 use helpdesk_core::api::{Channel, Department, Service, ServiceFamily, ServiceStatus, Verdict};
 use helpdesk_core::code::{mail_subject, TicketCode};
 use helpdesk_core::quote::segments;
@@ -48,6 +48,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "upload",
         run: upload,
+    },
+    Target {
+        name: "smtp_data",
+        run: smtp_data,
     },
 ];
 
@@ -295,4 +299,60 @@ pub fn upload(data: &[u8]) {
     assert_eq!(files::clean_name(&shown), shown);
     let header = files::content_disposition(&name);
     assert!(header.as_bytes().starts_with(b"attachment"));
+}
+
+fn is_break(b: u8) -> bool {
+    b == b'\r' || b == b'\n'
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Bytes sent after `DATA`, read as the SMTP listener reads them (defect 5, SMTP smuggling): DATA
+/// ends at the first `<CR><LF>.<CR><LF>` and nowhere else, so one DATA phase is never two
+/// messages; a line holding only `.` next to a bare CR or LF, where a lenient reader would have
+/// ended, refuses the message; what is kept is the data without its dot-stuffing.
+pub fn smtp_data(data: &[u8]) {
+    thread_local! {
+        static RUNTIME: Option<tokio::runtime::Runtime> =
+            tokio::runtime::Builder::new_current_thread().build().ok();
+    }
+    let Some(outcome) = RUNTIME.with(|rt| {
+        rt.as_ref()
+            .map(|rt| rt.block_on(smtp::data_phase_in_memory(data)))
+    }) else {
+        return;
+    };
+    // The DATA command's own CRLF comes first.
+    let mut stream = b"\r\n".to_vec();
+    let Some((consumed, kept, ambiguous)) = outcome else {
+        stream.extend_from_slice(data);
+        assert_eq!(find(&stream, b"\r\n.\r\n"), None, "DATA not ended");
+        return;
+    };
+    stream.extend_from_slice(&data[..consumed]);
+    assert_eq!(
+        find(&stream, b"\r\n.\r\n"),
+        Some(stream.len() - 5),
+        "DATA ended elsewhere than at the first CRLF.CRLF"
+    );
+    let before_end = &stream[..stream.len() - 3];
+    let lenient_end = before_end
+        .windows(3)
+        .any(|w| is_break(w[0]) && w[1] == b'.' && is_break(w[2]));
+    assert_eq!(ambiguous, lenient_end, "a lone dot beside a bare CR or LF");
+    let mut unstuffed = Vec::with_capacity(consumed);
+    let mut prev = b'\n';
+    for &b in &data[..consumed - 3] {
+        if !(prev == b'\n' && b == b'.') {
+            unstuffed.push(b);
+        }
+        prev = b;
+    }
+    unstuffed.truncate(MAX_RAW_BYTES);
+    assert!(
+        kept == unstuffed,
+        "the message kept is not the data without dot-stuffing"
+    );
 }

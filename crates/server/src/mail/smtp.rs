@@ -553,6 +553,32 @@ impl Spool {
     }
 }
 
+/// A DATA phase read from bytes in memory as [`session`] reads one from a client (the same line
+/// reader, terminator and dot-stuffing; kept in memory, never delivered): the entry of the SMTP
+/// fuzz target, `helpdesk_server::fuzzing::smtp_data`. Returns the bytes consumed up to and
+/// including the terminator, the message kept and whether it is refused as ambiguous; `None` when
+/// the bytes never end DATA.
+#[doc(hidden)]
+pub async fn data_phase_in_memory(input: &[u8]) -> Option<(usize, Vec<u8>, bool)> {
+    let mut r = BufReader::with_capacity(16 * 1024, input);
+    let mut phase = DataPhase::new(PathBuf::new(), MAX_RAW_BYTES);
+    let mut line = Vec::new();
+    let mut consumed = 0;
+    loop {
+        let n = read_line_capped(&mut r, &mut line, DATA_PIECE).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        consumed += n;
+        if phase.ends_with(&line) {
+            let ambiguous = phase.ambiguous_end;
+            let kept = phase.spool.into_bytes().await.ok()?;
+            return Some((consumed, kept, ambiguous));
+        }
+        phase.take(&line).await;
+    }
+}
+
 async fn open_spool_file(dir: &Path) -> io::Result<tokio::fs::File> {
     let dir = dir.to_path_buf();
     let file = tokio::task::spawn_blocking(move || {
