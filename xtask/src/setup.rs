@@ -10,6 +10,7 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 pub const BINARYEN_VERSION: &str = "132";
 pub const ESBUILD_VERSION: &str = "0.28.2";
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -50,7 +51,8 @@ pub fn all() -> Result {
     esbuild()?;
     wasm_opt()?;
     chromium()?;
-    python_peers()
+    python_peers()?;
+    schemathesis()
 }
 
 /// Python packages of the test peers (a real SMTP relay on loopback).
@@ -63,6 +65,22 @@ fn python_peers() -> Result {
         return Ok(());
     }
     sh(Command::new("python3").args(["-m", "pip", "install", "--quiet", "aiosmtpd"]))
+}
+
+/// Schemathesis, which the security suite runs against the OpenAPI document; pinned, because
+/// its checks grow from version to version.
+fn schemathesis() -> Result {
+    let installed = Command::new("python3")
+        .args(["-m", "schemathesis.cli", "--version"])
+        .output()
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains(SCHEMATHESIS_VERSION)
+        });
+    if installed {
+        return Ok(());
+    }
+    let pin = format!("schemathesis=={SCHEMATHESIS_VERSION}");
+    sh(Command::new("python3").args(["-m", "pip", "install", "--quiet", &pin]))
 }
 
 fn wasm_target() -> Result {

@@ -156,7 +156,9 @@ contract_enum!(ServiceStatus {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1024))]
     pub password: String,
 }
 
@@ -214,6 +216,8 @@ pub struct ServiceSummary {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AssessRequest {
+    /// As typed so far; at most 150 characters (`limits::SUBJECT_MAX_CHARS`).
+    #[cfg_attr(feature = "openapi", schema(max_length = 150))]
     pub subject: String,
     #[serde(default)]
     pub department: Option<Department>,
@@ -254,12 +258,22 @@ pub struct Assessment {
 #[serde(deny_unknown_fields)]
 pub struct NewTicket {
     pub department: Department,
+    /// One of the customer's services; may be null only for `sales`.
     #[serde(default)]
     pub service_id: Option<String>,
+    /// Specific, not generic (the subject rule): 4 to 150 characters, at least 4 once trimmed
+    /// (`limits::SUBJECT_MIN_CHARS`, `limits::SUBJECT_MAX_CHARS`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 4, max_length = 150))]
     pub subject: String,
+    /// 30 to 50,000 characters, at least 30 once trimmed (`limits::DESCRIPTION_MIN_CHARS`,
+    /// `limits::BODY_MAX_CHARS`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 30, max_length = 50000))]
     pub description: String,
     pub priority: Priority,
+    /// Ids returned by `POST /uploads`, each attached once; at most 10
+    /// (`limits::MAX_FILES_PER_MESSAGE`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub upload_ids: Vec<String>,
 }
 
@@ -267,8 +281,12 @@ pub struct NewTicket {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewReply {
+    /// 1 to 50,000 characters, not empty once trimmed (`limits::REPLY_MIN_CHARS`,
+    /// `limits::BODY_MAX_CHARS`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50000))]
     pub body: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub upload_ids: Vec<String>,
 }
 
@@ -422,6 +440,7 @@ pub struct MailRejectionList {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StaffReply {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50000))]
     pub body: String,
     /// The status after the reply; defaults to `awaiting_customer`.
     #[serde(default)]

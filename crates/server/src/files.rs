@@ -53,10 +53,10 @@ pub const ODT: &str = "application/vnd.oasis.opendocument.text";
 pub const ODS: &str = "application/vnd.oasis.opendocument.spreadsheet";
 pub const ODP: &str = "application/vnd.oasis.opendocument.presentation";
 pub const ODG: &str = "application/vnd.oasis.opendocument.graphics";
-const OCTET_STREAM: &str = "application/octet-stream";
+pub(crate) const OCTET_STREAM: &str = "application/octet-stream";
 
 /// Every type a stored file may be served as; anything else goes out as an opaque download.
-const SERVABLE: [&str; 18] = [
+pub(crate) const SERVABLE: [&str; 18] = [
     PNG, JPEG, GIF, WEBP, HEIC, HEIF, PDF, ZIP, EML, TEXT_UTF8, TEXT, DOCX, XLSX, PPTX, ODT, ODS,
     ODP, ODG,
 ];

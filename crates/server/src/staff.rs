@@ -12,8 +12,8 @@ pub async fn reply(
     code: &str,
     req: &StaffReply,
 ) -> ApiResult<Ticket> {
-    let n = char_len(&req.body);
-    if n == 0 || n > limits::BODY_MAX_CHARS {
+    // Empty once trimmed, or longer as sent than the document's `maxLength`.
+    if char_len(&req.body) == 0 || req.body.chars().count() > limits::BODY_MAX_CHARS {
         return Err(ApiError::field(
             "body",
             "invalid_length",

@@ -2,6 +2,7 @@
 
 pub mod app_files;
 pub mod extract;
+pub mod openapi;
 pub mod serve;
 pub mod services;
 pub mod session;
@@ -17,6 +18,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use openapi::Contract;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -42,7 +44,8 @@ use utoipa::OpenApi;
         staff::reply,
         uploads::upload,
         uploads::download,
-    )
+    ),
+    modifiers(&Contract)
 )]
 pub struct ApiDoc;
 

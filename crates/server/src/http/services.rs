@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use helpdesk_core::api::{
     AssessRequest, Assessment, Channel, ErrorResponse, MailRejectionList, ServiceList,
 };
+use helpdesk_core::limits;
 use helpdesk_core::subject::{assess, SubjectContext};
 
 pub fn router() -> Router<AppState> {
@@ -30,12 +31,24 @@ pub async fn services(
 }
 
 #[utoipa::path(post, path = "/api/v1/subjects/assess", request_body = AssessRequest,
-    responses((status = 200, body = Assessment), (status = 422, body = ErrorResponse)))]
+    responses((status = 200, body = Assessment),
+        (status = 422, body = ErrorResponse, description = "a field outside the schema, or a service not the customer's")))]
 pub async fn assess_subject(
     State(state): State<AppState>,
     auth: AuthAccount,
     ApiJson(req): ApiJson<AssessRequest>,
 ) -> ApiResult<Json<Assessment>> {
+    // Counted as sent, as the document's `maxLength` counts; the wizard's field stops there too.
+    if req.subject.chars().count() > limits::SUBJECT_MAX_CHARS {
+        return Err(ApiError::field(
+            "subject",
+            "too_long",
+            format!(
+                "L'oggetto è troppo lungo: al massimo {} caratteri.",
+                limits::SUBJECT_MAX_CHARS
+            ),
+        ));
+    }
     let services = state.store.services(&auth.account.id).await?;
     let chosen = match req.service_id.as_deref() {
         Some(id) => Some(services.iter().find(|s| s.id == id).ok_or_else(|| {

@@ -20,7 +20,10 @@ pub fn router() -> Router<AppState> {
 }
 
 #[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorResponse), (status = 429, body = ErrorResponse)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 401, body = ErrorResponse, description = "wrong e-mail or password (also an empty or over-long one)"),
+        (status = 429, body = ErrorResponse, description = "too many attempts, or no room to check a password now",
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,

@@ -14,8 +14,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/staff/tickets/{code}/messages", post(reply))
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/tickets/{code}/messages", request_body = StaffReply, params(("code" = String, Path)),
-    responses((status = 201, body = Ticket), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/staff/tickets/{code}/messages", operation_id = "staff_reply",
+    request_body = StaffReply, params(super::tickets::TicketCode),
+    responses((status = 201, body = Ticket), (status = 403, body = ErrorResponse, description = "the caller is not staff"),
+        (status = 404, body = ErrorResponse, description = "no such ticket"),
+        (status = 422, body = ErrorResponse, description = "a field outside the schema, or a body empty once trimmed")))]
 pub async fn reply(
     State(state): State<AppState>,
     StaffAccount(staff): StaffAccount,

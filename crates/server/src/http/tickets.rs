@@ -28,17 +28,35 @@ pub fn router() -> Router<AppState> {
         .route("/services/{id}/open-tickets", get(open_on_service))
 }
 
+/// The `{code}` of a ticket's paths, as codes are made (`FPL-809-43017`); any other is missing.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path, names("code"))]
+pub struct TicketCode(#[param(pattern = "^[A-Z]{3}-[0-9]{3}-[0-9]{5}$")] pub String);
+
+/// Largest page of the ticket list.
+pub const PAGE_MAX: u32 = 100;
+
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only tickets in this status.
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
+    /// Words that the code or the subject must contain (the first 200 characters count).
     q: Option<String>,
+    /// `next_cursor` of the page before.
+    #[param(pattern = "^[0-9]{1,18}_[0-9]{1,18}$")]
     cursor: Option<String>,
+    /// Tickets per page (25 when absent).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets", params(ListParams),
-    responses((status = 200, body = TicketList), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = TicketList),
+        (status = 400, body = ErrorResponse, description = "an unknown parameter, or one of the wrong type"),
+        (status = 422, body = ErrorResponse, description = "a status, cursor or limit outside what is documented")))]
 pub async fn list(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -46,7 +64,7 @@ pub async fn list(
 ) -> ApiResult<Json<TicketList>> {
     let Query(p) =
         params.map_err(|e| ApiError::BadRequest(format!("Parametri non validi: {e}")))?;
-    let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
+    let status = match p.status.as_deref() {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
             ApiError::field(
@@ -56,15 +74,44 @@ pub async fn list(
             )
         })?),
     };
+    let limit = match p.limit {
+        None => 0,
+        Some(n) if (1..=PAGE_MAX).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::field(
+                "limit",
+                "out_of_range",
+                format!("Il numero di ticket per pagina va da 1 a {PAGE_MAX}."),
+            ))
+        }
+    };
+    if let Some(c) = p.cursor.as_deref().filter(|c| !cursor_is_valid(c)) {
+        tracing::debug!(cursor = c.len(), "malformed cursor");
+        return Err(ApiError::field(
+            "cursor",
+            "invalid",
+            "Il segnaposto della pagina non è valido: ricarica l'elenco.",
+        ));
+    }
     let q = ListQuery {
         status,
         q: p.q
             .filter(|q| !q.trim().is_empty())
             .map(|q| q.chars().take(200).collect()),
         cursor: p.cursor,
-        limit: p.limit.unwrap_or(0),
+        limit,
     };
     Ok(Json(state.store.list_tickets(&auth.account.id, &q).await?))
+}
+
+/// A cursor as the list hands it out: two numbers joined by `_` (the documented pattern; 18
+/// digits at most, so that each fits an i64).
+fn cursor_is_valid(c: &str) -> bool {
+    c.split_once('_').is_some_and(|(a, b)| {
+        [a, b]
+            .iter()
+            .all(|n| (1..=18).contains(&n.len()) && n.bytes().all(|d| d.is_ascii_digit()))
+    })
 }
 
 /// The `Idempotency-Key` header, if sent: printable ASCII, at most 128 characters.
@@ -81,16 +128,17 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(s.to_string()))
 }
 
+/// The minimum counts what is left once trimmed; the maximum counts what was sent, as the
+/// document's `maxLength` does.
 fn check_body(field: &str, text: &str, min: usize) -> ApiResult<()> {
-    let n = char_len(text);
-    if n < min {
+    if char_len(text) < min {
         return Err(ApiError::field(
             field,
             "too_short",
             format!("Il testo è troppo breve: scrivi almeno {min} caratteri."),
         ));
     }
-    if n > limits::BODY_MAX_CHARS {
+    if text.chars().count() > limits::BODY_MAX_CHARS {
         return Err(ApiError::field(
             field,
             "too_long",
@@ -117,10 +165,13 @@ fn check_upload_count(ids: &[String]) -> ApiResult<()> {
     Ok(())
 }
 
-#[utoipa::path(post, path = "/api/v1/tickets", request_body = NewTicket,
-    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the same ticket")),
+#[utoipa::path(post, path = "/api/v1/tickets", operation_id = "create_ticket", request_body = NewTicket,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,128}$",
+        description = "printable ASCII, at most 128 characters: a retry with the same key returns the same ticket")),
     responses((status = 201, body = Ticket), (status = 200, body = Ticket, description = "replay of an earlier request"),
-        (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+        (status = 400, body = ErrorResponse, description = "malformed JSON, or a malformed Idempotency-Key"),
+        (status = 409, body = ErrorResponse, description = "the Idempotency-Key was used for a different request"),
+        (status = 422, body = ErrorResponse, description = "a field outside the schema, or a rule no schema can express: a generic subject, a service not the customer's, a description too short once trimmed, an upload not available")))]
 pub async fn create(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -146,14 +197,25 @@ pub async fn create(
         }
         None => None,
     };
-    let subject = req.subject.trim();
-    if char_len(subject) > limits::SUBJECT_MAX_CHARS {
+    // Counted as sent, as the document's `maxLength` counts.
+    if req.subject.chars().count() > limits::SUBJECT_MAX_CHARS {
         return Err(ApiError::field(
             "subject",
             "too_long",
             format!(
                 "L'oggetto è troppo lungo: al massimo {} caratteri.",
                 limits::SUBJECT_MAX_CHARS
+            ),
+        ));
+    }
+    let subject = req.subject.trim();
+    if char_len(subject) < limits::SUBJECT_MIN_CHARS {
+        return Err(ApiError::field(
+            "subject",
+            "too_short",
+            format!(
+                "L'oggetto è troppo breve: scrivi almeno {} caratteri.",
+                limits::SUBJECT_MIN_CHARS
             ),
         ));
     }
@@ -219,8 +281,8 @@ pub async fn create(
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/tickets/{code}", params(("code" = String, Path)),
-    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/tickets/{code}", operation_id = "ticket", params(TicketCode),
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
 pub async fn show(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -234,8 +296,14 @@ pub async fn show(
     Ok(Json(t))
 }
 
-#[utoipa::path(post, path = "/api/v1/tickets/{code}/messages", request_body = NewReply, params(("code" = String, Path)),
-    responses((status = 201, body = Ticket), (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/tickets/{code}/messages", request_body = NewReply,
+    params(TicketCode, ("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,128}$",
+        description = "printable ASCII, at most 128 characters: a retry with the same key adds no second message")),
+    responses((status = 201, body = Ticket), (status = 200, body = Ticket, description = "replay of an earlier request"),
+        (status = 400, body = ErrorResponse, description = "malformed JSON, or a malformed Idempotency-Key"),
+        (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's"),
+        (status = 409, body = ErrorResponse, description = "the Idempotency-Key was used for a different request"),
+        (status = 422, body = ErrorResponse, description = "a field outside the schema, or a rule no schema can express: a body empty once trimmed, an upload not available")))]
 pub async fn reply(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -298,8 +366,8 @@ async fn change_status(
     Ok(Json(t))
 }
 
-#[utoipa::path(post, path = "/api/v1/tickets/{code}/close", params(("code" = String, Path)),
-    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/tickets/{code}/close", params(TicketCode),
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
 pub async fn close(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -308,8 +376,8 @@ pub async fn close(
     change_status(&state, &auth, &code, Status::Closed).await
 }
 
-#[utoipa::path(post, path = "/api/v1/tickets/{code}/reopen", params(("code" = String, Path)),
-    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse)))]
+#[utoipa::path(post, path = "/api/v1/tickets/{code}/reopen", params(TicketCode),
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
 pub async fn reopen(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -319,7 +387,8 @@ pub async fn reopen(
 }
 
 /// The customer's tickets still open on a service: the wizard shows them before a duplicate.
-#[utoipa::path(get, path = "/api/v1/services/{id}/open-tickets", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/services/{id}/open-tickets",
+    params(("id" = String, Path, description = "one of the customer's services (another id, anyone's, has no tickets)")),
     responses((status = 200, body = [TicketSummary])))]
 pub async fn open_on_service(
     State(state): State<AppState>,

@@ -54,11 +54,23 @@ impl Drop for TempFile {
     }
 }
 
+/// The upload's body as the document describes it: one part named `file` (read by hand, streamed).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The file; its name is kept as metadata, its declared type is ignored.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 #[utoipa::path(post, path = "/api/v1/uploads",
-    request_body(content_type = "multipart/form-data", description = "exactly one part named `file`"),
-    responses((status = 201, body = Upload), (status = 413, body = ErrorResponse, description = "over the size cap"),
-        (status = 415, body = ErrorResponse, description = "type not accepted, or content disagrees with the name"),
-        (status = 422, body = ErrorResponse, description = "no file, an empty file, or more than one part")))]
+    request_body(content = UploadForm, content_type = "multipart/form-data", description = "exactly one part named `file`"),
+    responses((status = 201, body = Upload),
+        (status = 400, body = ErrorResponse, description = "a malformed multipart body"),
+        (status = 413, body = ErrorResponse, description = "over the size cap"),
+        (status = 415, body = ErrorResponse, description = "not multipart/form-data; or a file type not accepted, or content that disagrees with the name (a rule no schema can express)"),
+        (status = 422, body = ErrorResponse, description = "no file, an empty file, more than one part, or too many files uploaded and not yet sent")))]
 pub async fn upload(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -291,8 +303,10 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/attachments/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "the file, always as a download", content_type = "application/octet-stream"),
+#[utoipa::path(get, path = "/api/v1/attachments/{id}",
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9_-]{16,64}$", description = "an attachment's id; any other is missing")),
+    responses((status = 200, description = "the file, always as a download (one of the types in `files::SERVABLE`, else application/octet-stream)",
+            content_type = "application/octet-stream", headers(("Content-Disposition" = String, description = "always `attachment`"))),
         (status = 404, body = ErrorResponse, description = "missing, or not the caller's")))]
 pub async fn download(
     State(state): State<AppState>,

@@ -10,4 +10,5 @@ mod dos_http;
 mod dos_login;
 mod fuzz_replay;
 mod mail;
+mod schemathesis;
 mod smtp;
