@@ -96,11 +96,18 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     })
 }
 
-/// Removes uploads nobody attached within a day, hourly.
+/// Removes uploads nobody attached within a day, and refused e-mails' raw mail past its
+/// retention, hourly.
 async fn cleanup(state: AppState, shutdown: CancellationToken) {
     loop {
         if let Err(e) = crate::files::expire_uploads(&state, crate::util::now_us()).await {
             tracing::warn!(error = %e, "upload cleanup failed");
+        }
+        if let Err(e) =
+            crate::mail::expire_refused_raw(&state.store, &state.config, crate::util::now_us())
+                .await
+        {
+            tracing::warn!(error = %e, "cleanup of refused e-mails failed");
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,

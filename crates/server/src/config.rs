@@ -24,6 +24,8 @@ pub struct Config {
     pub mail_domain: String,
     pub mail_require_auth: bool,
     pub mail_authserv_id: String,
+    /// Days the raw mail of refused messages is kept (`HELPDESK_MAIL_RAW_RETENTION_DAYS`).
+    pub mail_raw_retention_days: u32,
     /// Session lifetime without activity, and in all.
     pub session_idle_secs: i64,
     pub session_absolute_secs: i64,
@@ -35,6 +37,9 @@ pub struct Config {
 /// Above nginx's 60 s idle upstream keep-alive (and its own 75 s default), so that a proxy in
 /// front never sends a request on a connection the server has just closed.
 pub const DEFAULT_HTTP_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(75);
+
+/// Refused e-mails are kept as received for a month, for staff looking into them.
+pub const DEFAULT_MAIL_RAW_RETENTION_DAYS: u32 = 30;
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -122,6 +127,17 @@ impl Config {
             mail_require_auth: flag("HELPDESK_MAIL_REQUIRE_AUTH", true)?,
             mail_authserv_id: var("HELPDESK_MAIL_AUTHSERV_ID")
                 .unwrap_or_else(|| "mx.smacloud.it".into()),
+            mail_raw_retention_days: match var("HELPDESK_MAIL_RAW_RETENTION_DAYS") {
+                Some(v) => v
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|d| (1..=3650).contains(d))
+                    .ok_or_else(|| {
+                        format!("HELPDESK_MAIL_RAW_RETENTION_DAYS: {v:?} is not 1 to 3650 days")
+                    })?,
+                None => DEFAULT_MAIL_RAW_RETENTION_DAYS,
+            },
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
             http_idle_timeout: match var("HELPDESK_HTTP_IDLE_TIMEOUT") {
@@ -159,6 +175,7 @@ impl Config {
             mail_domain: "helpdesk.smacloud.it".into(),
             mail_require_auth: true,
             mail_authserv_id: "mx.smacloud.it".into(),
+            mail_raw_retention_days: DEFAULT_MAIL_RAW_RETENTION_DAYS,
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
             http_idle_timeout: DEFAULT_HTTP_IDLE_TIMEOUT,

@@ -5,6 +5,7 @@ pub fn rejection_explanation(reason: &str) -> &'static str {
     match reason {
         "unknown_sender" => "Il messaggio non proviene dall'indirizzo e-mail di riferimento di un account: scrivi dall'indirizzo di riferimento del tuo account, oppure apri un ticket dal sito.",
         "attachments_too_large" => "Gli allegati superano 1 MB in tutto: invia file più piccoli, oppure apri o aggiorna il ticket dal sito, dove puoi caricare file fino a 10 MB.",
+        "too_many_attachments" => "Il messaggio ha più di 10 allegati: inviane al massimo 10 per messaggio (ad esempio riunendoli in un archivio zip), oppure caricali dal sito.",
         "foreign_ticket" => "Il codice nell'oggetto appartiene a un ticket che non è tuo: apri un nuovo ticket o rispondi alle e-mail dei tuoi ticket lasciando inalterato il codice.",
         "several_senders" => "Il messaggio ha più mittenti o nessun mittente: invialo dal solo indirizzo di riferimento del tuo account.",
         "unauthenticated" => "Non è stato possibile verificare che il messaggio provenga davvero dal tuo dominio (SPF/DKIM): è stato messo in quarantena.",
@@ -72,6 +73,10 @@ pub fn refusal_email(
             "\nPer e-mail gli allegati possono arrivare al massimo a 1 MB (1.048.576 byte) in tutto per messaggio; \
              quelli del tuo messaggio erano {attachments_bytes} byte. Il messaggio non è stato registrato in nessun ticket.\n"
         )),
+        "too_many_attachments" => body.push_str(
+            "\nPer e-mail si possono allegare al massimo 10 file per messaggio, come sul sito. \
+             Il messaggio non è stato registrato in nessun ticket.\n",
+        ),
         "unknown_sender" => body.push_str(
             "\nPer aprire un ticket per e-mail scrivi dall'indirizzo e-mail di riferimento del tuo account \
              (lo stesso con cui accedi al pannello di controllo).\n",

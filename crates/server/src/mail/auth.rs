@@ -61,16 +61,18 @@ pub fn domain_of(address: &str) -> &str {
 
 // ----- through the pipe: the MTA's Authentication-Results -----
 
-/// Reads the topmost `Authentication-Results` header (the first in `headers`); it counts only
-/// when its authserv-id is ours. Any other such header, or ours further down, is ignored: a
-/// sender can write any header, but not above the one our MTA prepends.
+/// Reads the topmost `Authentication-Results` header (the first in `headers`, which holds only
+/// those above the first `Received` header: see [`super::parse::Analysis::auth_results`]); it
+/// counts only when its authserv-id is ours. Any other such header, or ours further down, is
+/// ignored: a sender can write any header, but not above the `Received` our MTA adds, nor above
+/// the results it prepends.
 pub fn verdict_from_headers(
     headers: &[String],
     authserv_id: &str,
     from_domain: &str,
 ) -> AuthVerdict {
     let Some(top) = headers.first() else {
-        return AuthVerdict::fail("no Authentication-Results header");
+        return AuthVerdict::fail("no Authentication-Results header above the first Received");
     };
     let parts = split_results(top);
     let Some(id) = parts.first().and_then(|p| p.split_whitespace().next()) else {

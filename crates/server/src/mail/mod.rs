@@ -16,6 +16,7 @@ use crate::storage::{
 use crate::util::{now_us, random_id};
 use auth::{AuthVerdict, Connection, SenderAuth};
 use helpdesk_core::api::{AuthorKind, Channel, Customer, Department, Priority, Role};
+use helpdesk_core::limits::MAX_FILES_PER_MESSAGE;
 use helpdesk_core::mentions::{distinct_names, service_for, services_named_in};
 use helpdesk_core::subject::{assess, SubjectContext};
 use helpdesk_core::TicketCode;
@@ -174,6 +175,39 @@ pub async fn ingest(
     }
 }
 
+/// Deletes the raw mail of refused messages received before `now_us` less the configured
+/// retention; their records (with the reason) stay. Returns how many were deleted.
+pub async fn expire_refused_raw(
+    store: &Store,
+    config: &Config,
+    now_us: i64,
+) -> Result<usize, IngestError> {
+    let cutoff = now_us - i64::from(config.mail_raw_retention_days) * 24 * 3600 * 1_000_000;
+    let expired = store.refused_raw_before(cutoff).await?;
+    let mut gone = Vec::with_capacity(expired.len());
+    for (id, raw_path) in expired {
+        // The path is ours (`mail/<random id>.eml`); anything else is left alone.
+        let Some(name) = raw_path
+            .strip_prefix("mail/")
+            .filter(|n| !n.contains(['/', '\\']))
+        else {
+            continue;
+        };
+        match tokio::fs::remove_file(config.mail_dir().join(name)).await {
+            Ok(()) => gone.push(id),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => gone.push(id),
+            Err(e) => {
+                tracing::warn!(error = %e, %raw_path, "could not delete an expired raw e-mail")
+            }
+        }
+    }
+    store.forget_raw(&gone).await?;
+    if !gone.is_empty() {
+        tracing::info!(deleted = gone.len(), "raw mail of refused messages expired");
+    }
+    Ok(gone.len())
+}
+
 /// The intake address the message was sent to, and its department: the envelope's first, else
 /// the first the headers name.
 fn pick_recipient<'c>(
@@ -305,7 +339,8 @@ impl<'a> Job<'a> {
             // Automatic mail is never answered; it joins a ticket only by its sender's own code.
             let detail = Some(format!("automatic: {why}"));
             let code = TicketCode::find_in(&a.subject);
-            if let (Some(customer), Some(code), false) = (account, code, a.attachments_over_limit) {
+            let attachments_refused = a.attachments_over_limit || a.too_many_attachments;
+            if let (Some(customer), Some(code), false) = (account, code, attachments_refused) {
                 if let Some(done) = self.reply(customer, code.as_str(), true).await? {
                     return Ok(done);
                 }
@@ -335,6 +370,20 @@ impl<'a> Job<'a> {
             return self
                 .refuse(Refusal {
                     reason: "attachments_too_large",
+                    account,
+                    detail,
+                    answer: answerable,
+                })
+                .await;
+        }
+        if a.too_many_attachments {
+            let detail = Some(format!(
+                "{} attachments (at most {MAX_FILES_PER_MESSAGE})",
+                a.attachments_count
+            ));
+            return self
+                .refuse(Refusal {
+                    reason: "too_many_attachments",
                     account,
                     detail,
                     answer: answerable,
@@ -425,8 +474,17 @@ impl<'a> Job<'a> {
             }
             _ => None,
         };
+        // Mail that failed sender authentication was not sent by the customer it names: it is
+        // kept for staff under the account it claims, never in that customer's own list (an
+        // attacker would fill it with subjects of their choosing).
+        let (account, claimed) = if r.reason == "unauthenticated" {
+            (None, r.account)
+        } else {
+            (r.account, None)
+        };
         let finish = IntakeFinish {
-            account_id: r.account.map(|c| c.id.as_str()),
+            account_id: account.map(|c| c.id.as_str()),
+            claimed_account_id: claimed.map(|c| c.id.as_str()),
             outcome: "refused",
             reason: Some(r.reason),
             detail: r.detail.as_deref(),

@@ -1,6 +1,8 @@
 //! Reading one incoming e-mail: who sent it, to whom, what it says and what it carries. No I/O.
 
-use helpdesk_core::limits::{BODY_MAX_CHARS, MAX_EMAIL_ATTACHMENT_BYTES, SUBJECT_MAX_CHARS};
+use helpdesk_core::limits::{
+    BODY_MAX_CHARS, MAX_EMAIL_ATTACHMENT_BYTES, MAX_FILES_PER_MESSAGE, SUBJECT_MAX_CHARS,
+};
 use helpdesk_core::text;
 use mail_parser::{
     Address, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType,
@@ -26,7 +28,10 @@ pub struct Analysis {
     pub header_recipients: Vec<String>,
     /// Why the message announces itself as automatic, from its headers.
     pub automatic: Option<&'static str>,
-    /// `Authentication-Results` header values, topmost first, unfolded.
+    /// `Authentication-Results` header values above the first `Received` header, topmost first,
+    /// unfolded; none when the message has no `Received` header. Our MTA prepends its results
+    /// above the `Received` header it adds on delivery, so one written by the sender always sits
+    /// below that `Received` and is never among these.
     pub auth_results: Vec<String>,
     /// The text the customer wrote (HTML-only mail converted to text).
     pub body: String,
@@ -35,6 +40,10 @@ pub struct Analysis {
     /// Decoded size of all attachments, counted even past the limit.
     pub attachments_bytes: u64,
     pub attachments_over_limit: bool,
+    /// Attachments counted, even past the limits.
+    pub attachments_count: usize,
+    /// More than the web allows on one message ([`MAX_FILES_PER_MESSAGE`]).
+    pub too_many_attachments: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -118,16 +127,25 @@ fn read_headers(msg: &Message<'_>, a: &mut Analysis) {
     refs.truncate(MAX_REFERENCES);
     a.references = refs;
 
+    let mut below_received = false;
     for (name, value) in msg.headers_raw() {
-        if name.eq_ignore_ascii_case("Delivered-To") || name.eq_ignore_ascii_case("X-Original-To") {
+        if name.eq_ignore_ascii_case("Received") {
+            below_received = true;
+        } else if name.eq_ignore_ascii_case("Delivered-To")
+            || name.eq_ignore_ascii_case("X-Original-To")
+        {
             if let Some(addr) =
                 normalise_address(value.trim().trim_start_matches('<').trim_end_matches('>'))
             {
                 a.header_recipients.push(addr);
             }
-        } else if name.eq_ignore_ascii_case("Authentication-Results") {
+        } else if name.eq_ignore_ascii_case("Authentication-Results") && !below_received {
             a.auth_results.push(one_line(value, 4000));
         }
+    }
+    if !below_received {
+        // Not delivered by our MTA, which adds a Received header: no result can be its.
+        a.auth_results.clear();
     }
     for addr in msg.to().into_iter().chain(msg.cc()) {
         for one in address_list(addr) {
@@ -267,6 +285,12 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
             PartType::Message(m) => (m.raw_message(), "messaggio-inoltrato.eml"),
         };
         total = total.saturating_add(data.len() as u64);
+        a.attachments_count += 1;
+        if a.attachments_count > MAX_FILES_PER_MESSAGE {
+            // Keep counting, stop copying: a message with too many is refused whole.
+            files.clear();
+            continue;
+        }
         if total > MAX_EMAIL_ATTACHMENT_BYTES {
             // Keep counting, stop copying: nothing of an over-limit message is stored.
             files.clear();
@@ -298,7 +322,8 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
     }
     a.attachments_bytes = total;
     a.attachments_over_limit = total > MAX_EMAIL_ATTACHMENT_BYTES;
-    if !a.attachments_over_limit {
+    a.too_many_attachments = a.attachments_count > MAX_FILES_PER_MESSAGE;
+    if !a.attachments_over_limit && !a.too_many_attachments {
         a.attachments = files;
     }
 }
@@ -565,6 +590,45 @@ mod tests {
             .replace("\n", "\r\n")
             .replace("\r\r\n", "\r\n")
             .into_bytes()
+    }
+
+    #[test]
+    fn only_authentication_results_above_the_first_received_are_read() {
+        let ours = "Authentication-Results: mx.smacloud.it; dkim=pass header.d=example.it";
+        let forged = "Authentication-Results: mx.smacloud.it; dkim=pass header.d=forged.example";
+        let received = "Received: from a.example by mx.smacloud.it";
+        let rest = "From: demo@example.it\nSubject: x";
+        let read = |h: String| analyse(&eml(&h, "x"), true).auth_results;
+        assert_eq!(
+            read(format!("{ours}\n{received}\n{forged}\n{rest}")),
+            vec![ours["Authentication-Results: ".len()..].to_string()]
+        );
+        assert!(read(format!("{received}\n{forged}\n{rest}")).is_empty());
+        // No Received at all: not delivered by our MTA.
+        assert!(read(format!("{ours}\n{rest}")).is_empty());
+    }
+
+    #[test]
+    fn attachments_past_the_webs_count_are_counted_and_none_kept() {
+        let mut body = String::new();
+        for i in 0..(MAX_FILES_PER_MESSAGE + 2) {
+            body.push_str(&format!(
+                "--b\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"f{i}.txt\"\n\nx{i}\n"
+            ));
+        }
+        body.push_str("--b--\n");
+        let head = "From: demo@example.it\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"";
+        let a = analyse(&eml(head, &body), true);
+        assert_eq!(a.attachments_count, MAX_FILES_PER_MESSAGE + 2);
+        assert!(a.too_many_attachments);
+        assert!(a.attachments.is_empty());
+        let just = body.replace(&format!("--b\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"f{}.txt\"\n\nx{}\n", MAX_FILES_PER_MESSAGE + 1, MAX_FILES_PER_MESSAGE + 1), "")
+            .replace(&format!("--b\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"f{}.txt\"\n\nx{}\n", MAX_FILES_PER_MESSAGE, MAX_FILES_PER_MESSAGE), "");
+        let a = analyse(&eml(head, &just), true);
+        assert_eq!(
+            (a.attachments.len(), a.too_many_attachments),
+            (MAX_FILES_PER_MESSAGE, false)
+        );
     }
 
     #[test]

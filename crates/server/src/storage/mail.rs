@@ -40,7 +40,10 @@ pub struct Answer {
 /// How a claimed message ended.
 #[derive(Debug, Clone, Default)]
 pub struct IntakeFinish<'a> {
+    /// The account the message is from, shown in its list of refused e-mails.
     pub account_id: Option<&'a str>,
+    /// The account a message that failed sender authentication claims to be from: for staff only.
+    pub claimed_account_id: Option<&'a str>,
     /// `accepted` or `refused`.
     pub outcome: &'a str,
     pub reason: Option<&'a str>,
@@ -109,11 +112,12 @@ impl Store {
         let now = now_us();
         let (_g, mut tx) = self.begin_write().await?;
         sqlx::query(
-            "UPDATE mail_intake SET account_id = ?, outcome = ?, reason = ?, detail = ?,
-               ticket_id = (SELECT id FROM tickets WHERE code = ?)
+            "UPDATE mail_intake SET account_id = ?, claimed_account_id = ?, outcome = ?, reason = ?,
+               detail = ?, ticket_id = (SELECT id FROM tickets WHERE code = ?)
              WHERE id = ?",
         )
         .bind(f.account_id)
+        .bind(f.claimed_account_id)
         .bind(f.outcome)
         .bind(f.reason)
         .bind(f.detail)
@@ -168,6 +172,37 @@ impl Store {
         }
         tx.commit().await?;
         Ok(queued)
+    }
+
+    /// Refused messages received before `cutoff_us` whose raw mail is still kept: (id, raw path).
+    pub async fn refused_raw_before(&self, cutoff_us: i64) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, raw_path FROM mail_intake
+             WHERE outcome = 'refused' AND raw_path <> '' AND received_us < ? LIMIT 10000",
+        )
+        .bind(cutoff_us)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("id"), r.get("raw_path")))
+            .collect())
+    }
+
+    /// Records that these messages' raw mail was deleted (their records stay).
+    pub async fn forget_raw(&self, ids: &[String]) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let (_g, mut tx) = self.begin_write().await?;
+        for id in ids {
+            sqlx::query("UPDATE mail_intake SET raw_path = '' WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Forgets a claim whose processing failed, so that the sender's retry is processed anew.
