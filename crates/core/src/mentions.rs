@@ -8,17 +8,17 @@ use crate::api::{Department, Service, ServiceFamily};
 /// named by `pizzeria-da-mario.it`, `vps-1` is not named by `vps-12`, while `www.mario.it`,
 /// `info@mario.it` and `https://mario.it/shop` all name `mario.it`. A product name ("CronusVPS",
 /// "Hosting WordPress") names a service only when no other service of the customer has that
-/// product, because otherwise it cannot say which one is meant.
+/// product, because otherwise it cannot say which one is meant, and only when the text names no
+/// service by its identifier: beside an identifier a product is what is asked about ("passaggio
+/// di blog-mario.it a Hosting Pro"), not another service.
 pub fn services_named_in<'a>(text: &str, services: &'a [Service]) -> Vec<&'a Service> {
     if services.is_empty() || text.trim().is_empty() {
         return Vec::new();
     }
-    let scan = Scan::new(text);
-    services
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| scan.names(services, i))
-        .map(|(_, s)| s)
+    Scan::new(text)
+        .named(services)
+        .into_iter()
+        .map(|i| &services[i])
         .collect()
 }
 
@@ -108,7 +108,22 @@ impl<'t> Scan<'t> {
         }
     }
 
-    /// Whether the text names `services[i]`.
+    /// The indices of the services the text names (see `services_named_in`).
+    pub(crate) fn named(&self, services: &[Service]) -> Vec<usize> {
+        let by_identifier: Vec<usize> = (0..services.len())
+            .filter(|&i| self.names_identifier(services[i].identifier.trim(), services))
+            .collect();
+        if !by_identifier.is_empty() {
+            return by_identifier;
+        }
+        (0..services.len())
+            .filter(|&i| {
+                product_named(&self.words, &services[i].product) && product_is_unique(services, i)
+            })
+            .collect()
+    }
+
+    /// Whether the text names `services[i]`, by identifier or product alike.
     pub(crate) fn names(&self, services: &[Service], i: usize) -> bool {
         let service = &services[i];
         self.names_identifier(service.identifier.trim(), services)
@@ -391,6 +406,22 @@ mod tests {
         let s = customer();
         assert_eq!(ids("la cronusvps non si avvia", &s), ["v1"]);
         assert_eq!(ids("Hosting  WordPress: pagina bianca", &s), ["h1"]);
+    }
+
+    #[test]
+    fn beside_an_identifier_a_product_name_is_what_is_asked_for_not_another_service() {
+        let s = vec![
+            service("b", "Hosting Basic Illimitato", "blog-mario.it"),
+            service("r", "Hosting Pro", "studio-rossi.it"),
+        ];
+        assert_eq!(
+            ids(
+                "Preventivo per passaggio di blog-mario.it a Hosting Pro",
+                &s
+            ),
+            ["b"]
+        );
+        assert_eq!(ids("Hosting Pro lento", &s), ["r"]);
     }
 
     #[test]

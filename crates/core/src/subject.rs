@@ -80,9 +80,7 @@ pub fn assess(subject: &str, ctx: &SubjectContext<'_>) -> Assessment {
     let text = strip_reply_prefixes(head(subject));
     let tokens = tokenize(text);
     let scan = mentions::Scan::new(text);
-    let named_at: Vec<usize> = (0..ctx.services.len())
-        .filter(|&i| scan.names(ctx.services, i))
-        .collect();
+    let named_at: Vec<usize> = scan.named(ctx.services);
     let named: Vec<&Service> = named_at.iter().map(|&i| &ctx.services[i]).collect();
     let f = Facts::read(&tokens.list, text, ctx.services, &named_at, &scan);
     let web = ctx.channel == Channel::Web;

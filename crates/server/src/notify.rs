@@ -3,11 +3,12 @@
 
 use crate::config::Config;
 use crate::state::AppState;
-use crate::storage::{Notification, NotifyContext, OutboxItem};
+use crate::storage::{Notification, NotifyContext, OutboxItem, RecentMessage};
 use crate::util::{now_us, random_id};
-use helpdesk_core::api::Department;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use helpdesk_core::api::{AuthorKind, Department, Status};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
+use lettre::message::{MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
 
@@ -27,60 +28,224 @@ fn ticket_link(config: &Config, code: &str) -> String {
 }
 
 const KEEP_CODE: &str = "Per rispondere, rispondi a questa e-mail lasciando inalterato il codice del ticket nell'oggetto.";
+const AWAITING_YOU: &str =
+    "Il ticket ora è in attesa di una tua risposta: rispondi a questa e-mail o dalla pagina del ticket.";
+const CLOSED_NOW: &str = "Il ticket è stato chiuso. Se rispondi, verrà riaperto.";
 
-/// The acknowledgment of a new ticket (one e-mail), with what to add when the subject or the
-/// service left something out.
+/// The acknowledgment of a new ticket (one e-mail): what the customer wrote, and what to add when
+/// the subject or the service left something out.
 pub fn acknowledgment(config: &Config, ctx: &NotifyContext<'_>, advice: &[String]) -> Notification {
-    let mut body = format!(
-        "Gentile {name},\n\nabbiamo ricevuto la tua richiesta e aperto il ticket {code} ({dept}).\n\
-         Oggetto: {subject}\n\n",
+    let dept = crate::texts::department_label(ctx.department);
+    let opened = format!(
+        "abbiamo ricevuto la tua richiesta e aperto il ticket {} per il reparto {dept}.",
+        ctx.code
+    );
+    let mut text = format!(
+        "Gentile {name},\n\n{opened}\nOggetto: {subject}\n\n",
         name = ctx.customer_name,
-        code = ctx.code,
-        dept = crate::texts::department_label(ctx.department),
         subject = ctx.subject,
     );
-    if !advice.is_empty() {
-        body.push_str("Per aiutarci a risolvere il problema fin dalla prima risposta:\n");
-        for a in advice {
-            body.push_str("- ");
-            body.push_str(a);
-            body.push('\n');
-        }
-        body.push('\n');
+    if let Some(first) = ctx.recent.first() {
+        text.push_str("Hai scritto:\n");
+        text.push_str(&quoted(&first.body));
+        text.push_str("\n\n");
     }
-    body.push_str(&format!(
-        "Le risposte ti arriveranno per e-mail. {KEEP_CODE}\nPuoi seguire il ticket qui: {}\n",
-        ticket_link(config, ctx.code.as_str())
+    if !advice.is_empty() {
+        text.push_str("Per aiutarci a risolvere il problema fin dalla prima risposta:\n");
+        for a in advice {
+            text.push_str("- ");
+            text.push_str(a);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    let link = ticket_link(config, ctx.code.as_str());
+    text.push_str(&format!(
+        "Le risposte ti arriveranno per e-mail. {KEEP_CODE}\nPuoi seguire il ticket qui: {link}\n"
     ));
-    about_ticket(config, ctx, body)
+
+    let mut html = Html::new(ctx);
+    html.para(&opened);
+    html.labelled("Oggetto", ctx.subject);
+    html.thread("Hai scritto", ctx.recent);
+    if !advice.is_empty() {
+        html.list(
+            "Per aiutarci a risolvere il problema fin dalla prima risposta:",
+            advice,
+        );
+    }
+    html.para(&format!(
+        "Le risposte ti arriveranno per e-mail. {KEEP_CODE}"
+    ));
+    html.link("Apri il ticket", &link);
+    about_ticket(config, ctx, text, html.finish())
 }
 
 /// An e-mail about a ticket: from its department's intake (so an answer comes back in), to the
 /// customer's reference address, with the code in the subject.
-fn about_ticket(config: &Config, ctx: &NotifyContext<'_>, body: String) -> Notification {
+fn about_ticket(
+    config: &Config,
+    ctx: &NotifyContext<'_>,
+    body: String,
+    html: String,
+) -> Notification {
     Notification {
         message_id: new_message_id(config),
         from: intake_address(config, ctx.department).to_string(),
         to: ctx.customer_email.to_string(),
         subject: helpdesk_core::code::mail_subject(ctx.code, ctx.subject),
         body,
+        html: Some(html),
     }
 }
 
-/// A staff answer, sent to the customer's reference address.
+/// A staff answer, sent to the customer's reference address, saying what the ticket waits for.
 pub fn staff_reply(
     config: &Config,
     ctx: &NotifyContext<'_>,
     staff_name: &str,
     text: &str,
 ) -> Notification {
-    let body = format!(
-        "Gentile {name},\n\n{staff_name} ha risposto al tuo ticket {code}:\n\n{text}\n\n-- \n{KEEP_CODE}\nStorico del ticket: {link}\n",
+    let link = ticket_link(config, ctx.code.as_str());
+    let answered = format!("{staff_name} ha risposto al tuo ticket {}:", ctx.code);
+    let next = match ctx.status {
+        Status::AwaitingCustomer => Some(AWAITING_YOU),
+        Status::Closed => Some(CLOSED_NOW),
+        Status::Open => None,
+    };
+    let mut body = format!(
+        "Gentile {name},\n\n{answered}\n\n{text}\n\n",
         name = ctx.customer_name,
-        code = ctx.code,
-        link = ticket_link(config, ctx.code.as_str()),
     );
-    about_ticket(config, ctx, body)
+    if let Some(n) = next {
+        body.push_str(n);
+        body.push_str("\n\n");
+    }
+    body.push_str(&format!("-- \n{KEEP_CODE}\nStorico del ticket: {link}\n"));
+
+    let mut html = Html::new(ctx);
+    html.para(&answered);
+    html.quote(text);
+    if let Some(n) = next {
+        html.strong_para(n);
+    }
+    // The reply itself is shown above: the thread shows what came before it.
+    let earlier = &ctx.recent[..ctx.recent.len().saturating_sub(1)];
+    html.thread("Messaggi precedenti", earlier);
+    html.para(KEEP_CODE);
+    html.link("Apri lo storico del ticket", &link);
+    about_ticket(config, ctx, body, html.finish())
+}
+
+fn quoted(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("> {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The HTML alternative of a notification. Everything a customer or staff wrote goes through
+/// `escape`: the HTML part never carries markup that did not come from here.
+struct Html(String);
+
+fn escape(s: &str) -> String {
+    html_escape::encode_text(s).into_owned()
+}
+
+/// Text with its line breaks kept.
+fn escape_lines(s: &str) -> String {
+    escape(s).replace('\n', "<br>\n")
+}
+
+fn when(us: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!("[day]/[month]/[year] [hour]:[minute] UTC");
+    t.format(&fmt).unwrap_or_default()
+}
+
+impl Html {
+    fn new(ctx: &NotifyContext<'_>) -> Self {
+        Html(format!(
+            "<!DOCTYPE html>\n<html lang=\"it\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\n\
+             <body style=\"margin:0;padding:16px;background:#f4f5f7;color:#1f2328;font:16px/1.5 Arial,Helvetica,sans-serif\">\n\
+             <div style=\"max-width:600px;margin:0 auto;background:#ffffff;padding:24px;border-radius:8px\">\n\
+             <p style=\"margin:0 0 8px;color:#57606a;font-size:14px\">Ticket <strong>{code}</strong></p>\n\
+             <p>Gentile {name},</p>\n",
+            title = escape(&helpdesk_core::code::mail_subject(ctx.code, ctx.subject)),
+            code = escape(ctx.code.as_str()),
+            name = escape(ctx.customer_name),
+        ))
+    }
+
+    fn para(&mut self, text: &str) {
+        self.0.push_str(&format!("<p>{}</p>\n", escape_lines(text)));
+    }
+
+    fn strong_para(&mut self, text: &str) {
+        self.0
+            .push_str(&format!("<p><strong>{}</strong></p>\n", escape_lines(text)));
+    }
+
+    fn labelled(&mut self, label: &str, text: &str) {
+        self.0.push_str(&format!(
+            "<p><strong>{}:</strong> {}</p>\n",
+            escape(label),
+            escape(text)
+        ));
+    }
+
+    fn quote(&mut self, text: &str) {
+        self.0.push_str(&format!(
+            "<blockquote style=\"margin:0 0 16px;padding:8px 16px;border-left:4px solid #0b5cad;background:#f6f8fa\">{}</blockquote>\n",
+            escape_lines(text)
+        ));
+    }
+
+    fn list(&mut self, intro: &str, items: &[String]) {
+        self.0
+            .push_str(&format!("<p>{}</p>\n<ul>\n", escape(intro)));
+        for i in items {
+            self.0.push_str(&format!("<li>{}</li>\n", escape(i)));
+        }
+        self.0.push_str("</ul>\n");
+    }
+
+    fn thread(&mut self, title: &str, messages: &[RecentMessage]) {
+        if messages.is_empty() {
+            return;
+        }
+        self.0.push_str(&format!(
+            "<h2 style=\"font-size:16px;margin:24px 0 8px\">{}</h2>\n",
+            escape(title)
+        ));
+        for m in messages {
+            let who = match m.author_kind {
+                AuthorKind::Staff => format!("{} (Assistenza)", m.author_name),
+                AuthorKind::Customer => m.author_name.clone(),
+            };
+            self.0.push_str(&format!(
+                "<p style=\"margin:16px 0 4px;color:#57606a;font-size:14px\"><strong>{}</strong> · {}</p>\n",
+                escape(&who),
+                escape(&when(m.created_us))
+            ));
+            self.quote(&m.body);
+        }
+    }
+
+    fn link(&mut self, label: &str, url: &str) {
+        self.0.push_str(&format!(
+            "<p><a href=\"{}\" style=\"display:inline-block;padding:10px 16px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none\">{}</a></p>\n",
+            html_escape::encode_double_quoted_attribute(url),
+            escape(label)
+        ));
+    }
+
+    fn finish(mut self) -> String {
+        self.0.push_str("</div>\n</body></html>\n");
+        self.0
+    }
 }
 
 /// Builds the MIME message of a queued notification.
@@ -91,15 +256,30 @@ pub fn build_email(item: &OutboxItem) -> anyhow::Result<lettre::Message> {
         .from(from)
         .to(to)
         .subject(item.subject.clone())
-        .message_id(Some(item.message_id.clone()))
-        .header(ContentType::TEXT_PLAIN);
+        .message_id(Some(item.message_id.clone()));
     if let Some(irt) = &item.in_reply_to {
         b = b.in_reply_to(irt.clone());
     }
     if let Some(refs) = &item.references {
         b = b.references(refs.clone());
     }
-    let mut msg = b.body(item.body.clone())?;
+    // The text part is the reference and comes first (readers show the last part they can);
+    // quoted-printable keeps it readable where a mailer shows the source.
+    let text = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .header(ContentTransferEncoding::QuotedPrintable)
+        .body(item.body.clone());
+    let mut msg = match &item.html {
+        Some(html) => b.multipart(
+            MultiPart::alternative().singlepart(text).singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .header(ContentTransferEncoding::QuotedPrintable)
+                    .body(html.clone()),
+            ),
+        )?,
+        None => b.singlepart(text)?,
+    };
     // Our notifications are automatic: mailers must not answer them with out-of-office replies.
     msg.headers_mut().insert_raw(HeaderValue::new(
         HeaderName::new_from_ascii_str("Auto-Submitted"),
@@ -237,6 +417,158 @@ mod tests {
         assert_eq!(backoff(50), Duration::from_secs(600));
     }
 
+    fn sample_ctx<'a>(
+        code: &'a helpdesk_core::TicketCode,
+        recent: &'a [RecentMessage],
+        status: Status,
+    ) -> NotifyContext<'a> {
+        NotifyContext {
+            code,
+            subject: "Errore 500 <script>alert(1)</script>",
+            department: Department::Helpdesk,
+            customer_email: "demo@example.it",
+            customer_name: "Mario <b>Rossi</b>",
+            status,
+            recent,
+        }
+    }
+
+    fn outbox(n: Notification) -> String {
+        let item = OutboxItem {
+            id: 1,
+            message_id: n.message_id,
+            from: n.from,
+            to: n.to,
+            subject: n.subject,
+            body: n.body,
+            html: n.html,
+            in_reply_to: None,
+            references: None,
+            attempts: 0,
+        };
+        String::from_utf8(build_email(&item).unwrap().formatted()).unwrap()
+    }
+
+    /// The decoded text of each part, in order, by content type.
+    fn parts(raw: &str) -> Vec<(String, String)> {
+        use mail_parser::MimeHeaders;
+        let msg = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .unwrap();
+        msg.parts
+            .iter()
+            .filter_map(|p| {
+                let ct = p.content_type()?;
+                let kind = format!("{}/{}", ct.ctype(), ct.subtype()?);
+                match &p.body {
+                    mail_parser::PartType::Text(t) | mail_parser::PartType::Html(t) => {
+                        Some((kind, t.replace("\r\n", "\n")))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_acknowledgment_is_mime_text_first_with_an_escaped_html_alternative() {
+        let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
+        let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
+        let recent = [RecentMessage {
+            author_name: "Mario <b>Rossi</b>".into(),
+            author_kind: AuthorKind::Customer,
+            created_us: 1_764_614_220_000_000,
+            body: "Da stamattina il sito dà errore 500.\n<img src=x onerror=alert(1)>".into(),
+        }];
+        let raw = outbox(acknowledgment(
+            &config,
+            &sample_ctx(&code, &recent, Status::Open),
+            &[],
+        ));
+        assert!(raw.contains("MIME-Version: 1.0"), "{raw}");
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        let parts = parts(&raw);
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!(parts[0].0, "text/plain", "the text part comes first");
+        assert_eq!(parts[1].0, "text/html");
+        let text_at = raw.find("Content-Type: text/plain").unwrap();
+        assert!(
+            raw[text_at..].starts_with("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"),
+            "{}",
+            &raw[text_at..text_at + 120]
+        );
+        let (text, html) = (&parts[0].1, &parts[1].1);
+        assert!(
+            text.contains("per il reparto Helpdesk (Assistenza Tecnica)."),
+            "{text}"
+        );
+        assert!(!text.contains("(Helpdesk (Assistenza Tecnica))"), "{text}");
+        assert!(
+            text.contains("Hai scritto:\n> Da stamattina il sito dà errore 500."),
+            "{text}"
+        );
+        // Nothing the customer wrote is markup in the HTML part.
+        for written in ["<script>", "<img", "<b>Rossi"] {
+            assert!(!html.contains(written), "{written} in {html}");
+        }
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Da stamattina il sito dà errore 500."),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"http://127.0.0.1/tickets/FPL-809-43017\""),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_staff_reply_says_the_ticket_now_waits_for_the_customer() {
+        let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
+        let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
+        let recent = [
+            RecentMessage {
+                author_name: "Mario Rossi".into(),
+                author_kind: AuthorKind::Customer,
+                created_us: 1_764_614_220_000_000,
+                body: "Il sito non risponde.".into(),
+            },
+            RecentMessage {
+                author_name: "Giulia".into(),
+                author_kind: AuthorKind::Staff,
+                created_us: 1_764_617_820_000_000,
+                body: "Abbiamo riavviato il server: ci confermi?".into(),
+            },
+        ];
+        let n = staff_reply(
+            &config,
+            &sample_ctx(&code, &recent, Status::AwaitingCustomer),
+            "Giulia",
+            "Abbiamo riavviato il server: ci confermi?",
+        );
+        let parts = parts(&outbox(n));
+        let (text, html) = (&parts[0].1, &parts[1].1);
+        assert!(text.contains("in attesa di una tua risposta"), "{text}");
+        assert!(html.contains("in attesa di una tua risposta"), "{html}");
+        assert!(html.contains("Messaggi precedenti"), "{html}");
+        assert!(html.contains("Il sito non risponde."), "{html}");
+        let closed = staff_reply(
+            &config,
+            &sample_ctx(&code, &recent, Status::Closed),
+            "Giulia",
+            "Chiudiamo il ticket.",
+        );
+        assert!(!closed.body.contains("in attesa di una tua risposta"));
+        assert!(closed.body.contains("Il ticket è stato chiuso"));
+    }
+
     #[test]
     fn a_notification_threads_under_the_ticket_and_says_it_is_automatic() {
         let item = OutboxItem {
@@ -246,6 +578,7 @@ mod tests {
             to: "demo@example.it".into(),
             subject: "[#FPL-809-43017]: Sito lento".into(),
             body: "Ciao".into(),
+            html: None,
             in_reply_to: Some("<first@helpdesk.smacloud.it>".into()),
             references: Some("<first@helpdesk.smacloud.it>".into()),
             attempts: 0,

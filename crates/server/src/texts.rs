@@ -6,7 +6,7 @@ pub fn rejection_explanation(reason: &str) -> &'static str {
         "unknown_sender" => "Il messaggio non proviene dall'indirizzo e-mail di riferimento di un account: scrivi dall'indirizzo di riferimento del tuo account, oppure apri un ticket dal sito.",
         "attachments_too_large" => "Gli allegati superano 1 MB in tutto: invia file più piccoli, oppure apri o aggiorna il ticket dal sito, dove puoi caricare file fino a 10 MB.",
         "too_many_attachments" => "Il messaggio ha più di 10 allegati: inviane al massimo 10 per messaggio (ad esempio riunendoli in un archivio zip), oppure caricali dal sito.",
-        "foreign_ticket" => "Il codice nell'oggetto appartiene a un ticket che non è tuo: apri un nuovo ticket o rispondi alle e-mail dei tuoi ticket lasciando inalterato il codice.",
+        "unknown_ticket" => "Nessuno dei tuoi ticket ha il codice indicato nell'oggetto: controlla il codice, rispondi alle e-mail dei tuoi ticket lasciandolo inalterato, oppure scrivi senza codice per aprire un nuovo ticket.",
         "several_senders" => "Il messaggio ha più mittenti o nessun mittente: invialo dal solo indirizzo di riferimento del tuo account.",
         "unauthenticated" => "Non è stato possibile verificare che il messaggio provenga davvero dal tuo dominio (SPF/DKIM): è stato messo in quarantena.",
         "automatic" => "Il messaggio è una risposta automatica e non è stato aggiunto ai ticket.",

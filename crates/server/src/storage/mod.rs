@@ -171,6 +171,8 @@ pub struct Notification {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// The HTML alternative, when there is one.
+    pub html: Option<String>,
 }
 
 /// What the notification is composed from, once the ticket's code is known.
@@ -180,6 +182,52 @@ pub struct NotifyContext<'a> {
     pub department: Department,
     pub customer_email: &'a str,
     pub customer_name: &'a str,
+    /// The ticket's status once this write is done.
+    pub status: Status,
+    /// The ticket's latest messages (not events), oldest first, this write's included.
+    pub recent: &'a [RecentMessage],
+}
+
+/// A message as a notification quotes it.
+#[derive(Debug, Clone)]
+pub struct RecentMessage {
+    pub author_name: String,
+    pub author_kind: AuthorKind,
+    pub created_us: i64,
+    pub body: String,
+}
+
+/// How many of the latest messages a notification shows.
+const RECENT_IN_NOTIFICATION: i64 = 3;
+
+async fn recent_messages(
+    tx: &mut Transaction<'_, Sqlite>,
+    ticket_id: i64,
+) -> StoreResult<Vec<RecentMessage>> {
+    let rows = sqlx::query(
+        "SELECT author_name, author_kind, created_us, body FROM messages
+         WHERE ticket_id = ? AND kind = 'message' AND automatic = 0
+         ORDER BY seq DESC LIMIT ?",
+    )
+    .bind(ticket_id)
+    .bind(RECENT_IN_NOTIFICATION)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut recent = rows
+        .iter()
+        .map(|r| {
+            let kind: String = r.get("author_kind");
+            Ok(RecentMessage {
+                author_name: r.get("author_name"),
+                author_kind: AuthorKind::parse(&kind)
+                    .ok_or_else(|| anyhow::anyhow!("unknown author kind {kind:?} in messages"))?,
+                created_us: r.get("created_us"),
+                body: r.get("body"),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    recent.reverse();
+    Ok(recent)
 }
 
 pub struct NewTicketRecord<'a> {
@@ -207,6 +255,7 @@ pub struct OutboxItem {
     pub to: String,
     pub subject: String,
     pub body: String,
+    pub html: Option<String>,
     pub in_reply_to: Option<String>,
     pub references: Option<String>,
     pub attempts: i64,
@@ -686,12 +735,15 @@ impl Store {
                 .bind(rec.account_id)
                 .fetch_one(&mut *tx)
                 .await?;
+        let recent = recent_messages(&mut tx, ticket_id).await?;
         let ctx = NotifyContext {
             code: &code,
             subject: rec.subject,
             department: rec.department,
             customer_email: &email,
             customer_name: &name,
+            status: Status::Open,
+            recent: &recent,
         };
         if let Some(n) = ack(&ctx) {
             queue_notification(&mut tx, ticket_id, &n, now).await?;
@@ -778,12 +830,15 @@ impl Store {
             .await?;
         let code =
             TicketCode::parse(&row.code).ok_or_else(|| anyhow::anyhow!("bad stored code"))?;
+        let recent = recent_messages(&mut tx, row.id).await?;
         let ctx = NotifyContext {
             code: &code,
             subject: &row.subject,
             department: Department::parse(&row.department).unwrap_or(Department::Helpdesk),
             customer_email: &row.email,
             customer_name: &row.name,
+            status: target,
+            recent: &recent,
         };
         if !msg.automatic {
             if let Some(n) = notify(&ctx) {
@@ -1037,7 +1092,7 @@ impl Store {
 
     pub async fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
         let rows = sqlx::query(
-            "SELECT id, message_id, from_addr, to_addr, subject, body, in_reply_to, references_, attempts
+            "SELECT id, message_id, from_addr, to_addr, subject, body, html, in_reply_to, references_, attempts
              FROM outbox WHERE sent_us IS NULL AND next_try_us <= ? ORDER BY id LIMIT ?",
         )
         .bind(now)
@@ -1053,6 +1108,7 @@ impl Store {
                 to: r.get("to_addr"),
                 subject: r.get("subject"),
                 body: r.get("body"),
+                html: r.get("html"),
                 in_reply_to: r.get("in_reply_to"),
                 references: r.get("references_"),
                 attempts: r.get("attempts"),
@@ -1288,8 +1344,8 @@ async fn queue_notification(
         )
     };
     sqlx::query(
-        "INSERT INTO outbox (ticket_id, message_id, from_addr, to_addr, subject, body, in_reply_to, references_, next_try_us, created_us)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (ticket_id, message_id, from_addr, to_addr, subject, body, html, in_reply_to, references_, next_try_us, created_us)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(ticket_id)
     .bind(&n.message_id)
@@ -1297,6 +1353,7 @@ async fn queue_notification(
     .bind(&n.to)
     .bind(&n.subject)
     .bind(&n.body)
+    .bind(&n.html)
     .bind(in_reply_to)
     .bind(references)
     .bind(now)

@@ -20,7 +20,7 @@ async fn staff_reply(app: &crate::helpers::TestApp, staff: &str, code: &str, bod
 /// The `.eml` files written to the outbox folder, oldest first.
 /// The outbox's mails whose subject names `code`, oldest first, once there are `at_least` of them
 /// (or after ten seconds). Demo data fills the outbox too, so counting every file is not enough.
-async fn outbox_for(dir: &std::path::Path, code: &str, at_least: usize) -> Vec<String> {
+pub(crate) async fn outbox_for(dir: &std::path::Path, code: &str, at_least: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let mut files: Vec<_> = std::fs::read_dir(dir.join("outbox"))
@@ -44,7 +44,7 @@ async fn outbox_for(dir: &std::path::Path, code: &str, at_least: usize) -> Vec<S
     }
 }
 
-fn header<'a>(eml: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(eml: &'a str, name: &str) -> Option<&'a str> {
     eml.lines()
         .take_while(|l| !l.is_empty())
         .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))

@@ -544,7 +544,7 @@ async fn a_customer_sees_their_refused_emails_with_the_reason() {
     let v: Value = app.get_json(&demo, "/api/v1/mail-rejections").await;
     let items = v["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{v}");
-    assert_eq!(items[0]["reason"], "foreign_ticket");
+    assert_eq!(items[0]["reason"], "unknown_ticket");
     assert!(items[0]["subject"]
         .as_str()
         .unwrap()

@@ -3,6 +3,7 @@
 mod helpers;
 mod history;
 mod mail;
+mod notifications;
 mod session;
 mod tickets;
 mod uploads;
