@@ -47,16 +47,6 @@ pub fn normalise_email(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-/// Removes control and bidirectional-override characters from a name shown to people.
-pub fn clean_display_text(s: &str) -> String {
-    s.chars()
-        .filter(|c| {
-            !c.is_control()
-                && !matches!(*c as u32, 0x200E | 0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,13 +62,5 @@ mod tests {
     fn times_are_rfc3339_utc() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000_000_000), "2023-11-14T22:13:20Z");
-    }
-
-    #[test]
-    fn bidi_overrides_and_controls_are_removed_from_names() {
-        assert_eq!(
-            clean_display_text("fattura\u{202E}fdp.exe\0"),
-            "fatturafdp.exe"
-        );
     }
 }
