@@ -72,7 +72,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         listener,
         app,
         shutdown.clone(),
-        crate::http::serve::Limits::for_this_process(state.config.http_idle_timeout),
+        crate::http::serve::Limits::for_this_process(&state.config),
     )));
     tasks.push(tokio::spawn(crate::notify::worker(
         state.clone(),

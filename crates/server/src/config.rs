@@ -32,6 +32,9 @@ pub struct Config {
     /// How long a kept-alive HTTP connection may wait for its next request
     /// (`HELPDESK_HTTP_IDLE_TIMEOUT`, seconds): longer than a proxy's idle upstream timeout.
     pub http_idle_timeout: std::time::Duration,
+    /// Most HTTP connections open at once (`HELPDESK_HTTP_MAX_CONNECTIONS`); by default taken
+    /// from the open-file limit.
+    pub http_max_connections: Option<usize>,
 }
 
 /// Above nginx's 60 s idle upstream keep-alive (and its own 75 s default), so that a proxy in
@@ -152,6 +155,18 @@ impl Config {
                     })?,
                 None => DEFAULT_HTTP_IDLE_TIMEOUT,
             },
+            http_max_connections: match var("HELPDESK_HTTP_MAX_CONNECTIONS") {
+                Some(v) => Some(
+                    v.trim()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=100_000).contains(n))
+                        .ok_or_else(|| {
+                            format!("HELPDESK_HTTP_MAX_CONNECTIONS: {v:?} is not 1 to 100000")
+                        })?,
+                ),
+                None => None,
+            },
             data_dir,
         })
     }
@@ -179,6 +194,7 @@ impl Config {
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
             http_idle_timeout: DEFAULT_HTTP_IDLE_TIMEOUT,
+            http_max_connections: None,
             data_dir,
         }
     }

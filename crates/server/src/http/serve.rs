@@ -4,9 +4,9 @@
 //!
 //! Why our own accept loop rather than `axum::serve`: that one sets no timer, so hyper applies no
 //! header timeout at all, and it has no cap. Hyper's own `header_read_timeout` (measured on hyper
-//! 1.12) starts when a connection opens and again when each response ends, so it would close idle
-//! keep-alive connections as soon as slow headers; keep-alive must outlast a proxy's (nginx keeps
-//! idle upstream connections 60 s), so the two limits are timed here, per connection.
+//! 1.12) starts when a connection opens and again when each response ends, so it would give an idle
+//! keep-alive connection no more time than slow headers; keep-alive must outlast a proxy's (nginx
+//! keeps idle upstream connections 60 s), so the two limits are timed here, per connection.
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -55,9 +55,9 @@ pub struct Limits {
 const RESERVED_FILES: u64 = 64;
 
 impl Limits {
-    /// A 10 s header timeout, the configured idle timeout, and a cap taken from this process's
-    /// open-file limit.
-    pub fn for_this_process(idle: Duration) -> Limits {
+    /// A 10 s header timeout, a 30 s body stall, the configured idle timeout, and the configured
+    /// cap or else one taken from this process's open-file limit.
+    pub fn for_this_process(config: &crate::config::Config) -> Limits {
         let nofile = match rlimit::getrlimit(rlimit::Resource::NOFILE) {
             Ok((soft, _hard)) => soft,
             Err(e) => {
@@ -67,9 +67,11 @@ impl Limits {
         };
         let limits = Limits {
             header_read: Duration::from_secs(10),
-            idle,
+            idle: config.http_idle_timeout,
             body_stall: Duration::from_secs(30),
-            max_connections: connection_cap(nofile),
+            max_connections: config
+                .http_max_connections
+                .unwrap_or_else(|| connection_cap(nofile)),
         };
         tracing::info!(
             open_files = nofile,
@@ -86,8 +88,11 @@ pub fn connection_cap(nofile: u64) -> usize {
     let rest = nofile.saturating_sub(RESERVED_FILES);
     let cap = rest - rest / 4;
     // At least a few, whatever the limit says; at most what memory comfortably holds.
-    cap.clamp(16, 10_000) as usize
+    (cap as usize).clamp(MIN_CONNECTIONS, 10_000)
 }
+
+/// Connections kept open whatever the descriptors say.
+const MIN_CONNECTIONS: usize = 16;
 
 /// Serves `app` on `listener` until `shutdown`, then lets requests in flight finish.
 pub async fn serve(
@@ -101,12 +106,20 @@ pub async fn serve(
     // Warnings about an attack, at most one a minute (full) or ten seconds (accept failing).
     let mut last_full: Option<Instant> = None;
     let mut last_warning: Option<Instant> = None;
+    // Lowered when accepting runs out of descriptors (they are wanted elsewhere: SMTP, files),
+    // and tried at the full cap again after a while.
+    let mut cap = limits.max_connections;
+    let mut lowered: Option<Instant> = None;
     'accept: loop {
+        if lowered.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
+            cap = limits.max_connections;
+            lowered = None;
+        }
         // Make room before accepting, so the next connection always has a place.
-        while table.len() >= limits.max_connections {
+        while table.len() >= cap {
             if last_full.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
                 tracing::warn!(
-                    max = limits.max_connections,
+                    max = cap,
                     "HTTP connection limit reached: closing the connections that wait longest"
                 );
                 last_full = Some(Instant::now());
@@ -144,16 +157,21 @@ pub async fn serve(
                         | io::ErrorKind::Interrupted
                 ) => {}
             // Out of file descriptors (EMFILE, ENFILE) or buffers: the connection stays in the
-            // backlog and accept would fail again at once. Free an idle connection's descriptor
-            // and retry shortly: neither a busy loop nor a stall that the backlog would feel.
+            // backlog and accept would fail again at once. Free an idle connection's descriptor,
+            // keep below this many connections for a while, and retry once one has closed (or
+            // after 50 ms): neither a busy loop nor a stall that the backlog would feel.
             Err(e) => {
                 if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
                     tracing::warn!(error = %e, open = table.len(), "accepting HTTP connections failed");
                     last_warning = Some(Instant::now());
                 }
+                cap = table.len().saturating_sub(1).max(MIN_CONNECTIONS);
+                lowered = Some(Instant::now());
+                let room = table.room.notified();
                 table.evict_one();
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
+                    _ = room => {}
                     _ = tokio::time::sleep(Duration::from_millis(50)) => {}
                 }
             }
