@@ -5,6 +5,7 @@ use crate::state::AppState;
 use crate::storage::{NewMessage, Viewer};
 use helpdesk_core::api::{AuthorKind, Channel, Customer, StaffReply, Ticket};
 use helpdesk_core::limits::{self, char_len};
+use helpdesk_core::text;
 
 pub async fn reply(
     state: &AppState,
@@ -12,8 +13,9 @@ pub async fn reply(
     code: &str,
     req: &StaffReply,
 ) -> ApiResult<Ticket> {
-    // Empty once trimmed, or longer as sent than the document's `maxLength`.
-    if char_len(&req.body) == 0 || req.body.chars().count() > limits::BODY_MAX_CHARS {
+    // Empty once cleaned and trimmed, or longer as sent than the document's `maxLength`.
+    let body = text::multi_line(&req.body);
+    if char_len(&body) == 0 || req.body.chars().count() > limits::BODY_MAX_CHARS {
         return Err(ApiError::field(
             "body",
             "invalid_length",
@@ -21,7 +23,7 @@ pub async fn reply(
         ));
     }
     let config = &state.config;
-    let body = req.body.trim();
+    let body = body.trim();
     let (t, _) = state
         .store
         .add_message(

@@ -16,6 +16,7 @@ use helpdesk_core::api::{
 };
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::subject::{assess, SubjectContext};
+use helpdesk_core::text;
 use std::collections::BTreeMap;
 
 pub fn router() -> Router<AppState> {
@@ -128,17 +129,17 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(s.to_string()))
 }
 
-/// The minimum counts what is left once trimmed; the maximum counts what was sent, as the
-/// document's `maxLength` does.
-fn check_body(field: &str, text: &str, min: usize) -> ApiResult<()> {
-    if char_len(text) < min {
+/// The minimum counts what is left once cleaned (see [`text::multi_line`]) and trimmed; the
+/// maximum counts what was sent, as the document's `maxLength` does.
+fn check_body(field: &str, sent: &str, cleaned: &str, min: usize) -> ApiResult<()> {
+    if char_len(cleaned) < min {
         return Err(ApiError::field(
             field,
             "too_short",
             format!("Il testo è troppo breve: scrivi almeno {min} caratteri."),
         ));
     }
-    if text.chars().count() > limits::BODY_MAX_CHARS {
+    if sent.chars().count() > limits::BODY_MAX_CHARS {
         return Err(ApiError::field(
             field,
             "too_long",
@@ -208,7 +209,9 @@ pub async fn create(
             ),
         ));
     }
-    let subject = req.subject.trim();
+    // Controls, line breaks and invisible characters go before any rule counts or reads it.
+    let subject = text::single_line(&req.subject);
+    let subject = subject.as_str();
     if char_len(subject) < limits::SUBJECT_MIN_CHARS {
         return Err(ApiError::field(
             "subject",
@@ -237,15 +240,17 @@ pub async fn create(
             hints: assessment.hints,
         });
     }
+    let description = text::multi_line(&req.description);
     check_body(
         "description",
         &req.description,
+        &description,
         limits::DESCRIPTION_MIN_CHARS,
     )?;
     check_upload_count(&req.upload_ids)?;
 
     let hash = sha256_hex(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.into()))?);
-    let description = req.description.trim();
+    let description = description.trim();
     let config = &state.config;
     let created = state
         .store
@@ -312,7 +317,8 @@ pub async fn reply(
     ApiJson(req): ApiJson<NewReply>,
 ) -> ApiResult<(StatusCode, Json<Ticket>)> {
     let key = idempotency_key(&headers)?;
-    check_body("body", &req.body, limits::REPLY_MIN_CHARS)?;
+    let body = text::multi_line(&req.body);
+    check_body("body", &req.body, &body, limits::REPLY_MIN_CHARS)?;
     check_upload_count(&req.upload_ids)?;
     let hash = sha256_hex(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.into()))?);
     let (t, replayed) = state
@@ -326,7 +332,7 @@ pub async fn reply(
                     &auth.account,
                     AuthorKind::Customer,
                     Channel::Web,
-                    req.body.trim(),
+                    body.trim(),
                 )
             },
             None,

@@ -9,6 +9,7 @@ mod authz;
 mod dos_http;
 mod dos_login;
 mod fuzz_replay;
+mod input;
 mod mail;
 mod schemathesis;
 mod smtp;
