@@ -1058,7 +1058,7 @@ mod tests {
         assert!(v
             .to_str()
             .unwrap()
-            .starts_with("attachment; filename=\"__.txtX-Evil: 1\""));
+            .starts_with("attachment; filename=\"__.txt X-Evil: 1\""));
     }
 
     #[test]
