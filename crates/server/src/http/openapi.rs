@@ -125,3 +125,78 @@ fn served_types(op: &mut Operation) {
         .map(|t| (t.to_string(), ContentBuilder::new().build()))
         .collect();
 }
+
+#[cfg(test)]
+mod tests {
+    use helpdesk_core::limits;
+    use serde_json::Value;
+    use utoipa::OpenApi;
+
+    fn doc() -> Value {
+        serde_json::to_value(super::super::ApiDoc::openapi()).expect("the document is JSON")
+    }
+
+    fn field(doc: &Value, schema: &str, field: &str, key: &str) -> u64 {
+        doc["components"]["schemas"][schema]["properties"][field][key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{schema}.{field} has no {key}"))
+    }
+
+    /// Schema attributes take literals only; this keeps them equal to the limits the server applies.
+    #[test]
+    fn the_documented_limits_are_the_limits_the_server_applies() {
+        let d = doc();
+        let subject = limits::SUBJECT_MAX_CHARS as u64;
+        let body = limits::BODY_MAX_CHARS as u64;
+        let files = limits::MAX_FILES_PER_MESSAGE as u64;
+        assert_eq!(field(&d, "NewTicket", "subject", "maxLength"), subject);
+        assert_eq!(
+            field(&d, "NewTicket", "subject", "minLength"),
+            limits::SUBJECT_MIN_CHARS as u64
+        );
+        assert_eq!(
+            field(&d, "NewTicket", "description", "minLength"),
+            limits::DESCRIPTION_MIN_CHARS as u64
+        );
+        assert_eq!(field(&d, "NewTicket", "description", "maxLength"), body);
+        assert_eq!(field(&d, "NewTicket", "upload_ids", "maxItems"), files);
+        assert_eq!(
+            field(&d, "NewReply", "body", "minLength"),
+            limits::REPLY_MIN_CHARS as u64
+        );
+        assert_eq!(field(&d, "NewReply", "body", "maxLength"), body);
+        assert_eq!(field(&d, "NewReply", "upload_ids", "maxItems"), files);
+        assert_eq!(field(&d, "StaffReply", "body", "maxLength"), body);
+        assert_eq!(field(&d, "AssessRequest", "subject", "maxLength"), subject);
+        let limit = d["paths"]["/api/v1/tickets"]["get"]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "limit"))
+            .expect("the list documents `limit`");
+        assert_eq!(
+            limit["schema"]["maximum"].as_u64(),
+            Some(u64::from(super::super::tickets::PAGE_MAX))
+        );
+    }
+
+    #[test]
+    fn every_operation_but_login_asks_for_a_token_and_every_operation_id_is_unique() {
+        let d = doc();
+        let mut ids = std::collections::BTreeSet::new();
+        for (path, item) in d["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("operations") {
+                let id = op["operationId"].as_str().expect("an operationId");
+                assert!(ids.insert(id.to_string()), "{id} twice");
+                let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+                assert_eq!(
+                    secured,
+                    !super::PUBLIC_OPERATIONS.contains(&id),
+                    "{method} {path}"
+                );
+                assert!(
+                    !secured || op["responses"].get("401").is_some(),
+                    "{method} {path} needs a token and documents its 401"
+                );
+            }
+        }
+    }
+}
