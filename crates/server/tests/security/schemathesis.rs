@@ -71,6 +71,9 @@ async fn schemathesis_finds_the_api_as_its_openapi_document_describes_it() {
         // strategies ("AST constructor recursion depth mismatch"), and the machine has two cores.
         .args(["--workers", "1"])
         .args(["--request-timeout", "30"])
+        // Hypothesis's warning that generating data is slow says nothing of the API, and a loaded
+        // two-core machine (the whole suite at once) trips it.
+        .args(["--suppress-health-check", "too_slow"])
         // Its cache folder goes with the test's data, not into the source tree.
         .current_dir(app.dir.path())
         .env("NO_COLOR", "1")
