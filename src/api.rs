@@ -38,13 +38,7 @@ impl ApiError {
             ApiError::Http { status, body } => {
                 if let Some(b) = body {
                     if b.code == "too_many_attempts" {
-                        let wait = b.retry_after.unwrap_or(60);
-                        return [
-                            t.err_too_many_prefix,
-                            &wait.to_string(),
-                            t.err_too_many_suffix,
-                        ]
-                        .concat();
+                        return crate::texts::too_many_attempts(b.retry_after.unwrap_or(60));
                     }
                     if b.code == "invalid_credentials" {
                         return t.err_credentials.into();
@@ -164,6 +158,7 @@ pub async fn send(
     let status = resp.status();
     let text = text_of(&resp).await;
     if (200..300).contains(&status) {
+        crate::session::note_activity();
         Ok((status, text))
     } else {
         Err(failed(status, &text))

@@ -1,5 +1,8 @@
-//! Who is logged in: the token and account, kept in the tab's sessionStorage so a reload keeps
-//! the session and closing the tab ends it. Drafts live in localStorage, per customer.
+//! Who is logged in: the token and account. On the helpdesk's own page they are kept in
+//! localStorage, so a link from an e-mail or a new tab finds the customer still logged in, until
+//! `IDLE_MS` without activity; inside another site's frame (the panel's widget) in the tab's
+//! sessionStorage, since the panel's sign-on brings the session there. Drafts live in
+//! localStorage, per customer.
 
 use helpdesk_core::api::{Customer, LoginResponse};
 use leptos::prelude::*;
@@ -12,13 +15,46 @@ const RETURN_KEY: &str = "helpdesk.return_to";
 pub struct SessionData {
     pub token: String,
     pub customer: Customer,
+    /// When the customer last used the session (ms since the epoch); older than `IDLE_MS`, a
+    /// stored session is forgotten instead of restored.
+    #[serde(default)]
+    pub active_ms: f64,
 }
+
+/// How long a session kept across tabs survives without activity.
+const IDLE_MS: f64 = 2.0 * 3600.0 * 1000.0;
+/// Activity is written back at most this often.
+const TOUCH_MS: f64 = 60.0 * 1000.0;
 
 #[derive(Clone, Copy)]
 pub struct Session(pub RwSignal<Option<SessionData>>);
 
 fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// Whether the app is the page itself rather than a frame inside another page.
+fn top_level() -> bool {
+    let Some(w) = web_sys::window() else {
+        return false;
+    };
+    match w.top() {
+        Ok(Some(top)) => {
+            let (top, me): (&wasm_bindgen::JsValue, &wasm_bindgen::JsValue) =
+                (top.as_ref(), w.as_ref());
+            top == me
+        }
+        _ => false,
+    }
+}
+
+/// Where the session is kept: across tabs on our own page, per tab inside a frame.
+fn session_store() -> Option<web_sys::Storage> {
+    if top_level() {
+        local_storage()
+    } else {
+        session_storage()
+    }
 }
 
 pub fn local_storage() -> Option<web_sys::Storage> {
@@ -28,10 +64,25 @@ pub fn local_storage() -> Option<web_sys::Storage> {
 impl Session {
     /// The session saved in this tab, if any.
     pub fn restore() -> Self {
-        let data: Option<SessionData> = session_storage()
+        let store = session_store();
+        let data: Option<SessionData> = store
+            .as_ref()
             .and_then(|s| s.get_item(KEY).ok().flatten())
             .and_then(|j| crate::json::parse(&j));
+        let now = js_sys::Date::now();
+        let data = match data {
+            Some(d) if now - d.active_ms < IDLE_MS => Some(d),
+            Some(_) => {
+                // Idle too long: the next person at this computer starts at the login.
+                if let Some(s) = &store {
+                    let _ = s.remove_item(KEY);
+                }
+                None
+            }
+            None => None,
+        };
         crate::api::set_token(data.as_ref().map(|d| d.token.clone()));
+        note_activity();
         Session(RwSignal::new(data))
     }
 
@@ -39,10 +90,9 @@ impl Session {
         let data = SessionData {
             token: r.token,
             customer: r.customer,
+            active_ms: js_sys::Date::now(),
         };
-        if let (Some(s), Some(j)) = (session_storage(), crate::json::stringify(&data)) {
-            let _ = s.set_item(KEY, &j);
-        }
+        save(&data);
         crate::api::set_token(Some(data.token.clone()));
         self.0.set(Some(data));
     }
@@ -56,7 +106,7 @@ impl Session {
                 }
             }
         }
-        if let Some(s) = session_storage() {
+        if let Some(s) = session_store() {
             let _ = s.remove_item(KEY);
         }
         crate::api::set_token(None);
@@ -73,11 +123,45 @@ impl Session {
     }
 }
 
+thread_local! {
+    static LAST_TOUCH: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Notes activity (any answer from the API), keeping the stored session alive; written back at
+/// most once a minute.
+pub fn note_activity() {
+    let now = js_sys::Date::now();
+    if now - LAST_TOUCH.with(|t| t.get()) < TOUCH_MS {
+        return;
+    }
+    LAST_TOUCH.with(|t| t.set(now));
+    let Some(store) = session_store() else {
+        return;
+    };
+    let stored: Option<SessionData> = store
+        .get_item(KEY)
+        .ok()
+        .flatten()
+        .and_then(|j| crate::json::parse(&j));
+    if let Some(mut data) = stored {
+        data.active_ms = now;
+        save(&data);
+    }
+}
+
+fn save(data: &SessionData) {
+    if let (Some(s), Some(j)) = (session_store(), crate::json::stringify(data)) {
+        let _ = s.set_item(KEY, &j);
+    }
+}
+
 pub fn use_session() -> Session {
     use_context::<Session>().unwrap_or_else(|| Session(RwSignal::new(None)))
 }
 
-/// Where to go back after logging in again (only paths of this app).
+/// Where to go back after logging in again (only paths of this app). The login page itself is
+/// never remembered: a request that fails while it shows must not replace the page the customer
+/// came for (a ticket opened from an e-mail).
 /// `path` is the browser's (base path included); the router navigates without it.
 pub fn remember_return(path: &str) {
     let base = crate::config::config().base.as_str();
@@ -85,6 +169,9 @@ pub fn remember_return(path: &str) {
         .strip_prefix(base)
         .filter(|p| p.starts_with('/'))
         .unwrap_or(path);
+    if is_login(inside) {
+        return;
+    }
     if let Some(s) = session_storage() {
         let _ = s.set_item(RETURN_KEY, inside);
     }
@@ -94,5 +181,9 @@ pub fn take_return() -> Option<String> {
     let s = session_storage()?;
     let v = s.get_item(RETURN_KEY).ok().flatten()?;
     let _ = s.remove_item(RETURN_KEY);
-    (v.starts_with('/') && !v.starts_with("//") && !v.starts_with("/login")).then_some(v)
+    (v.starts_with('/') && !v.starts_with("//") && !is_login(&v)).then_some(v)
+}
+
+fn is_login(path: &str) -> bool {
+    path == "/login" || path.starts_with("/login?") || path.starts_with("/login/")
 }

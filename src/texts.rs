@@ -18,8 +18,6 @@ pub struct Texts {
     pub forgot_password: &'static str,
     pub demo_hint: &'static str,
     pub err_credentials: &'static str,
-    pub err_too_many_prefix: &'static str,
-    pub err_too_many_suffix: &'static str,
     pub err_network: &'static str,
     pub err_server: &'static str,
     pub err_session_expired: &'static str,
@@ -42,6 +40,7 @@ pub struct Texts {
     pub loading: &'static str,
     pub empty_list: &'static str,
     pub empty_search: &'static str,
+    pub empty_tab: &'static str,
     pub load_more: &'static str,
     pub retry: &'static str,
     pub col_code: &'static str,
@@ -191,8 +190,6 @@ pub static IT: Texts = Texts {
     forgot_password: "Password dimenticata?",
     demo_hint: "Demo: demo@example.it (oppure altro@example.it), password demo-password",
     err_credentials: "E-mail o password non corretti. Controlla e riprova.",
-    err_too_many_prefix: "Troppi tentativi di accesso. Riprova tra ",
-    err_too_many_suffix: " secondi.",
     err_network: "Il server non risponde. Controlla la connessione e riprova.",
     err_server: "Si è verificato un errore sul server. Riprova tra poco.",
     err_session_expired: "La sessione è scaduta: accedi di nuovo per continuare da dove eri.",
@@ -213,6 +210,7 @@ pub static IT: Texts = Texts {
     loading: "Caricamento…",
     empty_list: "Non hai ancora aperto ticket. Quando avrai bisogno di aiuto, apri un ticket: ti guideremo passo passo.",
     empty_search: "Nessun ticket corrisponde alla ricerca.",
+    empty_tab: "Nessun ticket in questa scheda.",
     load_more: "Mostra altri",
     retry: "Riprova",
     col_code: "Codice",
@@ -365,6 +363,16 @@ pub fn status_tab(s: Status) -> &'static str {
     }
 }
 
+/// What a tab of the list holds, in the customer's terms.
+pub fn tab_help(s: Option<Status>) -> &'static str {
+    match s {
+        None => "Tutti i tuoi ticket, dal più recente.",
+        Some(Status::Open) => "I ticket su cui stiamo lavorando noi. Quelli che aspettano una tua risposta sono nella scheda «In attesa di una tua risposta».",
+        Some(Status::AwaitingCustomer) => "I ticket in cui ti abbiamo risposto: aspettiamo una tua risposta.",
+        Some(Status::Closed) => "I ticket chiusi: se rispondi, il ticket si riapre.",
+    }
+}
+
 pub fn priority_label(p: Priority) -> &'static str {
     match p {
         Priority::Low => "bassa",
@@ -412,5 +420,51 @@ pub fn checklist(d: Department) -> &'static [&'static str] {
             "Cosa ti serve: preventivo, rinnovo, modifica, chiarimento",
             "Eventuali scadenze",
         ],
+    }
+}
+
+/// "Troppi tentativi…" with the wait in the unit a person thinks in: seconds under a minute,
+/// then minutes (rounded up, so the customer never retries too early), then hours.
+pub fn too_many_attempts(seconds: u64) -> String {
+    let wait = match seconds {
+        0..=1 => "tra un secondo".to_string(),
+        2..=59 => format!("tra {seconds} secondi"),
+        60 => "tra un minuto".to_string(),
+        61..=3600 => format!("tra {} minuti", seconds.div_ceil(60)),
+        _ => format!("tra {} ore", seconds.div_ceil(3600)),
+    };
+    format!("Troppi tentativi di accesso. Riprova {wait}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::too_many_attempts;
+
+    #[test]
+    fn a_lockout_says_the_wait_in_minutes_or_hours_not_hundreds_of_seconds() {
+        assert_eq!(
+            too_many_attempts(894),
+            "Troppi tentativi di accesso. Riprova tra 15 minuti."
+        );
+        assert_eq!(
+            too_many_attempts(1),
+            "Troppi tentativi di accesso. Riprova tra un secondo."
+        );
+        assert_eq!(
+            too_many_attempts(42),
+            "Troppi tentativi di accesso. Riprova tra 42 secondi."
+        );
+        assert_eq!(
+            too_many_attempts(61),
+            "Troppi tentativi di accesso. Riprova tra 2 minuti."
+        );
+        assert_eq!(
+            too_many_attempts(60),
+            "Troppi tentativi di accesso. Riprova tra un minuto."
+        );
+        assert_eq!(
+            too_many_attempts(5400),
+            "Troppi tentativi di accesso. Riprova tra 2 ore."
+        );
     }
 }

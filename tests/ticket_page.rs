@@ -97,6 +97,7 @@ fn session() -> Session {
             language: "it".into(),
             role: Role::Customer,
         },
+        active_ms: 0.0,
     })))
 }
 

@@ -65,7 +65,7 @@ async fn the_session_survives_a_reload_and_ends_at_logout() {
     env.browser.refresh().await.unwrap();
     env.find("#login-email").await;
     let stored = env
-        .js("return sessionStorage.getItem('helpdesk.session')")
+        .js("return sessionStorage.getItem('helpdesk.session') || localStorage.getItem('helpdesk.session')")
         .await;
     assert!(stored.is_null(), "the token is forgotten at logout");
     env.stop().await;

@@ -2,7 +2,9 @@
 
 mod attachments;
 mod bench;
+mod journey;
 mod login;
 mod security_xss;
+mod session;
 mod ticket;
 mod wizard;
