@@ -44,6 +44,9 @@ pub struct Limits {
     /// Longest a request's body may stall, no byte arriving while a handler waits for one
     /// (nginx's `client_body_timeout`); the handler then sees an error and answers it.
     pub body_stall: Duration,
+    /// Longest a response may wait for the client to read it, no byte leaving (nginx's
+    /// `send_timeout`); the connection is then closed.
+    pub write_stall: Duration,
     /// Most connections open at once; past it, the one that has waited longest without a request
     /// in progress is closed to make room.
     pub max_connections: usize,
@@ -55,8 +58,8 @@ pub struct Limits {
 const RESERVED_FILES: u64 = 64;
 
 impl Limits {
-    /// A 10 s header timeout, a 30 s body stall, the configured idle timeout, and the configured
-    /// cap or else one taken from this process's open-file limit.
+    /// A 10 s header timeout, 30 s for a stalled body or response, the configured idle timeout,
+    /// and the configured cap or else one taken from this process's open-file limit.
     pub fn for_this_process(config: &crate::config::Config) -> Limits {
         let nofile = match rlimit::getrlimit(rlimit::Resource::NOFILE) {
             Ok((soft, _hard)) => soft,
@@ -69,6 +72,7 @@ impl Limits {
             header_read: Duration::from_secs(10),
             idle: config.http_idle_timeout,
             body_stall: Duration::from_secs(30),
+            write_stall: Duration::from_secs(30),
             max_connections: config
                 .http_max_connections
                 .unwrap_or_else(|| connection_cap(nofile)),
@@ -196,6 +200,8 @@ async fn connection(
     let io = TokioIo::new(Watched {
         stream,
         conn: Arc::clone(&conn),
+        write_stall: limits.write_stall,
+        stalled: None,
     });
     let in_service = Arc::clone(&conn);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -489,9 +495,40 @@ impl hyper::body::Body for StallLimited {
 }
 
 /// The TCP stream, noting when the first byte of a request arrives.
+/// Also fails a write that has waited `write_stall` for the client to read (nginx's
+/// `send_timeout`), so that a client that stops reading a response does not hold it for ever.
 struct Watched {
     stream: TcpStream,
     conn: Arc<Conn>,
+    write_stall: Duration,
+    /// Running while a write waits for room in the socket.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Watched {
+    /// Passes on a write's outcome; a wait past the limit becomes an error that ends the
+    /// connection.
+    fn limit_stall<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if written.is_ready() {
+            self.stalled = None;
+            return written;
+        }
+        let limit = self.write_stall;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if stalled.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            )));
+        }
+        Poll::Pending
+    }
 }
 
 impl AsyncRead for Watched {
@@ -516,7 +553,9 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.limit_stall(cx, written)
     }
 
     fn poll_write_vectored(
@@ -524,7 +563,9 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.limit_stall(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -532,7 +573,9 @@ impl AsyncWrite for Watched {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        let this = self.get_mut();
+        let flushed = Pin::new(&mut this.stream).poll_flush(cx);
+        this.limit_stall(cx, flushed)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -206,11 +206,11 @@ async fn slow_header_clients_that_exhaust_the_open_files_before_the_cap_still_do
     slowloris(&server, "cap above the open-file limit").await;
 }
 
-/// 300 slow-header clients for 15 s while a customer sends normal requests: every request is
+/// 300 slow-header clients for 12 s while a customer sends normal requests: every request is
 /// answered in seconds, and every slow connection is closed by the server within 30 s.
 async fn slowloris(server: &Server, what: &str) {
     let addr = server.addr;
-    let attack = Duration::from_secs(15);
+    let attack = Duration::from_secs(12);
     let limit = Duration::from_secs(30);
     let started = Instant::now();
 
@@ -366,18 +366,19 @@ async fn headers_must_arrive_within_ten_seconds_while_a_kept_alive_connection_ma
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_body_that_stops_arriving_is_answered_and_closed_within_thirty_seconds() {
+async fn a_request_body_that_stops_arriving_and_a_response_nobody_reads_are_each_ended_within_thirty_seconds(
+) {
     let server = Server::start(256, &[]).await;
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
-    stream
-        .write_all(
-            b"POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":",
-        )
-        .await
-        .expect("headers and the start of a body");
-    let stalled_from = Instant::now();
-    let (end, answer) = read_until_close(&mut stream, stalled_from, Duration::from_secs(50)).await;
+    let (body_end, (reader_end, answers)) =
+        tokio::join!(stall_a_body(server.addr), stop_reading(server.addr));
+
+    println!(
+        "stalled body: {:?}, {} bytes answered; unread responses: {reader_end:?}, {answers} of \
+         {PIPELINED} delivered",
+        body_end.0,
+        body_end.1.len()
+    );
+    let (end, answer) = body_end;
     match end {
         End::ClosedAfter(d) => assert!(
             d >= Duration::from_secs(25) && d < Duration::from_secs(45),
@@ -390,6 +391,51 @@ async fn a_request_body_that_stops_arriving_is_answered_and_closed_within_thirty
         answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
         "{answer}"
     );
+
+    assert!(
+        matches!(reader_end, End::ClosedAfter(_)),
+        "a connection whose client stopped reading was still open after 50 s"
+    );
+    assert!(
+        answers < PIPELINED,
+        "all {answers} answers were delivered: the client was not cut off"
+    );
+}
+
+/// Sends headers and the start of a body, then nothing: what the server answers, and when it
+/// closes.
+async fn stall_a_body(addr: SocketAddr) -> (End, String) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(
+            b"POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":",
+        )
+        .await
+        .expect("headers and the start of a body");
+    let stalled_from = Instant::now();
+    read_until_close(&mut stream, stalled_from, Duration::from_secs(50)).await
+}
+
+/// Requests the API document (26 KB) this many times at once: more than any socket buffers hold.
+const PIPELINED: usize = 200;
+
+/// Asks for many answers, reads none for 40 s, then reads: how the connection ended, and how
+/// many answers arrived. A connection still held would deliver every answer and stay open.
+async fn stop_reading(addr: SocketAddr) -> (End, usize) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("a small receive buffer");
+    let mut stream = socket.connect(addr).await.expect("connect");
+    let requests = "GET /api/v1/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(PIPELINED);
+    stream
+        .write_all(requests.as_bytes())
+        .await
+        .expect("requests sent");
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    let (end, text) = read_until_close(&mut stream, Instant::now(), Duration::from_secs(10)).await;
+    (end, text.matches("HTTP/1.1 200").count())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
