@@ -41,6 +41,33 @@ impl Route {
 thread_local! {
     /// The path below the base, kept in step with the address bar.
     static PATH: OnceCell<ArcRwSignal<String>> = const { OnceCell::new() };
+    /// The query ("?…" or ""), kept in step with the address bar: pages that keep their state
+    /// there (the list's tab and search) follow it on Back and Forward.
+    static SEARCH: OnceCell<ArcRwSignal<String>> = const { OnceCell::new() };
+}
+
+/// The current query, "?…" or "", as a signal.
+pub fn search_signal() -> ArcRwSignal<String> {
+    path();
+    SEARCH.with(|cell| cell.get_or_init(|| ArcRwSignal::new(search())).clone())
+}
+
+/// Puts a page's state in the query of the current history entry (no new entry): Back to this
+/// page later finds it as it was left.
+pub fn replace_query(query: &str) {
+    let query = if query.is_empty() || query.starts_with('?') {
+        query.to_string()
+    } else {
+        ["?", query].concat()
+    };
+    if query == search() {
+        return;
+    }
+    let url = href(&path().get_untracked()) + &query;
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+    search_signal().set(query);
 }
 
 /// The base path without its trailing slash: "" or e.g. "/PanelNML".
@@ -78,7 +105,10 @@ pub fn path() -> ArcRwSignal<String> {
         cell.get_or_init(|| {
             let path = ArcRwSignal::new(current_path());
             let on_pop = path.clone();
-            window_event_listener_untyped("popstate", move |_| on_pop.set(current_path()));
+            window_event_listener_untyped("popstate", move |_| {
+                on_pop.set(current_path());
+                search_signal().set(search());
+            });
             let on_click = path.clone();
             window_event_listener(leptos::ev::click, move |ev| {
                 if let Some(to) = link_target(&ev) {
@@ -130,8 +160,18 @@ fn go(path: &ArcRwSignal<String>, to: &str) {
         }
     }
     window().scroll_to_with_x_and_y(0.0, 0.0);
-    let (p, _) = to.split_once('?').unwrap_or((to, ""));
+    let (p, q) = to.split_once('?').unwrap_or((to, ""));
     path.set(p.to_string());
+    let q = if q.is_empty() {
+        String::new()
+    } else {
+        ["?", q].concat()
+    };
+    SEARCH.with(|cell| {
+        if let Some(s) = cell.get() {
+            s.set(q);
+        }
+    });
 }
 
 /// Opens a path below the base (with its query, if any), adding it to the history.

@@ -499,9 +499,10 @@ pub fn Attachments(
         <div class="attachments" id=id node_ref=root>
             // Focusable, so that a click on the zone makes it the target of a paste.
             <div class=move || if over.get() { "dropzone over" } else { "dropzone" } tabindex="0"
-                role="group" aria-label=t.att_drop
+                role="group" aria-label=t.attachments
                 on:dragenter=on_drag on:dragover=on_drag on:dragleave=on_drag on:drop=on_drag>
-                <p>{t.att_drop}</p>
+                // Dragging and Ctrl+V mean nothing on a phone: said only where a mouse is.
+                <p class="fine-pointer">{t.att_drop}</p>
                 <label for=input_id.clone()>{t.att_pick}</label>
                 <input type="file" multiple id=input_id
                     on:change=move |ev| {
@@ -521,17 +522,22 @@ pub fn Attachments(
                         let remove = [t.att_remove, " ", &name].concat();
                         let retry = [t.retry, " ", &name].concat();
                         let label = name.clone();
+                        let bad = move || st.with(|s| matches!(s, St::Failed(_) | St::Refused(_)));
                         view! {
-                            <li>
-                                <span>{thumb.map(|src| view! { <img src=src alt=""/> })}</span>
+                            <li class=move || bad().then_some("bad")>
+                                // A file named .png that is no image has no thumbnail rather
+                                // than a broken one.
+                                <span>{thumb.map(|src| view! {
+                                    <img src=src alt="" on:error=move |ev| { event_target::<web_sys::HtmlElement>(&ev).set_hidden(true); } />
+                                })}</span>
                                 <div>
-                                    <span>{name}" ("{show_size(size)}")"</span>
+                                    <span class="name">{name}" ("{show_size(size)}")"</span>
                                     <progress aria-label=label
                                         hidden=move || st.with(|s| matches!(s, St::Failed(_) | St::Refused(_)))
                                         max=move || st.with(|s| if let St::Sending(_, total) = s { *total as u64 } else { 1 })
                                         value=move || st.with(|s| match s { St::Sending(done, _) => *done as u64, _ => 1 })>
                                     </progress>
-                                    <span aria-live="polite">
+                                    <span class="state" aria-live="polite">
                                         {move || st.with(|s| match s {
                                             St::Sending(..) => t.att_uploading.to_string(),
                                             St::Done => t.att_done.to_string(),

@@ -18,6 +18,22 @@ pub fn Layout(children: Children) -> impl IntoView {
             navigate("/login");
         });
     };
+    // A new page starts with the focus at its content when the old page took the focus away
+    // with it (the link or button just used, the login form): left on <body>, the next Tab
+    // would start over from the top and a screen reader would say nothing.
+    let main = NodeRef::<leptos::html::Main>::new();
+    crate::effect(move || {
+        if let Some(main) = main.get() {
+            let doc = document();
+            let lost = match (doc.active_element(), doc.body()) {
+                (Some(active), Some(body)) => active == *body || !active.is_connected(),
+                _ => true,
+            };
+            if lost {
+                let _ = main.focus();
+            }
+        }
+    });
     view! {
         <a class="skip" href="#main">{t.skip_to_content}</a>
         <header class="topbar">
@@ -32,6 +48,6 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <button type="button" class="link" on:click=logout>{t.logout}</button>
             </div>
         </header>
-        <main id="main" tabindex="-1">{children()}</main>
+        <main id="main" tabindex="-1" node_ref=main>{children()}</main>
     }
 }

@@ -41,6 +41,79 @@ fn text(parent: &Element, s: &str) {
     let _ = parent.append_with_str_1(s);
 }
 
+/// Text at the end of `parent`, its web addresses made links. A link is an element with the
+/// address as an attribute and as text, never markup; only http(s) addresses qualify, so no
+/// `javascript:` or `data:` can be made to run, and the page opened gets neither this window
+/// (`noopener`) nor where it came from (`noreferrer`), nor our credit (`nofollow`).
+fn text_with_links(parent: &Element, s: &str) {
+    for (link, piece) in split_links(s) {
+        if link {
+            let a = el(Some(parent), "a", "");
+            let _ = a.set_attribute("href", piece);
+            let _ = a.set_attribute("rel", "noopener noreferrer nofollow");
+            let _ = a.set_attribute("target", "_blank");
+            text(&a, piece);
+        } else {
+            text(parent, piece);
+        }
+    }
+}
+
+/// The text in pieces: `(true, address)` for each http(s) address, `(false, text)` around them.
+/// An address ends at a space or at a character that cannot be in one; the punctuation that
+/// ends a sentence after it, and a closing bracket it did not open, are not part of it.
+pub fn split_links(s: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let (mut plain_from, mut from) = (0, 0);
+    while let Some(pos) = s[from..].find("http") {
+        let at = from + pos;
+        let rest = &s[at..];
+        let scheme = if rest.starts_with("https://") {
+            8
+        } else if rest.starts_with("http://") {
+            7
+        } else {
+            0
+        };
+        // "xhttp://" is not an address that starts at "http".
+        let boundary = s[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let len = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`' | '{' | '}'))
+            .unwrap_or(rest.len());
+        let mut url = &rest[..len];
+        loop {
+            let opened = |o: char| url.matches(o).count();
+            let trimmed = match url.chars().next_back() {
+                Some('.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*') => true,
+                Some(')') => opened('(') < opened(')'),
+                Some(']') => opened('[') < opened(']'),
+                _ => false,
+            };
+            if !trimmed {
+                break;
+            }
+            url = &url[..url.len() - 1];
+        }
+        if scheme > 0 && boundary && url.len() > scheme {
+            if plain_from < at {
+                out.push((false, &s[plain_from..at]));
+            }
+            out.push((true, url));
+            plain_from = at + url.len();
+            from = plain_from;
+        } else {
+            from = at + 4;
+        }
+    }
+    if plain_from < s.len() {
+        out.push((false, &s[plain_from..]));
+    }
+    out
+}
+
 fn time(parent: &Element, iso: &str) {
     let t = el(Some(parent), "time", "");
     let _ = t.set_attribute("datetime", iso);
@@ -89,10 +162,16 @@ fn message_item(m: &Message) -> Element {
     );
     let header = el(Some(&li), "header", "");
     text(&el(Some(&header), "strong", "author"), &m.author.name);
-    text(
-        &el(Some(&header), "span", "role"),
-        if staff { t.staff } else { t.you },
-    );
+    // Staff stand out by a badge and a tint, not by a border colour alone; a staff name that
+    // already says "Assistenza" is not followed by the same word again.
+    if !staff {
+        text(&el(Some(&header), "span", "role"), t.you);
+    } else if !m.author.name.contains(t.staff) {
+        text(
+            &el(Some(&header), "span", "role badge staff-badge"),
+            t.staff,
+        );
+    }
     let channel = match m.channel {
         Channel::Web => t.via_web,
         Channel::Email => t.via_email,
@@ -108,7 +187,7 @@ fn message_item(m: &Message) -> Element {
 
     for (i, (folded, part)) in fold_parts(&m.body).into_iter().enumerate() {
         if !folded {
-            text(&el(Some(&li), "div", "body"), &part);
+            text_with_links(&el(Some(&li), "div", "body"), &part);
             continue;
         }
         let id = ["q-", &m.id, "-", &i.to_string()].concat();
@@ -120,7 +199,7 @@ fn message_item(m: &Message) -> Element {
         let quoted = el(Some(&li), "div", "quoted");
         quoted.set_id(&id);
         let _ = quoted.set_attribute("hidden", "");
-        text(&quoted, &part);
+        text_with_links(&quoted, &part);
     }
 
     if !m.attachments.is_empty() || m.raw_email.is_some() {
@@ -222,4 +301,42 @@ fn download(button: Element, id: String, name: String) {
             let _ = list.after_with_node_1(&p);
         }
     });
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::split_links;
+
+    #[test]
+    fn web_addresses_are_cut_out_of_the_text_around_them() {
+        assert_eq!(
+            split_links("Vedi https://blog-mario.it/wp-admin/?a=1&b=2. Grazie"),
+            vec![
+                (false, "Vedi "),
+                (true, "https://blog-mario.it/wp-admin/?a=1&b=2"),
+                (false, ". Grazie"),
+            ]
+        );
+        assert_eq!(
+            split_links("(http://x.it/a_(b)) e http://"),
+            vec![
+                (false, "("),
+                (true, "http://x.it/a_(b)"),
+                (false, ") e http://")
+            ]
+        );
+        assert_eq!(
+            split_links("javascript:alert(1) xhttp://a.it <https://a.it>"),
+            vec![
+                (false, "javascript:alert(1) xhttp://a.it <"),
+                (true, "https://a.it"),
+                (false, ">"),
+            ]
+        );
+        assert_eq!(split_links("niente"), vec![(false, "niente")]);
+        assert_eq!(
+            split_links("è https://è.it"),
+            vec![(false, "è "), (true, "https://è.it")]
+        );
+    }
 }

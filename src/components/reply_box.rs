@@ -62,17 +62,43 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
     }
     let pending = RwSignal::new(0usize);
     let sending = RwSignal::new(false);
+    // A failed send, said until the next attempt.
     let error = RwSignal::new(None::<String>);
+    // What keeps the reply from going, worked out from the box as it is now: shown once the
+    // customer has tried to send, and gone as soon as it is fixed (typing clears "empty").
+    let tried = RwSignal::new(false);
+    let problem = move || {
+        if text.with(|v| v.trim().is_empty()) {
+            Some(t.reply_empty)
+        } else {
+            (pending.get() > 0).then_some(t.attachments_wait)
+        }
+    };
+    let shown = Memo::new(move |_| match problem() {
+        Some(p) if tried.get() => Some(p.to_string()),
+        _ => error.get(),
+    });
     let error_ref = NodeRef::<leptos::html::P>::new();
     // The body and key of the last attempt: sending the same text again reuses the key, so if the
     // first attempt did arrive (only its answer was lost) the server does not add it twice.
     let attempt = StoredValue::new(None::<(String, String)>);
 
-    let fail = move |message: String| {
-        error.set(Some(message));
+    // A failed send is focused, so that a keyboard or screen-reader user hears it; a problem
+    // with the text (role="alert" says it) leaves the focus in the box, where it gets fixed.
+    let fail = move |message: Option<String>| {
+        let failed = message.is_some();
+        match message {
+            Some(m) => error.set(Some(m)),
+            None => tried.set(true),
+        }
         request_animation_frame(move || {
-            if let Some(p) = error_ref.get_untracked() {
-                focus(&p);
+            let target = if failed {
+                error_ref.get_untracked().map(Into::into)
+            } else {
+                document().get_element_by_id("reply-text")
+            };
+            if let Some(el) = target {
+                focus(&el);
             }
         });
     };
@@ -84,15 +110,13 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             if sending.get_untracked() {
                 return;
             }
+            if untrack(problem).is_some() {
+                error.set(None);
+                fail(None);
+                return;
+            }
+            tried.set(false);
             let body = text.get_untracked();
-            if body.trim().is_empty() {
-                fail(t.reply_empty.into());
-                return;
-            }
-            if pending.get_untracked() > 0 {
-                fail(t.attachments_wait.into());
-                return;
-            }
             let upload_ids: Vec<String> =
                 files.with_untracked(|f| f.iter().map(|a| a.upload.id.clone()).collect());
             let what = [body.as_str(), &upload_ids.concat()].concat();
@@ -153,7 +177,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
                         text.set(restored);
                         // A 401 has already sent the customer to login; the draft waits there.
                         if e != ApiError::Unauthorized {
-                            fail([t.reply_failed, " ", &e.message()].concat());
+                            fail(Some([t.reply_failed, " ", &e.message()].concat()));
                         }
                     }
                 }
@@ -197,7 +221,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             <p id="reply-hint" class="muted hint">{t.reply_hint}</p>
             {files_expired.then(|| view! { <p class="alert warn" role="status">{t.uploads_expired}</p> })}
             <Attachments id="reply-files" files=files pending=pending/>
-            {move || error.get().map(|e| view! {
+            {move || shown.get().map(|e| view! {
                 <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{e}</p>
             })}
             <div class="actions">

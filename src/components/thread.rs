@@ -73,8 +73,10 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
         });
     };
 
-    // The list follows the visible messages; the first time, the newest message (what the
-    // customer came for) is brought into view before the first paint.
+    // The list follows the visible messages; the first time, in a long thread (older messages
+    // held back), the newest message (what the customer came for) is brought into view before
+    // the first paint. A short thread opens at its top, subject first: on a phone, scrolling to
+    // its newest message hid the subject under the sticky code bar.
     let mut ran = false;
     crate::effect(move || {
         let first = !ran;
@@ -85,7 +87,7 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
             let end = end.min(m.len());
             sync(&ol, m[..head.min(end)].iter().chain(&m[end..]));
         });
-        if first {
+        if first && shown.end.get_untracked() > 0 {
             request_animation_frame(move || {
                 if let Some(last) = ol.last_element_child() {
                     let opts = web_sys::ScrollIntoViewOptions::new();

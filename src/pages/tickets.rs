@@ -4,8 +4,8 @@ use crate::api::{self, ApiError};
 use crate::components::layout::Layout;
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::format::datetime;
-use crate::router::href;
-use crate::texts::{status_tab, tx};
+use crate::router::{self, href};
+use crate::texts::{status_tab, tab_help, tx};
 use helpdesk_core::api::{Status, StatusCounts, TicketSummary};
 use leptos::prelude::*;
 use std::time::Duration;
@@ -20,9 +20,21 @@ enum Load {
 #[component]
 pub fn TicketListPage() -> impl IntoView {
     let t = tx();
-    let status = RwSignal::new(None::<Status>);
-    let typed = RwSignal::new(String::new());
-    let query = RwSignal::new(String::new());
+    // The tab and the search live in the address (`?stato=…&q=…`), so that Back from a ticket,
+    // a reload or a shared link finds the list as it was left.
+    let address = router::search_signal();
+    let from_address = move || {
+        let params = web_sys::UrlSearchParams::new_with_str(&address.get()).ok();
+        let get = |name: &str| params.as_ref().and_then(|p| p.get(name));
+        (
+            get("stato").as_deref().and_then(Status::parse),
+            get("q").unwrap_or_default(),
+        )
+    };
+    let (s0, q0) = untrack(from_address.clone());
+    let status = RwSignal::new(s0);
+    let typed = RwSignal::new(q0.clone());
+    let query = RwSignal::new(q0);
     let items = RwSignal::new(Vec::<TicketSummary>::new());
     let counts = RwSignal::new(StatusCounts::default());
     let next = RwSignal::new(None::<String>);
@@ -69,6 +81,36 @@ pub fn TicketListPage() -> impl IntoView {
         query.track();
         load(false);
     });
+    // The address changed under the page (Back or Forward between two states of the list, a
+    // link to the plain list): the page follows it.
+    crate::effect(move || {
+        let (s, q) = from_address();
+        if status.get_untracked() != s {
+            status.set(s);
+        }
+        if query.get_untracked() != q {
+            typed.set(q.clone());
+            query.set(q);
+        }
+    });
+    // And the other way: what the customer picks goes into the address.
+    crate::effect(move || {
+        let params = web_sys::UrlSearchParams::new().ok();
+        if let Some(p) = &params {
+            if let Some(s) = status.get() {
+                p.append("stato", s.as_str());
+            }
+            let q = query.get();
+            if !q.is_empty() {
+                p.append("q", &q);
+            }
+        }
+        router::replace_query(
+            &params
+                .map(|p| String::from(p.to_string()))
+                .unwrap_or_default(),
+        );
+    });
     // Search as the customer types, without a request per keystroke.
     crate::effect(move || {
         let v = typed.get();
@@ -105,12 +147,15 @@ pub fn TicketListPage() -> impl IntoView {
                 <a href=href("/nuovo") class="button primary">{t.new_ticket}</a>
             </div>
             <div class="filters">
-                <div role="tablist" aria-label=t.col_status class="tabs">
+                <div role="tablist" aria-label=t.col_status aria-describedby="tab-help" class="tabs">
                     {tab(None, t.all)}
                     {tab(Some(Status::Open), status_tab(Status::Open))}
                     {tab(Some(Status::AwaitingCustomer), status_tab(Status::AwaitingCustomer))}
                     {tab(Some(Status::Closed), status_tab(Status::Closed))}
                 </div>
+                // What the chosen tab holds: "Aperti" leaves out the tickets waiting for the
+                // customer, and says so.
+                <p id="tab-help" class="muted tab-help" aria-live="polite">{move || tab_help(status.get())}</p>
                 <div class="search">
                     <label for="ticket-search">{t.search_label}</label>
                     <input id="ticket-search" type="search" placeholder=t.search_placeholder bind:value=typed />
@@ -125,7 +170,11 @@ pub fn TicketListPage() -> impl IntoView {
                     </div>
                 }.into_any(),
                 Load::Ready if items.with(|v| v.is_empty()) => {
-                    let text = if query.get().is_empty() && status.get().is_none() { t.empty_list } else { t.empty_search };
+                    let text = match (query.get().is_empty(), status.get().is_none()) {
+                        (true, true) => t.empty_list,
+                        (true, false) => t.empty_tab,
+                        _ => t.empty_search,
+                    };
                     view! { <p class="empty">{text}</p> }.into_any()
                 }
                 Load::Ready => view! { <TicketTable items=items/> }.into_any(),

@@ -31,7 +31,12 @@ pub(crate) struct Wizard {
     pub services_state: RwSignal<Option<Result<(), String>>>,
     pub uploads: RwSignal<Vec<Attached>>,
     pub pending_uploads: RwSignal<usize>,
-    pub error: RwSignal<Option<String>>,
+    /// The customer tried to leave the step: its problem, if any, shows (and goes as soon as it
+    /// is fixed, since it is worked out from the answers as they are now).
+    pub tried: RwSignal<bool>,
+    /// The server's refusal, with the answers it refused (`None`: not about the answers): it
+    /// shows only while those answers are unchanged.
+    pub error: RwSignal<Option<(String, Option<String>)>>,
     pub server_hints: RwSignal<Vec<helpdesk_core::api::Hint>>,
     pub open_here: RwSignal<Vec<TicketSummary>>,
     pub assessment: Memo<Assessment>,
@@ -48,23 +53,23 @@ impl Wizard {
             .with(|s| s.iter().find(|x| x.id == id).cloned())
     }
 
-    /// What keeps the customer on this step, if anything.
+    /// What keeps the customer on this step, if anything, from the answers as they are now.
     pub fn problem(&self, step: Step) -> Option<String> {
         let t = tx();
-        let d = self.draft.get_untracked();
+        let d = self.draft.get();
         match step {
             Step::Department => d.department.is_none().then(|| t.department_question.into()),
             Step::Service => {
-                let known = d.service_id.as_ref().is_some_and(|id| {
-                    self.services
-                        .with_untracked(|s| s.iter().any(|x| &x.id == id))
-                });
+                let known = d
+                    .service_id
+                    .as_ref()
+                    .is_some_and(|id| self.services.with(|s| s.iter().any(|x| &x.id == id)));
                 let ok = known || (d.no_service && d.department == Some(Department::Sales));
                 (!ok).then(|| t.service_required.into())
             }
             Step::Subject => {
                 let n = char_len(&d.subject);
-                if self.assessment.get_untracked().verdict == Verdict::Generic
+                if self.assessment.with(|a| a.verdict) == Verdict::Generic
                     || n > limits::SUBJECT_MAX_CHARS
                 {
                     Some(t.subject_blocked.into())
@@ -84,13 +89,29 @@ impl Wizard {
             }
             Step::Priority => d.priority.is_none().then(|| t.priority_question.into()),
             Step::Attachments => {
-                (self.pending_uploads.get_untracked() > 0).then(|| t.attachments_wait.into())
+                (self.pending_uploads.get() > 0).then(|| t.attachments_wait.into())
             }
             Step::Review => None,
         }
     }
 
+    /// The error to show now: the step's own problem once the customer has tried to go on, else
+    /// the server's refusal while the answers it refused are unchanged. Never a stale one.
+    pub fn shown_error(&self) -> Option<String> {
+        if self.tried.get() {
+            if let Some(p) = self.problem(self.step()) {
+                return Some(p);
+            }
+        }
+        let now = self.draft.with(answers);
+        self.error.with(|e| match e {
+            Some((msg, about)) if about.as_ref().is_none_or(|a| *a == now) => Some(msg.clone()),
+            _ => None,
+        })
+    }
+
     pub fn go(&self, step: Step) {
+        self.tried.set(false);
         self.error.set(None);
         self.draft.update(|d| d.step = step);
         if step == Step::Review {
@@ -118,6 +139,7 @@ impl Wizard {
             _ => Step::Department,
         };
         self.uploads.set(Vec::new());
+        self.tried.set(false);
         self.error.set(None);
         self.server_hints.set(Vec::new());
         self.draft.set(Draft {
@@ -128,6 +150,16 @@ impl Wizard {
             ..Draft::default()
         });
     }
+}
+
+/// The answers a server refusal can be about, as one comparable value.
+fn answers(d: &Draft) -> String {
+    [
+        d.subject.as_str(),
+        &d.description,
+        d.service_id.as_deref().unwrap_or_default(),
+    ]
+    .join("\u{0}")
 }
 
 fn now_ms() -> f64 {
@@ -201,12 +233,14 @@ pub fn WizardPage() -> impl IntoView {
         services_state,
         uploads: RwSignal::new(files),
         pending_uploads: RwSignal::new(0),
+        tried: RwSignal::new(false),
         error: RwSignal::new(None),
         server_hints: RwSignal::new(Vec::new()),
         open_here: RwSignal::new(Vec::new()),
         assessment,
     };
     let created = RwSignal::new(None::<Ticket>);
+    let shown_error = Memo::new(move |_| w.shown_error());
 
     let load_services = move || {
         services_state.set(None);
@@ -304,10 +338,13 @@ pub fn WizardPage() -> impl IntoView {
                 }
                 if let Some(s) = field_step {
                     w.go(s);
-                    w.error.set(Some(e.message()));
+                    let about = draft.try_with_untracked(answers);
+                    w.error.set(Some((e.message(), about)));
                 } else {
-                    w.error
-                        .set(Some([e.message().as_str(), " ", t.submit_failed].concat()));
+                    w.error.set(Some((
+                        [e.message().as_str(), " ", t.submit_failed].concat(),
+                        None,
+                    )));
                 }
             }
         }
@@ -346,8 +383,8 @@ pub fn WizardPage() -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let step = w.step();
-        if let Some(problem) = w.problem(step) {
-            w.error.set(Some(problem));
+        if untrack(|| w.problem(step)).is_some() {
+            w.tried.set(true);
             return;
         }
         if step == Step::Review {
@@ -391,8 +428,8 @@ pub fn WizardPage() -> impl IntoView {
                         <form class="card" on:submit=on_submit novalidate>
                             <h2 tabindex="-1" node_ref=heading>{move || w.step().title()}</h2>
                             <steps::StepBody wizard=w reload_services=load_services/>
-                            <Show when=move || w.error.get().is_some()>
-                                <p class="alert error" role="alert">{move || w.error.get()}</p>
+                            <Show when=move || shown_error.with(Option::is_some)>
+                                <p class="alert error" role="alert">{move || shown_error.get()}</p>
                             </Show>
                             <div class="nav-buttons">
                                 <button type="button" disabled=move || w.step() == Step::Department

@@ -18,7 +18,10 @@ pub(super) fn StepBody(
     reload_services: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let w = wizard;
-    move || match w.step() {
+    // Only a change of step builds the step anew: rebuilt on every answer, a step would lose the
+    // focus (Space on a service) and its own state (the service filter).
+    let step = Memo::new(move |_| w.step());
+    move || match step.get() {
         Step::Department => department(w).into_any(),
         Step::Service => service(w, reload_services).into_any(),
         Step::Subject => subject(w).into_any(),
@@ -187,7 +190,9 @@ fn description(w: Wizard) -> impl IntoView {
         .with_untracked(|d| d.department.unwrap_or(Department::Helpdesk));
     let count = move || w.draft.with(|d| char_len(&d.description));
     // Other services of the customer that the text names: one service per ticket.
-    let others = move || {
+    // A memo: ticking "a separate ticket" changes the draft but not this list, so the warning
+    // (and the focused checkbox in it) stays in place.
+    let others = Memo::new(move |_| {
         // The chosen service's own name (a hosting and its domain share one) is not "another".
         let chosen = w.chosen_service().map(|s| s.identifier.to_lowercase());
         w.draft.with(|d| {
@@ -207,7 +212,7 @@ fn description(w: Wizard) -> impl IntoView {
                 others
             })
         })
-    };
+    });
     view! {
         <label for="description">{t.description_label}</label>
         <div id="description-checklist">
@@ -221,7 +226,7 @@ fn description(w: Wizard) -> impl IntoView {
             {count}" "{t.chars}" ("{t.description_min_prefix}{limits::DESCRIPTION_MIN_CHARS}{t.description_min_suffix}")"
         </p>
         {move || {
-            let list = others();
+            let list = others.get();
             (!list.is_empty()).then(|| view! {
                 <div class="alert warn" role="status">
                     {list.into_iter().map(|s| {

@@ -1,0 +1,752 @@
+//! The customer's journey without a stumble (issue 10): errors that go once fixed, focus that
+//! stays where the keyboard is, uploads that say plainly what happened, a list that Back brings
+//! back as it was, safe links in messages; and the whole journey at 320 px and by keyboard alone.
+
+use crate::wizard::{choose, next, to_subject_step};
+use helpdesk_e2e::fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use helpdesk_e2e::{start, Env};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const TAB: char = '\u{E004}';
+const ENTER: char = '\u{E007}';
+const SPACE: char = ' ';
+
+/// Polls a script until it returns true; on time out, says what never happened and the page.
+async fn until(env: &Env, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if env.js(script).await == Value::Bool(true) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let page = env.js("return document.body.innerText").await;
+            panic!("{what} never happened; page: {page}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until no visible alert says `needle` any more.
+async fn alert_gone(env: &Env, needle: &str) {
+    until(
+        env,
+        &format!("the alert {needle:?} going away"),
+        &format!(
+            "return ![...document.querySelectorAll('[role=alert]')]
+                 .some(a => a.getClientRects().length > 0 && a.textContent.includes({needle:?}))"
+        ),
+    )
+    .await;
+}
+
+/// Presses keys one after the other on whatever has the focus, as a keyboard does.
+async fn press(env: &Env, keys: &[char]) {
+    let mut actions = KeyActions::new("keyboard".into());
+    for &k in keys {
+        actions = actions
+            .then(KeyAction::Down { value: k })
+            .then(KeyAction::Up { value: k });
+    }
+    env.browser.perform_actions(actions).await.expect("keys");
+}
+
+/// Types text into the focused field.
+async fn type_text(env: &Env, text: &str) {
+    env.browser
+        .active_element()
+        .await
+        .expect("something focused")
+        .send_keys(text)
+        .await
+        .expect("typing");
+}
+
+/// Presses Tab until the focus is on an element matching `css` (at most 60 times).
+async fn tab_to(env: &Env, css: &str) {
+    let script = format!("return document.activeElement.matches({css:?})");
+    for _ in 0..60 {
+        if env.js(&script).await == Value::Bool(true) {
+            return;
+        }
+        press(env, &[TAB]).await;
+    }
+    let focused = env
+        .js("return document.activeElement.outerHTML.slice(0, 200)")
+        .await;
+    panic!("Tab never reached {css:?}; focus on {focused}");
+}
+
+async fn focused_matches(env: &Env, css: &str) -> bool {
+    env.js(&format!("return document.activeElement.matches({css:?})"))
+        .await
+        == Value::Bool(true)
+}
+
+/// The page is no wider than the window: nothing to scroll sideways.
+async fn fits(env: &Env, where_: &str) {
+    // Layout may still be settling after a render: give it a moment before failing.
+    let script = "const d = document.documentElement; return d.scrollWidth <= d.clientWidth";
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while env.js(script).await != Value::Bool(true) {
+        if Instant::now() > deadline {
+            let widths = env
+                .js("const d = document.documentElement;
+                     const wide = [...document.querySelectorAll('body *')]
+                         .filter(e => e.getBoundingClientRect().right > d.clientWidth + 0.5)
+                         .slice(0, 5).map(e => e.tagName + '.' + e.className);
+                     return [d.scrollWidth, d.clientWidth, wide]")
+                .await;
+            panic!("{where_}: the page scrolls sideways at 320 px: {widths}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A DevTools command through chromedriver (fantoccini has no method for it).
+async fn cdp(env: &Env, cmd: &str, params: Value) {
+    let sid = env.browser.session_id().await.unwrap().expect("a session");
+    let resp = reqwest::Client::new()
+        .post(format!("{}/session/{sid}/goog/cdp/execute", env.webdriver))
+        .json(&json!({"cmd": cmd, "params": params}))
+        .send()
+        .await
+        .expect("chromedriver answers");
+    assert!(resp.status().is_success(), "{cmd} refused");
+}
+
+/// A phone: 320 CSS pixels wide (WCAG's reflow width), touch instead of a mouse.
+async fn phone(env: &Env) {
+    cdp(
+        env,
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 320, "height": 640, "deviceScaleFactor": 1, "mobile": true}),
+    )
+    .await;
+    cdp(
+        env,
+        "Emulation.setTouchEmulationEnabled",
+        json!({"enabled": true, "maxTouchPoints": 1}),
+    )
+    .await;
+}
+
+/// Opens a ticket through the API as the demo customer; returns its code.
+async fn open_ticket(env: &Env, subject: &str, description: &str) -> String {
+    let client = reqwest::Client::new();
+    let token = env.api_token("demo@example.it").await;
+    let services: Value = client
+        .get(env.url("/api/v1/services"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let service = services["items"][0]["id"].as_str().unwrap().to_string();
+    let ticket: Value = client
+        .post(env.url("/api/v1/tickets"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "department": "helpdesk", "service_id": service, "priority": "normal",
+            "subject": subject, "description": description,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    ticket["code"].as_str().expect("a code").to_string()
+}
+
+/// From the subject step to the attachments step, with valid answers.
+async fn subject_to_attachments(env: &Env) {
+    env.fill(
+        "#subject",
+        "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
+    )
+    .await;
+    next(env).await;
+    env.wait_text("main", "Passo 4 di 7").await;
+    env.fill(
+        "#description",
+        "Da stamattina alle 9 la home risponde 500 Internal Server Error; allego il log.",
+    )
+    .await;
+    next(env).await;
+    env.wait_text("main", "Passo 5 di 7").await;
+    choose(env, "normale").await;
+    next(env).await;
+    env.wait_text("main", "Passo 6 di 7").await;
+}
+
+#[tokio::test]
+async fn an_error_goes_away_as_soon_as_the_customer_fixes_the_field() {
+    let env = start().await;
+    to_subject_step(&env).await;
+    env.fill("#subject", "aiuto!").await;
+    next(&env).await;
+    env.wait_text("form.card [role=alert]", "troppo generico")
+        .await;
+    env.fill(
+        "#subject",
+        "Errore 500 sulla home dopo l'aggiornamento del plugin",
+    )
+    .await;
+    env.wait_text("#subject-quality", "Chiaro").await;
+    alert_gone(&env, "troppo generico").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 4 di 7").await;
+
+    env.fill("#description", "Non va.").await;
+    next(&env).await;
+    env.wait_text("form.card [role=alert]", "almeno 30").await;
+    // Still too short: the error stays, and it is the same one.
+    env.find("#description")
+        .await
+        .send_keys(" Errore 500")
+        .await
+        .unwrap();
+    env.wait_text("form.card [role=alert]", "almeno 30").await;
+    env.find("#description")
+        .await
+        .send_keys(" dalle 9 di stamattina sulla home.")
+        .await
+        .unwrap();
+    alert_gone(&env, "almeno 30").await;
+
+    // The reply box: an empty reply is explained, and typing takes the explanation away.
+    let code = open_ticket(
+        &env,
+        "Backup notturno non eseguito su blog-mario.it",
+        "Il backup di stanotte non risulta nel pannello, né quello di ieri.",
+    )
+    .await;
+    env.goto(&format!("/tickets/{code}")).await;
+    env.click("form.reply button[type=submit]").await;
+    env.wait_text("form.reply [role=alert]", "Scrivi il testo")
+        .await;
+    env.find("#reply-text")
+        .await
+        .send_keys("Ecco il log del backup.")
+        .await
+        .unwrap();
+    alert_gone(&env, "Scrivi il testo").await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
+    let env = start().await;
+    env.login("demo@example.it").await;
+    // After logging in, the keyboard starts from the page's content, not from nowhere.
+    until(
+        &env,
+        "the focus in the page after login",
+        "return document.activeElement !== document.body && document.activeElement !== null",
+    )
+    .await;
+    env.goto("/nuovo").await;
+    env.wait_text("main", "Passo 1 di 7").await;
+    choose(&env, "Helpdesk (Assistenza Tecnica)").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 2 di 7").await;
+    env.fill("#service-filter", "blog").await;
+    until(
+        &env,
+        "the filter narrowing the services",
+        "return [...document.querySelectorAll('input[name=service]')].length > 0
+             && ![...document.querySelectorAll('label.choice')].some(l => l.textContent.includes('pizzeria'))",
+    )
+    .await;
+    press(&env, &[TAB]).await;
+    assert!(focused_matches(&env, "input[name=service]").await);
+    press(&env, &[SPACE]).await;
+    until(
+        &env,
+        "the service chosen",
+        "return document.querySelector('input[name=service]:checked') !== null",
+    )
+    .await;
+    // Let any re-render happen before looking.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        focused_matches(&env, "input[name=service]:checked").await,
+        "the focus left the chosen service"
+    );
+    let filter = env
+        .find("#service-filter")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(filter.as_deref(), Some("blog"), "the filter was cleared");
+
+    next(&env).await;
+    env.wait_text("main", "Passo 3 di 7").await;
+    env.fill(
+        "#subject",
+        "Errore 500 sulla home dopo l'aggiornamento del plugin",
+    )
+    .await;
+    next(&env).await;
+    env.wait_text("main", "Passo 4 di 7").await;
+    env.fill(
+        "#description",
+        "Da stamattina la home di blog-mario.it risponde 500; anche pizzeria-da-mario.it è lenta.",
+    )
+    .await;
+    env.wait_text("main", "cita anche").await;
+    env.js("document.querySelector('input[id^=separate-]').focus(); return null")
+        .await;
+    press(&env, &[SPACE]).await;
+    until(
+        &env,
+        "the separate ticket ticked",
+        "return document.querySelector('input[id^=separate-]').checked",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        focused_matches(&env, "input[id^=separate-]").await,
+        "the focus left the checkbox"
+    );
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_say_plainly_what_happened_to_each_file() {
+    let env = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("foto-finta.png");
+    let exe = dir.path().join("strumento.exe");
+    let log = dir.path().join("error.log");
+    std::fs::write(&fake, "questo non è un PNG, solo testo").unwrap();
+    std::fs::write(&exe, vec![b'M'; 204]).unwrap();
+    std::fs::write(&log, "PHP Fatal error: Uncaught Error\n".repeat(20)).unwrap();
+    to_subject_step(&env).await;
+    subject_to_attachments(&env).await;
+    env.find("#wizard-files input[type=file]")
+        .await
+        .send_keys(&format!(
+            "{}\n{}\n{}",
+            log.display(),
+            exe.display(),
+            fake.display()
+        ))
+        .await
+        .expect("files set on the input");
+    let row = |name: &str| {
+        format!(
+            "[...document.querySelectorAll('#wizard-files .uploads li')].find(li => li.textContent.includes('{name}'))"
+        )
+    };
+    until(
+        &env,
+        "the log uploaded and the fake image refused by the server",
+        &format!(
+            "const a = {}, b = {};
+             return !!a && a.textContent.includes('Caricato') && !!b && b.textContent.includes('Non caricato')",
+            row("error.log"),
+            row("foto-finta.png")
+        ),
+    )
+    .await;
+    let shown = |name: &str, what: &str| {
+        format!(
+            "const b = [...{}.querySelectorAll('button')].find(b => b.textContent === '{what}');
+             return !!b && b.getClientRects().length > 0",
+            row(name)
+        )
+    };
+    // "Riprova" only where trying again can help: not on a file that went, nor on one refused
+    // before sending.
+    assert_eq!(env.js(&shown("error.log", "Riprova")).await, false);
+    assert_eq!(env.js(&shown("strumento.exe", "Riprova")).await, false);
+    assert_eq!(env.js(&shown("strumento.exe", "Rimuovi")).await, true);
+    // The name and the reason are on lines of their own, and a refused file looks refused.
+    let text = env
+        .js(&format!("return {}.innerText", row("strumento.exe")))
+        .await;
+    let text = text.as_str().unwrap_or_default().to_string();
+    assert!(!text.contains(")Non inviato"), "{text:?}");
+    assert!(text.contains("Non inviato"), "{text:?}");
+    let looks = env
+        .js(&format!(
+            "const li = {};
+             return [getComputedStyle(li).borderTopColor, getComputedStyle({}).borderTopColor]",
+            row("strumento.exe"),
+            row("error.log")
+        ))
+        .await;
+    assert_ne!(
+        looks[0], looks[1],
+        "a refused file looks like one that went"
+    );
+    // No broken picture for a file that only pretends to be an image.
+    assert_eq!(
+        env.js(&format!(
+            "const img = {}.querySelector('img');
+             return !img || img.getClientRects().length === 0",
+            row("foto-finta.png")
+        ))
+        .await,
+        true,
+        "a broken thumbnail shows"
+    );
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn the_drop_zone_does_not_tell_a_phone_user_to_drag_or_press_ctrl_v() {
+    let env = start().await;
+    phone(&env).await;
+    to_subject_step(&env).await;
+    subject_to_attachments(&env).await;
+    let zone = env
+        .js("return document.querySelector('#wizard-files .dropzone').innerText")
+        .await;
+    let zone = zone.as_str().unwrap_or_default().to_string();
+    assert!(!zone.contains("Trascina"), "{zone}");
+    assert!(!zone.contains("Ctrl+V"), "{zone}");
+    assert!(zone.contains("Scegli i file"), "{zone}");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn back_from_a_ticket_finds_the_list_on_the_same_tab_and_search() {
+    let env = start().await;
+    env.login("demo@example.it").await;
+    env.click("button[role=tab]:nth-child(4)").await;
+    env.wait_text("[aria-selected=true]", "Chiusi").await;
+    env.fill("#ticket-search", "mario-rossi").await;
+    until(
+        &env,
+        "the search leaving one ticket",
+        "const rows = document.querySelectorAll('table.tickets tbody tr');
+         return rows.length === 1 && rows[0].textContent.includes('Rinnovo del dominio')",
+    )
+    .await;
+    until(
+        &env,
+        "the tab and the search in the address",
+        "return location.search.includes('stato=closed') && location.search.includes('q=mario-rossi')",
+    )
+    .await;
+    // The whole row opens the ticket, not only its subject.
+    let covered = env
+        .js(
+            "const td = document.querySelector('table.tickets tbody td.code');
+             const r = td.getBoundingClientRect();
+             const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+             const a = hit && hit.closest('a');
+             return !!a && a.pathname.includes('/tickets/')",
+        )
+        .await;
+    assert_eq!(covered, true, "a click on the code opens nothing");
+    env.click("table.tickets tbody a").await;
+    env.find(".ticket-code").await;
+    env.browser.back().await.unwrap();
+    env.wait_text("table.tickets", "Rinnovo del dominio").await;
+    env.wait_text("[aria-selected=true]", "Chiusi").await;
+    let search = env
+        .find("#ticket-search")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(search.as_deref(), Some("mario-rossi"));
+    // And the plain list again from the menu: every tab, no search.
+    env.click("header nav a[href$='/']").await;
+    env.wait_text("[aria-selected=true]", "Tutti").await;
+    let search = env
+        .find("#ticket-search")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(search.as_deref(), Some(""));
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn each_tab_says_what_it_holds_and_an_empty_tab_is_not_called_a_search() {
+    let env = start().await;
+    env.login("altro@example.it").await;
+    // "Aperti" says where the tickets waiting for the customer are.
+    env.click("button[role=tab]:nth-child(2)").await;
+    env.wait_text("#tab-help", "aspettano una tua risposta")
+        .await;
+    // The other customer has no closed ticket, and has searched for nothing.
+    env.click("button[role=tab]:nth-child(4)").await;
+    let empty = env.wait_text("main .empty", "Nessun ticket").await;
+    assert!(!empty.contains("ricerca"), "{empty}");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn addresses_in_a_message_are_safe_links_and_the_text_around_stays_text() {
+    let env = start().await;
+    let code = open_ticket(
+        &env,
+        "Pagina di login di blog-mario.it irraggiungibile",
+        "La pagina https://blog-mario.it/wp-login.php?x=1&y=2. risponde 404; \
+         javascript:alert(1) e <b>grassetto</b> sono solo testo.",
+    )
+    .await;
+    env.login("demo@example.it").await;
+    env.goto(&format!("/tickets/{code}")).await;
+    env.find(".msg .body a").await;
+    let links = env
+        .js(
+            "return [...document.querySelectorAll('.msg .body a')].map(a =>
+                 [a.getAttribute('href'), a.textContent, a.rel, a.target])",
+        )
+        .await;
+    assert_eq!(
+        links,
+        json!([[
+            "https://blog-mario.it/wp-login.php?x=1&y=2",
+            "https://blog-mario.it/wp-login.php?x=1&y=2",
+            "noopener noreferrer nofollow",
+            "_blank"
+        ]])
+    );
+    let body = env
+        .js("return document.querySelector('.msg .body').textContent")
+        .await;
+    let body = body.as_str().unwrap_or_default().to_string();
+    assert!(
+        body.contains(". risponde 404; javascript:alert(1) e <b>grassetto</b>"),
+        "{body}"
+    );
+    assert_eq!(
+        env.js("return document.querySelector('.msg .body b') === null")
+            .await,
+        true
+    );
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn the_whole_journey_fits_a_320_pixel_screen() {
+    let env = start().await;
+    phone(&env).await;
+    env.goto("/login").await;
+    env.find("#login-email").await;
+    fits(&env, "login").await;
+    env.login("demo@example.it").await;
+    fits(&env, "ticket list").await;
+    env.goto("/email-rifiutate").await;
+    env.wait_text("main h1", "E-mail non accettate").await;
+    fits(&env, "refused e-mails").await;
+    env.goto("/nuovo").await;
+    env.wait_text("main", "Passo 1 di 7").await;
+    fits(&env, "wizard, department").await;
+    choose(&env, "Helpdesk (Assistenza Tecnica)").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 2 di 7").await;
+    fits(&env, "wizard, service").await;
+    choose(&env, "blog-mario.it").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 3 di 7").await;
+    env.fill("#subject", "aiuto!").await;
+    env.wait_text("#subject-quality", "Troppo generico").await;
+    fits(&env, "wizard, subject with hints").await;
+    env.fill(
+        "#subject",
+        "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
+    )
+    .await;
+    next(&env).await;
+    env.wait_text("main", "Passo 4 di 7").await;
+    env.fill(
+        "#description",
+        "Da stamattina alle 9 la home risponde 500; vedi https://blog-mario.it/una/pagina/con/un/indirizzo/molto/lungo/che/non/deve/allargare/la/pagina?e=1",
+    )
+    .await;
+    fits(&env, "wizard, description").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 5 di 7").await;
+    fits(&env, "wizard, priority").await;
+    choose(&env, "normale").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 6 di 7").await;
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir
+        .path()
+        .join("uno-strumento-dal-nome-molto-lungo-per-vedere-se-va-a-capo.exe");
+    std::fs::write(&exe, b"MZ").unwrap();
+    env.find("#wizard-files input[type=file]")
+        .await
+        .send_keys(&exe.display().to_string())
+        .await
+        .unwrap();
+    env.wait_text("#wizard-files .uploads", "Non inviato").await;
+    fits(&env, "wizard, attachments with a refused file").await;
+    env.js(
+        "[...document.querySelectorAll('#wizard-files .uploads button')]
+                .find(b => b.textContent === 'Rimuovi').click(); return null",
+    )
+    .await;
+    next(&env).await;
+    env.wait_text("main", "Passo 7 di 7").await;
+    fits(&env, "wizard, review").await;
+    next(&env).await;
+    let code = env
+        .find("[data-testid=ticket-code]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    fits(&env, "wizard, success").await;
+    env.goto(&format!("/tickets/{code}")).await;
+    env.find(".msg .body a").await;
+    fits(&env, "ticket page").await;
+    env.goto("/").await;
+    env.wait_text("table.tickets", &code).await;
+    fits(&env, "ticket list with the new ticket").await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone() {
+    let env = start().await;
+    env.goto("/login").await;
+    env.find("#login-email").await;
+    // The login focuses the e-mail field itself.
+    until(
+        &env,
+        "the e-mail field focused",
+        "return document.activeElement.id === 'login-email'",
+    )
+    .await;
+    type_text(&env, "demo@example.it").await;
+    press(&env, &[TAB]).await;
+    type_text(&env, "demo-password").await;
+    press(&env, &[ENTER]).await;
+    env.find("table.tickets").await;
+
+    // To the wizard by its link.
+    tab_to(&env, "main a[href$='/nuovo']").await;
+    press(&env, &[ENTER]).await;
+    env.wait_text("main", "Passo 1 di 7").await;
+    tab_to(&env, "input[name=department][value=helpdesk]").await;
+    press(&env, &[SPACE]).await;
+    tab_to(&env, "form.card button[type=submit]").await;
+    press(&env, &[ENTER]).await;
+
+    env.wait_text("main", "Passo 2 di 7").await;
+    tab_to(&env, "#service-filter").await;
+    type_text(&env, "blog-mario").await;
+    tab_to(&env, "input[name=service]").await;
+    press(&env, &[SPACE]).await;
+    tab_to(&env, "form.card button[type=submit]").await;
+    press(&env, &[ENTER]).await;
+
+    env.wait_text("main", "Passo 3 di 7").await;
+    tab_to(&env, "#subject").await;
+    type_text(
+        &env,
+        "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
+    )
+    .await;
+    press(&env, &[ENTER]).await;
+
+    env.wait_text("main", "Passo 4 di 7").await;
+    tab_to(&env, "#description").await;
+    type_text(
+        &env,
+        "Da stamattina alle 9 la home risponde 500 Internal Server Error dopo l'aggiornamento.",
+    )
+    .await;
+    tab_to(&env, "form.card button[type=submit]").await;
+    press(&env, &[ENTER]).await;
+
+    env.wait_text("main", "Passo 5 di 7").await;
+    tab_to(&env, "input[name=priority]").await;
+    press(&env, &[SPACE]).await;
+    tab_to(&env, "form.card button[type=submit]").await;
+    press(&env, &[ENTER]).await;
+
+    env.wait_text("main", "Passo 6 di 7").await;
+    tab_to(&env, "form.card button[type=submit]").await;
+    press(&env, &[ENTER]).await;
+
+    env.wait_text("main", "Passo 7 di 7").await;
+    tab_to(&env, "form.card button[type=submit]").await;
+    press(&env, &[ENTER]).await;
+
+    let code = env
+        .find("[data-testid=ticket-code]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    tab_to(&env, "main a.button.primary").await;
+    press(&env, &[ENTER]).await;
+    env.wait_text(".ticket-code", &code).await;
+
+    tab_to(&env, "#reply-text").await;
+    type_text(&env, "Aggiungo che l'errore compare anche su /contatti.").await;
+    tab_to(&env, "form.reply button[type=submit]").await;
+    press(&env, &[ENTER]).await;
+    env.wait_text(".thread", "anche su /contatti").await;
+    until(
+        &env,
+        "the reply saved by the server",
+        "return !document.querySelector('.msg.pending')",
+    )
+    .await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn on_a_phone_a_ticket_opens_at_its_subject_and_staff_replies_stand_apart() {
+    let env = start().await;
+    phone(&env).await;
+    env.login("demo@example.it").await;
+    env.click("button[role=tab]:nth-child(1)").await;
+    env.fill("#ticket-search", "vps-0042").await;
+    until(
+        &env,
+        "the search leaving one ticket",
+        "const rows = document.querySelectorAll('table.tickets tbody tr');
+         return rows.length === 1 && rows[0].textContent.includes('VPS vps-0042')",
+    )
+    .await;
+    env.click("table.tickets tbody a").await;
+    env.find(".msg.staff").await;
+    // Let the page settle where it opens.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let subject_visible = env
+        .js(
+            "const bar = document.querySelector('.ticket-bar').getBoundingClientRect();
+             const h1 = document.querySelector('h1.subject').getBoundingClientRect();
+             return h1.top >= bar.bottom - 1 && h1.bottom <= window.innerHeight",
+        )
+        .await;
+    assert_eq!(
+        subject_visible, true,
+        "the subject is hidden when the ticket opens"
+    );
+    // A staff reply reads as one, not by a border colour alone, and says "Assistenza" once.
+    let header = env
+        .js("return document.querySelector('.msg.staff header').innerText")
+        .await;
+    let header = header.as_str().unwrap_or_default().to_string();
+    assert_eq!(header.matches("Assistenza").count(), 1, "{header:?}");
+    let backgrounds = env
+        .js(
+            "return [document.querySelector('.msg.staff'), document.querySelector('.msg.customer')]
+                 .map(m => getComputedStyle(m).backgroundColor)",
+        )
+        .await;
+    assert_ne!(
+        backgrounds[0], backgrounds[1],
+        "staff and customer look alike"
+    );
+    env.stop().await;
+}
