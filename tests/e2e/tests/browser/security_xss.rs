@@ -213,7 +213,7 @@ for (const el of document.querySelectorAll('*')) {
   }
 }
 for (const el of document.querySelectorAll(
-    'iframe, object, embed, marquee, math, video, audio, details, base, body meta, body link, body style, body script, img[src="x"]'))
+    'iframe, object, embed, marquee, math, video, audio, details, body base, body meta, body link, body style, body script, img[src="x"]'))
   hits.push('element ' + el.outerHTML.slice(0, 120));
 return hits;
 "#;
@@ -302,33 +302,32 @@ async fn payloads_in_subjects_descriptions_replies_display_names_and_file_names_
     }
     let thread = codes[0].clone();
 
-    // File names: uploaded as a browser would, ten to a reply.
-    let mut upload_ids = Vec::new();
-    for (i, p) in payloads.iter().enumerate() {
-        let (status, up) = customer
-            .upload(
-                &format!("{p}.txt"),
-                "text/plain",
-                format!("riga di log {i}\n").as_bytes(),
-            )
-            .await;
-        assert_eq!(status, 201, "upload named {p:?}: {up}");
-        upload_ids.push(up["id"].as_str().unwrap().to_string());
-    }
-    for (i, ids) in upload_ids.chunks(10).enumerate() {
+    // File names: uploaded as a browser would, ten to a reply (no file name holds a NUL).
+    let named: Vec<&String> = payloads.iter().filter(|p| !p.contains('\0')).collect();
+    for (group, chunk) in named.chunks(10).enumerate() {
+        let mut ids = Vec::new();
+        for p in chunk {
+            let (status, up) = customer
+                .upload(&format!("{p}.txt"), "text/plain", b"riga di log\n")
+                .await;
+            assert_eq!(status, 201, "upload named {p:?}: {up}");
+            ids.push(up["id"].as_str().unwrap().to_string());
+        }
         let (status, t) = customer
             .post(
                 &format!("/tickets/{thread}/messages"),
-                json!({"body": format!("Allego i log, gruppo {}.", i + 1), "upload_ids": ids}),
+                json!({"body": format!("Allego i log, gruppo {}.", group + 1), "upload_ids": ids}),
             )
             .await;
         assert_eq!(status, 201, "reply with files: {t}");
     }
 
     // Replies and display names: the customer and the staff member are renamed through the import
-    // before each reply, so every reply carries a payload as its body and its author's name.
+    // before each reply, so every reply carries a payload as its body and its author's name (a new
+    // session each time: a live one keeps the name it was opened with for a few seconds).
     for p in &payloads {
         import(&env, CUSTOMER, p, "customer").await;
+        customer.token = customer.relogin().await;
         let (status, t) = customer
             .post(
                 &format!("/tickets/{thread}/messages"),
@@ -337,6 +336,7 @@ async fn payloads_in_subjects_descriptions_replies_display_names_and_file_names_
             .await;
         assert_eq!(status, 201, "customer reply {p:?}: {t}");
         import(&env, STAFF, p, "staff").await;
+        staff.token = staff.relogin().await;
         let (status, t) = staff
             .post(
                 &format!("/staff/tickets/{thread}/messages"),
@@ -373,16 +373,20 @@ async fn payloads_in_subjects_descriptions_replies_display_names_and_file_names_
         );
         assert!(
             in_thread.iter().filter(|s| *s == p).count() >= 4,
-            "{p:?} is not kept as written as a reply and an author's name"
+            "{p:?} is not kept as written as a reply and an author's name: {:?}",
+            in_thread
+                .iter()
+                .filter(|s| s.contains(&p[1..p.len() - 1]))
+                .collect::<Vec<_>>()
         );
     }
-    let script_names = in_thread
+    let markup_names = in_thread
         .iter()
-        .filter(|s| s.contains("<script>") && s.ends_with(".txt"))
+        .filter(|s| s.ends_with(".txt") && s.contains('<') && s.contains('='))
         .count();
     assert!(
-        script_names > 0,
-        "no file name kept its markup: {in_thread:?}"
+        markup_names >= 10,
+        "only {markup_names} file names kept their markup"
     );
 
     // The customer's view, in Chromium.
@@ -856,10 +860,11 @@ const WIZARD_SUBJECT: &str = "Errore 500 sulla home di blog-mario.it: <b>grasset
 #[tokio::test]
 async fn payload_file_names_picked_in_the_wizard_show_as_text_through_to_the_ticket_and_a_disguised_svg_is_refused(
 ) {
-    // A file name on disk can hold anything but a slash and a NUL.
+    // A file name on disk can hold anything but a slash and a NUL; Chromium sends a double quote
+    // in a name as %22, which the server keeps as it came.
     let names: Vec<String> = payloads()
         .into_iter()
-        .filter(|p| !p.contains('/') && !p.contains('\0'))
+        .filter(|p| !p.contains(['/', '\0', '"']))
         .take(8)
         .map(|p| format!("{p}.log"))
         .collect();
@@ -914,7 +919,7 @@ async fn payload_file_names_picked_in_the_wizard_show_as_text_through_to_the_tic
     // The refused file cannot go with the ticket: remove it, then review and send.
     let remove = format!(
         "const b = [...document.querySelectorAll('#wizard-files button')]
-             .find(b => (b.getAttribute('aria-label') || '').includes({svg_name:?}));
+             .find(b => (b.getAttribute('aria-label') || '') === 'Rimuovi ' + {svg_name:?});
          if (b) b.click();
          return !!b;"
     );
