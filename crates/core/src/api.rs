@@ -152,6 +152,15 @@ contract_enum!(ServiceStatus {
 
 // ----- session -----
 
+/// A sign-on token signed by the control panel (HS256 JWT), traded for a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SsoRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 131072))]
+    pub token: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]

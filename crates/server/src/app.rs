@@ -1,6 +1,7 @@
 //! Starting the server: state, background workers, the HTTP listener, graceful shutdown.
 
-use crate::auth::{hash_password, Throttle};
+use crate::auth::hash_password;
+use crate::guard::{CheckPool, Throttle};
 use crate::config::Config;
 use crate::http::app_files::AppFiles;
 use crate::state::{AppState, Inner};
@@ -26,6 +27,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         store,
         login_by_account: Throttle::new(5, Duration::from_secs(15 * 60)),
         login_by_address: Throttle::new(30, Duration::from_secs(15 * 60)),
+        login_by_device: Throttle::new(5, Duration::from_secs(15 * 60)),
+        // Half the pool per client address: one client never takes every slot.
+        password_checks: CheckPool::new(config.login_checks, config.login_checks.div_ceil(2)),
         dummy_hash,
         outbox_wake: tokio::sync::Notify::new(),
         config,

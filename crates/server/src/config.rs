@@ -29,6 +29,16 @@ pub struct Config {
     /// Session lifetime without activity, and in all.
     pub session_idle_secs: i64,
     pub session_absolute_secs: i64,
+    /// Proxies whose `X-Forwarded-For` is believed (`HELPDESK_TRUSTED_PROXIES`); none by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Password checks that may run at once (`HELPDESK_LOGIN_CHECKS`), each about 19 MiB.
+    pub login_checks: usize,
+    /// Sign-on from the panel (`HELPDESK_SSO_SECRET`, `_PREVIOUS`, `HELPDESK_SSO_ISSUER`); without
+    /// a secret every token is refused.
+    pub sso: crate::sso::SsoConfig,
+    /// A failed login is answered no sooner than this after it arrived, so that the cost of the
+    /// stored hash (argon2id or an imported bcrypt) does not tell which e-mails are customers.
+    pub login_failure_floor: std::time::Duration,
     /// How long a kept-alive HTTP connection may wait for its next request
     /// (`HELPDESK_HTTP_IDLE_TIMEOUT`, seconds): longer than a proxy's idle upstream timeout.
     pub http_idle_timeout: std::time::Duration,
@@ -37,12 +47,39 @@ pub struct Config {
     pub http_max_connections: Option<usize>,
 }
 
+/// Four argon2id checks at once: about 76 MiB at most, and two cores kept busy.
+pub const DEFAULT_LOGIN_CHECKS: usize = 4;
+/// Above the slowest check measured here (a bcrypt hash of cost 10: 113 ms; argon2id: 38 ms),
+/// with room for a loaded machine.
+pub const DEFAULT_LOGIN_FAILURE_FLOOR: std::time::Duration = std::time::Duration::from_millis(400);
+
 /// Above nginx's 60 s idle upstream keep-alive (and its own 75 s default), so that a proxy in
 /// front never sends a request on a connection the server has just closed.
 pub const DEFAULT_HTTP_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(75);
 
 /// Refused e-mails are kept as received for a month, for staff looking into them.
 pub const DEFAULT_MAIL_RAW_RETENTION_DAYS: u32 = 30;
+
+pub const DEFAULT_SSO_ISSUER: &str = "panel.newmedialabs.it";
+
+fn sso_from_env() -> Result<crate::sso::SsoConfig, String> {
+    let mut secrets = Vec::new();
+    for name in ["HELPDESK_SSO_SECRET", "HELPDESK_SSO_SECRET_PREVIOUS"] {
+        if let Some(s) = std::env::var(name).ok().filter(|s| !s.is_empty()) {
+            if s.len() < crate::sso::MIN_SECRET_BYTES {
+                return Err(format!(
+                    "{name}: at least {} bytes, please",
+                    crate::sso::MIN_SECRET_BYTES
+                ));
+            }
+            secrets.push(s.into_bytes());
+        }
+    }
+    Ok(crate::sso::SsoConfig {
+        secrets,
+        issuer: var("HELPDESK_SSO_ISSUER").unwrap_or_else(|| DEFAULT_SSO_ISSUER.into()),
+    })
+}
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -143,6 +180,20 @@ impl Config {
             },
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
+            trusted_proxies: crate::guard::parse_trusted_proxies(
+                &var("HELPDESK_TRUSTED_PROXIES").unwrap_or_default(),
+            )?,
+            sso: sso_from_env()?,
+            login_checks: match var("HELPDESK_LOGIN_CHECKS") {
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| format!("HELPDESK_LOGIN_CHECKS: {v:?} is not 1 to 256"))?,
+                None => DEFAULT_LOGIN_CHECKS,
+            },
+            login_failure_floor: DEFAULT_LOGIN_FAILURE_FLOOR,
             http_idle_timeout: match var("HELPDESK_HTTP_IDLE_TIMEOUT") {
                 Some(v) => v
                     .trim()
@@ -193,6 +244,13 @@ impl Config {
             mail_raw_retention_days: DEFAULT_MAIL_RAW_RETENTION_DAYS,
             session_idle_secs: 8 * 3600,
             session_absolute_secs: 7 * 24 * 3600,
+            trusted_proxies: Vec::new(),
+            login_checks: DEFAULT_LOGIN_CHECKS,
+            sso: crate::sso::SsoConfig {
+                secrets: Vec::new(),
+                issuer: DEFAULT_SSO_ISSUER.into(),
+            },
+            login_failure_floor: DEFAULT_LOGIN_FAILURE_FLOOR,
             http_idle_timeout: DEFAULT_HTTP_IDLE_TIMEOUT,
             http_max_connections: None,
             data_dir,

@@ -9,10 +9,12 @@ pub mod files;
 /// Bodies of the fuzz targets, shared with the test that replays their corpora.
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod guard;
 pub mod http;
 pub mod import;
 pub mod mail;
 pub mod notify;
+pub mod sso;
 pub mod staff;
 pub mod state;
 pub mod storage;

@@ -29,6 +29,7 @@ use utoipa::OpenApi;
     ),
     paths(
         session::login,
+        session::sso_login,
         session::logout,
         session::me,
         services::services,

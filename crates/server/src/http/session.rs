@@ -4,18 +4,20 @@ use super::extract::ApiJson;
 use crate::auth::{verify_password, AuthAccount};
 use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, ClientIp, Throttle, DEVICE_TTL};
+use crate::sso;
 use crate::state::AppState;
 use crate::util::{now_us, random_token, sha256_hex};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use helpdesk_core::api::{Customer, ErrorResponse, LoginRequest, LoginResponse};
+use helpdesk_core::api::{Customer, ErrorResponse, LoginRequest, LoginResponse, Role, SsoRequest};
 use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/session", post(login).delete(logout))
+        .route("/session/sso", post(sso_login))
         .route("/me", get(me))
 }
 
@@ -110,12 +112,8 @@ pub async fn login(
         }
     }
 
-    let token = random_token();
-    let expires = now + state.config.session_absolute_secs * 1_000_000;
-    state
-        .store
-        .create_session(&sha256_hex(token.as_bytes()), &row.customer.id, expires)
-        .await?;
+    let account_id = row.customer.id.clone();
+    let response = start_session(&state, row.customer, now).await?;
     // The device cookie: a fresh one unless this browser already holds a good one.
     let device_token = match &device {
         Some(_) if known_device => None,
@@ -126,10 +124,7 @@ pub async fn login(
         .map(|t| sha256_hex(t.as_bytes()))
         .or(device);
     if let Some(d) = &device_hash {
-        state
-            .store
-            .remember_device(d, &row.customer.id, now)
-            .await?;
+        state.store.remember_device(d, &account_id, now).await?;
     }
     let mut out = HeaderMap::new();
     if let Some(t) = device_token {
@@ -142,14 +137,63 @@ pub async fn login(
             out.insert(axum::http::header::SET_COOKIE, v);
         }
     }
-    tracing::info!(account = %row.customer.id, %client, "login");
-    Ok((
-        out,
-        Json(LoginResponse {
-            token,
-            customer: row.customer,
-        }),
-    ))
+    tracing::info!(account = %response.customer.id, %client, "login");
+    Ok((out, Json(response)))
+}
+
+/// A new session for an account that proved who it is.
+async fn start_session(state: &AppState, customer: Customer, now: i64) -> ApiResult<LoginResponse> {
+    let token = random_token();
+    let expires = now + state.config.session_absolute_secs * 1_000_000;
+    state
+        .store
+        .create_session(&sha256_hex(token.as_bytes()), &customer.id, expires)
+        .await?;
+    Ok(LoginResponse { token, customer })
+}
+
+#[utoipa::path(post, path = "/api/v1/session/sso", request_body = SsoRequest,
+    responses((status = 200, body = LoginResponse),
+        (status = 401, body = ErrorResponse, description = "the token is not good (which check failed is logged, never said)"),
+        (status = 429, body = ErrorResponse, description = "too many refused tokens from this client",
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+/// Trades a sign-on token signed by the control panel for a session, as a login does.
+pub async fn sso_login(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    ApiJson(req): ApiJson<SsoRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let address_key = format!("address:{client}");
+    if let Err(wait) = state.login_by_address.admit(&address_key) {
+        return Err(ApiError::TooManyAttempts { retry_after: wait });
+    }
+    let now = now_us();
+    let refused = |why: sso::Refused| {
+        tracing::warn!(%client, reason = %why, "sign-on refused");
+        ApiError::Unauthorized
+    };
+    let claims = sso::verify(&state.config.sso, &req.token, now / 1_000_000).map_err(refused)?;
+    let email = crate::util::normalise_email(&claims.email);
+    let customer = state
+        .store
+        .account_by_email(&email)
+        .await?
+        .map(|r| r.customer)
+        .filter(|c| c.role == Role::Customer)
+        .ok_or_else(|| refused(sso::Refused::UnknownCustomer))?;
+    // Remembered until the token could no longer pass, leeway included.
+    let forget_after = (claims.exp + sso::LEEWAY_SECS as i64) * 1_000_000;
+    if !state
+        .store
+        .use_sso_jti(&claims.jti, forget_after, now)
+        .await?
+    {
+        return Err(refused(sso::Refused::Replayed));
+    }
+    state.login_by_address.give_back(&address_key);
+    let response = start_session(&state, customer, now).await?;
+    tracing::info!(account = %response.customer.id, %client, "sign-on");
+    Ok(Json(response))
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204), (status = 401, body = ErrorResponse)))]

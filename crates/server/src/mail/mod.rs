@@ -397,7 +397,7 @@ impl<'a> Job<'a> {
             // Someone else's ticket answers exactly as a missing one.
             return self
                 .refuse(Refusal {
-                    reason: "foreign_ticket",
+                    reason: "unknown_ticket",
                     account,
                     detail: Some(code.to_string()),
                     answer: answerable,
@@ -468,6 +468,7 @@ impl<'a> Job<'a> {
                         to: to.to_string(),
                         subject,
                         body,
+                        html: None,
                     },
                     in_reply_to: self.a.message_id.clone(),
                 })

@@ -1,4 +1,5 @@
-//! SQL of logging in beyond the session itself: browsers known to an account (device cookies).
+//! SQL of logging in beyond the session itself: browsers known to an account (device cookies),
+//! and sign-on tokens already used.
 
 use super::{Store, StoreResult};
 
@@ -55,5 +56,26 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Records a sign-on token's `jti` as used; `false` when it was used before (a replay).
+    /// Shared by every instance on this database, so a replay through another one is refused too.
+    pub async fn use_sso_jti(&self, jti: &str, expires_us: i64, now: i64) -> StoreResult<bool> {
+        let (_g, mut tx) = self.begin_write().await?;
+        sqlx::query("DELETE FROM sso_tokens_used WHERE expires_us < ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let fresh = sqlx::query(
+            "INSERT INTO sso_tokens_used (jti, expires_us) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(jti)
+        .bind(expires_us)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(fresh)
     }
 }

@@ -5,6 +5,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod accounts;
 mod authz;
 mod dos_http;
 mod dos_login;
@@ -13,3 +14,4 @@ mod input;
 mod mail;
 mod schemathesis;
 mod smtp;
+mod sso;

@@ -1,0 +1,244 @@
+//! Single sign-on from the control panel: the panel's server signs a short-lived JWT (HS256, a
+//! secret shared with the helpdesk) naming the customer, and the widget trades it for a session.
+
+use serde::Deserialize;
+
+/// The audience every token must name.
+pub const AUDIENCE: &str = "helpdesk";
+/// The longest a token may live, from `iat` to `exp`.
+pub const MAX_LIFETIME_SECS: i64 = 5 * 60;
+/// Clocks of the panel and of the helpdesk may differ by this much.
+pub const LEEWAY_SECS: u64 = 60;
+/// Far longer than any honest token; longer ones are refused unread.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Shared secrets shorter than this are refused at startup.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// What the helpdesk needs to check tokens: the secrets (current first, then the previous one
+/// while a rotation is under way) and the issuer.
+#[derive(Clone)]
+pub struct SsoConfig {
+    pub secrets: Vec<Vec<u8>>,
+    pub issuer: String,
+}
+
+impl std::fmt::Debug for SsoConfig {
+    // The secrets never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsoConfig")
+            .field("secrets", &self.secrets.len())
+            .field("issuer", &self.issuer)
+            .finish()
+    }
+}
+
+/// The claims of a good token.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+/// Why a token was refused: logged, never told to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("sign-on is not configured")]
+    NotConfigured,
+    #[error("token longer than {MAX_TOKEN_BYTES} bytes")]
+    TooLong,
+    #[error("token rejected: {0}")]
+    Invalid(String),
+    #[error("expired")]
+    Expired,
+    #[error("lifetime from iat to exp is {0} s (at most {MAX_LIFETIME_SECS})")]
+    LivesTooLong(i64),
+    #[error("issued in the future")]
+    IssuedInTheFuture,
+    #[error("jti missing or longer than 128 characters")]
+    BadJti,
+    #[error("jti already used")]
+    Replayed,
+    #[error("no customer with this e-mail")]
+    UnknownCustomer,
+}
+
+/// Checks a token's signature (current secret, then the previous one), algorithm (HS256 only:
+/// `none`, HS512 and the rest are refused), issuer, audience, expiry and lifetime. `now` is in
+/// seconds since the epoch. Whether the `jti` was seen before is the caller's to check.
+pub fn verify(config: &SsoConfig, token: &str, now: i64) -> Result<Claims, Refused> {
+    use jsonwebtoken::{decode, errors::ErrorKind, Algorithm, DecodingKey, Validation};
+    if config.secrets.is_empty() {
+        return Err(Refused::NotConfigured);
+    }
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(Refused::TooLong);
+    }
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_issuer(&[config.issuer.as_str()]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    // Expiry is checked below against `now`, the same clock as every other check here.
+    validation.validate_exp = false;
+    let mut last = Refused::NotConfigured;
+    for secret in &config.secrets {
+        let key = DecodingKey::from_secret(secret).map_err(|e| Refused::Invalid(e.to_string()))?;
+        match decode::<Claims>(token, &key, &validation) {
+            Ok(data) => {
+                let c = data.claims;
+                if c.exp + (LEEWAY_SECS as i64) < now {
+                    return Err(Refused::Expired);
+                }
+                if c.exp - c.iat > MAX_LIFETIME_SECS {
+                    return Err(Refused::LivesTooLong(c.exp - c.iat));
+                }
+                if c.iat > now + LEEWAY_SECS as i64 {
+                    return Err(Refused::IssuedInTheFuture);
+                }
+                if c.jti.trim().is_empty() || c.jti.len() > 128 {
+                    return Err(Refused::BadJti);
+                }
+                return Ok(c);
+            }
+            // Signed with another secret: the previous one may still know it.
+            Err(e) if *e.kind() == ErrorKind::InvalidSignature => {
+                last = Refused::Invalid(e.to_string());
+            }
+            Err(e) => return Err(Refused::Invalid(e.to_string())),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    use serde_json::json;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-panel";
+
+    fn config() -> SsoConfig {
+        SsoConfig {
+            secrets: vec![SECRET.to_vec()],
+            issuer: "panel.newmedialabs.it".into(),
+        }
+    }
+
+    fn sign(alg: Algorithm, claims: serde_json::Value, secret: &[u8]) -> String {
+        encode(
+            &Header::new(alg),
+            &claims,
+            &EncodingKey::from_secret(secret).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn claims(now: i64) -> serde_json::Value {
+        json!({"iss": "panel.newmedialabs.it", "aud": "helpdesk", "email": "demo@example.it",
+               "name": "Mario Rossi", "iat": now, "exp": now + 120, "jti": "a1b2c3"})
+    }
+
+    #[test]
+    fn a_good_token_is_accepted_and_a_rotated_secret_still_works() {
+        let now = 1_800_000_000;
+        let t = sign(Algorithm::HS256, claims(now), SECRET);
+        assert_eq!(verify(&config(), &t, now).unwrap().email, "demo@example.it");
+        let rotated = SsoConfig {
+            secrets: vec![
+                b"a-brand-new-secret-of-at-least-32-bytes".to_vec(),
+                SECRET.to_vec(),
+            ],
+            ..config()
+        };
+        assert!(verify(&rotated, &t, now).is_ok());
+    }
+
+    #[test]
+    fn every_broken_token_is_refused() {
+        let now = 1_800_000_000;
+        let c = config();
+        let mut cases: Vec<(&str, String)> = vec![
+            (
+                "wrong secret",
+                sign(
+                    Algorithm::HS256,
+                    claims(now),
+                    b"another-secret-another-secret-xx",
+                ),
+            ),
+            ("HS512", sign(Algorithm::HS512, claims(now), SECRET)),
+        ];
+        let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = claims(now);
+            f(&mut v);
+            sign(Algorithm::HS256, v, SECRET)
+        };
+        cases.push((
+            "expired",
+            edit(&|v| {
+                v["iat"] = json!(now - 200);
+                v["exp"] = json!(now - 61);
+            }),
+        ));
+        cases.push(("lives too long", edit(&|v| v["exp"] = json!(now + 301))));
+        cases.push(("wrong issuer", edit(&|v| v["iss"] = json!("evil.example"))));
+        cases.push(("wrong audience", edit(&|v| v["aud"] = json!("panel"))));
+        cases.push((
+            "no jti",
+            edit(&|v| {
+                v.as_object_mut().unwrap().remove("jti");
+            }),
+        ));
+        cases.push((
+            "no email",
+            edit(&|v| {
+                v.as_object_mut().unwrap().remove("email");
+            }),
+        ));
+        cases.push((
+            "no exp",
+            edit(&|v| {
+                v.as_object_mut().unwrap().remove("exp");
+            }),
+        ));
+        cases.push((
+            "from the future",
+            edit(&|v| {
+                v["iat"] = json!(now + 200);
+                v["exp"] = json!(now + 400);
+            }),
+        ));
+        // alg none: a header and claims with an empty signature.
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        cases.push((
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64.encode(br#"{"alg":"none","typ":"JWT"}"#),
+                b64.encode(claims(now).to_string())
+            ),
+        ));
+        cases.push(("over-long", "a".repeat(MAX_TOKEN_BYTES + 1)));
+        cases.push(("garbage", "not.a.token".into()));
+        for (what, token) in cases {
+            assert!(verify(&c, &token, now).is_err(), "{what} was accepted");
+        }
+        let unset = SsoConfig {
+            secrets: vec![],
+            ..config()
+        };
+        let good = sign(Algorithm::HS256, claims(now), SECRET);
+        assert_eq!(
+            verify(&unset, &good, now).unwrap_err(),
+            Refused::NotConfigured
+        );
+    }
+}
