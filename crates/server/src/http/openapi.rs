@@ -12,8 +12,9 @@ use utoipa::Modify;
 /// The name of the bearer-token scheme in `components.securitySchemes`.
 pub const BEARER: &str = "bearer";
 
-/// Operations anyone may call, without a token: logging in. Every other one needs a live token.
-pub const PUBLIC_OPERATIONS: &[&str] = &["login"];
+/// Operations anyone may call, without a token: logging in, with a password or with the panel's
+/// sign-on token. Every other one needs a live token.
+pub const PUBLIC_OPERATIONS: &[&str] = &["login", "sso_login"];
 
 pub struct Contract;
 

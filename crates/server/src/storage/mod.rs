@@ -286,6 +286,8 @@ pub struct Store {
 struct CachedSession {
     account: Customer,
     last_seen_us: i64,
+    /// The absolute expiry is checked on a hit too: a cached token must not outlive it.
+    expires_us: i64,
     cached: std::time::Instant,
 }
 
@@ -473,12 +475,12 @@ impl Store {
         idle_us: i64,
     ) -> StoreResult<Option<(Customer, i64)>> {
         if let Some(hit) = self.cached_session(token_hash) {
-            if hit.last_seen_us > now - idle_us {
+            if hit.last_seen_us > now - idle_us && hit.expires_us > now {
                 return Ok(Some((hit.account, hit.last_seen_us)));
             }
         }
         let row = sqlx::query(
-            "SELECT a.id, a.email, a.name, a.language, a.role, s.last_seen_us
+            "SELECT a.id, a.email, a.name, a.language, a.role, s.last_seen_us, s.expires_us
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = ? AND s.expires_us > ? AND s.last_seen_us > ?",
         )
@@ -487,8 +489,14 @@ impl Store {
         .bind(now - idle_us)
         .fetch_optional(&self.pool)
         .await?;
-        let found = row.map(|r| (customer_from_row(&r), r.get::<i64, _>("last_seen_us")));
-        if let Some((account, last_seen_us)) = &found {
+        let found = row.map(|r| {
+            (
+                customer_from_row(&r),
+                r.get::<i64, _>("last_seen_us"),
+                r.get::<i64, _>("expires_us"),
+            )
+        });
+        if let Some((account, last_seen_us, expires_us)) = &found {
             let mut cache = self.session_cache();
             if cache.len() > 50_000 {
                 cache.retain(|_, c| c.cached.elapsed() < SESSION_CACHE);
@@ -498,11 +506,12 @@ impl Store {
                 CachedSession {
                     account: account.clone(),
                     last_seen_us: *last_seen_us,
+                    expires_us: *expires_us,
                     cached: std::time::Instant::now(),
                 },
             );
         }
-        Ok(found)
+        Ok(found.map(|(account, last_seen_us, _)| (account, last_seen_us)))
     }
 
     fn session_cache(

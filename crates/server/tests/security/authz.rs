@@ -1,7 +1,7 @@
 //! The authorization matrix, built from the OpenAPI document the server serves, so that an
 //! operation is covered the day it is added: every operation × {no token, a token past its absolute
-//! expiry, a token idle too long, a token revoked at logout, another customer, a customer on staff
-//! operations}. Another customer's resource answers exactly as a missing one; an operation whose
+//! expiry, a token idle too long, a token revoked at logout, a forged token, another customer, a
+//! customer on staff operations}. Another customer's resource answers exactly as a missing one; an operation whose
 //! parameters or body this file cannot fill fails the test instead of slipping through.
 
 use crate::helpers::{spawn_app, TestApp};
@@ -10,8 +10,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-/// The only operation anyone may call without a token (the document itself is not an operation).
-const PUBLIC: &[&str] = &["login"];
+/// The operations anyone may call without a token: the logins (the document itself is not an
+/// operation).
+const PUBLIC: &[&str] = &["login", "sso_login"];
 
 /// The kinds of resource an operation can name, in its path or in its body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +46,7 @@ enum Body {
     AssessRequest,
     StaffReply,
     LoginRequest,
+    SsoRequest,
     Upload,
 }
 
@@ -178,6 +180,7 @@ fn operations(doc: &Value) -> Result<Vec<Operation>, Vec<String>> {
                         ("application/json", "AssessRequest") => Some(Body::AssessRequest),
                         ("application/json", "StaffReply") => Some(Body::StaffReply),
                         ("application/json", "LoginRequest") => Some(Body::LoginRequest),
+                        ("application/json", "SsoRequest") => Some(Body::SsoRequest),
                         ("multipart/form-data", "UploadForm") => Some(Body::Upload),
                         _ => {
                             unknown.push(format!("{label}: a {media} body of schema `{name}`"));
@@ -233,6 +236,7 @@ fn json_body(body: Body, fill: &Fill) -> Value {
         }),
         Body::StaffReply => json!({"body": "Abbiamo corretto la configurazione: ora risponde."}),
         Body::LoginRequest => json!({"email": "demo@example.it", "password": "demo-password"}),
+        Body::SsoRequest => json!({"token": "not.a.token"}),
         Body::Upload => Value::Null,
     }
 }
@@ -321,7 +325,8 @@ async fn first_service(app: &TestApp, token: &str) -> String {
         .to_string()
 }
 
-/// A fresh token whose session row is changed (before its first use, so no cache knows it).
+/// A fresh token whose session row is changed before its first use (so no cache knows it; the
+/// cache's own expiry is the test below the matrix).
 async fn token_with(app: &TestApp, email: &str, sql: &str) -> String {
     let token = app.login(email).await;
     let hash = helpdesk_server::util::sha256_hex(token.as_bytes());
@@ -373,7 +378,7 @@ async fn every_operation_of_the_document_refuses_whoever_may_not_call_it_and_hid
     assert!(ops.len() >= 16, "the document lists the API: {ops:#?}");
     let undocumented_public: Vec<String> = ops
         .iter()
-        .filter(|o| o.id != "login" && doc_security(&doc, o).is_none())
+        .filter(|o| !PUBLIC.contains(&o.id.as_str()) && doc_security(&doc, o).is_none())
         .map(Operation::label)
         .collect();
     assert!(
@@ -533,7 +538,7 @@ async fn every_operation_of_the_document_refuses_whoever_may_not_call_it_and_hid
         .map(|o| o.id.as_str())
         .filter(|id| PUBLIC.contains(id))
         .collect();
-    assert_eq!(public.len(), PUBLIC.len(), "login is in the document");
+    assert_eq!(public.len(), PUBLIC.len(), "the logins are in the document");
     app.stop().await;
 }
 
@@ -542,4 +547,25 @@ fn doc_security<'a>(doc: &'a Value, op: &Operation) -> Option<&'a Value> {
     let method = op.method.as_str().to_ascii_lowercase();
     let sec = &doc["paths"][&op.path][&method]["security"];
     sec.as_array().filter(|s| !s.is_empty()).map(|_| sec)
+}
+
+/// The server keeps live sessions in memory for a few seconds; a token in use must still stop
+/// working at its absolute expiry, not up to that many seconds later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_in_use_stops_working_at_its_absolute_expiry() {
+    let app = crate::helpers::spawn_with(|c| c.session_absolute_secs = 4).await;
+    let token = app.login("demo@example.it").await;
+    let logged_in = std::time::Instant::now();
+    assert!(
+        still_valid(&app, &token).await,
+        "the token works after the login (and is now in the server's cache)"
+    );
+    tokio::time::sleep_until((logged_in + std::time::Duration::from_millis(4_500)).into()).await;
+    let r = app.get(&token, "/api/v1/me").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "half a second after its absolute expiry the token still opened the account"
+    );
+    app.stop().await;
 }
