@@ -218,6 +218,17 @@ for (const el of document.querySelectorAll(
 return hits;
 "#;
 
+/// Runs a script in the page; an alert a payload opened meanwhile fails the test by its text.
+async fn script(env: &Env, page: &str, script: &str, args: Vec<Value>) -> Value {
+    match env.browser.execute(script, args).await {
+        Ok(v) => v,
+        Err(e) if e.is_unexpected_alert_open() => {
+            panic!("{page}: a payload opened an alert: {e}")
+        }
+        Err(e) => panic!("{page}: script failed: {e}"),
+    }
+}
+
 /// Asserts that no payload ran on the current page: no alert open, nothing in [`WHAT_RAN`].
 async fn assert_nothing_ran(env: &Env, page: &str) {
     match env.browser.get_alert_text().await {
@@ -225,7 +236,7 @@ async fn assert_nothing_ran(env: &Env, page: &str) {
         Ok(text) => panic!("{page}: a payload opened an alert: {text:?}"),
         Err(e) => panic!("{page}: cannot ask for an alert: {e}"),
     }
-    let hits = env.js(WHAT_RAN).await;
+    let hits = script(env, page, WHAT_RAN, vec![]).await;
     assert_eq!(hits, json!([]), "{page}: payloads ran or became markup");
 }
 
@@ -233,17 +244,13 @@ async fn assert_nothing_ran(env: &Env, page: &str) {
 /// page keeps back (the list's next page, a long thread's older messages), as a user would.
 async fn assert_shown_as_text(env: &Env, page: &str, expected: &[String]) {
     assert!(!expected.is_empty(), "{page}: nothing to look for");
-    let script = "for (const b of document.querySelectorAll('button.more, button.older'))
+    let check = "for (const b of document.querySelectorAll('button.more, button.older'))
                     if (!b.disabled && !b.hidden) b.click();
                   const text = document.body.textContent;
                   return arguments[0].filter(s => !text.includes(s));";
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let missing = env
-            .browser
-            .execute(script, vec![json!(expected)])
-            .await
-            .expect("script runs");
+        let missing = script(env, page, check, vec![json!(expected)]).await;
         if missing == json!([]) {
             return;
         }
