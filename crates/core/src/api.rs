@@ -157,7 +157,15 @@ contract_enum!(ServiceStatus {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SsoRequest {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 131072))]
+    /// A JWT in compact form (ASCII), at most 8 KiB as the server checks (`sso::MAX_TOKEN_BYTES`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 5,
+            max_length = 8192,
+            pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+        )
+    )]
     pub token: String,
 }
 

@@ -169,6 +169,10 @@ mod tests {
         assert_eq!(field(&d, "NewReply", "upload_ids", "maxItems"), files);
         assert_eq!(field(&d, "StaffReply", "body", "maxLength"), body);
         assert_eq!(field(&d, "AssessRequest", "subject", "maxLength"), subject);
+        assert_eq!(
+            field(&d, "SsoRequest", "token", "maxLength"),
+            crate::sso::MAX_TOKEN_BYTES as u64
+        );
         let limit = d["paths"]["/api/v1/tickets"]["get"]["parameters"]
             .as_array()
             .and_then(|ps| ps.iter().find(|p| p["name"] == "limit"))
