@@ -2,9 +2,8 @@
 //! 256, closes connections that trickle their headers or sit idle, and keeps answering normal
 //! requests while 300 such clients attack it.
 
-use std::net::{SocketAddr, TcpListener};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use crate::process::{ServerProcess, Spec};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,79 +11,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-/// The server binary as a child process, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// Starts `helpdesk-server serve` with at most `open_files` descriptors, and waits until it
-    /// answers.
-    async fn start(open_files: u64, env: &[(&str, &str)]) -> Server {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let addr = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_helpdesk-server"));
-        cmd.arg("serve")
-            .env("HELPDESK_BIND", addr.to_string())
-            .env("HELPDESK_SMTP_BIND", "off")
-            .env("HELPDESK_DATA_DIR", dir.path())
-            .env_remove("HELPDESK_DATABASE_URL")
-            .env("HELPDESK_APP_DIR", dir.path().join("no-app"))
-            // Warnings show (a refused accept, say), but not the missing built app.
-            .env("RUST_LOG", "warn,helpdesk_server::http::app_files=error")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        // SAFETY: setrlimit is async-signal-safe, and the closure touches nothing else.
-        unsafe {
-            cmd.pre_exec(move || {
-                rlimit::setrlimit(rlimit::Resource::NOFILE, open_files, open_files)
-            });
-        }
-        let child = cmd.spawn().expect("spawning the server");
-        let server = Server {
-            child,
-            addr,
-            _dir: dir,
-        };
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            let answered = client
-                .get(server.url("/healthz"))
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await;
-            if answered.is_ok_and(|r| r.status().is_success()) {
-                return server;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the server did not start within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    l.local_addr().expect("its address")
+/// The server under an open-file limit, without SMTP.
+async fn start(open_files: u64, env: &[(&str, &str)]) -> ServerProcess {
+    ServerProcess::start(Spec {
+        env,
+        open_files: Some(open_files),
+        smtp: false,
+    })
+    .await
 }
 
 /// Sends one complete request and reads its whole response (headers and a sized body).
@@ -193,7 +127,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_slow_header_clients_under_256_open_files_neither_starve_normal_requests_nor_stay_connected(
 ) {
-    let server = Server::start(256, &[]).await;
+    let server = start(256, &[]).await;
     slowloris(&server, "cap from the open-file limit").await;
 }
 
@@ -202,13 +136,13 @@ async fn three_hundred_slow_header_clients_under_256_open_files_neither_starve_n
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_header_clients_that_exhaust_the_open_files_before_the_cap_still_do_not_starve_normal_requests(
 ) {
-    let server = Server::start(256, &[("HELPDESK_HTTP_MAX_CONNECTIONS", "1000")]).await;
+    let server = start(256, &[("HELPDESK_HTTP_MAX_CONNECTIONS", "1000")]).await;
     slowloris(&server, "cap above the open-file limit").await;
 }
 
 /// 300 slow-header clients for 12 s while a customer sends normal requests: every request is
 /// answered in seconds, and every slow connection is closed by the server within 30 s.
-async fn slowloris(server: &Server, what: &str) {
+async fn slowloris(server: &ServerProcess, what: &str) {
     let addr = server.addr;
     let attack = Duration::from_secs(12);
     let limit = Duration::from_secs(30);
@@ -307,7 +241,7 @@ async fn slowloris(server: &Server, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
-    let server = Server::start(256, &[("HELPDESK_HTTP_IDLE_TIMEOUT", "3")]).await;
+    let server = start(256, &[("HELPDESK_HTTP_IDLE_TIMEOUT", "3")]).await;
     let mut stream = TcpStream::connect(server.addr).await.expect("connect");
     let first = request(&mut stream, "/api/v1/me").await;
     assert!(first.starts_with("HTTP/1.1 401"), "{first}");
@@ -326,7 +260,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headers_must_arrive_within_ten_seconds_while_a_kept_alive_connection_may_wait_longer() {
-    let server = Server::start(256, &[]).await;
+    let server = start(256, &[]).await;
     let limit = Duration::from_secs(25);
 
     // Connected, and nothing sent: closed by the header timeout.
@@ -368,7 +302,7 @@ async fn headers_must_arrive_within_ten_seconds_while_a_kept_alive_connection_ma
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_body_that_stops_arriving_and_a_response_nobody_reads_are_each_ended_within_thirty_seconds(
 ) {
-    let server = Server::start(256, &[]).await;
+    let server = start(256, &[]).await;
     let (body_end, (reader_end, answers)) =
         tokio::join!(stall_a_body(server.addr), stop_reading(server.addr));
 

@@ -1,77 +1,11 @@
 //! Denial of service through the login: a flood of password checks, and a race on the throttle.
 
 use crate::helpers::spawn_with;
+use crate::process::{rss_kib, ServerProcess, Spec};
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 use std::net::IpAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The real server binary with the demo data, in its own process so that its memory is its own.
-struct ServerProcess {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-async fn spawn_process() -> ServerProcess {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_helpdesk-server"))
-        .arg("serve")
-        .env("HELPDESK_BIND", format!("127.0.0.1:{port}"))
-        .env("HELPDESK_DATA_DIR", dir.path())
-        .env("HELPDESK_APP_DIR", dir.path().join("no-app"))
-        .env("HELPDESK_SMTP_BIND", "off")
-        .env("HELPDESK_DEMO", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    let server = ServerProcess {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("{}/healthz", server.base))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not answer /healthz within 60 s");
-}
-
-/// Resident memory of a process, from `/proc` (kB → bytes).
-fn rss_bytes(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|kb| kb.parse::<u64>().ok())
-        .expect("VmRSS")
-        * 1024
-}
 
 fn client_from(address: &str) -> Client {
     Client::builder()
@@ -83,18 +17,22 @@ fn client_from(address: &str) -> Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flood_of_logins_for_unknown_emails_stays_bounded_and_lets_a_customer_in() {
-    let server = spawn_process().await;
-    let pid = server.child.id();
-    let before = rss_bytes(pid);
+    let server = ServerProcess::start(Spec {
+        env: &[("HELPDESK_DEMO", "1")],
+        ..Spec::default()
+    })
+    .await;
+    let before = server.rss_kib() * 1024;
     let attacker = client_from("127.0.0.1");
-    let url = format!("{}/api/v1/session", server.base);
+    let url = server.url("/api/v1/session");
 
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
     let sampler = {
         let peak = peak.clone();
+        let pid = server.child.id();
         tokio::spawn(async move {
             loop {
-                peak.fetch_max(rss_bytes(pid), std::sync::atomic::Ordering::Relaxed);
+                peak.fetch_max(rss_kib(pid) * 1024, std::sync::atomic::Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })

@@ -12,6 +12,7 @@ mod dos_login;
 mod fuzz_replay;
 mod input;
 mod mail;
+mod process;
 mod schemathesis;
 mod smtp;
 mod sso;

@@ -3,6 +3,7 @@
 //! once cost the server their whole size in memory.
 
 use crate::helpers::{spawn_with, TestApp};
+use crate::process::{ServerProcess, Spec};
 use helpdesk_server::mail::smtp::{self, Limits};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -462,75 +463,18 @@ async fn one_address_sends_a_bounded_number_of_messages_and_is_told_to_come_back
 
 // ----- memory of stalled DATA phases, measured on the server as its own process -----
 
-/// The server binary, running in its own data folder until dropped.
-struct ServerProcess {
-    child: std::process::Child,
-    smtp: SocketAddr,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-async fn start_server_process() -> ServerProcess {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let smtp: SocketAddr = format!("127.0.0.1:{}", free_port())
-        .parse()
-        .expect("address");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk-server"))
-        .arg("serve")
-        .env("HELPDESK_DATA_DIR", dir.path())
-        .env("HELPDESK_BIND", "127.0.0.1:0")
-        .env("HELPDESK_SMTP_BIND", smtp.to_string())
-        .env("HELPDESK_MAIL_REQUIRE_AUTH", "0")
-        .env("HELPDESK_DEMO", "0")
-        .env("HELPDESK_APP_DIR", dir.path().join("no-app"))
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    let server = ServerProcess { child, smtp, dir };
-    let started = Instant::now();
-    while TcpStream::connect(smtp).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "SMTP never listened"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    server
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_stalled_nine_mib_data_phases_cost_the_server_little_memory() {
-    let server = start_server_process().await;
-    let pid = server.child.id();
-    let (mut probe, _) =
-        Client::over(TcpStream::connect(server.smtp).await.expect("connect")).await;
+    let server = ServerProcess::start(Spec {
+        env: &[("HELPDESK_MAIL_REQUIRE_AUTH", "0"), ("HELPDESK_DEMO", "0")],
+        smtp: true,
+        ..Spec::default()
+    })
+    .await;
+    let smtp = server.smtp.expect("an SMTP address");
+    let (mut probe, _) = Client::over(TcpStream::connect(smtp).await.expect("connect")).await;
     probe.command("EHLO probe.example").await;
-    let before = rss_kib(pid);
+    let before = server.rss_kib();
 
     let chunk: Vec<u8> =
         b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\r\n"
@@ -538,7 +482,6 @@ async fn forty_stalled_nine_mib_data_phases_cost_the_server_little_memory() {
     let nine_mib = 9 * 1024 * 1024;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..40 {
-        let smtp = server.smtp;
         let chunk = chunk.clone();
         tasks.spawn(async move {
             let (mut c, _) = Client::over(TcpStream::connect(smtp).await.expect("connect")).await;
@@ -564,7 +507,7 @@ async fn forty_stalled_nine_mib_data_phases_cost_the_server_little_memory() {
     }
     // Let the server read what the kernel still buffers.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let during = rss_kib(pid);
+    let during = server.rss_kib();
     let grew_mib = during.saturating_sub(before) / 1024;
     eprintln!(
         "40 stalled 9 MiB DATA phases: server RSS {} MiB before, {} MiB during (+{grew_mib} MiB)",
