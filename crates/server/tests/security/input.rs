@@ -57,10 +57,7 @@ const FORGED: &str =
     "2026-12-01T08:00:00.000000Z  INFO helpdesk_server::http::session: login account=staff";
 
 #[tokio::test]
-async fn controls_bidi_and_zero_width_characters_are_removed_from_tickets_and_replies_and_forge_no_log_line(
-) {
-    let log = Log::default();
-    let _guard = log.capture();
+async fn controls_bidi_and_zero_width_characters_are_removed_from_tickets_and_replies() {
     let app = spawn_app().await;
     let token = app.login("demo@example.it").await;
     let sid = app.service_id(&token, "pizzeria-da-mario.it").await;
@@ -125,21 +122,6 @@ async fn controls_bidi_and_zero_width_characters_are_removed_from_tickets_and_re
     assert!(bodies.contains(&"grazie\nok"), "{bodies:?}");
     assert!(bodies.contains(&"Risolto.\n]0;titolofine"), "{bodies:?}");
 
-    // The acknowledgment carries the subject; its "notification sent" line is the one to forge.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let notified = |text: &str| {
-        text.lines()
-            .any(|l| l.contains("notification sent") && l.contains(&code))
-    };
-    while !notified(&log.text()) && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let text = log.text();
-    assert!(
-        notified(&text),
-        "the ticket's notification was never logged:\n{text}"
-    );
-    assert_eq!(forged_lines(&text), Vec::<&str>::new(), "log:\n{text}");
     app.stop().await;
 }
 
@@ -215,4 +197,127 @@ fn a_value_logged_with_debug_formatting_stays_on_its_line() {
     let text = log.text();
     assert_eq!(text.lines().count(), 1, "{text}");
     assert_eq!(forged_lines(&text), Vec::<&str>::new());
+}
+
+/// The server's colours, if it writes them, are not part of a line's text.
+fn without_ansi(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for k in chars.by_ref() {
+                if k.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The real binary, with the log `main` sets up written to a file: a subject carrying a whole
+/// forged log line after a CR/LF shows up inside the acknowledgment's own line, never as a line.
+#[tokio::test]
+async fn a_subject_carrying_a_forged_log_line_forges_no_line_in_the_real_servers_log() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let addr = crate::process::free_addr();
+    let log_path = dir.path().join("server.log");
+    let log_file = std::fs::File::create(&log_path).expect("log file");
+    let _server = Killed(
+        Command::new(env!("CARGO_BIN_EXE_helpdesk-server"))
+            .arg("serve")
+            .env("HELPDESK_BIND", addr.to_string())
+            .env("HELPDESK_SMTP_BIND", "off")
+            .env("HELPDESK_DATA_DIR", dir.path())
+            .env_remove("HELPDESK_DATABASE_URL")
+            .env("HELPDESK_APP_DIR", dir.path().join("no-app"))
+            .env("HELPDESK_DEMO", "1")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawning the server"),
+    );
+    let url = |path: &str| format!("http://{addr}{path}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while !client
+        .get(url("/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "no server");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let login: Value = client
+        .post(url("/api/v1/session"))
+        .json(&json!({"email": "demo@example.it", "password": "demo-password"}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["token"].as_str().expect("token");
+    let services: Value = client
+        .get(url("/api/v1/services"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("services")
+        .json()
+        .await
+        .expect("json");
+    let sid = services["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["family"] == "hosting_shared")
+        .and_then(|s| s["id"].as_str())
+        .expect("a hosting service");
+    let r = client
+        .post(url("/api/v1/tickets"))
+        .bearer_auth(token)
+        .json(&json!({"department": "helpdesk", "service_id": sid,
+            "subject": format!("Errore 500 sul sito\r\n{FORGED}\n"),
+            "description": "Da stamattina la home page risponde con errore 500.",
+            "priority": "normal"}))
+        .send()
+        .await
+        .expect("new ticket");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let ticket: Value = r.json().await.expect("json");
+    let code = ticket["code"].as_str().expect("code");
+
+    let notified = |log: &str| {
+        log.lines()
+            .any(|l| l.contains("notification sent") && l.contains(code))
+    };
+    let read = || without_ansi(&std::fs::read_to_string(&log_path).unwrap_or_default());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !notified(&read()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let log = read();
+    assert!(
+        notified(&log),
+        "the acknowledgment was never logged:\n{log}"
+    );
+    assert_eq!(forged_lines(&log), Vec::<&str>::new(), "log:\n{log}");
 }
