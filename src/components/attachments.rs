@@ -356,6 +356,16 @@ impl Ctx {
             },
             _ => api::error_of(status, &text),
         };
+        // Refused by the server, a file named .png may be no image at all: no thumbnail rather
+        // than a broken one.
+        if let Some(url) = &item.thumb {
+            revoke(url);
+            self.items.update(|v| {
+                if let Some(i) = v.iter_mut().find(|i| i.key == key) {
+                    i.thumb = None;
+                }
+            });
+        }
         item.st.set(St::Failed(err.message()));
         if err == ApiError::Unauthorized {
             api::unauthorized();
@@ -522,14 +532,9 @@ pub fn Attachments(
                         let remove = [t.att_remove, " ", &name].concat();
                         let retry = [t.retry, " ", &name].concat();
                         let label = name.clone();
-                        let bad = move || st.with(|s| matches!(s, St::Failed(_) | St::Refused(_)));
                         view! {
-                            <li class=move || bad().then_some("bad")>
-                                // A file named .png that is no image has no thumbnail rather
-                                // than a broken one.
-                                <span>{thumb.map(|src| view! {
-                                    <img src=src alt="" on:error=move |ev| { event_target::<web_sys::HtmlElement>(&ev).set_hidden(true); } />
-                                })}</span>
+                            <li>
+                                <span>{thumb.map(|src| view! { <img src=src alt=""/> })}</span>
                                 <div>
                                     <span class="name">{name}" ("{show_size(size)}")"</span>
                                     <progress aria-label=label

@@ -74,10 +74,10 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             (pending.get() > 0).then_some(t.attachments_wait)
         }
     };
-    let shown = Memo::new(move |_| match problem() {
+    let shown = move || match problem() {
         Some(p) if tried.get() => Some(p.to_string()),
         _ => error.get(),
-    });
+    };
     let error_ref = NodeRef::<leptos::html::P>::new();
     // The body and key of the last attempt: sending the same text again reuses the key, so if the
     // first attempt did arrive (only its answer was lost) the server does not add it twice.
@@ -221,7 +221,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             <p id="reply-hint" class="muted hint">{t.reply_hint}</p>
             {files_expired.then(|| view! { <p class="alert warn" role="status">{t.uploads_expired}</p> })}
             <Attachments id="reply-files" files=files pending=pending/>
-            {move || shown.get().map(|e| view! {
+            {move || shown().map(|e| view! {
                 <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{e}</p>
             })}
             <div class="actions">

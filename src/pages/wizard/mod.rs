@@ -240,7 +240,8 @@ pub fn WizardPage() -> impl IntoView {
         assessment,
     };
     let created = RwSignal::new(None::<Ticket>);
-    let shown_error = Memo::new(move |_| w.shown_error());
+    // A plain closure, not a memo: it is cheap, and a memo of this type costs download.
+    let shown_error = move || w.shown_error();
 
     let load_services = move || {
         services_state.set(None);
@@ -428,8 +429,8 @@ pub fn WizardPage() -> impl IntoView {
                         <form class="card" on:submit=on_submit novalidate>
                             <h2 tabindex="-1" node_ref=heading>{move || w.step().title()}</h2>
                             <steps::StepBody wizard=w reload_services=load_services/>
-                            <Show when=move || shown_error.with(Option::is_some)>
-                                <p class="alert error" role="alert">{move || shown_error.get()}</p>
+                            <Show when=move || shown_error().is_some()>
+                                <p class="alert error" role="alert">{shown_error}</p>
                             </Show>
                             <div class="nav-buttons">
                                 <button type="button" disabled=move || w.step() == Step::Department
