@@ -53,6 +53,10 @@ pub const TARGETS: &[Target] = &[
         name: "smtp_data",
         run: smtp_data,
     },
+    Target {
+        name: "sign_on",
+        run: sign_on,
+    },
 ];
 
 fn lossy(data: &[u8]) -> Cow<'_, str> {
@@ -355,4 +359,40 @@ pub fn smtp_data(data: &[u8]) {
         kept == unstuffed,
         "the message kept is not the data without dot-stuffing"
     );
+}
+
+/// The sign-on token (`sso::verify`). Any bytes as a token are refused without a panic, since
+/// nobody without the secret can sign one. Any bytes that are JSON are also signed with the
+/// secret as claims, so that the checks after the signature are reached: a token accepted has
+/// our issuer, a jti, a lifetime within bounds and is neither expired nor issued in the future.
+pub fn sign_on(data: &[u8]) {
+    use crate::sso::{self, SsoConfig, LEEWAY_SECS, MAX_LIFETIME_SECS};
+    const SECRET: &[u8] = b"a-shared-secret-of-the-panel-32-bytes-or-more";
+    const NOW: i64 = 1_800_000_000;
+    let config = SsoConfig {
+        secrets: vec![SECRET.to_vec()],
+        issuer: "panel.newmedialabs.it".into(),
+    };
+    assert!(sso::verify(&config, &lossy(data), NOW).is_err());
+    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let Ok(key) = jsonwebtoken::EncodingKey::from_secret(SECRET) else {
+        return;
+    };
+    let Ok(token) = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key) else {
+        return;
+    };
+    if let Ok(c) = sso::verify(&config, &token, NOW) {
+        let leeway = LEEWAY_SECS as i128;
+        let (iat, exp) = (i128::from(c.iat), i128::from(c.exp));
+        assert_eq!(c.iss, config.issuer);
+        assert!(exp + leeway >= i128::from(NOW), "expired: {c:?}");
+        assert!(iat <= i128::from(NOW) + leeway, "from the future: {c:?}");
+        assert!(
+            exp - iat <= i128::from(MAX_LIFETIME_SECS),
+            "lives too long: {c:?}"
+        );
+        assert!(!c.jti.trim().is_empty() && c.jti.len() <= 128, "{c:?}");
+    }
 }

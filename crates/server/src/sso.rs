@@ -92,13 +92,14 @@ pub fn verify(config: &SsoConfig, token: &str, now: i64) -> Result<Claims, Refus
         match decode::<Claims>(token, &key, &validation) {
             Ok(data) => {
                 let c = data.claims;
-                if c.exp + (LEEWAY_SECS as i64) < now {
+                // Saturating: the times are the signer's numbers, and i64::MAX must not panic.
+                if c.exp.saturating_add(LEEWAY_SECS as i64) < now {
                     return Err(Refused::Expired);
                 }
-                if c.exp - c.iat > MAX_LIFETIME_SECS {
-                    return Err(Refused::LivesTooLong(c.exp - c.iat));
+                if c.exp.saturating_sub(c.iat) > MAX_LIFETIME_SECS {
+                    return Err(Refused::LivesTooLong(c.exp.saturating_sub(c.iat)));
                 }
-                if c.iat > now + LEEWAY_SECS as i64 {
+                if c.iat > now.saturating_add(LEEWAY_SECS as i64) {
                     return Err(Refused::IssuedInTheFuture);
                 }
                 if c.jti.trim().is_empty() || c.jti.len() > 128 {
