@@ -207,8 +207,10 @@ for (const e of performance.getEntriesByType('resource'))
 for (const el of document.querySelectorAll('*')) {
   for (const a of el.attributes) {
     if (/^on/i.test(a.name)) hits.push('handler ' + el.tagName + '[' + a.name + ']');
-    if (/^(href|src|action|formaction|data|srcdoc|style)$/i.test(a.name)
-        && /javascript:|expression\(|<script/i.test(a.value))
+    if (/^(href|src|action|formaction|data|xlink:href)$/i.test(a.name)
+        && /^\s*(javascript|vbscript|data):/i.test(a.value))
+      hits.push('script URL in ' + el.tagName + '[' + a.name + '=' + a.value + ']');
+    if ((a.name === 'style' && /expression\(|javascript:/i.test(a.value)) || a.name === 'srcdoc')
       hits.push('script in ' + el.tagName + '[' + a.name + ']');
   }
 }
