@@ -16,7 +16,7 @@ async fn start(open_files: u64, env: &[(&str, &str)]) -> ServerProcess {
     ServerProcess::start(Spec {
         env,
         open_files: Some(open_files),
-        smtp: false,
+        ..Spec::default()
     })
     .await
 }

@@ -7,6 +7,7 @@ mod helpers;
 
 mod accounts;
 mod authz;
+mod crash;
 mod dos_http;
 mod dos_login;
 mod fuzz_replay;

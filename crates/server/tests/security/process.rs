@@ -13,7 +13,7 @@ pub struct ServerProcess {
     pub addr: SocketAddr,
     /// The SMTP intake's address, when asked for.
     pub smtp: Option<SocketAddr>,
-    pub dir: tempfile::TempDir,
+    pub dir: Option<tempfile::TempDir>,
 }
 
 /// How to start it: extra `HELPDESK_*` variables, an open-file limit, an SMTP listener.
@@ -22,6 +22,8 @@ pub struct Spec<'a> {
     pub env: &'a [(&'a str, &'a str)],
     pub open_files: Option<u64>,
     pub smtp: bool,
+    /// A data folder to reuse (a restart after a crash); a fresh one when `None`.
+    pub data_dir: Option<&'a std::path::Path>,
 }
 
 pub fn free_addr() -> SocketAddr {
@@ -33,7 +35,15 @@ pub fn free_addr() -> SocketAddr {
 impl ServerProcess {
     /// Starts the server and waits (up to 60 s) until it answers `/healthz`.
     pub async fn start(spec: Spec<'_>) -> ServerProcess {
-        let dir = tempfile::tempdir().expect("temporary folder");
+        let dir = match spec.data_dir {
+            Some(_) => None,
+            None => Some(tempfile::tempdir().expect("temporary folder")),
+        };
+        let data_dir = spec
+            .data_dir
+            .map(std::path::Path::to_path_buf)
+            .or_else(|| dir.as_ref().map(|d| d.path().to_path_buf()))
+            .expect("a data folder");
         let addr = free_addr();
         let smtp = spec.smtp.then(free_addr);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_helpdesk-server"));
@@ -43,9 +53,9 @@ impl ServerProcess {
                 "HELPDESK_SMTP_BIND",
                 smtp.map_or("off".to_string(), |a| a.to_string()),
             )
-            .env("HELPDESK_DATA_DIR", dir.path())
+            .env("HELPDESK_DATA_DIR", &data_dir)
             .env_remove("HELPDESK_DATABASE_URL")
-            .env("HELPDESK_APP_DIR", dir.path().join("no-app"))
+            .env("HELPDESK_APP_DIR", data_dir.join("no-app"))
             // Warnings show (a refused accept, say), but not the missing built app.
             .env("RUST_LOG", "warn,helpdesk_server::http::app_files=error")
             .stdin(Stdio::null())

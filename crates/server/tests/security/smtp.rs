@@ -529,7 +529,12 @@ async fn forty_stalled_nine_mib_data_phases_cost_the_server_little_memory() {
     drop(stalled);
     // The spooled data was in unnamed files: nothing is left behind once the clients are gone.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mail_dir = server.dir.path().join("mail");
+    let mail_dir = server
+        .dir
+        .as_ref()
+        .expect("its own folder")
+        .path()
+        .join("mail");
     let left = std::fs::read_dir(&mail_dir).map(|d| d.count()).unwrap_or(0);
     assert_eq!(
         left,
