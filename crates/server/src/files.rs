@@ -654,6 +654,15 @@ pub fn clean_name(raw: &str) -> String {
     }
 }
 
+/// A file name as a browser sends it in `multipart/form-data`: the HTML standard has it escape
+/// `"`, CR and LF as `%22`, `%0D` and `%0A` (and nothing else), so those three are undone here,
+/// before the name is cleaned like any other.
+pub fn form_data_file_name(raw: &str) -> String {
+    raw.replace("%22", "\"")
+        .replace("%0D", "\r")
+        .replace("%0A", "\n")
+}
+
 /// The lower-case extension after the last dot (a leading dot starts a name, not an extension).
 fn extension(name: &str) -> Option<String> {
     let (stem, ext) = name.rsplit_once('.')?;
@@ -1031,6 +1040,14 @@ mod tests {
     #[test]
     fn names_lose_folders_controls_and_bidi_and_keep_their_extension() {
         assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(
+            clean_name(&form_data_file_name("preventivo %22finale%22.pdf")),
+            "preventivo \"finale\".pdf"
+        );
+        assert_eq!(
+            clean_name(&form_data_file_name("riga%0D%0Adue.txt")),
+            "riga due.txt"
+        );
         assert_eq!(
             clean_name("C:\\Users\\mario\\Desktop\\fattura.pdf"),
             "fattura.pdf"

@@ -158,7 +158,7 @@ pub async fn upload(
             ));
         }
         // The client's name is metadata only; its declared type is ignored.
-        let name = files::clean_name(field.file_name().unwrap_or(""));
+        let name = files::clean_name(&files::form_data_file_name(field.file_name().unwrap_or("")));
         let temp = TempFile {
             path: dir.join(format!("{TMP_PREFIX}{}", random_id())),
             keep: false,
