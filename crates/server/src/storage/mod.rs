@@ -349,13 +349,11 @@ impl Store {
                 .bind(&email)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let mut password_changed = false;
         let id = match existing {
             Some((id, old_hash)) => {
                 // A new password ends every session and forgets every browser of the account:
                 // a panel resets a password because it may be known to someone else.
                 if old_hash != a.password_hash {
-                    password_changed = true;
                     for table in ["sessions", "login_devices"] {
                         sqlx::query(&format!("DELETE FROM {table} WHERE account_id = ?"))
                             .bind(&id)
@@ -411,9 +409,8 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        if password_changed {
-            self.session_cache().retain(|_, c| c.account.id != id);
-        }
+        // Cached sessions carry the account's name and role: an import changes them at once.
+        self.session_cache().retain(|_, c| c.account.id != id);
         Ok(id)
     }
 
