@@ -34,9 +34,10 @@ pub(crate) struct Wizard {
     /// The customer tried to leave the step: its problem, if any, shows (and goes as soon as it
     /// is fixed, since it is worked out from the answers as they are now).
     pub tried: RwSignal<bool>,
-    /// The server's refusal, with the answers it refused (`None`: not about the answers): it
-    /// shows only while those answers are unchanged.
-    pub error: RwSignal<Option<(String, Option<String>)>>,
+    /// The server's refusal; when it is about the answers (`error_about` not empty: the
+    /// answers it refused), it shows only while those answers are unchanged.
+    pub error: RwSignal<Option<String>>,
+    pub error_about: StoredValue<String>,
     pub server_hints: RwSignal<Vec<helpdesk_core::api::Hint>>,
     pub open_here: RwSignal<Vec<TicketSummary>>,
     pub assessment: Memo<Assessment>,
@@ -103,11 +104,10 @@ impl Wizard {
                 return Some(p);
             }
         }
-        let now = self.draft.with(answers);
-        self.error.with(|e| match e {
-            Some((msg, about)) if about.as_ref().is_none_or(|a| *a == now) => Some(msg.clone()),
-            _ => None,
-        })
+        let current = self
+            .error_about
+            .with_value(|about| about.is_empty() || self.draft.with(|d| answers(d) == *about));
+        self.error.get().filter(|_| current)
     }
 
     pub fn go(&self, step: Step) {
@@ -235,6 +235,7 @@ pub fn WizardPage() -> impl IntoView {
         pending_uploads: RwSignal::new(0),
         tried: RwSignal::new(false),
         error: RwSignal::new(None),
+        error_about: StoredValue::new(String::new()),
         server_hints: RwSignal::new(Vec::new()),
         open_here: RwSignal::new(Vec::new()),
         assessment,
@@ -339,13 +340,13 @@ pub fn WizardPage() -> impl IntoView {
                 }
                 if let Some(s) = field_step {
                     w.go(s);
-                    let about = draft.try_with_untracked(answers);
-                    w.error.set(Some((e.message(), about)));
+                    let about = draft.try_with_untracked(answers).unwrap_or_default();
+                    w.error_about.try_set_value(about);
+                    w.error.set(Some(e.message()));
                 } else {
-                    w.error.set(Some((
-                        [e.message().as_str(), " ", t.submit_failed].concat(),
-                        None,
-                    )));
+                    w.error_about.try_set_value(String::new());
+                    w.error
+                        .set(Some([e.message().as_str(), " ", t.submit_failed].concat()));
                 }
             }
         }

@@ -190,9 +190,7 @@ fn description(w: Wizard) -> impl IntoView {
         .with_untracked(|d| d.department.unwrap_or(Department::Helpdesk));
     let count = move || w.draft.with(|d| char_len(&d.description));
     // Other services of the customer that the text names: one service per ticket.
-    // A memo: ticking "a separate ticket" changes the draft but not this list, so the warning
-    // (and the focused checkbox in it) stays in place.
-    let others = Memo::new(move |_| {
+    let others = move || {
         // The chosen service's own name (a hosting and its domain share one) is not "another".
         let chosen = w.chosen_service().map(|s| s.identifier.to_lowercase());
         w.draft.with(|d| {
@@ -212,7 +210,7 @@ fn description(w: Wizard) -> impl IntoView {
                 others
             })
         })
-    });
+    };
     view! {
         <label for="description">{t.description_label}</label>
         <div id="description-checklist">
@@ -226,7 +224,7 @@ fn description(w: Wizard) -> impl IntoView {
             {count}" "{t.chars}" ("{t.description_min_prefix}{limits::DESCRIPTION_MIN_CHARS}{t.description_min_suffix}")"
         </p>
         {move || {
-            let list = others.get();
+            let list = others();
             (!list.is_empty()).then(|| view! {
                 <div class="alert warn" role="status">
                     {list.into_iter().map(|s| {
@@ -240,10 +238,14 @@ fn description(w: Wizard) -> impl IntoView {
                                     prop:checked=move || w.draft.with(|d| d.separate.contains(&id))
                                     on:change=move |ev| {
                                         let on = event_target_checked(&ev);
-                                        w.draft.update(|d| {
+                                        // Untracked: a notified draft would rebuild this
+                                        // warning and take the focus from the checkbox that
+                                        // was just ticked. It is saved with the next change
+                                        // of the draft (leaving the step is one).
+                                        w.draft.update_untracked(|d| {
                                             d.separate.retain(|x| x != &id2);
                                             if on { d.separate.push(id2.clone()); }
-                                        })
+                                        });
                                     } />
                                 " "<label for=cb class="inline">{t.remember_separate}</label>
                             </p>
