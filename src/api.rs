@@ -307,18 +307,23 @@ pub async fn mail_rejections() -> Result<MailRejectionList, ApiError> {
     decode(send("GET", "/mail-rejections", None, None).await)
 }
 
-/// Downloads an attachment with the token (never in a URL) and saves it under its name.
-pub async fn download(id: &str, name: &str) -> Result<(), ApiError> {
+/// An attachment's bytes, fetched with the token (never in a URL).
+pub async fn attachment_blob(id: &str) -> Result<web_sys::Blob, ApiError> {
     let resp = fetch("GET", &["/attachments/", &encode(id)].concat(), None, None).await?;
     if !resp.ok() {
         return Err(failed(resp.status(), &text_of(&resp).await));
     }
-    let window = web_sys::window().ok_or(ApiError::Network)?;
-    let blob: web_sys::Blob = JsFuture::from(resp.blob().map_err(|_| ApiError::Decode)?)
+    JsFuture::from(resp.blob().map_err(|_| ApiError::Decode)?)
         .await
         .map_err(|_| ApiError::Network)?
         .dyn_into()
-        .map_err(|_| ApiError::Decode)?;
+        .map_err(|_| ApiError::Decode)
+}
+
+/// Downloads an attachment and saves it under its name.
+pub async fn download(id: &str, name: &str) -> Result<(), ApiError> {
+    let blob = attachment_blob(id).await?;
+    let window = web_sys::window().ok_or(ApiError::Network)?;
     let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| ApiError::Decode)?;
     let document = window.document().ok_or(ApiError::Decode)?;
     let a: web_sys::HtmlAnchorElement = document

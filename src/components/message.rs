@@ -207,6 +207,9 @@ fn message_item(m: &Message) -> Element {
         let _ = files.set_attribute("aria-label", t.attachments);
         for a in &m.attachments {
             let button = file_button(&files, a);
+            if previewable(a) {
+                preview(&button, a);
+            }
             text(&button, &a.name);
             text(
                 &el(Some(&button), "span", "size"),
@@ -218,6 +221,53 @@ fn message_item(m: &Message) -> Element {
         }
     }
     li
+}
+
+/// Images a browser shows safely from a blob (raster only: an SVG can carry script), small
+/// enough to fetch for a preview without being asked.
+fn previewable(file: &Attachment) -> bool {
+    const PREVIEW_MAX_BYTES: u64 = 2 * 1024 * 1024;
+    matches!(
+        file.content_type.as_str(),
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+    ) && file.size <= PREVIEW_MAX_BYTES
+}
+
+/// A preview above an image's download button, fetched with the token like a download. It shows
+/// only once the image has loaded: a file that is not really an image leaves nothing broken.
+fn preview(button: &Element, file: &Attachment) {
+    let Some(item) = button.parent_element() else {
+        return;
+    };
+    let img = el(None, "img", "preview");
+    let _ = img.set_attribute("alt", &file.name);
+    let _ = img.set_attribute("hidden", "");
+    let _ = item.insert_before(&img, Some(button));
+    let id = file.id.clone();
+    leptos::task::spawn_local(async move {
+        let Ok(blob) = api::attachment_blob(&id).await else {
+            return;
+        };
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+            return;
+        };
+        let shown = img.clone();
+        let loaded_url = url.clone();
+        let on_load = wasm_bindgen::closure::Closure::once_into_js(move || {
+            let _ = shown.remove_attribute("hidden");
+            // Decoded: the image stays on screen without its blob.
+            let _ = web_sys::Url::revoke_object_url(&loaded_url);
+        });
+        let on_error = wasm_bindgen::closure::Closure::once_into_js({
+            let url = url.clone();
+            move || {
+                let _ = web_sys::Url::revoke_object_url(&url);
+            }
+        });
+        let _ = img.add_event_listener_with_callback("load", on_load.unchecked_ref());
+        let _ = img.add_event_listener_with_callback("error", on_error.unchecked_ref());
+        let _ = img.set_attribute("src", &url);
+    });
 }
 
 fn file_button(list: &Element, file: &Attachment) -> Element {

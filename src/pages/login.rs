@@ -15,6 +15,7 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let email_ref = NodeRef::<leptos::html::Input>::new();
+    let password_ref = NodeRef::<leptos::html::Input>::new();
 
     // Already logged in (a reload of /login): straight to the tickets.
     if session.0.get_untracked().is_some() {
@@ -40,6 +41,15 @@ pub fn LoginPage() -> impl IntoView {
         let (e, p) = (email.get_untracked(), password.get_untracked());
         if e.trim().is_empty() || p.is_empty() {
             error.set(Some(t.missing_fields.into()));
+            // Focus goes to what is missing (the alert says why).
+            let first_empty = if e.trim().is_empty() {
+                email_ref
+            } else {
+                password_ref
+            };
+            if let Some(input) = first_empty.get_untracked() {
+                let _ = input.focus();
+            }
             return;
         }
         error.set(None);
@@ -53,7 +63,14 @@ pub fn LoginPage() -> impl IntoView {
                     let to = take_return().unwrap_or_else(|| "/".into());
                     navigate(&to);
                 }
-                Err(e) => error.set(Some(e.message())),
+                Err(e) => {
+                    error.set(Some(e.message()));
+                    // The password is what to type again; focus never falls back to the page.
+                    if let Some(input) = password_ref.get_untracked() {
+                        let _ = input.focus();
+                        input.select();
+                    }
+                }
             }
         });
     };
@@ -71,8 +88,8 @@ pub fn LoginPage() -> impl IntoView {
                     node_ref=email_ref bind:value=email />
                 <label for="login-password">{t.password}</label>
                 <input id="login-password" type="password" name="password" autocomplete="current-password" required
-                    bind:value=password />
-                <button type="submit" class="primary" disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
+                    node_ref=password_ref bind:value=password />
+                <button type="submit" class="primary" aria-disabled=move || busy.get().to_string() aria-busy=move || busy.get().to_string()>
                     {move || if busy.get() { t.login_busy } else { t.login_submit }}
                 </button>
                 <p><a href=config().password_reset_url.clone() target="_top" rel="noopener">{t.forgot_password}</a></p>

@@ -161,6 +161,22 @@ async fn a_ticket_is_opened_with_two_attachments_that_download_byte_identical() 
             .unwrap();
         assert_eq!(&got[..], bytes, "{name} comes back byte-identical");
     }
+
+    // On the ticket's page the image shows a preview (fetched with the token, never by URL); the
+    // log does not.
+    env.goto(&format!("/tickets/{code}")).await;
+    until(
+        &env,
+        "the image's preview shown",
+        "const img = document.querySelector('.thread .files img.preview');
+         return !!img && !img.hidden && img.naturalWidth > 0 && img.src.startsWith('blob:')
+             && img.alt === 'schermata-errore.png';",
+    )
+    .await;
+    let previews = env
+        .js("return document.querySelectorAll('.thread .files img.preview').length")
+        .await;
+    assert_eq!(previews, 1, "only the image has a preview");
     env.stop().await;
 }
 

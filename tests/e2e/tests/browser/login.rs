@@ -49,6 +49,43 @@ async fn a_wrong_password_is_explained_in_italian_and_nothing_is_lost() {
     env.click("form button[type=submit]").await;
     let alert = env.wait_text("[role=alert]", "non corretti").await;
     assert!(alert.contains("E-mail o password"), "{alert}");
+    // Focus is on the password, ready to type it again, never lost to the page.
+    let focused = env
+        .js("return document.activeElement && document.activeElement.id")
+        .await;
+    assert_eq!(focused, "login-password");
+    // Submitting with a field left empty puts focus on the first empty one.
+    env.goto("/login").await;
+    env.find("#login-email")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter");
+    env.wait_text("[role=alert]", "Compila e-mail e password")
+        .await;
+    let focused = env
+        .js("return document.activeElement && document.activeElement.id")
+        .await;
+    assert_eq!(focused, "login-email");
+    env.find("#login-email")
+        .await
+        .send_keys("demo@example.it\u{E007}")
+        .await
+        .expect("typed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let focused = env
+            .js("return document.activeElement && document.activeElement.id")
+            .await;
+        if focused == "login-password" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "focus went to {focused}, not to the empty password"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let email = env.find("#login-email").await.prop("value").await.unwrap();
     assert_eq!(email.as_deref(), Some("demo@example.it"));
     env.stop().await;
