@@ -346,7 +346,7 @@ async fn cancelling_aborts_the_request_and_nothing_is_pending() {
 }
 
 #[wasm_bindgen_test]
-async fn a_refused_upload_shows_the_servers_reason_and_can_be_retried() {
+async fn a_file_the_server_refuses_shows_its_reason_and_can_only_be_removed() {
     let m = mount().await;
     m.drop_files(&[("foto.png", "image/png", 80)]);
     leptos::task::tick().await;
@@ -370,6 +370,30 @@ async fn a_refused_upload_shows_the_servers_reason_and_can_be_retried() {
         "{}",
         m.text()
     );
+    assert!(
+        m.root
+            .query_selector("button[aria-label^=Riprova]:not([hidden])")
+            .unwrap()
+            .is_none(),
+        "sending the same content again cannot help"
+    );
+    m.button("Rimuovi foto.png").click();
+    leptos::task::tick().await;
+    assert!(!m.text().contains("foto.png"));
+}
+
+#[wasm_bindgen_test]
+async fn an_upload_the_server_could_not_take_can_be_retried() {
+    let m = mount().await;
+    m.drop_files(&[("foto.png", "image/png", 80)]);
+    leptos::task::tick().await;
+    answer(
+        0,
+        503,
+        r#"{"error":{"code":"internal","message":"Errore interno del server: riprova tra poco."}}"#,
+    );
+    leptos::task::tick().await;
+    assert_eq!(m.pending.get_untracked(), 0);
     m.button("Riprova foto.png").click();
     leptos::task::tick().await;
     assert_eq!(xhr_count(), 2);

@@ -36,9 +36,10 @@ pub fn drop_expired(files: &mut Vec<Attached>, now_ms: f64) -> bool {
 enum St {
     /// Bytes sent, of how many.
     Sending(f64, f64),
-    /// The server or the network refused it: it can be tried again.
+    /// The network or the server failed: it can be tried again.
     Failed(String),
-    /// Refused before sending (count, size, type): it can only be removed.
+    /// Refused for what it is, before sending (count, size, type) or by the server (its
+    /// content): it can only be removed. The whole sentence, which says which.
     Refused(String),
     /// Uploaded: one of `files`.
     Done,
@@ -263,7 +264,9 @@ impl Ctx {
             _ => None,
         };
         let ok = problem.is_none();
-        let st = RwSignal::new(St::Refused(problem.unwrap_or_default()));
+        let st = RwSignal::new(St::Refused(
+            [tx().att_refused, &problem.unwrap_or_default()].concat(),
+        ));
         self.items.update(|v| {
             v.push(Item {
                 key,
@@ -366,7 +369,15 @@ impl Ctx {
                 }
             });
         }
-        item.st.set(St::Failed(err.message()));
+        // A refusal for what the file is (its type, its content, its size) stays a refusal: sending
+        // it again cannot help, so it can only be removed. The network, the server's own trouble
+        // or a busy server may well answer otherwise next time.
+        let final_refusal = matches!(status, 400..=499) && !matches!(status, 401 | 408 | 429);
+        item.st.set(if final_refusal {
+            St::Refused([tx().att_failed, &err.message()].concat())
+        } else {
+            St::Failed(err.message())
+        });
         if err == ApiError::Unauthorized {
             api::unauthorized();
         }
@@ -547,7 +558,7 @@ pub fn Attachments(
                                             St::Sending(..) => t.att_uploading.to_string(),
                                             St::Done => t.att_done.to_string(),
                                             St::Failed(m) => [t.att_failed, m].concat(),
-                                            St::Refused(m) => [t.att_refused, m].concat(),
+                                            St::Refused(m) => m.clone(),
                                         })}
                                     </span>
                                 </div>

@@ -361,11 +361,13 @@ async fn uploads_say_plainly_what_happened_to_each_file() {
             row(name)
         )
     };
-    // "Riprova" only where trying again can help: not on a file that went, nor on one refused
-    // before sending.
+    // "Riprova" only where trying again can help: not on a file that went, nor on one refused for
+    // what it is, before sending or by the server.
     assert_eq!(env.js(&shown("error.log", "Riprova")).await, false);
-    assert_eq!(env.js(&shown("strumento.exe", "Riprova")).await, false);
-    assert_eq!(env.js(&shown("strumento.exe", "Rimuovi")).await, true);
+    for refused in ["strumento.exe", "foto-finta.png"] {
+        assert_eq!(env.js(&shown(refused, "Riprova")).await, false, "{refused}");
+        assert_eq!(env.js(&shown(refused, "Rimuovi")).await, true, "{refused}");
+    }
     // The name and the reason are on lines of their own, and a refused file looks refused.
     let text = env
         .js(&format!("return {}.innerText", row("strumento.exe")))
