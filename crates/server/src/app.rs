@@ -1,8 +1,8 @@
 //! Starting the server: state, background workers, the HTTP listener, graceful shutdown.
 
 use crate::auth::hash_password;
-use crate::guard::{CheckPool, Throttle};
 use crate::config::Config;
+use crate::guard::{CheckPool, Throttle};
 use crate::http::app_files::AppFiles;
 use crate::state::{AppState, Inner};
 use crate::storage::Store;

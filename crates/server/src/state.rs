@@ -1,7 +1,7 @@
 //! The one shared state every handler gets.
 
-use crate::guard::{CheckPool, Throttle};
 use crate::config::Config;
+use crate::guard::{CheckPool, Throttle};
 use crate::storage::Store;
 use std::sync::Arc;
 
