@@ -207,6 +207,74 @@ impl Env {
         login["token"].as_str().expect("a token").to_string()
     }
 
+    /// Polls a script until it returns true (20 s); if it never does, says what never happened
+    /// and shows the page.
+    pub async fn until(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self.js(script).await == serde_json::Value::Bool(true) {
+                return;
+            }
+            if Instant::now() > deadline {
+                let page = self.js("return document.body.innerText").await;
+                panic!("{what} never happened; page: {page}");
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    /// A DevTools command through chromedriver (fantoccini has no method for it).
+    pub async fn cdp(&self, cmd: &str, params: serde_json::Value) {
+        let sid = self
+            .browser
+            .session_id()
+            .await
+            .expect("the session")
+            .expect("a session id");
+        let resp = reqwest::Client::new()
+            .post(format!("{}/session/{sid}/goog/cdp/execute", self.webdriver))
+            .json(&serde_json::json!({"cmd": cmd, "params": params}))
+            .send()
+            .await
+            .expect("chromedriver answers");
+        let status = resp.status();
+        assert!(
+            status.is_success(),
+            "{cmd} refused: {status} {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+
+    /// Opens a ticket through the API as the demo customer, on their first service; its code.
+    pub async fn open_ticket(&self, subject: &str, description: &str) -> String {
+        let client = reqwest::Client::new();
+        let token = self.api_token("demo@example.it").await;
+        let services: serde_json::Value = client
+            .get(self.url("/api/v1/services"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("services")
+            .json()
+            .await
+            .expect("JSON");
+        let service = services["items"][0]["id"].as_str().expect("a service");
+        let ticket: serde_json::Value = client
+            .post(self.url("/api/v1/tickets"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "department": "helpdesk", "service_id": service, "priority": "normal",
+                "subject": subject, "description": description,
+            }))
+            .send()
+            .await
+            .expect("created")
+            .json()
+            .await
+            .expect("JSON");
+        ticket["code"].as_str().expect("a code").to_string()
+    }
+
     pub async fn screenshot(&self, path: &std::path::Path) {
         let png = self.browser.screenshot().await.expect("screenshot");
         if let Some(dir) = path.parent() {

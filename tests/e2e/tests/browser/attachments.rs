@@ -1,10 +1,9 @@
 //! Attachments through the real server: a ticket opened with two files that come back
 //! byte-identical, and a large upload cancelled while it is sent.
 
-use crate::wizard::{choose, next, to_subject_step};
+use crate::wizard::{next, subject_to_attachments, to_subject_step};
 use helpdesk_e2e::{start, Env};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 /// A real 1×1 PNG.
 const PNG: &[u8] = &[
@@ -17,40 +16,7 @@ const PNG: &[u8] = &[
 
 async fn to_attachments_step(env: &Env) {
     to_subject_step(env).await;
-    env.fill(
-        "#subject",
-        "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
-    )
-    .await;
-    next(env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
-    env.fill(
-        "#description",
-        "Da stamattina alle 9 la home risponde 500 Internal Server Error; allego il log e uno screenshot.",
-    )
-    .await;
-    next(env).await;
-    env.wait_text("main", "Passo 5 di 7").await;
-    choose(env, "normale").await;
-    next(env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
-}
-
-/// Polls a script until it returns true.
-async fn until(env: &Env, what: &str, script: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if env.js(script).await == Value::Bool(true) {
-            return;
-        }
-        if Instant::now() > deadline {
-            let page = env
-                .js("return document.querySelector('main').innerText")
-                .await;
-            panic!("{what} never happened; page: {page}");
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    subject_to_attachments(env).await;
 }
 
 /// Throttles the browser's uploads (bytes per second), through chromedriver.
@@ -90,9 +56,7 @@ async fn a_ticket_is_opened_with_two_attachments_that_download_byte_identical() 
         .send_keys(&format!("{}\n{}", png.display(), log.display()))
         .await
         .expect("files set on the input");
-    until(
-        &env,
-        "both uploads at 100 %",
+    env.until("both uploads at 100 %",
         "const ps = [...document.querySelectorAll('#wizard-files .uploads progress')];
          return ps.length === 2 && ps.every(p => p.max > 0 && p.value === p.max)
              && [...document.querySelectorAll('#wizard-files [aria-live=polite]')].every(s => s.textContent === 'Caricato');",
@@ -165,8 +129,7 @@ async fn a_ticket_is_opened_with_two_attachments_that_download_byte_identical() 
     // On the ticket's page the image shows a preview (fetched with the token, never by URL); the
     // log does not.
     env.goto(&format!("/tickets/{code}")).await;
-    until(
-        &env,
+    env.until(
         "the image's preview shown",
         "const img = document.querySelector('.thread .files img.preview');
          return !!img && !img.hidden && img.naturalWidth > 0 && img.src.startsWith('blob:')
@@ -195,8 +158,7 @@ async fn a_large_upload_cancelled_while_in_progress_disappears_and_the_wizard_go
         .send_keys(&big.display().to_string())
         .await
         .expect("file set on the input");
-    until(
-        &env,
+    env.until(
         "the progress bar moving",
         "const p = document.querySelector('#wizard-files .uploads progress');
          return !!p && p.value > 0 && p.value < p.max;",
@@ -208,8 +170,7 @@ async fn a_large_upload_cancelled_while_in_progress_disappears_and_the_wizard_go
         .await;
     env.click("button[aria-label='Annulla backup-grande.log']")
         .await;
-    until(
-        &env,
+    env.until(
         "the cancelled upload disappearing",
         "return !document.querySelector('#wizard-files').textContent.includes('backup-grande.log')",
     )

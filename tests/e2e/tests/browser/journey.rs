@@ -2,7 +2,7 @@
 //! stays where the keyboard is, uploads that say plainly what happened, a list that Back brings
 //! back as it was, safe links in messages; and the whole journey at 320 px and by keyboard alone.
 
-use crate::wizard::{choose, next, to_subject_step};
+use crate::wizard::{choose, next, subject_to_attachments, to_subject_step};
 use helpdesk_e2e::fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use helpdesk_e2e::{start, Env};
 use serde_json::{json, Value};
@@ -12,25 +12,9 @@ const TAB: char = '\u{E004}';
 const ENTER: char = '\u{E007}';
 const SPACE: char = ' ';
 
-/// Polls a script until it returns true; on time out, says what never happened and the page.
-async fn until(env: &Env, what: &str, script: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if env.js(script).await == Value::Bool(true) {
-            return;
-        }
-        if Instant::now() > deadline {
-            let page = env.js("return document.body.innerText").await;
-            panic!("{what} never happened; page: {page}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Waits until no visible alert says `needle` any more.
 async fn alert_gone(env: &Env, needle: &str) {
-    until(
-        env,
+    env.until(
         &format!("the alert {needle:?} going away"),
         &format!(
             "return ![...document.querySelectorAll('[role=alert]')]
@@ -103,83 +87,18 @@ async fn fits(env: &Env, where_: &str) {
     }
 }
 
-/// A DevTools command through chromedriver (fantoccini has no method for it).
-async fn cdp(env: &Env, cmd: &str, params: Value) {
-    let sid = env.browser.session_id().await.unwrap().expect("a session");
-    let resp = reqwest::Client::new()
-        .post(format!("{}/session/{sid}/goog/cdp/execute", env.webdriver))
-        .json(&json!({"cmd": cmd, "params": params}))
-        .send()
-        .await
-        .expect("chromedriver answers");
-    assert!(resp.status().is_success(), "{cmd} refused");
-}
-
 /// A phone: 320 CSS pixels wide (WCAG's reflow width), touch instead of a mouse.
 async fn phone(env: &Env) {
-    cdp(
-        env,
+    env.cdp(
         "Emulation.setDeviceMetricsOverride",
         json!({"width": 320, "height": 640, "deviceScaleFactor": 1, "mobile": true}),
     )
     .await;
-    cdp(
-        env,
+    env.cdp(
         "Emulation.setTouchEmulationEnabled",
         json!({"enabled": true, "maxTouchPoints": 1}),
     )
     .await;
-}
-
-/// Opens a ticket through the API as the demo customer; returns its code.
-async fn open_ticket(env: &Env, subject: &str, description: &str) -> String {
-    let client = reqwest::Client::new();
-    let token = env.api_token("demo@example.it").await;
-    let services: Value = client
-        .get(env.url("/api/v1/services"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let service = services["items"][0]["id"].as_str().unwrap().to_string();
-    let ticket: Value = client
-        .post(env.url("/api/v1/tickets"))
-        .bearer_auth(&token)
-        .json(&json!({
-            "department": "helpdesk", "service_id": service, "priority": "normal",
-            "subject": subject, "description": description,
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    ticket["code"].as_str().expect("a code").to_string()
-}
-
-/// From the subject step to the attachments step, with valid answers.
-async fn subject_to_attachments(env: &Env) {
-    env.fill(
-        "#subject",
-        "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
-    )
-    .await;
-    next(env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
-    env.fill(
-        "#description",
-        "Da stamattina alle 9 la home risponde 500 Internal Server Error; allego il log.",
-    )
-    .await;
-    next(env).await;
-    env.wait_text("main", "Passo 5 di 7").await;
-    choose(env, "normale").await;
-    next(env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
 }
 
 #[tokio::test]
@@ -218,12 +137,12 @@ async fn an_error_goes_away_as_soon_as_the_customer_fixes_the_field() {
     alert_gone(&env, "almeno 30").await;
 
     // The reply box: an empty reply is explained, and typing takes the explanation away.
-    let code = open_ticket(
-        &env,
-        "Backup notturno non eseguito su blog-mario.it",
-        "Il backup di stanotte non risulta nel pannello, né quello di ieri.",
-    )
-    .await;
+    let code = env
+        .open_ticket(
+            "Backup notturno non eseguito su blog-mario.it",
+            "Il backup di stanotte non risulta nel pannello, né quello di ieri.",
+        )
+        .await;
     env.goto(&format!("/tickets/{code}")).await;
     env.click("form.reply button[type=submit]").await;
     env.wait_text("form.reply [role=alert]", "Scrivi il testo")
@@ -242,8 +161,7 @@ async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
     let env = start().await;
     env.login("demo@example.it").await;
     // After logging in, the keyboard starts from the page's content, not from nowhere.
-    until(
-        &env,
+    env.until(
         "the focus in the page after login",
         "return document.activeElement !== document.body && document.activeElement !== null",
     )
@@ -254,9 +172,7 @@ async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
     next(&env).await;
     env.wait_text("main", "Passo 2 di 7").await;
     env.fill("#service-filter", "blog").await;
-    until(
-        &env,
-        "the filter narrowing the services",
+    env.until("the filter narrowing the services",
         "return [...document.querySelectorAll('input[name=service]')].length > 0
              && ![...document.querySelectorAll('label.choice')].some(l => l.textContent.includes('pizzeria'))",
     )
@@ -264,8 +180,7 @@ async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
     press(&env, &[TAB]).await;
     assert!(focused_matches(&env, "input[name=service]").await);
     press(&env, &[SPACE]).await;
-    until(
-        &env,
+    env.until(
         "the service chosen",
         "return document.querySelector('input[name=service]:checked') !== null",
     )
@@ -302,8 +217,7 @@ async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
     env.js("document.querySelector('input[id^=separate-]').focus(); return null")
         .await;
     press(&env, &[SPACE]).await;
-    until(
-        &env,
+    env.until(
         "the separate ticket ticked",
         "return document.querySelector('input[id^=separate-]').checked",
     )
@@ -343,9 +257,7 @@ async fn uploads_say_plainly_what_happened_to_each_file() {
             "[...document.querySelectorAll('#wizard-files .uploads li')].find(li => li.textContent.includes('{name}'))"
         )
     };
-    until(
-        &env,
-        "the log uploaded and the fake image refused by the server",
+    env.until("the log uploaded and the fake image refused by the server",
         &format!(
             "const a = {}, b = {};
              return !!a && a.textContent.includes('Caricato') && !!b && b.textContent.includes('Non caricato')",
@@ -424,16 +336,13 @@ async fn back_from_a_ticket_finds_the_list_on_the_same_tab_and_search() {
     env.click("button[role=tab]:nth-child(4)").await;
     env.wait_text("[aria-selected=true]", "Chiusi").await;
     env.fill("#ticket-search", "mario-rossi").await;
-    until(
-        &env,
+    env.until(
         "the search leaving one ticket",
         "const rows = document.querySelectorAll('table.tickets tbody tr');
          return rows.length === 1 && rows[0].textContent.includes('Rinnovo del dominio')",
     )
     .await;
-    until(
-        &env,
-        "the tab and the search in the address",
+    env.until("the tab and the search in the address",
         "return location.search.includes('stato=closed') && location.search.includes('q=mario-rossi')",
     )
     .await;
@@ -491,13 +400,13 @@ async fn each_tab_says_what_it_holds_and_an_empty_tab_is_not_called_a_search() {
 #[tokio::test]
 async fn addresses_in_a_message_are_safe_links_and_the_text_around_stays_text() {
     let env = start().await;
-    let code = open_ticket(
-        &env,
-        "Pagina di login di blog-mario.it irraggiungibile",
-        "La pagina https://blog-mario.it/wp-login.php?x=1&y=2. risponde 404; \
+    let code = env
+        .open_ticket(
+            "Pagina di login di blog-mario.it irraggiungibile",
+            "La pagina https://blog-mario.it/wp-login.php?x=1&y=2. risponde 404; \
          javascript:alert(1) e <b>grassetto</b> sono solo testo.",
-    )
-    .await;
+        )
+        .await;
     env.login("demo@example.it").await;
     env.goto(&format!("/tickets/{code}")).await;
     env.find(".msg .body a").await;
@@ -619,8 +528,7 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     env.goto("/login").await;
     env.find("#login-email").await;
     // The login focuses the e-mail field itself.
-    until(
-        &env,
+    env.until(
         "the e-mail field focused",
         "return document.activeElement.id === 'login-email'",
     )
@@ -696,8 +604,7 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     tab_to(&env, "form.reply button[type=submit]").await;
     press(&env, &[ENTER]).await;
     env.wait_text(".thread", "anche su /contatti").await;
-    until(
-        &env,
+    env.until(
         "the reply saved by the server",
         "return !document.querySelector('.msg.pending')",
     )
@@ -712,8 +619,7 @@ async fn on_a_phone_a_ticket_opens_at_its_subject_and_staff_replies_stand_apart(
     env.login("demo@example.it").await;
     env.click("button[role=tab]:nth-child(1)").await;
     env.fill("#ticket-search", "vps-0042").await;
-    until(
-        &env,
+    env.until(
         "the search leaving one ticket",
         "const rows = document.querySelectorAll('table.tickets tbody tr');
          return rows.length === 1 && rows[0].textContent.includes('VPS vps-0042')",

@@ -41,25 +41,8 @@ fn subject_with(payload: &str) -> String {
 /// and a browser that ignores the app's Content-Security-Policy.
 async fn start_unwalled() -> Env {
     let env = start_with(|c| c.mail_require_auth = false).await;
-    cdp(&env, "Page.setBypassCSP", json!({"enabled": true})).await;
+    env.cdp("Page.setBypassCSP", json!({"enabled": true})).await;
     env
-}
-
-/// A DevTools command through chromedriver (fantoccini has no method for it).
-async fn cdp(env: &Env, cmd: &str, params: Value) {
-    let sid = env.browser.session_id().await.unwrap().expect("a session");
-    let resp = reqwest::Client::new()
-        .post(format!("{}/session/{sid}/goog/cdp/execute", env.webdriver))
-        .json(&json!({"cmd": cmd, "params": params}))
-        .send()
-        .await
-        .expect("chromedriver answers");
-    let status = resp.status();
-    assert!(
-        status.is_success(),
-        "{cmd} refused: {status} {}",
-        resp.text().await.unwrap_or_default()
-    );
 }
 
 fn running(env: &Env) -> &helpdesk_server::Running {

@@ -1,47 +1,17 @@
 use helpdesk_e2e::{server_bin, start};
 use std::time::Duration;
 
-/// Opens a ticket through the API as the demo customer; returns its code.
-async fn open_ticket(env: &helpdesk_e2e::Env, subject: &str, body: &str) -> String {
-    let client = reqwest::Client::new();
-    let token = env.api_token("demo@example.it").await;
-    let services: serde_json::Value = client
-        .get(env.url("/api/v1/services"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sid = services["items"][0]["id"].as_str().unwrap().to_string();
-    let t: serde_json::Value = client
-        .post(env.url("/api/v1/tickets"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({
-            "department": "helpdesk", "service_id": sid, "priority": "normal",
-            "subject": subject, "description": body,
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    t["code"].as_str().unwrap().to_string()
-}
-
 // The command runs as a child process and blocks this thread while it works: the server under
 // test needs threads of its own meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_reply_through_the_command_shows_in_the_customers_page_and_is_mailed() {
     let env = start().await;
-    let code = open_ticket(
-        &env,
-        "Errore 500 sulla home di pizzeria-da-mario.it",
-        "Da stamattina la home risponde 500; le altre pagine funzionano.",
-    )
-    .await;
+    let code = env
+        .open_ticket(
+            "Errore 500 sulla home di pizzeria-da-mario.it",
+            "Da stamattina la home risponde 500; le altre pagine funzionano.",
+        )
+        .await;
     env.login("demo@example.it").await;
     env.goto(&format!("/tickets/{code}")).await;
     env.wait_text("main", &code).await;
@@ -110,12 +80,12 @@ async fn a_staff_reply_through_the_command_shows_in_the_customers_page_and_is_ma
 async fn markup_in_a_ticket_shows_as_text_and_never_runs() {
     let env = start().await;
     let payload = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script>";
-    let code = open_ticket(
-        &env,
-        &format!("Errore 500 {payload}"),
-        &format!("La pagina mostra {payload} invece del contenuto, da ieri sera."),
-    )
-    .await;
+    let code = env
+        .open_ticket(
+            &format!("Errore 500 {payload}"),
+            &format!("La pagina mostra {payload} invece del contenuto, da ieri sera."),
+        )
+        .await;
     env.login("demo@example.it").await;
     env.goto(&format!("/tickets/{code}")).await;
     let thread = env.wait_text("ol.thread", "invece del contenuto").await;
@@ -133,12 +103,12 @@ async fn markup_in_a_ticket_shows_as_text_and_never_runs() {
 #[tokio::test]
 async fn a_customer_replies_closes_and_reopens_from_the_page() {
     let env = start().await;
-    let code = open_ticket(
-        &env,
-        "Certificato SSL scaduto su pizzeria-da-mario.it",
-        "Il browser segnala il certificato scaduto da stamattina.",
-    )
-    .await;
+    let code = env
+        .open_ticket(
+            "Certificato SSL scaduto su pizzeria-da-mario.it",
+            "Il browser segnala il certificato scaduto da stamattina.",
+        )
+        .await;
     env.login("demo@example.it").await;
     env.goto(&format!("/tickets/{code}")).await;
     env.fill(

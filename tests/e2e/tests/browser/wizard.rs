@@ -180,3 +180,24 @@ async fn leaving_a_page_right_after_typing_keeps_the_typing_and_the_app_alive() 
     assert_eq!(env.js("return window.__samePage === true").await, true);
     env.stop().await;
 }
+
+/// From the subject step to the attachments step, with valid answers.
+pub(crate) async fn subject_to_attachments(env: &Env) {
+    env.fill(
+        "#subject",
+        "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
+    )
+    .await;
+    next(env).await;
+    env.wait_text("main", "Passo 4 di 7").await;
+    env.fill(
+        "#description",
+        "Da stamattina alle 9 la home risponde 500 Internal Server Error; allego il log e uno screenshot.",
+    )
+    .await;
+    next(env).await;
+    env.wait_text("main", "Passo 5 di 7").await;
+    choose(env, "normale").await;
+    next(env).await;
+    env.wait_text("main", "Passo 6 di 7").await;
+}
