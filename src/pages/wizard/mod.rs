@@ -41,9 +41,21 @@ pub(crate) struct Wizard {
     pub server_hints: RwSignal<Vec<helpdesk_core::api::Hint>>,
     pub open_here: RwSignal<Vec<TicketSummary>>,
     pub assessment: Memo<Assessment>,
+    /// Whose draft this is (where it is saved).
+    pub customer: StoredValue<String>,
 }
 
 impl Wizard {
+    /// Saves the draft at once, for a change made without notifying (one that must not rebuild
+    /// the part of the page that shows it).
+    pub fn save_quietly(&self) {
+        let mut d = self.draft.get_untracked();
+        d.uploads = self.uploads.get_untracked();
+        if let Some(j) = crate::json::stringify(&d) {
+            drafts::save(&self.customer.get_value(), DRAFT, &j);
+        }
+    }
+
     pub fn step(&self) -> Step {
         self.draft.with(|d| d.step)
     }
@@ -238,6 +250,7 @@ pub fn WizardPage() -> impl IntoView {
         error_about: StoredValue::new(String::new()),
         server_hints: RwSignal::new(Vec::new()),
         open_here: RwSignal::new(Vec::new()),
+        customer: StoredValue::new(customer_id.clone()),
         assessment,
     };
     let created = RwSignal::new(None::<Ticket>);
@@ -284,7 +297,9 @@ pub fn WizardPage() -> impl IntoView {
                 if newer || sent {
                     return;
                 }
-                let mut d = snapshot;
+                // The draft as it is now, changes made quietly since included (the snapshot when
+                // the page is gone).
+                let mut d = draft.try_get_untracked().unwrap_or(snapshot);
                 d.uploads = files;
                 if let Some(j) = crate::json::stringify(&d) {
                     drafts::save(&cid, DRAFT, &j);
@@ -351,7 +366,6 @@ pub fn WizardPage() -> impl IntoView {
             }
         }
     };
-    let customer = StoredValue::new(customer_id.clone());
     let send = move || {
         let d = draft.get_untracked();
         let (Some(department), Some(priority)) = (d.department, d.priority) else {
@@ -374,7 +388,7 @@ pub fn WizardPage() -> impl IntoView {
         w.error.set(None);
         busy.set(true);
         // Read now, while the page is surely there.
-        let cid = customer.get_value();
+        let cid = w.customer.get_value();
         leptos::task::spawn_local(async move {
             let result = api::create_ticket(&ticket, &d.idempotency_key).await;
             busy.set(false);

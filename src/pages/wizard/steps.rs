@@ -240,12 +240,12 @@ fn description(w: Wizard) -> impl IntoView {
                                         let on = event_target_checked(&ev);
                                         // Untracked: a notified draft would rebuild this
                                         // warning and take the focus from the checkbox that
-                                        // was just ticked. It is saved with the next change
-                                        // of the draft (leaving the step is one).
+                                        // was just ticked; so it is saved here, at once.
                                         w.draft.update_untracked(|d| {
                                             d.separate.retain(|x| x != &id2);
                                             if on { d.separate.push(id2.clone()); }
                                         });
+                                        w.save_quietly();
                                     } />
                                 " "<label for=cb class="inline">{t.remember_separate}</label>
                             </p>

@@ -227,6 +227,13 @@ async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
         focused_matches(&env, "input[id^=separate-]").await,
         "the focus left the checkbox"
     );
+    // The tick is in the draft at once: a reload right after it keeps it.
+    env.browser.refresh().await.expect("reload");
+    env.until(
+        "the tick restored with the draft",
+        "const c = document.querySelector('input[id^=separate-]'); return !!c && c.checked",
+    )
+    .await;
     env.stop().await;
 }
 
