@@ -102,6 +102,30 @@ impl TestApp {
         r.json().await.expect("json")
     }
 
+    /// Records one e-mail through the pipe's code path (sender authentication read from its
+    /// headers) under `config`; `to` are the envelope recipients (none: the headers say).
+    pub async fn ingest_piped(
+        &self,
+        config: &Config,
+        raw: Vec<u8>,
+        to: &[&str],
+        complete: bool,
+    ) -> helpdesk_server::mail::Ingested {
+        use helpdesk_server::mail::{ingest, AuthSource, Envelope};
+        let env = Envelope {
+            recipients: to.iter().map(|s| s.to_string()).collect(),
+            return_path: None,
+            auth: AuthSource::Headers,
+        };
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            ingest(&self.state().store, config, raw, complete, env),
+        )
+        .await
+        .expect("ingestion finished in time")
+        .expect("ingestion recorded the message")
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.stop().await;

@@ -159,18 +159,7 @@ fn load_fixture(name: &str, vars: &Vars) -> Vec<u8> {
 
 /// Through the pipe's code path: no envelope recipient, authentication from the headers.
 async fn ingest_with(app: &TestApp, config: &Config, raw: Vec<u8>) -> Ingested {
-    let env = Envelope {
-        recipients: Vec::new(),
-        return_path: None,
-        auth: AuthSource::Headers,
-    };
-    tokio::time::timeout(
-        Duration::from_secs(20),
-        mail::ingest(&app.state().store, config, raw, true, env),
-    )
-    .await
-    .expect("ingestion finished in time")
-    .expect("ingestion recorded the message")
+    app.ingest_piped(config, raw, &[], true).await
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {

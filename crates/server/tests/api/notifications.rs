@@ -3,10 +3,9 @@
 
 use crate::helpers::{spawn_with, TestApp};
 use crate::history::{header, outbox_for};
-use helpdesk_server::mail::{self, AuthSource, Envelope, Outcome};
+use helpdesk_server::mail::Outcome;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// Each text part of a message, decoded, by content type, in order.
 fn text_parts(eml: &str) -> Vec<(String, String)> {
@@ -104,26 +103,10 @@ async fn notifications_are_mime_with_the_text_first_and_an_escaped_html_part() {
 }
 
 async fn ingest(app: &TestApp, raw: String) -> Outcome {
-    let env = Envelope {
-        recipients: Vec::new(),
-        return_path: None,
-        auth: AuthSource::Headers,
-    };
     let config = app.state().config.clone();
-    tokio::time::timeout(
-        Duration::from_secs(20),
-        mail::ingest(
-            &app.state().store,
-            &config,
-            raw.replace('\n', "\r\n").into_bytes(),
-            true,
-            env,
-        ),
-    )
-    .await
-    .expect("in time")
-    .expect("recorded")
-    .outcome
+    app.ingest_piped(&config, raw.replace('\n', "\r\n").into_bytes(), &[], true)
+        .await
+        .outcome
 }
 
 fn email(to: &str, subject: &str, id: &str) -> String {

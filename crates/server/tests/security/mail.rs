@@ -6,11 +6,10 @@
 
 use crate::helpers::{spawn_with, TestApp};
 use helpdesk_core::limits::MAX_FILES_PER_MESSAGE;
-use helpdesk_server::mail::{self, AuthSource, Envelope, Ingested, Outcome};
+use helpdesk_server::mail::{self, Ingested, Outcome};
 use helpdesk_server::storage::{ListQuery, Viewer};
 use serde_json::Value;
 use std::path::Path;
-use std::time::Duration;
 
 /// What our MTA prepends on delivery: its results above its own `Received`.
 fn delivered_by_our_mta(dkim_domain: &str, rest: &str) -> Vec<u8> {
@@ -29,19 +28,9 @@ async fn spawn_app() -> TestApp {
 
 /// Through the pipe's code path (authentication read from the headers), addressed to `hd@`.
 async fn ingest(app: &TestApp, raw: Vec<u8>, complete: bool) -> Ingested {
-    let env = Envelope {
-        recipients: vec!["hd@smacloud.it".into()],
-        return_path: None,
-        auth: AuthSource::Headers,
-    };
-    let state = app.state();
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        mail::ingest(&state.store, &state.config, raw, complete, env),
-    )
-    .await
-    .expect("ingested in time")
-    .expect("recorded")
+    let config = app.state().config.clone();
+    app.ingest_piped(&config, raw, &["hd@smacloud.it"], complete)
+        .await
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
