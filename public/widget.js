@@ -1,28 +1,256 @@
-// Loader for the control panel: <script src="https://helpdesk.smacloud.it/PanelNML/widget.js" defer></script>
-// adds a button that opens the helpdesk in an iframe. The app never assumes it is the top window.
-(function () {
-  var script = document.currentScript;
-  var base = script ? script.src.replace(/widget\.js(\?.*)?$/, "") : "/";
-  var button = document.createElement("button");
-  button.type = "button";
-  button.textContent = "Assistenza";
-  button.setAttribute("aria-haspopup", "dialog");
-  button.style.cssText = "position:fixed;right:1rem;bottom:1rem;z-index:2147483000;padding:.7rem 1.1rem;border:0;border-radius:2rem;background:#0b5cad;color:#fff;font:600 1rem system-ui,sans-serif;cursor:pointer";
-  var frame = null;
-  button.addEventListener("click", function () {
-    if (frame) {
-      var open = frame.style.display !== "none";
-      frame.style.display = open ? "none" : "block";
-      button.setAttribute("aria-expanded", String(!open));
-      return;
-    }
-    frame = document.createElement("iframe");
+/* The helpdesk's widget for the control panel. The panel's page writes:
+ *   <script>window.Helpdesk=window.Helpdesk||function(){(Helpdesk.q=Helpdesk.q||[]).push(arguments)};</script>
+ *   <script src="https://helpdesk.smacloud.it/PanelNML/widget.js" async data-accent="#0b5cad"></script>
+ * and then calls Helpdesk('open' | 'close' | 'toggle' | 'launcher', bool | 'prefill', {...} |
+ * 'new-ticket' | 'locale', 'it'|'en' | 'sso', fn(done) | 'logout' | 'on', event, fn).
+ * Nothing of the app loads until the widget is first opened (or data-preload is set). Messages
+ * with the app carry a type and are taken only from our own frame and the app's origin; ours go
+ * only to the app's origin. A sign-on token travels in a message, never in a URL. */
+(function (w, d) {
+  "use strict";
+  var P = "helpdesk:";
+  var old = w.Helpdesk;
+  if (old && old.loaded) return;
+  var script = d.currentScript || d.querySelector("script[src*='widget.js']");
+  if (!script) return;
+  var src = script.src;
+  var base = src.replace(/widget\.js([?#].*)?$/, "");
+  var appOrigin = new URL(src).origin;
+  var data = script.dataset;
+  var T = {
+    it: ["Assistenza", "Assistenza clienti", "Chiudi", "L'assistenza non può essere mostrata in questa pagina.",
+      "Apri l'assistenza in una nuova scheda", " ticket attendono la tua risposta", " ticket attende la tua risposta"],
+    en: ["Support", "Customer support", "Close", "Support cannot be shown on this page.",
+      "Open support in a new tab", " tickets await your reply", " ticket awaits your reply"]
+  };
+  var lang = "it";
+  var t = function (i) { return T[lang][i]; };
+
+  // Theme: only values that are what they claim to be (the app checks them again).
+  var theme = {};
+  if (/^#([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i.test(data.accent || "")) theme.accent = data.accent;
+  if (/^\d+(\.\d+)?(px|r?em)$/.test(data.radius || "")) theme.radius = data.radius;
+  if (/^[\w \-"',]{1,200}$/.test(data.font || "")) theme.font = data.font;
+  var accent = theme.accent || "#0b5cad";
+  var side = data.position === "left" ? "left" : "right";
+
+  var handlers = {}, sso = null, prefill = null, locale = null, unread = null;
+  var frame = null, box, launcher, badge, title, fallback;
+  var isOpen = false, ready = false, showLauncher = true, outbox = [], waiting;
+  var FONT = "font:600 1rem/1.2 system-ui,sans-serif;";
+
+  function emit(name, detail) {
+    (handlers[name] || []).slice().forEach(function (f) {
+      try { f(detail || {}); } catch (e) { setTimeout(function () { throw e; }); }
+    });
+  }
+  function post(msg) {
+    if (ready && frame && frame.contentWindow) frame.contentWindow.postMessage(msg, appOrigin);
+    else outbox.push(msg);
+  }
+  function el(tag, css, text) {
+    var e = d.createElement(tag);
+    if (css) e.style.cssText = css;
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  function build() {
+    launcher = el("button", "position:fixed;" + side + ":1rem;bottom:1rem;z-index:2147483000;padding:.75rem 1.15rem;border:0;border-radius:2rem;background:" + accent + ";color:#fff;cursor:pointer;box-shadow:0 2px 10px rgba(0,0,0,.25);" + FONT);
+    launcher.type = "button";
+    launcher.id = "helpdesk-launcher";
+    launcher.setAttribute("aria-haspopup", "dialog");
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-controls", "helpdesk-dialog");
+    launcher.appendChild(el("span", "", t(0)));
+    badge = el("span", "display:none;margin-left:.5rem;min-width:1.4rem;padding:0 .35rem;border-radius:1rem;background:#fff;color:#b3261e;font-size:.85rem;line-height:1.4rem;text-align:center");
+    badge.setAttribute("aria-hidden", "true");
+    launcher.appendChild(badge);
+    launcher.onclick = function () { toggle(); };
+
+    box = el("div", "display:none;position:fixed;" + side + ":1rem;bottom:4.75rem;z-index:2147483001;width:min(26rem,calc(100vw - 2rem));flex-direction:column;background:#fff;border:1px solid #c9d2dc;border-radius:.75rem;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden");
+    box.id = "helpdesk-dialog";
+    box.setAttribute("role", "dialog");
+    box.setAttribute("aria-labelledby", "helpdesk-title");
+    var head = el("div", "display:flex;align-items:center;justify-content:space-between;padding:.4rem .5rem .4rem 1rem;background:" + accent + ";color:#fff");
+    title = el("h2", "margin:0;" + FONT, t(1));
+    title.id = "helpdesk-title";
+    var close = el("button", "border:0;background:transparent;color:#fff;cursor:pointer;padding:.3rem .6rem;font:400 1.5rem/1 system-ui,sans-serif", "\u00d7");
+    close.type = "button";
+    close.id = "helpdesk-close";
+    close.setAttribute("aria-label", t(2));
+    close.onclick = function () { hide(); };
+    head.appendChild(title);
+    head.appendChild(close);
+    box.appendChild(head);
+    box.addEventListener("keydown", function (e) { if (e.key === "Escape") hide(); });
+    d.body.appendChild(box);
+    d.body.appendChild(launcher);
+    setLauncher(showLauncher);
+    layout(0);
+  }
+
+  function makeFrame() {
+    if (frame) return;
+    frame = el("iframe", "display:block;width:100%;height:24rem;border:0;background:#fff");
+    frame.id = "helpdesk-frame";
+    frame.title = t(1);
     frame.src = base;
-    frame.title = "Assistenza clienti";
-    frame.style.cssText = "position:fixed;right:1rem;bottom:4.5rem;width:min(28rem,calc(100vw - 2rem));height:min(44rem,calc(100vh - 6rem));border:1px solid #c9d2dc;border-radius:.75rem;box-shadow:0 8px 30px rgba(0,0,0,.2);background:#fff;z-index:2147483000";
-    document.body.appendChild(frame);
-    button.setAttribute("aria-expanded", "true");
+    box.appendChild(frame);
+    // A page that may not frame the helpdesk gets the browser's error page and never a ready.
+    waiting = setTimeout(function () {
+      if (ready) return;
+      fallback = el("p", "margin:0;padding:1rem;color:#17202a;font:400 1rem/1.5 system-ui,sans-serif", t(3) + " ");
+      fallback.id = "helpdesk-fallback";
+      var a = el("a", "color:#0b5cad", t(4));
+      a.href = base;
+      a.target = "_blank";
+      a.rel = "noopener";
+      fallback.appendChild(a);
+      frame.style.display = "none";
+      box.appendChild(fallback);
+    }, 5000);
+  }
+
+  // The frame grows with the app's content, within the viewport; a phone gets the whole screen.
+  var contentHeight = 0;
+  function layout(h) {
+    if (h) contentHeight = h;
+    var phone = w.innerWidth < 600;
+    box.style.inset = phone ? "0" : "";
+    box.style.width = phone ? "100%" : "min(26rem,calc(100vw - 2rem))";
+    box.style.borderRadius = phone ? "0" : ".75rem";
+    if (!phone) {
+      box.style.top = "";
+      box.style[side] = "1rem";
+      box.style.bottom = "4.75rem";
+    }
+    if (frame) {
+      var room = w.innerHeight - (phone ? 0 : 96) - 44;
+      frame.style.height = (phone ? room : Math.max(160, Math.min(contentHeight || 384, room))) + "px";
+    }
+  }
+
+  function setLauncher(on) {
+    showLauncher = on !== false;
+    if (launcher) launcher.style.display = showLauncher && !(isOpen && w.innerWidth < 600) ? "" : "none";
+  }
+  function setUnread(n) {
+    unread = n;
+    if (!badge) return;
+    badge.textContent = n > 99 ? "99+" : String(n);
+    badge.style.display = n > 0 ? "inline-block" : "none";
+    launcher.setAttribute("aria-label", n > 0 ? t(0) + ", " + n + t(n === 1 ? 6 : 5) : t(0));
+  }
+
+  var before = null;
+  function show() {
+    if (!box) return;
+    makeFrame();
+    if (isOpen) return;
+    isOpen = true;
+    before = d.activeElement;
+    box.style.display = "flex";
+    launcher.setAttribute("aria-expanded", "true");
+    setLauncher(showLauncher);
+    layout(0);
+    if (ready) { frame.focus(); post({ type: P + "open" }); } else title.setAttribute("tabindex", "-1"), title.focus();
+    emit("open");
+  }
+  function hide() {
+    if (!isOpen) return;
+    isOpen = false;
+    box.style.display = "none";
+    launcher.setAttribute("aria-expanded", "false");
+    setLauncher(showLauncher);
+    var back = showLauncher ? launcher : before;
+    if (back && back.focus) back.focus();
+    emit("close");
+  }
+  function toggle() { if (isOpen) hide(); else show(); }
+  function askToken() {
+    if (!sso) return;
+    var once = false;
+    sso(function (token) {
+      if (once || typeof token !== "string") return;
+      once = true;
+      post({ type: P + "sso", token: token.trim() });
+    });
+  }
+
+  w.addEventListener("message", function (e) {
+    if (!frame || e.source !== frame.contentWindow || e.origin !== appOrigin) return;
+    var m = e.data;
+    if (!m || typeof m.type !== "string" || m.type.indexOf(P) !== 0) return;
+    var type = m.type.slice(P.length);
+    if (type === "ready") {
+      if (ready) return;
+      ready = true;
+      clearTimeout(waiting);
+      if (fallback) { fallback.remove(); frame.style.display = "block"; }
+      frame.contentWindow.postMessage({ type: P + "init", theme: theme, locale: locale, sso: !!sso, prefill: prefill, open: isOpen }, appOrigin);
+      prefill = null;
+      var q = outbox;
+      outbox = [];
+      q.forEach(post);
+      if (isOpen) frame.focus();
+      emit("ready");
+    } else if (type === "height" && typeof m.height === "number") layout(Math.ceil(m.height));
+    else if (type === "sso-request") askToken();
+    else if (type === "close") hide();
+    else if (type === "unread" && typeof m.count === "number") { setUnread(m.count); emit("unread", { count: m.count }); }
+    else if (type === "ticket-created" && typeof m.code === "string") emit("ticket:created", { code: m.code });
   });
-  document.addEventListener("DOMContentLoaded", function () { document.body.appendChild(button); });
-  if (document.readyState !== "loading") document.body.appendChild(button);
-})();
+  w.addEventListener("resize", function () { if (box) { layout(0); setLauncher(showLauncher); } });
+
+  var commands = {
+    open: show,
+    close: hide,
+    toggle: toggle,
+    launcher: setLauncher,
+    prefill: function (p) {
+      if (!p || typeof p !== "object") return;
+      var clean = {};
+      ["department", "service", "subject", "description"].forEach(function (k) {
+        if (typeof p[k] === "string") clean[k] = p[k];
+      });
+      if (ready) post({ type: P + "prefill", prefill: clean });
+      else prefill = clean;
+    },
+    "new-ticket": function () { post({ type: P + "new-ticket" }); show(); },
+    locale: function (l) {
+      if (l !== "it" && l !== "en") return;
+      locale = lang = l;
+      launcher.firstChild.textContent = t(0);
+      title.textContent = t(1);
+      box.querySelector("#helpdesk-close").setAttribute("aria-label", t(2));
+      if (frame) frame.title = t(1);
+      if (unread !== null) setUnread(unread);
+      post({ type: P + "locale", locale: l });
+    },
+    sso: function (f) { if (typeof f === "function") { sso = f; post({ type: P + "sso-available" }); } },
+    logout: function () { if (frame) post({ type: P + "logout" }); },
+    on: function (name, f) {
+      if (typeof f !== "function") return;
+      (handlers[name] = handlers[name] || []).push(f);
+      if (name === "ready" && ready) f({});
+      if (name === "unread" && unread !== null) f({ count: unread });
+    }
+  };
+  function run(args) {
+    var f = commands[args[0]];
+    if (f) f(args[1], args[2]);
+  }
+  var api = function () { run(arguments); };
+  api.loaded = true;
+  var queued = (old && old.q) || [];
+  w.Helpdesk = api;
+  // Commands the host queued before we arrived run once the launcher is there.
+  function start() {
+    build();
+    queued.forEach(run);
+    if (data.preload !== undefined) makeFrame();
+  }
+  if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", start);
+  else start();
+})(window, document);

@@ -4,7 +4,8 @@
 use crate::config::config;
 use helpdesk_core::api::{
     AssessRequest, Assessment, Customer, ErrorBody, ErrorResponse, LoginRequest, LoginResponse,
-    MailRejectionList, NewReply, NewTicket, ServiceList, Status, Ticket, TicketList, TicketSummary,
+    MailRejectionList, NewReply, NewTicket, ServiceList, SsoRequest, Status, Ticket, TicketList,
+    TicketSummary,
 };
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
@@ -99,12 +100,23 @@ async fn fetch(
     body: Option<&str>,
     idempotency_key: Option<&str>,
 ) -> Result<Response, ApiError> {
+    fetch_as(method, path, body, idempotency_key, token()).await
+}
+
+/// `fetch` with the given token (or none) instead of the session's.
+async fn fetch_as(
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    idempotency_key: Option<&str>,
+    token: Option<String>,
+) -> Result<Response, ApiError> {
     let headers = Headers::new().map_err(|_| ApiError::Network)?;
     let _ = headers.set("Accept", "application/json");
     if body.is_some() {
         let _ = headers.set("Content-Type", "application/json");
     }
-    if let Some(token) = TOKEN.with(|t| t.borrow().clone()) {
+    if let Some(token) = token {
         let _ = headers.set("Authorization", &["Bearer ", &token].concat());
     }
     if let Some(key) = idempotency_key {
@@ -209,6 +221,26 @@ pub async fn login(email: &str, password: &str) -> Result<LoginResponse, ApiErro
         password: password.to_string(),
     };
     decode(send("POST", "/session", json(&req), None).await)
+}
+
+/// Trades the panel's sign-on token for a session. A refusal is the widget's to show: it never
+/// goes to the 401 handler, which would ask the panel for another token.
+pub async fn sso(token: &str) -> Result<LoginResponse, ApiError> {
+    let req = json(&SsoRequest {
+        token: token.to_string(),
+    });
+    let resp = fetch_as("POST", "/session/sso", req.as_deref(), None, None).await?;
+    let (status, text) = (resp.status(), text_of(&resp).await);
+    if (200..300).contains(&status) {
+        crate::json::parse(&text).ok_or(ApiError::Decode)
+    } else {
+        Err(error_of(status, &text))
+    }
+}
+
+/// Ends a session the app has already forgotten (the panel logged the customer out).
+pub async fn end_session(token: String) {
+    let _ = fetch_as("DELETE", "/session", None, None, Some(token)).await;
 }
 
 pub async fn logout() -> Result<(), ApiError> {

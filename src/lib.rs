@@ -5,6 +5,7 @@ pub mod api;
 pub mod components;
 pub mod config;
 pub mod drafts;
+pub mod embed;
 pub mod format;
 pub mod json;
 pub mod pages;
@@ -31,7 +32,9 @@ pub fn start() {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(Session::restore());
+    let session = Session::restore();
+    provide_context(session);
+    embed::start(session);
     let path = router::path();
     let route = Memo::new(move |_| path.with(|p| Route::parse(p)));
     view! {
@@ -56,6 +59,8 @@ fn SessionGuard() -> impl IntoView {
     api::set_unauthorized_handler(move || {
         remember_return(&(here.get_untracked() + &router::search()));
         session.end(false);
+        // Inside a signed-on widget the panel is asked for a new token; the login page says so.
+        embed::session_lost();
         navigate("/login");
     });
     // Pages other than login need a session.

@@ -153,10 +153,15 @@ fn go(path: &ArcRwSignal<String>, to: &str) {
     let url = href(to);
     let location = window().location();
     let here = location.pathname().unwrap_or_default() + &location.search().unwrap_or_default();
-    // The page already open is not added to the history again.
+    // The page already open is not added to the history again. Inside the panel's widget the
+    // address is replaced, never added: the panel's Back button is the panel's, not ours.
     if url != here {
         if let Ok(history) = window().history() {
-            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            let _ = if crate::embed::embedded() {
+                history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+            } else {
+                history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+            };
         }
     }
     window().scroll_to_with_x_and_y(0.0, 0.0);

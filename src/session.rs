@@ -87,12 +87,25 @@ impl Session {
     }
 
     pub fn start(&self, r: LoginResponse) {
+        self.begin(r, true);
+    }
+
+    /// A session for this page only, kept nowhere: the widget's sign-on through the panel, which
+    /// brings a new one whenever the widget needs it (another customer may log in to the panel
+    /// in this tab next).
+    pub fn start_here(&self, r: LoginResponse) {
+        self.begin(r, false);
+    }
+
+    fn begin(&self, r: LoginResponse, keep: bool) {
         let data = SessionData {
             token: r.token,
             customer: r.customer,
             active_ms: js_sys::Date::now(),
         };
-        save(&data);
+        if keep {
+            save(&data);
+        }
         crate::api::set_token(Some(data.token.clone()));
         self.0.set(Some(data));
     }

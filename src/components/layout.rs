@@ -34,16 +34,22 @@ pub fn Layout(children: Children) -> impl IntoView {
             }
         }
     });
+    // Inside the panel's widget: a compact header (the widget's own bar carries the title), and
+    // no logout when the panel signed the customer in (leaving the panel ends the session).
+    let embedded = crate::embed::embedded();
+    let signed_by_panel = crate::embed::use_embed().is_some_and(|e| e.host_signs_on());
     view! {
         <a class="skip" href="#main">{t.skip_to_content}</a>
-        <header class="topbar">
-            <a href=crate::router::href("/") class="brand">{t.app_title}</a>
+        <header class="topbar" class:compact=embedded>
+            <Show when=move || !embedded>
+                <a href=crate::router::href("/") class="brand">{t.app_title}</a>
+            </Show>
             <nav aria-label=t.main_nav>
                 <Link to="/">{t.my_tickets}</Link>
                 <Link to="/nuovo">{t.new_ticket}</Link>
                 <Link to="/email-rifiutate">{t.rejected_mail}</Link>
             </nav>
-            <div class="who">
+            <div class="who" hidden=signed_by_panel>
                 <span class="name">{name}</span>
                 <button type="button" class="link" on:click=logout>{t.logout}</button>
             </div>

@@ -2,6 +2,7 @@
 
 use crate::api;
 use crate::config::config;
+use crate::embed::{use_embed, SignOn};
 use crate::router::navigate;
 use crate::session::{take_return, use_session};
 use crate::texts::tx;
@@ -75,8 +76,34 @@ pub fn LoginPage() -> impl IntoView {
         });
     };
 
+    // Inside the panel's widget with sign-on, the panel signs the customer in: no password form.
+    let sign_on = move || use_embed().map(|e| e.sign_on.get()).unwrap_or(SignOn::Off);
+    let retry = move |_| {
+        if let Some(e) = use_embed() {
+            e.ask();
+        }
+    };
+    let panel = move || {
+        let (text, role, again) = match sign_on() {
+            SignOn::Off => return None,
+            SignOn::Waiting | SignOn::Asking => (t.sso_busy, "status", false),
+            SignOn::Failed => (t.sso_failed, "alert", true),
+            SignOn::Ended => (t.sso_ended, "status", false),
+        };
+        Some(view! {
+            <div class="card" aria-busy=(!again && role == "status").to_string()>
+                <p role=role class=if again { "alert error" } else { "muted" }>{text}</p>
+                <Show when=move || again>
+                    <button type="button" class="primary" on:click=retry>{t.sso_retry}</button>
+                </Show>
+            </div>
+        })
+    };
+
     view! {
-        <main id="main" class="login">
+        <main id="main" class="login" tabindex="-1">
+            {panel}
+            <Show when=move || sign_on() == SignOn::Off>
             <form class="card" on:submit=on_submit novalidate aria-describedby="login-intro">
                 <h1>{t.login_title}</h1>
                 <p id="login-intro" class="muted">{t.login_intro}</p>
@@ -97,6 +124,7 @@ pub fn LoginPage() -> impl IntoView {
                     <p class="demo-hint">{t.demo_hint}</p>
                 </Show>
             </form>
+            </Show>
         </main>
     }
 }

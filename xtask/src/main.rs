@@ -113,6 +113,14 @@ fn minify(dist: &Path) -> Result {
         sh(&mut esbuild)?;
         index = index.replace(&old, &sri(&read(&path)?));
     }
+    // The widget's loader, which panel pages load by its fixed name (no hash, no SRI).
+    let widget = dist.join("widget.js");
+    if widget.exists() {
+        sh(Command::new(setup::tools_bin().join("esbuild"))
+            .arg(&widget)
+            .args(["--minify", "--allow-overwrite", "--log-level=warning"])
+            .arg(format!("--outfile={}", widget.display())))?;
+    }
     std::fs::write(&index_path, index).map_err(|e| format!("{}: {e}", index_path.display()))
 }
 
@@ -160,6 +168,10 @@ fn run() -> Result {
         ("HELPDESK_MAIL_REQUIRE_AUTH", "0"),
         ("HELPDESK_APP_DIR", "dist"),
         ("HELPDESK_DATA_DIR", "data"),
+        // The demo control panel, on another site than the helpdesk (localhost vs 127.0.0.1),
+        // so the browser embeds the widget as a third party, as the real panel does.
+        ("HELPDESK_DEMO_PANEL_BIND", "127.0.0.1:8081"),
+        ("HELPDESK_FRAME_ANCESTORS", "'self' http://localhost:8081"),
     ] {
         if std::env::var_os(k).is_none() {
             cmd.env(k, v);
@@ -168,6 +180,13 @@ fn run() -> Result {
     eprintln!(
         "xtask: the helpdesk will be at http://{}",
         std::env::var("HELPDESK_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into())
+    );
+    eprintln!(
+        "xtask: the demo control panel, with the widget and sign-on, at http://localhost:{}/",
+        std::env::var("HELPDESK_DEMO_PANEL_BIND")
+            .ok()
+            .and_then(|b| b.rsplit(':').next().map(str::to_string))
+            .unwrap_or_else(|| "8081".into())
     );
     eprintln!("xtask: log in as demo@example.it / demo-password (Ctrl+C stops it)");
     sh(&mut cmd)

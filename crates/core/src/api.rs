@@ -499,6 +499,10 @@ pub struct AppConfig {
     pub demo: bool,
     pub password_reset_url: String,
     pub max_upload_bytes: u64,
+    /// `HELPDESK_FRAME_ANCESTORS`: the pages that may frame the app are the ones whose commands
+    /// the app takes inside the widget (see `embed::ancestor_allows`).
+    #[serde(default)]
+    pub frame_ancestors: String,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod code;
+pub mod embed;
 pub mod limits;
 pub mod mentions;
 pub mod quote;

@@ -41,6 +41,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The SMTP intake's address, when it listens.
     pub smtp_addr: Option<SocketAddr>,
+    /// The demo control panel's address, when it is served.
+    pub demo_panel_addr: Option<SocketAddr>,
     pub state: AppState,
     pub shutdown: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -58,7 +60,16 @@ impl Running {
 }
 
 /// Binds the listener and starts serving and the background workers.
-pub async fn start(config: Config) -> anyhow::Result<Running> {
+pub async fn start(mut config: Config) -> anyhow::Result<Running> {
+    let panel_bind = config.demo_panel_bind.filter(|_| config.demo);
+    if panel_bind.is_some() && config.sso.secrets.is_empty() {
+        // The demo panel signs tokens the helpdesk must accept: without a configured secret,
+        // one made up for this run serves both.
+        config
+            .sso
+            .secrets
+            .push(crate::util::random_token().into_bytes());
+    }
     let state = build_state(config).await?;
     if state.config.demo {
         crate::demo::seed_if_empty(&state).await?;
@@ -90,10 +101,21 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         }
         None => None,
     };
+    let demo_panel_addr = match panel_bind {
+        Some(bind) => {
+            let helpdesk = format!("http://{addr}{}", state.config.base_path);
+            let (panel_addr, task) =
+                crate::demo_panel::start(state.clone(), bind, helpdesk, shutdown.clone()).await?;
+            tasks.push(task);
+            Some(panel_addr)
+        }
+        None => None,
+    };
     tracing::info!(%addr, base = %state.config.base_path, "helpdesk listening");
     Ok(Running {
         addr,
         smtp_addr,
+        demo_panel_addr,
         state,
         shutdown,
         tasks,

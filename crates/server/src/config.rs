@@ -45,6 +45,9 @@ pub struct Config {
     /// Most HTTP connections open at once (`HELPDESK_HTTP_MAX_CONNECTIONS`); by default taken
     /// from the open-file limit.
     pub http_max_connections: Option<usize>,
+    /// The demo control panel's address (`HELPDESK_DEMO_PANEL_BIND`), served in demo mode only;
+    /// off unless set (`cargo xtask run` sets it).
+    pub demo_panel_bind: Option<SocketAddr>,
 }
 
 /// Four argon2id checks at once: about 76 MiB at most, and two cores kept busy.
@@ -218,6 +221,12 @@ impl Config {
                 ),
                 None => None,
             },
+            demo_panel_bind: match var("HELPDESK_DEMO_PANEL_BIND") {
+                Some(v) => Some(v.trim().parse::<SocketAddr>().map_err(|_| {
+                    format!("HELPDESK_DEMO_PANEL_BIND: {v:?} is not an address like 127.0.0.1:8081")
+                })?),
+                None => None,
+            },
             data_dir,
         })
     }
@@ -253,6 +262,7 @@ impl Config {
             login_failure_floor: DEFAULT_LOGIN_FAILURE_FLOOR,
             http_idle_timeout: DEFAULT_HTTP_IDLE_TIMEOUT,
             http_max_connections: None,
+            demo_panel_bind: None,
             data_dir,
         }
     }

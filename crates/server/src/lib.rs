@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod demo_panel;
 pub mod error;
 pub mod files;
 /// Bodies of the fuzz targets, shared with the test that replays their corpora.

@@ -9,6 +9,7 @@ use crate::api::{self, ApiError};
 use crate::components::attachments::{drop_expired, Attached};
 use crate::components::layout::Layout;
 use crate::drafts;
+use crate::embed::{use_embed, Prefill};
 use crate::router;
 use crate::session::use_session;
 use crate::texts::tx;
@@ -43,6 +44,8 @@ pub(crate) struct Wizard {
     pub assessment: Memo<Assessment>,
     /// Whose draft this is (where it is saved).
     pub customer: StoredValue<String>,
+    /// A service asked for by id or identifier, chosen once the customer's services are known.
+    pub service_hint: StoredValue<Option<String>>,
 }
 
 impl Wizard {
@@ -143,6 +146,77 @@ impl Wizard {
         }
     }
 
+    /// Starts a new ticket with what the address or the panel's widget asked for. They are hints:
+    /// a value that is no department, or no service of the customer's, is left for the customer
+    /// to choose, never shown as an error. A service implies the Helpdesk department.
+    pub fn start_from(&self, p: Prefill) {
+        let department = p
+            .department
+            .as_deref()
+            .and_then(Department::parse)
+            .or(p.service.is_some().then_some(Department::Helpdesk));
+        self.restart(department, None);
+        let cut = |s: String, max: usize| s.chars().take(max).collect::<String>();
+        self.draft.update(|d| {
+            let subject =
+                helpdesk_core::text::single_line(p.subject.as_deref().unwrap_or_default());
+            d.subject = cut(subject.trim().to_string(), limits::SUBJECT_MAX_CHARS);
+            let description =
+                helpdesk_core::text::multi_line(p.description.as_deref().unwrap_or_default());
+            d.description = cut(description.trim().to_string(), limits::BODY_MAX_CHARS);
+        });
+        self.service_hint.set_value(p.service);
+        self.resolve_service();
+    }
+
+    /// Once the customer's services are known: chooses the hinted service (when exactly one
+    /// has that id or identifier) and goes to the first step still missing.
+    pub fn resolve_service(&self) {
+        if self
+            .services_state
+            .with_untracked(|s| !matches!(s, Some(Ok(()))))
+        {
+            return;
+        }
+        let Some(hint) = self.service_hint.try_update_value(|h| h.take()).flatten() else {
+            return;
+        };
+        let hint = hint.trim();
+        let found: Vec<String> = self.services.with_untracked(|all| {
+            let by_id: Vec<String> = all
+                .iter()
+                .filter(|s| s.id == hint)
+                .map(|s| s.id.clone())
+                .collect();
+            if by_id.is_empty() {
+                all.iter()
+                    .filter(|s| s.identifier.eq_ignore_ascii_case(hint))
+                    .map(|s| s.id.clone())
+                    .collect()
+            } else {
+                by_id
+            }
+        });
+        if let [id] = found.as_slice() {
+            self.draft.update(|d| d.service_id = Some(id.clone()));
+        }
+        let missing = [
+            Step::Department,
+            Step::Service,
+            Step::Subject,
+            Step::Description,
+        ]
+        .into_iter()
+        .find(|s| {
+            untrack(|| {
+                self.problem(*s).is_some()
+                    || (*s == Step::Subject && self.draft.with(|d| d.subject.trim().is_empty()))
+            })
+        })
+        .unwrap_or(Step::Priority);
+        self.draft.update(|d| d.step = missing);
+    }
+
     /// Starts over, optionally on a given department and service (a separate ticket).
     pub fn restart(&self, department: Option<Department>, service_id: Option<String>) {
         let step = match (department, &service_id) {
@@ -184,17 +258,24 @@ pub fn WizardPage() -> impl IntoView {
     let session = use_session();
     let customer_id = session.customer_id_untracked().unwrap_or_default();
 
-    // The saved draft, unless the address asks for a fresh ticket on a given service.
-    let preset_service = router::query("servizio");
-    let preset_department = router::query("reparto")
-        .as_deref()
-        .and_then(Department::parse);
+    // The saved draft, unless the address (`?servizio=…&reparto=…`) or the panel's widget asks
+    // for a fresh ticket.
+    let (service, department) = (router::query("servizio"), router::query("reparto"));
+    let prefill = if service.is_some() || department.is_some() {
+        Some(Prefill {
+            service,
+            department,
+            ..Prefill::default()
+        })
+    } else {
+        use_embed().and_then(|e| e.prefill.try_update_untracked(|p| p.take()).flatten())
+    };
     let saved: Option<Draft> =
         drafts::load(&customer_id, DRAFT).and_then(|j| crate::json::parse(&j));
     let restored = RwSignal::new(false);
     let uploads_expired = RwSignal::new(false);
-    let mut initial = match (saved, &preset_service) {
-        (Some(d), None) if !d.is_blank() => {
+    let mut initial = match saved {
+        Some(d) if !d.is_blank() && prefill.is_none() => {
             restored.set(true);
             d
         }
@@ -202,15 +283,6 @@ pub fn WizardPage() -> impl IntoView {
     };
     if initial.idempotency_key.is_empty() {
         initial.idempotency_key = api::random_key();
-    }
-    if preset_service.is_some() || preset_department.is_some() {
-        initial.department = preset_department.or(Some(Department::Helpdesk));
-        initial.service_id = preset_service;
-        initial.step = if initial.service_id.is_some() {
-            Step::Subject
-        } else {
-            Step::Service
-        };
     }
     let mut files = std::mem::take(&mut initial.uploads);
     if drop_expired(&mut files, now_ms()) {
@@ -239,6 +311,7 @@ pub fn WizardPage() -> impl IntoView {
             })
         })
     });
+    let created = RwSignal::new(None::<Ticket>);
     let w = Wizard {
         draft,
         services,
@@ -251,9 +324,27 @@ pub fn WizardPage() -> impl IntoView {
         server_hints: RwSignal::new(Vec::new()),
         open_here: RwSignal::new(Vec::new()),
         customer: StoredValue::new(customer_id.clone()),
+        service_hint: StoredValue::new(None),
         assessment,
     };
-    let created = RwSignal::new(None::<Ticket>);
+    if let Some(p) = prefill {
+        w.start_from(p);
+    }
+    // The panel asks for a new ticket while the wizard is already open: its prefill starts one.
+    if let Some(embed) = use_embed() {
+        let mut first = true;
+        crate::effect(move || {
+            embed.new_ticket.track();
+            if std::mem::take(&mut first) {
+                return;
+            }
+            if let Some(p) = embed.prefill.try_update_untracked(|p| p.take()).flatten() {
+                restored.set(false);
+                created.set(None);
+                w.start_from(p);
+            }
+        });
+    }
     // A plain closure, not a memo: it is cheap, and a memo of this type costs download.
     let shown_error = move || w.shown_error();
 
@@ -264,6 +355,7 @@ pub fn WizardPage() -> impl IntoView {
                 Ok(list) => {
                     services.set(list.items);
                     services_state.set(Some(Ok(())));
+                    w.resolve_service();
                 }
                 Err(ApiError::Unauthorized) => {}
                 Err(e) => services_state.set(Some(Err(e.message()))),
@@ -332,6 +424,7 @@ pub fn WizardPage() -> impl IntoView {
         match result {
             Ok(ticket) => {
                 drafts::clear(cid, DRAFT);
+                crate::embed::ticket_created(&ticket.code);
                 created.set(Some(ticket));
             }
             // The login comes back; the draft is saved and the submit can be sent again.

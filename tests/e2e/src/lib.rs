@@ -130,7 +130,47 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     }
 }
 
+/// Starts the server with the demo control panel on another site than the helpdesk (the panel at
+/// `http://localhost:PORT`, the helpdesk at `http://127.0.0.1:PORT`), allowed to frame it.
+pub async fn start_with_panel() -> Env {
+    let port = free_port();
+    start_with(move |c| {
+        c.demo_panel_bind = Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+        c.frame_ancestors = format!("'self' http://localhost:{port}");
+    })
+    .await
+}
+
 impl Env {
+    /// A page of the demo control panel, on its allowed origin (`http://localhost:PORT`).
+    pub fn panel_url(&self, path: &str) -> String {
+        let port = self
+            .server
+            .as_ref()
+            .and_then(|s| s.demo_panel_addr)
+            .expect("started with start_with_panel")
+            .port();
+        format!("http://localhost:{port}{path}")
+    }
+
+    /// Moves the driver into the widget's frame (after `find` has seen it).
+    pub async fn enter_widget(&self) {
+        self.find("#helpdesk-frame")
+            .await
+            .enter_frame()
+            .await
+            .expect("enter the widget's frame");
+    }
+
+    /// Back to the panel's page from the widget's frame.
+    pub async fn leave_widget(&self) {
+        self.browser
+            .clone()
+            .enter_parent_frame()
+            .await
+            .expect("back to the panel's page");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

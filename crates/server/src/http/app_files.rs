@@ -109,6 +109,7 @@ fn prepare_index(raw: &str, config: &Config) -> IndexPage {
         demo: config.demo,
         password_reset_url: config.password_reset_url.clone(),
         max_upload_bytes: config.max_upload_bytes,
+        frame_ancestors: config.frame_ancestors.clone(),
     };
     let json = serde_json::to_string(&app_config).unwrap_or_default();
     let head = format!(

@@ -7,4 +7,5 @@ mod login;
 mod security_xss;
 mod session;
 mod ticket;
+mod widget;
 mod wizard;

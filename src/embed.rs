@@ -1,0 +1,458 @@
+//! The app inside the control panel's widget (`public/widget.js`). Framed by a page whose origin
+//! `HELPDESK_FRAME_ANCESTORS` names, the app says `ready` to that origin alone; it then takes
+//! commands (theme, sign-on token, prefill, new ticket, language, logout, open) only from that
+//! parent window and origin, and tells it its height, the unread count, a new ticket's code and
+//! an Escape. Anywhere else (our own page, a frame of a page not on the list) none of this runs.
+
+use crate::router::navigate;
+use crate::session::{remember_return, take_return, Session};
+use helpdesk_core::embed::{ancestor_allows, valid_colour, valid_font, valid_length};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+const PREFIX: &str = "helpdesk:";
+const LOCALE_KEY: &str = "helpdesk.locale";
+
+/// What the host page asks the next new ticket to start with. Values are hints: unknown ones are
+/// ignored by the wizard, never shown as an error.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Prefill {
+    #[serde(default)]
+    pub department: Option<String>,
+    /// A service id or identifier (a domain, a VPS name) of the customer's.
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Theme {
+    accent: Option<String>,
+    radius: Option<String>,
+    font: Option<String>,
+}
+
+/// A command from the loader, by its `type` (without the prefix).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Command {
+    Init {
+        #[serde(default)]
+        theme: Option<Theme>,
+        #[serde(default)]
+        locale: Option<String>,
+        #[serde(default)]
+        sso: bool,
+        #[serde(default)]
+        prefill: Option<Prefill>,
+        #[serde(default)]
+        open: bool,
+    },
+    Sso {
+        token: String,
+    },
+    SsoAvailable,
+    Prefill {
+        prefill: Prefill,
+    },
+    NewTicket,
+    Locale {
+        locale: String,
+    },
+    Logout,
+    Open,
+}
+
+/// A message to the loader.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Note<'a> {
+    Ready,
+    Height { height: f64 },
+    SsoRequest,
+    Close,
+    Unread { count: u64 },
+    TicketCreated { code: &'a str },
+}
+
+/// Where the widget's sign-on stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignOn {
+    /// Framed by the panel, its settings not yet arrived: neither a form nor an error yet.
+    Waiting,
+    /// The host signs the customer on: a token was asked for.
+    Asking,
+    /// The host's token was refused (or never came).
+    Failed,
+    /// The host ended the session (the customer left the panel); a new one when reopened.
+    Ended,
+    /// No sign-on here: the login form.
+    Off,
+}
+
+#[derive(Clone, Copy)]
+pub struct Embed {
+    /// The verified parent origin; `None` on our own page or a frame nobody may command.
+    parent: StoredValue<Option<String>>,
+    /// Whether the host has a sign-on function.
+    host_sso: RwSignal<bool>,
+    pub sign_on: RwSignal<SignOn>,
+    pub prefill: RwSignal<Option<Prefill>>,
+    /// Counts the host's `new-ticket` commands (the open wizard starts over with the prefill).
+    pub new_ticket: RwSignal<u32>,
+}
+
+thread_local! {
+    static EMBED: std::cell::Cell<Option<Embed>> = const { std::cell::Cell::new(None) };
+}
+
+/// The widget's state, from anywhere (event handlers run outside any reactive owner).
+pub fn use_embed() -> Option<Embed> {
+    EMBED.with(|e| e.get())
+}
+
+/// Whether the app runs inside the panel's widget.
+pub fn embedded() -> bool {
+    use_embed().is_some_and(|e| e.parent.with_value(|p| p.is_some()))
+}
+
+/// The origin of the page framing us, as the browser tells it (`ancestorOrigins` where it
+/// exists, else the referrer's origin). Only a candidate: messages are posted to it as their
+/// target origin, so a wrong guess reaches nobody.
+fn parent_candidate(w: &web_sys::Window) -> Option<String> {
+    // `location.ancestorOrigins` (Chromium, Safari) is not in web-sys's stable API.
+    let first = js_sys::Reflect::get(w.location().as_ref(), &"ancestorOrigins".into())
+        .and_then(|list| js_sys::Reflect::get(&list, &0.into()))
+        .ok()
+        .and_then(|o| o.as_string());
+    if first.is_some() {
+        return first;
+    }
+    let referrer = w.document()?.referrer();
+    let url = web_sys::Url::new(&referrer).ok()?;
+    Some(url.origin())
+}
+
+fn framed(w: &web_sys::Window) -> bool {
+    match w.top() {
+        Ok(Some(top)) => {
+            let (top, me): (&JsValue, &JsValue) = (top.as_ref(), w.as_ref());
+            top != me
+        }
+        _ => false,
+    }
+}
+
+/// Sets up the widget side of the app, when framed by an allowed page, and provides `Embed`.
+pub fn start(session: Session) -> Embed {
+    let embed = Embed {
+        parent: StoredValue::new(None),
+        host_sso: RwSignal::new(false),
+        sign_on: RwSignal::new(SignOn::Off),
+        prefill: RwSignal::new(None),
+        new_ticket: RwSignal::new(0),
+    };
+    EMBED.with(|e| e.set(Some(embed)));
+    let Some(w) = web_sys::window() else {
+        return embed;
+    };
+    if !framed(&w) {
+        return embed;
+    }
+    let me = w.location().origin().unwrap_or_default();
+    let allowed = &crate::config::config().frame_ancestors;
+    let Some(parent) = parent_candidate(&w).filter(|o| ancestor_allows(allowed, o, &me)) else {
+        return embed;
+    };
+    embed.parent.set_value(Some(parent));
+    embed.sign_on.set(SignOn::Waiting);
+    if let Some(root) = document().document_element() {
+        let _ = root.class_list().add_1("embed");
+    }
+    listen(embed, session);
+    watch_height();
+    // Escape anywhere in the app closes the widget (the loader's own Escape cannot see ours).
+    let esc = Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
+        if e.key() == "Escape" && !e.default_prevented() {
+            post(&Note::Close);
+        }
+    });
+    let _ = document().add_event_listener_with_callback("keydown", esc.as_ref().unchecked_ref());
+    esc.forget();
+    // Framed without the loader (no settings within a few seconds): the ordinary login form.
+    set_timeout(
+        move || {
+            if embed.sign_on.get_untracked() == SignOn::Waiting {
+                embed.sign_on.set(SignOn::Off);
+            }
+        },
+        std::time::Duration::from_secs(3),
+    );
+    // Once signed in (and on every opening), the host learns how many tickets await a reply.
+    crate::effect(move || {
+        if session.0.with(|s| s.is_some()) {
+            send_unread();
+        }
+    });
+    post(&Note::Ready);
+    embed
+}
+
+/// Posts to the verified parent origin, never to "*".
+fn post(note: &Note) {
+    let Some(embed) = use_embed() else { return };
+    let Some(origin) = embed.parent.get_value() else {
+        return;
+    };
+    let Ok(value) = note.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) else {
+        return;
+    };
+    // The type travels prefixed, so the host's other messages are never mistaken for ours.
+    if let Some(t) = js_sys::Reflect::get(&value, &"type".into())
+        .ok()
+        .and_then(|t| t.as_string())
+    {
+        let _ = js_sys::Reflect::set(&value, &"type".into(), &[PREFIX, &t].concat().into());
+    }
+    if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
+        let _ = parent.post_message(&value, &origin);
+    }
+}
+
+fn listen(embed: Embed, session: Session) {
+    let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        let Some(origin) = embed.parent.get_value() else {
+            return;
+        };
+        let from_parent = match (
+            e.source(),
+            web_sys::window().and_then(|w| w.parent().ok().flatten()),
+        ) {
+            (Some(source), Some(parent)) => {
+                let (source, parent): (&JsValue, &JsValue) = (source.as_ref(), parent.as_ref());
+                source == parent
+            }
+            _ => false,
+        };
+        if !from_parent || e.origin() != origin {
+            return;
+        }
+        let data = e.data();
+        let Some(kind) = js_sys::Reflect::get(&data, &"type".into())
+            .ok()
+            .and_then(|t| t.as_string())
+            .and_then(|t| t.strip_prefix(PREFIX).map(str::to_string))
+        else {
+            return;
+        };
+        let _ = js_sys::Reflect::set(&data, &"type".into(), &kind.into());
+        if let Ok(cmd) = serde_wasm_bindgen::from_value::<Command>(data) {
+            embed.run(cmd, session);
+        }
+    });
+    let _ = window().add_event_listener_with_callback("message", handler.as_ref().unchecked_ref());
+    handler.forget();
+}
+
+impl Embed {
+    fn run(self, cmd: Command, session: Session) {
+        match cmd {
+            Command::Init {
+                theme,
+                locale,
+                sso,
+                prefill,
+                open,
+            } => {
+                if let Some(theme) = theme {
+                    apply_theme(&theme);
+                }
+                if let Some(l) = locale {
+                    store_locale(&l);
+                }
+                if prefill.is_some() {
+                    self.prefill.set(prefill);
+                }
+                self.host_sso.set(sso);
+                if sso {
+                    // The panel says who the customer is: a session this tab kept from an
+                    // earlier password login may be someone else's.
+                    if session.0.get_untracked().is_some() {
+                        session.end(false);
+                    }
+                    self.ask();
+                } else {
+                    self.sign_on.set(SignOn::Off);
+                }
+                if open {
+                    focus_main();
+                }
+            }
+            Command::SsoAvailable => {
+                self.host_sso.set(true);
+                if session.0.get_untracked().is_none() {
+                    self.ask();
+                }
+            }
+            Command::Sso { token } => {
+                if self.sign_on.get_untracked() != SignOn::Asking {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    match crate::api::sso(&token).await {
+                        Ok(r) => {
+                            session.start_here(r);
+                            self.sign_on.set(SignOn::Off);
+                            navigate(&take_return().unwrap_or_else(|| "/".into()));
+                        }
+                        Err(_) => self.sign_on.set(SignOn::Failed),
+                    }
+                });
+            }
+            Command::Prefill { prefill } => self.prefill.set(Some(prefill)),
+            Command::NewTicket => {
+                self.new_ticket.update(|n| *n += 1);
+                if session.0.get_untracked().is_some() {
+                    navigate("/nuovo");
+                } else {
+                    remember_return("/nuovo");
+                }
+            }
+            Command::Locale { locale } => store_locale(&locale),
+            Command::Logout => {
+                // Forgotten here at once; the token stops working on the server too.
+                let token = crate::api::token();
+                session.end(true);
+                self.sign_on.set(SignOn::Ended);
+                navigate("/login");
+                if let Some(token) = token {
+                    leptos::task::spawn_local(crate::api::end_session(token));
+                }
+            }
+            Command::Open => {
+                focus_main();
+                if session.0.get_untracked().is_some() {
+                    send_unread();
+                } else if matches!(self.sign_on.get_untracked(), SignOn::Ended | SignOn::Failed) {
+                    self.ask();
+                }
+            }
+        }
+    }
+
+    /// Whether the panel signs the customer in (it gave the widget a sign-on function).
+    pub fn host_signs_on(self) -> bool {
+        self.host_sso.get_untracked()
+    }
+
+    /// Asks the host for a token, if it signs customers on; returns whether it does.
+    pub fn ask(self) -> bool {
+        if !self.host_sso.get_untracked() {
+            return false;
+        }
+        self.sign_on.set(SignOn::Asking);
+        post(&Note::SsoRequest);
+        // A host that never answers leaves a sentence and a retry, not an endless wait.
+        set_timeout(
+            move || {
+                if self.sign_on.get_untracked() == SignOn::Asking {
+                    self.sign_on.set(SignOn::Failed);
+                }
+            },
+            std::time::Duration::from_secs(15),
+        );
+        true
+    }
+}
+
+/// The session ended (a 401): inside a signed-on widget a new token is asked for by itself.
+pub fn session_lost() -> bool {
+    use_embed().is_some_and(|e| e.ask())
+}
+
+/// A new ticket, for the host's `ticket:created` listeners.
+pub fn ticket_created(code: &str) {
+    post(&Note::TicketCreated { code });
+    send_unread();
+}
+
+fn send_unread() {
+    if !embedded() {
+        return;
+    }
+    leptos::task::spawn_local(async {
+        if let Ok(list) = crate::api::tickets(None, "", None).await {
+            post(&Note::Unread {
+                count: list.counts.awaiting_customer,
+            });
+        }
+    });
+}
+
+fn focus_main() {
+    request_animation_frame(|| {
+        if let Some(el) = document()
+            .get_element_by_id("main")
+            .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// The host's theme, checked again here, as custom properties the stylesheet reads.
+fn apply_theme(theme: &Theme) {
+    let Some(root) = document()
+        .document_element()
+        .and_then(|r| r.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return;
+    };
+    let style = root.style();
+    if let Some(a) = theme.accent.as_deref().filter(|a| valid_colour(a)) {
+        let _ = style.set_property("--brand", a);
+        let _ = style.set_property(
+            "--brand-dark",
+            &format!("color-mix(in srgb, {a} 80%, #000)"),
+        );
+    }
+    if let Some(r) = theme.radius.as_deref().filter(|r| valid_length(r)) {
+        let _ = style.set_property("--radius", r);
+    }
+    if let Some(f) = theme.font.as_deref().filter(|f| valid_font(f)) {
+        let _ = style.set_property("font-family", f);
+    }
+}
+
+/// The language the panel asks for, kept for when the app speaks more than Italian.
+fn store_locale(locale: &str) {
+    if matches!(locale, "it" | "en") {
+        if let Some(s) = crate::session::local_storage() {
+            let _ = s.set_item(LOCALE_KEY, locale);
+        }
+    }
+}
+
+/// The app's height, posted whenever it changes, so the widget's frame fits its content.
+fn watch_height() {
+    let Some(body) = document().body() else {
+        return;
+    };
+    let report = Closure::<dyn Fn()>::new(move || {
+        if let Some(b) = document().body() {
+            post(&Note::Height {
+                height: b.get_bounding_client_rect().height(),
+            });
+        }
+    });
+    let Ok(observer) = web_sys::ResizeObserver::new(report.as_ref().unchecked_ref()) else {
+        return;
+    };
+    observer.observe(&body);
+    report.forget();
+}
