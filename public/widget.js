@@ -228,7 +228,13 @@
       if (unread !== null) setUnread(unread);
       post({ type: P + "locale", locale: l });
     },
-    sso: function (f) { if (typeof f === "function") { sso = f; post({ type: P + "sso-available" }); } },
+    sso: function (f) {
+      if (typeof f !== "function") return;
+      var had = sso;
+      sso = f;
+      // Before ready, the app learns it from the init message.
+      if (ready && !had) post({ type: P + "sso-available" });
+    },
     logout: function () { if (frame) post({ type: P + "logout" }); },
     on: function (name, f) {
       if (typeof f !== "function") return;

@@ -5,7 +5,7 @@
 //! an Escape. Anywhere else (our own page, a frame of a page not on the list) none of this runs.
 
 use crate::router::navigate;
-use crate::session::{remember_return, take_return, Session};
+use crate::session::{take_return, Session};
 use helpdesk_core::embed::{ancestor_allows, valid_colour, valid_font, valid_length};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -87,6 +87,8 @@ pub enum SignOn {
     Waiting,
     /// The host signs the customer on: a token was asked for.
     Asking,
+    /// The token is being traded for a session.
+    Signing,
     /// The host's token was refused (or never came).
     Failed,
     /// The host ended the session (the customer left the panel); a new one when reopened.
@@ -105,6 +107,8 @@ pub struct Embed {
     pub prefill: RwSignal<Option<Prefill>>,
     /// Counts the host's `new-ticket` commands (the open wizard starts over with the prefill).
     pub new_ticket: RwSignal<u32>,
+    /// A `new-ticket` that came before the session: where the sign-on leads.
+    new_ticket_waiting: StoredValue<bool>,
 }
 
 thread_local! {
@@ -156,6 +160,7 @@ pub fn start(session: Session) -> Embed {
         sign_on: RwSignal::new(SignOn::Off),
         prefill: RwSignal::new(None),
         new_ticket: RwSignal::new(0),
+        new_ticket_waiting: StoredValue::new(false),
     };
     EMBED.with(|e| e.set(Some(embed)));
     let Some(w) = web_sys::window() else {
@@ -294,21 +299,34 @@ impl Embed {
                 }
             }
             Command::SsoAvailable => {
+                let before = self.host_sso.get_untracked();
                 self.host_sso.set(true);
-                if session.0.get_untracked().is_none() {
+                if !before && session.0.get_untracked().is_none() {
                     self.ask();
                 }
             }
             Command::Sso { token } => {
-                if self.sign_on.get_untracked() != SignOn::Asking {
+                // Only the answer to a question still open: a late second token never replaces
+                // the session (nor moves the customer away from where the first one led).
+                if self.sign_on.get_untracked() != SignOn::Asking
+                    || session.0.get_untracked().is_some()
+                {
                     return;
                 }
+                self.sign_on.set(SignOn::Signing);
                 leptos::task::spawn_local(async move {
                     match crate::api::sso(&token).await {
                         Ok(r) => {
                             session.start_here(r);
                             self.sign_on.set(SignOn::Off);
-                            navigate(&take_return().unwrap_or_else(|| "/".into()));
+                            let back = take_return();
+                            let to = if std::mem::take(&mut *self.new_ticket_waiting.write_value())
+                            {
+                                Some("/nuovo".to_string())
+                            } else {
+                                back
+                            };
+                            navigate(&to.unwrap_or_else(|| "/".into()));
                         }
                         Err(_) => self.sign_on.set(SignOn::Failed),
                     }
@@ -320,7 +338,7 @@ impl Embed {
                 if session.0.get_untracked().is_some() {
                     navigate("/nuovo");
                 } else {
-                    remember_return("/nuovo");
+                    self.new_ticket_waiting.set_value(true);
                 }
             }
             Command::Locale { locale } => store_locale(&locale),
@@ -355,12 +373,21 @@ impl Embed {
         if !self.host_sso.get_untracked() {
             return false;
         }
+        if matches!(
+            self.sign_on.get_untracked(),
+            SignOn::Asking | SignOn::Signing
+        ) {
+            return true;
+        }
         self.sign_on.set(SignOn::Asking);
         post(&Note::SsoRequest);
         // A host that never answers leaves a sentence and a retry, not an endless wait.
         set_timeout(
             move || {
-                if self.sign_on.get_untracked() == SignOn::Asking {
+                if matches!(
+                    self.sign_on.get_untracked(),
+                    SignOn::Asking | SignOn::Signing
+                ) {
                     self.sign_on.set(SignOn::Failed);
                 }
             },

@@ -86,7 +86,7 @@ pub fn LoginPage() -> impl IntoView {
     let panel = move || {
         let (text, role, again) = match sign_on() {
             SignOn::Off => return None,
-            SignOn::Waiting | SignOn::Asking => (t.sso_busy, "status", false),
+            SignOn::Waiting | SignOn::Asking | SignOn::Signing => (t.sso_busy, "status", false),
             SignOn::Failed => (t.sso_failed, "alert", true),
             SignOn::Ended => (t.sso_ended, "status", false),
         };

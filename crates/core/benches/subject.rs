@@ -6,6 +6,7 @@ use helpdesk_core::subject::{assess, SubjectContext};
 
 fn service(id: &str, family: ServiceFamily, product: &str, identifier: &str) -> Service {
     Service {
+        panel_id: None,
         id: id.to_string(),
         family,
         product: product.to_string(),

@@ -209,6 +209,10 @@ pub struct Service {
     /// The domain or identifier that names this instance, e.g. "pizzeria-da-mario.it" or "vps-0042".
     pub identifier: String,
     pub status: ServiceStatus,
+    /// The control panel's own id of the service (what the panel's pages know it by), so the
+    /// widget's `prefill` can name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -328,6 +328,7 @@ mod tests {
 
     fn service(id: &str, product: &str, identifier: &str) -> Service {
         Service {
+            panel_id: None,
             id: id.to_string(),
             family: ServiceFamily::HostingShared,
             product: product.to_string(),
@@ -490,6 +491,7 @@ mod choosing {
 
     fn svc(id: &str, family: ServiceFamily, identifier: &str) -> Service {
         Service {
+            panel_id: None,
             id: id.into(),
             family,
             product: "p".into(),

@@ -8,6 +8,7 @@ use helpdesk_core::subject::*;
 
 fn service(id: &str, family: ServiceFamily, product: &str, identifier: &str) -> Service {
     Service {
+        panel_id: None,
         id: id.to_string(),
         family,
         product: product.to_string(),

@@ -126,7 +126,7 @@ async fn home(State(panel): State<Panel>) -> Response {
         .map(|s| {
             format!(
                 "<li><a href=\"/servizi/{}\">{} — {}</a></li>",
-                esc(&s.id),
+                esc(s.panel_id.as_deref().unwrap_or(&s.id)),
                 esc(&s.product),
                 esc(&s.identifier)
             )
@@ -141,7 +141,11 @@ async fn home(State(panel): State<Panel>) -> Response {
 
 async fn service_page(State(panel): State<Panel>, Path(id): Path<String>) -> Response {
     let all = services(&panel.state).await;
-    let Some(s) = all.iter().find(|s| s.id == id) else {
+    // The panel knows its services by its own ids.
+    let Some(s) = all
+        .iter()
+        .find(|s| s.panel_id.as_deref() == Some(id.as_str()))
+    else {
         return (StatusCode::NOT_FOUND, "Servizio non trovato").into_response();
     };
     let body = format!(
@@ -151,7 +155,7 @@ async fn service_page(State(panel): State<Panel>, Path(id): Path<String>) -> Res
         esc(&s.product),
         esc(&s.identifier),
         esc(s.status.as_str()),
-        esc(&s.id),
+        esc(&id),
     );
     page(&panel, &s.identifier, &body)
 }

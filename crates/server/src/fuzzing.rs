@@ -67,6 +67,7 @@ fn lossy(data: &[u8]) -> Cow<'_, str> {
 /// `vps-12`, a product held twice), so that the rules' tie-breaking is exercised.
 fn services() -> Vec<Service> {
     let s = |id: &str, family, product: &str, identifier: &str| Service {
+        panel_id: None,
         id: id.into(),
         family,
         product: product.into(),

@@ -169,8 +169,8 @@ impl Wizard {
         self.resolve_service();
     }
 
-    /// Once the customer's services are known: chooses the hinted service (when exactly one
-    /// has that id or identifier) and goes to the first step still missing.
+    /// Once the customer's services are known: chooses the hinted service (by our id or the
+    /// panel's, else when exactly one has that identifier) and goes to the first step still missing.
     pub fn resolve_service(&self) {
         if self
             .services_state
@@ -185,7 +185,7 @@ impl Wizard {
         let found: Vec<String> = self.services.with_untracked(|all| {
             let by_id: Vec<String> = all
                 .iter()
-                .filter(|s| s.id == hint)
+                .filter(|s| s.id == hint || s.panel_id.as_deref() == Some(hint))
                 .map(|s| s.id.clone())
                 .collect();
             if by_id.is_empty() {

@@ -133,10 +133,16 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
 /// Starts the server with the demo control panel on another site than the helpdesk (the panel at
 /// `http://localhost:PORT`, the helpdesk at `http://127.0.0.1:PORT`), allowed to frame it.
 pub async fn start_with_panel() -> Env {
+    start_with_panel_and(|_| {}).await
+}
+
+/// `start_with_panel`, with other settings changed too.
+pub async fn start_with_panel_and(adjust: impl FnOnce(&mut Config)) -> Env {
     let port = free_port();
     start_with(move |c| {
         c.demo_panel_bind = Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
         c.frame_ancestors = format!("'self' http://localhost:{port}");
+        adjust(c);
     })
     .await
 }

@@ -563,8 +563,8 @@ impl Store {
 
     pub async fn services(&self, account_id: &str) -> StoreResult<Vec<Service>> {
         let rows = sqlx::query(
-            "SELECT id, family, product, identifier, status FROM services WHERE account_id = ?
-             ORDER BY family, product, identifier",
+            "SELECT id, external_id, family, product, identifier, status FROM services
+             WHERE account_id = ? ORDER BY family, product, identifier",
         )
         .bind(account_id)
         .fetch_all(&self.pool)
@@ -572,6 +572,7 @@ impl Store {
         let mut items: Vec<Service> = rows
             .iter()
             .map(|r| Service {
+                panel_id: Some(r.get("external_id")),
                 id: r.get("id"),
                 family: ServiceFamily::parse(r.get("family"))
                     .unwrap_or(ServiceFamily::HostingShared),

@@ -2,7 +2,7 @@
 //! helpdesk (`http://127.0.0.1:PORT`), another site, as the provider's panel does.
 
 use crate::wizard::{choose, next};
-use helpdesk_e2e::{start_with_panel, Env};
+use helpdesk_e2e::{start_with_panel, start_with_panel_and, Env};
 use std::time::Duration;
 
 const ESCAPE: char = '\u{E00C}';
@@ -306,5 +306,40 @@ async fn a_page_not_in_frame_ancestors_cannot_frame_the_helpdesk() {
     // No event ever came from the frame: the app never ran inside it.
     let events = env.find("#events").await.text().await.expect("the log");
     assert!(!events.contains("ready"), "{events}");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_session_is_renewed_by_the_panel_and_its_logout_ends_it() {
+    // Sessions expire after 3 s without activity.
+    let env = start_with_panel_and(|c| c.session_idle_secs = 3).await;
+    open_signed_on(&env).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // The next request finds the session gone: the widget asks the panel for a new token by
+    // itself and the customer lands where they were going, never on the password form.
+    env.enter_widget().await;
+    env.click("a[href$='/nuovo']").await;
+    env.wait_text("main", "Passo 1 di 7").await;
+    let password_fields = env
+        .js("return document.querySelectorAll('input[type=password]').length")
+        .await;
+    assert_eq!(password_fields, 0);
+    env.leave_widget().await;
+
+    // The customer leaves the panel: the widget's session ends with it. (The open widget covers
+    // the panel's button, as it covers the page; the panel's own script clicks it.)
+    env.js("document.getElementById('panel-logout').click()")
+        .await;
+    env.enter_widget().await;
+    let page = env
+        .wait_text("main", "Sei uscito dal pannello di controllo")
+        .await;
+    assert!(!page.contains("Passo"), "{page}");
+    assert_eq!(
+        env.js("return document.querySelectorAll('input[type=password]').length")
+            .await,
+        0
+    );
+    env.leave_widget().await;
     env.stop().await;
 }
