@@ -68,7 +68,7 @@
     launcher.appendChild(badge);
     launcher.onclick = function () { toggle(); };
 
-    box = el("div", "display:none;position:fixed;" + side + ":1rem;bottom:4.75rem;z-index:2147483001;width:min(26rem,calc(100vw - 2rem));flex-direction:column;background:#fff;border:1px solid #c9d2dc;border-radius:.75rem;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden");
+    box = el("div", "display:none;box-sizing:border-box;position:fixed;" + side + ":1rem;bottom:4.75rem;z-index:2147483001;width:min(26rem,calc(100vw - 2rem));flex-direction:column;background:#fff;border:1px solid #c9d2dc;border-radius:.75rem;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden");
     box.id = "helpdesk-dialog";
     box.setAttribute("role", "dialog");
     box.setAttribute("aria-labelledby", "helpdesk-title");
@@ -97,6 +97,7 @@
     frame.title = t(1);
     frame.src = base;
     box.appendChild(frame);
+    fetchToken();
     // A page that may not frame the helpdesk gets the browser's error page and never a ready.
     waiting = setTimeout(function () {
       if (ready) return;
@@ -168,14 +169,29 @@
     emit("close");
   }
   function toggle() { if (isOpen) hide(); else show(); }
-  function askToken() {
-    if (!sso) return;
-    var once = false;
-    sso(function (token) {
-      if (once || typeof token !== "string") return;
-      once = true;
-      post({ type: P + "sso", token: token.trim() });
+  // Sign-on: the token is fetched from the host as the frame starts loading (not after the app
+  // asks), and handed over when the app asks; one kept longer than a minute is fetched again.
+  var token = null, tokenAt = 0, fetching = 0, wanted = false;
+  function fetchToken() {
+    // A host that never called done() is asked again after 10 s.
+    if (!sso || Date.now() - fetching < 10000) return;
+    var mine = fetching = Date.now();
+    sso(function (t) {
+      if (mine !== fetching) return;
+      fetching = 0;
+      if (typeof t !== "string") return;
+      token = t.trim();
+      tokenAt = Date.now();
+      deliver();
     });
+  }
+  function deliver() {
+    if (token && Date.now() - tokenAt > 60000) token = null;
+    if (!wanted) return;
+    if (!token) return fetchToken();
+    wanted = false;
+    post({ type: P + "sso", token: token });
+    token = null;
   }
 
   w.addEventListener("message", function (e) {
@@ -196,7 +212,7 @@
       if (isOpen) frame.focus();
       emit("ready");
     } else if (type === "height" && typeof m.height === "number") layout(Math.ceil(m.height));
-    else if (type === "sso-request") askToken();
+    else if (type === "sso-request") { wanted = true; deliver(); }
     else if (type === "close") hide();
     else if (type === "unread" && typeof m.count === "number") { setUnread(m.count); emit("unread", { count: m.count }); }
     else if (type === "ticket-created" && typeof m.code === "string") emit("ticket:created", { code: m.code });

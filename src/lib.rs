@@ -40,6 +40,9 @@ pub fn App() -> impl IntoView {
     view! {
         <SessionGuard/>
         {move || match route.get() {
+            // A page that needs a session is not even begun without one (its request would only
+            // come back 401): the guard below takes the customer to the login.
+            r if r != Route::Login && session.0.with(|s| s.is_none()) => ().into_any(),
             Route::Login => view! { <pages::login::LoginPage/> }.into_any(),
             Route::Tickets => view! { <pages::tickets::TicketListPage/> }.into_any(),
             Route::NewTicket => view! { <pages::wizard::WizardPage/> }.into_any(),

@@ -95,7 +95,7 @@ a {{ color: #0b5cad; }}
 #events {{ font: 14px/1.4 ui-monospace, monospace; }}
 </style>
 <script>window.Helpdesk=window.Helpdesk||function(){{(Helpdesk.q=Helpdesk.q||[]).push(arguments)}};</script>
-<script src="{helpdesk}/widget.js" async data-accent="#0b5cad"></script>
+<script src="{helpdesk}/widget.js" async data-accent="#00606b" data-radius="10px"></script>
 <script src="/panel.js" defer></script>
 </head>
 <body>

@@ -62,6 +62,12 @@ async fn the_panel_signs_the_customer_on_and_learns_of_the_new_ticket() {
         .js("return document.querySelectorAll('input[type=password]').length")
         .await;
     assert_eq!(password_fields, 0);
+    // The panel's theme (data-accent, data-radius on the script tag) is the app's.
+    let theme = env
+        .js("const s = getComputedStyle(document.documentElement); \
+             return [s.getPropertyValue('--brand').trim(), s.getPropertyValue('--radius').trim()]")
+        .await;
+    assert_eq!(theme, serde_json::json!(["#00606b", "10px"]));
     env.leave_widget().await;
 
     // The launcher's badge and the host's `unread` event carry the tickets awaiting a reply.
@@ -341,5 +347,37 @@ async fn an_expired_session_is_renewed_by_the_panel_and_its_logout_ends_it() {
         0
     );
     env.leave_widget().await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn on_a_phone_the_widget_fills_the_screen() {
+    let env = start_with_panel().await;
+    env.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": 360, "height": 640, "deviceScaleFactor": 1, "mobile": true}),
+    )
+    .await;
+    open_signed_on(&env).await;
+    let rect = env
+        .js(
+            "const r = document.getElementById('helpdesk-dialog').getBoundingClientRect(); \
+             return [r.left, r.top, r.width, r.height, innerWidth, innerHeight, \
+                     getComputedStyle(document.getElementById('helpdesk-launcher')).display]",
+        )
+        .await;
+    assert_eq!(rect[0], 0);
+    assert_eq!(rect[1], 0);
+    assert_eq!(rect[2], rect[4], "{rect}");
+    assert_eq!(rect[3], rect[5], "{rect}");
+    // The launcher does not float over the open widget; the title bar's button closes it.
+    assert_eq!(rect[6], "none");
+    env.click("#helpdesk-close").await;
+    env.until(
+        "the launcher is back",
+        "return getComputedStyle(document.getElementById('helpdesk-launcher')).display !== 'none' \
+         && document.activeElement.id === 'helpdesk-launcher'",
+    )
+    .await;
     env.stop().await;
 }
