@@ -41,9 +41,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <a class="skip" href="#main">{t.skip_to_content}</a>
         <header class="topbar" class:compact=embedded>
-            <Show when=move || !embedded>
-                <a href=crate::router::href("/") class="brand">{t.app_title}</a>
-            </Show>
+            <a href=crate::router::href("/") class="brand" hidden=embedded>{t.app_title}</a>
             <nav aria-label=t.main_nav>
                 <Link to="/">{t.my_tickets}</Link>
                 <Link to="/nuovo">{t.new_ticket}</Link>

@@ -156,14 +156,17 @@ impl Wizard {
             .and_then(Department::parse)
             .or(p.service.is_some().then_some(Department::Helpdesk));
         self.restart(department, None);
-        let cut = |s: String, max: usize| s.chars().take(max).collect::<String>();
+        // Cut to the limits; the server cleans what it stores, as for anything typed.
+        let cut = |s: Option<String>, max: usize| {
+            s.unwrap_or_default()
+                .trim()
+                .chars()
+                .take(max)
+                .collect::<String>()
+        };
         self.draft.update(|d| {
-            let subject =
-                helpdesk_core::text::single_line(p.subject.as_deref().unwrap_or_default());
-            d.subject = cut(subject.trim().to_string(), limits::SUBJECT_MAX_CHARS);
-            let description =
-                helpdesk_core::text::multi_line(p.description.as_deref().unwrap_or_default());
-            d.description = cut(description.trim().to_string(), limits::BODY_MAX_CHARS);
+            d.subject = cut(p.subject, limits::SUBJECT_MAX_CHARS);
+            d.description = cut(p.description, limits::BODY_MAX_CHARS);
         });
         self.service_hint.set_value(p.service);
         self.resolve_service();

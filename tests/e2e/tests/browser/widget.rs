@@ -59,7 +59,7 @@ async fn the_panel_signs_the_customer_on_and_learns_of_the_new_ticket() {
         "the password form showed: {list}"
     );
     let password_fields = env
-        .js("return document.querySelectorAll('input[type=password]').length")
+        .js("return [...document.querySelectorAll('input[type=password]')].filter(e => e.checkVisibility()).length")
         .await;
     assert_eq!(password_fields, 0);
     // The panel's theme (data-accent, data-radius on the script tag) is the app's.
@@ -327,7 +327,7 @@ async fn an_expired_session_is_renewed_by_the_panel_and_its_logout_ends_it() {
     env.click("a[href$='/nuovo']").await;
     env.wait_text("main", "Passo 1 di 7").await;
     let password_fields = env
-        .js("return document.querySelectorAll('input[type=password]').length")
+        .js("return [...document.querySelectorAll('input[type=password]')].filter(e => e.checkVisibility()).length")
         .await;
     assert_eq!(password_fields, 0);
     env.leave_widget().await;
@@ -342,7 +342,7 @@ async fn an_expired_session_is_renewed_by_the_panel_and_its_logout_ends_it() {
         .await;
     assert!(!page.contains("Passo"), "{page}");
     assert_eq!(
-        env.js("return document.querySelectorAll('input[type=password]').length")
+        env.js("return [...document.querySelectorAll('input[type=password]')].filter(e => e.checkVisibility()).length")
             .await,
         0
     );
