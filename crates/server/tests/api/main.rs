@@ -1,5 +1,6 @@
 //! Server integration tests: the real server on port 0, a real SQLite file, real HTTP.
 
+mod demo_panel;
 mod helpers;
 mod history;
 mod mail;
