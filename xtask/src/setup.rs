@@ -10,6 +10,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 pub const BINARYEN_VERSION: &str = "132";
 pub const ESBUILD_VERSION: &str = "0.28.2";
+/// axe-core, the accessibility rules the end-to-end tests run in Chromium (WCAG 2.1 AA).
+pub const AXE_CORE_VERSION: &str = "4.11.1";
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -49,6 +51,7 @@ pub fn all() -> Result {
     trunk()?;
     wasm_bindgen()?;
     esbuild()?;
+    axe_core()?;
     wasm_opt()?;
     chromium()?;
     python_peers()?;
@@ -147,6 +150,22 @@ fn esbuild() -> Result {
         .args(["install", "--no-audit", "--no-fund", "--prefix"])
         .arg(&tools)
         .arg(format!("esbuild@{ESBUILD_VERSION}")))
+}
+
+/// axe-core's script, injected into the app's pages by the accessibility tests.
+fn axe_core() -> Result {
+    let tools = root().join("tools");
+    let manifest = tools.join("node_modules/axe-core/package.json");
+    let installed = std::fs::read_to_string(&manifest)
+        .is_ok_and(|m| m.contains(&format!("\"version\": \"{AXE_CORE_VERSION}\"")));
+    if installed {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
+    sh(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&tools)
+        .arg(format!("axe-core@{AXE_CORE_VERSION}")))
 }
 
 fn chromium() -> Result {

@@ -1,5 +1,6 @@
 //! End-to-end tests in headless Chromium against the real server. One binary, several modules.
 
+mod accessibility;
 mod attachments;
 mod bench;
 mod journey;
