@@ -343,14 +343,17 @@ async fn back_from_a_ticket_finds_the_list_on_the_same_tab_and_search() {
     env.click("button[role=tab]:nth-child(4)").await;
     env.wait_text("[aria-selected=true]", "Chiusi").await;
     env.fill("#ticket-search", "mario-rossi").await;
+    // The address first (the whole search has been taken), then its one row: an earlier,
+    // partial search may show the same row just before the list reloads.
+    env.until("the tab and the search in the address",
+        "return location.search.includes('stato=closed') && location.search.includes('q=mario-rossi')",
+    )
+    .await;
     env.until(
         "the search leaving one ticket",
         "const rows = document.querySelectorAll('table.tickets tbody tr');
-         return rows.length === 1 && rows[0].textContent.includes('Rinnovo del dominio')",
-    )
-    .await;
-    env.until("the tab and the search in the address",
-        "return location.search.includes('stato=closed') && location.search.includes('q=mario-rossi')",
+         return rows.length === 1 && rows[0].textContent.includes('Rinnovo del dominio')
+             && !!rows[0].querySelector('td.code') && !document.querySelector('[aria-busy=true]')",
     )
     .await;
     // The whole row opens the ticket, not only its subject.
