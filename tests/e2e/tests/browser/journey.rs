@@ -559,6 +559,11 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     press(&env, &[ENTER]).await;
 
     env.wait_text("main", "Passo 2 di 7").await;
+    env.until(
+        "the focus on the step's heading",
+        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+    )
+    .await;
     tab_to(&env, "#service-filter").await;
     type_text(&env, "blog-mario").await;
     tab_to(&env, "input[name=service]").await;
@@ -567,6 +572,11 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     press(&env, &[ENTER]).await;
 
     env.wait_text("main", "Passo 3 di 7").await;
+    env.until(
+        "the focus on the step's heading",
+        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+    )
+    .await;
     tab_to(&env, "#subject").await;
     type_text(
         &env,
@@ -576,6 +586,11 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     press(&env, &[ENTER]).await;
 
     env.wait_text("main", "Passo 4 di 7").await;
+    env.until(
+        "the focus on the step's heading",
+        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+    )
+    .await;
     tab_to(&env, "#description").await;
     type_text(
         &env,
@@ -586,16 +601,49 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     press(&env, &[ENTER]).await;
 
     env.wait_text("main", "Passo 5 di 7").await;
+    env.until(
+        "the focus on the step's heading",
+        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+    )
+    .await;
     tab_to(&env, "input[name=priority]").await;
     press(&env, &[SPACE]).await;
     tab_to(&env, "form.card button[type=submit]").await;
     press(&env, &[ENTER]).await;
 
     env.wait_text("main", "Passo 6 di 7").await;
+    env.until(
+        "the focus on the step's heading",
+        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+    )
+    .await;
+    // A file, given to the file field as a keyboard user picks one (the browser's own dialog
+    // is out of WebDriver's reach); its progress and outcome are announced.
+    let log = env.data_dir.path().join("errore-500.log");
+    std::fs::write(&log, "PHP Fatal error: Allowed memory size exhausted\n").unwrap();
+    env.find("#wizard-files input[type=file]")
+        .await
+        .send_keys(&log.display().to_string())
+        .await
+        .expect("a file");
+    env.wait_text("#wizard-files .uploads", "errore-500.log")
+        .await;
+    env.until(
+        "the upload's state announced",
+        "const s = document.querySelector('#wizard-files .uploads .state'); \
+         return !!s && s.closest('[aria-live]') !== null && s.textContent.includes('Caricato')",
+    )
+    .await;
     tab_to(&env, "form.card button[type=submit]").await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 7 di 7").await;
+    let review = env.wait_text("main", "Passo 7 di 7").await;
+    env.until(
+        "the focus on the step's heading",
+        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+    )
+    .await;
+    assert!(review.contains("errore-500.log"), "{review}");
     tab_to(&env, "form.card button[type=submit]").await;
     press(&env, &[ENTER]).await;
 
@@ -619,6 +667,11 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
         "return !document.querySelector('.msg.pending')",
     )
     .await;
+    // And closed, from the keyboard too.
+    tab_to(&env, "button.status-toggle").await;
+    press(&env, &[ENTER]).await;
+    env.wait_text("main", "Questo ticket è chiuso.").await;
+    env.wait_text("button.status-toggle", "Riapri").await;
     env.stop().await;
 }
 
