@@ -1,7 +1,10 @@
-//! The one typed client of the server's API: every call goes through `send`, which adds the
-//! token, turns failures into `ApiError`, and hands a 401 to the session (back to login).
+//! The one typed client of the server's API: every call goes through gloo-net in `fetch_as`,
+//! which adds the token; `send` turns failures into `ApiError` and hands a 401 to the session
+//! (back to login). A read belongs to the page that made it and is aborted when the customer
+//! leaves it (`new_page`); writes always finish.
 
 use crate::config::config;
+use gloo_net::http::{Method, RequestBuilder, Response};
 use helpdesk_core::api::{
     AssessRequest, Assessment, Customer, ErrorBody, ErrorResponse, LoginRequest, LoginResponse,
     MailRejectionList, NewReply, NewTicket, ServiceList, SsoRequest, Status, Ticket, TicketList,
@@ -9,9 +12,8 @@ use helpdesk_core::api::{
 };
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestInit, Response};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
@@ -92,6 +94,30 @@ pub fn url(path: &str) -> String {
     [config().base.as_str(), "/api/v1", path].concat()
 }
 
+thread_local! {
+    /// Aborts the reads of the page on screen when another page takes its place.
+    static PAGE: RefCell<Option<web_sys::AbortController>> = const { RefCell::new(None) };
+}
+
+/// A new page begins: reads still running for the one before are aborted (their answers would
+/// go nowhere). Writes always finish: a ticket or reply sent is never cut off by leaving.
+pub fn new_page() {
+    PAGE.with(|p| {
+        let mut p = p.borrow_mut();
+        if let Some(old) = p.take() {
+            old.abort();
+        }
+        *p = web_sys::AbortController::new().ok();
+    });
+}
+
+/// Whether a read belongs to the page (aborted when it is left) or outlives it.
+#[derive(Clone, Copy, PartialEq)]
+enum Scope {
+    Page,
+    Free,
+}
+
 /// One request to the API with the token (and JSON body, idempotency key) set: the answer as it
 /// came, or `Network` when the server could not be reached.
 async fn fetch(
@@ -100,54 +126,53 @@ async fn fetch(
     body: Option<&str>,
     idempotency_key: Option<&str>,
 ) -> Result<Response, ApiError> {
-    fetch_as(method, path, body, idempotency_key, token()).await
+    fetch_as(method, path, body, idempotency_key, token(), Scope::Page).await
 }
 
-/// `fetch` with the given token (or none) instead of the session's.
+/// `fetch` with the given token (or none) instead of the session's, through gloo-net.
 async fn fetch_as(
     method: &str,
     path: &str,
     body: Option<&str>,
     idempotency_key: Option<&str>,
     token: Option<String>,
+    scope: Scope,
 ) -> Result<Response, ApiError> {
-    let headers = Headers::new().map_err(|_| ApiError::Network)?;
-    let _ = headers.set("Accept", "application/json");
-    if body.is_some() {
-        let _ = headers.set("Content-Type", "application/json");
-    }
+    let (method, read) = match method {
+        "POST" => (Method::POST, false),
+        "DELETE" => (Method::DELETE, false),
+        "PATCH" => (Method::PATCH, false),
+        _ => (Method::GET, true),
+    };
+    let signal = (read && scope == Scope::Page)
+        .then(|| PAGE.with(|p| p.borrow().as_ref().map(|c| c.signal())))
+        .flatten();
+    let mut req = RequestBuilder::new(&url(path))
+        .method(method)
+        .header("Accept", "application/json")
+        .abort_signal(signal.as_ref());
     if let Some(token) = token {
-        let _ = headers.set("Authorization", &["Bearer ", &token].concat());
+        req = req.header("Authorization", &["Bearer ", &token].concat());
     }
     if let Some(key) = idempotency_key {
-        let _ = headers.set("Idempotency-Key", key);
+        req = req.header("Idempotency-Key", key);
     }
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_headers(&headers);
-    if let Some(b) = body {
-        init.set_body(&JsValue::from_str(b));
-    }
-    let request =
-        Request::new_with_str_and_init(&url(path), &init).map_err(|_| ApiError::Network)?;
-    let window = web_sys::window().ok_or(ApiError::Network)?;
-    JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|_| ApiError::Network)?
-        .dyn_into()
-        .map_err(|_| ApiError::Network)
+    let sent = match body {
+        Some(b) => {
+            req.header("Content-Type", "application/json")
+                .body(b)
+                .map_err(|_| ApiError::Network)?
+                .send()
+                .await
+        }
+        None => req.send().await,
+    };
+    sent.map_err(|_| ApiError::Network)
 }
 
 /// The text of an answer (empty when it has none).
 async fn text_of(resp: &Response) -> String {
-    match resp.text() {
-        Ok(p) => JsFuture::from(p)
-            .await
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    }
+    resp.text().await.unwrap_or_default()
 }
 
 /// An error answer as an `ApiError`; a 401 sends the customer back to login first.
@@ -229,7 +254,15 @@ pub async fn sso(token: &str) -> Result<LoginResponse, ApiError> {
     let req = json(&SsoRequest {
         token: token.to_string(),
     });
-    let resp = fetch_as("POST", "/session/sso", req.as_deref(), None, None).await?;
+    let resp = fetch_as(
+        "POST",
+        "/session/sso",
+        req.as_deref(),
+        None,
+        None,
+        Scope::Free,
+    )
+    .await?;
     let (status, text) = (resp.status(), text_of(&resp).await);
     if (200..300).contains(&status) {
         crate::json::parse(&text).ok_or(ApiError::Decode)
@@ -240,7 +273,7 @@ pub async fn sso(token: &str) -> Result<LoginResponse, ApiError> {
 
 /// Ends a session the app has already forgotten (the panel logged the customer out).
 pub async fn end_session(token: String) {
-    let _ = fetch_as("DELETE", "/session", None, None, Some(token)).await;
+    let _ = fetch_as("DELETE", "/session", None, None, Some(token), Scope::Free).await;
 }
 
 pub async fn logout() -> Result<(), ApiError> {
@@ -323,6 +356,19 @@ pub async fn set_closed(code: &str, closed: bool) -> Result<Ticket, ApiError> {
     )
 }
 
+/// How many of the customer's tickets await their reply (for the widget's badge): not tied to
+/// a page, so a page change never loses it.
+pub async fn awaiting_reply() -> Result<u64, ApiError> {
+    let resp = fetch_as("GET", "/tickets?limit=1", None, None, token(), Scope::Free).await?;
+    let (status, text) = (resp.status(), text_of(&resp).await);
+    if !(200..300).contains(&status) {
+        return Err(failed(status, &text));
+    }
+    crate::json::parse::<TicketList>(&text)
+        .map(|l| l.counts.awaiting_customer)
+        .ok_or(ApiError::Decode)
+}
+
 pub async fn open_tickets_on(service_id: &str) -> Result<Vec<TicketSummary>, ApiError> {
     decode(
         send(
@@ -345,7 +391,8 @@ pub async fn attachment_blob(id: &str) -> Result<web_sys::Blob, ApiError> {
     if !resp.ok() {
         return Err(failed(resp.status(), &text_of(&resp).await));
     }
-    JsFuture::from(resp.blob().map_err(|_| ApiError::Decode)?)
+    let raw: web_sys::Response = resp.into();
+    JsFuture::from(raw.blob().map_err(|_| ApiError::Decode)?)
         .await
         .map_err(|_| ApiError::Network)?
         .dyn_into()

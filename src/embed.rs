@@ -457,8 +457,8 @@ fn send_unread() {
         return;
     }
     leptos::task::spawn_local(async {
-        if let Ok(list) = crate::api::tickets(None, "", None).await {
-            post(&Note::Unread(list.counts.awaiting_customer as u32));
+        if let Ok(count) = crate::api::awaiting_reply().await {
+            post(&Note::Unread(count as u32));
         }
     });
 }

@@ -39,7 +39,10 @@ pub fn App() -> impl IntoView {
     let route = Memo::new(move |_| path.with(|p| Route::parse(p)));
     view! {
         <SessionGuard/>
-        {move || match route.get() {
+        {move || {
+            // Reads of the page being replaced are aborted.
+            api::new_page();
+            match route.get() {
             // A page that needs a session is not even begun without one (its request would only
             // come back 401): the guard below takes the customer to the login.
             r if r != Route::Login && session.0.with(|s| s.is_none()) => ().into_any(),
@@ -49,7 +52,7 @@ pub fn App() -> impl IntoView {
             Route::Ticket(code) => view! { <pages::ticket::TicketPage code/> }.into_any(),
             Route::Rejections => view! { <pages::rejections::RejectionsPage/> }.into_any(),
             Route::NotFound => view! { <pages::not_found::NotFound/> }.into_any(),
-        }}
+        }}}
     }
 }
 

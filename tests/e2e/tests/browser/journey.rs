@@ -721,3 +721,55 @@ async fn on_a_phone_a_ticket_opens_at_its_subject_and_staff_replies_stand_apart(
     );
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_page_left_before_its_answer_came_has_its_request_aborted() {
+    let env = start().await;
+    env.login("demo@example.it").await;
+    env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
+        .await;
+    // Every request the app makes, with its abort signal.
+    env.js(
+        "window.__requests = []; const orig = window.fetch; \
+         window.fetch = function (req) { window.__requests.push(req); return orig.apply(this, arguments); };",
+    )
+    .await;
+    // A slow network: the ticket's answer takes more than a second.
+    env.cdp("Network.enable", json!({})).await;
+    env.cdp(
+        "Network.emulateNetworkConditions",
+        json!({"offline": false, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1}),
+    )
+    .await;
+    env.click("table.tickets tbody tr a").await;
+    env.until(
+        "the ticket's request under way",
+        "return window.__requests.some(r => /\\/tickets\\/[A-Z]{3}-/.test(r.url))",
+    )
+    .await;
+    // Back to the list before it came: the ticket's read is aborted, the list's is not.
+    env.click("header nav a[href$='/']").await;
+    env.until(
+        "the ticket's request aborted",
+        "const t = window.__requests.find(r => /\\/tickets\\/[A-Z]{3}-/.test(r.url)); \
+         return !!t && t.signal.aborted",
+    )
+    .await;
+    env.cdp(
+        "Network.emulateNetworkConditions",
+        json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+    )
+    .await;
+    env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
+        .await;
+    let list_aborted = env
+        .js("return window.__requests.filter(r => /\\/tickets\\?/.test(r.url)).some(r => r.signal.aborted)")
+        .await;
+    assert_eq!(list_aborted, Value::Bool(false));
+    // Nothing tells the customer of a failure: there was none they could see.
+    let alerts = env
+        .js("return [...document.querySelectorAll('[role=alert]')].map(a => a.textContent).join(' | ')")
+        .await;
+    assert_eq!(alerts, "", "{alerts}");
+    env.stop().await;
+}
