@@ -381,3 +381,39 @@ async fn on_a_phone_the_widget_fills_the_screen() {
     .await;
     env.stop().await;
 }
+
+#[tokio::test]
+async fn the_host_opens_the_widget_from_its_own_link_without_a_launcher() {
+    let env = start_with_panel().await;
+    env.browser
+        .goto(&env.panel_url("/"))
+        .await
+        .expect("the panel");
+    env.find("#helpdesk-launcher").await;
+    // The host hides the launcher and opens the widget from a link of its own.
+    env.js("Helpdesk('launcher', false); \
+         const a = document.createElement('button'); a.id = 'own-help'; a.textContent = 'Aiuto'; \
+         a.onclick = () => Helpdesk('toggle'); document.querySelector('main').prepend(a);")
+        .await;
+    let hidden = env
+        .js("return getComputedStyle(document.getElementById('helpdesk-launcher')).display")
+        .await;
+    assert_eq!(hidden, "none");
+    env.click("#own-help").await;
+    env.enter_widget().await;
+    env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    env.leave_widget().await;
+    env.wait_text("#events", "open").await;
+    // Closed again by the same link's toggle, the focus goes back where it was.
+    env.js("document.getElementById('own-help').focus(); Helpdesk('toggle');")
+        .await;
+    env.until(
+        "the widget closed, the focus on the host's own button, the launcher still hidden",
+        "return getComputedStyle(document.getElementById('helpdesk-dialog')).display === 'none' \
+         && document.activeElement.id === 'own-help' \
+         && getComputedStyle(document.getElementById('helpdesk-launcher')).display === 'none'",
+    )
+    .await;
+    env.wait_text("#events", "close").await;
+    env.stop().await;
+}
