@@ -3,9 +3,13 @@
 use crate::{build_app, cargo, root, setup, sh, Result};
 use std::path::Path;
 
-pub fn bench(_args: &[String]) -> Result {
+pub fn bench(args: &[String]) -> Result {
     setup::all()?;
     build_app()?;
+    // `cargo xtask bench lighthouse`: that step alone.
+    if args.first().is_some_and(|a| a == "lighthouse") {
+        return lighthouse();
+    }
     bundle_size(&root().join("dist"))?;
     sh(cargo().args([
         "bench",
@@ -17,6 +21,7 @@ pub fn bench(_args: &[String]) -> Result {
         "--quick",
     ]))?;
     sh(cargo().args(["bench", "-p", "helpdesk-server", "--bench", "list_load"]))?;
+    lighthouse()?;
     let mut load = cargo();
     load.args([
         "test",
@@ -149,4 +154,96 @@ pub fn fuzz(args: &[String]) -> Result {
             "cargo fuzz found failures in {failed:?}; see crates/server/fuzz/artifacts"
         ))
     }
+}
+
+/// Lighthouse (npm, in `tools/lighthouse`, with the project's Chromium) on the login page of
+/// the `--profile server` build: performance and accessibility, mobile and desktop presets.
+fn lighthouse() -> Result {
+    use std::process::{Command, Stdio};
+    const VERSION: &str = "13.5.0";
+    let prefix = root().join("tools/lighthouse");
+    let bin = prefix.join("node_modules/.bin/lighthouse");
+    let installed = std::fs::read_to_string(prefix.join("node_modules/lighthouse/package.json"))
+        .is_ok_and(|m| m.contains(&format!("\"version\": \"{VERSION}\"")));
+    if !installed {
+        std::fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
+        sh(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg(format!("lighthouse@{VERSION}")))?;
+    }
+    sh(cargo().args(["build", "--profile", "server", "-p", "helpdesk-server"]))?;
+    let data = std::env::temp_dir().join(format!("helpdesk-lighthouse-{}", std::process::id()));
+    let bind = "127.0.0.1:18123";
+    let mut server = Command::new(root().join("target/server/helpdesk-server"))
+        .arg("serve")
+        .envs([
+            ("HELPDESK_DEMO", "1"),
+            ("HELPDESK_BIND", bind),
+            ("HELPDESK_SMTP_BIND", "off"),
+            ("HELPDESK_APP_DIR", "dist"),
+        ])
+        .env("HELPDESK_DATA_DIR", &data)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting the server: {e}"))?;
+    let up = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(bind).is_ok()
+    });
+    let mut outcome = if up {
+        Ok(())
+    } else {
+        Err("the server did not start".to_string())
+    };
+    for preset in ["mobile", "desktop"] {
+        if outcome.is_err() {
+            break;
+        }
+        let report = data.join(format!("{preset}.json"));
+        let mut run = Command::new(&bin);
+        run.arg(format!("http://{bind}/login"))
+            .args([
+                "--only-categories=performance,accessibility",
+                "--output=json",
+                "--quiet",
+            ])
+            .arg(format!("--output-path={}", report.display()))
+            .arg(
+                "--chrome-flags=--headless=new --no-sandbox --disable-gpu \
+                 --disable-background-networking --disable-component-update --disable-sync",
+            )
+            .env("CHROME_PATH", setup::CHROMIUM);
+        if preset == "desktop" {
+            run.arg("--preset=desktop");
+        }
+        outcome = sh(&mut run).and_then(|()| {
+            let text = std::fs::read_to_string(&report).map_err(|e| e.to_string())?;
+            let r: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            let score = |c: &str| r["categories"][c]["score"].as_f64().unwrap_or(0.0) * 100.0;
+            let audit = |a: &str| {
+                r["audits"][a]["displayValue"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string()
+            };
+            println!(
+                "BENCH lighthouse {preset} (login page): performance {:.0}, accessibility {:.0}; \
+                 LCP {}, FCP {}, TBT {}, CLS {} (goal: 100 and 100)",
+                score("performance"),
+                score("accessibility"),
+                audit("largest-contentful-paint"),
+                audit("first-contentful-paint"),
+                audit("total-blocking-time"),
+                audit("cumulative-layout-shift"),
+            );
+            Ok(())
+        });
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&data);
+    outcome
 }
