@@ -27,6 +27,10 @@ pub fn effect(f: impl FnMut() + 'static) {
 
 /// Mounts the app into the page body.
 pub fn start() {
+    // The first view of index.html gives way to the app.
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
+    }
     leptos::mount::mount_to_body(App);
 }
 
