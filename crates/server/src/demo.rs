@@ -160,7 +160,10 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
                     ),
                     idempotency: None,
                 },
-                |ctx| Some(crate::notify::acknowledgment(config, ctx, &[])),
+                {
+                    let config = config.clone();
+                    move |ctx| Some(crate::notify::acknowledgment(&config, ctx, &[]))
+                },
             )
             .await?;
         let Created::New(ticket) = created else {

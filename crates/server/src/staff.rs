@@ -22,17 +22,24 @@ pub async fn reply(
             "Il testo della risposta è vuoto o troppo lungo.",
         ));
     }
-    let config = &state.config;
-    let body = body.trim();
+    let composer = state.clone();
+    let (name, body) = (staff.name.clone(), body.trim().to_string());
     let (t, _) = state
         .store
         .add_message(
             Viewer::Staff,
             code,
-            NewMessage::text(staff, AuthorKind::Staff, Channel::Web, body),
+            NewMessage::text(staff, AuthorKind::Staff, Channel::Web, &body.clone()),
             req.status,
             None,
-            |ctx| Some(crate::notify::staff_reply(config, ctx, &staff.name, body)),
+            move |ctx| {
+                Some(crate::notify::staff_reply(
+                    &composer.config,
+                    ctx,
+                    &name,
+                    &body,
+                ))
+            },
         )
         .await?;
     state.outbox_wake.notify_one();

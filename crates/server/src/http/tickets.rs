@@ -251,7 +251,7 @@ pub async fn create(
 
     let hash = sha256_hex(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.into()))?);
     let description = description.trim();
-    let config = &state.config;
+    let composer = state.clone();
     let created = state
         .store
         .create_ticket(
@@ -273,7 +273,7 @@ pub async fn create(
                 },
                 idempotency: key.as_deref().map(|k| (k, hash.as_str())),
             },
-            |ctx| Some(crate::notify::acknowledgment(config, ctx, &[])),
+            move |ctx| Some(crate::notify::acknowledgment(&composer.config, ctx, &[])),
         )
         .await?;
     Ok(match created {
@@ -304,7 +304,8 @@ pub async fn show(
 #[utoipa::path(post, path = "/api/v1/tickets/{code}/messages", request_body = NewReply,
     params(TicketCode, ("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,128}$",
         description = "printable ASCII, at most 128 characters: a retry with the same key adds no second message")),
-    responses((status = 201, body = Ticket), (status = 200, body = Ticket, description = "replay of an earlier request"),
+    responses((status = 201, body = Ticket, description = "the ticket's own fields as they are now; `messages` holds only what this reply added: the message, and the event when it reopened a closed ticket"),
+        (status = 200, body = Ticket, description = "replay of an earlier request: the ticket's fields, with what that request added"),
         (status = 400, body = ErrorResponse, description = "malformed JSON, or a malformed Idempotency-Key"),
         (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's"),
         (status = 409, body = ErrorResponse, description = "the Idempotency-Key was used for a different request"),
@@ -373,7 +374,7 @@ async fn change_status(
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{code}/close", params(TicketCode),
-    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
+    responses((status = 200, body = Ticket, description = "the ticket's own fields as they are now; `messages` holds only the status event (none when it was closed already)"), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
 pub async fn close(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -383,7 +384,7 @@ pub async fn close(
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{code}/reopen", params(TicketCode),
-    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
+    responses((status = 200, body = Ticket, description = "the ticket's own fields as they are now; `messages` holds only the status event (none when it was open already)"), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
 pub async fn reopen(
     State(state): State<AppState>,
     auth: AuthAccount,

@@ -716,7 +716,7 @@ impl<'a> Job<'a> {
         } else {
             self.a.body.as_str()
         };
-        let config = self.config;
+        let config = self.config.clone();
         let created = self
             .store
             .create_ticket(
@@ -741,7 +741,10 @@ impl<'a> Job<'a> {
                     },
                     idempotency: None,
                 },
-                |ctx| ack.then(|| acknowledgment(config, ctx, &advice)),
+                {
+                    let advice = advice.clone();
+                    move |ctx| ack.then(|| acknowledgment(&config, ctx, &advice))
+                },
             )
             .await;
         let ticket = match created {

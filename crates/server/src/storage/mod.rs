@@ -4,9 +4,11 @@
 
 mod files;
 mod logins;
+mod writer;
 
 use crate::util::{now_us, random_id, random_u64, rfc3339};
 use anyhow::Context;
+use futures_util::future::BoxFuture;
 use helpdesk_core::api::{
     Attachment, Author, AuthorKind, Channel, Customer, Department, MailRejection, Message,
     MessageKind, Priority, Role, Service, ServiceFamily, ServiceStatus, ServiceSummary, Status,
@@ -14,7 +16,7 @@ use helpdesk_core::api::{
 };
 use helpdesk_core::TicketCode;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -154,6 +156,73 @@ impl<'a> NewMessage<'a> {
     }
 }
 
+/// A [`NewMessage`] the writer can keep after the request that made it is gone.
+#[derive(Debug, Clone)]
+struct OwnedMessage {
+    author_kind: AuthorKind,
+    author_account_id: Option<String>,
+    author_name: String,
+    channel: Channel,
+    body: String,
+    automatic: bool,
+    email_message_id: Option<String>,
+    raw_email_id: Option<String>,
+    upload_ids: Vec<String>,
+    files: Vec<StoredFile>,
+}
+
+impl From<&NewMessage<'_>> for OwnedMessage {
+    fn from(m: &NewMessage<'_>) -> Self {
+        OwnedMessage {
+            author_kind: m.author_kind,
+            author_account_id: m.author_account_id.map(String::from),
+            author_name: m.author_name.to_string(),
+            channel: m.channel,
+            body: m.body.to_string(),
+            automatic: m.automatic,
+            email_message_id: m.email_message_id.map(String::from),
+            raw_email_id: m.raw_email_id.map(String::from),
+            upload_ids: m.upload_ids.to_vec(),
+            files: m.files.to_vec(),
+        }
+    }
+}
+
+/// A [`Viewer`] the writer can keep.
+enum OwnedViewer {
+    Customer(String),
+    Staff,
+}
+
+impl From<Viewer<'_>> for OwnedViewer {
+    fn from(v: Viewer<'_>) -> Self {
+        match v {
+            Viewer::Customer(a) => OwnedViewer::Customer(a.to_string()),
+            Viewer::Staff => OwnedViewer::Staff,
+        }
+    }
+}
+
+impl OwnedViewer {
+    fn as_viewer(&self) -> Viewer<'_> {
+        match self {
+            OwnedViewer::Customer(a) => Viewer::Customer(a),
+            OwnedViewer::Staff => Viewer::Staff,
+        }
+    }
+}
+
+/// An enum column read back: a value this code does not know is an error, never a default.
+fn parse_status(s: &str) -> StoreResult<Status> {
+    Status::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("unknown ticket status {s:?} in the database").into())
+}
+
+fn parse_department(s: &str) -> StoreResult<Department> {
+    Department::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("unknown department {s:?} in the database").into())
+}
+
 /// A file already on disk under `id`, to be recorded with a message.
 #[derive(Debug, Clone)]
 pub struct StoredFile {
@@ -201,7 +270,7 @@ pub struct RecentMessage {
 const RECENT_IN_NOTIFICATION: i64 = 3;
 
 async fn recent_messages(
-    tx: &mut Transaction<'_, Sqlite>,
+    c: &mut SqliteConnection,
     ticket_id: i64,
 ) -> StoreResult<Vec<RecentMessage>> {
     let rows = sqlx::query(
@@ -211,7 +280,7 @@ async fn recent_messages(
     )
     .bind(ticket_id)
     .bind(RECENT_IN_NOTIFICATION)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *c)
     .await?;
     let mut recent = rows
         .iter()
@@ -274,8 +343,12 @@ pub struct FileRow {
 }
 
 pub struct Store {
+    /// Reads.
     pool: SqlitePool,
-    /// SQLite has one writer; queueing writers here keeps them from failing with SQLITE_BUSY.
+    /// Every write of the hot paths: one connection, group commit (see `writer`).
+    writer: writer::Writer,
+    /// The writes not yet moved onto the writer queue here, and take SQLite's lock in turn
+    /// with it (they are rare: imports, logins from new devices, e-mail intake).
     write: tokio::sync::Mutex<()>,
     /// Live sessions seen in the last few seconds: most requests then need no session query.
     /// Logout clears the entry here at once; on another instance it lasts at most `SESSION_CACHE`.
@@ -306,26 +379,47 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Reads of the database file through the page cache of the OS, without a copy per
+            // page: each write resets the page cache of every other connection.
+            .pragma("mmap_size", "268435456");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await
             .with_context(|| format!("opening {url}"))?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .context("running migrations")?;
+        let conn = SqliteConnection::connect_with(&opts)
+            .await
+            .with_context(|| format!("opening {url} for writing"))?;
         Ok(Store {
             pool,
+            writer: writer::Writer::start(conn),
             write: tokio::sync::Mutex::new(()),
             sessions: Default::default(),
         })
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
+    }
+
+    /// Runs `f` on the writer's connection, inside a transaction it may share with other writes;
+    /// answers once that transaction has committed. `f` owns what it needs: it may outlive the
+    /// caller's request.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
+        self.writer.write(Box::new(f)).await
     }
 
     async fn begin_write(
@@ -444,24 +538,28 @@ impl Store {
         expires_us: i64,
     ) -> StoreResult<()> {
         let now = now_us();
-        let (_g, mut tx) = self.begin_write().await?;
-        // Expired sessions of anyone are swept here, where writes happen anyway.
-        sqlx::query("DELETE FROM sessions WHERE expires_us < ?")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, account_id, created_us, last_seen_us, expires_us) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(token_hash)
-        .bind(account_id)
-        .bind(now)
-        .bind(now)
-        .bind(expires_us)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let (token_hash, account_id) = (token_hash.to_string(), account_id.to_string());
+        self.write(move |c| {
+            Box::pin(async move {
+                // Expired sessions of anyone are swept here, where writes happen anyway.
+                sqlx::query("DELETE FROM sessions WHERE expires_us < ?")
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, account_id, created_us, last_seen_us, expires_us) VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(&token_hash)
+                .bind(&account_id)
+                .bind(now)
+                .bind(now)
+                .bind(expires_us)
+                .execute(&mut *c)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// The account behind a live session, and when the session was last seen.
@@ -529,34 +627,45 @@ impl Store {
         if let Some(c) = self.session_cache().get_mut(token_hash) {
             c.last_seen_us = now;
         }
-        sqlx::query("UPDATE sessions SET last_seen_us = ? WHERE token_hash = ?")
-            .bind(now)
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let token_hash = token_hash.to_string();
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query("UPDATE sessions SET last_seen_us = ? WHERE token_hash = ?")
+                    .bind(now)
+                    .bind(&token_hash)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         self.session_cache().remove(token_hash);
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let token_hash = token_hash.to_string();
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+                    .bind(&token_hash)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Ends every session (an operator's emergency switch; tests use it to simulate expiry).
     pub async fn delete_all_sessions(&self) -> StoreResult<()> {
         self.session_cache().clear();
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions")
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(|c| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM sessions").execute(&mut *c).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     // ----- services -----
@@ -635,20 +744,29 @@ impl Store {
             None
         };
 
-        let mut counts_sql = QueryBuilder::<Sqlite>::new(
-            "SELECT t.status, COUNT(*) AS n FROM tickets t WHERE t.account_id = ",
-        );
-        counts_sql.push_bind(account_id);
-        push_word_filter(&mut counts_sql, &words);
-        counts_sql.push(" GROUP BY t.status");
+        // Without search words the counts are kept up to date by the writes (migration 0008);
+        // a search counts what it matches.
+        let counts_rows = if words.is_empty() {
+            sqlx::query("SELECT status, n FROM ticket_counts WHERE account_id = ?")
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?
+        } else {
+            let mut counts_sql = QueryBuilder::<Sqlite>::new(
+                "SELECT t.status, COUNT(*) AS n FROM tickets t WHERE t.account_id = ",
+            );
+            counts_sql.push_bind(account_id);
+            push_word_filter(&mut counts_sql, &words);
+            counts_sql.push(" GROUP BY t.status");
+            counts_sql.build().fetch_all(&self.pool).await?
+        };
         let mut counts = StatusCounts::default();
-        for r in counts_sql.build().fetch_all(&self.pool).await? {
+        for r in counts_rows {
             let n = r.get::<i64, _>("n").max(0) as u64;
-            match Status::parse(r.get("status")) {
-                Some(Status::Open) => counts.open = n,
-                Some(Status::AwaitingCustomer) => counts.awaiting_customer = n,
-                Some(Status::Closed) => counts.closed = n,
-                None => {}
+            match parse_status(r.get("status"))? {
+                Status::Open => counts.open = n,
+                Status::AwaitingCustomer => counts.awaiting_customer = n,
+                Status::Closed => counts.closed = n,
             }
         }
         Ok(TicketList {
@@ -662,110 +780,133 @@ impl Store {
     pub async fn create_ticket(
         &self,
         rec: NewTicketRecord<'_>,
-        ack: impl FnOnce(&NotifyContext<'_>) -> Option<Notification>,
+        ack: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
     ) -> StoreResult<Created> {
-        let (guard, mut tx) = self.begin_write().await?;
-        if let Some((key, hash)) = rec.idempotency {
-            let prior = sqlx::query(
-                "SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?",
-            )
-            .bind(rec.account_id)
-            .bind(key)
-            .fetch_optional(&mut *tx)
+        enum Made {
+            New(String),
+            Prior { same_request: bool, code: String },
+        }
+        let account_id = rec.account_id.to_string();
+        let (department, priority, channel) = (rec.department, rec.priority, rec.channel);
+        let service_id = rec.service_id.map(String::from);
+        let subject = rec.subject.to_string();
+        let first = OwnedMessage::from(&rec.first);
+        let idempotency = rec.idempotency.map(|(k, h)| (k.to_string(), h.to_string()));
+        let made = self
+            .write(move |c| {
+                Box::pin(async move {
+                    if let Some((key, hash)) = &idempotency {
+                        let prior = sqlx::query(
+                            "SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?",
+                        )
+                        .bind(&account_id)
+                        .bind(key)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                        if let Some(prior) = prior {
+                            return Ok(Made::Prior {
+                                same_request: prior.get::<String, _>("request_hash") == *hash,
+                                code: prior.get("result"),
+                            });
+                        }
+                    }
+                    let now = now_us();
+                    // Codes are random; a collision with an existing one just draws again.
+                    let mut code = None;
+                    for _ in 0..32 {
+                        let Some(candidate) = TicketCode::from_random(random_u64()) else {
+                            continue;
+                        };
+                        let taken: Option<i64> =
+                            sqlx::query_scalar("SELECT id FROM tickets WHERE code = ?")
+                                .bind(candidate.as_str())
+                                .fetch_optional(&mut *c)
+                                .await?;
+                        if taken.is_none() {
+                            code = Some(candidate);
+                            break;
+                        }
+                    }
+                    let code =
+                        code.ok_or_else(|| anyhow::anyhow!("no free ticket code after 32 draws"))?;
+                    let ticket_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO tickets (code, account_id, department, service_id, subject, status, priority, channel, created_us, activity_us)
+                         VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
+                    )
+                    .bind(code.as_str())
+                    .bind(&account_id)
+                    .bind(department.as_str())
+                    .bind(&service_id)
+                    .bind(&subject)
+                    .bind(priority.as_str())
+                    .bind(channel.as_str())
+                    .bind(now)
+                    .bind(now)
+                    .fetch_one(&mut *c)
+                    .await?;
+                    insert_message(c, ticket_id, &account_id, &first, now).await?;
+                    if let Some((key, hash)) = &idempotency {
+                        sqlx::query("INSERT INTO idempotency (account_id, key, request_hash, result, created_us) VALUES (?, ?, ?, ?, ?)")
+                            .bind(&account_id)
+                            .bind(key)
+                            .bind(hash)
+                            .bind(code.as_str())
+                            .bind(now)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    let (email, name): (String, String) =
+                        sqlx::query_as("SELECT email, name FROM accounts WHERE id = ?")
+                            .bind(&account_id)
+                            .fetch_one(&mut *c)
+                            .await?;
+                    // The first message is the only one: no need to read it back.
+                    let recent = [RecentMessage {
+                        author_name: first.author_name.clone(),
+                        author_kind: first.author_kind,
+                        created_us: now,
+                        body: first.body.clone(),
+                    }];
+                    let recent = if first.automatic { &recent[..0] } else { &recent[..] };
+                    let ctx = NotifyContext {
+                        code: &code,
+                        subject: &subject,
+                        department,
+                        customer_email: &email,
+                        customer_name: &name,
+                        status: Status::Open,
+                        recent,
+                    };
+                    if let Some(n) = ack(&ctx) {
+                        queue_notification(c, ticket_id, &n, now).await?;
+                    }
+                    Ok(Made::New(code.as_str().to_string()))
+                })
+            })
             .await?;
-            if let Some(prior) = prior {
-                let prior_hash: String = prior.get("request_hash");
-                let code: String = prior.get("result");
-                drop(tx);
-                drop(guard);
-                if prior_hash != hash {
-                    return Err(StoreError::IdempotencyMismatch);
-                }
-                let ticket = self
-                    .ticket(Viewer::Customer(rec.account_id), &code)
+        let viewer = Viewer::Customer(rec.account_id);
+        match made {
+            Made::Prior {
+                same_request: false,
+                ..
+            } => Err(StoreError::IdempotencyMismatch),
+            Made::Prior { code, .. } => Ok(Created::Replayed(
+                self.ticket(viewer, &code)
                     .await?
-                    .ok_or(StoreError::NotFound)?;
-                return Ok(Created::Replayed(ticket));
-            }
+                    .ok_or(StoreError::NotFound)?,
+            )),
+            Made::New(code) => Ok(Created::New(
+                self.ticket(viewer, &code)
+                    .await?
+                    .ok_or(StoreError::NotFound)?,
+            )),
         }
-
-        let now = now_us();
-        // Codes are random; a collision with an existing one just draws again.
-        let mut code = None;
-        for _ in 0..32 {
-            let Some(candidate) = TicketCode::from_random(random_u64()) else {
-                continue;
-            };
-            let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM tickets WHERE code = ?")
-                .bind(candidate.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if taken.is_none() {
-                code = Some(candidate);
-                break;
-            }
-        }
-        let code = code.ok_or_else(|| anyhow::anyhow!("no free ticket code after 32 draws"))?;
-
-        let ticket_id: i64 = sqlx::query_scalar(
-            "INSERT INTO tickets (code, account_id, department, service_id, subject, status, priority, channel, created_us, activity_us)
-             VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(code.as_str())
-        .bind(rec.account_id)
-        .bind(rec.department.as_str())
-        .bind(rec.service_id)
-        .bind(rec.subject)
-        .bind(rec.priority.as_str())
-        .bind(rec.channel.as_str())
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-
-        insert_message(&mut tx, ticket_id, rec.account_id, &rec.first, now).await?;
-
-        if let Some((key, hash)) = rec.idempotency {
-            sqlx::query("INSERT INTO idempotency (account_id, key, request_hash, result, created_us) VALUES (?, ?, ?, ?, ?)")
-                .bind(rec.account_id)
-                .bind(key)
-                .bind(hash)
-                .bind(code.as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-
-        let (email, name): (String, String) =
-            sqlx::query_as("SELECT email, name FROM accounts WHERE id = ?")
-                .bind(rec.account_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let recent = recent_messages(&mut tx, ticket_id).await?;
-        let ctx = NotifyContext {
-            code: &code,
-            subject: rec.subject,
-            department: rec.department,
-            customer_email: &email,
-            customer_name: &name,
-            status: Status::Open,
-            recent: &recent,
-        };
-        if let Some(n) = ack(&ctx) {
-            queue_notification(&mut tx, ticket_id, &n, now).await?;
-        }
-        tx.commit().await?;
-        drop(guard);
-
-        let ticket = self
-            .ticket(Viewer::Customer(rec.account_id), code.as_str())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(Created::New(ticket))
     }
 
     /// Appends a message to a ticket the viewer may see, applies the status rules, and queues
     /// the notification the composer returns (staff replies notify; customers' do not).
+    /// Answers with the ticket's own fields and, in `messages`, only what this request added
+    /// (the message, and the status events it caused); a replay answers what the first added.
     pub async fn add_message(
         &self,
         viewer: Viewer<'_>,
@@ -773,94 +914,129 @@ impl Store {
         msg: NewMessage<'_>,
         next_status: Option<Status>,
         idempotency: Option<(&str, &str)>,
-        notify: impl FnOnce(&NotifyContext<'_>) -> Option<Notification>,
+        notify: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
     ) -> StoreResult<(Ticket, bool)> {
-        let (guard, mut tx) = self.begin_write().await?;
-        let row = ticket_row_for(&mut tx, viewer, code)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let now = now_us();
-        if let Some((key, hash)) = idempotency {
-            let scoped = format!("reply:{}:{key}", row.code);
-            let owner = msg.author_account_id.unwrap_or("");
-            let prior: Option<String> = sqlx::query_scalar(
-                "SELECT request_hash FROM idempotency WHERE account_id = ? AND key = ?",
-            )
-            .bind(owner)
-            .bind(&scoped)
-            .fetch_optional(&mut *tx)
+        enum Added {
+            New(Added2),
+            Prior(String),
+            Mismatch,
+        }
+        type Added2 = (String, i64, i64);
+        let owned_viewer = OwnedViewer::from(viewer);
+        let code = code.to_string();
+        let msg = OwnedMessage::from(&msg);
+        let idempotency = idempotency.map(|(k, h)| (k.to_string(), h.to_string()));
+        let added = self
+            .write(move |c| {
+                Box::pin(async move {
+                    let row = ticket_row_for(c, owned_viewer.as_viewer(), &code)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let now = now_us();
+                    let scoped = idempotency
+                        .as_ref()
+                        .map(|(key, hash)| (format!("reply:{}:{key}", row.code), hash));
+                    let owner = msg.author_account_id.clone().unwrap_or_default();
+                    if let Some((scoped, hash)) = &scoped {
+                        let prior = sqlx::query(
+                            "SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?",
+                        )
+                        .bind(&owner)
+                        .bind(scoped)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                        if let Some(prior) = prior {
+                            if prior.get::<String, _>("request_hash") != **hash {
+                                return Ok(Added::Mismatch);
+                            }
+                            return Ok(Added::Prior(prior.get("result")));
+                        }
+                    }
+                    let current = parse_status(&row.status)?;
+                    let target = if msg.automatic {
+                        current
+                    } else {
+                        next_status.unwrap_or(match msg.author_kind {
+                            AuthorKind::Customer => Status::Open,
+                            AuthorKind::Staff => Status::AwaitingCustomer,
+                        })
+                    };
+                    let mut seqs = Vec::with_capacity(3);
+                    // A customer's reply to a closed ticket reopens it: the thread shows that as an event.
+                    if current == Status::Closed && target != Status::Closed {
+                        seqs.push(insert_event(c, row.id, &msg, Status::Open, now).await?);
+                    }
+                    let (_, seq) = insert_message(c, row.id, &row.account_id, &msg, now + 1).await?;
+                    seqs.push(seq);
+                    if target == Status::Closed && current != Status::Closed {
+                        seqs.push(insert_event(c, row.id, &msg, Status::Closed, now + 2).await?);
+                    }
+                    sqlx::query("UPDATE tickets SET status = ?, activity_us = ? WHERE id = ?")
+                        .bind(target.as_str())
+                        .bind(now)
+                        .bind(row.id)
+                        .execute(&mut *c)
+                        .await?;
+                    let (first, last) = (seqs[0], seqs[seqs.len() - 1]);
+                    if let Some((scoped, hash)) = &scoped {
+                        sqlx::query("INSERT INTO idempotency (account_id, key, request_hash, result, created_us) VALUES (?, ?, ?, ?, ?)")
+                            .bind(&owner)
+                            .bind(scoped)
+                            .bind(*hash)
+                            .bind(format!("{} {first} {last}", row.code))
+                            .bind(now)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    if !msg.automatic {
+                        let code = TicketCode::parse(&row.code)
+                            .ok_or_else(|| anyhow::anyhow!("bad stored code"))?;
+                        let recent = recent_messages(c, row.id).await?;
+                        let ctx = NotifyContext {
+                            code: &code,
+                            subject: &row.subject,
+                            department: parse_department(&row.department)?,
+                            customer_email: &row.email,
+                            customer_name: &row.name,
+                            status: target,
+                            recent: &recent,
+                        };
+                        if let Some(n) = notify(&ctx) {
+                            queue_notification(c, row.id, &n, now).await?;
+                        }
+                    }
+                    Ok(Added::New((row.code, first, last)))
+                })
+            })
             .await?;
-            if let Some(prior) = prior {
-                drop(tx);
-                drop(guard);
-                if prior != hash {
-                    return Err(StoreError::IdempotencyMismatch);
-                }
+        match added {
+            Added::Mismatch => Err(StoreError::IdempotencyMismatch),
+            Added::New((code, first, last)) => Ok((
+                self.ticket_part(viewer, &code, Some((first, last)))
+                    .await?
+                    .ok_or(StoreError::NotFound)?,
+                false,
+            )),
+            Added::Prior(result) => {
+                // "CODE FIRST LAST"; a key recorded before answers carried only what was added
+                // holds the code alone, and its replay shows the ticket without messages.
+                let mut parts = result.split(' ');
+                let code = parts.next().unwrap_or_default().to_string();
+                let range = match (parts.next(), parts.next()) {
+                    (Some(a), Some(b)) => a.parse().ok().zip(b.parse().ok()),
+                    _ => None,
+                };
                 let t = self
-                    .ticket(viewer, &row.code)
+                    .ticket_part(viewer, &code, Some(range.unwrap_or((1, 0))))
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                return Ok((t, true));
-            }
-            sqlx::query("INSERT INTO idempotency (account_id, key, request_hash, result, created_us) VALUES (?, ?, ?, ?, ?)")
-                .bind(owner)
-                .bind(&scoped)
-                .bind(hash)
-                .bind(&row.code)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let current = Status::parse(&row.status).unwrap_or(Status::Open);
-        let target = if msg.automatic {
-            current
-        } else {
-            next_status.unwrap_or(match msg.author_kind {
-                AuthorKind::Customer => Status::Open,
-                AuthorKind::Staff => Status::AwaitingCustomer,
-            })
-        };
-        // A customer's reply to a closed ticket reopens it: the thread shows that as an event.
-        if current == Status::Closed && target != Status::Closed {
-            insert_event(&mut tx, row.id, &msg, Status::Open, now).await?;
-        }
-        insert_message(&mut tx, row.id, &row.account_id, &msg, now + 1).await?;
-        if target == Status::Closed && current != Status::Closed {
-            insert_event(&mut tx, row.id, &msg, Status::Closed, now + 2).await?;
-        }
-        sqlx::query("UPDATE tickets SET status = ?, activity_us = ? WHERE id = ?")
-            .bind(target.as_str())
-            .bind(now)
-            .bind(row.id)
-            .execute(&mut *tx)
-            .await?;
-        let code =
-            TicketCode::parse(&row.code).ok_or_else(|| anyhow::anyhow!("bad stored code"))?;
-        let recent = recent_messages(&mut tx, row.id).await?;
-        let ctx = NotifyContext {
-            code: &code,
-            subject: &row.subject,
-            department: Department::parse(&row.department).unwrap_or(Department::Helpdesk),
-            customer_email: &row.email,
-            customer_name: &row.name,
-            status: target,
-            recent: &recent,
-        };
-        if !msg.automatic {
-            if let Some(n) = notify(&ctx) {
-                queue_notification(&mut tx, row.id, &n, now).await?;
+                Ok((t, true))
             }
         }
-        tx.commit().await?;
-        drop(guard);
-        let t = self
-            .ticket(viewer, code.as_str())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok((t, false))
     }
 
-    /// Closes or reopens a ticket; the change shows in the thread as an event.
+    /// Closes or reopens a ticket; the change shows in the thread as an event. Answers with the
+    /// ticket's own fields and, in `messages`, the event (none when the status was already so).
     pub async fn set_status(
         &self,
         viewer: Viewer<'_>,
@@ -868,41 +1044,59 @@ impl Store {
         status: Status,
         by: (AuthorKind, Option<&str>, &str),
     ) -> StoreResult<Ticket> {
-        let (guard, mut tx) = self.begin_write().await?;
-        let row = ticket_row_for(&mut tx, viewer, code)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if row.status != status.as_str() {
-            let now = now_us();
-            let who = NewMessage {
-                author_kind: by.0,
-                author_account_id: by.1,
-                author_name: by.2,
-                channel: Channel::Web,
-                body: "",
-                automatic: false,
-                email_message_id: None,
-                raw_email_id: None,
-                upload_ids: &[],
-                files: &[],
-            };
-            insert_event(&mut tx, row.id, &who, status, now).await?;
-            sqlx::query("UPDATE tickets SET status = ?, activity_us = ? WHERE id = ?")
-                .bind(status.as_str())
-                .bind(now)
-                .bind(row.id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        drop(guard);
-        self.ticket(viewer, &row.code)
+        let owned_viewer = OwnedViewer::from(viewer);
+        let code = code.to_string();
+        let who = OwnedMessage {
+            author_kind: by.0,
+            author_account_id: by.1.map(String::from),
+            author_name: by.2.to_string(),
+            channel: Channel::Web,
+            body: String::new(),
+            automatic: false,
+            email_message_id: None,
+            raw_email_id: None,
+            upload_ids: Vec::new(),
+            files: Vec::new(),
+        };
+        let (code, seq) = self
+            .write(move |c| {
+                Box::pin(async move {
+                    let row = ticket_row_for(c, owned_viewer.as_viewer(), &code)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    if row.status == status.as_str() {
+                        return Ok((row.code, None));
+                    }
+                    let now = now_us();
+                    let seq = insert_event(c, row.id, &who, status, now).await?;
+                    sqlx::query("UPDATE tickets SET status = ?, activity_us = ? WHERE id = ?")
+                        .bind(status.as_str())
+                        .bind(now)
+                        .bind(row.id)
+                        .execute(&mut *c)
+                        .await?;
+                    Ok((row.code, Some(seq)))
+                })
+            })
+            .await?;
+        self.ticket_part(viewer, &code, Some(seq.map_or((1, 0), |s| (s, s))))
             .await?
             .ok_or(StoreError::NotFound)
     }
 
     /// One ticket with its whole thread, or `None` when it is missing or not the viewer's.
     pub async fn ticket(&self, viewer: Viewer<'_>, code: &str) -> StoreResult<Option<Ticket>> {
+        self.ticket_part(viewer, code, None).await
+    }
+
+    /// One ticket with the messages whose `seq` lies in `range` (all of them without one).
+    async fn ticket_part(
+        &self,
+        viewer: Viewer<'_>,
+        code: &str,
+        range: Option<(i64, i64)>,
+    ) -> StoreResult<Option<Ticket>> {
+        let (from, to) = range.unwrap_or((i64::MIN, i64::MAX));
         let mut conn = self.pool.acquire().await?;
         let mut sql = QueryBuilder::<Sqlite>::new(
             "SELECT t.id, t.code, t.subject, t.department, t.status, t.priority, t.channel, t.created_us, t.activity_us,
@@ -922,23 +1116,29 @@ impl Store {
         let files = sqlx::query(
             "SELECT f.id, f.message_id, f.name, f.size, f.content_type
              FROM files f JOIN messages m ON m.id = f.message_id
-             WHERE m.ticket_id = ? ORDER BY f.created_us, f.id",
+             WHERE m.ticket_id = ? AND m.seq BETWEEN ? AND ? ORDER BY f.created_us, f.id",
         )
         .bind(ticket_id)
+        .bind(from)
+        .bind(to)
         .fetch_all(&mut *conn)
         .await?;
         let raw = sqlx::query(
             "SELECT f.id, f.name, f.size, f.content_type FROM files f
-             JOIN messages m ON m.raw_email_id = f.id WHERE m.ticket_id = ?",
+             JOIN messages m ON m.raw_email_id = f.id WHERE m.ticket_id = ? AND m.seq BETWEEN ? AND ?",
         )
         .bind(ticket_id)
+        .bind(from)
+        .bind(to)
         .fetch_all(&mut *conn)
         .await?;
         let rows = sqlx::query(
             "SELECT id, kind, author_kind, author_name, channel, body, status, automatic, raw_email_id, created_us
-             FROM messages WHERE ticket_id = ? ORDER BY seq",
+             FROM messages WHERE ticket_id = ? AND seq BETWEEN ? AND ? ORDER BY seq",
         )
         .bind(ticket_id)
+        .bind(from)
+        .bind(to)
         .fetch_all(&mut *conn)
         .await?;
 
@@ -1028,20 +1228,24 @@ impl Store {
     // ----- files -----
 
     pub async fn insert_upload(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO files (id, account_id, message_id, name, size, content_type, created_us) VALUES (?, ?, NULL, ?, ?, ?, ?)",
-        )
-        .bind(&f.id)
-        .bind(account_id)
-        .bind(&f.name)
-        .bind(f.size as i64)
-        .bind(&f.content_type)
-        .bind(now_us())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let (account_id, f) = (account_id.to_string(), f.clone());
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO files (id, account_id, message_id, name, size, content_type, created_us) VALUES (?, ?, NULL, ?, ?, ?, ?)",
+                )
+                .bind(&f.id)
+                .bind(&account_id)
+                .bind(&f.name)
+                .bind(f.size as i64)
+                .bind(&f.content_type)
+                .bind(now_us())
+                .execute(&mut *c)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// A file the viewer may download: attached to one of their tickets, or their own upload.
@@ -1080,18 +1284,20 @@ impl Store {
 
     /// Unattached uploads older than the TTL: removed from the table; the caller removes the files.
     pub async fn expire_uploads(&self, now: i64) -> StoreResult<Vec<String>> {
-        let (_g, mut tx) = self.begin_write().await?;
-        let ids: Vec<String> = sqlx::query_scalar(
-            "DELETE FROM files WHERE message_id IS NULL AND created_us < ?
-               AND id NOT IN (SELECT raw_email_id FROM messages WHERE raw_email_id IS NOT NULL)
-               AND id NOT IN (SELECT raw_path FROM mail_intake)
-             RETURNING id",
-        )
-        .bind(now - UPLOAD_TTL_US)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(ids)
+        self.write(move |c| {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar(
+                    "DELETE FROM files WHERE message_id IS NULL AND created_us < ?
+                       AND id NOT IN (SELECT raw_email_id FROM messages WHERE raw_email_id IS NOT NULL)
+                       AND id NOT IN (SELECT raw_path FROM mail_intake)
+                     RETURNING id",
+                )
+                .bind(now - UPLOAD_TTL_US)
+                .fetch_all(&mut *c)
+                .await?)
+            })
+        })
+        .await
     }
 
     // ----- outbox -----
@@ -1123,26 +1329,33 @@ impl Store {
     }
 
     pub async fn mark_sent(&self, id: i64, now: i64) -> StoreResult<()> {
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query("UPDATE outbox SET sent_us = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query("UPDATE outbox SET sent_us = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub async fn mark_failed(&self, id: i64, next_try_us: i64, error: &str) -> StoreResult<()> {
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_try_us = ?, last_error = ? WHERE id = ?")
-            .bind(next_try_us)
-            .bind(error)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let error = error.to_string();
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_try_us = ?, last_error = ? WHERE id = ?")
+                    .bind(next_try_us)
+                    .bind(&error)
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// The soonest time a pending notification is due, if any.
@@ -1204,7 +1417,7 @@ struct TicketRow {
 }
 
 async fn ticket_row_for(
-    tx: &mut Transaction<'_, Sqlite>,
+    c: &mut SqliteConnection,
     viewer: Viewer<'_>,
     code: &str,
 ) -> StoreResult<Option<TicketRow>> {
@@ -1216,7 +1429,7 @@ async fn ticket_row_for(
     if let Viewer::Customer(account) = viewer {
         sql.push(" AND t.account_id = ").push_bind(account);
     }
-    let row = sql.build().fetch_optional(&mut **tx).await?;
+    let row = sql.build().fetch_optional(&mut *c).await?;
     Ok(row.map(|r| TicketRow {
         id: r.get("id"),
         code: r.get("code"),
@@ -1229,33 +1442,34 @@ async fn ticket_row_for(
     }))
 }
 
+/// Inserts a message; answers its id and its place in the thread (`seq`).
 async fn insert_message(
-    tx: &mut Transaction<'_, Sqlite>,
+    c: &mut SqliteConnection,
     ticket_id: i64,
     ticket_account: &str,
-    m: &NewMessage<'_>,
+    m: &OwnedMessage,
     now: i64,
-) -> StoreResult<String> {
+) -> StoreResult<(String, i64)> {
     let id = random_id();
-    sqlx::query(
+    let seq: i64 = sqlx::query_scalar(
         "INSERT INTO messages (id, ticket_id, kind, author_kind, author_account_id, author_name, channel, body, automatic, raw_email_id, email_message_id, created_us)
-         VALUES (?, ?, 'message', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, 'message', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
     )
     .bind(&id)
     .bind(ticket_id)
     .bind(author_kind_str(m.author_kind))
-    .bind(m.author_account_id)
-    .bind(m.author_name)
+    .bind(&m.author_account_id)
+    .bind(&m.author_name)
     .bind(m.channel.as_str())
-    .bind(m.body)
+    .bind(&m.body)
     .bind(i64::from(m.automatic))
-    .bind(m.raw_email_id)
-    .bind(m.email_message_id)
+    .bind(&m.raw_email_id)
+    .bind(&m.email_message_id)
     .bind(now)
-    .execute(&mut **tx)
+    .fetch_one(&mut *c)
     .await?;
-    if let Some(owner) = m.author_account_id {
-        for up in m.upload_ids {
+    if let Some(owner) = &m.author_account_id {
+        for up in &m.upload_ids {
             let done = sqlx::query(
                 "UPDATE files SET message_id = ? WHERE id = ? AND account_id = ? AND message_id IS NULL AND created_us > ?",
             )
@@ -1263,7 +1477,7 @@ async fn insert_message(
             .bind(up)
             .bind(owner)
             .bind(now - UPLOAD_TTL_US)
-            .execute(&mut **tx)
+            .execute(&mut *c)
             .await?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::UploadUnavailable(up.clone()));
@@ -1272,7 +1486,7 @@ async fn insert_message(
     } else if !m.upload_ids.is_empty() {
         return Err(StoreError::UploadUnavailable(m.upload_ids[0].clone()));
     }
-    for f in m.files {
+    for f in &m.files {
         sqlx::query(
             "INSERT INTO files (id, account_id, message_id, name, size, content_type, created_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
@@ -1283,39 +1497,39 @@ async fn insert_message(
         .bind(f.size as i64)
         .bind(&f.content_type)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
     }
-    Ok(id)
+    Ok((id, seq))
 }
 
+/// Inserts a status-change event; answers its `seq`.
 async fn insert_event(
-    tx: &mut Transaction<'_, Sqlite>,
+    c: &mut SqliteConnection,
     ticket_id: i64,
-    by: &NewMessage<'_>,
+    by: &OwnedMessage,
     status: Status,
     now: i64,
-) -> StoreResult<()> {
-    sqlx::query(
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO messages (id, ticket_id, kind, author_kind, author_account_id, author_name, channel, body, status, created_us)
-         VALUES (?, ?, 'event', ?, ?, ?, ?, '', ?, ?)",
+         VALUES (?, ?, 'event', ?, ?, ?, ?, '', ?, ?) RETURNING seq",
     )
     .bind(random_id())
     .bind(ticket_id)
     .bind(author_kind_str(by.author_kind))
-    .bind(by.author_account_id)
-    .bind(by.author_name)
+    .bind(&by.author_account_id)
+    .bind(&by.author_name)
     .bind(by.channel.as_str())
     .bind(status.as_str())
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *c)
+    .await?)
 }
 
 /// Queues an e-mail chained to the ticket's earlier mail (In-Reply-To / References).
 async fn queue_notification(
-    tx: &mut Transaction<'_, Sqlite>,
+    c: &mut SqliteConnection,
     ticket_id: i64,
     n: &Notification,
     now: i64,
@@ -1328,7 +1542,7 @@ async fn queue_notification(
          ) ORDER BY at",
     )
     .bind(ticket_id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *c)
     .await?;
     let in_reply_to = earlier.last().cloned();
     // The first and the latest few are enough for every mailer to thread.
@@ -1364,7 +1578,7 @@ async fn queue_notification(
     .bind(references)
     .bind(now)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *c)
     .await?;
     Ok(())
 }

@@ -230,3 +230,99 @@ async fn futures_join(
     });
     futures_util::future::join_all(all).await
 }
+
+/// The list's counts, as a customer reads them above the list.
+async fn counts(app: &crate::helpers::TestApp, token: &str) -> (u64, u64, u64) {
+    let list: Value = app.get_json(token, "/api/v1/tickets").await;
+    let n = |s: &str| list["counts"][s].as_u64().unwrap();
+    (n("open"), n("awaiting_customer"), n("closed"))
+}
+
+#[tokio::test]
+async fn the_list_counts_follow_every_opening_reply_close_and_reopen() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let staff = app.login("staff@example.it").await;
+    let (open, waiting, closed) = counts(&app, &demo).await;
+    let t = app.open_ticket(&demo, "blog-mario.it").await;
+    let code = t["code"].as_str().unwrap();
+    assert_eq!(counts(&app, &demo).await, (open + 1, waiting, closed));
+    let r = app
+        .post(
+            &staff,
+            &format!("/api/v1/staff/tickets/{code}/messages"),
+            json!({"body": "Abbiamo riavviato il servizio: ci confermi che funziona?"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(counts(&app, &demo).await, (open, waiting + 1, closed));
+    app.post(&demo, &format!("/api/v1/tickets/{code}/close"), json!({}))
+        .await;
+    assert_eq!(counts(&app, &demo).await, (open, waiting, closed + 1));
+    // Closing twice changes nothing.
+    app.post(&demo, &format!("/api/v1/tickets/{code}/close"), json!({}))
+        .await;
+    assert_eq!(counts(&app, &demo).await, (open, waiting, closed + 1));
+    app.post(
+        &demo,
+        &format!("/api/v1/tickets/{code}/messages"),
+        json!({"body": "Si è fermato di nuovo alle 10."}),
+    )
+    .await;
+    assert_eq!(counts(&app, &demo).await, (open + 1, waiting, closed));
+    // A search counts what it finds.
+    let found: Value = app
+        .get_json(&demo, &format!("/api/v1/tickets?q={code}"))
+        .await;
+    assert_eq!(found["counts"]["open"], 1);
+    assert_eq!(found["counts"]["closed"], 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_answers_with_the_new_message_only_however_long_the_thread() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let t = app.open_ticket(&demo, "blog-mario.it").await;
+    let code = t["code"].as_str().unwrap();
+    for i in 0..5 {
+        let r: Value = app
+            .post(
+                &demo,
+                &format!("/api/v1/tickets/{code}/messages"),
+                json!({"body": format!("Aggiornamento numero {i}: ancora errore 500.")}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let messages = r["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 1, "only the new message: {r}");
+        assert_eq!(
+            messages[0]["body"],
+            format!("Aggiornamento numero {i}: ancora errore 500.")
+        );
+        assert_eq!(r["status"], "open");
+        assert_eq!(r["code"], code);
+    }
+    let closed: Value = app
+        .post(&demo, &format!("/api/v1/tickets/{code}/close"), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(closed["status"], "closed");
+    let events = closed["messages"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["kind"], "event");
+    assert_eq!(events[0]["status"], "closed");
+    let thread: Value = app
+        .get_json(&demo, &format!("/api/v1/tickets/{code}"))
+        .await;
+    assert_eq!(
+        thread["messages"].as_array().unwrap().len(),
+        7,
+        "the thread has it all"
+    );
+    app.stop().await;
+}
