@@ -16,7 +16,7 @@ use helpdesk_core::api::{
 };
 use helpdesk_core::TicketCode;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -213,6 +213,15 @@ impl OwnedViewer {
 }
 
 /// An enum column read back: a value this code does not know is an error, never a default.
+fn column<T>(
+    r: &sqlx::sqlite::SqliteRow,
+    name: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> StoreResult<T> {
+    let v: String = r.try_get(name)?;
+    parse(&v).ok_or_else(|| anyhow::anyhow!("unknown {name} {v:?} in the database").into())
+}
+
 fn parse_status(s: &str) -> StoreResult<Status> {
     Status::parse(s)
         .ok_or_else(|| anyhow::anyhow!("unknown ticket status {s:?} in the database").into())
@@ -345,11 +354,8 @@ pub struct FileRow {
 pub struct Store {
     /// Reads.
     pool: SqlitePool,
-    /// Every write of the hot paths: one connection, group commit (see `writer`).
+    /// Every write: one connection, group commit (see `writer`).
     writer: writer::Writer,
-    /// The writes not yet moved onto the writer queue here, and take SQLite's lock in turn
-    /// with it (they are rare: imports, logins from new devices, e-mail intake).
-    write: tokio::sync::Mutex<()>,
     /// Live sessions seen in the last few seconds: most requests then need no session query.
     /// Logout clears the entry here at once; on another instance it lasts at most `SESSION_CACHE`.
     sessions: std::sync::Mutex<std::collections::HashMap<String, CachedSession>>,
@@ -399,7 +405,6 @@ impl Store {
         Ok(Store {
             pool,
             writer: writer::Writer::start(conn),
-            write: tokio::sync::Mutex::new(()),
             sessions: Default::default(),
         })
     }
@@ -422,22 +427,15 @@ impl Store {
         self.writer.write(Box::new(f)).await
     }
 
-    async fn begin_write(
-        &self,
-    ) -> StoreResult<(tokio::sync::MutexGuard<'_, ()>, Transaction<'_, Sqlite>)> {
-        let guard = self.write.lock().await;
-        // IMMEDIATE takes the write lock up front, waiting (busy_timeout) behind other processes
-        // (the pipe intake, the staff command) instead of failing when a read turns into a write.
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok((guard, tx))
-    }
-
     // ----- accounts -----
 
     /// Inserts or updates an account by e-mail, and its services by the panel's id.
     pub async fn upsert_account(&self, a: &ImportAccount) -> StoreResult<String> {
         let email = crate::util::normalise_email(&a.email);
-        let (_g, mut tx) = self.begin_write().await?;
+        let a = a.clone();
+        let id = self
+            .write(move |tx| {
+                Box::pin(async move {
         let existing: Option<(String, String)> =
             sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = ?")
                 .bind(&email)
@@ -502,7 +500,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        Ok(id)
+                })
+            })
+            .await?;
         // Cached sessions carry the account's name and role: an import changes them at once.
         self.session_cache().retain(|_, c| c.account.id != id);
         Ok(id)
@@ -515,10 +516,13 @@ impl Store {
         .bind(crate::util::normalise_email(email))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| AccountRow {
-            customer: customer_from_row(&r),
-            password_hash: r.get("password_hash"),
-        }))
+        row.map(|r| {
+            Ok(AccountRow {
+                customer: customer_from_row(&r)?,
+                password_hash: r.get("password_hash"),
+            })
+        })
+        .transpose()
     }
 
     pub async fn account(&self, id: &str) -> StoreResult<Option<Customer>> {
@@ -526,7 +530,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| customer_from_row(&r)))
+        row.map(|r| customer_from_row(&r)).transpose()
     }
 
     // ----- sessions -----
@@ -584,13 +588,15 @@ impl Store {
         .bind(now - idle_us)
         .fetch_optional(&self.pool)
         .await?;
-        let found = row.map(|r| {
-            (
-                customer_from_row(&r),
-                r.get::<i64, _>("last_seen_us"),
-                r.get::<i64, _>("expires_us"),
-            )
-        });
+        let found = row
+            .map(|r| {
+                StoreResult::Ok((
+                    customer_from_row(&r)?,
+                    r.get::<i64, _>("last_seen_us"),
+                    r.get::<i64, _>("expires_us"),
+                ))
+            })
+            .transpose()?;
         if let Some((account, last_seen_us, expires_us)) = &found {
             let mut cache = self.session_cache();
             if cache.len() > 50_000 {
@@ -680,15 +686,16 @@ impl Store {
         .await?;
         let mut items: Vec<Service> = rows
             .iter()
-            .map(|r| Service {
-                id: r.get("id"),
-                family: ServiceFamily::parse(r.get("family"))
-                    .unwrap_or(ServiceFamily::HostingShared),
-                product: r.get("product"),
-                identifier: r.get("identifier"),
-                status: ServiceStatus::parse(r.get("status")).unwrap_or(ServiceStatus::Active),
+            .map(|r| {
+                Ok(Service {
+                    id: r.get("id"),
+                    family: column(r, "family", ServiceFamily::parse)?,
+                    product: r.get("product"),
+                    identifier: r.get("identifier"),
+                    status: column(r, "status", ServiceStatus::parse)?,
+                })
             })
-            .collect();
+            .collect::<StoreResult<_>>()?;
         items.sort_by(|a, b| {
             (a.family, &a.product, &a.identifier).cmp(&(b.family, &b.product, &b.identifier))
         });
@@ -736,7 +743,7 @@ impl Store {
         let mut last_key = None;
         for r in rows.iter().take(limit as usize) {
             last_key = Some((r.get::<i64, _>("activity_us"), r.get::<i64, _>("id")));
-            items.push(summary_from_row(r));
+            items.push(summary_from_row(r)?);
         }
         let next_cursor = if rows.len() > limit as usize {
             last_key.map(|(a, id)| format!("{a}_{id}"))
@@ -1111,7 +1118,7 @@ impl Store {
             return Ok(None);
         };
         let ticket_id: i64 = t.get("id");
-        let summary = summary_from_row(&t);
+        let summary = summary_from_row(&t)?;
 
         let files = sqlx::query(
             "SELECT f.id, f.message_id, f.name, f.size, f.content_type
@@ -1162,34 +1169,27 @@ impl Store {
             .map(|r| {
                 let id: String = r.get("id");
                 let raw_id: Option<String> = r.get("raw_email_id");
-                Message {
+                Ok(Message {
                     attachments: by_message.remove(&id).unwrap_or_default(),
                     raw_email: raw_id.and_then(|rid| raw_by_id.get(&rid).cloned()),
                     id,
-                    kind: if r.get::<String, _>("kind") == "event" {
-                        MessageKind::Event
-                    } else {
-                        MessageKind::Message
-                    },
+                    kind: column(r, "kind", MessageKind::parse)?,
                     author: Author {
-                        kind: if r.get::<String, _>("author_kind") == "staff" {
-                            AuthorKind::Staff
-                        } else {
-                            AuthorKind::Customer
-                        },
+                        kind: column(r, "author_kind", AuthorKind::parse)?,
                         name: r.get("author_name"),
                     },
-                    channel: Channel::parse(r.get("channel")).unwrap_or(Channel::Web),
+                    channel: column(r, "channel", Channel::parse)?,
                     body: r.get("body"),
                     created_at: rfc3339(r.get("created_us")),
                     status: r
                         .get::<Option<String>, _>("status")
                         .as_deref()
-                        .and_then(Status::parse),
+                        .map(parse_status)
+                        .transpose()?,
                     automatic: r.get::<i64, _>("automatic") != 0,
-                }
+                })
             })
-            .collect();
+            .collect::<StoreResult<_>>()?;
 
         Ok(Some(Ticket {
             code: summary.code,
@@ -1222,7 +1222,7 @@ impl Store {
         .bind(service_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(summary_from_row).collect())
+        rows.iter().map(summary_from_row).collect()
     }
 
     // ----- files -----
@@ -1626,18 +1626,14 @@ fn author_kind_str(k: AuthorKind) -> &'static str {
     }
 }
 
-fn customer_from_row(r: &sqlx::sqlite::SqliteRow) -> Customer {
-    Customer {
+fn customer_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Customer> {
+    Ok(Customer {
         id: r.get("id"),
         email: r.get("email"),
         name: r.get("name"),
         language: r.get("language"),
-        role: if r.get::<String, _>("role") == "staff" {
-            Role::Staff
-        } else {
-            Role::Customer
-        },
-    }
+        role: column(r, "role", Role::parse)?,
+    })
 }
 
 fn attachment_from_row(r: &sqlx::sqlite::SqliteRow) -> Attachment {
@@ -1649,24 +1645,27 @@ fn attachment_from_row(r: &sqlx::sqlite::SqliteRow) -> Attachment {
     }
 }
 
-fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> TicketSummary {
+fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<TicketSummary> {
     let sid: Option<String> = r.get("sid");
-    TicketSummary {
+    Ok(TicketSummary {
         code: r.get("code"),
         subject: r.get("subject"),
-        department: Department::parse(r.get("department")).unwrap_or(Department::Helpdesk),
-        service: sid.map(|id| ServiceSummary {
-            id,
-            family: ServiceFamily::parse(r.get("family")).unwrap_or(ServiceFamily::HostingShared),
-            product: r.get("product"),
-            identifier: r.get("identifier"),
-        }),
-        status: Status::parse(r.get("status")).unwrap_or(Status::Open),
-        priority: Priority::parse(r.get("priority")).unwrap_or(Priority::Low),
-        channel: Channel::parse(r.get("channel")).unwrap_or(Channel::Web),
+        department: column(r, "department", Department::parse)?,
+        service: match sid {
+            Some(id) => Some(ServiceSummary {
+                id,
+                family: column(r, "family", ServiceFamily::parse)?,
+                product: r.get("product"),
+                identifier: r.get("identifier"),
+            }),
+            None => None,
+        },
+        status: column(r, "status", Status::parse)?,
+        priority: column(r, "priority", Priority::parse)?,
+        channel: column(r, "channel", Channel::parse)?,
         created_at: rfc3339(r.get("created_us")),
         last_activity_at: rfc3339(r.get("activity_us")),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -326,3 +326,34 @@ async fn a_reply_answers_with_the_new_message_only_however_long_the_thread() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_status_the_code_does_not_know_is_refused_by_the_database_and_an_error_when_read() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let t = app.open_ticket(&demo, "blog-mario.it").await;
+    let code = t["code"].as_str().unwrap().to_string();
+    let pool = app.state().store.pool().clone();
+    let refused = sqlx::query("UPDATE tickets SET status = 'snoozed' WHERE code = ?")
+        .bind(&code)
+        .execute(&pool)
+        .await;
+    assert!(refused.is_err(), "an unknown status is not stored");
+    // Were one there anyway (written around the checks), reading it is an error, not 'open'.
+    for trigger in ["tickets_status_check_update", "ticket_counts_on_update"] {
+        sqlx::query(&format!("DROP TRIGGER {trigger}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE tickets SET status = 'snoozed' WHERE code = ?")
+        .bind(&code)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (status, error, _) =
+        error_code(app.get(&demo, &format!("/api/v1/tickets/{code}")).await).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(error, "internal");
+    app.stop().await;
+}
