@@ -26,6 +26,6 @@ pub async fn reply(
     Path(code): Path<String>,
     ApiJson(req): ApiJson<StaffReply>,
 ) -> ApiResult<(StatusCode, Json<Ticket>)> {
-    let t = crate::staff::reply(&state, &staff, &code, &req).await?;
+    let t = crate::tickets::staff_reply(&state, &staff, &code, &req).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
