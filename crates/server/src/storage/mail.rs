@@ -2,7 +2,8 @@
 //! taken once), refusal answers with their rate limit, and threading by Message-ID.
 
 use super::{Notification, Store, StoreResult, StoredFile};
-use crate::util::now_us;
+use crate::util::{now_us, rfc3339};
+use helpdesk_core::api::MailRejection;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 /// A message as it arrives, before anything is decided about it.
@@ -348,5 +349,31 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|r| (r.get("outcome"), r.get("reason"), r.get("code"))))
+    }
+}
+
+impl Store {
+    pub async fn mail_rejections(&self, account_id: &str) -> StoreResult<Vec<MailRejection>> {
+        let rows = sqlx::query(
+            "SELECT id, subject, reason, received_us FROM mail_intake
+             WHERE account_id = ? AND outcome = 'refused' ORDER BY received_us DESC LIMIT 100",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let reason: Option<String> = r.get("reason");
+                let reason = reason.unwrap_or_default();
+                MailRejection {
+                    id: r.get("id"),
+                    received_at: rfc3339(r.get("received_us")),
+                    subject: r.get("subject"),
+                    message: crate::texts::rejection_explanation(&reason).to_string(),
+                    reason,
+                }
+            })
+            .collect())
     }
 }
