@@ -3,13 +3,16 @@
 //! values already parsed at the edge ([`TicketCode`], [`IdempotencyKey`]); storage records what is
 //! decided here.
 
+use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::storage::{Created, NewMessage, NewTicketRecord, Viewer};
+use crate::storage::{
+    Created, NewMessage, NewTicketRecord, Store, StoreError, StoreResult, StoredFile, Viewer,
+};
 use crate::util::sha256_hex;
 use helpdesk_core::api::{
-    AuthorKind, Channel, Customer, Department, NewReply, NewTicket, StaffReply, Status, Ticket,
-    Verdict,
+    AuthorKind, Channel, Customer, Department, NewReply, NewTicket, Priority, StaffReply, Status,
+    Ticket, Verdict,
 };
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::subject::{assess, SubjectContext};
@@ -275,6 +278,92 @@ pub async fn staff_reply(
         .await?;
     state.outbox_wake.notify_one();
     Ok(t)
+}
+
+/// What an accepted e-mail brings to a ticket: its text, its Message-ID, its raw mail and its
+/// attachments, both already stored as files of the customer.
+pub struct EmailMessage<'a> {
+    pub body: &'a str,
+    pub message_id: Option<&'a str>,
+    pub raw_email_id: &'a str,
+    pub files: &'a [StoredFile],
+    /// Automatic mail (an out-of-office) joins the thread but changes no status.
+    pub automatic: bool,
+}
+
+impl<'a> EmailMessage<'a> {
+    fn as_new_message(&self, customer: &'a Customer) -> NewMessage<'a> {
+        NewMessage {
+            author_kind: AuthorKind::Customer,
+            author_account_id: Some(&customer.id),
+            author_name: &customer.name,
+            channel: Channel::Email,
+            body: self.body,
+            automatic: self.automatic,
+            email_message_id: self.message_id,
+            raw_email_id: Some(self.raw_email_id),
+            upload_ids: &[],
+            files: self.files,
+        }
+    }
+}
+
+/// A customer's e-mail joining their own ticket (the e-mail intake): like a reply from the web,
+/// it makes the ticket `open`, unless it is automatic. `None` when the ticket is not theirs.
+pub async fn reply_by_email(
+    store: &Store,
+    customer: &Customer,
+    code: &TicketCode,
+    mail: &EmailMessage<'_>,
+) -> StoreResult<Option<Ticket>> {
+    match store
+        .add_message(
+            Viewer::Customer(&customer.id),
+            code.as_str(),
+            mail.as_new_message(customer),
+            None,
+            None,
+            |_| None,
+        )
+        .await
+    {
+        Ok((t, _)) => Ok(Some(t)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A ticket opened by e-mail (the seed's method B): always priority *bassa*; acknowledged, with
+/// the advice given, when `acknowledge` says so.
+#[allow(clippy::too_many_arguments)]
+pub async fn open_by_email(
+    store: &Store,
+    config: &Config,
+    customer: &Customer,
+    department: Department,
+    service_id: Option<&str>,
+    subject: &str,
+    mail: &EmailMessage<'_>,
+    acknowledge: Option<Vec<String>>,
+) -> StoreResult<Created> {
+    let config = config.clone();
+    store
+        .create_ticket(
+            NewTicketRecord {
+                account_id: &customer.id,
+                department,
+                service_id,
+                subject,
+                priority: Priority::Low,
+                channel: Channel::Email,
+                first: mail.as_new_message(customer),
+                idempotency: None,
+            },
+            move |ctx| {
+                acknowledge.map(|advice| crate::notify::acknowledgment(&config, ctx, &advice))
+            },
+        )
+        .await
 }
 
 #[cfg(test)]
