@@ -59,15 +59,14 @@ impl From<StoreError> for crate::error::ApiError {
         use crate::error::ApiError;
         match e {
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::IdempotencyMismatch => ApiError::Conflict(
-                "idempotency_key_reused",
-                "Questa chiave di idempotenza è già stata usata per una richiesta diversa.".into(),
-            ),
-            StoreError::UploadUnavailable(_) => ApiError::field(
-                "upload_ids",
-                "upload_unavailable",
-                "Un allegato non è più disponibile (scaduto o già usato): caricalo di nuovo.",
-            ),
+            StoreError::IdempotencyMismatch => {
+                let why = crate::texts::Refusal::IdempotencyKeyReused;
+                ApiError::Conflict(why.code(), why.sentence(0))
+            }
+            StoreError::UploadUnavailable(_) => {
+                let why = crate::texts::Refusal::UploadUnavailable;
+                ApiError::field("upload_ids", why.code(), why.sentence(0))
+            }
             StoreError::Db(e) => ApiError::Internal(e.into()),
             StoreError::Other(e) => ApiError::Internal(e),
         }

@@ -9,6 +9,7 @@ use crate::state::AppState;
 use crate::storage::{
     Created, NewMessage, NewTicketRecord, Store, StoreError, StoreResult, StoredFile, Viewer,
 };
+use crate::texts::Refusal;
 use crate::util::sha256_hex;
 use helpdesk_core::api::{
     AuthorKind, Channel, Customer, Department, NewReply, NewTicket, Priority, StaffReply, Status,
@@ -47,37 +48,28 @@ fn request_hash<T: serde::Serialize>(req: &T) -> ApiResult<String> {
 /// maximum counts what was sent, as the document's `maxLength` does.
 fn check_body(field: &str, sent: &str, cleaned: &str, min: usize) -> ApiResult<()> {
     if char_len(cleaned) < min {
-        return Err(ApiError::field(
-            field,
-            "too_short",
-            format!("Il testo è troppo breve: scrivi almeno {min} caratteri."),
-        ));
+        return Err(refuse(field, Refusal::TextTooShort, min));
     }
     if sent.chars().count() > limits::BODY_MAX_CHARS {
-        return Err(ApiError::field(
-            field,
-            "too_long",
-            format!(
-                "Il testo è troppo lungo: al massimo {} caratteri.",
-                limits::BODY_MAX_CHARS
-            ),
-        ));
+        return Err(refuse(field, Refusal::TextTooLong, limits::BODY_MAX_CHARS));
     }
     Ok(())
 }
 
 fn check_upload_count(ids: &[String]) -> ApiResult<()> {
     if ids.len() > limits::MAX_FILES_PER_MESSAGE {
-        return Err(ApiError::field(
+        return Err(refuse(
             "upload_ids",
-            "too_many",
-            format!(
-                "Al massimo {} allegati per messaggio.",
-                limits::MAX_FILES_PER_MESSAGE
-            ),
+            Refusal::TooManyFiles,
+            limits::MAX_FILES_PER_MESSAGE,
         ));
     }
     Ok(())
+}
+
+/// A refusal of one field, in the API's error shape.
+fn refuse(field: &str, why: Refusal, n: usize) -> ApiError {
+    ApiError::field(field, why.code(), why.sentence(n))
 }
 
 /// Opens a ticket from the web wizard, enforcing the wizard's rules again (the customer's own
@@ -90,44 +82,33 @@ pub async fn open(
 ) -> ApiResult<Created> {
     let services = state.store.services(&customer.id).await?;
     let chosen = match req.service_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(id) => Some(services.iter().find(|s| s.id == id).ok_or_else(|| {
-            ApiError::field(
-                "service_id",
-                "unknown_service",
-                "Il servizio scelto non è tra i tuoi servizi.",
-            )
-        })?),
+        Some(id) => Some(
+            services
+                .iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| refuse("service_id", Refusal::UnknownService, 0))?,
+        ),
         None if req.department == Department::Helpdesk => {
-            return Err(ApiError::field(
-                "service_id",
-                "service_required",
-                "Per l'assistenza tecnica indica il servizio o il dominio interessato.",
-            ))
+            return Err(refuse("service_id", Refusal::ServiceRequired, 0))
         }
         None => None,
     };
     // Counted as sent, as the document's `maxLength` counts.
     if req.subject.chars().count() > limits::SUBJECT_MAX_CHARS {
-        return Err(ApiError::field(
+        return Err(refuse(
             "subject",
-            "too_long",
-            format!(
-                "L'oggetto è troppo lungo: al massimo {} caratteri.",
-                limits::SUBJECT_MAX_CHARS
-            ),
+            Refusal::SubjectTooLong,
+            limits::SUBJECT_MAX_CHARS,
         ));
     }
     // Controls, line breaks and invisible characters go before any rule counts or reads it.
     let subject = text::single_line(&req.subject);
     let subject = subject.as_str();
     if char_len(subject) < limits::SUBJECT_MIN_CHARS {
-        return Err(ApiError::field(
+        return Err(refuse(
             "subject",
-            "too_short",
-            format!(
-                "L'oggetto è troppo breve: scrivi almeno {} caratteri.",
-                limits::SUBJECT_MIN_CHARS
-            ),
+            Refusal::SubjectTooShort,
+            limits::SUBJECT_MIN_CHARS,
         ));
     }
     let assessment = assess(
@@ -141,9 +122,12 @@ pub async fn open(
     );
     if assessment.verdict == Verdict::Generic {
         let mut fields = BTreeMap::new();
-        fields.insert("subject".to_string(), "subject_generic".to_string());
+        fields.insert(
+            "subject".to_string(),
+            Refusal::SubjectGeneric.code().to_string(),
+        );
         return Err(ApiError::Validation {
-            message: "L'oggetto è troppo generico: di' cosa non funziona e dove.".into(),
+            message: Refusal::SubjectGeneric.sentence(0),
             fields,
             hints: assessment.hints,
         });
@@ -250,11 +234,7 @@ pub async fn staff_reply(
     // Empty once cleaned and trimmed, or longer as sent than the document's `maxLength`.
     let body = text::multi_line(&req.body);
     if char_len(&body) == 0 || req.body.chars().count() > limits::BODY_MAX_CHARS {
-        return Err(ApiError::field(
-            "body",
-            "invalid_length",
-            "Il testo della risposta è vuoto o troppo lungo.",
-        ));
+        return Err(refuse("body", Refusal::StaffReplyLength, 0));
     }
     let composer = state.clone();
     let (name, body) = (staff.name.clone(), body.trim().to_string());
