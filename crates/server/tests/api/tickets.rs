@@ -357,3 +357,59 @@ async fn a_status_the_code_does_not_know_is_refused_by_the_database_and_an_error
     assert_eq!(error, "internal");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tickets_sent_together_are_each_kept_or_refused_on_their_own() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let sid = app.service_id(&demo, "blog-mario.it").await;
+    let (open_before, _, _) = counts(&app, &demo).await;
+    // Forty at once share transactions on the server; every fourth names an upload that does
+    // not exist, which fails inside the write after the ticket row was inserted.
+    let mut storm = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let (client, url, token, sid) = (
+            app.client.clone(),
+            app.url("/api/v1/tickets"),
+            demo.clone(),
+            sid.clone(),
+        );
+        storm.spawn(async move {
+            let uploads: Vec<String> = if i % 4 == 0 {
+                vec!["nessun-upload-con-questo-id".into()]
+            } else {
+                vec![]
+            };
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({
+                    "department": "helpdesk", "service_id": sid, "priority": "normal",
+                    "subject": format!("Errore 500 sul blog, pagina {i}"),
+                    "description": "La pagina risponde con errore 500 da stamattina alle nove.",
+                    "upload_ids": uploads,
+                }))
+                .send()
+                .await
+                .unwrap();
+            (i, r.status())
+        });
+    }
+    let mut made = 0;
+    while let Some(done) = storm.join_next().await {
+        let (i, status) = done.unwrap();
+        if i % 4 == 0 {
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "request {i}");
+        } else {
+            assert_eq!(status, StatusCode::CREATED, "request {i}");
+            made += 1;
+        }
+    }
+    // The refused ones left nothing behind: the list and its counts hold exactly the others.
+    assert_eq!(counts(&app, &demo).await.0, open_before + made);
+    let found: Value = app
+        .get_json(&demo, "/api/v1/tickets?q=pagina&limit=100")
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len() as u64, made);
+    app.stop().await;
+}
