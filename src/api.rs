@@ -331,6 +331,7 @@ pub async fn create_ticket(t: &NewTicket, key: &str) -> Result<Ticket, ApiError>
     decode(send("POST", "/tickets", json(t), Some(key)).await)
 }
 
+/// The answer: the ticket's fields, with only the new message (and any status event) in `messages`.
 pub async fn reply(code: &str, r: &NewReply, key: &str) -> Result<Ticket, ApiError> {
     decode(
         send(
@@ -343,6 +344,7 @@ pub async fn reply(code: &str, r: &NewReply, key: &str) -> Result<Ticket, ApiErr
     )
 }
 
+/// The answer: the ticket's fields, with only the status event (if any) in `messages`.
 pub async fn set_closed(code: &str, closed: bool) -> Result<Ticket, ApiError> {
     let action = if closed { "/close" } else { "/reopen" };
     decode(

@@ -154,6 +154,11 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
                         }
                         files.set(Vec::new());
                         let mine = newest_own_message(&ticket);
+                        // The answer holds the reply as the server keeps it: it takes the place
+                        // of the one shown while sending.
+                        state
+                            .messages
+                            .update(|m| m.retain(|msg| msg.id != pending_id));
                         state.apply(ticket);
                         if let Some(id) = mine {
                             request_animation_frame(move || {
@@ -253,7 +258,7 @@ fn pending_message(id: &str, author: &str, body: &str) -> Message {
     }
 }
 
-/// The customer's newest message in the server's answer: the reply just sent.
+/// The customer's message in the server's answer (which holds only what the reply added).
 fn newest_own_message(t: &Ticket) -> Option<String> {
     t.messages
         .iter()

@@ -28,12 +28,22 @@ impl TicketState {
         }
     }
 
-    /// The server's answer to a reply or a status change is the truth: it replaces what is shown
-    /// (the thread's rows are keyed by id, so only new rows are built).
+    /// The server's answer to a reply or a status change: the ticket's fields as they are now,
+    /// and only what that request added to the thread (the message, the status event), which
+    /// joins the end of what is shown (a replayed answer adds nothing twice).
     pub fn apply(&self, ticket: Ticket) {
-        let (info, messages) = split(ticket);
+        let (info, added) = split(ticket);
         self.info.set(info);
-        self.messages.set(messages);
+        if added.is_empty() {
+            return;
+        }
+        self.messages.update(|m| {
+            for a in added {
+                if !m.iter().any(|x| x.id == a.id) {
+                    m.push(a);
+                }
+            }
+        });
     }
 
     pub fn code(&self) -> String {

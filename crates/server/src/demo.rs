@@ -160,7 +160,10 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
                     ),
                     idempotency: None,
                 },
-                |ctx| Some(crate::notify::acknowledgment(config, ctx, &[])),
+                {
+                    let config = config.clone();
+                    move |ctx| Some(crate::notify::acknowledgment(&config, ctx, &[]))
+                },
             )
             .await?;
         let Created::New(ticket) = created else {
@@ -171,7 +174,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
                 body: reply.to_string(),
                 status: t.close.then_some(Status::Closed),
             };
-            crate::staff::reply(state, &staff, &ticket.code, &req)
+            crate::tickets::staff_reply(state, &staff, &ticket.code, &req)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo staff reply: {e}"))?;
         }

@@ -16,10 +16,10 @@ pub mod import;
 pub mod mail;
 pub mod notify;
 pub mod sso;
-pub mod staff;
 pub mod state;
 pub mod storage;
 pub mod texts;
+pub mod tickets;
 pub mod util;
 
 pub use app::{start, Running};

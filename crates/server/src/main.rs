@@ -126,10 +126,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .filter(|a| a.customer.role == Role::Staff)
                 .ok_or_else(|| anyhow::anyhow!("{as_} is not a staff account"))?
                 .customer;
-            let t =
-                helpdesk_server::staff::reply(&state, &staff, &code, &StaffReply { body, status })
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let t = helpdesk_server::tickets::staff_reply(
+                &state,
+                &staff,
+                &code,
+                &StaffReply { body, status },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("replied to {} (now {})", t.code, t.status.as_str());
             Ok(ExitCode::SUCCESS)
         }

@@ -89,3 +89,68 @@ pub fn refusal_email(
     ));
     (format!("Messaggio non accettato: {shown}"), body)
 }
+
+/// Why the API refuses to open a ticket or add a reply: each reason has its stable code (the
+/// contract) and its sentence (for people; a second language is a second `sentence`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    UnknownService,
+    ServiceRequired,
+    SubjectTooLong,
+    SubjectTooShort,
+    SubjectGeneric,
+    TextTooShort,
+    TextTooLong,
+    TooManyFiles,
+    StaffReplyLength,
+    IdempotencyKeyReused,
+    UploadUnavailable,
+}
+
+impl Refusal {
+    /// The code in the error's `fields`, stable across languages.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::UnknownService => "unknown_service",
+            Refusal::ServiceRequired => "service_required",
+            Refusal::SubjectTooLong | Refusal::TextTooLong => "too_long",
+            Refusal::SubjectTooShort | Refusal::TextTooShort => "too_short",
+            Refusal::SubjectGeneric => "subject_generic",
+            Refusal::TooManyFiles => "too_many",
+            Refusal::StaffReplyLength => "invalid_length",
+            Refusal::IdempotencyKeyReused => "idempotency_key_reused",
+            Refusal::UploadUnavailable => "upload_unavailable",
+        }
+    }
+
+    /// The sentence, in Italian; `n` is the limit the reason is about, where it has one.
+    pub fn sentence(self, n: usize) -> String {
+        match self {
+            Refusal::UnknownService => "Il servizio scelto non è tra i tuoi servizi.".into(),
+            Refusal::ServiceRequired => {
+                "Per l'assistenza tecnica indica il servizio o il dominio interessato.".into()
+            }
+            Refusal::SubjectTooLong => {
+                format!("L'oggetto è troppo lungo: al massimo {n} caratteri.")
+            }
+            Refusal::SubjectTooShort => {
+                format!("L'oggetto è troppo breve: scrivi almeno {n} caratteri.")
+            }
+            Refusal::SubjectGeneric => {
+                "L'oggetto è troppo generico: di' cosa non funziona e dove.".into()
+            }
+            Refusal::TextTooShort => {
+                format!("Il testo è troppo breve: scrivi almeno {n} caratteri.")
+            }
+            Refusal::TextTooLong => format!("Il testo è troppo lungo: al massimo {n} caratteri."),
+            Refusal::TooManyFiles => format!("Al massimo {n} allegati per messaggio."),
+            Refusal::StaffReplyLength => "Il testo della risposta è vuoto o troppo lungo.".into(),
+            Refusal::IdempotencyKeyReused => {
+                "Questa chiave di idempotenza è già stata usata per una richiesta diversa.".into()
+            }
+            Refusal::UploadUnavailable => {
+                "Un allegato non è più disponibile (scaduto o già usato): caricalo di nuovo.".into()
+            }
+        }
+    }
+}

@@ -16,7 +16,8 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(post, path = "/api/v1/staff/tickets/{code}/messages", operation_id = "staff_reply",
     request_body = StaffReply, params(super::tickets::TicketCode),
-    responses((status = 201, body = Ticket), (status = 403, body = ErrorResponse, description = "the caller is not staff"),
+    responses((status = 201, body = Ticket, description = "the ticket's own fields as they are now; `messages` holds only what this reply added (the message, and the event when it closed the ticket)"),
+        (status = 403, body = ErrorResponse, description = "the caller is not staff"),
         (status = 404, body = ErrorResponse, description = "no such ticket"),
         (status = 422, body = ErrorResponse, description = "a field outside the schema, or a body empty once trimmed")))]
 pub async fn reply(
@@ -25,6 +26,6 @@ pub async fn reply(
     Path(code): Path<String>,
     ApiJson(req): ApiJson<StaffReply>,
 ) -> ApiResult<(StatusCode, Json<Ticket>)> {
-    let t = crate::staff::reply(&state, &staff, &code, &req).await?;
+    let t = crate::tickets::staff_reply(&state, &staff, &code, &req).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }

@@ -4,20 +4,16 @@ use super::extract::ApiJson;
 use crate::auth::AuthAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::storage::{Created, ListQuery, NewMessage, NewTicketRecord, Viewer};
-use crate::util::sha256_hex;
+use crate::storage::{Created, ListQuery, Viewer};
+use crate::tickets::{self, IdempotencyKey};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use helpdesk_core::api::{
-    AuthorKind, Channel, Department, ErrorResponse, NewReply, NewTicket, Status, Ticket,
-    TicketList, TicketSummary, Verdict,
+    ErrorResponse, NewReply, NewTicket, Status, Ticket, TicketList, TicketSummary,
 };
-use helpdesk_core::limits::{self, char_len};
-use helpdesk_core::subject::{assess, SubjectContext};
-use helpdesk_core::text;
-use std::collections::BTreeMap;
+use helpdesk_core::TicketCode as Code;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -116,54 +112,20 @@ fn cursor_is_valid(c: &str) -> bool {
 }
 
 /// The `Idempotency-Key` header, if sent: printable ASCII, at most 128 characters.
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<IdempotencyKey>> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let s = v
-        .to_str()
+    v.to_str()
         .ok()
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::BadRequest("Idempotency-Key non valida.".into()))?;
-    Ok(Some(s.to_string()))
+        .and_then(IdempotencyKey::parse)
+        .map(Some)
+        .ok_or_else(|| ApiError::BadRequest("Idempotency-Key non valida.".into()))
 }
 
-/// The minimum counts what is left once cleaned (see [`text::multi_line`]) and trimmed; the
-/// maximum counts what was sent, as the document's `maxLength` does.
-fn check_body(field: &str, sent: &str, cleaned: &str, min: usize) -> ApiResult<()> {
-    if char_len(cleaned) < min {
-        return Err(ApiError::field(
-            field,
-            "too_short",
-            format!("Il testo è troppo breve: scrivi almeno {min} caratteri."),
-        ));
-    }
-    if sent.chars().count() > limits::BODY_MAX_CHARS {
-        return Err(ApiError::field(
-            field,
-            "too_long",
-            format!(
-                "Il testo è troppo lungo: al massimo {} caratteri.",
-                limits::BODY_MAX_CHARS
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn check_upload_count(ids: &[String]) -> ApiResult<()> {
-    if ids.len() > limits::MAX_FILES_PER_MESSAGE {
-        return Err(ApiError::field(
-            "upload_ids",
-            "too_many",
-            format!(
-                "Al massimo {} allegati per messaggio.",
-                limits::MAX_FILES_PER_MESSAGE
-            ),
-        ));
-    }
-    Ok(())
+/// The `{code}` of a path: a code as codes are made, or a ticket that is missing.
+fn ticket_code(code: &str) -> ApiResult<Code> {
+    Code::parse(code).ok_or(ApiError::NotFound)
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets", operation_id = "create_ticket", request_body = NewTicket,
@@ -180,110 +142,12 @@ pub async fn create(
     ApiJson(req): ApiJson<NewTicket>,
 ) -> ApiResult<(StatusCode, Json<Ticket>)> {
     let key = idempotency_key(&headers)?;
-    let services = state.store.services(&auth.account.id).await?;
-    let chosen = match req.service_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(id) => Some(services.iter().find(|s| s.id == id).ok_or_else(|| {
-            ApiError::field(
-                "service_id",
-                "unknown_service",
-                "Il servizio scelto non è tra i tuoi servizi.",
-            )
-        })?),
-        None if req.department == Department::Helpdesk => {
-            return Err(ApiError::field(
-                "service_id",
-                "service_required",
-                "Per l'assistenza tecnica indica il servizio o il dominio interessato.",
-            ))
-        }
-        None => None,
-    };
-    // Counted as sent, as the document's `maxLength` counts.
-    if req.subject.chars().count() > limits::SUBJECT_MAX_CHARS {
-        return Err(ApiError::field(
-            "subject",
-            "too_long",
-            format!(
-                "L'oggetto è troppo lungo: al massimo {} caratteri.",
-                limits::SUBJECT_MAX_CHARS
-            ),
-        ));
-    }
-    // Controls, line breaks and invisible characters go before any rule counts or reads it.
-    let subject = text::single_line(&req.subject);
-    let subject = subject.as_str();
-    if char_len(subject) < limits::SUBJECT_MIN_CHARS {
-        return Err(ApiError::field(
-            "subject",
-            "too_short",
-            format!(
-                "L'oggetto è troppo breve: scrivi almeno {} caratteri.",
-                limits::SUBJECT_MIN_CHARS
-            ),
-        ));
-    }
-    let assessment = assess(
-        subject,
-        &SubjectContext {
-            department: Some(req.department),
-            chosen_service: chosen,
-            services: &services,
-            channel: Channel::Web,
+    Ok(
+        match tickets::open(&state, &auth.account, &req, key.as_ref()).await? {
+            Created::New(t) => (StatusCode::CREATED, Json(t)),
+            Created::Replayed(t) => (StatusCode::OK, Json(t)),
         },
-    );
-    if assessment.verdict == Verdict::Generic {
-        let mut fields = BTreeMap::new();
-        fields.insert("subject".to_string(), "subject_generic".to_string());
-        return Err(ApiError::Validation {
-            message: "L'oggetto è troppo generico: di' cosa non funziona e dove.".into(),
-            fields,
-            hints: assessment.hints,
-        });
-    }
-    let description = text::multi_line(&req.description);
-    check_body(
-        "description",
-        &req.description,
-        &description,
-        limits::DESCRIPTION_MIN_CHARS,
-    )?;
-    check_upload_count(&req.upload_ids)?;
-
-    let hash = sha256_hex(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.into()))?);
-    let description = description.trim();
-    let config = &state.config;
-    let created = state
-        .store
-        .create_ticket(
-            NewTicketRecord {
-                account_id: &auth.account.id,
-                department: req.department,
-                service_id: chosen.map(|s| s.id.as_str()),
-                subject,
-                priority: req.priority,
-                channel: Channel::Web,
-                first: NewMessage {
-                    upload_ids: &req.upload_ids,
-                    ..NewMessage::text(
-                        &auth.account,
-                        AuthorKind::Customer,
-                        Channel::Web,
-                        description,
-                    )
-                },
-                idempotency: key.as_deref().map(|k| (k, hash.as_str())),
-            },
-            |ctx| Some(crate::notify::acknowledgment(config, ctx, &[])),
-        )
-        .await?;
-    Ok(match created {
-        Created::New(t) => {
-            state.outbox_wake.notify_one();
-            tracing::info!(code = %t.code, "ticket opened");
-            (StatusCode::CREATED, Json(t))
-        }
-        Created::Replayed(t) => (StatusCode::OK, Json(t)),
-    })
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{code}", operation_id = "ticket", params(TicketCode),
@@ -304,7 +168,8 @@ pub async fn show(
 #[utoipa::path(post, path = "/api/v1/tickets/{code}/messages", request_body = NewReply,
     params(TicketCode, ("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,128}$",
         description = "printable ASCII, at most 128 characters: a retry with the same key adds no second message")),
-    responses((status = 201, body = Ticket), (status = 200, body = Ticket, description = "replay of an earlier request"),
+    responses((status = 201, body = Ticket, description = "the ticket's own fields as they are now; `messages` holds only what this reply added: the message, and the event when it reopened a closed ticket"),
+        (status = 200, body = Ticket, description = "replay of an earlier request: the ticket's fields, with what that request added"),
         (status = 400, body = ErrorResponse, description = "malformed JSON, or a malformed Idempotency-Key"),
         (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's"),
         (status = 409, body = ErrorResponse, description = "the Idempotency-Key was used for a different request"),
@@ -317,29 +182,8 @@ pub async fn reply(
     ApiJson(req): ApiJson<NewReply>,
 ) -> ApiResult<(StatusCode, Json<Ticket>)> {
     let key = idempotency_key(&headers)?;
-    let body = text::multi_line(&req.body);
-    check_body("body", &req.body, &body, limits::REPLY_MIN_CHARS)?;
-    check_upload_count(&req.upload_ids)?;
-    let hash = sha256_hex(&serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.into()))?);
-    let (t, replayed) = state
-        .store
-        .add_message(
-            Viewer::Customer(&auth.account.id),
-            &code,
-            NewMessage {
-                upload_ids: &req.upload_ids,
-                ..NewMessage::text(
-                    &auth.account,
-                    AuthorKind::Customer,
-                    Channel::Web,
-                    body.trim(),
-                )
-            },
-            None,
-            key.as_deref().map(|k| (k, hash.as_str())),
-            |_| None,
-        )
-        .await?;
+    let code = ticket_code(&code)?;
+    let (t, replayed) = tickets::reply(&state, &auth.account, &code, &req, key.as_ref()).await?;
     Ok((
         if replayed {
             StatusCode::OK
@@ -356,24 +200,14 @@ async fn change_status(
     code: &str,
     to: Status,
 ) -> ApiResult<Json<Ticket>> {
-    let t = state
-        .store
-        .set_status(
-            Viewer::Customer(&auth.account.id),
-            code,
-            to,
-            (
-                AuthorKind::Customer,
-                Some(&auth.account.id),
-                &auth.account.name,
-            ),
-        )
-        .await?;
-    Ok(Json(t))
+    let code = ticket_code(code)?;
+    Ok(Json(
+        tickets::set_status(state, &auth.account, &code, to).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{code}/close", params(TicketCode),
-    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
+    responses((status = 200, body = Ticket, description = "the ticket's own fields as they are now; `messages` holds only the status event (none when it was closed already)"), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
 pub async fn close(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -383,7 +217,7 @@ pub async fn close(
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{code}/reopen", params(TicketCode),
-    responses((status = 200, body = Ticket), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
+    responses((status = 200, body = Ticket, description = "the ticket's own fields as they are now; `messages` holds only the status event (none when it was open already)"), (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's")))]
 pub async fn reopen(
     State(state): State<AppState>,
     auth: AuthAccount,

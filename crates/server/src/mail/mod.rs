@@ -8,14 +8,12 @@ pub mod parse;
 pub mod smtp;
 
 use crate::config::Config;
-use crate::notify::acknowledgment;
 use crate::storage::mail::{Answer, Claim, IntakeClaim, IntakeFinish};
-use crate::storage::{
-    Created, NewMessage, NewTicketRecord, Notification, Store, StoreError, StoredFile, Viewer,
-};
+use crate::storage::{Created, Notification, Store, StoreError, StoredFile};
+use crate::tickets::{self, EmailMessage};
 use crate::util::{now_us, random_id};
 use auth::{AuthVerdict, Connection, SenderAuth};
-use helpdesk_core::api::{AuthorKind, Channel, Customer, Department, Priority, Role};
+use helpdesk_core::api::{Channel, Customer, Department, Role};
 use helpdesk_core::limits::MAX_FILES_PER_MESSAGE;
 use helpdesk_core::mentions::{distinct_names, service_for, services_named_in};
 use helpdesk_core::subject::{assess, SubjectContext};
@@ -605,30 +603,19 @@ impl<'a> Job<'a> {
         } else {
             self.a.body.as_str()
         };
-        let result = self
-            .store
-            .add_message(
-                Viewer::Customer(&customer.id),
-                code,
-                NewMessage {
-                    author_kind: AuthorKind::Customer,
-                    author_account_id: Some(&customer.id),
-                    author_name: &customer.name,
-                    channel: Channel::Email,
-                    body,
-                    automatic,
-                    email_message_id: self.a.message_id.as_deref(),
-                    raw_email_id: Some(&raw_id),
-                    upload_ids: &[],
-                    files: &files,
-                },
-                None,
-                None,
-                |_| None,
-            )
-            .await;
+        let mail = EmailMessage {
+            body,
+            message_id: self.a.message_id.as_deref(),
+            raw_email_id: &raw_id,
+            files: &files,
+            automatic,
+        };
+        let result = match TicketCode::parse(code) {
+            Some(code) => tickets::reply_by_email(self.store, customer, &code, &mail).await,
+            None => Ok(None),
+        };
         match result {
-            Ok((ticket, _)) => {
+            Ok(Some(ticket)) => {
                 // Committed: the files belong to the ticket now, whatever happens next.
                 self.stored.clear();
                 let outcome = Outcome::Reply {
@@ -639,12 +626,13 @@ impl<'a> Job<'a> {
                     .await
                     .map(Some)
             }
+            Ok(None) => {
+                self.forget_files(&raw_id).await;
+                Ok(None)
+            }
             Err(e) => {
                 self.forget_files(&raw_id).await;
-                match e {
-                    StoreError::NotFound => Ok(None),
-                    other => Err(other.into()),
-                }
+                Err(e.into())
             }
         }
     }
@@ -716,34 +704,24 @@ impl<'a> Job<'a> {
         } else {
             self.a.body.as_str()
         };
-        let config = self.config;
-        let created = self
-            .store
-            .create_ticket(
-                NewTicketRecord {
-                    account_id: &customer.id,
-                    department,
-                    service_id: service_id.as_deref(),
-                    subject: &subject,
-                    priority: Priority::Low,
-                    channel: Channel::Email,
-                    first: NewMessage {
-                        author_kind: AuthorKind::Customer,
-                        author_account_id: Some(&customer.id),
-                        author_name: &customer.name,
-                        channel: Channel::Email,
-                        body,
-                        automatic: false,
-                        email_message_id: self.a.message_id.as_deref(),
-                        raw_email_id: Some(&raw_id),
-                        upload_ids: &[],
-                        files: &files,
-                    },
-                    idempotency: None,
-                },
-                |ctx| ack.then(|| acknowledgment(config, ctx, &advice)),
-            )
-            .await;
+        let mail = EmailMessage {
+            body,
+            message_id: self.a.message_id.as_deref(),
+            raw_email_id: &raw_id,
+            files: &files,
+            automatic: false,
+        };
+        let created = tickets::open_by_email(
+            self.store,
+            self.config,
+            customer,
+            department,
+            service_id.as_deref(),
+            &subject,
+            &mail,
+            ack.then(|| advice.clone()),
+        )
+        .await;
         let ticket = match created {
             Ok(Created::New(t) | Created::Replayed(t)) => {
                 self.stored.clear();

@@ -30,38 +30,48 @@ impl Store {
         account_id: &str,
         now: i64,
     ) -> StoreResult<()> {
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO login_devices (token_hash, account_id, created_us, last_used_us)
+        let (token_hash, account_id) = (token_hash.to_string(), account_id.to_string());
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO login_devices (token_hash, account_id, created_us, last_used_us)
              VALUES (?, ?, ?, ?)
              ON CONFLICT (token_hash) DO UPDATE SET last_used_us = excluded.last_used_us
              WHERE login_devices.account_id = excluded.account_id",
-        )
-        .bind(token_hash)
-        .bind(account_id)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+                )
+                .bind(&token_hash)
+                .bind(&account_id)
+                .bind(now)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Forgets a device (too many failures from it: it is no longer trusted).
     pub async fn forget_device(&self, token_hash: &str) -> StoreResult<()> {
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query("DELETE FROM login_devices WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let token_hash = token_hash.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM login_devices WHERE token_hash = ?")
+                    .bind(&token_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Records a sign-on token's `jti` as used; `false` when it was used before (a replay).
     /// Shared by every instance on this database, so a replay through another one is refused too.
     pub async fn use_sso_jti(&self, jti: &str, expires_us: i64, now: i64) -> StoreResult<bool> {
-        let (_g, mut tx) = self.begin_write().await?;
+        let jti = jti.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
         sqlx::query("DELETE FROM sso_tokens_used WHERE expires_us < ?")
             .bind(now)
             .execute(&mut *tx)
@@ -69,13 +79,15 @@ impl Store {
         let fresh = sqlx::query(
             "INSERT INTO sso_tokens_used (jti, expires_us) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING",
         )
-        .bind(jti)
+        .bind(&jti)
         .bind(expires_us)
         .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1;
-        tx.commit().await?;
         Ok(fresh)
+            })
+        })
+        .await
     }
 }

@@ -2,7 +2,8 @@
 //! taken once), refusal answers with their rate limit, and threading by Message-ID.
 
 use super::{Notification, Store, StoreResult, StoredFile};
-use crate::util::now_us;
+use crate::util::{now_us, rfc3339};
+use helpdesk_core::api::MailRejection;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 /// A message as it arrives, before anything is decided about it.
@@ -61,10 +62,20 @@ const HOUR_US: i64 = 3600 * 1_000_000;
 impl Store {
     /// Records the arrival of a message, or says it was seen before.
     pub async fn claim_intake(&self, c: &IntakeClaim<'_>) -> StoreResult<Claim> {
-        let (_g, mut tx) = self.begin_write().await?;
-        if let Some(mid) = c.message_id {
+        let own = |s: &str| s.to_string();
+        let (id, sender, recipient, subject, raw_path) = (
+            own(c.id),
+            own(c.sender),
+            own(c.recipient),
+            own(c.subject),
+            own(c.raw_path),
+        );
+        let (message_id, received_us) = (c.message_id.map(own), c.received_us);
+        self.write(move |tx| {
+            Box::pin(async move {
+        if let Some(mid) = &message_id {
             let prior = sqlx::query("SELECT id, outcome, received_us FROM mail_intake WHERE sender = ? AND message_id = ?")
-                .bind(c.sender)
+                .bind(&sender)
                 .bind(mid)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -74,7 +85,7 @@ impl Store {
                 if outcome != "processing" {
                     return Ok(Claim::Duplicate);
                 }
-                if c.received_us - at < STALE_CLAIM_US {
+                if received_us - at < STALE_CLAIM_US {
                     return Ok(Claim::Busy);
                 }
                 let old: String = prior.get("id");
@@ -88,17 +99,19 @@ impl Store {
             "INSERT INTO mail_intake (id, sender, recipient, subject, message_id, outcome, raw_path, received_us)
              VALUES (?, ?, ?, ?, ?, 'processing', ?, ?)",
         )
-        .bind(c.id)
-        .bind(c.sender)
-        .bind(c.recipient)
-        .bind(c.subject)
-        .bind(c.message_id)
-        .bind(c.raw_path)
-        .bind(c.received_us)
+        .bind(&id)
+        .bind(&sender)
+        .bind(&recipient)
+        .bind(&subject)
+        .bind(&message_id)
+        .bind(&raw_path)
+        .bind(received_us)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(Claim::Claimed)
+            })
+        })
+        .await
     }
 
     /// Writes how a claimed message ended, and queues its answer unless the address already had
@@ -110,22 +123,34 @@ impl Store {
         answer_limit: i64,
     ) -> StoreResult<bool> {
         let now = now_us();
-        let (_g, mut tx) = self.begin_write().await?;
+        let own = |s: Option<&str>| s.map(str::to_string);
+        let id = id.to_string();
+        let (account_id, claimed_account_id, reason, detail, ticket_code, acknowledged_to) = (
+            own(f.account_id),
+            own(f.claimed_account_id),
+            own(f.reason),
+            own(f.detail),
+            own(f.ticket_code),
+            own(f.acknowledged_to),
+        );
+        let (outcome, answer) = (f.outcome.to_string(), f.answer.clone());
+        self.write(move |tx| {
+            Box::pin(async move {
         sqlx::query(
             "UPDATE mail_intake SET account_id = ?, claimed_account_id = ?, outcome = ?, reason = ?,
                detail = ?, ticket_id = (SELECT id FROM tickets WHERE code = ?)
              WHERE id = ?",
         )
-        .bind(f.account_id)
-        .bind(f.claimed_account_id)
-        .bind(f.outcome)
-        .bind(f.reason)
-        .bind(f.detail)
-        .bind(f.ticket_code)
-        .bind(id)
+        .bind(&account_id)
+        .bind(&claimed_account_id)
+        .bind(&outcome)
+        .bind(&reason)
+        .bind(&detail)
+        .bind(&ticket_code)
+        .bind(&id)
         .execute(&mut *tx)
         .await?;
-        if let Some(to) = f.acknowledged_to {
+        if let Some(to) = &acknowledged_to {
             sqlx::query(
                 "INSERT INTO mail_answers (address, kind, created_us) VALUES (?, 'ack', ?)",
             )
@@ -135,7 +160,7 @@ impl Store {
             .await?;
         }
         let mut queued = false;
-        if let Some(a) = &f.answer {
+        if let Some(a) = &answer {
             let n = &a.notification;
             let recent: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM mail_answers WHERE address = ? AND kind = 'refusal' AND created_us > ?",
@@ -170,8 +195,10 @@ impl Store {
                 queued = true;
             }
         }
-        tx.commit().await?;
         Ok(queued)
+            })
+        })
+        .await
     }
 
     /// Refused messages received before `cutoff_us` whose raw mail is still kept: (id, raw path).
@@ -194,26 +221,34 @@ impl Store {
         if ids.is_empty() {
             return Ok(());
         }
-        let (_g, mut tx) = self.begin_write().await?;
-        for id in ids {
-            sqlx::query("UPDATE mail_intake SET raw_path = '' WHERE id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let ids = ids.to_vec();
+        self.write(move |tx| {
+            Box::pin(async move {
+                for id in &ids {
+                    sqlx::query("UPDATE mail_intake SET raw_path = '' WHERE id = ?")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Forgets a claim whose processing failed, so that the sender's retry is processed anew.
     pub async fn abandon_intake(&self, id: &str) -> StoreResult<()> {
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query("DELETE FROM mail_intake WHERE id = ? AND outcome = 'processing'")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let id = id.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM mail_intake WHERE id = ? AND outcome = 'processing'")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Acknowledgments sent to an address within the last hour.
@@ -289,13 +324,17 @@ impl Store {
     }
 
     pub async fn delete_file_row(&self, id: &str) -> StoreResult<()> {
-        let (_g, mut tx) = self.begin_write().await?;
-        sqlx::query("DELETE FROM files WHERE id = ? AND message_id IS NULL")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let id = id.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM files WHERE id = ? AND message_id IS NULL")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// The intake's record of a message, for tests and staff tools: (outcome, reason, ticket code).
@@ -310,5 +349,31 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|r| (r.get("outcome"), r.get("reason"), r.get("code"))))
+    }
+}
+
+impl Store {
+    pub async fn mail_rejections(&self, account_id: &str) -> StoreResult<Vec<MailRejection>> {
+        let rows = sqlx::query(
+            "SELECT id, subject, reason, received_us FROM mail_intake
+             WHERE account_id = ? AND outcome = 'refused' ORDER BY received_us DESC LIMIT 100",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let reason: Option<String> = r.get("reason");
+                let reason = reason.unwrap_or_default();
+                MailRejection {
+                    id: r.get("id"),
+                    received_at: rfc3339(r.get("received_us")),
+                    subject: r.get("subject"),
+                    message: crate::texts::rejection_explanation(&reason).to_string(),
+                    reason,
+                }
+            })
+            .collect())
     }
 }

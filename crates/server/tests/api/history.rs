@@ -147,24 +147,41 @@ async fn closing_reopening_and_replying_to_a_closed_ticket_show_as_events() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let after: Value = r.json().await.unwrap();
     assert_eq!(after["status"], "open", "a reply reopens a closed ticket");
-    let kinds: Vec<(String, String)> = after["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["kind"].as_str().unwrap().to_string(),
-                m["status"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
-    let events: Vec<&str> = kinds
+    let kinds = |t: &Value| -> Vec<(String, String)> {
+        t["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["kind"].as_str().unwrap().to_string(),
+                    m["status"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    // The answer carries only what the reply added: the reopening and the message.
+    assert_eq!(
+        kinds(&after),
+        vec![
+            ("event".to_string(), "open".to_string()),
+            ("message".to_string(), String::new())
+        ]
+    );
+    let thread: Value = app
+        .get(&demo, &format!("/api/v1/tickets/{code}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all = kinds(&thread);
+    let events: Vec<&str> = all
         .iter()
         .filter(|k| k.0 == "event")
         .map(|k| k.1.as_str())
         .collect();
     assert_eq!(events, vec!["closed", "open", "closed", "open"]);
-    assert_eq!(kinds.last().unwrap().0, "message");
+    assert_eq!(all.last().unwrap().0, "message");
     // The same reply sent again (a retry) is not appended twice.
     let again = app
         .client
@@ -178,9 +195,16 @@ async fn closing_reopening_and_replying_to_a_closed_ticket_show_as_events() {
     assert_eq!(again.status(), StatusCode::OK);
     let again: Value = again.json().await.unwrap();
     assert_eq!(
-        again["messages"].as_array().unwrap().len(),
-        after["messages"].as_array().unwrap().len()
+        again["messages"], after["messages"],
+        "a replay answers what the first request added"
     );
+    let thread_again: Value = app
+        .get(&demo, &format!("/api/v1/tickets/{code}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kinds(&thread_again), all, "nothing was added twice");
     app.stop().await;
 }
 

@@ -230,3 +230,186 @@ async fn futures_join(
     });
     futures_util::future::join_all(all).await
 }
+
+/// The list's counts, as a customer reads them above the list.
+async fn counts(app: &crate::helpers::TestApp, token: &str) -> (u64, u64, u64) {
+    let list: Value = app.get_json(token, "/api/v1/tickets").await;
+    let n = |s: &str| list["counts"][s].as_u64().unwrap();
+    (n("open"), n("awaiting_customer"), n("closed"))
+}
+
+#[tokio::test]
+async fn the_list_counts_follow_every_opening_reply_close_and_reopen() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let staff = app.login("staff@example.it").await;
+    let (open, waiting, closed) = counts(&app, &demo).await;
+    let t = app.open_ticket(&demo, "blog-mario.it").await;
+    let code = t["code"].as_str().unwrap();
+    assert_eq!(counts(&app, &demo).await, (open + 1, waiting, closed));
+    let r = app
+        .post(
+            &staff,
+            &format!("/api/v1/staff/tickets/{code}/messages"),
+            json!({"body": "Abbiamo riavviato il servizio: ci confermi che funziona?"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(counts(&app, &demo).await, (open, waiting + 1, closed));
+    app.post(&demo, &format!("/api/v1/tickets/{code}/close"), json!({}))
+        .await;
+    assert_eq!(counts(&app, &demo).await, (open, waiting, closed + 1));
+    // Closing twice changes nothing.
+    app.post(&demo, &format!("/api/v1/tickets/{code}/close"), json!({}))
+        .await;
+    assert_eq!(counts(&app, &demo).await, (open, waiting, closed + 1));
+    app.post(
+        &demo,
+        &format!("/api/v1/tickets/{code}/messages"),
+        json!({"body": "Si è fermato di nuovo alle 10."}),
+    )
+    .await;
+    assert_eq!(counts(&app, &demo).await, (open + 1, waiting, closed));
+    // A search counts what it finds.
+    let found: Value = app
+        .get_json(&demo, &format!("/api/v1/tickets?q={code}"))
+        .await;
+    assert_eq!(found["counts"]["open"], 1);
+    assert_eq!(found["counts"]["closed"], 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_answers_with_the_new_message_only_however_long_the_thread() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let t = app.open_ticket(&demo, "blog-mario.it").await;
+    let code = t["code"].as_str().unwrap();
+    for i in 0..5 {
+        let r: Value = app
+            .post(
+                &demo,
+                &format!("/api/v1/tickets/{code}/messages"),
+                json!({"body": format!("Aggiornamento numero {i}: ancora errore 500.")}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let messages = r["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 1, "only the new message: {r}");
+        assert_eq!(
+            messages[0]["body"],
+            format!("Aggiornamento numero {i}: ancora errore 500.")
+        );
+        assert_eq!(r["status"], "open");
+        assert_eq!(r["code"], code);
+    }
+    let closed: Value = app
+        .post(&demo, &format!("/api/v1/tickets/{code}/close"), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(closed["status"], "closed");
+    let events = closed["messages"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["kind"], "event");
+    assert_eq!(events[0]["status"], "closed");
+    let thread: Value = app
+        .get_json(&demo, &format!("/api/v1/tickets/{code}"))
+        .await;
+    assert_eq!(
+        thread["messages"].as_array().unwrap().len(),
+        7,
+        "the thread has it all"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_status_the_code_does_not_know_is_refused_by_the_database_and_an_error_when_read() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let t = app.open_ticket(&demo, "blog-mario.it").await;
+    let code = t["code"].as_str().unwrap().to_string();
+    let pool = app.state().store.pool().clone();
+    let refused = sqlx::query("UPDATE tickets SET status = 'snoozed' WHERE code = ?")
+        .bind(&code)
+        .execute(&pool)
+        .await;
+    assert!(refused.is_err(), "an unknown status is not stored");
+    // Were one there anyway (written around the checks), reading it is an error, not 'open'.
+    for trigger in ["tickets_status_check_update", "ticket_counts_on_update"] {
+        sqlx::query(&format!("DROP TRIGGER {trigger}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE tickets SET status = 'snoozed' WHERE code = ?")
+        .bind(&code)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (status, error, _) =
+        error_code(app.get(&demo, &format!("/api/v1/tickets/{code}")).await).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(error, "internal");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tickets_sent_together_are_each_kept_or_refused_on_their_own() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let sid = app.service_id(&demo, "blog-mario.it").await;
+    let (open_before, _, _) = counts(&app, &demo).await;
+    // Forty at once share transactions on the server; every fourth names an upload that does
+    // not exist, which fails inside the write after the ticket row was inserted.
+    let mut storm = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let (client, url, token, sid) = (
+            app.client.clone(),
+            app.url("/api/v1/tickets"),
+            demo.clone(),
+            sid.clone(),
+        );
+        storm.spawn(async move {
+            let uploads: Vec<String> = if i % 4 == 0 {
+                vec!["nessun-upload-con-questo-id".into()]
+            } else {
+                vec![]
+            };
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({
+                    "department": "helpdesk", "service_id": sid, "priority": "normal",
+                    "subject": format!("Errore 500 sul blog, pagina {i}"),
+                    "description": "La pagina risponde con errore 500 da stamattina alle nove.",
+                    "upload_ids": uploads,
+                }))
+                .send()
+                .await
+                .unwrap();
+            (i, r.status())
+        });
+    }
+    let mut made = 0;
+    while let Some(done) = storm.join_next().await {
+        let (i, status) = done.unwrap();
+        if i % 4 == 0 {
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "request {i}");
+        } else {
+            assert_eq!(status, StatusCode::CREATED, "request {i}");
+            made += 1;
+        }
+    }
+    // The refused ones left nothing behind: the list and its counts hold exactly the others.
+    assert_eq!(counts(&app, &demo).await.0, open_before + made);
+    let found: Value = app
+        .get_json(&demo, "/api/v1/tickets?q=pagina&limit=100")
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len() as u64, made);
+    app.stop().await;
+}

@@ -1,0 +1,519 @@
+//! The outage storm (issue 12): every row of the server's write and list budgets, measured by a
+//! load generator in this process against the real server binary in another one, over loopback.
+//!
+//! Run by `cargo xtask bench` (or `cargo xtask bench storm` alone), which builds the server with
+//! `--profile server` and this bench with the same profile; the server beside this bench's
+//! folder is the one started, unless `HELPDESK_SERVER_BIN` names another (a build to compare).
+//! `STORM_MIXED_SECONDS` sets the length of the mixed run (default 20).
+//! Every run is bounded in requests and in time, and sends traffic to 127.0.0.1 only.
+
+use reqwest::{Client, RequestBuilder};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type Make = Arc<dyn Fn(u64) -> RequestBuilder + Send + Sync>;
+
+const CUSTOMERS: usize = 200;
+const TICKETS: usize = 5_000;
+const THREAD: usize = 2_000;
+
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn server_bin() -> anyhow::Result<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("HELPDESK_SERVER_BIN") {
+        return Ok(p.into());
+    }
+    // Built with the same profile: this bench is <target>/<profile>/deps/storm-…
+    let exe = std::env::current_exe()?;
+    let p = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("helpdesk-server"))
+        .ok_or_else(|| anyhow::anyhow!("no folder above {}", exe.display()))?;
+    anyhow::ensure!(
+        p.exists(),
+        "{} missing: build it with `cargo build -p helpdesk-server --profile server`",
+        p.display()
+    );
+    Ok(p)
+}
+
+/// A fresh data folder with the bench's customers imported, and the server started on it (demo on).
+async fn start() -> anyhow::Result<Server> {
+    let bin = server_bin()?;
+    let dir = tempfile::tempdir()?;
+    let hash = bcrypt::hash("bench-password", 4)?;
+    let customers: Vec<Value> = (0..CUSTOMERS)
+        .map(|i| {
+            json!({"email": format!("storm{i}@example.it"), "name": format!("Cliente {i}"),
+                "password_hash": hash, "services": [
+                {"id": format!("s-{i}"), "family": "hosting_shared", "product": "Hosting Pro",
+                 "identifier": format!("negozio-{i}.it")}]})
+        })
+        .collect();
+    let import = dir.path().join("import.json");
+    std::fs::write(
+        &import,
+        serde_json::to_vec(&json!({ "customers": customers }))?,
+    )?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let env = |c: &mut Command| {
+        c.env("HELPDESK_DATA_DIR", dir.path())
+            .env("HELPDESK_BIND", format!("127.0.0.1:{port}"))
+            .env("HELPDESK_DEMO", "1")
+            .env("HELPDESK_MAIL_REQUIRE_AUTH", "0")
+            .env("HELPDESK_SMTP_BIND", "off")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null());
+        // The server's warnings go to STORM_SERVER_LOG when it is set.
+        match std::env::var_os("STORM_SERVER_LOG").map(std::fs::File::create) {
+            Some(Ok(f)) => c.stderr(f),
+            _ => c.stderr(Stdio::null()),
+        };
+    };
+    let mut imp = Command::new(&bin);
+    imp.arg("import").arg(&import);
+    env(&mut imp);
+    anyhow::ensure!(imp.status()?.success(), "import failed");
+    let mut serve = Command::new(&bin);
+    serve.arg("serve");
+    env(&mut serve);
+    let child = serve.spawn()?;
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    };
+    let client = Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let up = client
+            .get(format!("{}/api/v1/openapi.json", server.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if up {
+            return Ok(server);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the server did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn login(client: &Client, base: &str, email: &str, password: &str) -> anyhow::Result<String> {
+    let r: Value = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    r["token"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| anyhow::anyhow!("no token for {email}"))
+}
+
+async fn first_service(client: &Client, base: &str, token: &str) -> anyhow::Result<String> {
+    let s: Value = client
+        .get(format!("{base}/api/v1/services"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    s["items"][0]["id"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| anyhow::anyhow!("no service"))
+}
+
+fn new_ticket(sid: &str, n: u64) -> Value {
+    json!({
+        "department": "helpdesk", "service_id": sid, "priority": "normal", "upload_ids": [],
+        "subject": format!("Errore 500 sulla pagina {n} del negozio online"),
+        "description": "La pagina risponde con errore 500 da stamattina alle 9; le altre pagine funzionano.",
+    })
+}
+
+fn reply(n: u64) -> Value {
+    json!({"body": format!("Il problema si ripresenta anche adesso (prova {n})."), "upload_ids": []})
+}
+
+#[derive(Default)]
+struct Run {
+    latencies: Vec<Duration>,
+    errors: u64,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+    fn pct(&mut self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        self.latencies.sort_unstable();
+        let i = ((self.latencies.len() as f64 * p) as usize).min(self.latencies.len() - 1);
+        self.latencies[i].as_secs_f64() * 1e3
+    }
+    fn line(&mut self) -> String {
+        format!(
+            "{:.0}/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+            self.rate(),
+            self.pct(0.50),
+            self.pct(0.99),
+            self.errors
+        )
+    }
+}
+
+async fn send(rb: RequestBuilder) -> bool {
+    match rb.send().await {
+        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// `workers` requests in flight at all times, until `limit` requests or `time` is over.
+async fn closed(workers: u64, time: Duration, limit: u64, make: Make) -> Run {
+    let start = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let (make, next) = (make.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut run = Run::default();
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= limit || start.elapsed() >= time {
+                    return run;
+                }
+                let t = Instant::now();
+                let ok = send(make(n)).await;
+                run.latencies.push(t.elapsed());
+                run.errors += u64::from(!ok);
+            }
+        }));
+    }
+    let mut all = Run::default();
+    for t in tasks {
+        if let Ok(r) = t.await {
+            all.latencies.extend(r.latencies);
+            all.errors += r.errors;
+        }
+    }
+    all.elapsed = start.elapsed();
+    all
+}
+
+/// An open loop: `rate` requests a second for `time`, each timed from when it was due, so a slow
+/// server cannot hide its queue. `make` says for each request whether it is a write.
+async fn open(rate: u64, time: Duration, make: Make, is_write: fn(u64) -> bool) -> (Run, Run) {
+    let start = Instant::now();
+    let total = rate * time.as_secs();
+    let mut tasks = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        let due = start + Duration::from_micros(n * 1_000_000 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        let rb = make(n);
+        tasks.push(tokio::spawn(async move {
+            let ok = tokio::time::timeout(Duration::from_secs(30), send(rb))
+                .await
+                .unwrap_or(false);
+            (n, due.elapsed(), ok)
+        }));
+    }
+    let (mut reads, mut writes) = (Run::default(), Run::default());
+    for t in tasks {
+        if let Ok((n, d, ok)) = t.await {
+            let run = if is_write(n) { &mut writes } else { &mut reads };
+            run.latencies.push(d);
+            run.errors += u64::from(!ok);
+        }
+    }
+    reads.elapsed = start.elapsed();
+    writes.elapsed = reads.elapsed;
+    (reads, writes)
+}
+
+fn row(what: &str, measured: &str, goal: &str) {
+    println!("BENCH | {what} | {measured} | {goal} |");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mixed_secs: u64 = std::env::var("STORM_MIXED_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let server = start().await?;
+    let base = server.base.clone();
+    let client = Client::builder().pool_max_idle_per_host(2048).build()?;
+    let token = login(&client, &base, "demo@example.it", "demo-password").await?;
+    let sid = first_service(&client, &base, &token).await?;
+    let five = Duration::from_secs(5);
+    println!("BENCH | what | measured | goal |");
+    println!("BENCH | --- | --- | --- |");
+
+    let list: Make = {
+        let (c, b, t) = (client.clone(), base.clone(), token.clone());
+        Arc::new(move |_| c.get(format!("{b}/api/v1/tickets")).bearer_auth(&t))
+    };
+    let count = |v: &Value| {
+        v["counts"]["open"].as_u64().unwrap_or(0)
+            + v["counts"]["awaiting_customer"].as_u64().unwrap_or(0)
+            + v["counts"]["closed"].as_u64().unwrap_or(0)
+    };
+    let tickets = |c: Client, b: String, t: String| async move {
+        let v: Value = c
+            .get(format!("{b}/api/v1/tickets"))
+            .bearer_auth(&t)
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::Ok(count(&v))
+    };
+    let few = tickets(client.clone(), base.clone(), token.clone()).await?;
+    closed(50, Duration::from_secs(1), u64::MAX, list.clone()).await;
+    let mut list_few = closed(50, five, u64::MAX, list.clone()).await;
+
+    let create: Make = {
+        let (c, b, t, s) = (client.clone(), base.clone(), token.clone(), sid.clone());
+        Arc::new(move |n| {
+            c.post(format!("{b}/api/v1/tickets"))
+                .bearer_auth(&t)
+                .json(&new_ticket(&s, n))
+        })
+    };
+    // A full first page (25 of 30), so that the list's answer is as long as it will be at 5,000.
+    closed(
+        10,
+        Duration::from_secs(30),
+        30 - few.min(30),
+        create.clone(),
+    )
+    .await;
+    let page = tickets(client.clone(), base.clone(), token.clone()).await?;
+    closed(50, Duration::from_secs(1), u64::MAX, list.clone()).await;
+    let mut list_page = closed(50, five, u64::MAX, list.clone()).await;
+
+    // Saturating creates thousands of tickets: another customer takes them, so that the demo
+    // customer's list is measured at TICKETS, not at whatever the machine managed in 5 s.
+    let other = login(&client, &base, "storm0@example.it", "bench-password").await?;
+    let other_sid = first_service(&client, &base, &other).await?;
+    let create_other: Make = {
+        let (c, b, t, s) = (client.clone(), base.clone(), other, other_sid);
+        Arc::new(move |n| {
+            c.post(format!("{b}/api/v1/tickets"))
+                .bearer_auth(&t)
+                .json(&new_ticket(&s, n))
+        })
+    };
+    let mut create_sat = closed(50, five, u64::MAX, create_other).await;
+    row(
+        "ticket creation, saturated (50 concurrent)",
+        &create_sat.line(),
+        "≥ 1,000/s",
+    );
+    let have = tickets(client.clone(), base.clone(), token.clone()).await?;
+    if (have as usize) < TICKETS {
+        closed(
+            50,
+            Duration::from_secs(120),
+            TICKETS as u64 - have,
+            create.clone(),
+        )
+        .await;
+    }
+    let many = tickets(client.clone(), base.clone(), token.clone()).await?;
+    closed(50, Duration::from_secs(1), u64::MAX, list.clone()).await;
+    let mut list_many = closed(50, five, u64::MAX, list.clone()).await;
+    row(
+        &format!("ticket list, 50 concurrent, {few} → {page} → {many} tickets"),
+        &format!(
+            "{} → {} → {}",
+            list_few.line(),
+            list_page.line(),
+            list_many.line()
+        ),
+        "flat: within 20 %",
+    );
+    // Each new ticket queued an acknowledgment: let the outbox catch up before timing one by one.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let mut create_200 = open(200, five, create.clone(), |_| true).await.1;
+    row(
+        "ticket creation at 200/s offered",
+        &create_200.line(),
+        "p99 ≤ 10 ms",
+    );
+
+    // One ticket's thread grows to THREAD messages, then takes replies.
+    let first: Value = client
+        .post(format!("{base}/api/v1/tickets"))
+        .bearer_auth(&token)
+        .json(&new_ticket(&sid, 0))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let code = first["code"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("no code"))?
+        .to_string();
+    let answer: Make = {
+        let (c, b, t, code) = (client.clone(), base.clone(), token.clone(), code.clone());
+        Arc::new(move |n| {
+            c.post(format!("{b}/api/v1/tickets/{code}/messages"))
+                .bearer_auth(&t)
+                .json(&reply(n))
+        })
+    };
+    closed(20, Duration::from_secs(120), THREAD as u64, answer.clone()).await;
+    let length = |c: Client, b: String, t: String, code: String| async move {
+        let v: Value = c
+            .get(format!("{b}/api/v1/tickets/{code}"))
+            .bearer_auth(&t)
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::Ok(v["messages"].as_array().map_or(0, Vec::len))
+    };
+    let before = length(client.clone(), base.clone(), token.clone(), code.clone()).await?;
+    let mut reply_sat = closed(20, five, u64::MAX, answer.clone()).await;
+    let mut reply_200 = open(200, five, answer.clone(), |_| true).await.1;
+    let after = length(client.clone(), base.clone(), token.clone(), code.clone()).await?;
+    let reply_bytes = client
+        .post(format!("{base}/api/v1/tickets/{code}/messages"))
+        .bearer_auth(&token)
+        .json(&reply(u64::MAX))
+        .send()
+        .await?
+        .bytes()
+        .await?
+        .len();
+    row(
+        &format!(
+            "replies to one ticket of {before} messages (→ {after} by the end), 20 concurrent"
+        ),
+        &format!("{}; an answer is {reply_bytes} bytes", reply_sat.line()),
+        "≥ 1,000/s",
+    );
+    row(
+        "replies to that ticket at 200/s offered",
+        &reply_200.line(),
+        "p99 ≤ 10 ms",
+    );
+
+    // 200 customers, each with a ticket of their own, mixed traffic.
+    let mut people = Vec::with_capacity(CUSTOMERS);
+    for i in 0..CUSTOMERS {
+        let t = login(
+            &client,
+            &base,
+            &format!("storm{i}@example.it"),
+            "bench-password",
+        )
+        .await?;
+        let s = first_service(&client, &base, &t).await?;
+        let made: Value = client
+            .post(format!("{base}/api/v1/tickets"))
+            .bearer_auth(&t)
+            .json(&new_ticket(&s, i as u64))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let code = made["code"].as_str().unwrap_or_default().to_string();
+        people.push((t, s, code));
+    }
+    let people = Arc::new(people);
+    // Of every 20 requests: 8 lists, 6 threads, 3 replies, 3 new tickets.
+    fn mixed_is_write(n: u64) -> bool {
+        n % 20 >= 14
+    }
+    let mixed: Make = {
+        let (c, b, p) = (client.clone(), base.clone(), people.clone());
+        Arc::new(move |n| {
+            let (t, s, code) = &p[(n as usize * 7919) % p.len()];
+            match n % 20 {
+                0..=7 => c.get(format!("{b}/api/v1/tickets")).bearer_auth(t),
+                8..=13 => c.get(format!("{b}/api/v1/tickets/{code}")).bearer_auth(t),
+                14..=16 => c
+                    .post(format!("{b}/api/v1/tickets/{code}/messages"))
+                    .bearer_auth(t)
+                    .json(&reply(n)),
+                _ => c
+                    .post(format!("{b}/api/v1/tickets"))
+                    .bearer_auth(t)
+                    .json(&new_ticket(s, n)),
+            }
+        })
+    };
+    let (mut reads, mut writes) = open(
+        1_000,
+        Duration::from_secs(mixed_secs),
+        mixed,
+        mixed_is_write,
+    )
+    .await;
+    let served = (reads.latencies.len() + writes.latencies.len()) as f64
+        / reads.elapsed.as_secs_f64().max(mixed_secs as f64);
+    row(
+        &format!("{CUSTOMERS} customers for {mixed_secs} s, mixed (list, thread, reply, new ticket), 1,000 requests/s offered"),
+        &format!(
+            "served {served:.0}/s; {} errors; p99 reads {:.1} ms, writes {:.1} ms",
+            reads.errors + writes.errors,
+            reads.pct(0.99),
+            writes.pct(0.99)
+        ),
+        "all served; 0 errors; p99 reads ≤ 25 ms, writes ≤ 50 ms",
+    );
+
+    let svc: Make = {
+        let (c, b, t, s) = (client.clone(), base.clone(), token.clone(), sid.clone());
+        Arc::new(move |_| {
+            c.get(format!("{b}/api/v1/services/{s}/open-tickets"))
+                .bearer_auth(&t)
+        })
+    };
+    let open_on: Value = client
+        .get(format!("{base}/api/v1/services/{sid}/open-tickets"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let shown = open_on
+        .as_array()
+        .or_else(|| open_on["items"].as_array())
+        .map_or(0, Vec::len);
+    let mut svc_run = closed(50, Duration::from_secs(3), u64::MAX, svc).await;
+    row(
+        &format!("open tickets on a service with {many}+ open (wizard's warning)"),
+        &format!("{shown} returned; {}", svc_run.line()),
+        "bounded",
+    );
+    drop(server);
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Accounts (customers and staff, imported from the panel) and their services.
+
+use super::*;
+
+/// An account with what is needed to check its password.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub customer: Customer,
+    pub password_hash: String,
+}
+
+/// One account as the control panel exports it (or as the demo seeds it).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportAccount {
+    pub email: String,
+    pub name: String,
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default = "default_role")]
+    pub role: Role,
+    /// argon2id (PHC string) or bcrypt (`$2y$…`), as the panel stores it.
+    pub password_hash: String,
+    #[serde(default)]
+    pub services: Vec<ImportService>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportService {
+    /// The panel's own id for this service: the key for a repeated import.
+    pub id: String,
+    pub family: ServiceFamily,
+    pub product: String,
+    pub identifier: String,
+    #[serde(default = "default_service_status")]
+    pub status: ServiceStatus,
+}
+
+fn default_language() -> String {
+    "it".into()
+}
+
+fn default_role() -> Role {
+    Role::Customer
+}
+
+fn default_service_status() -> ServiceStatus {
+    ServiceStatus::Active
+}
+
+fn role_str(r: Role) -> &'static str {
+    match r {
+        Role::Customer => "customer",
+        Role::Staff => "staff",
+    }
+}
+
+pub(super) fn customer_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Customer> {
+    Ok(Customer {
+        id: r.get("id"),
+        email: r.get("email"),
+        name: r.get("name"),
+        language: r.get("language"),
+        role: column(r, "role", Role::parse)?,
+    })
+}
+
+impl Store {
+    /// Inserts or updates an account by e-mail, and its services by the panel's id.
+    pub async fn upsert_account(&self, a: &ImportAccount) -> StoreResult<String> {
+        let email = crate::util::normalise_email(&a.email);
+        let a = a.clone();
+        let id = self
+            .write(move |tx| {
+                Box::pin(async move {
+        let existing: Option<(String, String)> =
+            sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = ?")
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let id = match existing {
+            Some((id, old_hash)) => {
+                // A new password ends every session and forgets every browser of the account:
+                // a panel resets a password because it may be known to someone else.
+                if old_hash != a.password_hash {
+                    for table in ["sessions", "login_devices"] {
+                        sqlx::query(&format!("DELETE FROM {table} WHERE account_id = ?"))
+                            .bind(&id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                sqlx::query(
+                    "UPDATE accounts SET name = ?, language = ?, role = ?, password_hash = ? WHERE id = ?",
+                )
+                .bind(&a.name)
+                .bind(&a.language)
+                .bind(role_str(a.role))
+                .bind(&a.password_hash)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+            None => {
+                let id = random_id();
+                sqlx::query(
+                    "INSERT INTO accounts (id, email, name, language, role, password_hash, created_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(&email)
+                .bind(&a.name)
+                .bind(&a.language)
+                .bind(role_str(a.role))
+                .bind(&a.password_hash)
+                .bind(now_us())
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        for s in &a.services {
+            sqlx::query(
+                "INSERT INTO services (id, account_id, external_id, family, product, identifier, status)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (account_id, external_id) DO UPDATE SET
+                   family = excluded.family, product = excluded.product,
+                   identifier = excluded.identifier, status = excluded.status",
+            )
+            .bind(random_id())
+            .bind(&id)
+            .bind(&s.id)
+            .bind(s.family.as_str())
+            .bind(&s.product)
+            .bind(&s.identifier)
+            .bind(s.status.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(id)
+                })
+            })
+            .await?;
+        // Cached sessions carry the account's name and role: an import changes them at once.
+        self.session_cache().retain(|_, c| c.account.id != id);
+        Ok(id)
+    }
+
+    pub async fn account_by_email(&self, email: &str) -> StoreResult<Option<AccountRow>> {
+        let row = sqlx::query(
+            "SELECT id, email, name, language, role, password_hash FROM accounts WHERE email = ?",
+        )
+        .bind(crate::util::normalise_email(email))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(AccountRow {
+                customer: customer_from_row(&r)?,
+                password_hash: r.get("password_hash"),
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn account(&self, id: &str) -> StoreResult<Option<Customer>> {
+        let row = sqlx::query("SELECT id, email, name, language, role FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| customer_from_row(&r)).transpose()
+    }
+
+    pub async fn services(&self, account_id: &str) -> StoreResult<Vec<Service>> {
+        let rows = sqlx::query(
+            "SELECT id, external_id, family, product, identifier, status FROM services
+             WHERE account_id = ? ORDER BY family, product, identifier",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items: Vec<Service> = rows
+            .iter()
+            .map(|r| {
+                Ok(Service {
+                    panel_id: Some(r.get("external_id")),
+                    id: r.get("id"),
+                    family: column(r, "family", ServiceFamily::parse)?,
+                    product: r.get("product"),
+                    identifier: r.get("identifier"),
+                    status: column(r, "status", ServiceStatus::parse)?,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        items.sort_by(|a, b| {
+            (a.family, &a.product, &a.identifier).cmp(&(b.family, &b.product, &b.identifier))
+        });
+        Ok(items)
+    }
+}

@@ -1,0 +1,910 @@
+//! Tickets and their threads: the list, opening, messages, status changes, one ticket read back.
+
+use super::*;
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<Status>,
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
+/// A message about to be written, by whoever and however it came.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub author_kind: AuthorKind,
+    pub author_account_id: Option<&'a str>,
+    pub author_name: &'a str,
+    pub channel: Channel,
+    pub body: &'a str,
+    /// Automatic mail (out-of-office): recorded, changes no status, sends nothing.
+    pub automatic: bool,
+    pub email_message_id: Option<&'a str>,
+    pub raw_email_id: Option<&'a str>,
+    /// Uploads of `author_account_id` to attach (each once).
+    pub upload_ids: &'a [String],
+    /// Files already stored for this message (e.g. e-mail attachments), owned by the ticket's account.
+    pub files: &'a [StoredFile],
+}
+
+impl<'a> NewMessage<'a> {
+    /// Plain text by an account, with no files and nothing from e-mail; set the rest as needed.
+    pub fn text(author: &'a Customer, kind: AuthorKind, channel: Channel, body: &'a str) -> Self {
+        NewMessage {
+            author_kind: kind,
+            author_account_id: Some(&author.id),
+            author_name: &author.name,
+            channel,
+            body,
+            automatic: false,
+            email_message_id: None,
+            raw_email_id: None,
+            upload_ids: &[],
+            files: &[],
+        }
+    }
+}
+
+/// A [`NewMessage`] the writer can keep after the request that made it is gone.
+#[derive(Debug, Clone)]
+struct OwnedMessage {
+    author_kind: AuthorKind,
+    author_account_id: Option<String>,
+    author_name: String,
+    channel: Channel,
+    body: String,
+    automatic: bool,
+    email_message_id: Option<String>,
+    raw_email_id: Option<String>,
+    upload_ids: Vec<String>,
+    files: Vec<StoredFile>,
+}
+
+impl From<&NewMessage<'_>> for OwnedMessage {
+    fn from(m: &NewMessage<'_>) -> Self {
+        OwnedMessage {
+            author_kind: m.author_kind,
+            author_account_id: m.author_account_id.map(String::from),
+            author_name: m.author_name.to_string(),
+            channel: m.channel,
+            body: m.body.to_string(),
+            automatic: m.automatic,
+            email_message_id: m.email_message_id.map(String::from),
+            raw_email_id: m.raw_email_id.map(String::from),
+            upload_ids: m.upload_ids.to_vec(),
+            files: m.files.to_vec(),
+        }
+    }
+}
+
+/// A [`Viewer`] the writer can keep.
+enum OwnedViewer {
+    Customer(String),
+    Staff,
+}
+
+impl From<Viewer<'_>> for OwnedViewer {
+    fn from(v: Viewer<'_>) -> Self {
+        match v {
+            Viewer::Customer(a) => OwnedViewer::Customer(a.to_string()),
+            Viewer::Staff => OwnedViewer::Staff,
+        }
+    }
+}
+
+impl OwnedViewer {
+    fn as_viewer(&self) -> Viewer<'_> {
+        match self {
+            OwnedViewer::Customer(a) => Viewer::Customer(a),
+            OwnedViewer::Staff => Viewer::Staff,
+        }
+    }
+}
+
+/// What the notification is composed from, once the ticket's code is known.
+pub struct NotifyContext<'a> {
+    pub code: &'a TicketCode,
+    pub subject: &'a str,
+    pub department: Department,
+    pub customer_email: &'a str,
+    pub customer_name: &'a str,
+    /// The ticket's status once this write is done.
+    pub status: Status,
+    /// The ticket's latest messages (not events), oldest first, this write's included.
+    pub recent: &'a [RecentMessage],
+}
+
+/// A message as a notification quotes it.
+#[derive(Debug, Clone)]
+pub struct RecentMessage {
+    pub author_name: String,
+    pub author_kind: AuthorKind,
+    pub created_us: i64,
+    pub body: String,
+}
+
+/// How many of the latest messages a notification shows.
+const RECENT_IN_NOTIFICATION: i64 = 3;
+
+async fn recent_messages(
+    c: &mut SqliteConnection,
+    ticket_id: i64,
+) -> StoreResult<Vec<RecentMessage>> {
+    let rows = sqlx::query(
+        "SELECT author_name, author_kind, created_us, body FROM messages
+         WHERE ticket_id = ? AND kind = 'message' AND automatic = 0
+         ORDER BY seq DESC LIMIT ?",
+    )
+    .bind(ticket_id)
+    .bind(RECENT_IN_NOTIFICATION)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut recent = rows
+        .iter()
+        .map(|r| {
+            let kind: String = r.get("author_kind");
+            Ok(RecentMessage {
+                author_name: r.get("author_name"),
+                author_kind: AuthorKind::parse(&kind)
+                    .ok_or_else(|| anyhow::anyhow!("unknown author kind {kind:?} in messages"))?,
+                created_us: r.get("created_us"),
+                body: r.get("body"),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    recent.reverse();
+    Ok(recent)
+}
+
+pub struct NewTicketRecord<'a> {
+    pub account_id: &'a str,
+    pub department: Department,
+    pub service_id: Option<&'a str>,
+    pub subject: &'a str,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub first: NewMessage<'a>,
+    /// (key, hash of the request): a retry with the same key returns the same ticket.
+    pub idempotency: Option<(&'a str, &'a str)>,
+}
+
+pub enum Created {
+    New(Ticket),
+    Replayed(Ticket),
+}
+
+const PAGE_DEFAULT: u32 = 25;
+
+const PAGE_MAX: u32 = 100;
+
+struct TicketRow {
+    id: i64,
+    code: String,
+    account_id: String,
+    subject: String,
+    department: String,
+    status: String,
+    email: String,
+    name: String,
+}
+
+async fn ticket_row_for(
+    c: &mut SqliteConnection,
+    viewer: Viewer<'_>,
+    code: &str,
+) -> StoreResult<Option<TicketRow>> {
+    let mut sql = QueryBuilder::<Sqlite>::new(
+        "SELECT t.id, t.code, t.account_id, t.subject, t.department, t.status, a.email, a.name
+         FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.code = ",
+    );
+    sql.push_bind(code.trim().to_ascii_uppercase());
+    if let Viewer::Customer(account) = viewer {
+        sql.push(" AND t.account_id = ").push_bind(account);
+    }
+    let row = sql.build().fetch_optional(&mut *c).await?;
+    Ok(row.map(|r| TicketRow {
+        id: r.get("id"),
+        code: r.get("code"),
+        account_id: r.get("account_id"),
+        subject: r.get("subject"),
+        department: r.get("department"),
+        status: r.get("status"),
+        email: r.get("email"),
+        name: r.get("name"),
+    }))
+}
+
+/// Inserts a message; answers its id and its place in the thread (`seq`).
+async fn insert_message(
+    c: &mut SqliteConnection,
+    ticket_id: i64,
+    ticket_account: &str,
+    m: &OwnedMessage,
+    now: i64,
+) -> StoreResult<(String, i64)> {
+    let id = random_id();
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (id, ticket_id, kind, author_kind, author_account_id, author_name, channel, body, automatic, raw_email_id, email_message_id, created_us)
+         VALUES (?, ?, 'message', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+    )
+    .bind(&id)
+    .bind(ticket_id)
+    .bind(author_kind_str(m.author_kind))
+    .bind(&m.author_account_id)
+    .bind(&m.author_name)
+    .bind(m.channel.as_str())
+    .bind(&m.body)
+    .bind(i64::from(m.automatic))
+    .bind(&m.raw_email_id)
+    .bind(&m.email_message_id)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    if let Some(owner) = &m.author_account_id {
+        for up in &m.upload_ids {
+            let done = sqlx::query(
+                "UPDATE files SET message_id = ? WHERE id = ? AND account_id = ? AND message_id IS NULL AND created_us > ?",
+            )
+            .bind(&id)
+            .bind(up)
+            .bind(owner)
+            .bind(now - UPLOAD_TTL_US)
+            .execute(&mut *c)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::UploadUnavailable(up.clone()));
+            }
+        }
+    } else if !m.upload_ids.is_empty() {
+        return Err(StoreError::UploadUnavailable(m.upload_ids[0].clone()));
+    }
+    for f in &m.files {
+        sqlx::query(
+            "INSERT INTO files (id, account_id, message_id, name, size, content_type, created_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&f.id)
+        .bind(ticket_account)
+        .bind(&id)
+        .bind(&f.name)
+        .bind(f.size as i64)
+        .bind(&f.content_type)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok((id, seq))
+}
+
+/// Inserts a status-change event; answers its `seq`.
+async fn insert_event(
+    c: &mut SqliteConnection,
+    ticket_id: i64,
+    by: &OwnedMessage,
+    status: Status,
+    now: i64,
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO messages (id, ticket_id, kind, author_kind, author_account_id, author_name, channel, body, status, created_us)
+         VALUES (?, ?, 'event', ?, ?, ?, ?, '', ?, ?) RETURNING seq",
+    )
+    .bind(random_id())
+    .bind(ticket_id)
+    .bind(author_kind_str(by.author_kind))
+    .bind(&by.author_account_id)
+    .bind(&by.author_name)
+    .bind(by.channel.as_str())
+    .bind(status.as_str())
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
+fn push_word_filter(sql: &mut QueryBuilder<'_, Sqlite>, words: &[String]) {
+    for w in words {
+        sql.push(" AND (t.code LIKE ")
+            .push_bind(w.clone())
+            .push(" ESCAPE '\\' OR t.subject LIKE ")
+            .push_bind(w.clone())
+            .push(" ESCAPE '\\')");
+    }
+}
+
+/// `%word%` with LIKE's wildcards escaped, so a search for "100%" finds just that.
+fn like_pattern(word: &str) -> String {
+    let mut p = String::with_capacity(word.len() + 2);
+    p.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn parse_cursor(c: &str) -> Option<(i64, i64)> {
+    let (a, b) = c.split_once('_')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+fn author_kind_str(k: AuthorKind) -> &'static str {
+    match k {
+        AuthorKind::Customer => "customer",
+        AuthorKind::Staff => "staff",
+    }
+}
+
+fn attachment_from_row(r: &sqlx::sqlite::SqliteRow) -> Attachment {
+    Attachment {
+        id: r.get("id"),
+        name: r.get("name"),
+        size: r.get::<i64, _>("size").max(0) as u64,
+        content_type: r.get("content_type"),
+    }
+}
+
+fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<TicketSummary> {
+    let sid: Option<String> = r.get("sid");
+    Ok(TicketSummary {
+        code: r.get("code"),
+        subject: r.get("subject"),
+        department: column(r, "department", Department::parse)?,
+        service: match sid {
+            Some(id) => Some(ServiceSummary {
+                id,
+                family: column(r, "family", ServiceFamily::parse)?,
+                product: r.get("product"),
+                identifier: r.get("identifier"),
+            }),
+            None => None,
+        },
+        status: column(r, "status", Status::parse)?,
+        priority: column(r, "priority", Priority::parse)?,
+        channel: column(r, "channel", Channel::parse)?,
+        created_at: rfc3339(r.get("created_us")),
+        last_activity_at: rfc3339(r.get("activity_us")),
+    })
+}
+
+impl Store {
+    pub async fn list_tickets(&self, account_id: &str, q: &ListQuery) -> StoreResult<TicketList> {
+        let limit = if q.limit == 0 {
+            PAGE_DEFAULT
+        } else {
+            q.limit.min(PAGE_MAX)
+        };
+        let words: Vec<String> =
+            q.q.as_deref()
+                .unwrap_or("")
+                .split_whitespace()
+                .take(8)
+                .map(like_pattern)
+                .collect();
+
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "SELECT t.id, t.code, t.subject, t.department, t.status, t.priority, t.channel, t.created_us, t.activity_us,
+                    s.id AS sid, s.family, s.product, s.identifier
+             FROM tickets t LEFT JOIN services s ON s.id = t.service_id WHERE t.account_id = ",
+        );
+        sql.push_bind(account_id);
+        push_word_filter(&mut sql, &words);
+        if let Some(status) = q.status {
+            sql.push(" AND t.status = ").push_bind(status.as_str());
+        }
+        if let Some((activity, id)) = q.cursor.as_deref().and_then(parse_cursor) {
+            sql.push(" AND (t.activity_us, t.id) < (")
+                .push_bind(activity)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
+        }
+        sql.push(" ORDER BY t.activity_us DESC, t.id DESC LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let rows = sql.build().fetch_all(&self.pool).await?;
+
+        let mut items = Vec::with_capacity(rows.len());
+        let mut last_key = None;
+        for r in rows.iter().take(limit as usize) {
+            last_key = Some((r.get::<i64, _>("activity_us"), r.get::<i64, _>("id")));
+            items.push(summary_from_row(r)?);
+        }
+        let next_cursor = if rows.len() > limit as usize {
+            last_key.map(|(a, id)| format!("{a}_{id}"))
+        } else {
+            None
+        };
+
+        // Without search words the counts are kept up to date by the writes (migration 0008);
+        // a search counts what it matches.
+        let counts_rows = if words.is_empty() {
+            sqlx::query("SELECT status, n FROM ticket_counts WHERE account_id = ?")
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?
+        } else {
+            let mut counts_sql = QueryBuilder::<Sqlite>::new(
+                "SELECT t.status, COUNT(*) AS n FROM tickets t WHERE t.account_id = ",
+            );
+            counts_sql.push_bind(account_id);
+            push_word_filter(&mut counts_sql, &words);
+            counts_sql.push(" GROUP BY t.status");
+            counts_sql.build().fetch_all(&self.pool).await?
+        };
+        let mut counts = StatusCounts::default();
+        for r in counts_rows {
+            let n = r.get::<i64, _>("n").max(0) as u64;
+            match parse_status(r.get("status"))? {
+                Status::Open => counts.open = n,
+                Status::AwaitingCustomer => counts.awaiting_customer = n,
+                Status::Closed => counts.closed = n,
+            }
+        }
+        Ok(TicketList {
+            items,
+            next_cursor,
+            counts,
+        })
+    }
+
+    /// Opens a ticket with its first message (and its acknowledgment, queued) in one transaction.
+    pub async fn create_ticket(
+        &self,
+        rec: NewTicketRecord<'_>,
+        ack: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
+    ) -> StoreResult<Created> {
+        enum Made {
+            New(String),
+            Prior { same_request: bool, code: String },
+        }
+        let account_id = rec.account_id.to_string();
+        let (department, priority, channel) = (rec.department, rec.priority, rec.channel);
+        let service_id = rec.service_id.map(String::from);
+        let subject = rec.subject.to_string();
+        let first = OwnedMessage::from(&rec.first);
+        let idempotency = rec.idempotency.map(|(k, h)| (k.to_string(), h.to_string()));
+        let made = self
+            .write(move |c| {
+                Box::pin(async move {
+                    if let Some((key, hash)) = &idempotency {
+                        let prior = sqlx::query(
+                            "SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?",
+                        )
+                        .bind(&account_id)
+                        .bind(key)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                        if let Some(prior) = prior {
+                            return Ok(Made::Prior {
+                                same_request: prior.get::<String, _>("request_hash") == *hash,
+                                code: prior.get("result"),
+                            });
+                        }
+                    }
+                    let now = now_us();
+                    // Codes are random; a collision with an existing one just draws again.
+                    let mut code = None;
+                    for _ in 0..32 {
+                        let Some(candidate) = TicketCode::from_random(random_u64()) else {
+                            continue;
+                        };
+                        let taken: Option<i64> =
+                            sqlx::query_scalar("SELECT id FROM tickets WHERE code = ?")
+                                .bind(candidate.as_str())
+                                .fetch_optional(&mut *c)
+                                .await?;
+                        if taken.is_none() {
+                            code = Some(candidate);
+                            break;
+                        }
+                    }
+                    let code =
+                        code.ok_or_else(|| anyhow::anyhow!("no free ticket code after 32 draws"))?;
+                    let ticket_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO tickets (code, account_id, department, service_id, subject, status, priority, channel, created_us, activity_us)
+                         VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
+                    )
+                    .bind(code.as_str())
+                    .bind(&account_id)
+                    .bind(department.as_str())
+                    .bind(&service_id)
+                    .bind(&subject)
+                    .bind(priority.as_str())
+                    .bind(channel.as_str())
+                    .bind(now)
+                    .bind(now)
+                    .fetch_one(&mut *c)
+                    .await?;
+                    insert_message(c, ticket_id, &account_id, &first, now).await?;
+                    if let Some((key, hash)) = &idempotency {
+                        sqlx::query("INSERT INTO idempotency (account_id, key, request_hash, result, created_us) VALUES (?, ?, ?, ?, ?)")
+                            .bind(&account_id)
+                            .bind(key)
+                            .bind(hash)
+                            .bind(code.as_str())
+                            .bind(now)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    let (email, name): (String, String) =
+                        sqlx::query_as("SELECT email, name FROM accounts WHERE id = ?")
+                            .bind(&account_id)
+                            .fetch_one(&mut *c)
+                            .await?;
+                    // The first message is the only one: no need to read it back.
+                    let recent = [RecentMessage {
+                        author_name: first.author_name.clone(),
+                        author_kind: first.author_kind,
+                        created_us: now,
+                        body: first.body.clone(),
+                    }];
+                    let recent = if first.automatic { &recent[..0] } else { &recent[..] };
+                    let ctx = NotifyContext {
+                        code: &code,
+                        subject: &subject,
+                        department,
+                        customer_email: &email,
+                        customer_name: &name,
+                        status: Status::Open,
+                        recent,
+                    };
+                    if let Some(n) = ack(&ctx) {
+                        queue_notification(c, ticket_id, &n, now).await?;
+                    }
+                    Ok(Made::New(code.as_str().to_string()))
+                })
+            })
+            .await?;
+        let viewer = Viewer::Customer(rec.account_id);
+        match made {
+            Made::Prior {
+                same_request: false,
+                ..
+            } => Err(StoreError::IdempotencyMismatch),
+            Made::Prior { code, .. } => Ok(Created::Replayed(
+                self.ticket(viewer, &code)
+                    .await?
+                    .ok_or(StoreError::NotFound)?,
+            )),
+            Made::New(code) => Ok(Created::New(
+                self.ticket(viewer, &code)
+                    .await?
+                    .ok_or(StoreError::NotFound)?,
+            )),
+        }
+    }
+
+    /// Appends a message to a ticket the viewer may see, applies the status rules, and queues
+    /// the notification the composer returns (staff replies notify; customers' do not).
+    /// Answers with the ticket's own fields and, in `messages`, only what this request added
+    /// (the message, and the status events it caused); a replay answers what the first added.
+    pub async fn add_message(
+        &self,
+        viewer: Viewer<'_>,
+        code: &str,
+        msg: NewMessage<'_>,
+        next_status: Option<Status>,
+        idempotency: Option<(&str, &str)>,
+        notify: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
+    ) -> StoreResult<(Ticket, bool)> {
+        enum Added {
+            New(Added2),
+            Prior(String),
+            Mismatch,
+        }
+        type Added2 = (String, i64, i64);
+        let owned_viewer = OwnedViewer::from(viewer);
+        let code = code.to_string();
+        let msg = OwnedMessage::from(&msg);
+        let idempotency = idempotency.map(|(k, h)| (k.to_string(), h.to_string()));
+        let added = self
+            .write(move |c| {
+                Box::pin(async move {
+                    let row = ticket_row_for(c, owned_viewer.as_viewer(), &code)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let now = now_us();
+                    let scoped = idempotency
+                        .as_ref()
+                        .map(|(key, hash)| (format!("reply:{}:{key}", row.code), hash));
+                    let owner = msg.author_account_id.clone().unwrap_or_default();
+                    if let Some((scoped, hash)) = &scoped {
+                        let prior = sqlx::query(
+                            "SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?",
+                        )
+                        .bind(&owner)
+                        .bind(scoped)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                        if let Some(prior) = prior {
+                            if prior.get::<String, _>("request_hash") != **hash {
+                                return Ok(Added::Mismatch);
+                            }
+                            return Ok(Added::Prior(prior.get("result")));
+                        }
+                    }
+                    let current = parse_status(&row.status)?;
+                    let target = if msg.automatic {
+                        current
+                    } else {
+                        next_status.unwrap_or(match msg.author_kind {
+                            AuthorKind::Customer => Status::Open,
+                            AuthorKind::Staff => Status::AwaitingCustomer,
+                        })
+                    };
+                    let mut seqs = Vec::with_capacity(3);
+                    // A customer's reply to a closed ticket reopens it: the thread shows that as an event.
+                    if current == Status::Closed && target != Status::Closed {
+                        seqs.push(insert_event(c, row.id, &msg, Status::Open, now).await?);
+                    }
+                    let (_, seq) = insert_message(c, row.id, &row.account_id, &msg, now + 1).await?;
+                    seqs.push(seq);
+                    if target == Status::Closed && current != Status::Closed {
+                        seqs.push(insert_event(c, row.id, &msg, Status::Closed, now + 2).await?);
+                    }
+                    sqlx::query("UPDATE tickets SET status = ?, activity_us = ? WHERE id = ?")
+                        .bind(target.as_str())
+                        .bind(now)
+                        .bind(row.id)
+                        .execute(&mut *c)
+                        .await?;
+                    let (first, last) = (seqs[0], seqs[seqs.len() - 1]);
+                    if let Some((scoped, hash)) = &scoped {
+                        sqlx::query("INSERT INTO idempotency (account_id, key, request_hash, result, created_us) VALUES (?, ?, ?, ?, ?)")
+                            .bind(&owner)
+                            .bind(scoped)
+                            .bind(*hash)
+                            .bind(format!("{} {first} {last}", row.code))
+                            .bind(now)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    if !msg.automatic {
+                        let code = TicketCode::parse(&row.code)
+                            .ok_or_else(|| anyhow::anyhow!("bad stored code"))?;
+                        let recent = recent_messages(c, row.id).await?;
+                        let ctx = NotifyContext {
+                            code: &code,
+                            subject: &row.subject,
+                            department: parse_department(&row.department)?,
+                            customer_email: &row.email,
+                            customer_name: &row.name,
+                            status: target,
+                            recent: &recent,
+                        };
+                        if let Some(n) = notify(&ctx) {
+                            queue_notification(c, row.id, &n, now).await?;
+                        }
+                    }
+                    Ok(Added::New((row.code, first, last)))
+                })
+            })
+            .await?;
+        match added {
+            Added::Mismatch => Err(StoreError::IdempotencyMismatch),
+            Added::New((code, first, last)) => Ok((
+                self.ticket_part(viewer, &code, Some((first, last)))
+                    .await?
+                    .ok_or(StoreError::NotFound)?,
+                false,
+            )),
+            Added::Prior(result) => {
+                // "CODE FIRST LAST"; a key recorded before answers carried only what was added
+                // holds the code alone, and its replay shows the ticket without messages.
+                let mut parts = result.split(' ');
+                let code = parts.next().unwrap_or_default().to_string();
+                let range = match (parts.next(), parts.next()) {
+                    (Some(a), Some(b)) => a.parse().ok().zip(b.parse().ok()),
+                    _ => None,
+                };
+                let t = self
+                    .ticket_part(viewer, &code, Some(range.unwrap_or((1, 0))))
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                Ok((t, true))
+            }
+        }
+    }
+
+    /// Closes or reopens a ticket; the change shows in the thread as an event. Answers with the
+    /// ticket's own fields and, in `messages`, the event (none when the status was already so).
+    pub async fn set_status(
+        &self,
+        viewer: Viewer<'_>,
+        code: &str,
+        status: Status,
+        by: (AuthorKind, Option<&str>, &str),
+    ) -> StoreResult<Ticket> {
+        let owned_viewer = OwnedViewer::from(viewer);
+        let code = code.to_string();
+        let who = OwnedMessage {
+            author_kind: by.0,
+            author_account_id: by.1.map(String::from),
+            author_name: by.2.to_string(),
+            channel: Channel::Web,
+            body: String::new(),
+            automatic: false,
+            email_message_id: None,
+            raw_email_id: None,
+            upload_ids: Vec::new(),
+            files: Vec::new(),
+        };
+        let (code, seq) = self
+            .write(move |c| {
+                Box::pin(async move {
+                    let row = ticket_row_for(c, owned_viewer.as_viewer(), &code)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    if row.status == status.as_str() {
+                        return Ok((row.code, None));
+                    }
+                    let now = now_us();
+                    let seq = insert_event(c, row.id, &who, status, now).await?;
+                    sqlx::query("UPDATE tickets SET status = ?, activity_us = ? WHERE id = ?")
+                        .bind(status.as_str())
+                        .bind(now)
+                        .bind(row.id)
+                        .execute(&mut *c)
+                        .await?;
+                    Ok((row.code, Some(seq)))
+                })
+            })
+            .await?;
+        self.ticket_part(viewer, &code, Some(seq.map_or((1, 0), |s| (s, s))))
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// One ticket with its whole thread, or `None` when it is missing or not the viewer's.
+    pub async fn ticket(&self, viewer: Viewer<'_>, code: &str) -> StoreResult<Option<Ticket>> {
+        self.ticket_part(viewer, code, None).await
+    }
+
+    /// One ticket with the messages whose `seq` lies in `range` (all of them without one).
+    async fn ticket_part(
+        &self,
+        viewer: Viewer<'_>,
+        code: &str,
+        range: Option<(i64, i64)>,
+    ) -> StoreResult<Option<Ticket>> {
+        let (from, to) = range.unwrap_or((i64::MIN, i64::MAX));
+        let mut conn = self.pool.acquire().await?;
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "SELECT t.id, t.code, t.subject, t.department, t.status, t.priority, t.channel, t.created_us, t.activity_us,
+                    s.id AS sid, s.family, s.product, s.identifier
+             FROM tickets t LEFT JOIN services s ON s.id = t.service_id WHERE t.code = ",
+        );
+        sql.push_bind(code.trim().to_ascii_uppercase());
+        if let Viewer::Customer(account) = viewer {
+            sql.push(" AND t.account_id = ").push_bind(account);
+        }
+        let Some(t) = sql.build().fetch_optional(&mut *conn).await? else {
+            return Ok(None);
+        };
+        let ticket_id: i64 = t.get("id");
+        let summary = summary_from_row(&t)?;
+
+        let files = sqlx::query(
+            "SELECT f.id, f.message_id, f.name, f.size, f.content_type
+             FROM files f JOIN messages m ON m.id = f.message_id
+             WHERE m.ticket_id = ? AND m.seq BETWEEN ? AND ? ORDER BY f.created_us, f.id",
+        )
+        .bind(ticket_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *conn)
+        .await?;
+        let raw = sqlx::query(
+            "SELECT f.id, f.name, f.size, f.content_type FROM files f
+             JOIN messages m ON m.raw_email_id = f.id WHERE m.ticket_id = ? AND m.seq BETWEEN ? AND ?",
+        )
+        .bind(ticket_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *conn)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT id, kind, author_kind, author_name, channel, body, status, automatic, raw_email_id, created_us
+             FROM messages WHERE ticket_id = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+        )
+        .bind(ticket_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *conn)
+        .await?;
+
+        let mut by_message: std::collections::HashMap<String, Vec<Attachment>> = Default::default();
+        for f in &files {
+            let mid: Option<String> = f.get("message_id");
+            if let Some(mid) = mid {
+                by_message
+                    .entry(mid)
+                    .or_default()
+                    .push(attachment_from_row(f));
+            }
+        }
+        let raw_by_id: std::collections::HashMap<String, Attachment> = raw
+            .iter()
+            .map(|f| (f.get::<String, _>("id"), attachment_from_row(f)))
+            .collect();
+
+        let messages = rows
+            .iter()
+            .map(|r| {
+                let id: String = r.get("id");
+                let raw_id: Option<String> = r.get("raw_email_id");
+                Ok(Message {
+                    attachments: by_message.remove(&id).unwrap_or_default(),
+                    raw_email: raw_id.and_then(|rid| raw_by_id.get(&rid).cloned()),
+                    id,
+                    kind: column(r, "kind", MessageKind::parse)?,
+                    author: Author {
+                        kind: column(r, "author_kind", AuthorKind::parse)?,
+                        name: r.get("author_name"),
+                    },
+                    channel: column(r, "channel", Channel::parse)?,
+                    body: r.get("body"),
+                    created_at: rfc3339(r.get("created_us")),
+                    status: r
+                        .get::<Option<String>, _>("status")
+                        .as_deref()
+                        .map(parse_status)
+                        .transpose()?,
+                    automatic: r.get::<i64, _>("automatic") != 0,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+
+        Ok(Some(Ticket {
+            code: summary.code,
+            subject: summary.subject,
+            department: summary.department,
+            service: summary.service,
+            status: summary.status,
+            priority: summary.priority,
+            channel: summary.channel,
+            created_at: summary.created_at,
+            last_activity_at: summary.last_activity_at,
+            messages,
+        }))
+    }
+
+    /// Open tickets of this account on a service (the wizard warns before a duplicate).
+    pub async fn open_tickets_on_service(
+        &self,
+        account_id: &str,
+        service_id: &str,
+    ) -> StoreResult<Vec<TicketSummary>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.code, t.subject, t.department, t.status, t.priority, t.channel, t.created_us, t.activity_us,
+                    s.id AS sid, s.family, s.product, s.identifier
+             FROM tickets t LEFT JOIN services s ON s.id = t.service_id
+             WHERE t.account_id = ? AND t.service_id = ? AND t.status != 'closed'
+             ORDER BY t.activity_us DESC LIMIT 5",
+        )
+        .bind(account_id)
+        .bind(service_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("100%"), "%100\\%%");
+        assert_eq!(like_pattern("a_b"), "%a\\_b%");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_ignored() {
+        assert_eq!(parse_cursor("123_45"), Some((123, 45)));
+        assert_eq!(parse_cursor("x_1"), None);
+        assert_eq!(parse_cursor(""), None);
+    }
+}

@@ -1,0 +1,109 @@
+//! Files: uploads waiting for a message, attachments, and who may download them.
+
+use super::*;
+
+/// A stored file with who may read it.
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    pub id: String,
+    pub account_id: String,
+    pub message_id: Option<String>,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    pub created_us: i64,
+}
+
+/// Unattached uploads older than this are gone.
+pub const UPLOAD_TTL_US: i64 = 24 * 3600 * 1_000_000;
+
+impl Store {
+    pub async fn insert_upload(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
+        let (account_id, f) = (account_id.to_string(), f.clone());
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO files (id, account_id, message_id, name, size, content_type, created_us) VALUES (?, ?, NULL, ?, ?, ?, ?)",
+                )
+                .bind(&f.id)
+                .bind(&account_id)
+                .bind(&f.name)
+                .bind(f.size as i64)
+                .bind(&f.content_type)
+                .bind(now_us())
+                .execute(&mut *c)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// A file the viewer may download: attached to one of their tickets, or their own upload.
+    pub async fn file_for(&self, viewer: Viewer<'_>, id: &str) -> StoreResult<Option<FileRow>> {
+        let row = sqlx::query(
+            "SELECT f.id, f.account_id, f.message_id, f.name, f.size, f.content_type, f.created_us,
+                    (SELECT t.account_id FROM messages m JOIN tickets t ON t.id = m.ticket_id
+                      WHERE m.id = f.message_id OR m.raw_email_id = f.id LIMIT 1) AS ticket_account
+             FROM files f WHERE f.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let owner: String = r.get("account_id");
+        let ticket_account: Option<String> = r.get("ticket_account");
+        let visible = match viewer {
+            Viewer::Staff => true,
+            Viewer::Customer(acc) => {
+                ticket_account.as_deref() == Some(acc) || (ticket_account.is_none() && owner == acc)
+            }
+        };
+        if !visible {
+            return Ok(None);
+        }
+        Ok(Some(FileRow {
+            id: r.get("id"),
+            account_id: owner,
+            message_id: r.get("message_id"),
+            name: r.get("name"),
+            size: r.get::<i64, _>("size").max(0) as u64,
+            content_type: r.get("content_type"),
+            created_us: r.get("created_us"),
+        }))
+    }
+
+    /// Unattached uploads older than the TTL: removed from the table; the caller removes the files.
+    pub async fn expire_uploads(&self, now: i64) -> StoreResult<Vec<String>> {
+        self.write(move |c| {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar(
+                    "DELETE FROM files WHERE message_id IS NULL AND created_us < ?
+                       AND id NOT IN (SELECT raw_email_id FROM messages WHERE raw_email_id IS NOT NULL)
+                       AND id NOT IN (SELECT raw_path FROM mail_intake)
+                     RETURNING id",
+                )
+                .bind(now - UPLOAD_TTL_US)
+                .fetch_all(&mut *c)
+                .await?)
+            })
+        })
+        .await
+    }
+}
+
+impl Store {
+    /// Uploads of the account not yet attached to a message and not expired (raw e-mails, which
+    /// are linked from their message rather than attached, do not count).
+    pub async fn pending_uploads(&self, account_id: &str, now: i64) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM files
+             WHERE account_id = ? AND message_id IS NULL AND created_us > ?
+               AND id NOT IN (SELECT raw_email_id FROM messages WHERE raw_email_id IS NOT NULL)",
+        )
+        .bind(account_id)
+        .bind(now - UPLOAD_TTL_US)
+        .fetch_one(self.pool())
+        .await?)
+    }
+}
