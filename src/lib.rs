@@ -13,8 +13,7 @@ pub mod router;
 pub mod session;
 pub mod texts;
 
-use crate::router::{navigate, Route};
-use crate::session::{remember_return, use_session, Session};
+use crate::session::{use_session, Session};
 use leptos::prelude::*;
 
 /// An effect (run after mount, then on every change of what it reads). Every effect of the app
@@ -38,47 +37,22 @@ pub fn start() {
 pub fn App() -> impl IntoView {
     let session = Session::restore();
     provide_context(session);
-    embed::start(session);
-    let path = router::path();
-    let route = Memo::new(move |_| path.with(|p| Route::parse(p)));
     view! {
-        <SessionGuard/>
-        {move || {
-            // Reads of the page being replaced are aborted.
-            api::new_page();
-            match route.get() {
-            // A page that needs a session is not even begun without one (its request would only
-            // come back 401): the guard below takes the customer to the login.
-            r if r != Route::Login && session.0.with(|s| s.is_none()) => ().into_any(),
-            Route::Login => view! { <pages::login::LoginPage/> }.into_any(),
-            Route::Tickets => view! { <pages::tickets::TicketListPage/> }.into_any(),
-            Route::NewTicket => view! { <pages::wizard::WizardPage/> }.into_any(),
-            Route::Ticket(code) => view! { <pages::ticket::TicketPage code/> }.into_any(),
-            Route::Rejections => view! { <pages::rejections::RejectionsPage/> }.into_any(),
-            Route::NotFound => view! { <pages::not_found::NotFound/> }.into_any(),
-        }}}
+        <router::AppRouter>
+            <Embedding/>
+        </router::AppRouter>
     }
 }
 
-/// A 401 anywhere ends the session and brings the login back, remembering where the user was.
+/// The widget's side (when framed by the panel) and what a 401 anywhere does: the session ends,
+/// and the page's guard takes the customer to the login, remembering where they were.
 #[component]
-fn SessionGuard() -> impl IntoView {
+fn Embedding() -> impl IntoView {
     let session = use_session();
-    let path = router::path();
-    let here = path.clone();
+    embed::start(session);
     api::set_unauthorized_handler(move || {
-        remember_return(&(here.get_untracked() + &router::search()));
         session.end(false);
         // Inside a signed-on widget the panel is asked for a new token; the login page says so.
         embed::session_lost();
-        navigate("/login");
-    });
-    // Pages other than login need a session.
-    effect(move || {
-        let path = path.get();
-        if session.0.with(|s| s.is_none()) && Route::parse(&path) != Route::Login {
-            remember_return(&(path + &router::search()));
-            navigate("/login");
-        }
     });
 }

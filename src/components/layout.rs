@@ -1,6 +1,6 @@
 //! The frame of every logged-in page: skip link, top bar with the customer's name and logout.
 
-use crate::router::{navigate, Link};
+use crate::router::{navigate, Link, NavLink};
 use crate::session::use_session;
 use crate::texts::tx;
 use leptos::prelude::*;
@@ -41,11 +41,11 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <a class="skip" href="#main">{t.skip_to_content}</a>
         <header class="topbar" class:compact=embedded>
-            <a href=crate::router::href("/") class="brand" hidden=embedded>{t.app_title}</a>
+            {(!embedded).then(|| view! { <Link to="/" class="brand">{t.app_title}</Link> })}
             <nav aria-label=t.main_nav>
-                <Link to="/">{t.my_tickets}</Link>
-                <Link to="/nuovo">{t.new_ticket}</Link>
-                <Link to="/email-rifiutate">{t.rejected_mail}</Link>
+                <NavLink to="/">{t.my_tickets}</NavLink>
+                <NavLink to="/nuovo">{t.new_ticket}</NavLink>
+                <NavLink to="/email-rifiutate">{t.rejected_mail}</NavLink>
             </nav>
             <div class="who" hidden=signed_by_panel>
                 <span class="name">{name}</span>

@@ -3,7 +3,7 @@
 use crate::api;
 use crate::config::config;
 use crate::embed::{use_embed, SignOn};
-use crate::router::navigate;
+use crate::router::redirect;
 use crate::session::{take_return, use_session};
 use crate::texts::tx;
 use leptos::prelude::*;
@@ -22,7 +22,7 @@ pub fn LoginPage() -> impl IntoView {
 
     // Already logged in (a reload of /login): straight to the tickets.
     if session.0.get_untracked().is_some() {
-        request_animation_frame(move || navigate("/"));
+        request_animation_frame(move || redirect("/"));
     }
     crate::effect(move || {
         // Not while the form is hidden (the panel is signing the customer in).
@@ -68,7 +68,7 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(r) => {
                     session.start(r);
                     let to = take_return().unwrap_or_else(|| "/".into());
-                    navigate(&to);
+                    redirect(&to);
                 }
                 Err(e) => {
                     error.set(Some(e.message()));

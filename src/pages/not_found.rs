@@ -1,6 +1,6 @@
 //! Any address the app does not know.
 
-use crate::router::href;
+use crate::router::Link;
 use crate::texts::tx;
 use leptos::prelude::*;
 
@@ -10,7 +10,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <main id="main" class="narrow">
             <h1>{t.not_found_title}</h1>
-            <p><a href=href("/")>{t.not_found_back}</a></p>
+            <p><Link to="/">{t.not_found_back}</Link></p>
         </main>
     }
 }

@@ -4,15 +4,40 @@
 use crate::api::{self, ApiError};
 use crate::components::layout::Layout;
 use crate::components::ticket_view::TicketView;
-use crate::router::href;
+use crate::pages::not_found::NotFound;
+use crate::router::Link;
 use crate::texts::tx;
 use helpdesk_core::api::Ticket;
-use leptos::either::EitherOf4;
+use helpdesk_core::code::TicketCode;
+use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
+use leptos::Params;
+use leptos_router::hooks::use_params;
+use leptos_router::params::Params;
 
+/// The address's parameters: `/tickets/:code`.
+#[derive(Params, Clone, PartialEq)]
+struct TicketAddress {
+    code: Option<TicketCode>,
+}
+
+/// The ticket whose code is in the address; an address that holds no code is a page not found.
 #[component]
-pub fn TicketPage(code: String) -> impl IntoView {
-    view! { <Layout><TicketScreen code/></Layout> }
+pub fn TicketPage() -> impl IntoView {
+    let params = use_params::<TicketAddress>();
+    let code = Memo::new(move |_| params.with(|p| p.as_ref().ok().and_then(|p| p.code.clone())));
+    let valid = Memo::new(move |_| code.with(Option::is_some));
+    let code = Signal::derive(move || {
+        code.with(|c| c.as_ref().map(|c| c.as_str().to_string()))
+            .unwrap_or_default()
+    });
+    move || {
+        if valid.get() {
+            Either::Left(view! { <Layout><TicketScreen code/></Layout> })
+        } else {
+            Either::Right(view! { <NotFound/> })
+        }
+    }
 }
 
 #[derive(Clone, PartialEq)]
@@ -67,7 +92,7 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
             <div class="not-found">
                 <h1>{t.ticket_not_found_title}</h1>
                 <p>{t.ticket_not_found}</p>
-                <p><a href=href("/")>{t.back_to_list}</a></p>
+                <p><Link to="/">{t.back_to_list}</Link></p>
             </div>
         }),
         Load::Failed(msg) => EitherOf4::C(view! {

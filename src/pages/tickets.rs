@@ -4,10 +4,12 @@ use crate::api::{self, ApiError};
 use crate::components::layout::Layout;
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::format::datetime;
-use crate::router::{self, href};
+use crate::router::{keep_in_address, Link};
 use crate::texts::{status_tab, tab_help, tx};
 use helpdesk_core::api::{Status, StatusCounts, TicketSummary};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 use std::time::Duration;
 
 #[derive(Clone, PartialEq)]
@@ -22,16 +24,16 @@ pub fn TicketListPage() -> impl IntoView {
     let t = tx();
     // The tab and the search live in the address (`?stato=…&q=…`), so that Back from a ticket,
     // a reload or a shared link finds the list as it was left.
-    let address = router::search_signal();
+    let address = use_query_map();
     let from_address = move || {
-        let params = web_sys::UrlSearchParams::new_with_str(&address.get()).ok();
-        let get = |name: &str| params.as_ref().and_then(|p| p.get(name));
-        (
-            get("stato").as_deref().and_then(Status::parse),
-            get("q").unwrap_or_default(),
-        )
+        address.with(|q| {
+            (
+                q.get("stato").as_deref().and_then(Status::parse),
+                q.get("q").unwrap_or_default(),
+            )
+        })
     };
-    let (s0, q0) = untrack(from_address.clone());
+    let (s0, q0) = untrack(from_address);
     let status = RwSignal::new(s0);
     let typed = RwSignal::new(q0.clone());
     let query = RwSignal::new(q0);
@@ -99,23 +101,18 @@ pub fn TicketListPage() -> impl IntoView {
             query.set(q);
         }
     });
-    // And the other way: what the customer picks goes into the address.
+    // And the other way: what the customer picks goes into the address, replacing the entry
+    // (Back leaves the list rather than stepping through its tabs) and keeping the scroll.
     crate::effect(move || {
-        let params = web_sys::UrlSearchParams::new().ok();
-        if let Some(p) = &params {
-            if let Some(s) = status.get() {
-                p.append("stato", s.as_str());
-            }
-            let q = query.get();
-            if !q.is_empty() {
-                p.append("q", &q);
-            }
+        let mut params = ParamsMap::new();
+        if let Some(s) = status.get() {
+            params.insert("stato", s.as_str().to_string());
         }
-        router::replace_query(
-            &params
-                .map(|p| String::from(p.to_string()))
-                .unwrap_or_default(),
-        );
+        let q = query.get();
+        if !q.is_empty() {
+            params.insert("q", q);
+        }
+        keep_in_address(&["/", &params.to_query_string()].concat());
     });
     // Search as the customer types, without a request per keystroke.
     crate::effect(move || {
@@ -150,7 +147,7 @@ pub fn TicketListPage() -> impl IntoView {
         <Layout>
             <div class="page-head">
                 <h1>{t.tickets_title}</h1>
-                <a href=href("/nuovo") class="button primary">{t.new_ticket}</a>
+                <Link to="/nuovo" class="button primary">{t.new_ticket}</Link>
             </div>
             <div class="filters">
                 <div role="tablist" aria-label=t.col_status aria-describedby="tab-help" class="tabs">
@@ -214,7 +211,7 @@ fn TicketTable(items: RwSignal<Vec<TicketSummary>>) -> impl IntoView {
                     <tr>
                         <td class="code" data-label=t.col_code>{s.code.clone()}</td>
                         <td data-label=t.col_subject>
-                            <a href=href(&["/tickets/", &s.code].concat())>{s.subject.clone()}</a>
+                            <Link to=["/tickets/", &s.code].concat()>{s.subject.clone()}</Link>
                         </td>
                         <td data-label=t.col_service>
                             {s.service.as_ref().map(|v| v.identifier.clone()).unwrap_or_else(|| t.no_service.into())}

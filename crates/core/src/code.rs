@@ -91,6 +91,26 @@ impl TicketCode {
     }
 }
 
+/// What is not a ticket code (an address such as `/tickets/abc`, a path segment of the app).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotATicketCode;
+
+impl fmt::Display for NotATicketCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a ticket code (AAA-999-99999)")
+    }
+}
+
+impl std::error::Error for NotATicketCode {}
+
+impl std::str::FromStr for TicketCode {
+    type Err = NotATicketCode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or(NotATicketCode)
+    }
+}
+
 impl fmt::Display for TicketCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -10,7 +10,6 @@ use crate::components::attachments::{drop_expired, Attached};
 use crate::components::layout::Layout;
 use crate::drafts;
 use crate::embed::{use_embed, Prefill};
-use crate::router;
 use crate::session::use_session;
 use crate::texts::tx;
 use draft::{Draft, Step};
@@ -20,6 +19,7 @@ use helpdesk_core::api::{
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::subject::{assess, SubjectContext};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use std::time::Duration;
 
 const DRAFT: &str = "wizard";
@@ -263,7 +263,8 @@ pub fn WizardPage() -> impl IntoView {
 
     // The saved draft, unless the address (`?servizio=…&reparto=…`) or the panel's widget asks
     // for a fresh ticket.
-    let (service, department) = (router::query("servizio"), router::query("reparto"));
+    let (service, department) =
+        use_query_map().with_untracked(|q| (q.get("servizio"), q.get("reparto")));
     let prefill = if service.is_some() || department.is_some() {
         Some(Prefill {
             service,

@@ -3,7 +3,7 @@
 use super::draft::Step;
 use super::{priorities, Wizard};
 use crate::components::attachments::Attachments;
-use crate::router::href;
+use crate::router::Link;
 use crate::texts::{
     checklist, department_label, family_label, priority_label, service_status_label, tx,
 };
@@ -302,7 +302,7 @@ fn review(w: Wizard) -> impl IntoView {
                 <p>{t.open_tickets_warning}</p>
                 <ul>
                     {move || w.open_here.get().into_iter().map(|o| view! {
-                        <li><a href=href(&["/tickets/", &o.code].concat())>{o.code.clone()}" — "{o.subject.clone()}</a></li>
+                        <li><Link to=["/tickets/", &o.code].concat()>{o.code.clone()}" — "{o.subject.clone()}</Link></li>
                     }).collect_view()}
                 </ul>
             </div>
@@ -351,7 +351,7 @@ pub(super) fn Success(
             <p>{t.success_email}</p>
             <p><strong>{t.success_keep_code}</strong></p>
             <p class="actions">
-                <a href=href(&["/tickets/", &ticket.code].concat()) class="button primary">{t.view_ticket}</a>
+                <Link to=["/tickets/", &ticket.code].concat() class="button primary">{t.view_ticket}</Link>
                 {separate.into_iter().map(|(id, name)| view! {
                     <button type="button" on:click=move |_| {
                         created.set(None);

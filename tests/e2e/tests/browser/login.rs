@@ -190,5 +190,9 @@ async fn the_app_works_under_the_providers_base_path_and_links_open_in_place() {
     env.wait_text("main", "Pagina non trovata").await;
     env.click("main a").await;
     env.wait_text("table.tickets", "Errore 500").await;
+    // A ticket's address whose code is not a ticket code is not a page either: no request for
+    // it, the same page not found.
+    env.goto("/tickets/abc").await;
+    env.wait_text("main", "Pagina non trovata").await;
     env.stop().await;
 }
