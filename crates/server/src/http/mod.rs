@@ -32,6 +32,7 @@ use utoipa::OpenApi;
         session::sso_login,
         session::logout,
         session::me,
+        session::update_me,
         services::services,
         services::assess_subject,
         services::mail_rejections,

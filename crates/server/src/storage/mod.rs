@@ -61,11 +61,11 @@ impl From<StoreError> for crate::error::ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::IdempotencyMismatch => {
                 let why = crate::texts::Refusal::IdempotencyKeyReused;
-                ApiError::Conflict(why.code(), why.sentence(0))
+                ApiError::Conflict(why.code(), why.msg(0))
             }
             StoreError::UploadUnavailable(_) => {
                 let why = crate::texts::Refusal::UploadUnavailable;
-                ApiError::field("upload_ids", why.code(), why.sentence(0))
+                ApiError::field("upload_ids", why.code(), why.msg(0))
             }
             StoreError::Db(e) => ApiError::Internal(e.into()),
             StoreError::Other(e) => ApiError::Internal(e),
@@ -117,6 +117,9 @@ pub struct Store {
     /// Live sessions seen in the last few seconds: most requests then need no session query.
     /// Logout clears the entry here at once; on another instance it lasts at most `SESSION_CACHE`.
     sessions: std::sync::Mutex<std::collections::HashMap<String, CachedSession>>,
+    /// Counts changes to accounts, so that a session lookup racing a change does not cache the
+    /// account as it was.
+    accounts_changed: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -148,6 +151,7 @@ impl Store {
             pool,
             writer: writer::Writer::start(conn),
             sessions: Default::default(),
+            accounts_changed: Default::default(),
         })
     }
 
