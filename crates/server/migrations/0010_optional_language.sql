@@ -1,14 +1,12 @@
--- no-transaction
 -- A customer's language becomes optional (issue "two languages"): imported and demo customers
 -- start with none (the server then writes Italian) until they choose one; saved values are kept.
--- SQLite drops a NOT NULL only by rebuilding the table. Every other table has a foreign key onto
--- accounts, and foreign keys can be switched off only outside a transaction: hence
--- `no-transaction` above, and the rebuild in a transaction of its own (the documented procedure of
--- https://www.sqlite.org/lang_altertable.html#otheralter). With the keys off, dropping the old
--- table deletes nothing that refers to it (login_devices would cascade otherwise).
-PRAGMA foreign_keys = OFF;
-
-BEGIN IMMEDIATE;
+--
+-- SQLite drops a NOT NULL only by rebuilding the table (https://www.sqlite.org/lang_altertable.html#otheralter).
+-- Every other table has a foreign key onto accounts. With foreign keys on, dropping the old table
+-- would first delete its rows (and login_devices would cascade), and renaming would rewrite the
+-- other tables' references; foreign keys cannot be switched off inside the transaction sqlx runs
+-- a migration in, so `Store::open` runs the migrations with them off and checks every reference
+-- (PRAGMA foreign_key_check) before it opens the store.
 
 CREATE TABLE accounts_rebuilt (
     id            TEXT PRIMARY KEY,
@@ -26,7 +24,3 @@ SELECT id, email, name, language, role, password_hash, created_us FROM accounts;
 DROP TABLE accounts;
 
 ALTER TABLE accounts_rebuilt RENAME TO accounts;
-
-COMMIT;
-
-PRAGMA foreign_keys = ON;
