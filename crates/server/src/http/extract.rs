@@ -48,7 +48,7 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 }
 
 /// serde's message names the offending field as `` `name` ``; the app highlights it.
-fn field_of(text: &str) -> std::collections::BTreeMap<String, String> {
+pub(super) fn field_of(text: &str) -> std::collections::BTreeMap<String, String> {
     let mut fields = std::collections::BTreeMap::new();
     let code = if text.contains("unknown field") {
         "unknown_field"

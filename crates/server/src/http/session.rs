@@ -218,8 +218,17 @@ pub async fn me(auth: AuthAccount) -> Json<Customer> {
 pub async fn update_me(
     State(state): State<AppState>,
     auth: AuthAccount,
-    ApiJson(req): ApiJson<MeUpdate>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Json<Customer>> {
+    // Read as an object first: serde would also take an array (`[]`) for a struct whose fields
+    // may all be left out.
+    let req: MeUpdate = serde_json::from_value(serde_json::Value::Object(body)).map_err(|e| {
+        ApiError::Validation {
+            message: Msg::JsonFieldInvalid,
+            fields: super::extract::field_of(&e.to_string()),
+            hints: Vec::new(),
+        }
+    })?;
     let Some(language) = req.language else {
         return Ok(Json(auth.account));
     };

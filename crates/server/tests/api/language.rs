@@ -173,6 +173,8 @@ async fn a_customer_saves_clears_and_cannot_mistype_their_language() {
         json!({"language": ""}),
         json!({"language": 5}),
         json!({"lingua": "en"}),
+        json!([]),
+        json!("en"),
     ] {
         let (status, code, v) = error_code(app.patch_me(&token, bad.clone()).await).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
