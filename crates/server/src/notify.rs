@@ -551,4 +551,55 @@ mod tests {
         );
         assert!(raw.contains("Auto-Submitted: auto-replied"), "{raw}");
     }
+
+    #[test]
+    fn a_staff_reply_to_an_english_customer_is_english_from_greeting_to_link() {
+        let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
+        let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
+        let recent = [
+            RecentMessage {
+                author_name: "Mario Rossi".into(),
+                author_kind: AuthorKind::Customer,
+                created_us: 1_764_614_220_000_000,
+                body: "The site does not answer.".into(),
+            },
+            RecentMessage {
+                author_name: "Giulia".into(),
+                author_kind: AuthorKind::Staff,
+                created_us: 1_764_617_820_000_000,
+                body: "We restarted the server.".into(),
+            },
+        ];
+        let ctx = NotifyContext {
+            language: crate::texts::Language::En,
+            ..sample_ctx(&code, &recent, Status::AwaitingCustomer)
+        };
+        let n = staff_reply(&config, &ctx, "Giulia", "We restarted the server.");
+        assert!(n.body.starts_with("Dear Mario <b>Rossi</b>,"), "{}", n.body);
+        assert!(
+            n.body
+                .contains("Giulia has answered your ticket FPL-809-43017:"),
+            "{}",
+            n.body
+        );
+        assert!(
+            n.body.contains("The ticket is now waiting for your reply"),
+            "{}",
+            n.body
+        );
+        let html = n.html.unwrap();
+        for english in [
+            "<html lang=\"en\">",
+            "Earlier messages",
+            "Open the ticket history",
+        ] {
+            assert!(html.contains(english), "{english} in {html}");
+        }
+        for italian in ["Gentile", "risposto", "Assistenza", "Messaggi precedenti"] {
+            assert!(
+                !n.body.contains(italian) && !html.contains(italian),
+                "{italian}"
+            );
+        }
+    }
 }

@@ -438,6 +438,12 @@ pub fn rejection_explanation(reason: &str, lang: Language) -> &'static str {
     }
 }
 
+/// The note that ends an e-mail's text cut at the length limit. Written when the e-mail is read,
+/// before its sender is known, and kept in the thread: in both languages.
+pub const BODY_TRUNCATED: &str =
+    "[… testo troncato: il messaggio completo è nell'e-mail originale allegata / \
+     text cut short: the whole message is in the original e-mail, attached]";
+
 /// The subject of a ticket opened by an e-mail without one.
 pub fn mail_no_subject(lang: Language) -> &'static str {
     pick(lang, "(senza oggetto)", "(no subject)")
