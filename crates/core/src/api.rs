@@ -193,8 +193,39 @@ pub struct Customer {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub language: String,
+    /// The language the customer chose for e-mails and messages (`it` or `en`); null when none
+    /// is saved, and then the server writes Italian.
+    #[serde(default)]
+    pub language: Option<String>,
     pub role: Role,
+}
+
+/// `PATCH /api/v1/me`: what customers may change of their own account. A field left out stays
+/// as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MeUpdate {
+    /// `it` or `en` saves the language of e-mails and messages; null clears it (Italian then).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, nullable, pattern = "^(it|en)$")
+    )]
+    pub language: Option<Option<String>>,
+}
+
+/// A field that is present, null or not (`Some(None)` for null), as against one left out (`None`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 // ----- services -----

@@ -1,5 +1,6 @@
 //! The one error type of the API: each variant becomes the JSON error shape with its status.
 
+use crate::texts::{Language, Msg};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use helpdesk_core::api::{ErrorBody, ErrorResponse, Hint};
@@ -7,8 +8,8 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("malformed request: {0}")]
-    BadRequest(String),
+    #[error("malformed request: {0:?}")]
+    BadRequest(Msg),
     #[error("not authenticated")]
     Unauthorized,
     #[error("forbidden")]
@@ -16,14 +17,14 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
-    Conflict(&'static str, String),
+    Conflict(&'static str, Msg),
     #[error("too large")]
-    TooLarge(String),
+    TooLarge(Msg),
     #[error("unsupported media type")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Msg),
     #[error("validation failed")]
     Validation {
-        message: String,
+        message: Msg,
         fields: BTreeMap<String, String>,
         hints: Vec<Hint>,
     },
@@ -37,30 +38,22 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 422 naming one field, with the code the app keys its message on.
-    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+    pub fn field(field: &str, code: &str, message: Msg) -> Self {
         let mut fields = BTreeMap::new();
         fields.insert(field.to_string(), code.to_string());
         ApiError::Validation {
-            message: message.into(),
+            message,
             fields,
             hints: Vec::new(),
         }
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, String) {
+    fn parts(&self) -> (StatusCode, &'static str, Msg) {
         match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
-            ApiError::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Sessione assente o scaduta: accedi di nuovo.".into(),
-            ),
-            ApiError::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Non hai i permessi per questa operazione.".into(),
-            ),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Non trovato.".into()),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", Msg::Unauthorized),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", Msg::Forbidden),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", Msg::NotFound),
             ApiError::Conflict(code, m) => (StatusCode::CONFLICT, code, m.clone()),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m.clone()),
             ApiError::UnsupportedMediaType(m) => (
@@ -76,18 +69,14 @@ impl ApiError {
             ApiError::InvalidCredentials => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
-                "E-mail o password non corretti.".into(),
+                Msg::InvalidCredentials,
             ),
             ApiError::TooManyAttempts { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
-                "Troppi tentativi: riprova più tardi.".into(),
+                Msg::TooManyAttempts,
             ),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Errore interno del server: riprova tra poco.".into(),
-            ),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", Msg::Internal),
         }
     }
 }
@@ -121,13 +110,17 @@ impl IntoResponse for ApiError {
         let body = ErrorResponse {
             error: ErrorBody {
                 code: code.to_string(),
-                message,
+                message: message.text(Language::default()),
                 fields,
                 hints,
                 retry_after,
             },
         };
-        let mut resp = (status, axum::Json(body)).into_response();
+        let mut resp = (status, axum::Json(body.clone())).into_response();
+        // Written in the default language here, where the request is not known; the
+        // `localize_errors` layer writes it again in the request's language.
+        resp.extensions_mut()
+            .insert(Unlocalized(std::sync::Arc::new((body, message))));
         if let Some(secs) = retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -138,3 +131,38 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// An error response's body with the key of its message, for writing it in another language.
+#[derive(Clone)]
+struct Unlocalized(std::sync::Arc<(ErrorResponse, Msg)>);
+
+/// Writes API errors in the language the request's `Accept-Language` asks for (see
+/// [`Language::from_accept_language`]); the `code` and every other field stay as they are.
+pub async fn localize_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let lang = request_language(req.headers());
+    let mut resp = next.run(req).await;
+    let Some(Unlocalized(keyed)) = resp.extensions_mut().remove::<Unlocalized>() else {
+        return resp;
+    };
+    if lang == Language::default() {
+        return resp;
+    }
+    let (body, message) = &*keyed;
+    let mut body = body.clone();
+    body.error.message = message.text(lang);
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let fresh = axum::Json(body).into_response();
+    Response::from_parts(parts, fresh.into_body())
+}
+
+/// The language a request asks for by its `Accept-Language` header (Italian without one).
+pub fn request_language(headers: &axum::http::HeaderMap) -> Language {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Language::default(), Language::from_accept_language)
+}

@@ -3,6 +3,7 @@
 //! Used by the web uploads and by the e-mail intake, so both accept and serve files the same way.
 
 use crate::state::AppState;
+use crate::texts::{FileKind, FileRefusal, Language};
 use axum::http::HeaderValue;
 // Extensions that run code when opened: a rule shared with the app, which refuses them first.
 use helpdesk_core::limits::FORBIDDEN_EXTENSIONS;
@@ -18,18 +19,19 @@ pub const NAME_MAX_CHARS: usize = 150;
 /// Partly written uploads (a crash mid-upload) carry this prefix in the files folder.
 pub const TMP_PREFIX: &str = ".upload-";
 
-/// Why a file is not accepted; `message` is a sentence for the customer (Italian, lower-case
-/// start, so that callers can put it after the file's name).
+/// Why a file is not accepted; `why` is the key of the sentence for the customer (in
+/// `texts`; lower-case start, so that callers can put it after the file's name). Displayed in
+/// the default language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     /// `empty`, `type_mismatch`, `type_forbidden` or `type_unknown`.
     pub code: &'static str,
-    pub message: String,
+    pub why: FileRefusal,
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.why.text(Language::default()))
     }
 }
 
@@ -82,23 +84,23 @@ enum Found {
 }
 
 impl Found {
-    /// "(sembra …)": what the content looks like, for the refusal message.
-    fn looks_like(self) -> Option<&'static str> {
+    /// "(it looks like …)": what the content looks like, for the refusal message.
+    fn looks_like(self) -> Option<FileKind> {
         Some(match self {
-            Found::Png => "un'immagine PNG",
-            Found::Jpeg => "un'immagine JPEG",
-            Found::Gif => "un'immagine GIF",
-            Found::Webp => "un'immagine WebP",
-            Found::Heic(_) => "un'immagine HEIC",
-            Found::Pdf => "un documento PDF",
-            Found::Zip => "un archivio ZIP",
-            Found::Ooxml(_) => "un documento Office",
-            Found::Odf(_) => "un documento OpenDocument",
-            Found::Eml => "un messaggio e-mail",
-            Found::Text => "un file di testo",
-            Found::Html => "una pagina HTML",
-            Found::Svg => "un'immagine SVG",
-            Found::Executable => "un programma eseguibile",
+            Found::Png => FileKind::Png,
+            Found::Jpeg => FileKind::Jpeg,
+            Found::Gif => FileKind::Gif,
+            Found::Webp => FileKind::Webp,
+            Found::Heic(_) => FileKind::Heic,
+            Found::Pdf => FileKind::Pdf,
+            Found::Zip => FileKind::Zip,
+            Found::Ooxml(_) => FileKind::Office,
+            Found::Odf(_) => FileKind::OpenDocument,
+            Found::Eml => FileKind::Eml,
+            Found::Text => FileKind::Text,
+            Found::Html => FileKind::Html,
+            Found::Svg => FileKind::Svg,
+            Found::Executable => FileKind::Executable,
             Found::Unknown => return None,
         })
     }
@@ -118,7 +120,7 @@ enum Claim {
     Heic,
     Pdf,
     Zip,
-    Office(&'static str, &'static str),
+    Office(&'static str, FileKind),
     Eml,
     Text,
 }
@@ -133,31 +135,31 @@ impl Claim {
             "heic" | "heif" | "hif" => Claim::Heic,
             "pdf" => Claim::Pdf,
             "zip" => Claim::Zip,
-            "docx" => Claim::Office(DOCX, "un documento Word (.docx)"),
-            "xlsx" => Claim::Office(XLSX, "un foglio Excel (.xlsx)"),
-            "pptx" => Claim::Office(PPTX, "una presentazione PowerPoint (.pptx)"),
-            "odt" => Claim::Office(ODT, "un documento OpenDocument (.odt)"),
-            "ods" => Claim::Office(ODS, "un foglio di calcolo OpenDocument (.ods)"),
-            "odp" => Claim::Office(ODP, "una presentazione OpenDocument (.odp)"),
-            "odg" => Claim::Office(ODG, "un disegno OpenDocument (.odg)"),
+            "docx" => Claim::Office(DOCX, FileKind::Word),
+            "xlsx" => Claim::Office(XLSX, FileKind::Excel),
+            "pptx" => Claim::Office(PPTX, FileKind::PowerPoint),
+            "odt" => Claim::Office(ODT, FileKind::OdfText),
+            "ods" => Claim::Office(ODS, FileKind::OdfSpreadsheet),
+            "odp" => Claim::Office(ODP, FileKind::OdfPresentation),
+            "odg" => Claim::Office(ODG, FileKind::OdfDrawing),
             "eml" => Claim::Eml,
             "txt" | "log" | "text" | "csv" | "tsv" | "md" => Claim::Text,
             _ => return None,
         })
     }
 
-    fn what(self) -> &'static str {
+    fn what(self) -> FileKind {
         match self {
-            Claim::Png => "un'immagine PNG",
-            Claim::Jpeg => "un'immagine JPEG",
-            Claim::Gif => "un'immagine GIF",
-            Claim::Webp => "un'immagine WebP",
-            Claim::Heic => "un'immagine HEIC/HEIF",
-            Claim::Pdf => "un documento PDF",
-            Claim::Zip => "un archivio ZIP",
+            Claim::Png => FileKind::Png,
+            Claim::Jpeg => FileKind::Jpeg,
+            Claim::Gif => FileKind::Gif,
+            Claim::Webp => FileKind::Webp,
+            Claim::Heic => FileKind::HeicHeif,
+            Claim::Pdf => FileKind::Pdf,
+            Claim::Zip => FileKind::Zip,
             Claim::Office(_, what) => what,
-            Claim::Eml => "un messaggio e-mail",
-            Claim::Text => "un file di testo",
+            Claim::Eml => FileKind::Eml,
+            Claim::Text => FileKind::Text,
         }
     }
 
@@ -271,7 +273,7 @@ impl Sniffer {
         if self.len == 0 {
             return Err(Refusal {
                 code: "empty",
-                message: "il file è vuoto".into(),
+                why: FileRefusal::Empty,
             });
         }
         let utf8 = !self.not_utf8 && self.carry_len == 0;
@@ -281,29 +283,27 @@ impl Sniffer {
         if let Some(ext) = ext.as_deref().filter(|e| FORBIDDEN_EXTENSIONS.contains(e)) {
             return Err(Refusal {
                 code: "type_forbidden",
-                message: format!(
-                    "i file .{ext} non sono ammessi perché possono eseguire codice; se devi inviarne uno, comprimilo in un archivio ZIP"
-                ),
+                why: FileRefusal::ExtensionForbidden {
+                    ext: ext.to_string(),
+                },
             });
         }
         let claim = ext.as_deref().and_then(Claim::of);
         if let Some(claim) = claim.filter(|c| !c.agrees(found)) {
-            let mut message = format!("il contenuto non è {}", claim.what());
-            if let Some(like) = found.looks_like() {
-                message.push_str(&format!(" (sembra {like})"));
-            }
             return Err(Refusal {
                 code: "type_mismatch",
-                message,
+                why: FileRefusal::Mismatch {
+                    claimed: claim.what(),
+                    looks_like: found.looks_like(),
+                },
             });
         }
         if found.forbidden() {
             return Err(Refusal {
                 code: "type_forbidden",
-                message: format!(
-                    "il contenuto è {}, che non è ammesso come allegato; se devi inviarlo, comprimilo in un archivio ZIP",
-                    found.looks_like().unwrap_or("un file attivo")
-                ),
+                why: FileRefusal::ContentForbidden {
+                    found: found.looks_like().unwrap_or(FileKind::Active),
+                },
             });
         }
         let text = if utf8 { TEXT_UTF8 } else { TEXT };
@@ -322,7 +322,7 @@ impl Sniffer {
             Found::Html | Found::Svg | Found::Executable | Found::Unknown => {
                 return Err(Refusal {
                     code: "type_unknown",
-                    message: "questo tipo di file non è tra quelli ammessi: immagini (PNG, JPEG, GIF, WebP, HEIC), PDF, testo e log, ZIP, e-mail (.eml), documenti Office e OpenDocument".into(),
+                    why: FileRefusal::TypeUnknown,
                 });
             }
         })
@@ -898,15 +898,19 @@ mod tests {
         let err = sniff(html, "foto.png").unwrap_err();
         assert_eq!(err.code, "type_mismatch");
         assert!(
-            err.message.contains("il contenuto non è un'immagine PNG"),
+            err.to_string()
+                .contains("il contenuto non è un'immagine PNG"),
             "{err}"
         );
-        assert!(err.message.contains("HTML"), "{err}");
+        assert!(err.to_string().contains("HTML"), "{err}");
         assert_eq!(sniff(html, "pagina").unwrap_err().code, "type_forbidden");
         assert_eq!(sniff(html, "pagina.txt").unwrap_err().code, "type_mismatch");
         assert_eq!(sniff(b"  <P>ciao", "x").unwrap_err().code, "type_forbidden");
         let svg = b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>";
-        assert!(sniff(svg, "logo.png").unwrap_err().message.contains("SVG"));
+        assert!(sniff(svg, "logo.png")
+            .unwrap_err()
+            .to_string()
+            .contains("SVG"));
         assert_eq!(sniff(svg, "logo").unwrap_err().code, "type_forbidden");
         assert_eq!(
             sniff(b"plain words", "pagina.html").unwrap_err().code,
@@ -963,7 +967,7 @@ mod tests {
         assert_eq!(sniff(&docx, "lettera.zip"), Ok(DOCX));
         assert!(sniff(&docx, "conti.xlsx")
             .unwrap_err()
-            .message
+            .to_string()
             .contains("Excel"));
         let xlsx = zip(&[("[Content_Types].xml", b"x"), ("xl/workbook.xml", b"x")]);
         assert_eq!(sniff(&xlsx, "conti.xlsx"), Ok(XLSX));

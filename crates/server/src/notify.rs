@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::state::AppState;
 use crate::storage::{Notification, NotifyContext, OutboxItem, RecentMessage};
+use crate::texts::{self, Language};
 use crate::util::{now_us, random_id};
 use helpdesk_core::api::{AuthorKind, Department, Status};
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
@@ -27,31 +28,26 @@ fn ticket_link(config: &Config, code: &str) -> String {
     format!("{}/tickets/{}", config.public_url, code)
 }
 
-const KEEP_CODE: &str = "Per rispondere, rispondi a questa e-mail lasciando inalterato il codice del ticket nell'oggetto.";
-const AWAITING_YOU: &str =
-    "Il ticket ora è in attesa di una tua risposta: rispondi a questa e-mail o dalla pagina del ticket.";
-const CLOSED_NOW: &str = "Il ticket è stato chiuso. Se rispondi, verrà riaperto.";
-
-/// The acknowledgment of a new ticket (one e-mail): what the customer wrote, and what to add when
-/// the subject or the service left something out.
+/// The acknowledgment of a new ticket (one e-mail), in the customer's language: what the customer
+/// wrote, and what to add when the subject or the service left something out.
 pub fn acknowledgment(config: &Config, ctx: &NotifyContext<'_>, advice: &[String]) -> Notification {
-    let dept = crate::texts::department_label(ctx.department);
-    let opened = format!(
-        "abbiamo ricevuto la tua richiesta e aperto il ticket {} per il reparto {dept}.",
-        ctx.code
-    );
+    let lang = ctx.language;
+    let t = texts::mail_texts(lang);
+    let opened = texts::ticket_opened(ctx.code.as_str(), ctx.department, lang);
     let mut text = format!(
-        "Gentile {name},\n\n{opened}\nOggetto: {subject}\n\n",
-        name = ctx.customer_name,
+        "{greeting}\n\n{opened}\n{label}: {subject}\n\n",
+        greeting = texts::greeting(ctx.customer_name, lang),
+        label = t.subject_label,
         subject = ctx.subject,
     );
     if let Some(first) = ctx.recent.first() {
-        text.push_str("Hai scritto:\n");
+        text.push_str(&format!("{}:\n", t.you_wrote));
         text.push_str(&quoted(&first.body));
         text.push_str("\n\n");
     }
     if !advice.is_empty() {
-        text.push_str("Per aiutarci a risolvere il problema fin dalla prima risposta:\n");
+        text.push_str(t.to_help_us);
+        text.push('\n');
         for a in advice {
             text.push_str("- ");
             text.push_str(a);
@@ -61,23 +57,21 @@ pub fn acknowledgment(config: &Config, ctx: &NotifyContext<'_>, advice: &[String
     }
     let link = ticket_link(config, ctx.code.as_str());
     text.push_str(&format!(
-        "Le risposte ti arriveranno per e-mail. {KEEP_CODE}\nPuoi seguire il ticket qui: {link}\n"
+        "{answers} {keep}\n{follow}\n",
+        answers = t.answers_by_mail,
+        keep = t.keep_code,
+        follow = texts::follow_here(&link, lang),
     ));
 
     let mut html = Html::new(ctx);
     html.para(&opened);
-    html.labelled("Oggetto", ctx.subject);
-    html.thread("Hai scritto", ctx.recent);
+    html.labelled(t.subject_label, ctx.subject);
+    html.thread(t.you_wrote, ctx.recent, lang);
     if !advice.is_empty() {
-        html.list(
-            "Per aiutarci a risolvere il problema fin dalla prima risposta:",
-            advice,
-        );
+        html.list(t.to_help_us, advice);
     }
-    html.para(&format!(
-        "Le risposte ti arriveranno per e-mail. {KEEP_CODE}"
-    ));
-    html.link("Apri il ticket", &link);
+    html.para(&format!("{} {}", t.answers_by_mail, t.keep_code));
+    html.link(t.open_ticket, &link);
     about_ticket(config, ctx, text, html.finish())
 }
 
@@ -106,22 +100,28 @@ pub fn staff_reply(
     staff_name: &str,
     text: &str,
 ) -> Notification {
+    let lang = ctx.language;
+    let t = texts::mail_texts(lang);
     let link = ticket_link(config, ctx.code.as_str());
-    let answered = format!("{staff_name} ha risposto al tuo ticket {}:", ctx.code);
+    let answered = texts::staff_answered(staff_name, ctx.code.as_str(), lang);
     let next = match ctx.status {
-        Status::AwaitingCustomer => Some(AWAITING_YOU),
-        Status::Closed => Some(CLOSED_NOW),
+        Status::AwaitingCustomer => Some(t.awaiting_you),
+        Status::Closed => Some(t.closed_now),
         Status::Open => None,
     };
     let mut body = format!(
-        "Gentile {name},\n\n{answered}\n\n{text}\n\n",
-        name = ctx.customer_name,
+        "{greeting}\n\n{answered}\n\n{text}\n\n",
+        greeting = texts::greeting(ctx.customer_name, lang),
     );
     if let Some(n) = next {
         body.push_str(n);
         body.push_str("\n\n");
     }
-    body.push_str(&format!("-- \n{KEEP_CODE}\nStorico del ticket: {link}\n"));
+    body.push_str(&format!(
+        "-- \n{keep}\n{history}: {link}\n",
+        keep = t.keep_code,
+        history = t.history_label,
+    ));
 
     let mut html = Html::new(ctx);
     html.para(&answered);
@@ -131,9 +131,9 @@ pub fn staff_reply(
     }
     // The reply itself is shown above: the thread shows what came before it.
     let earlier = &ctx.recent[..ctx.recent.len().saturating_sub(1)];
-    html.thread("Messaggi precedenti", earlier);
-    html.para(KEEP_CODE);
-    html.link("Apri lo storico del ticket", &link);
+    html.thread(t.earlier_messages, earlier, lang);
+    html.para(t.keep_code);
+    html.link(t.open_history, &link);
     about_ticket(config, ctx, body, html.finish())
 }
 
@@ -167,15 +167,16 @@ fn when(us: i64) -> String {
 impl Html {
     fn new(ctx: &NotifyContext<'_>) -> Self {
         Html(format!(
-            "<!DOCTYPE html>\n<html lang=\"it\"><head><meta charset=\"utf-8\">\
+            "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\n\
              <body style=\"margin:0;padding:16px;background:#f4f5f7;color:#1f2328;font:16px/1.5 Arial,Helvetica,sans-serif\">\n\
              <div style=\"max-width:600px;margin:0 auto;background:#ffffff;padding:24px;border-radius:8px\">\n\
              <p style=\"margin:0 0 8px;color:#57606a;font-size:14px\">Ticket <strong>{code}</strong></p>\n\
-             <p>Gentile {name},</p>\n",
+             <p>{greeting}</p>\n",
+            lang = ctx.language.code(),
             title = escape(&helpdesk_core::code::mail_subject(ctx.code, ctx.subject)),
             code = escape(ctx.code.as_str()),
-            name = escape(ctx.customer_name),
+            greeting = escape(&texts::greeting(ctx.customer_name, ctx.language)),
         ))
     }
 
@@ -212,7 +213,7 @@ impl Html {
         self.0.push_str("</ul>\n");
     }
 
-    fn thread(&mut self, title: &str, messages: &[RecentMessage]) {
+    fn thread(&mut self, title: &str, messages: &[RecentMessage], lang: Language) {
         if messages.is_empty() {
             return;
         }
@@ -222,7 +223,7 @@ impl Html {
         ));
         for m in messages {
             let who = match m.author_kind {
-                AuthorKind::Staff => format!("{} (Assistenza)", m.author_name),
+                AuthorKind::Staff => texts::staff_author(&m.author_name, lang),
                 AuthorKind::Customer => m.author_name.clone(),
             };
             self.0.push_str(&format!(
@@ -250,7 +251,7 @@ impl Html {
 
 /// Builds the MIME message of a queued notification.
 pub fn build_email(item: &OutboxItem) -> anyhow::Result<lettre::Message> {
-    let from: Mailbox = format!("Assistenza <{}>", item.from).parse()?;
+    let from: Mailbox = format!("{} <{}>", texts::SENDER_NAME, item.from).parse()?;
     let to: Mailbox = item.to.parse()?;
     let mut b = lettre::Message::builder()
         .from(from)
@@ -428,6 +429,7 @@ mod tests {
             department: Department::Helpdesk,
             customer_email: "demo@example.it",
             customer_name: "Mario <b>Rossi</b>",
+            language: crate::texts::Language::It,
             status,
             recent,
         }
@@ -548,5 +550,56 @@ mod tests {
             "{raw}"
         );
         assert!(raw.contains("Auto-Submitted: auto-replied"), "{raw}");
+    }
+
+    #[test]
+    fn a_staff_reply_to_an_english_customer_is_english_from_greeting_to_link() {
+        let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
+        let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
+        let recent = [
+            RecentMessage {
+                author_name: "Mario Rossi".into(),
+                author_kind: AuthorKind::Customer,
+                created_us: 1_764_614_220_000_000,
+                body: "The site does not answer.".into(),
+            },
+            RecentMessage {
+                author_name: "Giulia".into(),
+                author_kind: AuthorKind::Staff,
+                created_us: 1_764_617_820_000_000,
+                body: "We restarted the server.".into(),
+            },
+        ];
+        let ctx = NotifyContext {
+            language: crate::texts::Language::En,
+            ..sample_ctx(&code, &recent, Status::AwaitingCustomer)
+        };
+        let n = staff_reply(&config, &ctx, "Giulia", "We restarted the server.");
+        assert!(n.body.starts_with("Dear Mario <b>Rossi</b>,"), "{}", n.body);
+        assert!(
+            n.body
+                .contains("Giulia has answered your ticket FPL-809-43017:"),
+            "{}",
+            n.body
+        );
+        assert!(
+            n.body.contains("The ticket is now waiting for your reply"),
+            "{}",
+            n.body
+        );
+        let html = n.html.unwrap();
+        for english in [
+            "<html lang=\"en\">",
+            "Earlier messages",
+            "Open the ticket history",
+        ] {
+            assert!(html.contains(english), "{english} in {html}");
+        }
+        for italian in ["Gentile", "risposto", "Assistenza", "Messaggi precedenti"] {
+            assert!(
+                !n.body.contains(italian) && !html.contains(italian),
+                "{italian}"
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Request extractors whose failures speak the API's one error shape.
 
 use crate::error::ApiError;
+use crate::texts::Msg;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
@@ -27,29 +28,27 @@ where
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
         JsonRejection::JsonDataError(e) => ApiError::Validation {
-            message:
-                "Richiesta non valida: un campo manca, è sconosciuto o ha un valore non ammesso."
-                    .into(),
+            message: Msg::JsonFieldInvalid,
             fields: field_of(&e.body_text()),
             hints: Vec::new(),
         },
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::BadRequest("Richiesta non valida: il JSON non è ben formato.".into())
+        JsonRejection::JsonSyntaxError(_) => ApiError::BadRequest(Msg::JsonMalformed),
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::UnsupportedMediaType(Msg::JsonContentType)
         }
-        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
-            "La richiesta deve essere in JSON (Content-Type: application/json).".into(),
-        ),
         JsonRejection::BytesRejection(e)
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
         {
-            ApiError::TooLarge("La richiesta è troppo grande.".into())
+            ApiError::TooLarge(Msg::RequestTooLarge)
         }
-        other => ApiError::BadRequest(format!("Richiesta non valida ({}).", other.status())),
+        other => ApiError::BadRequest(Msg::RequestInvalid {
+            status: other.status().as_u16(),
+        }),
     }
 }
 
 /// serde's message names the offending field as `` `name` ``; the app highlights it.
-fn field_of(text: &str) -> std::collections::BTreeMap<String, String> {
+pub(super) fn field_of(text: &str) -> std::collections::BTreeMap<String, String> {
     let mut fields = std::collections::BTreeMap::new();
     let code = if text.contains("unknown field") {
         "unknown_field"

@@ -32,6 +32,7 @@ use utoipa::OpenApi;
         session::sso_login,
         session::logout,
         session::me,
+        session::update_me,
         services::services,
         services::assess_subject,
         services::mail_rejections,
@@ -118,11 +119,14 @@ pub fn router(state: AppState, app: app_files::AppFiles) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state.clone());
     let base = state.config.base_path.clone();
-    if base.is_empty() {
+    let app = if base.is_empty() {
         inner
     } else {
         Router::new()
             .nest_service(&base, inner)
             .fallback(|| async { ApiError::NotFound })
-    }
+    };
+    // Outermost, so that every error the API answers (extractors' and fallbacks' too) is written
+    // in the request's language.
+    app.layer(middleware::from_fn(crate::error::localize_errors))
 }

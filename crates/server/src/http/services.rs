@@ -4,6 +4,7 @@ use super::extract::ApiJson;
 use crate::auth::AuthAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::texts::{Msg, Refusal};
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -40,19 +41,17 @@ pub async fn assess_subject(
 ) -> ApiResult<Json<Assessment>> {
     // Counted as sent, as the document's `maxLength` counts; the wizard's field stops there too.
     if req.subject.chars().count() > limits::SUBJECT_MAX_CHARS {
+        let why = Refusal::SubjectTooLong;
         return Err(ApiError::field(
             "subject",
-            "too_long",
-            format!(
-                "L'oggetto è troppo lungo: al massimo {} caratteri.",
-                limits::SUBJECT_MAX_CHARS
-            ),
+            why.code(),
+            why.msg(limits::SUBJECT_MAX_CHARS),
         ));
     }
     let services = state.store.services(&auth.account.id).await?;
     let chosen = match req.service_id.as_deref() {
         Some(id) => Some(services.iter().find(|s| s.id == id).ok_or_else(|| {
-            ApiError::field("service_id", "unknown_service", "Servizio sconosciuto.")
+            ApiError::field("service_id", "unknown_service", Msg::ServiceUnknown)
         })?),
         None => None,
     };
@@ -71,8 +70,11 @@ pub async fn assess_subject(
 pub async fn mail_rejections(
     State(state): State<AppState>,
     auth: AuthAccount,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Json<MailRejectionList>> {
+    // Shown on the page the customer is reading: in the language the request asks for.
+    let lang = crate::error::request_language(&headers);
     Ok(Json(MailRejectionList {
-        items: state.store.mail_rejections(&auth.account.id).await?,
+        items: state.store.mail_rejections(&auth.account.id, lang).await?,
     }))
 }

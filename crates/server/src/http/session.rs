@@ -6,19 +6,22 @@ use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, ClientIp, Throttle, DEVICE_TTL};
 use crate::sso;
 use crate::state::AppState;
+use crate::texts::{Language, Msg};
 use crate::util::{now_us, random_token, sha256_hex};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use helpdesk_core::api::{Customer, ErrorResponse, LoginRequest, LoginResponse, Role, SsoRequest};
+use helpdesk_core::api::{
+    Customer, ErrorResponse, LoginRequest, LoginResponse, MeUpdate, Role, SsoRequest,
+};
 use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/session", post(login).delete(logout))
         .route("/session/sso", post(sso_login))
-        .route("/me", get(me))
+        .route("/me", get(me).patch(update_me))
 }
 
 #[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest,
@@ -205,4 +208,42 @@ pub async fn logout(State(state): State<AppState>, auth: AuthAccount) -> ApiResu
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Customer), (status = 401, body = ErrorResponse)))]
 pub async fn me(auth: AuthAccount) -> Json<Customer> {
     Json(auth.account)
+}
+
+#[utoipa::path(patch, path = "/api/v1/me", request_body = MeUpdate,
+    responses((status = 200, body = Customer, description = "the account as it is now"),
+        (status = 401, body = ErrorResponse),
+        (status = 422, body = ErrorResponse, description = "a language other than `it`, `en` or null, or a field outside the schema")))]
+/// Changes what a customer may change of their own account: the language of their e-mails.
+pub async fn update_me(
+    State(state): State<AppState>,
+    auth: AuthAccount,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Json<Customer>> {
+    // Read as an object first: serde would also take an array (`[]`) for a struct whose fields
+    // may all be left out.
+    let req: MeUpdate = serde_json::from_value(serde_json::Value::Object(body)).map_err(|e| {
+        ApiError::Validation {
+            message: Msg::JsonFieldInvalid,
+            fields: super::extract::field_of(&e.to_string()),
+            hints: Vec::new(),
+        }
+    })?;
+    let Some(language) = req.language else {
+        return Ok(Json(auth.account));
+    };
+    let language =
+        match language.as_deref() {
+            None => None,
+            Some(code) => Some(Language::parse(code).ok_or_else(|| {
+                ApiError::field("language", "unsupported", Msg::LanguageUnsupported)
+            })?),
+        };
+    let customer = state
+        .store
+        .set_language(&auth.account.id, language)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    tracing::info!(account = %customer.id, language = ?customer.language, "language saved");
+    Ok(Json(customer))
 }

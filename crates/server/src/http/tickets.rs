@@ -5,6 +5,7 @@ use crate::auth::AuthAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::storage::{Created, ListQuery, Viewer};
+use crate::texts::Msg;
 use crate::tickets::{self, IdempotencyKey};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -59,17 +60,17 @@ pub async fn list(
     auth: AuthAccount,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<TicketList>> {
-    let Query(p) =
-        params.map_err(|e| ApiError::BadRequest(format!("Parametri non validi: {e}")))?;
+    let Query(p) = params.map_err(|e| {
+        ApiError::BadRequest(Msg::QueryInvalid {
+            detail: e.to_string(),
+        })
+    })?;
     let status = match p.status.as_deref() {
         None => None,
-        Some(s) => Some(Status::parse(s).ok_or_else(|| {
-            ApiError::field(
-                "status",
-                "invalid",
-                "Stato sconosciuto: usa open, awaiting_customer o closed.",
-            )
-        })?),
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| ApiError::field("status", "invalid", Msg::StatusUnknown))?,
+        ),
     };
     let limit = match p.limit {
         None => 0,
@@ -78,17 +79,13 @@ pub async fn list(
             return Err(ApiError::field(
                 "limit",
                 "out_of_range",
-                format!("Il numero di ticket per pagina va da 1 a {PAGE_MAX}."),
+                Msg::PageSize { max: PAGE_MAX },
             ))
         }
     };
     if let Some(c) = p.cursor.as_deref().filter(|c| !cursor_is_valid(c)) {
         tracing::debug!(cursor = c.len(), "malformed cursor");
-        return Err(ApiError::field(
-            "cursor",
-            "invalid",
-            "Il segnaposto della pagina non è valido: ricarica l'elenco.",
-        ));
+        return Err(ApiError::field("cursor", "invalid", Msg::CursorInvalid));
     }
     let q = ListQuery {
         status,
@@ -120,7 +117,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<IdempotencyKey>> {
         .ok()
         .and_then(IdempotencyKey::parse)
         .map(Some)
-        .ok_or_else(|| ApiError::BadRequest("Idempotency-Key non valida.".into()))
+        .ok_or(ApiError::BadRequest(Msg::IdempotencyKeyInvalid))
 }
 
 /// The `{code}` of a path: a code as codes are made, or a ticket that is missing.

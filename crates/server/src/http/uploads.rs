@@ -5,6 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::files::{self, Sniffer, TMP_PREFIX};
 use crate::state::AppState;
 use crate::storage::{StoredFile, Viewer};
+use crate::texts::Msg;
 use crate::util::random_id;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
@@ -77,12 +78,7 @@ pub async fn upload(
     req: Request,
 ) -> ApiResult<Response> {
     let cap = state.config.max_upload_bytes;
-    let too_large = || {
-        ApiError::TooLarge(format!(
-            "Il file è troppo grande: il limite è {} per file.",
-            human_size(cap)
-        ))
-    };
+    let too_large = || ApiError::TooLarge(Msg::FileTooLarge { limit_bytes: cap });
     let body_limit = cap.saturating_add(FRAMING_BYTES);
     let declared = req
         .headers()
@@ -114,9 +110,9 @@ pub async fn upload(
         return Err(ApiError::field(
             "file",
             "too_many_pending",
-            format!(
-                "Hai già {MAX_PENDING_UPLOADS} file caricati e non ancora inviati: invia il messaggio che li contiene, oppure riprova domani."
-            ),
+            Msg::UploadsPending {
+                max: MAX_PENDING_UPLOADS,
+            },
         ));
     }
 
@@ -135,11 +131,9 @@ pub async fn upload(
         Ok(chunk)
     });
     let req = Request::from_parts(parts, Body::from_stream(limited));
-    let mut multipart = Multipart::from_request(req, &state).await.map_err(|_| {
-        ApiError::UnsupportedMediaType(
-            "Invia il file come multipart/form-data, in una parte chiamata «file».".into(),
-        )
-    })?;
+    let mut multipart = Multipart::from_request(req, &state)
+        .await
+        .map_err(|_| ApiError::UnsupportedMediaType(Msg::NotMultipart))?;
 
     let dir = state.config.files_dir();
     let mut stored: Option<(TempFile, String, Sniffer)> = None;
@@ -151,11 +145,7 @@ pub async fn upload(
             Err(e) => return Err(malformed(e)),
         };
         if field.name() != Some("file") || stored.is_some() {
-            return Err(ApiError::field(
-                "file",
-                "one_file",
-                "Invia un solo file per richiesta, nella parte chiamata «file».",
-            ));
+            return Err(ApiError::field("file", "one_file", Msg::OneFilePart));
         }
         // The client's name is metadata only; its declared type is ignored.
         let name = files::clean_name(&files::form_data_file_name(field.file_name().unwrap_or("")));
@@ -199,18 +189,10 @@ pub async fn upload(
         stored = Some((temp, name, sniffer));
     }
     let Some((mut temp, name, sniffer)) = stored else {
-        return Err(ApiError::field(
-            "file",
-            "missing",
-            "Nessun file ricevuto: scegli un file da allegare.",
-        ));
+        return Err(ApiError::field("file", "missing", Msg::NoFile));
     };
     if sniffer.is_empty() {
-        return Err(ApiError::field(
-            "file",
-            "empty",
-            format!("Il file «{name}» è vuoto."),
-        ));
+        return Err(ApiError::field("file", "empty", Msg::FileEmpty { name }));
     }
     let tail = if sniffer.wants_tail() {
         read_tail(&temp.path, sniffer.len()).await?
@@ -218,9 +200,10 @@ pub async fn upload(
         Vec::new()
     };
     let content_type = sniffer.finish(&name, &tail).map_err(|refusal| {
-        ApiError::UnsupportedMediaType(format!(
-            "Il file «{name}» non è stato accettato: {refusal}."
-        ))
+        ApiError::UnsupportedMediaType(Msg::FileRefused {
+            name: name.clone(),
+            why: refusal.why,
+        })
     })?;
 
     let id = random_id();
@@ -251,7 +234,9 @@ pub async fn upload(
 }
 
 fn malformed(e: axum::extract::multipart::MultipartError) -> ApiError {
-    ApiError::BadRequest(format!("Richiesta multipart non valida: {}", e.body_text()))
+    ApiError::BadRequest(Msg::MultipartInvalid {
+        detail: e.body_text(),
+    })
 }
 
 /// Reads and discards what is left of a refused body, up to a bound, so the client can read the
@@ -287,20 +272,6 @@ async fn sync_dir(dir: &FsPath) -> std::io::Result<()> {
     tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
         .await
         .map_err(std::io::Error::other)?
-}
-
-/// "10 MB", "4 KB", "1,5 MB": sizes as the seed counts them (1 MB = 1,048,576 bytes).
-fn human_size(bytes: u64) -> String {
-    let (unit, name) = match bytes {
-        b if b >= 1 << 20 => (1u64 << 20, "MB"),
-        b if b >= 1 << 10 => (1 << 10, "KB"),
-        b => return format!("{b} byte"),
-    };
-    if bytes.is_multiple_of(unit) {
-        format!("{} {name}", bytes / unit)
-    } else {
-        format!("{:.1} {name}", bytes as f64 / unit as f64).replace('.', ",")
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/attachments/{id}",
@@ -369,15 +340,4 @@ pub async fn download(
         HeaderValue::from_static("same-origin"),
     );
     Ok(resp)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn limits_read_as_people_write_them() {
-        assert_eq!(super::human_size(10 * 1024 * 1024), "10 MB");
-        assert_eq!(super::human_size(4096), "4 KB");
-        assert_eq!(super::human_size(1_572_864), "1,5 MB");
-        assert_eq!(super::human_size(100), "100 byte");
-    }
 }

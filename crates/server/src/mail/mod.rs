@@ -10,6 +10,7 @@ pub mod smtp;
 use crate::config::Config;
 use crate::storage::mail::{Answer, Claim, IntakeClaim, IntakeFinish};
 use crate::storage::{Created, Notification, Store, StoreError, StoredFile};
+use crate::texts::{self, Language};
 use crate::tickets::{self, EmailMessage};
 use crate::util::{now_us, random_id};
 use auth::{AuthVerdict, Connection, SenderAuth};
@@ -450,12 +451,22 @@ impl<'a> Job<'a> {
     async fn refuse(&mut self, r: Refusal<'_>) -> Result<Ingested, IngestError> {
         let answer = match (r.answer, self.sender) {
             (true, Some(to)) => {
-                let (subject, body) = crate::texts::refusal_email(
-                    r.reason,
-                    &self.a.subject,
-                    &self.config.public_url,
-                    self.a.attachments_bytes,
-                );
+                // A customer's own language; to a sender we do not know, Italian then English.
+                let (subject, body) = match r.account {
+                    Some(c) => texts::refusal_email(
+                        r.reason,
+                        &self.a.subject,
+                        &self.config.public_url,
+                        self.a.attachments_bytes,
+                        Language::of_saved(c.language.as_deref()),
+                    ),
+                    None => texts::refusal_email_both(
+                        r.reason,
+                        &self.a.subject,
+                        &self.config.public_url,
+                        self.a.attachments_bytes,
+                    ),
+                };
                 let from = self
                     .recipient
                     .map_or(self.config.mail_tech.as_str(), |(addr, _)| addr);
@@ -599,7 +610,7 @@ impl<'a> Job<'a> {
         }
         let (files, raw_id) = self.store_files(customer).await?;
         let body = if self.a.body.is_empty() {
-            crate::texts::MAIL_NO_TEXT
+            texts::mail_no_text(Language::of_saved(customer.language.as_deref()))
         } else {
             self.a.body.as_str()
         };
@@ -662,9 +673,10 @@ impl<'a> Job<'a> {
                 )
                 .await;
         }
+        let lang = Language::of_saved(customer.language.as_deref());
         let subject = parse::ticket_subject(&self.a.subject);
         let subject = if subject.is_empty() {
-            crate::texts::MAIL_NO_SUBJECT.to_string()
+            texts::mail_no_subject(lang).to_string()
         } else {
             subject
         };
@@ -687,20 +699,20 @@ impl<'a> Job<'a> {
                 .take(2)
                 .map(|s| s.identifier.as_str())
                 .collect();
-            advice.push(crate::texts::advice_name_service(&examples));
+            advice.push(texts::advice_name_service(&examples, lang));
         }
         if distinct_names(&named) > 1 {
             let mut names: Vec<&str> = named.iter().map(|s| s.identifier.as_str()).collect();
             names.sort_unstable();
             names.dedup();
-            advice.push(crate::texts::advice_one_service(&names));
+            advice.push(texts::advice_one_service(&names, lang));
         }
         let ack =
             answerable && self.store.recent_acknowledgments(&customer.email).await? < ACKS_PER_HOUR;
 
         let (files, raw_id) = self.store_files(customer).await?;
         let body = if self.a.body.is_empty() {
-            crate::texts::MAIL_NO_TEXT
+            texts::mail_no_text(Language::of_saved(customer.language.as_deref()))
         } else {
             self.a.body.as_str()
         };

@@ -438,9 +438,8 @@ fn clean_body(s: &str) -> String {
     let mut out: String = cleaned.chars().take(BODY_MAX_CHARS).collect();
     if out.len() < cleaned.len() {
         out.truncate(out.trim_end().len());
-        out.push_str(
-            "\n\n[… testo troncato: il messaggio completo è nell'e-mail originale allegata]",
-        );
+        out.push_str("\n\n");
+        out.push_str(crate::texts::BODY_TRUNCATED);
     }
     out
 }

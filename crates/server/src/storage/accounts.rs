@@ -1,6 +1,7 @@
 //! Accounts (customers and staff, imported from the panel) and their services.
 
 use super::*;
+use crate::texts::Language;
 
 /// An account with what is needed to check its password.
 #[derive(Debug, Clone)]
@@ -15,8 +16,10 @@ pub struct AccountRow {
 pub struct ImportAccount {
     pub email: String,
     pub name: String,
-    #[serde(default = "default_language")]
-    pub language: String,
+    /// `it` or `en` when the panel knows it; left out, a new account has none (Italian then) and
+    /// an existing one keeps what it has.
+    #[serde(default)]
+    pub language: Option<String>,
     #[serde(default = "default_role")]
     pub role: Role,
     /// argon2id (PHC string) or bcrypt (`$2y$…`), as the panel stores it.
@@ -35,10 +38,6 @@ pub struct ImportService {
     pub identifier: String,
     #[serde(default = "default_service_status")]
     pub status: ServiceStatus,
-}
-
-fn default_language() -> String {
-    "it".into()
 }
 
 fn default_role() -> Role {
@@ -92,7 +91,7 @@ impl Store {
                     }
                 }
                 sqlx::query(
-                    "UPDATE accounts SET name = ?, language = ?, role = ?, password_hash = ? WHERE id = ?",
+                    "UPDATE accounts SET name = ?, language = COALESCE(?, language), role = ?, password_hash = ? WHERE id = ?",
                 )
                 .bind(&a.name)
                 .bind(&a.language)
@@ -143,8 +142,35 @@ impl Store {
             })
             .await?;
         // Cached sessions carry the account's name and role: an import changes them at once.
-        self.session_cache().retain(|_, c| c.account.id != id);
+        self.forget_cached_account(&id);
         Ok(id)
+    }
+
+    /// Saves (or, with `None`, clears) the language an account chose; the account as it is now,
+    /// `None` when there is no such account. Its cached sessions see the change at once.
+    pub async fn set_language(
+        &self,
+        account_id: &str,
+        language: Option<Language>,
+    ) -> StoreResult<Option<Customer>> {
+        let id = account_id.to_string();
+        let updated = self
+            .write(move |c| {
+                Box::pin(async move {
+                    let row = sqlx::query(
+                        "UPDATE accounts SET language = ? WHERE id = ?
+                         RETURNING id, email, name, language, role",
+                    )
+                    .bind(language.map(Language::code))
+                    .bind(&id)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                    row.map(|r| customer_from_row(&r)).transpose()
+                })
+            })
+            .await?;
+        self.forget_cached_account(account_id);
+        Ok(updated)
     }
 
     pub async fn account_by_email(&self, email: &str) -> StoreResult<Option<AccountRow>> {

@@ -353,7 +353,12 @@ impl Store {
 }
 
 impl Store {
-    pub async fn mail_rejections(&self, account_id: &str) -> StoreResult<Vec<MailRejection>> {
+    /// The account's refused e-mails, each with why in `lang`.
+    pub async fn mail_rejections(
+        &self,
+        account_id: &str,
+        lang: crate::texts::Language,
+    ) -> StoreResult<Vec<MailRejection>> {
         let rows = sqlx::query(
             "SELECT id, subject, reason, received_us FROM mail_intake
              WHERE account_id = ? AND outcome = 'refused' ORDER BY received_us DESC LIMIT 100",
@@ -370,7 +375,7 @@ impl Store {
                     id: r.get("id"),
                     received_at: rfc3339(r.get("received_us")),
                     subject: r.get("subject"),
-                    message: crate::texts::rejection_explanation(&reason).to_string(),
+                    message: crate::texts::rejection_explanation(&reason, lang).to_string(),
                     reason,
                 }
             })

@@ -61,11 +61,11 @@ impl From<StoreError> for crate::error::ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::IdempotencyMismatch => {
                 let why = crate::texts::Refusal::IdempotencyKeyReused;
-                ApiError::Conflict(why.code(), why.sentence(0))
+                ApiError::Conflict(why.code(), why.msg(0))
             }
             StoreError::UploadUnavailable(_) => {
                 let why = crate::texts::Refusal::UploadUnavailable;
-                ApiError::field("upload_ids", why.code(), why.sentence(0))
+                ApiError::field("upload_ids", why.code(), why.msg(0))
             }
             StoreError::Db(e) => ApiError::Internal(e.into()),
             StoreError::Other(e) => ApiError::Internal(e),
@@ -109,6 +109,32 @@ pub struct StoredFile {
     pub content_type: String,
 }
 
+/// Runs the migrations with foreign keys off, as SQLite's procedure for rebuilding a table asks
+/// (0010 rebuilds `accounts`, which every other table refers to: with the keys on, dropping the
+/// old table would delete its rows first and cascade), then checks every reference.
+async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await.context("a connection to migrate")?;
+    // Switchable only outside a transaction, and each migration runs inside one: set around them.
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let migrated = sqlx::migrate!("./migrations").run(&mut *conn).await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    migrated.context("running migrations")?;
+    let broken = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&mut *conn)
+        .await?;
+    if !broken.is_empty() {
+        anyhow::bail!(
+            "after the migrations, {} rows refer to rows that do not exist",
+            broken.len()
+        );
+    }
+    Ok(())
+}
+
 pub struct Store {
     /// Reads.
     pool: SqlitePool,
@@ -117,6 +143,9 @@ pub struct Store {
     /// Live sessions seen in the last few seconds: most requests then need no session query.
     /// Logout clears the entry here at once; on another instance it lasts at most `SESSION_CACHE`.
     sessions: std::sync::Mutex<std::collections::HashMap<String, CachedSession>>,
+    /// Counts changes to accounts, so that a session lookup racing a change does not cache the
+    /// account as it was.
+    accounts_changed: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -137,10 +166,7 @@ impl Store {
             .connect_with(opts.clone())
             .await
             .with_context(|| format!("opening {url}"))?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .context("running migrations")?;
+        migrate(&pool).await?;
         let conn = SqliteConnection::connect_with(&opts)
             .await
             .with_context(|| format!("opening {url} for writing"))?;
@@ -148,6 +174,7 @@ impl Store {
             pool,
             writer: writer::Writer::start(conn),
             sessions: Default::default(),
+            accounts_changed: Default::default(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Sessions: bearer tokens stored as their SHA-256, with a short in-memory cache.
 
 use super::*;
+use std::sync::atomic::Ordering;
 
 #[derive(Clone)]
 pub(super) struct CachedSession {
@@ -57,6 +58,8 @@ impl Store {
                 return Ok(Some((hit.account, hit.last_seen_us)));
             }
         }
+        // An account that changes while this query runs must not be cached as it was before.
+        let generation = self.accounts_changed.load(Ordering::Acquire);
         let row = sqlx::query(
             "SELECT a.id, a.email, a.name, a.language, a.role, s.last_seen_us, s.expires_us
              FROM sessions s JOIN accounts a ON a.id = s.account_id
@@ -78,6 +81,10 @@ impl Store {
             .transpose()?;
         if let Some((account, last_seen_us, expires_us)) = &found {
             let mut cache = self.session_cache();
+            // Checked under the cache's lock, which a change holds while it forgets.
+            if self.accounts_changed.load(Ordering::Acquire) != generation {
+                return Ok(found.map(|(account, last_seen_us, _)| (account, last_seen_us)));
+            }
             if cache.len() > 50_000 {
                 cache.retain(|_, c| c.cached.elapsed() < SESSION_CACHE);
             }
@@ -92,6 +99,14 @@ impl Store {
             );
         }
         Ok(found.map(|(account, last_seen_us, _)| (account, last_seen_us)))
+    }
+
+    /// After an account changed (and committed): its cached sessions go, and so does whatever a
+    /// concurrent lookup read before the change.
+    pub(super) fn forget_cached_account(&self, account_id: &str) {
+        let mut cache = self.session_cache();
+        self.accounts_changed.fetch_add(1, Ordering::AcqRel);
+        cache.retain(|_, c| c.account.id != account_id);
     }
 
     pub(super) fn session_cache(

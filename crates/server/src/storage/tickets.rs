@@ -1,6 +1,7 @@
 //! Tickets and their threads: the list, opening, messages, status changes, one ticket read back.
 
 use super::*;
+use crate::texts::Language;
 
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
@@ -109,6 +110,8 @@ pub struct NotifyContext<'a> {
     pub department: Department,
     pub customer_email: &'a str,
     pub customer_name: &'a str,
+    /// The language the customer chose (Italian when none), read in the same transaction.
+    pub language: Language,
     /// The ticket's status once this write is done.
     pub status: Status,
     /// The ticket's latest messages (not events), oldest first, this write's included.
@@ -186,6 +189,7 @@ struct TicketRow {
     department: String,
     status: String,
     email: String,
+    language: Option<String>,
     name: String,
 }
 
@@ -195,7 +199,8 @@ async fn ticket_row_for(
     code: &str,
 ) -> StoreResult<Option<TicketRow>> {
     let mut sql = QueryBuilder::<Sqlite>::new(
-        "SELECT t.id, t.code, t.account_id, t.subject, t.department, t.status, a.email, a.name
+        "SELECT t.id, t.code, t.account_id, t.subject, t.department, t.status, a.email, a.name,
+                a.language
          FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.code = ",
     );
     sql.push_bind(code.trim().to_ascii_uppercase());
@@ -211,6 +216,7 @@ async fn ticket_row_for(
         department: r.get("department"),
         status: r.get("status"),
         email: r.get("email"),
+        language: r.get("language"),
         name: r.get("name"),
     }))
 }
@@ -527,8 +533,8 @@ impl Store {
                             .execute(&mut *c)
                             .await?;
                     }
-                    let (email, name): (String, String) =
-                        sqlx::query_as("SELECT email, name FROM accounts WHERE id = ?")
+                    let (email, name, language): (String, String, Option<String>) =
+                        sqlx::query_as("SELECT email, name, language FROM accounts WHERE id = ?")
                             .bind(&account_id)
                             .fetch_one(&mut *c)
                             .await?;
@@ -546,6 +552,7 @@ impl Store {
                         department,
                         customer_email: &email,
                         customer_name: &name,
+                        language: Language::of_saved(language.as_deref()),
                         status: Status::Open,
                         recent,
                     };
@@ -670,6 +677,7 @@ impl Store {
                             department: parse_department(&row.department)?,
                             customer_email: &row.email,
                             customer_name: &row.name,
+                            language: Language::of_saved(row.language.as_deref()),
                             status: target,
                             recent: &recent,
                         };

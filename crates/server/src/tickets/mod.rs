@@ -69,7 +69,7 @@ fn check_upload_count(ids: &[String]) -> ApiResult<()> {
 
 /// A refusal of one field, in the API's error shape.
 fn refuse(field: &str, why: Refusal, n: usize) -> ApiError {
-    ApiError::field(field, why.code(), why.sentence(n))
+    ApiError::field(field, why.code(), why.msg(n))
 }
 
 /// Opens a ticket from the web wizard, enforcing the wizard's rules again (the customer's own
@@ -127,7 +127,7 @@ pub async fn open(
             Refusal::SubjectGeneric.code().to_string(),
         );
         return Err(ApiError::Validation {
-            message: Refusal::SubjectGeneric.sentence(0),
+            message: Refusal::SubjectGeneric.msg(0),
             fields,
             hints: assessment.hints,
         });

@@ -64,6 +64,27 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `PATCH /api/v1/me` with `body`.
+    pub async fn patch_me(&self, token: &str, body: Value) -> Response {
+        self.client
+            .patch(self.url("/api/v1/me"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The logged-in account's saved language (`None` when none is saved).
+    pub async fn saved_language(&self, token: &str) -> Option<String> {
+        let me = self.get_json(token, "/api/v1/me").await;
+        assert!(
+            me.get("language").is_some(),
+            "language is always present: {me}"
+        );
+        me["language"].as_str().map(String::from)
+    }
+
     /// The id of one of the customer's services by its identifier.
     pub async fn service_id(&self, token: &str, identifier: &str) -> String {
         let v: Value = self

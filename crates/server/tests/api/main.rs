@@ -3,6 +3,7 @@
 mod demo_panel;
 mod helpers;
 mod history;
+mod language;
 mod mail;
 mod notifications;
 mod session;

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// Each text part of a message, decoded, by content type, in order.
-fn text_parts(eml: &str) -> Vec<(String, String)> {
+pub(crate) fn text_parts(eml: &str) -> Vec<(String, String)> {
     use mail_parser::MimeHeaders;
     let msg = mail_parser::MessageParser::default()
         .parse(eml.as_bytes())

@@ -47,6 +47,7 @@ enum Body {
     StaffReply,
     LoginRequest,
     SsoRequest,
+    MeUpdate,
     Upload,
 }
 
@@ -181,6 +182,7 @@ fn operations(doc: &Value) -> Result<Vec<Operation>, Vec<String>> {
                         ("application/json", "StaffReply") => Some(Body::StaffReply),
                         ("application/json", "LoginRequest") => Some(Body::LoginRequest),
                         ("application/json", "SsoRequest") => Some(Body::SsoRequest),
+                        ("application/json", "MeUpdate") => Some(Body::MeUpdate),
                         ("multipart/form-data", "UploadForm") => Some(Body::Upload),
                         _ => {
                             unknown.push(format!("{label}: a {media} body of schema `{name}`"));
@@ -237,6 +239,7 @@ fn json_body(body: Body, fill: &Fill) -> Value {
         Body::StaffReply => json!({"body": "Abbiamo corretto la configurazione: ora risponde."}),
         Body::LoginRequest => json!({"email": "demo@example.it", "password": "demo-password"}),
         Body::SsoRequest => json!({"token": "not.a.token"}),
+        Body::MeUpdate => json!({"language": "it"}),
         Body::Upload => Value::Null,
     }
 }
