@@ -94,7 +94,7 @@ fn session() -> Session {
             id: "cust-test".into(),
             email: "demo@example.it".into(),
             name: "Mario Rossi".into(),
-            language: "it".into(),
+            language: Some("it".into()),
             role: Role::Customer,
         },
         active_ms: 0.0,
