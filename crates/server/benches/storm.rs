@@ -4,7 +4,7 @@
 //! Run by `cargo xtask bench` (or `cargo xtask bench storm` alone), which builds the server with
 //! `--profile server` and this bench with the same profile; the server beside this bench's
 //! folder is the one started, unless `HELPDESK_SERVER_BIN` names another (a build to compare).
-//! `STORM_MIXED_SECONDS` sets the length of the mixed run (default 20).
+//! `STORM_MIXED_SECONDS` sets the length of the mixed run (default 60, as the issue measures it).
 //! Every run is bounded in requests and in time, and sends traffic to 127.0.0.1 only.
 
 use reqwest::{Client, RequestBuilder};
@@ -264,7 +264,7 @@ async fn main() -> anyhow::Result<()> {
     let mixed_secs: u64 = std::env::var("STORM_MIXED_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(60);
     let server = start().await?;
     let base = server.base.clone();
     let client = Client::builder().pool_max_idle_per_host(2048).build()?;

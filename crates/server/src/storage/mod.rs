@@ -140,6 +140,8 @@ pub struct Store {
     pool: SqlitePool,
     /// Every write: one connection, group commit (see `writer`).
     writer: writer::Writer,
+    /// Copies the write-ahead log into the database file, off the writer (see `checkpoints`).
+    checkpointer: tokio::task::JoinHandle<()>,
     /// Live sessions seen in the last few seconds: most requests then need no session query.
     /// Logout clears the entry here at once; on another instance it lasts at most `SESSION_CACHE`.
     sessions: std::sync::Mutex<std::collections::HashMap<String, CachedSession>>,
@@ -167,10 +169,14 @@ impl Store {
             .await
             .with_context(|| format!("opening {url}"))?;
         migrate(&pool).await?;
-        let conn = SqliteConnection::connect_with(&opts)
+        // The writer never checkpoints: SQLite's automatic checkpoint runs inside the commit that
+        // crosses its threshold, and that commit (and every write queued behind it) waited for
+        // the copy and its fsyncs. A task of its own does it instead (`checkpoints`).
+        let conn = SqliteConnection::connect_with(&opts.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .with_context(|| format!("opening {url} for writing"))?;
         Ok(Store {
+            checkpointer: tokio::spawn(checkpoints(pool.clone())),
             pool,
             writer: writer::Writer::start(conn),
             sessions: Default::default(),
@@ -179,6 +185,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.checkpointer.abort();
         self.writer.close().await;
         self.pool.close().await;
     }
@@ -205,5 +212,32 @@ impl Store {
     /// Direct pool access for the e-mail intake's own records (same module family).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.checkpointer.abort();
+    }
+}
+
+/// How often the write-ahead log is copied into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Checkpoints the write-ahead log from a reading connection, `PASSIVE`: it copies what no
+/// reader still needs and never blocks the writer, which keeps appending meanwhile; the log
+/// starts over once a checkpoint has copied all of it.
+async fn checkpoints(pool: SqlitePool) {
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(error = %e, "checkpoint");
+        }
     }
 }
