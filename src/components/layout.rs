@@ -39,7 +39,9 @@ pub fn Layout(children: Children) -> impl IntoView {
     let embedded = crate::embed::embedded();
     let signed_by_panel = crate::embed::use_embed().is_some_and(|e| e.host_signs_on());
     view! {
-        <a class="skip" href="#main">{t.skip_to_content}</a>
+        // `target="_self"` leaves the skip link to the browser, which moves the focus to the
+        // content; the router would only scroll there, leaving the keyboard at the top.
+        <a class="skip" href="#main" target="_self">{t.skip_to_content}</a>
         <header class="topbar" class:compact=embedded>
             {(!embedded).then(|| view! { <Link to="/" class="brand">{t.app_title}</Link> })}
             <nav aria-label=t.main_nav>

@@ -773,3 +773,26 @@ async fn a_page_left_before_its_answer_came_has_its_request_aborted() {
     assert_eq!(alerts, "", "{alerts}");
     env.stop().await;
 }
+
+#[tokio::test]
+async fn the_skip_link_takes_the_keyboard_to_the_content() {
+    let env = start().await;
+    env.login("demo@example.it").await;
+    env.find("table.tickets").await;
+    // The first Tab of the page reaches the skip link; Enter on it moves the focus to the
+    // content, so the next Tab goes on from there rather than through the header again.
+    env.js("document.activeElement.blur(); return null").await;
+    tab_to(&env, "a.skip").await;
+    press(&env, &[ENTER]).await;
+    env.until(
+        "the focus on the page's content",
+        "return document.activeElement.id === 'main'",
+    )
+    .await;
+    press(&env, &[TAB]).await;
+    assert!(
+        !focused_matches(&env, "header *").await,
+        "Tab after the skip link went back into the header"
+    );
+    env.stop().await;
+}
