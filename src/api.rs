@@ -4,11 +4,12 @@
 //! leaves it (`new_page`); writes always finish.
 
 use crate::config::config;
+use crate::i18n::td_string;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use helpdesk_core::api::{
     AssessRequest, Assessment, Customer, ErrorBody, ErrorResponse, LoginRequest, LoginResponse,
-    MailRejectionList, NewReply, NewTicket, ServiceList, SsoRequest, Status, Ticket, TicketList,
-    TicketSummary,
+    MailRejectionList, MeUpdate, NewReply, NewTicket, ServiceList, SsoRequest, Status, Ticket,
+    TicketList, TicketSummary,
 };
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
@@ -33,18 +34,18 @@ pub enum ApiError {
 impl ApiError {
     /// A sentence a customer understands.
     pub fn message(&self) -> String {
-        let t = crate::texts::tx();
+        let l = crate::language::current();
         match self {
-            ApiError::Unauthorized => t.err_session_expired.into(),
-            ApiError::Network => t.err_network.into(),
-            ApiError::Decode => t.err_server.into(),
+            ApiError::Unauthorized => td_string!(l, err_session_expired).into(),
+            ApiError::Network => td_string!(l, err_network).into(),
+            ApiError::Decode => td_string!(l, err_server).into(),
             ApiError::Http { status, body } => {
                 if let Some(b) = body {
                     if b.code == "too_many_attempts" {
-                        return crate::texts::too_many_attempts(b.retry_after.unwrap_or(60));
+                        return crate::texts::too_many_attempts(l, b.retry_after.unwrap_or(60));
                     }
                     if b.code == "invalid_credentials" {
-                        return t.err_credentials.into();
+                        return td_string!(l, err_credentials).into();
                     }
                     if *status == 422
                         || *status == 400
@@ -52,17 +53,17 @@ impl ApiError {
                         || *status == 413
                         || *status == 415
                     {
-                        // The server's sentence is Italian and says what to fix.
+                        // The server's sentence says what to fix, in the language asked for.
                         return b.message.clone();
                     }
                 }
                 match status {
-                    404 => t.err_not_found.into(),
-                    403 => t.err_forbidden.into(),
-                    413 => t.err_too_large.into(),
-                    409 => t.err_conflict.into(),
-                    400 | 422 => t.err_invalid.into(),
-                    _ => t.err_server.into(),
+                    404 => td_string!(l, err_not_found).into(),
+                    403 => td_string!(l, err_forbidden).into(),
+                    413 => td_string!(l, err_too_large).into(),
+                    409 => td_string!(l, err_conflict).into(),
+                    400 | 422 => td_string!(l, err_invalid).into(),
+                    _ => td_string!(l, err_server).into(),
                 }
             }
         }
@@ -150,6 +151,11 @@ async fn fetch_as(
     let mut req = RequestBuilder::new(&url(path))
         .method(method)
         .header("Accept", "application/json")
+        // The server's sentences (errors, hints) in the language on screen.
+        .header(
+            "Accept-Language",
+            crate::language::code(crate::language::current()),
+        )
         .abort_signal(signal.as_ref());
     if let Some(token) = token {
         req = req.header("Authorization", &["Bearer ", &token].concat());
@@ -282,6 +288,14 @@ pub async fn logout() -> Result<(), ApiError> {
 
 pub async fn me() -> Result<Customer, ApiError> {
     decode(send("GET", "/me", None, None).await)
+}
+
+/// Saves the customer's language (`it`, `en`) for e-mails and messages; `None` clears it.
+pub async fn set_language(code: Option<&str>) -> Result<Customer, ApiError> {
+    let req = MeUpdate {
+        language: Some(code.map(str::to_string)),
+    };
+    decode(send("PATCH", "/me", json(&req), None).await)
 }
 
 pub async fn services() -> Result<ServiceList, ApiError> {

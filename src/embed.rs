@@ -12,7 +12,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 const PREFIX: &str = "helpdesk:";
-const LOCALE_KEY: &str = "helpdesk.locale";
 
 /// What the host page asks the next new ticket to start with. Values are hints: unknown ones are
 /// ignored by the wizard, never shown as an error.
@@ -148,6 +147,9 @@ pub struct Embed {
     pub new_ticket: RwSignal<u32>,
     /// A `new-ticket` that came before the session: where the sign-on leads.
     new_ticket_waiting: StoredValue<bool>,
+    /// Where the panel's language goes (taken from the context at start: commands arrive in
+    /// event handlers, outside any owner).
+    language: Option<crate::language::Choice>,
 }
 
 thread_local! {
@@ -200,6 +202,7 @@ pub fn start(session: Session) -> Embed {
         prefill: RwSignal::new(None),
         new_ticket: RwSignal::new(0),
         new_ticket_waiting: StoredValue::new(false),
+        language: crate::language::use_choice(),
     };
     EMBED.with(|e| e.set(Some(embed)));
     let Some(w) = web_sys::window() else {
@@ -321,8 +324,8 @@ impl Embed {
                 open,
             } => {
                 apply_theme(&theme);
-                if let Some(l) = locale {
-                    store_locale(&l);
+                if let (Some(l), Some(c)) = (locale, self.language) {
+                    c.set_panel(&l);
                 }
                 if prefill.is_some() {
                     self.prefill.set(prefill);
@@ -361,6 +364,9 @@ impl Embed {
                 leptos::task::spawn_local(async move {
                     match crate::api::sso(&token).await {
                         Ok(r) => {
+                            if let (Some(l), Some(c)) = (r.locale.as_deref(), self.language) {
+                                c.set_panel(l);
+                            }
                             session.start_here(r);
                             self.sign_on.set(SignOn::Off);
                             let back = take_return();
@@ -385,7 +391,11 @@ impl Embed {
                     self.new_ticket_waiting.set_value(true);
                 }
             }
-            Command::Locale(locale) => store_locale(&locale),
+            Command::Locale(locale) => {
+                if let Some(c) = self.language {
+                    c.set_panel(&locale);
+                }
+            }
             Command::Logout => {
                 // Forgotten here at once; the token stops working on the server too.
                 let token = crate::api::token();
@@ -495,15 +505,6 @@ fn apply_theme(theme: &Theme) {
     }
     if let Some(f) = theme.font.as_deref().filter(|f| valid_font(f)) {
         let _ = style.set_property("font-family", f);
-    }
-}
-
-/// The language the panel asks for, kept for when the app speaks more than Italian.
-fn store_locale(locale: &str) {
-    if matches!(locale, "it" | "en") {
-        if let Some(s) = crate::session::local_storage() {
-            let _ = s.set_item(LOCALE_KEY, locale);
-        }
     }
 }
 

@@ -1,47 +1,93 @@
-//! Showing times and sizes the way Italian readers expect, with the browser's own formatter.
+//! Times and sizes the way readers of the language on screen expect, with the browser's own
+//! `Intl` formatters (no formatting code of ours).
 
+use crate::i18n::Locale;
+use crate::language::{code, current};
+use js_sys::{Array, Function, Intl, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-thread_local! {
-    /// Building a formatter is the slow part of `toLocaleString` (a good fraction of a
-    /// millisecond): one kept for the app makes the dates of a thousand messages cheap.
-    static DATETIME: js_sys::Function = {
-        let opts = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"short".into());
-        let _ = js_sys::Reflect::set(&opts, &"timeStyle".into(), &"short".into());
-        js_sys::Intl::DateTimeFormat::new(&js_sys::Array::of1(&"it-IT".into()), &opts).format()
-    };
+/// The browser's tag for a language.
+fn tag(l: Locale) -> &'static str {
+    match l {
+        Locale::it => "it-IT",
+        Locale::en => "en-GB",
+    }
 }
 
-/// "25/11/26, 10:12" from an RFC 3339 time, in the reader's time zone.
+fn options(pairs: &[(&str, JsValue)]) -> Object {
+    let o = Object::new();
+    for (k, v) in pairs {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o
+}
+
+/// Building a formatter is the slow part (a good fraction of a millisecond): one kept per
+/// language and kind makes the dates of a thousand messages cheap.
+struct Formatters {
+    datetime: Function,
+    /// Sizes under a kilobyte, in kilobytes, in megabytes.
+    sizes: [Function; 3],
+}
+
+impl Formatters {
+    fn new(l: Locale) -> Self {
+        let locales = Array::of1(&tag(l).into());
+        let datetime = Intl::DateTimeFormat::new(
+            &locales,
+            &options(&[("dateStyle", "short".into()), ("timeStyle", "short".into())]),
+        )
+        .format();
+        let unit = |unit: &str, digits: u32| {
+            Intl::NumberFormat::new(
+                &locales,
+                &options(&[
+                    ("style", "unit".into()),
+                    ("unit", unit.into()),
+                    ("unitDisplay", "short".into()),
+                    ("maximumFractionDigits", digits.into()),
+                ]),
+            )
+            .format()
+        };
+        Formatters {
+            datetime,
+            sizes: [unit("byte", 0), unit("kilobyte", 1), unit("megabyte", 1)],
+        }
+    }
+}
+
+thread_local! {
+    static FORMATTERS: [Formatters; 2] = [Formatters::new(Locale::it), Formatters::new(Locale::en)];
+}
+
+fn with<R>(f: impl FnOnce(&Formatters) -> R) -> R {
+    let i = usize::from(code(current()) == "en");
+    FORMATTERS.with(|all| f(&all[i]))
+}
+
+fn call(f: &Function, v: &JsValue) -> Option<String> {
+    f.call1(&JsValue::NULL, v).ok().and_then(|s| s.as_string())
+}
+
+/// "25/11/26, 10:12" (Italian) or "25/11/2026, 10:12" (English) from an RFC 3339 time, in the
+/// reader's time zone.
 pub fn datetime(iso: &str) -> String {
     let d = js_sys::Date::new(&JsValue::from_str(iso));
     if d.get_time().is_nan() {
         return iso.to_string();
     }
-    DATETIME
-        .with(|f| f.call1(&JsValue::NULL, &d))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| iso.to_string())
+    with(|f| call(&f.datetime, &d)).unwrap_or_else(|| iso.to_string())
 }
 
-/// "1,2 MB", "340 kB", "12 byte".
+/// "1,2 MB", "340 kB", "12 byte" in Italian; "1.2 MB", "340 kB", "12 byte" in English.
 pub fn size(bytes: u64) -> String {
-    if bytes < 1024 {
-        return [bytes.to_string().as_str(), " byte"].concat();
-    }
-    let (value, unit) = if bytes < 1024 * 1024 {
-        (bytes as f64 / 1024.0, " kB")
+    let (i, value) = if bytes < 1024 {
+        (0, bytes as f64)
+    } else if bytes < 1024 * 1024 {
+        (1, bytes as f64 / 1024.0)
     } else {
-        (bytes as f64 / (1024.0 * 1024.0), " MB")
+        (2, bytes as f64 / (1024.0 * 1024.0))
     };
-    let n = js_sys::Number::from(value);
-    let s: String = n.to_locale_string("it-IT").as_string().unwrap_or_default();
-    // toLocaleString keeps three decimals; one is plenty for sizes.
-    let trimmed = match s.find(',') {
-        Some(i) if s.len() > i + 2 => s[..i + 2].to_string(),
-        _ => s,
-    };
-    [trimmed.as_str(), unit].concat()
+    with(|f| call(&f.sizes[i], &JsValue::from_f64(value))).unwrap_or_else(|| bytes.to_string())
 }

@@ -8,6 +8,7 @@ pub mod drafts;
 pub mod embed;
 pub mod format;
 pub mod json;
+pub mod language;
 pub mod pages;
 pub mod router;
 pub mod session;
@@ -38,9 +39,11 @@ pub fn App() -> impl IntoView {
     let session = Session::restore();
     provide_context(session);
     view! {
-        <router::AppRouter>
-            <Embedding/>
-        </router::AppRouter>
+        <language::Languages>
+            <router::AppRouter>
+                <Embedding/>
+            </router::AppRouter>
+        </language::Languages>
     }
 }
 
@@ -56,3 +59,4 @@ fn Embedding() -> impl IntoView {
         embed::session_lost();
     });
 }
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));

@@ -126,6 +126,22 @@ impl Session {
         self.0.set(None);
     }
 
+    /// The account as the server now has it (a saved language), kept where the session is.
+    pub fn set_customer(&self, customer: Customer) {
+        // A session kept nowhere (the panel's sign-on) stays so.
+        let kept = session_store()
+            .and_then(|s| s.get_item(KEY).ok().flatten())
+            .is_some();
+        self.0.update(|d| {
+            if let Some(d) = d {
+                d.customer = customer;
+                if kept {
+                    save(d);
+                }
+            }
+        });
+    }
+
     pub fn customer(&self) -> Option<Customer> {
         self.0.with(|d| d.as_ref().map(|d| d.customer.clone()))
     }

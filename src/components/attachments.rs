@@ -5,7 +5,7 @@
 use crate::api::{self, ApiError};
 use crate::config::config;
 use crate::format::size as show_size;
-use crate::texts::tx;
+use crate::i18n::*;
 use helpdesk_core::api::Upload;
 use helpdesk_core::limits::{FORBIDDEN_EXTENSIONS, MAX_FILES_PER_MESSAGE};
 use leptos::prelude::*;
@@ -95,7 +95,7 @@ fn failed(st: &St) -> bool {
 /// "screenshot-2026-11-25-10-12-03.png", in the customer's time zone.
 fn screenshot_name(mime: &str) -> String {
     let d = js_sys::Date::new_0();
-    let mut s = String::from(tx().att_screenshot);
+    let mut s = String::new();
     let parts = [
         d.get_full_year(),
         d.get_month() + 1,
@@ -119,7 +119,7 @@ fn screenshot_name(mime: &str) -> String {
         "image/webp" => ".webp",
         _ => ".png",
     });
-    s
+    td_string!(crate::language::current(), att_screenshot, time = s).to_string()
 }
 
 /// Sends one upload, its listener attached (the token goes in a header, never in the URL).
@@ -131,6 +131,10 @@ fn request(
     let xhr = XmlHttpRequest::new()?;
     xhr.open("POST", &api::upload_url())?;
     xhr.set_request_header("Accept", "application/json")?;
+    xhr.set_request_header(
+        "Accept-Language",
+        crate::language::code(crate::language::current()),
+    )?;
     if let Some(token) = api::token() {
         xhr.set_request_header("Authorization", &["Bearer ", &token].concat())?;
     }
@@ -215,7 +219,7 @@ impl Ctx {
 
     /// Checks a file (the server checks again and decides) and starts its upload.
     fn add(self, file: File, name: String) {
-        let t = tx();
+        let l = crate::language::current();
         let size = file.size() as u64;
         let key = NEXT_KEY.with(|k| {
             k.set(k.get() + 1);
@@ -233,27 +237,13 @@ impl Ctx {
             .map(|(_, e)| e.to_ascii_lowercase())
             .unwrap_or_default();
         let problem = if count >= MAX_FILES_PER_MESSAGE {
-            Some(
-                [
-                    t.att_too_many_prefix,
-                    &MAX_FILES_PER_MESSAGE.to_string(),
-                    t.att_too_many_suffix,
-                ]
-                .concat(),
-            )
+            Some(td_string!(l, att_too_many, count = MAX_FILES_PER_MESSAGE).to_string())
         } else if size > max {
-            Some(
-                [
-                    t.att_too_large_prefix,
-                    &show_size(max),
-                    t.att_too_large_suffix,
-                ]
-                .concat(),
-            )
+            Some(td_string!(l, att_too_large, size = show_size(max)).to_string())
         } else if size == 0 {
-            Some(t.att_empty.to_string())
+            Some(td_string!(l, att_empty).to_string())
         } else if FORBIDDEN_EXTENSIONS.contains(&ext.as_str()) {
-            Some([t.att_forbidden_prefix, &ext, t.att_forbidden_suffix].concat())
+            Some(td_string!(l, att_forbidden, ext = ext).to_string())
         } else {
             None
         };
@@ -265,7 +255,7 @@ impl Ctx {
         };
         let ok = problem.is_none();
         let st = RwSignal::new(St::Refused(
-            [tx().att_refused, &problem.unwrap_or_default()].concat(),
+            td_string!(l, att_refused, reason = problem.unwrap_or_default()).to_string(),
         ));
         self.items.update(|v| {
             v.push(Item {
@@ -374,7 +364,14 @@ impl Ctx {
         // or a busy server may well answer otherwise next time.
         let final_refusal = matches!(status, 400..=499) && !matches!(status, 401 | 408 | 429);
         item.st.set(if final_refusal {
-            St::Refused([tx().att_failed, &err.message()].concat())
+            St::Refused(
+                td_string!(
+                    crate::language::current(),
+                    att_failed,
+                    reason = err.message()
+                )
+                .to_string(),
+            )
         } else {
             St::Failed(err.message())
         });
@@ -462,7 +459,7 @@ pub fn Attachments(
     files: RwSignal<Vec<Attached>>,
     pending: RwSignal<usize>,
 ) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let ctx = Ctx {
         files,
         pending,
@@ -491,14 +488,15 @@ pub fn Attachments(
     // count is back to zero.
     let depth = StoredValue::new(0i32);
     let input_id = [id.as_str(), "-input"].concat();
-    let limits = [
-        t.att_limits_prefix,
-        &MAX_FILES_PER_MESSAGE.to_string(),
-        t.att_limits_mid,
-        &show_size(config().max_upload_bytes),
-        t.att_limits_suffix,
-    ]
-    .concat();
+    let limits = move || {
+        t_string!(
+            i18n,
+            att_limits,
+            count = MAX_FILES_PER_MESSAGE,
+            size = show_size(config().max_upload_bytes)
+        )
+        .to_string()
+    };
 
     let on_drag = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
@@ -520,11 +518,11 @@ pub fn Attachments(
         <div class="attachments" id=id node_ref=root>
             // Focusable, so that a click on the zone makes it the target of a paste.
             <div class=move || if over.get() { "dropzone over" } else { "dropzone" } tabindex="0"
-                role="group" aria-label=t.attachments
+                role="group" aria-label=move || t_string!(i18n, attachments)
                 on:dragenter=on_drag on:dragover=on_drag on:dragleave=on_drag on:drop=on_drag>
                 // Dragging and Ctrl+V mean nothing on a phone: said only where a mouse is.
-                <p class="fine-pointer">{t.att_drop}</p>
-                <label for=input_id.clone()>{t.att_pick}</label>
+                <p class="fine-pointer">{t!(i18n, att_drop)}</p>
+                <label for=input_id.clone()>{t!(i18n, att_pick)}</label>
                 <input type="file" multiple id=input_id
                     on:change=move |ev| {
                         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -539,9 +537,10 @@ pub fn Attachments(
                 // than it saved work for at most ten rows); progress updates only its own row.
                 {move || ctx.rows().into_iter().map(|i| {
                         let Item { key, id, name, size, thumb, st } = i;
-                        let cancel = [t.att_cancel, " ", &name].concat();
-                        let remove = [t.att_remove, " ", &name].concat();
-                        let retry = [t.retry, " ", &name].concat();
+                        let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
+                        let cancel = move || t_string!(i18n, att_cancel_named, name = n1.clone()).to_string();
+                        let remove = move || t_string!(i18n, att_remove_named, name = n2.clone()).to_string();
+                        let retry = move || t_string!(i18n, att_retry_named, name = n3.clone()).to_string();
                         let label = name.clone();
                         view! {
                             <li>
@@ -555,21 +554,21 @@ pub fn Attachments(
                                     </progress>
                                     <span class="state" aria-live="polite">
                                         {move || st.with(|s| match s {
-                                            St::Sending(..) => t.att_uploading.to_string(),
-                                            St::Done => t.att_done.to_string(),
-                                            St::Failed(m) => [t.att_failed, m].concat(),
+                                            St::Sending(..) => t_string!(i18n, att_uploading).to_string(),
+                                            St::Done => t_string!(i18n, att_done).to_string(),
+                                            St::Failed(m) => t_string!(i18n, att_failed, reason = m.clone()).to_string(),
                                             St::Refused(m) => m.clone(),
                                         })}
                                     </span>
                                 </div>
                                 <span>
                                     <button type="button" hidden=move || !st.with(failed) aria-label=retry
-                                        on:click=move |_| ctx.send(key)>{t.retry}</button>
+                                        on:click=move |_| ctx.send(key)>{t!(i18n, retry)}</button>
                                     // Cancelling and removing are the same act: the file goes away.
                                     <button type="button"
-                                        aria-label=move || if st.with(sending) { cancel.clone() } else { remove.clone() }
+                                        aria-label=move || if st.with(sending) { cancel() } else { remove() }
                                         on:click=move |_| if key == 0 { ctx.remove_done(&id) } else { ctx.remove(key) }>
-                                        {move || if st.with(sending) { t.att_cancel } else { t.att_remove }}
+                                        {move || if st.with(sending) { t_string!(i18n, att_cancel) } else { t_string!(i18n, att_remove) }}
                                     </button>
                                 </span>
                             </li>

@@ -1,13 +1,14 @@
 //! The frame of every logged-in page: skip link, top bar with the customer's name and logout.
 
+use crate::i18n::*;
+use crate::language::LanguageSwitch;
 use crate::router::{navigate, Link, NavLink};
 use crate::session::use_session;
-use crate::texts::tx;
 use leptos::prelude::*;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let session = use_session();
     let name = move || session.customer().map(|c| c.name).unwrap_or_default();
     let logout = move |_| {
@@ -41,17 +42,18 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         // `target="_self"` leaves the skip link to the browser, which moves the focus to the
         // content; the router would only scroll there, leaving the keyboard at the top.
-        <a class="skip" href="#main" target="_self">{t.skip_to_content}</a>
+        <a class="skip" href="#main" target="_self">{t!(i18n, skip_to_content)}</a>
         <header class="topbar" class:compact=embedded>
-            {(!embedded).then(|| view! { <Link to="/" class="brand">{t.app_title}</Link> })}
-            <nav aria-label=t.main_nav>
-                <NavLink to="/">{t.my_tickets}</NavLink>
-                <NavLink to="/nuovo">{t.new_ticket}</NavLink>
-                <NavLink to="/email-rifiutate">{t.rejected_mail}</NavLink>
+            {(!embedded).then(|| view! { <Link to="/" class="brand">{t!(i18n, app_title)}</Link> })}
+            <nav aria-label=move || t_string!(i18n, main_nav)>
+                <NavLink to="/">{t!(i18n, my_tickets)}</NavLink>
+                <NavLink to="/nuovo">{t!(i18n, new_ticket)}</NavLink>
+                <NavLink to="/email-rifiutate">{t!(i18n, rejected_mail)}</NavLink>
             </nav>
+            <LanguageSwitch/>
             <div class="who" hidden=signed_by_panel>
                 <span class="name">{name}</span>
-                <button type="button" class="link" on:click=logout>{t.logout}</button>
+                <button type="button" class="link" on:click=logout>{t!(i18n, logout)}</button>
             </div>
         </header>
         <main id="main" tabindex="-1" node_ref=main>{children()}</main>

@@ -9,7 +9,7 @@
 
 use crate::api;
 use crate::format::{datetime, size};
-use crate::texts::tx;
+use crate::i18n::*;
 use helpdesk_core::api::{Attachment, AuthorKind, Channel, Message, MessageKind, Status};
 use helpdesk_core::quote::{segments, SegmentKind};
 use leptos::prelude::document;
@@ -133,11 +133,11 @@ pub fn build_item(m: &Message) -> Element {
 }
 
 fn event_item(m: &Message) -> Element {
-    let t = tx();
+    let l = crate::language::current();
     let what = match m.status {
-        Some(Status::Closed) => t.event_closed,
-        Some(Status::AwaitingCustomer) => t.event_awaiting,
-        _ => t.event_reopened,
+        Some(Status::Closed) => td_string!(l, event_closed),
+        Some(Status::AwaitingCustomer) => td_string!(l, event_awaiting),
+        _ => td_string!(l, event_reopened),
     };
     let li = el(None, "li", "event");
     let p = el(Some(&li), "p", "");
@@ -148,7 +148,7 @@ fn event_item(m: &Message) -> Element {
 }
 
 fn message_item(m: &Message) -> Element {
-    let t = tx();
+    let l = crate::language::current();
     let staff = m.author.kind == AuthorKind::Staff;
     let pending = m.id.starts_with(PENDING_PREFIX);
     let li = el(
@@ -165,24 +165,30 @@ fn message_item(m: &Message) -> Element {
     // Staff stand out by a badge and a tint, not by a border colour alone; a staff name that
     // already says "Assistenza" is not followed by the same word again.
     if !staff {
-        text(&el(Some(&header), "span", "role"), t.you);
-    } else if !m.author.name.contains(t.staff) {
+        text(&el(Some(&header), "span", "role"), td_string!(l, you));
+    } else if !m.author.name.contains(td_string!(l, staff)) {
         text(
             &el(Some(&header), "span", "role badge staff-badge"),
-            t.staff,
+            td_string!(l, staff),
         );
     }
     let channel = match m.channel {
-        Channel::Web => t.via_web,
-        Channel::Email => t.via_email,
+        Channel::Web => td_string!(l, via_web),
+        Channel::Email => td_string!(l, via_email),
     };
     text(&el(Some(&header), "span", "channel"), channel);
     time(&header, &m.created_at);
     if m.automatic {
-        text(&el(Some(&header), "span", "badge auto"), t.automatic_mail);
+        text(
+            &el(Some(&header), "span", "badge auto"),
+            td_string!(l, automatic_mail),
+        );
     }
     if pending {
-        text(&el(Some(&header), "span", "sending"), t.reply_sending);
+        text(
+            &el(Some(&header), "span", "sending"),
+            td_string!(l, reply_sending),
+        );
     }
 
     for (i, (folded, part)) in fold_parts(&m.body).into_iter().enumerate() {
@@ -195,7 +201,7 @@ fn message_item(m: &Message) -> Element {
         let _ = toggle.set_attribute("type", "button");
         let _ = toggle.set_attribute("aria-controls", &id);
         let _ = toggle.set_attribute("aria-expanded", "false");
-        text(&toggle, t.show_quoted);
+        text(&toggle, td_string!(l, show_quoted));
         let quoted = el(Some(&li), "div", "quoted");
         quoted.set_id(&id);
         let _ = quoted.set_attribute("hidden", "");
@@ -204,7 +210,7 @@ fn message_item(m: &Message) -> Element {
 
     if !m.attachments.is_empty() || m.raw_email.is_some() {
         let files = el(Some(&li), "ul", "files");
-        let _ = files.set_attribute("aria-label", t.attachments);
+        let _ = files.set_attribute("aria-label", td_string!(l, attachments));
         for a in &m.attachments {
             let button = file_button(&files, a);
             if previewable(a) {
@@ -217,7 +223,7 @@ fn message_item(m: &Message) -> Element {
             );
         }
         if let Some(raw) = &m.raw_email {
-            text(&file_button(&files, raw), t.original_email);
+            text(&file_button(&files, raw), td_string!(l, original_email));
         }
     }
     li
@@ -324,10 +330,14 @@ pub fn on_click(ev: leptos::ev::MouseEvent) {
 }
 
 fn toggle_quote(button: &Element, quote_id: &str) {
-    let t = tx();
+    let l = crate::language::current();
     let open = button.get_attribute("aria-expanded").as_deref() != Some("true");
     let _ = button.set_attribute("aria-expanded", if open { "true" } else { "false" });
-    button.set_text_content(Some(if open { t.hide_quoted } else { t.show_quoted }));
+    button.set_text_content(Some(if open {
+        td_string!(l, hide_quoted)
+    } else {
+        td_string!(l, show_quoted)
+    }));
     if let Some(quote) = document().get_element_by_id(quote_id) {
         let _ = quote.toggle_attribute_with_force("hidden", !open);
     }
@@ -347,7 +357,7 @@ fn download(button: Element, id: String, name: String) {
         if let Some(list) = list {
             let p = el(None, "p", "alert error download-error");
             let _ = p.set_attribute("role", "alert");
-            text(&p, tx().download_failed);
+            text(&p, td_string!(crate::language::current(), download_failed));
             let _ = list.after_with_node_1(&p);
         }
     });

@@ -8,22 +8,24 @@ use crate::components::message::{item_id, PENDING_PREFIX};
 use crate::components::thread::focus;
 use crate::components::ticket_view::TicketState;
 use crate::drafts;
+use crate::i18n::*;
 use crate::session::use_session;
-use crate::texts::tx;
 use helpdesk_core::api::{Author, AuthorKind, Channel, Message, MessageKind, NewReply, Ticket};
 use leptos::prelude::*;
 use std::sync::Arc;
 
 #[component]
 pub fn ReplyBox(state: TicketState) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let session = use_session();
     let code = state.code();
     // Drafts are per customer; without a session (never on a real page) nothing is stored.
     let customer = session.customer();
     let draft_key = ["reply.", &code].concat();
     let customer_id = customer.as_ref().map(|c| c.id.clone());
-    let author_name = customer.map(|c| c.name).unwrap_or_else(|| t.you.into());
+    let author_name = customer
+        .map(|c| c.name)
+        .unwrap_or_else(|| t_string!(i18n, you).into());
 
     let save_draft = {
         let (customer_id, draft_key) = (customer_id.clone(), draft_key.clone());
@@ -69,9 +71,9 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
     let tried = RwSignal::new(false);
     let problem = move || {
         if text.with(|v| v.trim().is_empty()) {
-            Some(t.reply_empty)
+            Some(t_string!(i18n, reply_empty))
         } else {
-            (pending.get() > 0).then_some(t.attachments_wait)
+            (pending.get() > 0).then_some(t_string!(i18n, attachments_wait))
         }
     };
     let shown = move || match problem() {
@@ -182,7 +184,9 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
                         text.set(restored);
                         // A 401 has already sent the customer to login; the draft waits there.
                         if e != ApiError::Unauthorized {
-                            fail(Some([t.reply_failed, " ", &e.message()].concat()));
+                            fail(Some(
+                                [t_string!(i18n, reply_failed), " ", &e.message()].concat(),
+                            ));
                         }
                     }
                 }
@@ -218,13 +222,13 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
 
     view! {
         <form class="reply card" on:submit=on_submit aria-labelledby="reply-title" novalidate>
-            <h2 id="reply-title">{t.reply_title}</h2>
-            {move || state.closed().then(|| view! { <p id="reply-reopens" class="alert warn">{t.reply_reopens}</p> })}
-            <label for="reply-text">{t.reply_label}</label>
+            <h2 id="reply-title">{t!(i18n, reply_title)}</h2>
+            {move || state.closed().then(|| view! { <p id="reply-reopens" class="alert warn">{t!(i18n, reply_reopens)}</p> })}
+            <label for="reply-text">{t!(i18n, reply_label)}</label>
             <textarea id="reply-text" name="body" aria-describedby=described_by
                 prop:value=move || text.get() on:input=on_input on:keydown=on_keydown></textarea>
-            <p id="reply-hint" class="muted hint">{t.reply_hint}</p>
-            {files_expired.then(|| view! { <p class="alert warn" role="status">{t.uploads_expired}</p> })}
+            <p id="reply-hint" class="muted hint">{t!(i18n, reply_hint)}</p>
+            {files_expired.then(|| view! { <p class="alert warn" role="status">{t!(i18n, uploads_expired)}</p> })}
             <Attachments id="reply-files" files=files pending=pending/>
             {move || shown().map(|e| view! {
                 <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{e}</p>
@@ -232,7 +236,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             <div class="actions">
                 <button type="submit" class="primary"
                     aria-disabled=move || if sending.get() { "true" } else { "false" }>
-                    {move || if sending.get() { t.reply_sending } else { t.reply_submit }}
+                    {move || if sending.get() { t_string!(i18n, reply_sending) } else { t_string!(i18n, reply_submit) }}
                 </button>
             </div>
         </form>

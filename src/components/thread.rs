@@ -3,7 +3,7 @@
 //! animation frame, oldest first, so that no task blocks the page and nothing on screen jumps.
 
 use crate::components::message::{build_item, item_id, on_click};
-use crate::texts::tx;
+use crate::i18n::*;
 use helpdesk_core::api::Message;
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -53,7 +53,7 @@ impl Shown {
 
 #[component]
 pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let n = messages.with_untracked(Vec::len);
     let shown = Shown {
         head: RwSignal::new(0),
@@ -78,10 +78,17 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
     // the first paint. A short thread opens at its top, subject first: on a phone, scrolling to
     // its newest message hid the subject under the sticky code bar.
     let mut ran = false;
+    let mut lang = i18n.get_locale_untracked();
     crate::effect(move || {
         let first = !ran;
         ran = true;
         let Some(ol) = list.get() else { return };
+        // Another language: the items, built once as text, are built again in it.
+        let now = i18n.get_locale();
+        if now != lang {
+            lang = now;
+            ol.set_inner_html("");
+        }
         let (head, end) = (shown.head.get(), shown.end.get());
         messages.with(|m| {
             let end = end.min(m.len());
@@ -102,10 +109,10 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
     view! {
         {move || can_show_older().then(|| view! {
             <button type="button" class="older" on:click=show_older>
-                {t.show_older_prefix}{shown.waiting()}" "{t.older_messages}
+                {t!(i18n, show_older, count = move || shown.waiting())}
             </button>
         })}
-        {move || shown.revealing.get().then(|| view! { <p class="loading" role="status">{t.loading}</p> })}
+        {move || shown.revealing.get().then(|| view! { <p class="loading" role="status">{t!(i18n, loading)}</p> })}
         <ol class="thread" node_ref=list on:click=on_click></ol>
     }
 }

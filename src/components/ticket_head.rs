@@ -4,7 +4,8 @@
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::components::ticket_view::TicketState;
 use crate::format::datetime;
-use crate::texts::{department_label, tx};
+use crate::i18n::*;
+use crate::texts::department_label;
 use leptos::prelude::*;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -12,12 +13,12 @@ use wasm_bindgen_futures::JsFuture;
 
 #[component]
 pub fn TicketHead(state: TicketState) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let info = state.info;
     let (code, subject, department, service, priority, created) = info.with_untracked(|i| {
         let service = match &i.service {
             Some(s) => [s.product.as_str(), " · ", s.identifier.as_str()].concat(),
-            None => t.no_service.to_string(),
+            None => t_string!(i18n, no_service).to_string(),
         };
         (
             i.code.clone(),
@@ -36,13 +37,13 @@ pub fn TicketHead(state: TicketState) -> impl IntoView {
         </div>
         <h1 class="subject">{subject}</h1>
         <dl class="meta">
-            <div><dt>{t.col_department}</dt><dd>{department_label(department)}</dd></div>
-            <div><dt>{t.col_service}</dt><dd>{service}</dd></div>
-            <div><dt>{t.col_priority}</dt><dd><PriorityBadge priority/></dd></div>
-            <div><dt>{t.col_created}</dt><dd><time datetime=created.clone()>{datetime(&created)}</time></dd></div>
+            <div><dt>{t!(i18n, col_department)}</dt><dd>{move || department_label(i18n.get_locale(), department)}</dd></div>
+            <div><dt>{t!(i18n, col_service)}</dt><dd>{service}</dd></div>
+            <div><dt>{t!(i18n, col_priority)}</dt><dd><PriorityBadge priority/></dd></div>
+            <div><dt>{t!(i18n, col_created)}</dt><dd><time datetime=created.clone()>{let at = created.clone(); move || { i18n.get_locale(); datetime(&at) }}</time></dd></div>
             <div>
-                <dt>{t.col_activity}</dt>
-                <dd><time datetime=activity>{move || datetime(&activity())}</time></dd>
+                <dt>{t!(i18n, col_activity)}</dt>
+                <dd><time datetime=activity>{move || { i18n.get_locale(); datetime(&activity()) }}</time></dd>
             </div>
         </dl>
     }
@@ -53,7 +54,7 @@ pub fn TicketHead(state: TicketState) -> impl IntoView {
 /// old `copy` command tried), and the note says how to finish.
 #[component]
 fn CopyCode(code: String) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let note = RwSignal::new(None::<&'static str>);
     // Each click restarts the note's timer; an older timer must not hide a newer note.
     let clicks = StoredValue::new(0u32);
@@ -75,7 +76,11 @@ fn CopyCode(code: String) -> impl IntoView {
         let copied = code_el
             .get_untracked()
             .is_some_and(|el| select_and_copy(&el));
-        show(if copied { t.copied } else { t.copy_fallback });
+        show(if copied {
+            t_string!(i18n, copied)
+        } else {
+            t_string!(i18n, copy_fallback)
+        });
     };
     let text = code.clone();
     let copy = move |_| {
@@ -87,14 +92,14 @@ fn CopyCode(code: String) -> impl IntoView {
         let promise = clipboard.write_text(&text);
         leptos::task::spawn_local(async move {
             match JsFuture::from(promise).await {
-                Ok(_) => show(t.copied),
+                Ok(_) => show(t_string!(i18n, copied)),
                 Err(_) => fallback(),
             }
         });
     };
     view! {
         <span class="ticket-code code" node_ref=code_el>{code}</span>
-        <button type="button" class="copy" on:click=copy>{t.copy_code}</button>
+        <button type="button" class="copy" on:click=copy>{t!(i18n, copy_code)}</button>
         <span class="copy-note" role="status">{move || note.get()}</span>
     }
 }

@@ -5,7 +5,7 @@ use crate::api::{self, ApiError};
 use crate::components::reply_box::ReplyBox;
 use crate::components::thread::Thread;
 use crate::components::ticket_head::TicketHead;
-use crate::texts::tx;
+use crate::i18n::*;
 use helpdesk_core::api::{Message, Status, Ticket};
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -70,7 +70,7 @@ pub fn TicketView(ticket: Ticket) -> impl IntoView {
         <TicketHead state/>
         <StatusActions state/>
         <section class="conversation" aria-labelledby="thread-title">
-            <h2 id="thread-title" class="sr-only">{tx().thread_title}</h2>
+            <h2 id="thread-title" class="sr-only">{td_string!(crate::language::current(), thread_title)}</h2>
             <Thread messages=state.messages/>
         </section>
         <ReplyBox state/>
@@ -80,7 +80,7 @@ pub fn TicketView(ticket: Ticket) -> impl IntoView {
 /// Close, or reopen: one button whose label follows the status, so focus stays on it.
 #[component]
 fn StatusActions(state: TicketState) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let toggle = move |_| {
@@ -97,16 +97,18 @@ fn StatusActions(state: TicketState) -> impl IntoView {
             match result {
                 Ok(ticket) => state.apply(ticket),
                 Err(ApiError::Unauthorized) => {}
-                Err(e) => error.set(Some([t.status_change_failed, " ", &e.message()].concat())),
+                Err(e) => error.set(Some(
+                    [t_string!(i18n, status_change_failed), " ", &e.message()].concat(),
+                )),
             }
         });
     };
     view! {
         <div class="actions status-actions">
-            {move || state.closed().then(|| view! { <p class="closed-notice">{t.closed_notice}</p> })}
+            {move || state.closed().then(|| view! { <p class="closed-notice">{t!(i18n, closed_notice)}</p> })}
             <button type="button" class="status-toggle" on:click=toggle
                 aria-disabled=move || if busy.get() { "true" } else { "false" }>
-                {move || if state.closed() { t.reopen_ticket } else { t.close_ticket }}
+                {move || if state.closed() { t_string!(i18n, reopen_ticket) } else { t_string!(i18n, close_ticket) }}
             </button>
         </div>
         {move || error.get().map(|e| view! { <p class="alert error" role="alert">{e}</p> })}

@@ -3,14 +3,15 @@
 use crate::api;
 use crate::config::config;
 use crate::embed::{use_embed, SignOn};
+use crate::i18n::*;
+use crate::language::LanguageSwitch;
 use crate::router::redirect;
 use crate::session::{take_return, use_session};
-use crate::texts::tx;
 use leptos::prelude::*;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     // Inside the panel's widget with sign-on, the panel signs the customer in: no password form.
     let sign_on = move || use_embed().map(|e| e.sign_on.get()).unwrap_or(SignOn::Off);
     let session = use_session();
@@ -47,7 +48,7 @@ pub fn LoginPage() -> impl IntoView {
         }
         let (e, p) = (email.get_untracked(), password.get_untracked());
         if e.trim().is_empty() || p.is_empty() {
-            error.set(Some(t.missing_fields.into()));
+            error.set(Some(t_string!(i18n, missing_fields).into()));
             // Focus goes to what is missing (the alert says why).
             let first_empty = if e.trim().is_empty() {
                 email_ref
@@ -90,36 +91,37 @@ pub fn LoginPage() -> impl IntoView {
     // One block whose text follows the state (cheaper to download than a view per state).
     let panel_text = move || match sign_on() {
         SignOn::Off => "",
-        SignOn::Waiting | SignOn::Asking | SignOn::Signing => t.sso_busy,
-        SignOn::Failed => t.sso_failed,
-        SignOn::Ended => t.sso_ended,
+        SignOn::Waiting | SignOn::Asking | SignOn::Signing => t_string!(i18n, sso_busy),
+        SignOn::Failed => t_string!(i18n, sso_failed),
+        SignOn::Ended => t_string!(i18n, sso_ended),
     };
     let failed = move || sign_on() == SignOn::Failed;
     view! {
         <main id="main" class="login" tabindex="-1">
+            <div class="login-bar"><LanguageSwitch/></div>
             <div class="card" hidden=move || sign_on() == SignOn::Off>
                 <p role=move || if failed() { "alert" } else { "status" }
                     class=move || if failed() { "alert error" } else { "muted" }>{panel_text}</p>
-                <button type="button" class="primary" hidden=move || !failed() on:click=retry>{t.sso_retry}</button>
+                <button type="button" class="primary" hidden=move || !failed() on:click=retry>{t!(i18n, sso_retry)}</button>
             </div>
             <form class="card" hidden=move || sign_on() != SignOn::Off on:submit=on_submit novalidate aria-describedby="login-intro">
-                <h1>{t.login_title}</h1>
-                <p id="login-intro" class="muted">{t.login_intro}</p>
+                <h1>{t!(i18n, login_title)}</h1>
+                <p id="login-intro" class="muted">{t!(i18n, login_intro)}</p>
                 <Show when=move || error.get().is_some()>
                     <p class="alert error" role="alert">{move || error.get()}</p>
                 </Show>
-                <label for="login-email">{t.email}</label>
+                <label for="login-email">{t!(i18n, email)}</label>
                 <input id="login-email" type="email" name="email" autocomplete="username" required
                     node_ref=email_ref bind:value=email />
-                <label for="login-password">{t.password}</label>
+                <label for="login-password">{t!(i18n, password)}</label>
                 <input id="login-password" type="password" name="password" autocomplete="current-password" required
                     node_ref=password_ref bind:value=password />
                 <button type="submit" class="primary" aria-disabled=move || busy.get().to_string() aria-busy=move || busy.get().to_string()>
-                    {move || if busy.get() { t.login_busy } else { t.login_submit }}
+                    {move || if busy.get() { t_string!(i18n, login_busy) } else { t_string!(i18n, login_submit) }}
                 </button>
-                <p><a href=config().password_reset_url.clone() target="_top" rel="noopener">{t.forgot_password}</a></p>
+                <p><a href=config().password_reset_url.clone() target="_top" rel="noopener">{t!(i18n, forgot_password)}</a></p>
                 <Show when=|| config().demo>
-                    <p class="demo-hint">{t.demo_hint}</p>
+                    <p class="demo-hint">{t!(i18n, demo_hint)}</p>
                 </Show>
             </form>
         </main>

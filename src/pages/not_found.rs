@@ -1,16 +1,18 @@
 //! Any address the app does not know.
 
+use crate::i18n::*;
+use crate::language::LanguageSwitch;
 use crate::router::Link;
-use crate::texts::tx;
 use leptos::prelude::*;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     view! {
         <main id="main" class="narrow">
-            <h1>{t.not_found_title}</h1>
-            <p><Link to="/">{t.not_found_back}</Link></p>
+            <div class="login-bar"><LanguageSwitch/></div>
+            <h1>{t!(i18n, not_found_title)}</h1>
+            <p><Link to="/">{t!(i18n, not_found_back)}</Link></p>
         </main>
     }
 }

@@ -4,12 +4,12 @@ use crate::api;
 use crate::components::layout::Layout;
 use crate::components::load::{LoadFailed, Loading};
 use crate::format::datetime;
-use crate::texts::tx;
+use crate::i18n::*;
 use leptos::prelude::*;
 
 #[component]
 pub fn RejectionsPage() -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     // A plain task and a signal, not a `LocalResource` with `<Suspense>`: measured, those cost
     // 12 KB gzip of download for this one list (318,732 bytes against 306,778).
     let list = RwSignal::new(None);
@@ -20,21 +20,21 @@ pub fn RejectionsPage() -> impl IntoView {
     load();
     view! {
         <Layout>
-            <h1>{t.rejections_title}</h1>
-            <p class="muted">{t.rejections_intro}</p>
+            <h1>{t!(i18n, rejections_title)}</h1>
+            <p class="muted">{t!(i18n, rejections_intro)}</p>
             {move || match list.get() {
                 None => view! { <Loading/> }.into_any(),
                 Some(Err(e)) => view! {
                     <LoadFailed message=e.message() retry=Callback::new(move |()| load())/>
                 }.into_any(),
-                Some(Ok(l)) if l.items.is_empty() => view! { <p class="empty">{t.rejections_empty}</p> }.into_any(),
+                Some(Ok(l)) if l.items.is_empty() => view! { <p class="empty">{t!(i18n, rejections_empty)}</p> }.into_any(),
                 Some(Ok(l)) => view! {
                     <ul class="rejections">
                         {l.items.into_iter().map(|r| view! {
                             <li class="card">
                                 <h2>{r.subject.clone()}</h2>
-                                <p class="muted">{t.received}": "<time datetime=r.received_at.clone()>{datetime(&r.received_at)}</time></p>
-                                <p><strong>{t.reason}": "</strong>{r.message.clone()}</p>
+                                <p class="muted">{t!(i18n, received)}": "<time datetime=r.received_at.clone()>{let at = r.received_at.clone(); move || { i18n.get_locale(); datetime(&at) }}</time></p>
+                                <p><strong>{t!(i18n, reason)}": "</strong>{r.message.clone()}</p>
                             </li>
                         }).collect_view()}
                     </ul>

@@ -5,9 +5,9 @@ use crate::api::{self, ApiError};
 use crate::components::layout::Layout;
 use crate::components::load::{LoadFailed, Loading};
 use crate::components::ticket_view::TicketView;
+use crate::i18n::*;
 use crate::pages::not_found::NotFound;
 use crate::router::Link;
-use crate::texts::tx;
 use helpdesk_core::api::Ticket;
 use helpdesk_core::code::TicketCode;
 use leptos::either::{Either, EitherOf4};
@@ -52,7 +52,7 @@ enum Load {
 /// The ticket with this code, whatever state its loading is in.
 #[component]
 pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let state = RwSignal::new(Load::Loading);
     // The loaded ticket moves into the view once (no copy of a long thread).
     let loaded = StoredValue::new(None::<Ticket>);
@@ -91,13 +91,13 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
         Load::Loading => EitherOf4::A(view! { <Loading/> }),
         Load::NotFound => EitherOf4::B(view! {
             <div class="not-found">
-                <h1>{t.ticket_not_found_title}</h1>
-                <p>{t.ticket_not_found}</p>
-                <p><Link to="/">{t.back_to_list}</Link></p>
+                <h1>{t!(i18n, ticket_not_found_title)}</h1>
+                <p>{t!(i18n, ticket_not_found)}</p>
+                <p><Link to="/">{t!(i18n, back_to_list)}</Link></p>
             </div>
         }),
         Load::Failed(msg) => EitherOf4::C(view! {
-            <LoadFailed message=[t.ticket_load_failed, " ", &msg].concat() retry=Callback::new(move |()| load())/>
+            <LoadFailed message=[t_string!(i18n, ticket_load_failed), " ", &msg].concat() retry=Callback::new(move |()| load())/>
         }),
         Load::Ready => EitherOf4::D(
             loaded

@@ -5,8 +5,9 @@ use crate::components::layout::Layout;
 use crate::components::load::{LoadFailed, Loading};
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::format::datetime;
+use crate::i18n::*;
 use crate::router::{keep_in_address, Link};
-use crate::texts::{status_tab, tab_help, tx};
+use crate::texts::{status_tab, tab_help};
 use helpdesk_core::api::{Status, StatusCounts, TicketSummary};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -22,7 +23,7 @@ enum Load {
 
 #[component]
 pub fn TicketListPage() -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     // The tab and the search live in the address (`?stato=…&q=…`), so that Back from a ticket,
     // a reload or a shared link finds the list as it was left.
     let address = use_query_map();
@@ -130,7 +131,7 @@ pub fn TicketListPage() -> impl IntoView {
         );
     });
 
-    let tab = move |s: Option<Status>, label: &'static str| {
+    let tab = move |s: Option<Status>, label: fn(Locale) -> &'static str| {
         let selected = move || status.get() == s;
         let count = move || match s {
             Some(s) => counts.get().get(s),
@@ -139,7 +140,7 @@ pub fn TicketListPage() -> impl IntoView {
         view! {
             <button type="button" role="tab" class="tab" aria-selected=move || selected().to_string()
                 on:click=move |_| status.set(s)>
-                {label}" "<span class="count">{count}</span>
+                {move || label(i18n.get_locale())}" "<span class="count">{count}</span>
             </button>
         }
     };
@@ -147,22 +148,22 @@ pub fn TicketListPage() -> impl IntoView {
     view! {
         <Layout>
             <div class="page-head">
-                <h1>{t.tickets_title}</h1>
-                <Link to="/nuovo" class="button primary">{t.new_ticket}</Link>
+                <h1>{t!(i18n, tickets_title)}</h1>
+                <Link to="/nuovo" class="button primary">{t!(i18n, new_ticket)}</Link>
             </div>
             <div class="filters">
-                <div role="tablist" aria-label=t.col_status aria-describedby="tab-help" class="tabs">
-                    {tab(None, t.all)}
-                    {tab(Some(Status::Open), status_tab(Status::Open))}
-                    {tab(Some(Status::AwaitingCustomer), status_tab(Status::AwaitingCustomer))}
-                    {tab(Some(Status::Closed), status_tab(Status::Closed))}
+                <div role="tablist" aria-label=move || t_string!(i18n, col_status) aria-describedby="tab-help" class="tabs">
+                    {tab(None, |l| td_string!(l, all))}
+                    {tab(Some(Status::Open), |l| status_tab(l, Status::Open))}
+                    {tab(Some(Status::AwaitingCustomer), |l| status_tab(l, Status::AwaitingCustomer))}
+                    {tab(Some(Status::Closed), |l| status_tab(l, Status::Closed))}
                 </div>
                 // What the chosen tab holds: "Aperti" leaves out the tickets waiting for the
                 // customer, and says so.
-                <p id="tab-help" class="muted tab-help" aria-live="polite">{move || tab_help(status.get())}</p>
+                <p id="tab-help" class="muted tab-help" aria-live="polite">{move || tab_help(i18n.get_locale(), status.get())}</p>
                 <div class="search">
-                    <label for="ticket-search">{t.search_label}</label>
-                    <input id="ticket-search" type="search" placeholder=t.search_placeholder bind:value=typed />
+                    <label for="ticket-search">{t!(i18n, search_label)}</label>
+                    <input id="ticket-search" type="search" placeholder=move || t_string!(i18n, search_placeholder) bind:value=typed />
                 </div>
             </div>
             {move || match state.get() {
@@ -172,9 +173,9 @@ pub fn TicketListPage() -> impl IntoView {
                 }.into_any(),
                 Load::Ready if items.with(|v| v.is_empty()) => {
                     let text = match (query.get().is_empty(), status.get().is_none()) {
-                        (true, true) => t.empty_list,
-                        (true, false) => t.empty_tab,
-                        _ => t.empty_search,
+                        (true, true) => t_string!(i18n, empty_list),
+                        (true, false) => t_string!(i18n, empty_tab),
+                        _ => t_string!(i18n, empty_search),
                     };
                     view! { <p class="empty">{text}</p> }.into_any()
                 }
@@ -182,7 +183,7 @@ pub fn TicketListPage() -> impl IntoView {
             }}
             <Show when=move || next.get().is_some() && state.get() == Load::Ready>
                 <button type="button" class="more" disabled=move || more_busy.get() on:click=move |_| load(true)>
-                    {move || if more_busy.get() { t.loading } else { t.load_more }}
+                    {move || if more_busy.get() { t_string!(i18n, loading) } else { t_string!(i18n, load_more) }}
                 </button>
             </Show>
         </Layout>
@@ -191,33 +192,33 @@ pub fn TicketListPage() -> impl IntoView {
 
 #[component]
 fn TicketTable(items: RwSignal<Vec<TicketSummary>>) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     view! {
         <table class="tickets">
             <thead>
                 <tr>
-                    <th scope="col">{t.col_code}</th>
-                    <th scope="col">{t.col_subject}</th>
-                    <th scope="col">{t.col_service}</th>
-                    <th scope="col">{t.col_status}</th>
-                    <th scope="col">{t.col_priority}</th>
-                    <th scope="col">{t.col_activity}</th>
+                    <th scope="col">{t!(i18n, col_code)}</th>
+                    <th scope="col">{t!(i18n, col_subject)}</th>
+                    <th scope="col">{t!(i18n, col_service)}</th>
+                    <th scope="col">{t!(i18n, col_status)}</th>
+                    <th scope="col">{t!(i18n, col_priority)}</th>
+                    <th scope="col">{t!(i18n, col_activity)}</th>
                 </tr>
             </thead>
             <tbody>
                 <For each=move || items.get() key=|s| (s.code.clone(), s.last_activity_at.clone()) let:s>
                     <tr>
-                        <td class="code" data-label=t.col_code>{s.code.clone()}</td>
-                        <td data-label=t.col_subject>
+                        <td class="code" data-label=move || t_string!(i18n, col_code)>{s.code.clone()}</td>
+                        <td data-label=move || t_string!(i18n, col_subject)>
                             <Link to=["/tickets/", &s.code].concat()>{s.subject.clone()}</Link>
                         </td>
-                        <td data-label=t.col_service>
-                            {s.service.as_ref().map(|v| v.identifier.clone()).unwrap_or_else(|| t.no_service.into())}
+                        <td data-label=move || t_string!(i18n, col_service)>
+                            {s.service.as_ref().map(|v| v.identifier.clone()).unwrap_or_else(|| t_string!(i18n, no_service).into())}
                         </td>
-                        <td data-label=t.col_status><StatusBadge status=s.status/></td>
-                        <td data-label=t.col_priority><PriorityBadge priority=s.priority/></td>
-                        <td data-label=t.col_activity>
-                            <time datetime=s.last_activity_at.clone()>{datetime(&s.last_activity_at)}</time>
+                        <td data-label=move || t_string!(i18n, col_status)><StatusBadge status=s.status/></td>
+                        <td data-label=move || t_string!(i18n, col_priority)><PriorityBadge priority=s.priority/></td>
+                        <td data-label=move || t_string!(i18n, col_activity)>
+                            <time datetime=s.last_activity_at.clone()>{let at = s.last_activity_at.clone(); move || { i18n.get_locale(); datetime(&at) }}</time>
                         </td>
                     </tr>
                 </For>

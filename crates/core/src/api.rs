@@ -184,6 +184,10 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     pub token: String,
     pub customer: Customer,
+    /// On a sign-on, the language the panel's token asked for (its `locale` claim: `it` or
+    /// `en`); the app speaks it before the customer's saved choice. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 /// The logged-in account (a customer, or staff answering tickets).

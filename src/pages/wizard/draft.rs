@@ -2,6 +2,7 @@
 //! on every change, so a reload, a lost connection or an expired session loses nothing.
 
 use crate::components::attachments::Attached;
+use crate::i18n::*;
 use helpdesk_core::api::{Department, Priority};
 use serde::{Deserialize, Serialize};
 
@@ -43,16 +44,15 @@ impl Step {
             .unwrap_or(self)
     }
 
-    pub fn title(self) -> &'static str {
-        let t = crate::texts::tx();
+    pub fn title(self, l: Locale) -> &'static str {
         match self {
-            Step::Department => t.step_department,
-            Step::Service => t.step_service,
-            Step::Subject => t.step_subject,
-            Step::Description => t.step_description,
-            Step::Priority => t.step_priority,
-            Step::Attachments => t.step_attachments,
-            Step::Review => t.step_review,
+            Step::Department => td_string!(l, step_department),
+            Step::Service => td_string!(l, step_service),
+            Step::Subject => td_string!(l, step_subject),
+            Step::Description => td_string!(l, step_description),
+            Step::Priority => td_string!(l, step_priority),
+            Step::Attachments => td_string!(l, step_attachments),
+            Step::Review => td_string!(l, step_review),
         }
     }
 }

@@ -10,8 +10,8 @@ use crate::components::attachments::{drop_expired, Attached};
 use crate::components::layout::Layout;
 use crate::drafts;
 use crate::embed::{use_embed, Prefill};
+use crate::i18n::*;
 use crate::session::use_session;
-use crate::texts::tx;
 use draft::{Draft, Step};
 use helpdesk_core::api::{
     Assessment, Channel, Department, NewTicket, Priority, Service, Ticket, TicketSummary, Verdict,
@@ -71,41 +71,42 @@ impl Wizard {
 
     /// What keeps the customer on this step, if anything, from the answers as they are now.
     pub fn problem(&self, step: Step) -> Option<String> {
-        let t = tx();
+        let l = crate::language::current();
         let d = self.draft.get();
         match step {
-            Step::Department => d.department.is_none().then(|| t.department_question.into()),
+            Step::Department => d
+                .department
+                .is_none()
+                .then(|| td_string!(l, department_question).into()),
             Step::Service => {
                 let known = d
                     .service_id
                     .as_ref()
                     .is_some_and(|id| self.services.with(|s| s.iter().any(|x| &x.id == id)));
                 let ok = known || (d.no_service && d.department == Some(Department::Sales));
-                (!ok).then(|| t.service_required.into())
+                (!ok).then(|| td_string!(l, service_required).into())
             }
             Step::Subject => {
                 let n = char_len(&d.subject);
                 if self.assessment.with(|a| a.verdict) == Verdict::Generic
                     || n > limits::SUBJECT_MAX_CHARS
                 {
-                    Some(t.subject_blocked.into())
+                    Some(td_string!(l, subject_blocked).into())
                 } else {
                     None
                 }
             }
             Step::Description => {
                 (char_len(&d.description) < limits::DESCRIPTION_MIN_CHARS).then(|| {
-                    [
-                        t.description_min_prefix,
-                        &limits::DESCRIPTION_MIN_CHARS.to_string(),
-                        t.description_min_suffix,
-                    ]
-                    .concat()
+                    td_string!(l, description_min, min = limits::DESCRIPTION_MIN_CHARS).to_string()
                 })
             }
-            Step::Priority => d.priority.is_none().then(|| t.priority_question.into()),
+            Step::Priority => d
+                .priority
+                .is_none()
+                .then(|| td_string!(l, priority_question).into()),
             Step::Attachments => {
-                (self.pending_uploads.get() > 0).then(|| t.attachments_wait.into())
+                (self.pending_uploads.get() > 0).then(|| td_string!(l, attachments_wait).into())
             }
             Step::Review => None,
         }
@@ -257,7 +258,7 @@ fn now_ms() -> f64 {
 
 #[component]
 pub fn WizardPage() -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let session = use_session();
     let customer_id = session.customer_id_untracked().unwrap_or_default();
 
@@ -457,8 +458,9 @@ pub fn WizardPage() -> impl IntoView {
                     w.error.set(Some(e.message()));
                 } else {
                     w.error_about.try_set_value(String::new());
-                    w.error
-                        .set(Some([e.message().as_str(), " ", t.submit_failed].concat()));
+                    w.error.set(Some(
+                        [e.message().as_str(), " ", t_string!(i18n, submit_failed)].concat(),
+                    ));
                 }
             }
         }
@@ -515,47 +517,47 @@ pub fn WizardPage() -> impl IntoView {
                 Some(ticket) => view! { <steps::Success ticket=ticket wizard=w created=created/> }.into_any(),
                 None => view! {
                     <section class="wizard" aria-labelledby="wizard-title">
-                        <h1 id="wizard-title">{t.wizard_title}</h1>
+                        <h1 id="wizard-title">{t!(i18n, wizard_title)}</h1>
                         <Show when=move || restored.get()>
                             <div class="alert ok" role="status">
-                                <p>{t.draft_restored}</p>
+                                <p>{t!(i18n, draft_restored)}</p>
                                 <button type="button" on:click=move |_| { restored.set(false); w.restart(None, None); }>
-                                    {t.discard_draft}
+                                    {t!(i18n, discard_draft)}
                                 </button>
                             </div>
                         </Show>
                         <Show when=move || uploads_expired.get()>
-                            <p class="alert warn" role="status">{t.uploads_expired}</p>
+                            <p class="alert warn" role="status">{t!(i18n, uploads_expired)}</p>
                         </Show>
                         <div class="progress-line">
-                            <span>{t.step}" "{move || w.step().index() + 1}" "{t.of}" "{Step::ALL.len()}</span>
+                            <span>{t!(i18n, step_of, n = move || w.step().index() + 1, total = Step::ALL.len())}</span>
                         </div>
                         <ol class="steps" aria-hidden="true">
                             {Step::ALL.into_iter().map(|s| view! {
                                 <li class=move || {
                                     let cur = w.step().index();
                                     if s.index() < cur { "done" } else if s.index() == cur { "current" } else { "" }
-                                }>{s.title()}</li>
+                                }>{move || s.title(i18n.get_locale())}</li>
                             }).collect_view()}
                         </ol>
                         <form class="card" on:submit=on_submit novalidate>
-                            <h2 tabindex="-1" node_ref=heading>{move || w.step().title()}</h2>
+                            <h2 tabindex="-1" node_ref=heading>{move || w.step().title(i18n.get_locale())}</h2>
                             <steps::StepBody wizard=w reload_services=load_services/>
                             <Show when=move || shown_error().is_some()>
                                 <p class="alert error" role="alert">{shown_error}</p>
                             </Show>
                             <div class="nav-buttons">
                                 <button type="button" disabled=move || w.step() == Step::Department
-                                    on:click=move |_| w.go(w.step().prev())>{t.back}</button>
+                                    on:click=move |_| w.go(w.step().prev())>{t!(i18n, back)}</button>
                                 {move || if w.step() == Step::Review {
                                     view! {
                                         <button type="submit" class="primary" disabled=move || busy.get()
                                             aria-busy=move || busy.get().to_string()>
-                                            {move || if busy.get() { t.submitting } else { t.submit }}
+                                            {move || if busy.get() { t_string!(i18n, submitting) } else { t_string!(i18n, submit) }}
                                         </button>
                                     }.into_any()
                                 } else {
-                                    view! { <button type="submit" class="primary">{t.next}</button> }.into_any()
+                                    view! { <button type="submit" class="primary">{t!(i18n, next)}</button> }.into_any()
                                 }}
                             </div>
                         </form>
@@ -568,9 +570,9 @@ pub fn WizardPage() -> impl IntoView {
 
 /// Labels for priorities with what they mean, in the order shown.
 pub(crate) fn priorities() -> [(Priority, &'static str); 2] {
-    let t = tx();
+    let i18n = use_i18n();
     [
-        (Priority::Low, t.priority_low_help),
-        (Priority::Normal, t.priority_normal_help),
+        (Priority::Low, t_string!(i18n, priority_low_help)),
+        (Priority::Normal, t_string!(i18n, priority_normal_help)),
     ]
 }

@@ -4,9 +4,10 @@ use super::draft::Step;
 use super::{priorities, Wizard};
 use crate::components::attachments::Attachments;
 use crate::components::load::{LoadFailed, Loading};
+use crate::i18n::*;
 use crate::router::Link;
 use crate::texts::{
-    checklist, department_label, family_label, priority_label, service_status_label, tx,
+    checklist, department_label, family_label, priority_label, service_status_label,
 };
 use helpdesk_core::api::{Department, ServiceFamily, ServiceStatus, Ticket, Verdict};
 use helpdesk_core::limits::{self, char_len};
@@ -21,8 +22,10 @@ pub(super) fn StepBody(
     let w = wizard;
     // Only a change of step builds the step anew: rebuilt on every answer, a step would lose the
     // focus (Space on a service) and its own state (the service filter).
-    let step = Memo::new(move |_| w.step());
-    move || match step.get() {
+    // A change of language builds it anew too, in the new language.
+    let i18n = use_i18n();
+    let step = Memo::new(move |_| (w.step(), i18n.get_locale()));
+    move || match step.get().0 {
         Step::Department => department(w).into_any(),
         Step::Service => service(w, reload_services).into_any(),
         Step::Subject => subject(w).into_any(),
@@ -34,7 +37,8 @@ pub(super) fn StepBody(
 }
 
 fn department(w: Wizard) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
+    let l = i18n.get_locale_untracked();
     let option = move |d: Department, help: &'static str| {
         view! {
             <label class="choice">
@@ -47,21 +51,22 @@ fn department(w: Wizard) -> impl IntoView {
                             if d == Department::Helpdesk { x.no_service = false; }
                         }
                     }) />
-                <span><span class="title">{department_label(d)}</span><span class="help">{help}</span></span>
+                <span><span class="title">{department_label(l, d)}</span><span class="help">{help}</span></span>
             </label>
         }
     };
     view! {
         <fieldset>
-            <legend>{t.department_question}</legend>
-            {option(Department::Helpdesk, t.helpdesk_help)}
-            {option(Department::Sales, t.sales_help)}
+            <legend>{t!(i18n, department_question)}</legend>
+            {option(Department::Helpdesk, t_string!(i18n, helpdesk_help))}
+            {option(Department::Sales, t_string!(i18n, sales_help))}
         </fieldset>
     }
 }
 
 fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
+    let l = i18n.get_locale_untracked();
     let filter = RwSignal::new(String::new());
     let is_sales = move || w.draft.with(|d| d.department == Some(Department::Sales));
     let groups = move || {
@@ -89,14 +94,14 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
     };
     view! {
         <fieldset>
-            <legend>{t.service_question}</legend>
-            <p class="muted">{t.one_problem_rule}</p>
-            <label for="service-filter">{t.service_filter}</label>
+            <legend>{t!(i18n, service_question)}</legend>
+            <p class="muted">{t!(i18n, one_problem_rule)}</p>
+            <label for="service-filter">{t!(i18n, service_filter)}</label>
             <input id="service-filter" type="search" autocomplete="off" bind:value=filter />
             {move || match w.services_state.get() {
                 None => view! { <Loading/> }.into_any(),
                 Some(Err(msg)) => view! {
-                    <LoadFailed message=[t.services_loading_failed, " ", &msg].concat() retry=Callback::new(move |()| reload())/>
+                    <LoadFailed message=[t_string!(i18n, services_loading_failed), " ", &msg].concat() retry=Callback::new(move |()| reload())/>
                 }.into_any(),
                 Some(Ok(())) => {
                     let g = groups();
@@ -104,7 +109,7 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
                     view! {
                         <div class="service-groups">
                             {g.into_iter().map(|(family, items)| view! {
-                                <h3 class="family">{family_label(family)}</h3>
+                                <h3 class="family">{family_label(l, family)}</h3>
                                 {items.into_iter().map(|s| {
                                     let id = s.id.clone();
                                     let id2 = s.id.clone();
@@ -117,25 +122,25 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
                                             <span>
                                                 <span class="title">{s.identifier.clone()}</span>
                                                 <span class="help">{s.product.clone()}
-                                                    {inactive.then(|| view! { " · "<strong>{service_status_label(s.status)}</strong> })}
+                                                    {inactive.then(|| view! { " · "<strong>{service_status_label(l, s.status)}</strong> })}
                                                 </span>
                                             </span>
                                         </label>
                                     }
                                 }).collect_view()}
                             }).collect_view()}
-                            {empty.then(|| view! { <p class="empty">{t.service_no_match}</p> })}
+                            {empty.then(|| view! { <p class="empty">{t!(i18n, service_no_match)}</p> })}
                         </div>
                     }.into_any()
                 }
             }}
             <Show when=is_sales>
-                <h3 class="family">{t.service_none}</h3>
+                <h3 class="family">{t!(i18n, service_none)}</h3>
                 <label class="choice">
                     <input type="radio" name="service" value=""
                         prop:checked=move || w.draft.with(|d| d.no_service)
                         on:change=move |_| w.draft.update(|d| { d.no_service = true; d.service_id = None; }) />
-                    <span><span class="title">{t.service_none}</span><span class="help">{t.service_none_help}</span></span>
+                    <span><span class="title">{t!(i18n, service_none)}</span><span class="help">{t!(i18n, service_none_help)}</span></span>
                 </label>
             </Show>
         </fieldset>
@@ -143,12 +148,12 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
 }
 
 fn subject(w: Wizard) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let verdict = move || w.assessment.with(|a| a.verdict);
     let verdict_text = move || match verdict() {
-        Verdict::Generic => t.verdict_generic,
-        Verdict::Weak => t.verdict_weak,
-        Verdict::Good => t.verdict_good,
+        Verdict::Generic => t_string!(i18n, verdict_generic),
+        Verdict::Weak => t_string!(i18n, verdict_weak),
+        Verdict::Good => t_string!(i18n, verdict_good),
     };
     let verdict_class = move || match verdict() {
         Verdict::Generic => "verdict verdict-generic",
@@ -157,8 +162,8 @@ fn subject(w: Wizard) -> impl IntoView {
     };
     let empty = move || w.draft.with(|d| d.subject.trim().is_empty());
     view! {
-        <label for="subject">{t.subject_label}</label>
-        <p id="subject-help" class="muted">{t.subject_help}</p>
+        <label for="subject">{t!(i18n, subject_label)}</label>
+        <p id="subject-help" class="muted">{t!(i18n, subject_help)}</p>
         <input id="subject" type="text" autocomplete="off" maxlength=limits::SUBJECT_MAX_CHARS
             aria-describedby="subject-help subject-quality"
             prop:value=move || w.draft.with(|d| d.subject.clone())
@@ -166,7 +171,7 @@ fn subject(w: Wizard) -> impl IntoView {
         <div id="subject-quality" aria-live="polite">
             <Show when=move || !empty()>
                 <p>
-                    <label for="subject-meter" class="inline">{t.subject_quality}": "</label>
+                    <label for="subject-meter" class="inline">{t!(i18n, subject_quality)}": "</label>
                     <span class=verdict_class>{verdict_text}</span>
                 </p>
                 <meter id="subject-meter" min="0" max="100" low="40" high="70" optimum="100"
@@ -182,7 +187,8 @@ fn subject(w: Wizard) -> impl IntoView {
 }
 
 fn description(w: Wizard) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
+    let l = i18n.get_locale_untracked();
     let dep = w
         .draft
         .with_untracked(|d| d.department.unwrap_or(Department::Helpdesk));
@@ -210,16 +216,16 @@ fn description(w: Wizard) -> impl IntoView {
         })
     };
     view! {
-        <label for="description">{t.description_label}</label>
+        <label for="description">{t!(i18n, description_label)}</label>
         <div id="description-checklist">
-            <p class="muted">{t.description_checklist}</p>
-            <ul class="checklist">{checklist(dep).iter().map(|c| view! { <li>{*c}</li> }).collect_view()}</ul>
+            <p class="muted">{t!(i18n, description_checklist)}</p>
+            <ul class="checklist">{checklist(l, dep).into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
         </div>
         <textarea id="description" rows="10" aria-describedby="description-checklist description-count"
             prop:value=move || w.draft.with(|d| d.description.clone())
             on:input=move |ev| w.draft.update(|d| d.description = event_target_value(&ev))></textarea>
         <p id="description-count" class="counter">
-            {count}" "{t.chars}" ("{t.description_min_prefix}{limits::DESCRIPTION_MIN_CHARS}{t.description_min_suffix}")"
+            {t!(i18n, description_count, count = move || count(), min = limits::DESCRIPTION_MIN_CHARS)}
         </p>
         {move || {
             let list = others();
@@ -230,7 +236,7 @@ fn description(w: Wizard) -> impl IntoView {
                         let id2 = s.id.clone();
                         let cb = ["separate-", s.id.as_str()].concat();
                         view! {
-                            <p>{t.other_service_prefix}<strong>{s.identifier.clone()}</strong>{t.other_service_suffix}</p>
+                            <p>{t!(i18n, other_service, service = s.identifier.clone(), <b> = <strong/>)}</p>
                             <p>
                                 <input type="checkbox" id=cb.clone()
                                     prop:checked=move || w.draft.with(|d| d.separate.contains(&id))
@@ -245,7 +251,7 @@ fn description(w: Wizard) -> impl IntoView {
                                         });
                                         w.save_quietly();
                                     } />
-                                " "<label for=cb class="inline">{t.remember_separate}</label>
+                                " "<label for=cb class="inline">{t!(i18n, remember_separate)}</label>
                             </p>
                         }
                     }).collect_view()}
@@ -256,16 +262,17 @@ fn description(w: Wizard) -> impl IntoView {
 }
 
 fn priority(w: Wizard) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
+    let l = i18n.get_locale_untracked();
     view! {
         <fieldset>
-            <legend>{t.priority_question}</legend>
+            <legend>{t!(i18n, priority_question)}</legend>
             {priorities().into_iter().map(|(p, help)| view! {
                 <label class="choice">
                     <input type="radio" name="priority" value=p.as_str()
                         prop:checked=move || w.draft.with(|d| d.priority == Some(p))
                         on:change=move |_| w.draft.update(|d| d.priority = Some(p)) />
-                    <span><span class="title">{priority_label(p)}</span><span class="help">{help}</span></span>
+                    <span><span class="title">{priority_label(l, p)}</span><span class="help">{help}</span></span>
                 </label>
             }).collect_view()}
         </fieldset>
@@ -273,18 +280,19 @@ fn priority(w: Wizard) -> impl IntoView {
 }
 
 fn attachments(w: Wizard) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     view! {
-        <p class="muted">{t.attachments_help}</p>
+        <p class="muted">{t!(i18n, attachments_help)}</p>
         <Attachments id="wizard-files" files=w.uploads pending=w.pending_uploads/>
     }
 }
 
 fn review(w: Wizard) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
+    let l = i18n.get_locale_untracked();
     let d = w.draft.get_untracked();
     let service = if d.no_service {
-        t.service_none.to_string()
+        t_string!(i18n, service_none).to_string()
     } else {
         w.chosen_service()
             .map(|s| [s.identifier.as_str(), " (", s.product.as_str(), ")"].concat())
@@ -294,10 +302,10 @@ fn review(w: Wizard) -> impl IntoView {
         .uploads
         .with_untracked(|f| f.iter().map(|a| a.upload.name.clone()).collect());
     view! {
-        <p>{t.review_intro}</p>
+        <p>{t!(i18n, review_intro)}</p>
         <Show when=move || w.open_here.with(|v| !v.is_empty())>
             <div class="alert warn" role="status">
-                <p>{t.open_tickets_warning}</p>
+                <p>{t!(i18n, open_tickets_warning)}</p>
                 <ul>
                     {move || w.open_here.get().into_iter().map(|o| view! {
                         <li><Link to=["/tickets/", &o.code].concat()>{o.code.clone()}" — "{o.subject.clone()}</Link></li>
@@ -306,12 +314,12 @@ fn review(w: Wizard) -> impl IntoView {
             </div>
         </Show>
         <dl class="review">
-            <dt>{t.step_department}</dt><dd>{d.department.map(department_label)}</dd>
-            <dt>{t.step_service}</dt><dd>{service}</dd>
-            <dt>{t.step_subject}</dt><dd>{d.subject.clone()}</dd>
-            <dt>{t.step_description}</dt><dd>{d.description.clone()}</dd>
-            <dt>{t.step_priority}</dt><dd>{d.priority.map(priority_label)}</dd>
-            <dt>{t.step_attachments}</dt>
+            <dt>{t!(i18n, step_department)}</dt><dd>{d.department.map(|x| department_label(l, x))}</dd>
+            <dt>{t!(i18n, step_service)}</dt><dd>{service}</dd>
+            <dt>{t!(i18n, step_subject)}</dt><dd>{d.subject.clone()}</dd>
+            <dt>{t!(i18n, step_description)}</dt><dd>{d.description.clone()}</dd>
+            <dt>{t!(i18n, step_priority)}</dt><dd>{d.priority.map(|x| priority_label(l, x))}</dd>
+            <dt>{t!(i18n, step_attachments)}</dt>
             <dd>{if files.is_empty() { "—".to_string() } else { files.join(", ") }}</dd>
         </dl>
     }
@@ -323,7 +331,7 @@ pub(super) fn Success(
     wizard: Wizard,
     created: RwSignal<Option<Ticket>>,
 ) -> impl IntoView {
-    let t = tx();
+    let i18n = use_i18n();
     let w = wizard;
     let heading = NodeRef::<leptos::html::H1>::new();
     crate::effect(move || {
@@ -343,18 +351,18 @@ pub(super) fn Success(
     let department = w.draft.with_untracked(|d| d.department);
     view! {
         <section class="success card wizard" aria-labelledby="success-title">
-            <h1 id="success-title" tabindex="-1" node_ref=heading>{t.success_title}</h1>
-            <p>{t.success_code_label}</p>
+            <h1 id="success-title" tabindex="-1" node_ref=heading>{t!(i18n, success_title)}</h1>
+            <p>{t!(i18n, success_code_label)}</p>
             <p class="big-code" data-testid="ticket-code">{ticket.code.clone()}</p>
-            <p>{t.success_email}</p>
-            <p><strong>{t.success_keep_code}</strong></p>
+            <p>{t!(i18n, success_email)}</p>
+            <p><strong>{t!(i18n, success_keep_code)}</strong></p>
             <p class="actions">
-                <Link to=["/tickets/", &ticket.code].concat() class="button primary">{t.view_ticket}</Link>
+                <Link to=["/tickets/", &ticket.code].concat() class="button primary">{t!(i18n, view_ticket)}</Link>
                 {separate.into_iter().map(|(id, name)| view! {
                     <button type="button" on:click=move |_| {
                         created.set(None);
                         w.restart(department, Some(id.clone()));
-                    }>{t.open_separate_for}{name}</button>
+                    }>{t!(i18n, open_separate_for, service = name)}</button>
                 }).collect_view()}
             </p>
         </section>

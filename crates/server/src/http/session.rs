@@ -152,7 +152,11 @@ async fn start_session(state: &AppState, customer: Customer, now: i64) -> ApiRes
         .store
         .create_session(&sha256_hex(token.as_bytes()), &customer.id, expires)
         .await?;
-    Ok(LoginResponse { token, customer })
+    Ok(LoginResponse {
+        token,
+        customer,
+        locale: None,
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/session/sso", request_body = SsoRequest,
@@ -194,7 +198,13 @@ pub async fn sso_login(
         return Err(refused(sso::Refused::Replayed));
     }
     state.login_by_address.give_back(&address_key);
-    let response = start_session(&state, customer, now).await?;
+    let mut response = start_session(&state, customer, now).await?;
+    // The panel's language, when it is one the helpdesk speaks.
+    response.locale = claims
+        .locale
+        .as_deref()
+        .and_then(|l| crate::texts::Language::parse(&l.get(..2)?.to_ascii_lowercase()))
+        .map(|l| l.code().to_string());
     tracing::info!(account = %response.customer.id, %client, "sign-on");
     Ok(Json(response))
 }

@@ -79,6 +79,25 @@ async fn a_good_token_opens_a_session_once_and_only_once() {
 }
 
 #[tokio::test]
+async fn the_panels_language_comes_back_with_the_session_and_an_unknown_one_does_not() {
+    let app = app_with_secret().await;
+    let mut english = claims("lang-1");
+    english["locale"] = json!("en-GB");
+    let (status, body) = trade(&app, &sign(Algorithm::HS256, &english, SECRET)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["locale"], "en", "{body}");
+    // The saved choice is not touched: the panel's language is for this session's screens.
+    assert_eq!(body["customer"]["language"], Value::Null, "{body}");
+
+    let mut german = claims("lang-2");
+    german["locale"] = json!("de");
+    let (status, body) = trade(&app, &sign(Algorithm::HS256, &german, SECRET)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.get("locale").is_none(), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn every_bad_token_answers_the_same_401_and_changes_nothing() {
     let app = app_with_secret().await;
     let now = now();

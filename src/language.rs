@@ -1,0 +1,168 @@
+//! Which language the app speaks, and the IT / EN switch.
+//!
+//! The texts are leptos_i18n's (locales/it.json, locales/en.json; `crate::i18n`). The language,
+//! first found wins: a choice made with the switch during this visit; what the panel passes (the
+//! widget's `locale` command, or the `locale` claim of its sign-on token); the customer's saved
+//! choice (`PATCH /api/v1/me`); the browser's languages (leptos_i18n's own start); Italian.
+
+use crate::i18n::*;
+use crate::session::use_session;
+use leptos::prelude::*;
+use std::cell::Cell;
+
+/// This visit's choice, so that a reload (of the login page too) keeps it.
+const CHOICE_KEY: &str = "helpdesk.language";
+
+thread_local! {
+    /// The language of the moment, for code outside components (API error sentences, the
+    /// thread's hand-built messages, dates): kept equal to the context's by `set`.
+    static CURRENT: Cell<Locale> = const { Cell::new(Locale::it) };
+}
+
+/// The language of the moment (untracked).
+pub fn current() -> Locale {
+    CURRENT.with(Cell::get)
+}
+
+/// The two-letter code of a language (`it`, `en`).
+pub fn code(l: Locale) -> &'static str {
+    match l {
+        Locale::it => "it",
+        Locale::en => "en",
+    }
+}
+
+pub fn parse(code: &str) -> Option<Locale> {
+    match code.trim().get(..2).map(str::to_ascii_lowercase).as_deref() {
+        Some("it") => Some(Locale::it),
+        Some("en") => Some(Locale::en),
+        _ => None,
+    }
+}
+
+/// What decides the language besides the browser.
+#[derive(Clone, Copy)]
+pub struct Choice {
+    /// Chosen with the switch during this visit.
+    mine: RwSignal<Option<Locale>>,
+    /// Passed by the panel (widget command or sign-on claim).
+    panel: RwSignal<Option<Locale>>,
+}
+
+impl Choice {
+    /// The panel's language (an unknown one is ignored).
+    pub fn set_panel(self, code: &str) {
+        if let Some(l) = parse(code) {
+            self.panel.set(Some(l));
+        }
+    }
+}
+
+pub fn use_choice() -> Option<Choice> {
+    use_context::<Choice>()
+}
+
+fn visit_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// Provides the i18n context and keeps the language as the rules above say.
+#[component]
+pub fn Languages(children: Children) -> impl IntoView {
+    view! {
+        // No cookie: a language is saved for the customer on the server, not per browser.
+        <I18nContextProvider enable_cookie=false>
+            <Negotiate/>
+            {children()}
+        </I18nContextProvider>
+    }
+}
+
+#[component]
+fn Negotiate() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let mine = visit_storage()
+        .and_then(|s| s.get_item(CHOICE_KEY).ok().flatten())
+        .and_then(|c| parse(&c));
+    let choice = Choice {
+        mine: RwSignal::new(mine),
+        panel: RwSignal::new(None),
+    };
+    provide_context(choice);
+    // The browser's language, as leptos_i18n found it at start: what applies when nothing else does.
+    let browser = i18n.get_locale_untracked();
+    crate::effect(move || {
+        let saved = session.0.with(|d| {
+            d.as_ref()
+                .and_then(|d| d.customer.language.as_deref().and_then(parse))
+        });
+        let wanted = choice
+            .mine
+            .get()
+            .or(choice.panel.get())
+            .or(saved)
+            .unwrap_or(browser);
+        if i18n.get_locale_untracked() != wanted {
+            set(i18n, wanted);
+        }
+    });
+    CURRENT.with(|c| c.set(browser));
+}
+
+/// Changes the language: `current()` first, so that whatever reruns with the context's change
+/// reads the new one.
+fn set(i18n: leptos_i18n::I18nContext<Locale>, l: Locale) {
+    CURRENT.with(|c| c.set(l));
+    i18n.set_locale(l);
+}
+
+/// IT / EN, on every page. A signed-in customer's choice is saved for their e-mails too.
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let failed = RwSignal::new(false);
+    let choose = move |l: Locale| {
+        if let Some(c) = use_choice() {
+            c.mine.set(Some(l));
+        }
+        if let Some(s) = visit_storage() {
+            let _ = s.set_item(CHOICE_KEY, code(l));
+        }
+        set(i18n, l);
+        let saved = session
+            .0
+            .with_untracked(|d| d.as_ref().map(|d| d.customer.language.clone()));
+        // Signed in, and a different choice from the saved one: saved for e-mails as well.
+        if let Some(saved) = saved {
+            if saved.as_deref() != Some(code(l)) {
+                leptos::task::spawn_local(async move {
+                    match crate::api::set_language(Some(code(l))).await {
+                        Ok(c) => {
+                            failed.set(false);
+                            session.set_customer(c);
+                        }
+                        Err(_) => failed.set(true),
+                    }
+                });
+            }
+        }
+    };
+    let button = move |l: Locale, label: &'static str, name: &'static str| {
+        view! {
+            <button type="button" class="lang" lang=code(l) aria-label=name
+                aria-pressed=move || if i18n.get_locale() == l { "true" } else { "false" }
+                on:click=move |_| choose(l)>{label}</button>
+        }
+    };
+    view! {
+        <div class="languages" role="group" aria-label=move || t_string!(i18n, language_switch)>
+            {button(Locale::it, "IT", "Italiano")}
+            {button(Locale::en, "EN", "English")}
+        </div>
+        {move || failed.get().then(|| view! {
+            <p class="alert error" role="alert">{t!(i18n, language_saved_failed)}</p>
+        })}
+    }
+}
