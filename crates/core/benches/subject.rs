@@ -2,6 +2,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use helpdesk_core::api::{Channel, Department, Service, ServiceFamily, ServiceStatus};
+use helpdesk_core::lang::Lang;
 use helpdesk_core::subject::{assess, SubjectContext};
 
 fn service(id: &str, family: ServiceFamily, product: &str, identifier: &str) -> Service {
@@ -66,10 +67,12 @@ fn bench(c: &mut Criterion) {
         chosen_service: Some(&services[0]),
         services: &services,
         channel: Channel::Web,
+        lang: Lang::It,
     };
     let email = SubjectContext {
         chosen_service: None,
         channel: Channel::Email,
+        lang: Lang::It,
         ..web
     };
     let mut group = c.benchmark_group("assess");

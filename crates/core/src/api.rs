@@ -295,7 +295,9 @@ pub enum Verdict {
 pub struct Hint {
     /// Stable code, e.g. `name_service`; the app and e-mail answers key on it.
     pub code: String,
-    /// The sentence shown to the customer, in Italian.
+    /// The sentence shown to the customer, in the request's language (the `Accept-Language` of
+    /// an API call, the customer's saved language in an e-mail answer; Italian by default),
+    /// from the one table of `helpdesk_core::hints`.
     pub message: String,
 }
 

@@ -10,6 +10,8 @@ use crate::api::{
     Assessment, Channel, Department, Hint, Service, ServiceFamily, ServiceStatus, Verdict,
 };
 use crate::code::TicketCode;
+use crate::hints::{self, Key};
+use crate::lang::Lang;
 use crate::limits::{SUBJECT_MAX_CHARS, SUBJECT_MIN_CHARS};
 use crate::mentions;
 use std::sync::OnceLock;
@@ -24,6 +26,8 @@ pub struct SubjectContext<'a> {
     pub services: &'a [Service],
     /// By e-mail the subject itself must name the service or domain.
     pub channel: Channel,
+    /// The language of the hints' messages (see [`crate::hints`]); nothing else depends on it.
+    pub lang: Lang,
 }
 
 /// The subject does not say which domain or service (by e-mail it must).
@@ -326,83 +330,67 @@ impl HintWriter<'_, '_> {
         }
     }
 
+    /// The hint's sentence in the context's language, from the one table of [`crate::hints`].
     fn message(&self, code: &str) -> String {
-        let mut m = String::with_capacity(96);
+        let lang = self.ctx.lang;
+        let service = identifier_or_placeholder(self.example, lang);
+        let subject = self.text.trim();
         match code {
+            NAME_SERVICE if self.with_describe => {
+                hints::text(Key::NameServiceOnly, lang, &[("service", service)])
+            }
+            NAME_SERVICE if self.symptom_is_fine => hints::text(
+                Key::NameServiceWithSubject,
+                lang,
+                &[("service", service), ("subject", subject)],
+            ),
             NAME_SERVICE => {
-                m.push_str("Indica il dominio o il servizio, per esempio «");
-                if self.with_describe {
-                    m.push_str(identifier_or_placeholder(self.example));
-                } else if self.symptom_is_fine {
-                    m.push_str(identifier_or_placeholder(self.example));
-                    m.push_str(": ");
-                    m.push_str(self.text.trim());
-                } else {
-                    push_example(&mut m, self.example, self.style());
-                }
-                m.push('»');
+                let example = example(self.example, self.style(), lang);
+                hints::text(Key::NameService, lang, &[("example", &example)])
             }
             DESCRIBE_SYMPTOM => {
-                m.push_str("Descrivi il sintomo: cosa non funziona e dove, per esempio «");
-                push_example(&mut m, self.example, Style::Symptom);
-                m.push('»');
+                let example = example(self.example, Style::Symptom, lang);
+                hints::text(Key::DescribeSymptom, lang, &[("example", &example)])
             }
+            DESCRIBE_REQUEST if self.echo_request => hints::text(
+                Key::DescribeRequestEcho,
+                lang,
+                &[("subject", subject), ("service", service)],
+            ),
             DESCRIBE_REQUEST => {
-                m.push_str("Scrivi cosa ti serve e per quale servizio, per esempio «");
-                if self.echo_request {
-                    m.push_str(self.text.trim());
-                    m.push(' ');
-                    m.push_str(identifier_or_placeholder(self.example));
-                } else if self.billing {
-                    m.push_str("fattura n. 345 del 2024: partita IVA da correggere");
+                let example = if self.billing {
+                    hints::template(Key::ExampleBilling, lang).to_string()
                 } else {
-                    push_example(&mut m, self.example, self.style());
-                }
-                m.push('»');
+                    example(self.example, self.style(), lang)
+                };
+                hints::text(Key::DescribeRequest, lang, &[("example", &example)])
             }
-            ONE_PROBLEM => m.push_str(
-                "Un ticket per ogni problema: apri un ticket separato per ciascuna richiesta",
+            ONE_PROBLEM => hints::text(Key::OneProblem, lang, &[]),
+            ONE_SERVICE => hints::text(Key::OneService, lang, &[]),
+            OTHER_SERVICE => hints::text(
+                Key::OtherService,
+                lang,
+                &[
+                    ("named", self.named.map_or("", |s| s.identifier.trim())),
+                    (
+                        "chosen",
+                        self.ctx.chosen_service.map_or("", |s| s.identifier.trim()),
+                    ),
+                ],
             ),
-            ONE_SERVICE => m.push_str(
-                "Un ticket per ogni servizio: apri un ticket separato per ciascun dominio o servizio",
+            TOO_SHORT if self.asks => hints::text(Key::TooShortAsks, lang, &[]),
+            TOO_SHORT => hints::text(Key::TooShort, lang, &[]),
+            NO_SHOUTING => hints::text(Key::NoShouting, lang, &[]),
+            NO_URGENCY if self.asks => hints::text(Key::NoUrgencyAsks, lang, &[]),
+            NO_URGENCY => hints::text(Key::NoUrgency, lang, &[]),
+            DROP_GREETINGS => hints::text(Key::DropGreetings, lang, &[]),
+            TOO_LONG => hints::text(
+                Key::TooLong,
+                lang,
+                &[("max", &SUBJECT_MAX_CHARS.to_string())],
             ),
-            OTHER_SERVICE => {
-                m.push_str("L'oggetto parla di «");
-                m.push_str(self.named.map_or("", |s| s.identifier.trim()));
-                m.push_str("», ma il servizio scelto è «");
-                m.push_str(self.ctx.chosen_service.map_or("", |s| s.identifier.trim()));
-                m.push_str("»: scegli il servizio giusto, o apri un ticket per ciascuno");
-            }
-            TOO_SHORT => {
-                m.push_str("L'oggetto è troppo breve: scrivi in poche parole ");
-                m.push_str(if self.asks {
-                    "cosa ti serve e per quale servizio"
-                } else {
-                    "cosa non funziona e dove"
-                });
-            }
-            NO_SHOUTING => m.push_str(
-                "Scrivi normalmente, senza tutto maiuscolo: si legge meglio e il ticket non arriva prima",
-            ),
-            NO_URGENCY => {
-                m.push_str("Non serve scrivere «urgente»: il ticket arriva prima al tecnico giusto se l'oggetto dice ");
-                m.push_str(if self.asks {
-                    "cosa ti serve"
-                } else {
-                    "cosa non funziona"
-                });
-            }
-            DROP_GREETINGS => m.push_str(
-                "Saluti e formule di cortesia vanno nella descrizione: nell'oggetto bastano il problema e il servizio",
-            ),
-            TOO_LONG => {
-                m.push_str("L'oggetto è lungo: tienilo entro ");
-                m.push_str(&SUBJECT_MAX_CHARS.to_string());
-                m.push_str(" caratteri e sposta i dettagli nella descrizione");
-            }
-            _ => {}
+            _ => String::new(),
         }
-        m
     }
 }
 
@@ -424,11 +412,13 @@ fn example_service<'a>(ctx: &SubjectContext<'a>, scan: &mentions::Scan<'_>) -> O
         .or(ctx.services.first())
 }
 
-fn identifier_or_placeholder(service: Option<&Service>) -> &str {
+/// The service's own identifier (or product) as the customer knows it, untouched; a placeholder
+/// domain in `lang` when there is none.
+fn identifier_or_placeholder(service: Option<&Service>, lang: Lang) -> &str {
     match service {
         Some(s) if !s.identifier.trim().is_empty() => s.identifier.trim(),
         Some(s) if !s.product.trim().is_empty() => s.product.trim(),
-        _ => "tuodominio.it",
+        _ => hints::template(Key::PlaceholderDomain, lang),
     }
 }
 
@@ -442,46 +432,36 @@ enum Style {
     Sales,
 }
 
-/// A subject as we would like to read it, for the customer's own service.
-fn push_example(m: &mut String, service: Option<&Service>, style: Style) {
+/// A subject as we would like to read it, for the customer's own service, in `lang`.
+fn example(service: Option<&Service>, style: Style, lang: Lang) -> String {
     use ServiceFamily as F;
-    let id = identifier_or_placeholder(service);
+    let id = identifier_or_placeholder(service, lang);
     let product = service.map(|s| s.product.to_ascii_lowercase());
     let product = product.as_deref().unwrap_or("");
     let family = service.map(|s| s.family);
     let (mail, smtp) = (product.contains("mail"), product.contains("smtp"));
-    match (style, family) {
-        (Style::Sales, Some(F::Domain)) => {
-            m.push_str("rinnovo dominio ");
-            m.push_str(id);
-            return;
-        }
-        (Style::Sales, None) => {
-            m.push_str("preventivo per un server dedicato");
-            return;
-        }
-        _ => {}
-    }
-    m.push_str(id);
-    m.push_str(match (style, family) {
-        (Style::Sales, Some(F::HostingShared)) => ": passaggio a un piano superiore",
-        (Style::Sales, Some(F::Cronuscloud)) => ": preventivo per più spazio",
-        (Style::Sales, _) => ": rinnovo del contratto",
-        (Style::Request, Some(F::Cronuscloud)) if smtp => ": aumento del limite di invio",
-        (Style::Request, Some(F::Cronuscloud)) if mail => ": creazione di una nuova casella",
-        (Style::Request, Some(F::Cronuscloud)) => ": aumento della RAM a 8 GB",
-        (Style::Request, Some(F::Colocation)) => ": accesso al rack per sostituire un disco",
-        (Style::Request, Some(F::Dedicated)) => ": reinstallazione del sistema operativo",
-        (Style::Request, Some(F::Domain)) => ": modifica dei record DNS",
-        (Style::Request, _) => ": attivazione del certificato SSL",
-        (Style::Symptom, Some(F::Cronuscloud)) if smtp => ": invio rifiutato con errore 550",
-        (Style::Symptom, Some(F::Cronuscloud)) if mail => ": non ricevo email da ieri",
-        (Style::Symptom, Some(F::Cronuscloud)) => ": non raggiungibile via SSH",
-        (Style::Symptom, Some(F::Colocation)) => ": server non raggiungibile dalla rete",
-        (Style::Symptom, Some(F::Dedicated)) => ": disco pieno, servizi fermi",
-        (Style::Symptom, Some(F::Domain)) => ": il DNS non punta al nuovo server",
-        (Style::Symptom, _) => ": errore 500 sulla home",
-    });
+    let key = match (style, family) {
+        (Style::Sales, Some(F::Domain)) => Key::ExampleSalesDomain,
+        (Style::Sales, None) => Key::ExampleSalesNoService,
+        (Style::Sales, Some(F::HostingShared)) => Key::ExampleSalesHosting,
+        (Style::Sales, Some(F::Cronuscloud)) => Key::ExampleSalesCloud,
+        (Style::Sales, _) => Key::ExampleSalesOther,
+        (Style::Request, Some(F::Cronuscloud)) if smtp => Key::ExampleRequestSmtp,
+        (Style::Request, Some(F::Cronuscloud)) if mail => Key::ExampleRequestMail,
+        (Style::Request, Some(F::Cronuscloud)) => Key::ExampleRequestCloud,
+        (Style::Request, Some(F::Colocation)) => Key::ExampleRequestColocation,
+        (Style::Request, Some(F::Dedicated)) => Key::ExampleRequestDedicated,
+        (Style::Request, Some(F::Domain)) => Key::ExampleRequestDomain,
+        (Style::Request, _) => Key::ExampleRequestOther,
+        (Style::Symptom, Some(F::Cronuscloud)) if smtp => Key::ExampleSymptomSmtp,
+        (Style::Symptom, Some(F::Cronuscloud)) if mail => Key::ExampleSymptomMail,
+        (Style::Symptom, Some(F::Cronuscloud)) => Key::ExampleSymptomCloud,
+        (Style::Symptom, Some(F::Colocation)) => Key::ExampleSymptomColocation,
+        (Style::Symptom, Some(F::Dedicated)) => Key::ExampleSymptomDedicated,
+        (Style::Symptom, Some(F::Domain)) => Key::ExampleSymptomDomain,
+        (Style::Symptom, _) => Key::ExampleSymptomOther,
+    };
+    hints::text(key, lang, &[("service", id)])
 }
 
 // ----- reading the subject -----

@@ -4,6 +4,7 @@
 use helpdesk_core::api::{
     Assessment, Channel, Department, Service, ServiceFamily, ServiceStatus, Verdict,
 };
+use helpdesk_core::lang::Lang;
 use helpdesk_core::subject::*;
 
 fn service(id: &str, family: ServiceFamily, product: &str, identifier: &str) -> Service {
@@ -75,6 +76,7 @@ fn assess_at(at: At, subject: &str, services: &[Service]) -> Assessment {
             chosen_service: chosen,
             services,
             channel,
+            lang: Lang::It,
         },
     )
 }
@@ -642,6 +644,7 @@ fn describe_symptom_shows_an_example_with_the_chosen_service() {
             chosen_service: Some(&services[2]),
             services: &services,
             channel: Channel::Web,
+            lang: Lang::It,
         },
     );
     let hint = a.hints.iter().find(|h| h.code == DESCRIBE_SYMPTOM).unwrap();
@@ -710,6 +713,7 @@ fn by_email_a_chosen_service_does_not_excuse_a_subject_without_it() {
             chosen_service: Some(&services[0]),
             services: &services,
             channel: Channel::Email,
+            lang: Lang::It,
         },
     );
     assert_eq!(a.verdict, Verdict::Weak);
@@ -726,6 +730,7 @@ fn without_a_department_requests_get_request_examples() {
             chosen_service: None,
             services: &services,
             channel: Channel::Web,
+            lang: Lang::It,
         },
     );
     assert!(codes(&a).contains(&DESCRIBE_REQUEST), "{a:?}");

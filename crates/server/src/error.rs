@@ -137,7 +137,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 struct Unlocalized(std::sync::Arc<(ErrorResponse, Msg)>);
 
 /// Writes API errors in the language the request's `Accept-Language` asks for (see
-/// [`Language::from_accept_language`]); the `code` and every other field stay as they are.
+/// [`crate::texts::from_accept_language`]); the `code` and every other field stay as they are.
 pub async fn localize_errors(
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -164,5 +164,5 @@ pub fn request_language(headers: &axum::http::HeaderMap) -> Language {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-        .map_or(Language::default(), Language::from_accept_language)
+        .map_or(Language::default(), crate::texts::from_accept_language)
 }

@@ -8,6 +8,7 @@ use crate::files::{self, Sniffer};
 use crate::mail::{auth, parse, smtp, MAX_RAW_BYTES};
 use helpdesk_core::api::{Channel, Department, Service, ServiceFamily, ServiceStatus, Verdict};
 use helpdesk_core::code::{mail_subject, TicketCode};
+use helpdesk_core::lang::Lang;
 use helpdesk_core::quote::segments;
 use helpdesk_core::subject::{assess, hint_codes, SubjectContext, GOOD_MIN_SCORE, WEAK_MIN_SCORE};
 use helpdesk_core::{mentions, text};
@@ -136,33 +137,36 @@ pub fn ingest(data: &[u8]) {
     }
 }
 
-/// The subject rule, in every context: the score lies in its verdict's band and the hints are
-/// at most three known codes, each with a sentence.
+/// The subject rule, in every context and language: the score lies in its verdict's band and
+/// the hints are at most three known codes, each with a sentence whose placeholders are filled.
 pub fn subject(data: &[u8]) {
     let s = lossy(data);
     let services = services();
     for department in [None, Some(Department::Helpdesk), Some(Department::Sales)] {
         for channel in [Channel::Web, Channel::Email] {
             for chosen in [None, services.first()] {
-                let a = assess(
-                    &s,
-                    &SubjectContext {
-                        department,
-                        chosen_service: chosen,
-                        services: &services,
-                        channel,
-                    },
-                );
-                let band = match a.verdict {
-                    Verdict::Generic => 0..WEAK_MIN_SCORE,
-                    Verdict::Weak => WEAK_MIN_SCORE..GOOD_MIN_SCORE,
-                    Verdict::Good => GOOD_MIN_SCORE..101,
-                };
-                assert!(band.contains(&a.score), "{a:?}");
-                assert!(a.hints.len() <= 3, "{a:?}");
-                for h in &a.hints {
-                    assert!(hint_codes().contains(&h.code.as_str()), "{h:?}");
-                    assert!(!h.message.trim().is_empty(), "{h:?}");
+                for lang in Lang::ALL {
+                    let a = assess(
+                        &s,
+                        &SubjectContext {
+                            department,
+                            chosen_service: chosen,
+                            services: &services,
+                            channel,
+                            lang,
+                        },
+                    );
+                    let band = match a.verdict {
+                        Verdict::Generic => 0..WEAK_MIN_SCORE,
+                        Verdict::Weak => WEAK_MIN_SCORE..GOOD_MIN_SCORE,
+                        Verdict::Good => GOOD_MIN_SCORE..101,
+                    };
+                    assert!(band.contains(&a.score), "{a:?}");
+                    assert!(a.hints.len() <= 3, "{a:?}");
+                    for h in &a.hints {
+                        assert!(hint_codes().contains(&h.code.as_str()), "{h:?}");
+                        assert!(!h.message.trim().is_empty(), "{h:?}");
+                    }
                 }
             }
         }

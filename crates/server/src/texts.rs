@@ -4,59 +4,27 @@
 
 use helpdesk_core::api::Department;
 
-/// A language the server speaks. Italian is the default: the provider's customers are Italian.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
-    #[default]
-    It,
-    En,
-}
+/// A language the server speaks: the one type of `helpdesk_core`, which the subject-quality
+/// hints are written in too. Italian is the default: the provider's customers are Italian.
+pub use helpdesk_core::lang::Lang as Language;
 
-impl Language {
-    /// The code saved for a customer and taken by `PATCH /api/v1/me`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::It => "it",
-            Language::En => "en",
+/// The language of an `Accept-Language` header: the first of the client's languages, by
+/// preference, that the server speaks (`en` of any region is English); Italian when none.
+pub fn from_accept_language(header: &str) -> Language {
+    for (tag, quality) in accept_language::parse_with_quality(header) {
+        // `q=0` means "not this one".
+        if quality <= 0.0 || quality.is_nan() {
+            continue;
+        }
+        let primary = primary_subtag(&tag);
+        if primary.eq_ignore_ascii_case("en") {
+            return Language::En;
+        }
+        if primary.eq_ignore_ascii_case("it") {
+            return Language::It;
         }
     }
-
-    /// A code as the API takes it: exactly `it` or `en`.
-    pub fn parse(code: &str) -> Option<Self> {
-        match code {
-            "it" => Some(Language::It),
-            "en" => Some(Language::En),
-            _ => None,
-        }
-    }
-
-    /// A customer's saved language; Italian when none is saved. A tag with a region (`en-GB`,
-    /// as an older import may hold) counts as its language.
-    pub fn of_saved(saved: Option<&str>) -> Self {
-        match saved.map(primary_subtag) {
-            Some(p) if p.eq_ignore_ascii_case("en") => Language::En,
-            _ => Language::It,
-        }
-    }
-
-    /// The language of an `Accept-Language` header: the first of the client's languages, by
-    /// preference, that the server speaks (`en` of any region is English); Italian when none.
-    pub fn from_accept_language(header: &str) -> Self {
-        for (tag, quality) in accept_language::parse_with_quality(header) {
-            // `q=0` means "not this one".
-            if quality <= 0.0 || quality.is_nan() {
-                continue;
-            }
-            let primary = primary_subtag(&tag);
-            if primary.eq_ignore_ascii_case("en") {
-                return Language::En;
-            }
-            if primary.eq_ignore_ascii_case("it") {
-                return Language::It;
-            }
-        }
-        Language::It
-    }
+    Language::It
 }
 
 fn primary_subtag(tag: &str) -> &str {
@@ -65,10 +33,7 @@ fn primary_subtag(tag: &str) -> &str {
 
 /// Picks the sentence of `lang` among the two written beside each other.
 fn pick<T>(lang: Language, it: T, en: T) -> T {
-    match lang {
-        Language::It => it,
-        Language::En => en,
-    }
+    lang.pick(it, en)
 }
 
 /// "10 MB", "4 KB", "1,5 MB" (Italian) or "1.5 MB" (English): sizes as the seed counts them
@@ -832,7 +797,7 @@ mod tests {
             "fr, en;q=0.5",
             "de-CH, en-GB;q=0.7, it;q=0.3",
         ] {
-            assert_eq!(Language::from_accept_language(h), Language::En, "{h}");
+            assert_eq!(from_accept_language(h), Language::En, "{h}");
         }
         for h in [
             "",
@@ -844,7 +809,7 @@ mod tests {
             "en;q=0",
             "garbage;;,",
         ] {
-            assert_eq!(Language::from_accept_language(h), Language::It, "{h}");
+            assert_eq!(from_accept_language(h), Language::It, "{h}");
         }
     }
 

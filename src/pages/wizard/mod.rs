@@ -16,6 +16,7 @@ use draft::{Draft, Step};
 use helpdesk_core::api::{
     Assessment, Channel, Department, NewTicket, Priority, Service, Ticket, TicketSummary, Verdict,
 };
+use helpdesk_core::lang::Lang;
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::subject::{assess, SubjectContext};
 use leptos::prelude::*;
@@ -311,6 +312,8 @@ pub fn WizardPage() -> impl IntoView {
                         chosen_service: chosen,
                         services: all,
                         channel: Channel::Web,
+                        // i18n: the app's language goes here once the app speaks English too.
+                        lang: Lang::It,
                     },
                 )
             })

@@ -37,6 +37,7 @@ pub async fn services(
 pub async fn assess_subject(
     State(state): State<AppState>,
     auth: AuthAccount,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<AssessRequest>,
 ) -> ApiResult<Json<Assessment>> {
     // Counted as sent, as the document's `maxLength` counts; the wizard's field stops there too.
@@ -62,6 +63,8 @@ pub async fn assess_subject(
             chosen_service: chosen,
             services: &services,
             channel: Channel::Web,
+            // The hints are read on the page the customer is on: in the request's language.
+            lang: crate::error::request_language(&headers),
         },
     )))
 }

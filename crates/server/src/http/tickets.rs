@@ -140,7 +140,15 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Ticket>)> {
     let key = idempotency_key(&headers)?;
     Ok(
-        match tickets::open(&state, &auth.account, &req, key.as_ref()).await? {
+        match tickets::open(
+            &state,
+            &auth.account,
+            &req,
+            key.as_ref(),
+            crate::error::request_language(&headers),
+        )
+        .await?
+        {
             Created::New(t) => (StatusCode::CREATED, Json(t)),
             Created::Replayed(t) => (StatusCode::OK, Json(t)),
         },

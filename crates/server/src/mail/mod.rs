@@ -690,6 +690,8 @@ impl<'a> Job<'a> {
                 chosen_service: None,
                 services: &services,
                 channel: Channel::Email,
+                // The hints go into the answer, written in the customer's language.
+                lang,
             },
         );
         let mut advice: Vec<String> = assessment.hints.iter().map(|h| h.message.clone()).collect();

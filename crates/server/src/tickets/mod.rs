@@ -9,7 +9,7 @@ use crate::state::AppState;
 use crate::storage::{
     Created, NewMessage, NewTicketRecord, Store, StoreError, StoreResult, StoredFile, Viewer,
 };
-use crate::texts::Refusal;
+use crate::texts::{Language, Refusal};
 use crate::util::sha256_hex;
 use helpdesk_core::api::{
     AuthorKind, Channel, Customer, Department, NewReply, NewTicket, Priority, StaffReply, Status,
@@ -74,11 +74,13 @@ fn refuse(field: &str, why: Refusal, n: usize) -> ApiError {
 
 /// Opens a ticket from the web wizard, enforcing the wizard's rules again (the customer's own
 /// service, a subject that says what and where, a description), and queues its acknowledgment.
+/// `lang` is the request's: the hints of a refused subject are written in it.
 pub async fn open(
     state: &AppState,
     customer: &Customer,
     req: &NewTicket,
     key: Option<&IdempotencyKey>,
+    lang: Language,
 ) -> ApiResult<Created> {
     let services = state.store.services(&customer.id).await?;
     let chosen = match req.service_id.as_deref().filter(|s| !s.is_empty()) {
@@ -118,6 +120,7 @@ pub async fn open(
             chosen_service: chosen,
             services: &services,
             channel: Channel::Web,
+            lang,
         },
     );
     if assessment.verdict == Verdict::Generic {

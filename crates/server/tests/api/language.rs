@@ -246,8 +246,8 @@ async fn an_english_customers_acknowledgments_are_in_english() {
         "{html}"
     );
 
-    // By e-mail. (A subject that needs advice would get the subject hints of helpdesk-core,
-    // which are Italian only for now.)
+    // By e-mail (a subject that needs advice: see
+    // `an_english_customers_email_advice_is_in_english`).
     let raw = "From: Mario Rossi <demo@example.it>\r\nTo: hd@smacloud.it\r\n\
                Subject: Errore 500 sulla home di blog-mario.it\r\n\
                Message-ID: <lang-ack@example.it>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
@@ -383,6 +383,197 @@ async fn a_refusal_to_an_unknown_sender_is_italian_then_english_and_to_a_custome
             .as_str()
             .is_some_and(|m| m.starts_with("None of your tickets")),
         "{v}"
+    );
+    app.stop().await;
+}
+
+/// Posts the subject check with `Accept-Language: accept` and with none: the two answers.
+async fn assess_both_ways(app: &TestApp, token: &str, accept: &str, body: &Value) -> [Value; 2] {
+    let send = |accept: Option<&str>| {
+        let mut r = app
+            .client
+            .post(app.url("/api/v1/subjects/assess"))
+            .bearer_auth(token)
+            .json(body);
+        if let Some(a) = accept {
+            r = r.header("accept-language", a);
+        }
+        async move {
+            let r = r.send().await.expect("request");
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.expect("an assessment")
+        }
+    };
+    [send(Some(accept)).await, send(None).await]
+}
+
+fn hints(v: &Value) -> Vec<(String, String)> {
+    v["hints"]
+        .as_array()
+        .expect("hints")
+        .iter()
+        .map(|h| {
+            let s = |k: &str| h[k].as_str().expect("a string").to_string();
+            (s("code"), s("message"))
+        })
+        .collect()
+}
+
+/// Words of the Italian hints that no English hint has.
+const ITALIAN: &[&str] = &[
+    "per esempio",
+    "servizio",
+    "dominio",
+    "oggetto",
+    "Descrivi",
+    "Indica",
+    "Scrivi",
+    "cosa",
+    "errore",
+    "tuodominio",
+    "urgente",
+];
+
+#[tokio::test]
+async fn the_subject_check_writes_its_hints_in_the_requests_language() {
+    let app = spawn_app().await;
+    let token = app.login("demo@example.it").await;
+    let sid = app.service_id(&token, "blog-mario.it").await;
+
+    let [en, it] = assess_both_ways(
+        &app,
+        &token,
+        "en-GB,en;q=0.9",
+        &json!({"subject": "Problema", "department": "helpdesk", "service_id": sid}),
+    )
+    .await;
+    // The same judgment and codes: only the words change.
+    assert_eq!(en["score"], it["score"]);
+    assert_eq!(en["verdict"], it["verdict"]);
+    let (en_hints, it_hints) = (hints(&en), hints(&it));
+    let codes = |h: &[(String, String)]| h.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>();
+    assert_eq!(codes(&en_hints), codes(&it_hints));
+    assert_eq!(en_hints[0].0, "describe_symptom", "{en}");
+    assert_eq!(
+        en_hints[0].1,
+        "Describe the symptom: what is not working and where, for example \
+         “blog-mario.it: error 500 on the home page”"
+    );
+    assert_eq!(
+        it_hints[0].1,
+        "Descrivi il sintomo: cosa non funziona e dove, per esempio \
+         «blog-mario.it: errore 500 sulla home»"
+    );
+
+    // Other subjects and contexts: every English hint is English, every default one Italian.
+    for body in [
+        json!({"subject": "problema urgente!!!"}),
+        json!({"subject": "Rinnovo", "department": "sales"}),
+        json!({"subject": "HELP ME NOW PLEASE", "department": "helpdesk", "service_id": sid}),
+        json!({"subject": "errore 500 su studio-rossi.it", "service_id": sid}),
+    ] {
+        let [en, it] = assess_both_ways(&app, &token, "en", &body).await;
+        let (en_hints, it_hints) = (hints(&en), hints(&it));
+        assert!(!en_hints.is_empty(), "{body}: {en}");
+        assert_eq!(codes(&en_hints), codes(&it_hints), "{body}");
+        let subject = body["subject"].as_str().expect("subject");
+        for (code, m) in &en_hints {
+            assert!(!m.contains('{'), "{code}: {m}");
+            for w in ITALIAN.iter().filter(|w| !subject.contains(*w)) {
+                assert!(!m.contains(w), "{body}: {w:?} in English {code}: {m}");
+            }
+        }
+        for (code, m) in &it_hints {
+            assert!(
+                ITALIAN.iter().any(|w| m.contains(w))
+                    || m.starts_with("Un ticket")
+                    || m.starts_with("L'oggetto")
+                    || m.starts_with("Saluti"),
+                "{body}: not Italian {code}: {m}"
+            );
+        }
+    }
+
+    // A subject refused on opening the ticket comes back with its hints in the same language.
+    let ticket = json!({
+        "department": "helpdesk",
+        "service_id": sid,
+        "subject": "aiuto!",
+        "description": "Il sito non risponde da stamattina, né da casa né dall'ufficio.",
+        "priority": "normal",
+    });
+    let [en, it] = both_ways("en", || {
+        app.client
+            .post(app.url("/api/v1/tickets"))
+            .bearer_auth(&token)
+            .json(&ticket)
+    })
+    .await;
+    assert_eq!(
+        (en.0, en.1.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation")
+    );
+    let (en_hints, it_hints) = (hints(&en.2["error"]), hints(&it.2["error"]));
+    assert!(!en_hints.is_empty(), "{}", en.2);
+    assert_eq!(codes(&en_hints), codes(&it_hints));
+    assert!(
+        en_hints
+            .iter()
+            .any(|(_, m)| m.starts_with("Describe the symptom")),
+        "{}",
+        en.2
+    );
+    assert!(
+        it_hints
+            .iter()
+            .any(|(_, m)| m.starts_with("Descrivi il sintomo")),
+        "{}",
+        it.2
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_english_customers_email_advice_is_in_english() {
+    let app = spawn_with(|c| c.mail_require_auth = false).await;
+    let token = app.login("demo@example.it").await;
+    let config = app.state().config.clone();
+    let mut bodies = Vec::new();
+    for (lang, id) in [(json!("en"), "en"), (Value::Null, "it")] {
+        assert_eq!(
+            app.patch_me(&token, json!({"language": lang}))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        let raw = format!(
+            "From: Mario Rossi <demo@example.it>\r\nTo: hd@smacloud.it\r\n\
+             Subject: Problema\r\n\
+             Message-ID: <lang-advice-{id}@example.it>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+             The site does not answer since this morning.\r\n"
+        );
+        let outcome = app
+            .ingest_piped(&config, raw.into_bytes(), &[], true)
+            .await
+            .outcome;
+        let Outcome::NewTicket { code } = outcome else {
+            panic!("a new ticket, not {outcome:?}");
+        };
+        let mails = outbox_for(app.dir.path(), &code, 1).await;
+        bodies.push(text_parts(&mails[0])[0].1.clone());
+    }
+    let (en, it) = (&bodies[0], &bodies[1]);
+    assert!(
+        en.contains("Describe the symptom: what is not working and where"),
+        "{en}"
+    );
+    assert!(
+        !en.contains("Descrivi") && !en.contains("per esempio"),
+        "{en}"
+    );
+    assert!(
+        it.contains("Descrivi il sintomo: cosa non funziona e dove"),
+        "{it}"
     );
     app.stop().await;
 }
