@@ -32,6 +32,22 @@ pub fn code(l: Locale) -> &'static str {
     }
 }
 
+/// A text that follows the language (see `tr!`): one closure type for all of them.
+pub fn text(
+    i18n: leptos_i18n::I18nContext<Locale>,
+    key: fn(Locale) -> &'static str,
+) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || key(i18n.get_locale())
+}
+
+/// The same language as `helpdesk_core` names it (its table of subject hints).
+pub fn core_lang(l: Locale) -> helpdesk_core::lang::Lang {
+    match l {
+        Locale::it => helpdesk_core::lang::Lang::It,
+        Locale::en => helpdesk_core::lang::Lang::En,
+    }
+}
+
 pub fn parse(code: &str) -> Option<Locale> {
     match code.trim().get(..2).map(str::to_ascii_lowercase).as_deref() {
         Some("it") => Some(Locale::it),
@@ -108,6 +124,8 @@ fn Negotiate() -> impl IntoView {
         }
     });
     CURRENT.with(|c| c.set(browser));
+    // The tab's title in the language too (leptos_i18n sets `<html lang>`).
+    crate::effect(move || document().set_title(td_string!(i18n.get_locale(), app_title)));
 }
 
 /// Changes the language: `current()` first, so that whatever reruns with the context's change
@@ -157,12 +175,12 @@ pub fn LanguageSwitch() -> impl IntoView {
         }
     };
     view! {
-        <div class="languages" role="group" aria-label=move || t_string!(i18n, language_switch)>
+        <div class="languages" role="group" aria-label=tr!(i18n, language_switch)>
             {button(Locale::it, "IT", "Italiano")}
             {button(Locale::en, "EN", "English")}
         </div>
         {move || failed.get().then(|| view! {
-            <p class="alert error" role="alert">{t!(i18n, language_saved_failed)}</p>
+            <p class="alert error" role="alert">{tr!(i18n, language_saved_failed)}</p>
         })}
     }
 }

@@ -1,6 +1,16 @@
 //! The customer helpdesk web app: a router over a few pages, one typed API client, and the
 //! rules it shares with the server from `helpdesk-core`.
 
+/// A text of the app that follows the language on screen, for a view or an attribute:
+/// `{tr!(i18n, login_title)}`. The key is leptos_i18n's, checked at compile time; every use is
+/// the same closure type (`language::text`), so the renderer is compiled once, where `t!` makes
+/// each use a closure type of its own (measured: +50 KB gzip for the app's ~100 texts).
+macro_rules! tr {
+    ($i18n:expr, $($key:tt)+) => {
+        $crate::language::text($i18n, |l| $crate::i18n::td_string!(l, $($key)+))
+    };
+}
+
 pub mod api;
 pub mod components;
 pub mod config;

@@ -518,11 +518,11 @@ pub fn Attachments(
         <div class="attachments" id=id node_ref=root>
             // Focusable, so that a click on the zone makes it the target of a paste.
             <div class=move || if over.get() { "dropzone over" } else { "dropzone" } tabindex="0"
-                role="group" aria-label=move || t_string!(i18n, attachments)
+                role="group" aria-label=tr!(i18n, attachments)
                 on:dragenter=on_drag on:dragover=on_drag on:dragleave=on_drag on:drop=on_drag>
                 // Dragging and Ctrl+V mean nothing on a phone: said only where a mouse is.
-                <p class="fine-pointer">{t!(i18n, att_drop)}</p>
-                <label for=input_id.clone()>{t!(i18n, att_pick)}</label>
+                <p class="fine-pointer">{tr!(i18n, att_drop)}</p>
+                <label for=input_id.clone()>{tr!(i18n, att_pick)}</label>
                 <input type="file" multiple id=input_id
                     on:change=move |ev| {
                         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -563,7 +563,7 @@ pub fn Attachments(
                                 </div>
                                 <span>
                                     <button type="button" hidden=move || !st.with(failed) aria-label=retry
-                                        on:click=move |_| ctx.send(key)>{t!(i18n, retry)}</button>
+                                        on:click=move |_| ctx.send(key)>{tr!(i18n, retry)}</button>
                                     // Cancelling and removing are the same act: the file goes away.
                                     <button type="button"
                                         aria-label=move || if st.with(sending) { cancel() } else { remove() }

@@ -42,18 +42,18 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         // `target="_self"` leaves the skip link to the browser, which moves the focus to the
         // content; the router would only scroll there, leaving the keyboard at the top.
-        <a class="skip" href="#main" target="_self">{t!(i18n, skip_to_content)}</a>
+        <a class="skip" href="#main" target="_self">{tr!(i18n, skip_to_content)}</a>
         <header class="topbar" class:compact=embedded>
-            {(!embedded).then(|| view! { <Link to="/" class="brand">{t!(i18n, app_title)}</Link> })}
-            <nav aria-label=move || t_string!(i18n, main_nav)>
-                <NavLink to="/">{t!(i18n, my_tickets)}</NavLink>
-                <NavLink to="/nuovo">{t!(i18n, new_ticket)}</NavLink>
-                <NavLink to="/email-rifiutate">{t!(i18n, rejected_mail)}</NavLink>
+            {(!embedded).then(|| view! { <Link to="/" class="brand">{tr!(i18n, app_title)}</Link> })}
+            <nav aria-label=tr!(i18n, main_nav)>
+                <NavLink to="/">{tr!(i18n, my_tickets)}</NavLink>
+                <NavLink to="/nuovo">{tr!(i18n, new_ticket)}</NavLink>
+                <NavLink to="/email-rifiutate">{tr!(i18n, rejected_mail)}</NavLink>
             </nav>
             <LanguageSwitch/>
             <div class="who" hidden=signed_by_panel>
                 <span class="name">{name}</span>
-                <button type="button" class="link" on:click=logout>{t!(i18n, logout)}</button>
+                <button type="button" class="link" on:click=logout>{tr!(i18n, logout)}</button>
             </div>
         </header>
         <main id="main" tabindex="-1" node_ref=main>{children()}</main>

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 #[component]
 pub fn Loading() -> impl IntoView {
     let i18n = use_i18n();
-    view! { <p class="loading" role="status">{t!(i18n, loading)}</p> }
+    view! { <p class="loading" role="status">{tr!(i18n, loading)}</p> }
 }
 
 /// A load that failed: what happened, in a sentence, and a button that tries again.
@@ -23,7 +23,7 @@ pub fn LoadFailed(
     view! {
         <div class="alert error" role="alert">
             <p>{message}</p>
-            <button type="button" on:click=move |_| retry.run(())>{t!(i18n, retry)}</button>
+            <button type="button" on:click=move |_| retry.run(())>{tr!(i18n, retry)}</button>
         </div>
     }
 }

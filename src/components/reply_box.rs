@@ -222,13 +222,13 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
 
     view! {
         <form class="reply card" on:submit=on_submit aria-labelledby="reply-title" novalidate>
-            <h2 id="reply-title">{t!(i18n, reply_title)}</h2>
-            {move || state.closed().then(|| view! { <p id="reply-reopens" class="alert warn">{t!(i18n, reply_reopens)}</p> })}
-            <label for="reply-text">{t!(i18n, reply_label)}</label>
+            <h2 id="reply-title">{tr!(i18n, reply_title)}</h2>
+            {move || state.closed().then(|| view! { <p id="reply-reopens" class="alert warn">{tr!(i18n, reply_reopens)}</p> })}
+            <label for="reply-text">{tr!(i18n, reply_label)}</label>
             <textarea id="reply-text" name="body" aria-describedby=described_by
                 prop:value=move || text.get() on:input=on_input on:keydown=on_keydown></textarea>
-            <p id="reply-hint" class="muted hint">{t!(i18n, reply_hint)}</p>
-            {files_expired.then(|| view! { <p class="alert warn" role="status">{t!(i18n, uploads_expired)}</p> })}
+            <p id="reply-hint" class="muted hint">{tr!(i18n, reply_hint)}</p>
+            {files_expired.then(|| view! { <p class="alert warn" role="status">{tr!(i18n, uploads_expired)}</p> })}
             <Attachments id="reply-files" files=files pending=pending/>
             {move || shown().map(|e| view! {
                 <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{e}</p>

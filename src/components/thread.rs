@@ -112,7 +112,7 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
                 {t!(i18n, show_older, count = move || shown.waiting())}
             </button>
         })}
-        {move || shown.revealing.get().then(|| view! { <p class="loading" role="status">{t!(i18n, loading)}</p> })}
+        {move || shown.revealing.get().then(|| view! { <p class="loading" role="status">{tr!(i18n, loading)}</p> })}
         <ol class="thread" node_ref=list on:click=on_click></ol>
     }
 }

@@ -37,12 +37,12 @@ pub fn TicketHead(state: TicketState) -> impl IntoView {
         </div>
         <h1 class="subject">{subject}</h1>
         <dl class="meta">
-            <div><dt>{t!(i18n, col_department)}</dt><dd>{move || department_label(i18n.get_locale(), department)}</dd></div>
-            <div><dt>{t!(i18n, col_service)}</dt><dd>{service}</dd></div>
-            <div><dt>{t!(i18n, col_priority)}</dt><dd><PriorityBadge priority/></dd></div>
-            <div><dt>{t!(i18n, col_created)}</dt><dd><time datetime=created.clone()>{let at = created.clone(); move || { i18n.get_locale(); datetime(&at) }}</time></dd></div>
+            <div><dt>{tr!(i18n, col_department)}</dt><dd>{move || department_label(i18n.get_locale(), department)}</dd></div>
+            <div><dt>{tr!(i18n, col_service)}</dt><dd>{service}</dd></div>
+            <div><dt>{tr!(i18n, col_priority)}</dt><dd><PriorityBadge priority/></dd></div>
+            <div><dt>{tr!(i18n, col_created)}</dt><dd><time datetime=created.clone()>{let at = created.clone(); move || { i18n.get_locale(); datetime(&at) }}</time></dd></div>
             <div>
-                <dt>{t!(i18n, col_activity)}</dt>
+                <dt>{tr!(i18n, col_activity)}</dt>
                 <dd><time datetime=activity>{move || { i18n.get_locale(); datetime(&activity()) }}</time></dd>
             </div>
         </dl>
@@ -99,7 +99,7 @@ fn CopyCode(code: String) -> impl IntoView {
     };
     view! {
         <span class="ticket-code code" node_ref=code_el>{code}</span>
-        <button type="button" class="copy" on:click=copy>{t!(i18n, copy_code)}</button>
+        <button type="button" class="copy" on:click=copy>{tr!(i18n, copy_code)}</button>
         <span class="copy-note" role="status">{move || note.get()}</span>
     }
 }

@@ -105,7 +105,7 @@ fn StatusActions(state: TicketState) -> impl IntoView {
     };
     view! {
         <div class="actions status-actions">
-            {move || state.closed().then(|| view! { <p class="closed-notice">{t!(i18n, closed_notice)}</p> })}
+            {move || state.closed().then(|| view! { <p class="closed-notice">{tr!(i18n, closed_notice)}</p> })}
             <button type="button" class="status-toggle" on:click=toggle
                 aria-disabled=move || if busy.get() { "true" } else { "false" }>
                 {move || if state.closed() { t_string!(i18n, reopen_ticket) } else { t_string!(i18n, close_ticket) }}

@@ -102,26 +102,26 @@ pub fn LoginPage() -> impl IntoView {
             <div class="card" hidden=move || sign_on() == SignOn::Off>
                 <p role=move || if failed() { "alert" } else { "status" }
                     class=move || if failed() { "alert error" } else { "muted" }>{panel_text}</p>
-                <button type="button" class="primary" hidden=move || !failed() on:click=retry>{t!(i18n, sso_retry)}</button>
+                <button type="button" class="primary" hidden=move || !failed() on:click=retry>{tr!(i18n, sso_retry)}</button>
             </div>
             <form class="card" hidden=move || sign_on() != SignOn::Off on:submit=on_submit novalidate aria-describedby="login-intro">
-                <h1>{t!(i18n, login_title)}</h1>
-                <p id="login-intro" class="muted">{t!(i18n, login_intro)}</p>
+                <h1>{tr!(i18n, login_title)}</h1>
+                <p id="login-intro" class="muted">{tr!(i18n, login_intro)}</p>
                 <Show when=move || error.get().is_some()>
                     <p class="alert error" role="alert">{move || error.get()}</p>
                 </Show>
-                <label for="login-email">{t!(i18n, email)}</label>
+                <label for="login-email">{tr!(i18n, email)}</label>
                 <input id="login-email" type="email" name="email" autocomplete="username" required
                     node_ref=email_ref bind:value=email />
-                <label for="login-password">{t!(i18n, password)}</label>
+                <label for="login-password">{tr!(i18n, password)}</label>
                 <input id="login-password" type="password" name="password" autocomplete="current-password" required
                     node_ref=password_ref bind:value=password />
                 <button type="submit" class="primary" aria-disabled=move || busy.get().to_string() aria-busy=move || busy.get().to_string()>
                     {move || if busy.get() { t_string!(i18n, login_busy) } else { t_string!(i18n, login_submit) }}
                 </button>
-                <p><a href=config().password_reset_url.clone() target="_top" rel="noopener">{t!(i18n, forgot_password)}</a></p>
+                <p><a href=config().password_reset_url.clone() target="_top" rel="noopener">{tr!(i18n, forgot_password)}</a></p>
                 <Show when=|| config().demo>
-                    <p class="demo-hint">{t!(i18n, demo_hint)}</p>
+                    <p class="demo-hint">{tr!(i18n, demo_hint)}</p>
                 </Show>
             </form>
         </main>

@@ -11,8 +11,8 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <main id="main" class="narrow">
             <div class="login-bar"><LanguageSwitch/></div>
-            <h1>{t!(i18n, not_found_title)}</h1>
-            <p><Link to="/">{t!(i18n, not_found_back)}</Link></p>
+            <h1>{tr!(i18n, not_found_title)}</h1>
+            <p><Link to="/">{tr!(i18n, not_found_back)}</Link></p>
         </main>
     }
 }

@@ -20,21 +20,21 @@ pub fn RejectionsPage() -> impl IntoView {
     load();
     view! {
         <Layout>
-            <h1>{t!(i18n, rejections_title)}</h1>
-            <p class="muted">{t!(i18n, rejections_intro)}</p>
+            <h1>{tr!(i18n, rejections_title)}</h1>
+            <p class="muted">{tr!(i18n, rejections_intro)}</p>
             {move || match list.get() {
                 None => view! { <Loading/> }.into_any(),
                 Some(Err(e)) => view! {
                     <LoadFailed message=e.message() retry=Callback::new(move |()| load())/>
                 }.into_any(),
-                Some(Ok(l)) if l.items.is_empty() => view! { <p class="empty">{t!(i18n, rejections_empty)}</p> }.into_any(),
+                Some(Ok(l)) if l.items.is_empty() => view! { <p class="empty">{tr!(i18n, rejections_empty)}</p> }.into_any(),
                 Some(Ok(l)) => view! {
                     <ul class="rejections">
                         {l.items.into_iter().map(|r| view! {
                             <li class="card">
                                 <h2>{r.subject.clone()}</h2>
-                                <p class="muted">{t!(i18n, received)}": "<time datetime=r.received_at.clone()>{let at = r.received_at.clone(); move || { i18n.get_locale(); datetime(&at) }}</time></p>
-                                <p><strong>{t!(i18n, reason)}": "</strong>{r.message.clone()}</p>
+                                <p class="muted">{tr!(i18n, received)}": "<time datetime=r.received_at.clone()>{let at = r.received_at.clone(); move || { i18n.get_locale(); datetime(&at) }}</time></p>
+                                <p><strong>{tr!(i18n, reason)}": "</strong>{r.message.clone()}</p>
                             </li>
                         }).collect_view()}
                     </ul>

@@ -91,9 +91,9 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
         Load::Loading => EitherOf4::A(view! { <Loading/> }),
         Load::NotFound => EitherOf4::B(view! {
             <div class="not-found">
-                <h1>{t!(i18n, ticket_not_found_title)}</h1>
-                <p>{t!(i18n, ticket_not_found)}</p>
-                <p><Link to="/">{t!(i18n, back_to_list)}</Link></p>
+                <h1>{tr!(i18n, ticket_not_found_title)}</h1>
+                <p>{tr!(i18n, ticket_not_found)}</p>
+                <p><Link to="/">{tr!(i18n, back_to_list)}</Link></p>
             </div>
         }),
         Load::Failed(msg) => EitherOf4::C(view! {

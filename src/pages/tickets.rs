@@ -148,11 +148,11 @@ pub fn TicketListPage() -> impl IntoView {
     view! {
         <Layout>
             <div class="page-head">
-                <h1>{t!(i18n, tickets_title)}</h1>
-                <Link to="/nuovo" class="button primary">{t!(i18n, new_ticket)}</Link>
+                <h1>{tr!(i18n, tickets_title)}</h1>
+                <Link to="/nuovo" class="button primary">{tr!(i18n, new_ticket)}</Link>
             </div>
             <div class="filters">
-                <div role="tablist" aria-label=move || t_string!(i18n, col_status) aria-describedby="tab-help" class="tabs">
+                <div role="tablist" aria-label=tr!(i18n, col_status) aria-describedby="tab-help" class="tabs">
                     {tab(None, |l| td_string!(l, all))}
                     {tab(Some(Status::Open), |l| status_tab(l, Status::Open))}
                     {tab(Some(Status::AwaitingCustomer), |l| status_tab(l, Status::AwaitingCustomer))}
@@ -162,8 +162,8 @@ pub fn TicketListPage() -> impl IntoView {
                 // customer, and says so.
                 <p id="tab-help" class="muted tab-help" aria-live="polite">{move || tab_help(i18n.get_locale(), status.get())}</p>
                 <div class="search">
-                    <label for="ticket-search">{t!(i18n, search_label)}</label>
-                    <input id="ticket-search" type="search" placeholder=move || t_string!(i18n, search_placeholder) bind:value=typed />
+                    <label for="ticket-search">{tr!(i18n, search_label)}</label>
+                    <input id="ticket-search" type="search" placeholder=tr!(i18n, search_placeholder) bind:value=typed />
                 </div>
             </div>
             {move || match state.get() {
@@ -197,27 +197,27 @@ fn TicketTable(items: RwSignal<Vec<TicketSummary>>) -> impl IntoView {
         <table class="tickets">
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, col_code)}</th>
-                    <th scope="col">{t!(i18n, col_subject)}</th>
-                    <th scope="col">{t!(i18n, col_service)}</th>
-                    <th scope="col">{t!(i18n, col_status)}</th>
-                    <th scope="col">{t!(i18n, col_priority)}</th>
-                    <th scope="col">{t!(i18n, col_activity)}</th>
+                    <th scope="col">{tr!(i18n, col_code)}</th>
+                    <th scope="col">{tr!(i18n, col_subject)}</th>
+                    <th scope="col">{tr!(i18n, col_service)}</th>
+                    <th scope="col">{tr!(i18n, col_status)}</th>
+                    <th scope="col">{tr!(i18n, col_priority)}</th>
+                    <th scope="col">{tr!(i18n, col_activity)}</th>
                 </tr>
             </thead>
             <tbody>
                 <For each=move || items.get() key=|s| (s.code.clone(), s.last_activity_at.clone()) let:s>
                     <tr>
-                        <td class="code" data-label=move || t_string!(i18n, col_code)>{s.code.clone()}</td>
-                        <td data-label=move || t_string!(i18n, col_subject)>
+                        <td class="code" data-label=tr!(i18n, col_code)>{s.code.clone()}</td>
+                        <td data-label=tr!(i18n, col_subject)>
                             <Link to=["/tickets/", &s.code].concat()>{s.subject.clone()}</Link>
                         </td>
-                        <td data-label=move || t_string!(i18n, col_service)>
+                        <td data-label=tr!(i18n, col_service)>
                             {s.service.as_ref().map(|v| v.identifier.clone()).unwrap_or_else(|| t_string!(i18n, no_service).into())}
                         </td>
-                        <td data-label=move || t_string!(i18n, col_status)><StatusBadge status=s.status/></td>
-                        <td data-label=move || t_string!(i18n, col_priority)><PriorityBadge priority=s.priority/></td>
-                        <td data-label=move || t_string!(i18n, col_activity)>
+                        <td data-label=tr!(i18n, col_status)><StatusBadge status=s.status/></td>
+                        <td data-label=tr!(i18n, col_priority)><PriorityBadge priority=s.priority/></td>
+                        <td data-label=tr!(i18n, col_activity)>
                             <time datetime=s.last_activity_at.clone()>{let at = s.last_activity_at.clone(); move || { i18n.get_locale(); datetime(&at) }}</time>
                         </td>
                     </tr>

@@ -16,7 +16,6 @@ use draft::{Draft, Step};
 use helpdesk_core::api::{
     Assessment, Channel, Department, NewTicket, Priority, Service, Ticket, TicketSummary, Verdict,
 };
-use helpdesk_core::lang::Lang;
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::subject::{assess, SubjectContext};
 use leptos::prelude::*;
@@ -299,6 +298,8 @@ pub fn WizardPage() -> impl IntoView {
     let services = RwSignal::new(Vec::<Service>::new());
     let services_state = RwSignal::new(None::<Result<(), String>>);
     let assessment = Memo::new(move |_| {
+        // The hints in the language on screen (core's one table of hints, in both languages).
+        let lang = crate::language::core_lang(i18n.get_locale());
         draft.with(|d| {
             services.with(|all| {
                 let chosen = d
@@ -312,8 +313,7 @@ pub fn WizardPage() -> impl IntoView {
                         chosen_service: chosen,
                         services: all,
                         channel: Channel::Web,
-                        // i18n: the app's language goes here once the app speaks English too.
-                        lang: Lang::It,
+                        lang,
                     },
                 )
             })
@@ -520,17 +520,17 @@ pub fn WizardPage() -> impl IntoView {
                 Some(ticket) => view! { <steps::Success ticket=ticket wizard=w created=created/> }.into_any(),
                 None => view! {
                     <section class="wizard" aria-labelledby="wizard-title">
-                        <h1 id="wizard-title">{t!(i18n, wizard_title)}</h1>
+                        <h1 id="wizard-title">{tr!(i18n, wizard_title)}</h1>
                         <Show when=move || restored.get()>
                             <div class="alert ok" role="status">
-                                <p>{t!(i18n, draft_restored)}</p>
+                                <p>{tr!(i18n, draft_restored)}</p>
                                 <button type="button" on:click=move |_| { restored.set(false); w.restart(None, None); }>
-                                    {t!(i18n, discard_draft)}
+                                    {tr!(i18n, discard_draft)}
                                 </button>
                             </div>
                         </Show>
                         <Show when=move || uploads_expired.get()>
-                            <p class="alert warn" role="status">{t!(i18n, uploads_expired)}</p>
+                            <p class="alert warn" role="status">{tr!(i18n, uploads_expired)}</p>
                         </Show>
                         <div class="progress-line">
                             <span>{t!(i18n, step_of, n = move || w.step().index() + 1, total = Step::ALL.len())}</span>
@@ -551,7 +551,7 @@ pub fn WizardPage() -> impl IntoView {
                             </Show>
                             <div class="nav-buttons">
                                 <button type="button" disabled=move || w.step() == Step::Department
-                                    on:click=move |_| w.go(w.step().prev())>{t!(i18n, back)}</button>
+                                    on:click=move |_| w.go(w.step().prev())>{tr!(i18n, back)}</button>
                                 {move || if w.step() == Step::Review {
                                     view! {
                                         <button type="submit" class="primary" disabled=move || busy.get()
@@ -560,7 +560,7 @@ pub fn WizardPage() -> impl IntoView {
                                         </button>
                                     }.into_any()
                                 } else {
-                                    view! { <button type="submit" class="primary">{t!(i18n, next)}</button> }.into_any()
+                                    view! { <button type="submit" class="primary">{tr!(i18n, next)}</button> }.into_any()
                                 }}
                             </div>
                         </form>

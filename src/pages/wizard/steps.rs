@@ -57,7 +57,7 @@ fn department(w: Wizard) -> impl IntoView {
     };
     view! {
         <fieldset>
-            <legend>{t!(i18n, department_question)}</legend>
+            <legend>{tr!(i18n, department_question)}</legend>
             {option(Department::Helpdesk, t_string!(i18n, helpdesk_help))}
             {option(Department::Sales, t_string!(i18n, sales_help))}
         </fieldset>
@@ -94,9 +94,9 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
     };
     view! {
         <fieldset>
-            <legend>{t!(i18n, service_question)}</legend>
-            <p class="muted">{t!(i18n, one_problem_rule)}</p>
-            <label for="service-filter">{t!(i18n, service_filter)}</label>
+            <legend>{tr!(i18n, service_question)}</legend>
+            <p class="muted">{tr!(i18n, one_problem_rule)}</p>
+            <label for="service-filter">{tr!(i18n, service_filter)}</label>
             <input id="service-filter" type="search" autocomplete="off" bind:value=filter />
             {move || match w.services_state.get() {
                 None => view! { <Loading/> }.into_any(),
@@ -129,18 +129,18 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
                                     }
                                 }).collect_view()}
                             }).collect_view()}
-                            {empty.then(|| view! { <p class="empty">{t!(i18n, service_no_match)}</p> })}
+                            {empty.then(|| view! { <p class="empty">{tr!(i18n, service_no_match)}</p> })}
                         </div>
                     }.into_any()
                 }
             }}
             <Show when=is_sales>
-                <h3 class="family">{t!(i18n, service_none)}</h3>
+                <h3 class="family">{tr!(i18n, service_none)}</h3>
                 <label class="choice">
                     <input type="radio" name="service" value=""
                         prop:checked=move || w.draft.with(|d| d.no_service)
                         on:change=move |_| w.draft.update(|d| { d.no_service = true; d.service_id = None; }) />
-                    <span><span class="title">{t!(i18n, service_none)}</span><span class="help">{t!(i18n, service_none_help)}</span></span>
+                    <span><span class="title">{tr!(i18n, service_none)}</span><span class="help">{tr!(i18n, service_none_help)}</span></span>
                 </label>
             </Show>
         </fieldset>
@@ -162,8 +162,8 @@ fn subject(w: Wizard) -> impl IntoView {
     };
     let empty = move || w.draft.with(|d| d.subject.trim().is_empty());
     view! {
-        <label for="subject">{t!(i18n, subject_label)}</label>
-        <p id="subject-help" class="muted">{t!(i18n, subject_help)}</p>
+        <label for="subject">{tr!(i18n, subject_label)}</label>
+        <p id="subject-help" class="muted">{tr!(i18n, subject_help)}</p>
         <input id="subject" type="text" autocomplete="off" maxlength=limits::SUBJECT_MAX_CHARS
             aria-describedby="subject-help subject-quality"
             prop:value=move || w.draft.with(|d| d.subject.clone())
@@ -171,7 +171,7 @@ fn subject(w: Wizard) -> impl IntoView {
         <div id="subject-quality" aria-live="polite">
             <Show when=move || !empty()>
                 <p>
-                    <label for="subject-meter" class="inline">{t!(i18n, subject_quality)}": "</label>
+                    <label for="subject-meter" class="inline">{tr!(i18n, subject_quality)}": "</label>
                     <span class=verdict_class>{verdict_text}</span>
                 </p>
                 <meter id="subject-meter" min="0" max="100" low="40" high="70" optimum="100"
@@ -216,9 +216,9 @@ fn description(w: Wizard) -> impl IntoView {
         })
     };
     view! {
-        <label for="description">{t!(i18n, description_label)}</label>
+        <label for="description">{tr!(i18n, description_label)}</label>
         <div id="description-checklist">
-            <p class="muted">{t!(i18n, description_checklist)}</p>
+            <p class="muted">{tr!(i18n, description_checklist)}</p>
             <ul class="checklist">{checklist(l, dep).into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
         </div>
         <textarea id="description" rows="10" aria-describedby="description-checklist description-count"
@@ -251,7 +251,7 @@ fn description(w: Wizard) -> impl IntoView {
                                         });
                                         w.save_quietly();
                                     } />
-                                " "<label for=cb class="inline">{t!(i18n, remember_separate)}</label>
+                                " "<label for=cb class="inline">{tr!(i18n, remember_separate)}</label>
                             </p>
                         }
                     }).collect_view()}
@@ -266,7 +266,7 @@ fn priority(w: Wizard) -> impl IntoView {
     let l = i18n.get_locale_untracked();
     view! {
         <fieldset>
-            <legend>{t!(i18n, priority_question)}</legend>
+            <legend>{tr!(i18n, priority_question)}</legend>
             {priorities().into_iter().map(|(p, help)| view! {
                 <label class="choice">
                     <input type="radio" name="priority" value=p.as_str()
@@ -282,7 +282,7 @@ fn priority(w: Wizard) -> impl IntoView {
 fn attachments(w: Wizard) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <p class="muted">{t!(i18n, attachments_help)}</p>
+        <p class="muted">{tr!(i18n, attachments_help)}</p>
         <Attachments id="wizard-files" files=w.uploads pending=w.pending_uploads/>
     }
 }
@@ -302,10 +302,10 @@ fn review(w: Wizard) -> impl IntoView {
         .uploads
         .with_untracked(|f| f.iter().map(|a| a.upload.name.clone()).collect());
     view! {
-        <p>{t!(i18n, review_intro)}</p>
+        <p>{tr!(i18n, review_intro)}</p>
         <Show when=move || w.open_here.with(|v| !v.is_empty())>
             <div class="alert warn" role="status">
-                <p>{t!(i18n, open_tickets_warning)}</p>
+                <p>{tr!(i18n, open_tickets_warning)}</p>
                 <ul>
                     {move || w.open_here.get().into_iter().map(|o| view! {
                         <li><Link to=["/tickets/", &o.code].concat()>{o.code.clone()}" — "{o.subject.clone()}</Link></li>
@@ -314,12 +314,12 @@ fn review(w: Wizard) -> impl IntoView {
             </div>
         </Show>
         <dl class="review">
-            <dt>{t!(i18n, step_department)}</dt><dd>{d.department.map(|x| department_label(l, x))}</dd>
-            <dt>{t!(i18n, step_service)}</dt><dd>{service}</dd>
-            <dt>{t!(i18n, step_subject)}</dt><dd>{d.subject.clone()}</dd>
-            <dt>{t!(i18n, step_description)}</dt><dd>{d.description.clone()}</dd>
-            <dt>{t!(i18n, step_priority)}</dt><dd>{d.priority.map(|x| priority_label(l, x))}</dd>
-            <dt>{t!(i18n, step_attachments)}</dt>
+            <dt>{tr!(i18n, step_department)}</dt><dd>{d.department.map(|x| department_label(l, x))}</dd>
+            <dt>{tr!(i18n, step_service)}</dt><dd>{service}</dd>
+            <dt>{tr!(i18n, step_subject)}</dt><dd>{d.subject.clone()}</dd>
+            <dt>{tr!(i18n, step_description)}</dt><dd>{d.description.clone()}</dd>
+            <dt>{tr!(i18n, step_priority)}</dt><dd>{d.priority.map(|x| priority_label(l, x))}</dd>
+            <dt>{tr!(i18n, step_attachments)}</dt>
             <dd>{if files.is_empty() { "—".to_string() } else { files.join(", ") }}</dd>
         </dl>
     }
@@ -351,13 +351,13 @@ pub(super) fn Success(
     let department = w.draft.with_untracked(|d| d.department);
     view! {
         <section class="success card wizard" aria-labelledby="success-title">
-            <h1 id="success-title" tabindex="-1" node_ref=heading>{t!(i18n, success_title)}</h1>
-            <p>{t!(i18n, success_code_label)}</p>
+            <h1 id="success-title" tabindex="-1" node_ref=heading>{tr!(i18n, success_title)}</h1>
+            <p>{tr!(i18n, success_code_label)}</p>
             <p class="big-code" data-testid="ticket-code">{ticket.code.clone()}</p>
-            <p>{t!(i18n, success_email)}</p>
-            <p><strong>{t!(i18n, success_keep_code)}</strong></p>
+            <p>{tr!(i18n, success_email)}</p>
+            <p><strong>{tr!(i18n, success_keep_code)}</strong></p>
             <p class="actions">
-                <Link to=["/tickets/", &ticket.code].concat() class="button primary">{t!(i18n, view_ticket)}</Link>
+                <Link to=["/tickets/", &ticket.code].concat() class="button primary">{tr!(i18n, view_ticket)}</Link>
                 {separate.into_iter().map(|(id, name)| view! {
                     <button type="button" on:click=move |_| {
                         created.set(None);

@@ -41,79 +41,223 @@ async fn violations(env: &Env, what: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn every_page_and_wizard_step_passes_axe() {
+/// The words of a walk in one language: what to wait for and what to choose.
+struct Words {
+    /// The switch's button to press on the login page (none: the browser's language, Italian).
+    switch: Option<&'static str>,
+    html_lang: &'static str,
+    step: &'static str,
+    of: &'static str,
+    helpdesk: &'static str,
+    too_generic: &'static str,
+    normal: &'static str,
+}
+
+const ITALIAN: Words = Words {
+    switch: None,
+    html_lang: "it",
+    step: "Passo",
+    of: "di",
+    helpdesk: "Helpdesk (Assistenza Tecnica)",
+    too_generic: "Troppo generico",
+    normal: "normale",
+};
+
+const ENGLISH: Words = Words {
+    switch: Some("en"),
+    html_lang: "en",
+    step: "Step",
+    of: "of",
+    helpdesk: "Helpdesk (technical support)",
+    too_generic: "Too generic",
+    normal: "normal",
+};
+
+/// Fragments of the app's Italian texts (locales/it.json) that are not also English: none may
+/// be on an English page. Parameters and markup split a text into fragments; short ones (a
+/// word like "di") would match customers' own words too.
+fn italian_fragments() -> Vec<String> {
+    fn leaves(v: &serde_json::Value, path: String, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    leaves(v, format!("{path}.{k}"), out);
+                }
+            }
+            serde_json::Value::String(s) => out.push((path, s.clone())),
+            _ => {}
+        }
+    }
+    let read = |lang: &str| -> serde_json::Value {
+        let path = helpdesk_e2e::workspace().join(format!("locales/{lang}.json"));
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the locale file"))
+            .expect("JSON")
+    };
+    let (mut it, mut en) = (Vec::new(), Vec::new());
+    leaves(&read("it"), String::new(), &mut it);
+    leaves(&read("en"), String::new(), &mut en);
+    // The subject hints: one table in helpdesk-core, both languages side by side.
+    for e in helpdesk_core::hints::TABLE {
+        it.push((format!("hint {}", e.it), e.it.to_string()));
+        en.push((format!("hint {}", e.it), e.en.to_string()));
+    }
+    let english: std::collections::HashMap<_, _> = en.into_iter().collect();
+    let mut out = Vec::new();
+    for (key, text) in it {
+        if english.get(&key) == Some(&text) {
+            continue; // the same in both ("E-mail", "Password", "CronusCloud")
+        }
+        let mut rest = text.as_str();
+        let mut parts = Vec::new();
+        while let Some(i) = rest.find(['{', '<']) {
+            parts.push(&rest[..i]);
+            let close = if rest[i..].starts_with('{') { "}}" } else { ">" };
+            rest = rest[i..].find(close).map_or("", |j| &rest[i + j + close.len()..]);
+        }
+        parts.push(rest);
+        for p in parts {
+            let p = p.trim_matches(|c: char| !c.is_alphanumeric());
+            if p.chars().count() >= 8 && !english.values().any(|e| e.contains(p)) {
+                out.push(p.to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The Italian fragments on the page: its text and the texts of its attributes (labels,
+/// placeholders, titles) outside what customers wrote themselves (messages, subjects).
+async fn italian_left(env: &Env, what: &str, fragments: &[String]) -> Vec<String> {
+    let script = "const frags = arguments[0]; \
+        const page = document.body.cloneNode(true); \
+        page.querySelectorAll('.thread .body, .thread .quoted, h1.subject, table.tickets td a, .author, .who .name') \
+            .forEach(e => e.remove()); \
+        let text = page.innerText + ' ' + document.title; \
+        page.querySelectorAll('[aria-label], [placeholder], [title], [alt]').forEach(e => { \
+            for (const a of ['aria-label', 'placeholder', 'title', 'alt']) text += ' ' + (e.getAttribute(a) || ''); }); \
+        return frags.filter(f => text.includes(f));";
+    let found = env
+        .browser
+        .execute(script, vec![serde_json::json!(fragments)])
+        .await
+        .expect("the check runs");
+    found
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|f| format!("{what}: Italian left: {}", f.as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// Walks every page and every wizard step in one language: axe on each, and in English no
+/// Italian text of the app left on any of them.
+async fn walk(words: &Words) -> Vec<String> {
     let env = start().await;
+    let fragments = if words.html_lang == "en" {
+        italian_fragments()
+    } else {
+        Vec::new()
+    };
+    assert!(
+        fragments.len() > 150 || words.html_lang != "en",
+        "the check knows the app's Italian texts: {}",
+        fragments.len()
+    );
     let mut found = Vec::new();
+    macro_rules! check {
+        ($what:expr) => {{
+            found.extend(violations(&env, $what).await);
+            if !fragments.is_empty() {
+                found.extend(italian_left(&env, $what, &fragments).await);
+            }
+            let lang = env.js("return document.documentElement.lang").await;
+            if lang != words.html_lang {
+                found.push(format!("{}: <html lang={lang}>", $what));
+            }
+        }};
+    }
+    let step = |n: usize| format!("{} {n} {} 7", words.step, words.of);
     env.goto("/login").await;
     env.find("#login-email").await;
-    found.extend(violations(&env, "login").await);
+    if let Some(lang) = words.switch {
+        env.click(&format!(".languages button[lang={lang}]")).await;
+        env.until(
+            "the switch changes the language",
+            &format!("return document.documentElement.lang === '{lang}'"),
+        )
+        .await;
+    }
+    check!("login");
     // A failed login shows its alert.
     env.fill("#login-email", "demo@example.it").await;
     env.fill("#login-password", "wrong").await;
     env.click("form button[type=submit]").await;
     env.find("[role=alert]").await;
-    found.extend(violations(&env, "login with an error").await);
+    check!("login with an error");
 
-    env.login("demo@example.it").await;
+    env.fill("#login-password", "demo-password").await;
+    env.click("form button[type=submit]").await;
     env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
         .await;
-    found.extend(violations(&env, "ticket list").await);
+    check!("ticket list");
     env.click("table.tickets tbody tr a").await;
     env.find("ol.thread, .thread").await;
     env.find("textarea").await;
-    found.extend(violations(&env, "ticket").await);
+    check!("ticket");
     env.goto("/email-rifiutate").await;
     env.find("main h1").await;
-    found.extend(violations(&env, "refused e-mails").await);
+    check!("refused e-mails");
     env.goto("/nessuna-pagina").await;
     env.find("main h1").await;
-    found.extend(violations(&env, "not found").await);
+    check!("not found");
 
     env.goto("/nuovo").await;
-    env.wait_text("main", "Passo 1 di 7").await;
-    found.extend(violations(&env, "wizard 1").await);
+    env.wait_text("main", &step(1)).await;
+    check!("wizard 1");
     next(&env).await;
     env.find("[role=alert]").await;
-    found.extend(violations(&env, "wizard 1 with its error").await);
-    choose(&env, "Helpdesk (Assistenza Tecnica)").await;
+    check!("wizard 1 with its error");
+    choose(&env, words.helpdesk).await;
     next(&env).await;
-    env.wait_text("main", "Passo 2 di 7").await;
-    found.extend(violations(&env, "wizard 2").await);
+    env.wait_text("main", &step(2)).await;
+    check!("wizard 2");
     choose(&env, "blog-mario.it").await;
     next(&env).await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_text("main", &step(3)).await;
     env.fill("#subject", "aiuto").await;
-    env.wait_text("#subject-quality", "Troppo generico").await;
-    found.extend(violations(&env, "wizard 3 with a hint").await);
+    env.wait_text("#subject-quality", words.too_generic).await;
+    check!("wizard 3 with a hint");
     env.fill(
         "#subject",
         "Errore 500 sulla home dopo l'aggiornamento del plugin",
     )
     .await;
     next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
-    found.extend(violations(&env, "wizard 4").await);
+    env.wait_text("main", &step(4)).await;
+    check!("wizard 4");
     env.fill(
         "#description",
         "Da stamattina alle 9 la home risponde 500 Internal Server Error a tutti i visitatori.",
     )
     .await;
     next(&env).await;
-    env.wait_text("main", "Passo 5 di 7").await;
-    found.extend(violations(&env, "wizard 5").await);
-    choose(&env, "normale").await;
+    env.wait_text("main", &step(5)).await;
+    check!("wizard 5");
+    choose(&env, words.normal).await;
     next(&env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
-    found.extend(violations(&env, "wizard 6").await);
+    env.wait_text("main", &step(6)).await;
+    check!("wizard 6");
     next(&env).await;
-    env.wait_text("main", "Passo 7 di 7").await;
-    found.extend(violations(&env, "wizard 7").await);
+    env.wait_text("main", &step(7)).await;
+    check!("wizard 7");
     next(&env).await;
     env.find("[data-testid=ticket-code]").await;
-    found.extend(violations(&env, "ticket sent").await);
-    // The check can fail: a field without a label is reported.
-    env.js("const i = document.createElement('input'); i.id = 'unlabelled'; document.querySelector('main').append(i);")
+    check!("ticket sent");
+    // The checks can fail: a field without a label is reported, and so is an Italian text.
+    env.js("const i = document.createElement('input'); i.id = 'unlabelled'; \
+            i.placeholder = 'Caricamento…'; document.querySelector('main').append(i);")
         .await;
     let broken = violations(&env, "a field without a label").await;
     assert!(
@@ -122,8 +266,28 @@ async fn every_page_and_wizard_step_passes_axe() {
             .any(|v| v.contains("label") && v.contains("#unlabelled")),
         "{broken:?}"
     );
+    if !fragments.is_empty() {
+        env.js("document.querySelector('main').append(document.createTextNode('Riepilogo della richiesta'));")
+            .await;
+        let left = italian_left(&env, "an Italian word", &fragments).await;
+        assert!(left.iter().any(|v| v.contains("Riepilogo")), "{left:?}");
+    }
     env.stop().await;
+    found
+}
+
+#[tokio::test]
+async fn every_page_and_wizard_step_passes_axe() {
+    let found = walk(&ITALIAN).await;
     assert!(found.is_empty(), "axe found:\n{}", found.join("\n"));
+}
+
+/// In English (chosen with the switch on the login page): every page and wizard step passes axe
+/// and no Italian text of the app is left on any of them, nor in the server's hints and errors.
+#[tokio::test]
+async fn every_page_and_wizard_step_in_english_passes_axe_with_no_italian_left() {
+    let found = walk(&ENGLISH).await;
+    assert!(found.is_empty(), "found:\n{}", found.join("\n"));
 }
 
 #[tokio::test]
