@@ -41,6 +41,7 @@ pub fn start() {
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();
     }
+    language::init();
     leptos::mount::mount_to_body(App);
 }
 

@@ -98,6 +98,7 @@ mod tests {
 
     #[test]
     fn a_lockout_says_the_wait_in_minutes_or_hours_not_hundreds_of_seconds() {
+        crate::language::init();
         let it = |s| too_many_attempts(Locale::it, s);
         assert_eq!(
             it(894),
@@ -127,5 +128,24 @@ mod tests {
             en(3600),
             "Too many sign-in attempts. Try again in 60 minutes."
         );
+    }
+}
+
+#[cfg(test)]
+mod plurals {
+    use crate::i18n::*;
+
+    #[test]
+    fn a_count_picks_the_plural_form_of_the_language() {
+        crate::language::init();
+        let s =
+            td_string!(Locale::it, description_count, count = 5usize, min = 30usize).to_string();
+        assert_eq!(s, "5 caratteri (almeno 30)");
+        let one = td_string!(Locale::it, description_count, count = 1usize, min = 30usize);
+        assert_eq!(one.to_string(), "1 carattere (almeno 30)");
+        let en = td_string!(Locale::en, show_older, count = 1usize).to_string();
+        assert_eq!(en, "Show 1 earlier message");
+        let en = td_string!(Locale::en, show_older, count = 12usize).to_string();
+        assert_eq!(en, "Show 12 earlier messages");
     }
 }

@@ -66,11 +66,12 @@ fn split(mut ticket: Ticket) -> (Ticket, Vec<Arc<Message>>) {
 #[component]
 pub fn TicketView(ticket: Ticket) -> impl IntoView {
     let state = TicketState::new(ticket);
+    let i18n = use_i18n();
     view! {
         <TicketHead state/>
         <StatusActions state/>
         <section class="conversation" aria-labelledby="thread-title">
-            <h2 id="thread-title" class="sr-only">{td_string!(crate::language::current(), thread_title)}</h2>
+            <h2 id="thread-title" class="sr-only">{tr!(i18n, thread_title)}</h2>
             <Thread messages=state.messages/>
         </section>
         <ReplyBox state/>

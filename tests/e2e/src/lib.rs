@@ -62,6 +62,12 @@ pub async fn start() -> Env {
 }
 
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
+    start_in("it-IT", adjust).await
+}
+
+/// Starts the server and a browser whose language is `lang` (e.g. `en-GB`): the app follows it
+/// until the customer chooses. The other starts use an Italian browser, as most customers have.
+pub async fn start_in(lang: &str, adjust: impl FnOnce(&mut Config)) -> Env {
     assert!(
         app_dir().join("index.html").exists(),
         "the app is not built in {}: run `cargo xtask test`",
@@ -95,8 +101,10 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=1280,900",
+                format!("--lang={lang}"),
                 format!("--user-data-dir={}", profile.path().display()),
-            ]
+            ],
+            "prefs": { "intl.accept_languages": lang }
         }
     });
     let caps = match caps {

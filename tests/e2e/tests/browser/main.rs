@@ -4,6 +4,7 @@ mod accessibility;
 mod attachments;
 mod bench;
 mod journey;
+mod language;
 mod login;
 mod security_xss;
 mod session;

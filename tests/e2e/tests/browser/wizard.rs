@@ -17,11 +17,12 @@ pub(crate) async fn choose(env: &Env, text: &str) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        clicked,
-        serde_json::Value::Bool(true),
-        "no choice labelled {text:?}"
-    );
+    if clicked != serde_json::Value::Bool(true) {
+        let page = env
+            .js("return [document.querySelector('main').innerText, window.__errs || []]")
+            .await;
+        panic!("no choice labelled {text:?}; the page: {page}");
+    }
 }
 
 pub(crate) async fn to_subject_step(env: &Env) {

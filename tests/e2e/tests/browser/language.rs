@@ -1,0 +1,140 @@
+//! The app's language: the browser's, the IT / EN switch (saved for a signed-in customer), the
+//! panel's. Every page in English is walked in `accessibility.rs`.
+
+use helpdesk_e2e::{start, start_in, start_with_panel, Env};
+
+/// The saved language of the demo customer, as the server has it.
+async fn saved_language(env: &Env) -> serde_json::Value {
+    let token = env.api_token("demo@example.it").await;
+    let me: serde_json::Value = reqwest::Client::new()
+        .get(env.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("JSON");
+    me["language"].clone()
+}
+
+#[tokio::test]
+async fn an_english_browser_gets_english_from_the_first_view_and_an_other_one_italian() {
+    let env = start_in("en-GB", |_| {}).await;
+    env.goto("/login").await;
+    env.wait_text("main h1", "Sign in to customer support")
+        .await;
+    assert_eq!(env.js("return document.documentElement.lang").await, "en");
+    assert_eq!(env.js("return document.title").await, "Customer support");
+    // The view before the app is in English too: seen with the app's wasm blocked.
+    env.cdp("Network.enable", serde_json::json!({})).await;
+    env.cdp(
+        "Network.setBlockedURLs",
+        serde_json::json!({"urls": ["*.wasm"]}),
+    )
+    .await;
+    env.goto("/login").await;
+    env.find("#boot").await;
+    assert_eq!(
+        env.js("const b = document.getElementById('boot'); \
+                return [b.querySelector('[lang=en]').hidden, b.querySelector('[lang=it]').hidden, \
+                        b.innerText.includes('One moment'), document.documentElement.lang]")
+            .await,
+        serde_json::json!([false, true, true, "en"])
+    );
+    env.cdp("Network.setBlockedURLs", serde_json::json!({"urls": []}))
+        .await;
+    env.goto("/login").await;
+    env.wait_text("main h1", "Sign in to customer support")
+        .await;
+    // Server sentences follow: a wrong password is said in English.
+    env.fill("#login-email", "demo@example.it").await;
+    env.fill("#login-password", "wrong").await;
+    env.click("form button[type=submit]").await;
+    env.wait_text("[role=alert]", "Wrong e-mail or password")
+        .await;
+    env.stop().await;
+
+    // Neither Italian nor English: Italian.
+    let env = start_in("de-DE", |_| {}).await;
+    env.goto("/login").await;
+    env.wait_text("main h1", "Accedi all'assistenza").await;
+    assert_eq!(env.js("return document.documentElement.lang").await, "it");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn the_switch_changes_every_text_at_once_and_a_signed_in_choice_is_saved() {
+    let env = start().await;
+    env.goto("/login").await;
+    env.wait_text("main h1", "Accedi all'assistenza").await;
+    // Typed before the switch, kept across it.
+    env.fill("#login-email", "demo@example.it").await;
+    env.click(".languages button[lang=en]").await;
+    env.wait_text("main h1", "Sign in to customer support")
+        .await;
+    assert_eq!(
+        env.js("return document.querySelector('.languages button[lang=en]').getAttribute('aria-pressed')")
+            .await,
+        "true"
+    );
+    assert_eq!(
+        env.js("return document.querySelector('#login-email').value")
+            .await,
+        "demo@example.it"
+    );
+    // Chosen before logging in: this visit's, not saved for the account.
+    env.fill("#login-password", "demo-password").await;
+    env.click("form button[type=submit]").await;
+    env.wait_text("main h1", "My tickets").await;
+    env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
+        .await;
+    assert_eq!(saved_language(&env).await, serde_json::Value::Null);
+    // A ticket's page, then back to Italian and to English: its dates and labels follow.
+    env.click("table.tickets tbody tr a").await;
+    env.wait_text("main", "Conversation").await;
+    env.click(".topbar .languages button[lang=it]").await;
+    env.wait_text("main", "Conversazione").await;
+    env.wait_text(".thread", "Tu").await;
+    assert_eq!(saved_language(&env).await, "it");
+    env.click(".topbar .languages button[lang=en]").await;
+    env.wait_text(".thread", "You").await;
+    env.until(
+        "the choice is saved",
+        "return document.documentElement.lang === 'en'",
+    )
+    .await;
+    for _ in 0..50 {
+        if saved_language(&env).await == "en" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(saved_language(&env).await, "en");
+    // Another visit (this tab's choice forgotten), still signed in: the saved choice wins over
+    // the Italian browser.
+    env.js("sessionStorage.clear(); location.href = location.origin + location.pathname;")
+        .await;
+    env.wait_text("main", "Conversation").await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn the_panels_language_comes_first_and_follows_its_command() {
+    let env = start_with_panel().await;
+    env.browser
+        .goto(&env.panel_url("/"))
+        .await
+        .expect("the panel");
+    env.js("Helpdesk('locale', 'en'); return true;").await;
+    env.click("#helpdesk-launcher").await;
+    env.enter_widget().await;
+    env.wait_text("main", "My tickets").await;
+    env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    env.leave_widget().await;
+    env.js("Helpdesk('locale', 'it'); return true;").await;
+    env.enter_widget().await;
+    env.wait_text("main", "I miei ticket").await;
+    env.leave_widget().await;
+    env.stop().await;
+}
