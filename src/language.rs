@@ -121,6 +121,24 @@ pub fn Languages(children: Children) -> impl IntoView {
     }
 }
 
+/// The texts in one given language, for a piece of the app mounted on its own (the component
+/// tests), where nothing negotiates.
+#[component]
+pub fn Fixed(locale: Locale, children: Children) -> impl IntoView {
+    init();
+    view! {
+        <I18nContextProvider enable_cookie=false>
+            {
+                let i18n = use_i18n();
+                set(i18n, locale);
+                // After the provider's own first effect, which applies the browser's language.
+                crate::effect(move || set(i18n, locale));
+                children()
+            }
+        </I18nContextProvider>
+    }
+}
+
 #[component]
 fn Negotiate() -> impl IntoView {
     let i18n = use_i18n();

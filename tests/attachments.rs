@@ -4,6 +4,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use helpdesk_app::components::attachments::{Attached, Attachments};
+use helpdesk_app::i18n::Locale;
+use helpdesk_app::language::Fixed;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -99,7 +101,7 @@ async fn mount() -> Mounted {
     let files = RwSignal::new(Vec::<Attached>::new());
     let pending = RwSignal::new(0usize);
     let handle = leptos::mount::mount_to(root.clone(), move || {
-        view! { <Attachments id="files" files=files pending=pending/> }
+        view! { <Fixed locale=Locale::it><Attachments id="files" files=files pending=pending/></Fixed> }
     });
     leptos::task::tick().await;
     Mounted {
@@ -432,7 +434,7 @@ async fn a_screenshot_pasted_in_the_text_of_the_same_form_is_attached_and_nowher
             <input id="outside" aria-label="Altro campo"/>
             <form>
                 <textarea id="body" aria-label="Messaggio"></textarea>
-                <Attachments id="files" files=files pending=pending/>
+                <Fixed locale=Locale::it><Attachments id="files" files=files pending=pending/></Fixed>
             </form>
         }
     });

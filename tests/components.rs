@@ -3,6 +3,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use helpdesk_app::components::status::StatusBadge;
+use helpdesk_app::i18n::Locale;
+use helpdesk_app::language::Fixed;
 use helpdesk_app::pages::login::LoginPage;
 use helpdesk_core::api::Status;
 use leptos::prelude::*;
@@ -23,7 +25,7 @@ async fn a_status_is_shown_in_words_not_only_colour() {
     let root = fresh_root();
     let _handle = leptos::mount::mount_to(
         root.clone(),
-        || view! { <StatusBadge status=Status::AwaitingCustomer/> },
+        || view! { <Fixed locale=Locale::it><StatusBadge status=Status::AwaitingCustomer/></Fixed> },
     );
     leptos::task::tick().await;
     let badge = root.query_selector(".badge").unwrap().unwrap();
@@ -37,7 +39,10 @@ async fn a_status_is_shown_in_words_not_only_colour() {
 #[wasm_bindgen_test]
 async fn every_login_field_has_a_label_and_an_empty_submit_is_explained() {
     let root = fresh_root();
-    let _handle = leptos::mount::mount_to(root.clone(), || view! { <LoginPage/> });
+    let _handle = leptos::mount::mount_to(
+        root.clone(),
+        || view! { <Fixed locale=Locale::it><LoginPage/></Fixed> },
+    );
     leptos::task::tick().await;
     for id in ["login-email", "login-password"] {
         let label = root.query_selector(&format!("label[for={id}]")).unwrap();
@@ -61,4 +66,16 @@ async fn every_login_field_has_a_label_and_an_empty_submit_is_explained() {
     // Nothing was sent: the button is not busy.
     let button = root.query_selector("button[type=submit]").unwrap().unwrap();
     assert_eq!(button.get_attribute("aria-busy").as_deref(), Some("false"));
+}
+
+#[wasm_bindgen_test]
+async fn a_status_is_said_in_the_language_on_screen() {
+    let root = fresh_root();
+    let _handle = leptos::mount::mount_to(
+        root.clone(),
+        || view! { <Fixed locale=Locale::en><StatusBadge status=Status::AwaitingCustomer/></Fixed> },
+    );
+    leptos::task::tick().await;
+    let badge = root.query_selector(".badge").unwrap().unwrap();
+    assert_eq!(badge.text_content().unwrap(), "waiting for your reply");
 }

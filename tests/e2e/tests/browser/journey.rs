@@ -478,43 +478,43 @@ async fn the_whole_journey_fits_at_200_percent_zoom() {
 async fn whole_journey_fits(env: &Env) {
     env.goto("/login").await;
     env.find("#login-email").await;
-    fits(&env, "login").await;
+    fits(env, "login").await;
     env.login("demo@example.it").await;
-    fits(&env, "ticket list").await;
+    fits(env, "ticket list").await;
     env.goto("/email-rifiutate").await;
     env.wait_text("main h1", "E-mail non accettate").await;
-    fits(&env, "refused e-mails").await;
+    fits(env, "refused e-mails").await;
     env.goto("/nuovo").await;
     env.wait_text("main", "Passo 1 di 7").await;
-    fits(&env, "wizard, department").await;
-    choose(&env, "Helpdesk (Assistenza Tecnica)").await;
-    next(&env).await;
+    fits(env, "wizard, department").await;
+    choose(env, "Helpdesk (Assistenza Tecnica)").await;
+    next(env).await;
     env.wait_text("main", "Passo 2 di 7").await;
-    fits(&env, "wizard, service").await;
-    choose(&env, "blog-mario.it").await;
-    next(&env).await;
+    fits(env, "wizard, service").await;
+    choose(env, "blog-mario.it").await;
+    next(env).await;
     env.wait_text("main", "Passo 3 di 7").await;
     env.fill("#subject", "aiuto!").await;
     env.wait_text("#subject-quality", "Troppo generico").await;
-    fits(&env, "wizard, subject with hints").await;
+    fits(env, "wizard, subject with hints").await;
     env.fill(
         "#subject",
         "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
     )
     .await;
-    next(&env).await;
+    next(env).await;
     env.wait_text("main", "Passo 4 di 7").await;
     env.fill(
         "#description",
         "Da stamattina alle 9 la home risponde 500; vedi https://blog-mario.it/una/pagina/con/un/indirizzo/molto/lungo/che/non/deve/allargare/la/pagina?e=1",
     )
     .await;
-    fits(&env, "wizard, description").await;
-    next(&env).await;
+    fits(env, "wizard, description").await;
+    next(env).await;
     env.wait_text("main", "Passo 5 di 7").await;
-    fits(&env, "wizard, priority").await;
-    choose(&env, "normale").await;
-    next(&env).await;
+    fits(env, "wizard, priority").await;
+    choose(env, "normale").await;
+    next(env).await;
     env.wait_text("main", "Passo 6 di 7").await;
     let dir = tempfile::tempdir().unwrap();
     let exe = dir
@@ -527,29 +527,29 @@ async fn whole_journey_fits(env: &Env) {
         .await
         .unwrap();
     env.wait_text("#wizard-files .uploads", "Non inviato").await;
-    fits(&env, "wizard, attachments with a refused file").await;
+    fits(env, "wizard, attachments with a refused file").await;
     env.js(
         "[...document.querySelectorAll('#wizard-files .uploads button')]
                 .find(b => b.textContent === 'Rimuovi').click(); return null",
     )
     .await;
-    next(&env).await;
+    next(env).await;
     env.wait_text("main", "Passo 7 di 7").await;
-    fits(&env, "wizard, review").await;
-    next(&env).await;
+    fits(env, "wizard, review").await;
+    next(env).await;
     let code = env
         .find("[data-testid=ticket-code]")
         .await
         .text()
         .await
         .unwrap();
-    fits(&env, "wizard, success").await;
+    fits(env, "wizard, success").await;
     env.goto(&format!("/tickets/{code}")).await;
     env.find(".msg .body a").await;
-    fits(&env, "ticket page").await;
+    fits(env, "ticket page").await;
     env.goto("/").await;
     env.wait_text("table.tickets", &code).await;
-    fits(&env, "ticket list with the new ticket").await;
+    fits(env, "ticket list with the new ticket").await;
 }
 
 #[tokio::test]
