@@ -34,7 +34,7 @@ fn session_storage() -> Option<web_sys::Storage> {
 }
 
 /// Whether the app is the page itself rather than a frame inside another page.
-fn top_level() -> bool {
+pub(crate) fn top_level() -> bool {
     let Some(w) = web_sys::window() else {
         return false;
     };

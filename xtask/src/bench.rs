@@ -259,9 +259,25 @@ fn lighthouse() -> Result {
                     .unwrap_or("?")
                     .to_string()
             };
+            // Which element was the largest paint (what to make appear sooner).
+            fn first_selector(v: &serde_json::Value) -> Option<&str> {
+                match v {
+                    serde_json::Value::Object(m) => m
+                        .get("selector")
+                        .and_then(|s| s.as_str())
+                        .or_else(|| m.values().find_map(first_selector)),
+                    serde_json::Value::Array(a) => a.iter().find_map(first_selector),
+                    _ => None,
+                }
+            }
+            let lcp_element = ["lcp-breakdown-insight", "largest-contentful-paint-element"]
+                .iter()
+                .find_map(|a| first_selector(&r["audits"][*a]["details"]))
+                .unwrap_or("?")
+                .to_string();
             println!(
                 "BENCH lighthouse {preset} (login page): performance {:.0}, accessibility {:.0}; \
-                 LCP {}, FCP {}, TBT {}, CLS {} (goal: 100 and 100)",
+                 LCP {} ({lcp_element}), FCP {}, TBT {}, CLS {} (goal: 100 and 100)",
                 score("performance"),
                 score("accessibility"),
                 audit("largest-contentful-paint"),

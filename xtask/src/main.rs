@@ -71,7 +71,42 @@ pub fn build_app() -> Result {
         .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback");
     sh(&mut trunk)?;
     minify(&root().join("dist"))?;
+    first_view_first(&root().join("dist"))?;
     precompress(&root().join("dist"))
+}
+
+/// The first view of `index.html` is painted before the app's wasm is asked for: Trunk's
+/// loader starts the download at once (a preload link and its `init` call), where on a slow
+/// link the 300 KB of wasm compete with the page and its stylesheet for the first paint, and
+/// Lighthouse counts the download before the largest paint (measured: mobile LCP 2.4 s, score
+/// 98). The loader now waits for two animation frames (the first view painted), or 100 ms where
+/// frames do not run (a background tab). Not inside the panel's widget: there the panel's page
+/// is what is painted first, and the customer has just clicked.
+fn first_view_first(dist: &Path) -> Result {
+    let path = dist.join("index.html");
+    let mut index =
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // The wasm's preload link (one line, with `_bg.wasm` and `rel="preload"`).
+    let lines: Vec<&str> = index
+        .lines()
+        .filter(|l| !(l.contains("rel=\"preload\"") && l.contains("_bg.wasm")))
+        .collect();
+    index = lines.join("\n") + "\n";
+    let init = "const wasm = await init(";
+    if !index.contains(init) {
+        return Err("index.html: Trunk's loader has no `await init(` to wait before".into());
+    }
+    index = index.replacen(
+        init,
+        &[
+            "if (window.top === window) await new Promise(r => { \
+             requestAnimationFrame(() => requestAnimationFrame(r)); setTimeout(r, 100); });\n",
+            init,
+        ]
+        .concat(),
+        1,
+    );
+    std::fs::write(&path, index).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Minifies the app's JS loader and CSS with esbuild, and puts their new `integrity` hashes in

@@ -1,6 +1,6 @@
 //! Measurements, not tests: run by `cargo xtask bench` with `--ignored`.
 
-use helpdesk_e2e::{start, start_with_panel};
+use helpdesk_e2e::{start, start_in, start_with_panel};
 
 /// Cold load (a fresh browser profile, nothing cached) to an interactive login form.
 #[tokio::test]
@@ -64,6 +64,23 @@ async fn screens() {
     env.find("table.tickets a").await.click().await.unwrap();
     env.find("ol.thread li").await;
     env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-ticket.png"))
+        .await;
+    env.stop().await;
+
+    // In English: a customer whose browser speaks English, on the subject step with its hints.
+    let env = start_in("en-GB", |_| {}).await;
+    env.login("demo@example.it").await;
+    env.goto("/nuovo").await;
+    env.wait_text("main", "Step 1 of 7").await;
+    env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('Helpdesk')).querySelector('input').click()").await;
+    env.click("form.card button[type=submit]").await;
+    env.wait_text("main", "Step 2 of 7").await;
+    env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('blog-mario.it')).querySelector('input').click()").await;
+    env.click("form.card button[type=submit]").await;
+    env.wait_text("main", "Step 3 of 7").await;
+    env.fill("#subject", "website problem").await;
+    env.wait_text("#subject-quality", "Could be better").await;
+    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-subject-en.png"))
         .await;
     env.stop().await;
 }
