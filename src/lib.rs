@@ -57,7 +57,7 @@ fn when_first_view_painted(then: impl FnOnce() + 'static) {
     use std::rc::Rc;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
-    let then: Rc<Cell<Option<Box<dyn FnOnce()>>>> = Rc::new(Cell::new(Some(Box::new(then))));
+    let then = Rc::new(Cell::new(Some(then)));
     let run = {
         let then = then.clone();
         move || {
