@@ -30,13 +30,19 @@ impl Lang {
         }
     }
 
+    /// The language of a tag (`en`, `en-GB`, `IT_it`): its primary subtag, in any case; `None`
+    /// for a language the helpdesk does not speak.
+    pub fn of_tag(tag: &str) -> Option<Self> {
+        let primary = tag.trim().split(['-', '_']).next().unwrap_or("");
+        Lang::ALL
+            .into_iter()
+            .find(|l| primary.eq_ignore_ascii_case(l.code()))
+    }
+
     /// A customer's saved language; Italian when none is saved. A tag with a region (`en-GB`,
     /// as an older import may hold) counts as its language.
     pub fn of_saved(saved: Option<&str>) -> Self {
-        match saved.map(|tag| tag.split(['-', '_']).next().unwrap_or(tag).trim()) {
-            Some(p) if p.eq_ignore_ascii_case("en") => Lang::En,
-            _ => Lang::It,
-        }
+        saved.and_then(Lang::of_tag).unwrap_or_default()
     }
 
     /// Picks the one of two things written side by side, Italian first.
@@ -61,5 +67,15 @@ mod tests {
             assert_eq!(Lang::parse(other), None, "{other:?}");
         }
         assert_eq!(Lang::default(), Lang::It);
+    }
+
+    #[test]
+    fn a_tag_counts_as_its_primary_language() {
+        assert_eq!(Lang::of_tag("en-GB"), Some(Lang::En));
+        assert_eq!(Lang::of_tag(" IT_it"), Some(Lang::It));
+        assert_eq!(Lang::of_tag("english"), None);
+        assert_eq!(Lang::of_tag("de"), None);
+        assert_eq!(Lang::of_saved(Some("fr")), Lang::It);
+        assert_eq!(Lang::of_saved(Some("EN")), Lang::En);
     }
 }

@@ -203,7 +203,7 @@ pub async fn sso_login(
     response.locale = claims
         .locale
         .as_deref()
-        .and_then(|l| crate::texts::Language::parse(&l.get(..2)?.to_ascii_lowercase()))
+        .and_then(crate::texts::Language::of_tag)
         .map(|l| l.code().to_string());
     tracing::info!(account = %response.customer.id, %client, "sign-on");
     Ok(Json(response))
