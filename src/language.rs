@@ -24,12 +24,9 @@ pub fn current() -> Locale {
     CURRENT.with(Cell::get)
 }
 
-/// The two-letter code of a language (`it`, `en`).
+/// The two-letter code of a language (`it`, `en`), as core names it.
 pub fn code(l: Locale) -> &'static str {
-    match l {
-        Locale::it => "it",
-        Locale::en => "en",
-    }
+    core_lang(l).code()
 }
 
 /// A text that follows the language (see `tr!`): one closure type for all of them.
@@ -48,12 +45,12 @@ pub fn core_lang(l: Locale) -> helpdesk_core::lang::Lang {
     }
 }
 
-pub fn parse(code: &str) -> Option<Locale> {
-    match code.trim().get(..2).map(str::to_ascii_lowercase).as_deref() {
-        Some("it") => Some(Locale::it),
-        Some("en") => Some(Locale::en),
-        _ => None,
-    }
+/// The language of a tag (`en`, `en-GB`), by core's rule.
+pub fn parse(tag: &str) -> Option<Locale> {
+    helpdesk_core::lang::Lang::of_tag(tag).map(|l| match l {
+        helpdesk_core::lang::Lang::It => Locale::it,
+        helpdesk_core::lang::Lang::En => Locale::en,
+    })
 }
 
 /// The plural rules of Italian and English, from icu_plurals' compiled data: the one piece of ICU
@@ -186,8 +183,10 @@ pub fn LanguageSwitch() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let failed = RwSignal::new(false);
+    // Taken here: a click runs outside the component.
+    let choice = use_choice();
     let choose = move |l: Locale| {
-        if let Some(c) = use_choice() {
+        if let Some(c) = choice {
             c.mine.set(Some(l));
         }
         if let Some(s) = visit_storage() {
