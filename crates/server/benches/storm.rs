@@ -317,22 +317,7 @@ async fn main() -> anyhow::Result<()> {
         let (c, b, t) = (client.clone(), base.clone(), token.clone());
         Arc::new(move |_| c.get(format!("{b}/api/v1/tickets")).bearer_auth(&t))
     };
-    let count = |v: &Value| {
-        v["counts"]["open"].as_u64().unwrap_or(0)
-            + v["counts"]["awaiting_customer"].as_u64().unwrap_or(0)
-            + v["counts"]["closed"].as_u64().unwrap_or(0)
-    };
-    let tickets = |c: Client, b: String, t: String| async move {
-        let v: Value = c
-            .get(format!("{b}/api/v1/tickets"))
-            .bearer_auth(&t)
-            .send()
-            .await?
-            .json()
-            .await?;
-        anyhow::Ok(count(&v))
-    };
-    let few = tickets(client.clone(), base.clone(), token.clone()).await?;
+    let few = count_of(&client, &base, &token).await?;
     closed(50, Duration::from_secs(1), u64::MAX, list.clone()).await;
     let mut list_few = closed(50, five, u64::MAX, list.clone()).await;
 
@@ -352,7 +337,7 @@ async fn main() -> anyhow::Result<()> {
         create.clone(),
     )
     .await;
-    let page = tickets(client.clone(), base.clone(), token.clone()).await?;
+    let page = count_of(&client, &base, &token).await?;
     closed(50, Duration::from_secs(1), u64::MAX, list.clone()).await;
     let mut list_page = closed(50, five, u64::MAX, list.clone()).await;
 
@@ -375,7 +360,7 @@ async fn main() -> anyhow::Result<()> {
         &create_sat.line(),
         "≥ 1,000/s",
     );
-    let have = tickets(client.clone(), base.clone(), token.clone()).await?;
+    let have = count_of(&client, &base, &token).await?;
     if (have as usize) < TICKETS {
         closed(
             50,
@@ -385,7 +370,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await;
     }
-    let many = tickets(client.clone(), base.clone(), token.clone()).await?;
+    let many = count_of(&client, &base, &token).await?;
     // Every ticket's acknowledgment queued by the creations above (thousands) is sent in the
     // background; the list is compared at 30 and at 5,000 tickets with no such work running
     // beside it, as at 30. The drain is reported: it is the storm's cost, not the list's.
