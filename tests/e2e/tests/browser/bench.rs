@@ -1,6 +1,7 @@
 //! Measurements, not tests: run by `cargo xtask bench` with `--ignored`.
 
-use helpdesk_e2e::{start, start_in, start_with_panel};
+use crate::wizard::{choose, next};
+use helpdesk_e2e::{start, start_in, start_with_panel, Env};
 
 /// Cold load (a fresh browser profile, nothing cached) to an interactive login form.
 #[tokio::test]
@@ -77,16 +78,8 @@ async fn screens() {
         .await;
     env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-tickets.png"))
         .await;
-    env.goto("/nuovo").await;
-    env.wait_text("main", "Passo 1 di 7").await;
-    env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('Helpdesk')).querySelector('input').click()").await;
-    env.click("form.card button[type=submit]").await;
-    env.wait_text("main", "Passo 2 di 7").await;
-    env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-service.png"))
-        .await;
-    env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('blog-mario.it')).querySelector('input').click()").await;
-    env.click("form.card button[type=submit]").await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    let italian = |n: usize| format!("Passo {n} di 7");
+    wizard_to_subject(&env, &italian, Some("docs/screenshot-wizard-service.png")).await;
     env.fill("#subject", "problema con il sito").await;
     env.wait_text("#subject-quality", "Migliorabile").await;
     env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-subject.png"))
@@ -101,19 +94,29 @@ async fn screens() {
     // In English: a customer whose browser speaks English, on the subject step with its hints.
     let env = start_in("en-GB", |_| {}).await;
     env.login("demo@example.it").await;
-    env.goto("/nuovo").await;
-    env.wait_text("main", "Step 1 of 7").await;
-    env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('Helpdesk')).querySelector('input').click()").await;
-    env.click("form.card button[type=submit]").await;
-    env.wait_text("main", "Step 2 of 7").await;
-    env.js("[...document.querySelectorAll('label.choice')].find(l => l.textContent.includes('blog-mario.it')).querySelector('input').click()").await;
-    env.click("form.card button[type=submit]").await;
-    env.wait_text("main", "Step 3 of 7").await;
+    let english = |n: usize| format!("Step {n} of 7");
+    wizard_to_subject(&env, &english, None).await;
     env.fill("#subject", "website problem").await;
     env.wait_text("#subject-quality", "Could be better").await;
     env.screenshot(&helpdesk_e2e::workspace().join("docs/screenshot-wizard-subject-en.png"))
         .await;
     env.stop().await;
+}
+
+/// From a new ticket to its subject step (Helpdesk, blog-mario.it), waiting for each step's line
+/// in the language on screen; the service step taken as a screenshot when asked.
+async fn wizard_to_subject(env: &Env, step: &dyn Fn(usize) -> String, service_shot: Option<&str>) {
+    env.goto("/nuovo").await;
+    env.wait_text("main", &step(1)).await;
+    choose(env, "Helpdesk").await;
+    next(env).await;
+    env.wait_text("main", &step(2)).await;
+    if let Some(path) = service_shot {
+        env.screenshot(&helpdesk_e2e::workspace().join(path)).await;
+    }
+    choose(env, "blog-mario.it").await;
+    next(env).await;
+    env.wait_text("main", &step(3)).await;
 }
 
 /// Cold (a fresh browser profile, nothing cached): from a click on the panel's launcher to the
