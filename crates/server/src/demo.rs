@@ -4,6 +4,7 @@
 use crate::auth::hash_password;
 use crate::import::{import, ImportFile};
 use crate::state::AppState;
+use crate::storage::prelude::*;
 use crate::storage::{Created, NewMessage, NewTicketRecord};
 use helpdesk_core::api::{
     AuthorKind, Channel, Department, Priority, ServiceFamily, StaffReply, Status,

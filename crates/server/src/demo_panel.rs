@@ -6,6 +6,7 @@
 //! on its port.
 
 use crate::state::AppState;
+use crate::storage::prelude::*;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};

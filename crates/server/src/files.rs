@@ -3,6 +3,7 @@
 //! Used by the web uploads and by the e-mail intake, so both accept and serve files the same way.
 
 use crate::state::AppState;
+use crate::storage::prelude::*;
 use crate::texts::{FileKind, FileRefusal, Language};
 use axum::http::HeaderValue;
 // Extensions that run code when opened: a rule shared with the app, which refuses them first.

@@ -1,5 +1,6 @@
 //! `helpdesk-server import FILE.json`: customers, services and password hashes from the panel.
 
+use crate::storage::prelude::*;
 use crate::storage::{ImportAccount, Store};
 use anyhow::Context;
 use helpdesk_core::text;

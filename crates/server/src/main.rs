@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use helpdesk_core::api::{Role, StaffReply, Status};
+use helpdesk_server::storage::prelude::*;
 use helpdesk_server::{app, import, Config};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::state::AppState;
+use crate::storage::prelude::*;
 use crate::storage::{Notification, NotifyContext, OutboxItem, RecentMessage};
 use crate::texts::{self, Language};
 use crate::util::{now_us, random_id};

@@ -4,6 +4,7 @@ use super::extract::ApiJson;
 use crate::auth::AuthAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::storage::prelude::*;
 use crate::texts::{Msg, Refusal};
 use axum::extract::State;
 use axum::routing::{get, post};

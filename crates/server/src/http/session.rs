@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::guard::{self, ClientIp, Throttle, DEVICE_TTL};
 use crate::sso;
 use crate::state::AppState;
+use crate::storage::prelude::*;
 use crate::texts::{Language, Msg};
 use crate::util::{now_us, random_token, sha256_hex};
 use axum::extract::State;

@@ -4,6 +4,7 @@ use super::extract::ApiJson;
 use crate::auth::AuthAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::storage::prelude::*;
 use crate::storage::{Created, ListQuery, Viewer};
 use crate::texts::Msg;
 use crate::tickets::{self, IdempotencyKey};

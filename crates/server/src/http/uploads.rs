@@ -4,6 +4,7 @@ use crate::auth::AuthAccount;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{self, Sniffer, TMP_PREFIX};
 use crate::state::AppState;
+use crate::storage::prelude::*;
 use crate::storage::{StoredFile, Viewer};
 use crate::texts::Msg;
 use crate::util::random_id;

@@ -9,6 +9,7 @@ pub mod smtp;
 
 use crate::config::Config;
 use crate::storage::mail::{Answer, Claim, IntakeClaim, IntakeFinish};
+use crate::storage::prelude::*;
 use crate::storage::{Created, Notification, Store, StoreError, StoredFile};
 use crate::texts::{self, Language};
 use crate::tickets::{self, EmailMessage};

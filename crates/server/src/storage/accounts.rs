@@ -65,9 +65,31 @@ pub(super) fn customer_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Cust
     })
 }
 
-impl Store {
+/// Customers, their services and their language, as imported from the panel.
+pub trait AccountStore {
     /// Inserts or updates an account by e-mail, and its services by the panel's id.
-    pub async fn upsert_account(&self, a: &ImportAccount) -> StoreResult<String> {
+    fn upsert_account(&self, a: &ImportAccount)
+        -> impl Future<Output = StoreResult<String>> + Send;
+    /// Saves (or, with `None`, clears) the language an account chose; the account as it is now,
+    /// `None` when there is no such account. Its cached sessions see the change at once.
+    fn set_language(
+        &self,
+        account_id: &str,
+        language: Option<Language>,
+    ) -> impl Future<Output = StoreResult<Option<Customer>>> + Send;
+    /// The account with this e-mail (normalised as stored), with its password hash.
+    fn account_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = StoreResult<Option<AccountRow>>> + Send;
+    /// A customer or staff member by id.
+    fn account(&self, id: &str) -> impl Future<Output = StoreResult<Option<Customer>>> + Send;
+    /// The customer's services, as the panel last exported them.
+    fn services(&self, account_id: &str) -> impl Future<Output = StoreResult<Vec<Service>>> + Send;
+}
+
+impl AccountStore for Store {
+    async fn upsert_account(&self, a: &ImportAccount) -> StoreResult<String> {
         let email = crate::util::normalise_email(&a.email);
         let a = a.clone();
         let id = self
@@ -146,9 +168,7 @@ impl Store {
         Ok(id)
     }
 
-    /// Saves (or, with `None`, clears) the language an account chose; the account as it is now,
-    /// `None` when there is no such account. Its cached sessions see the change at once.
-    pub async fn set_language(
+    async fn set_language(
         &self,
         account_id: &str,
         language: Option<Language>,
@@ -173,7 +193,7 @@ impl Store {
         Ok(updated)
     }
 
-    pub async fn account_by_email(&self, email: &str) -> StoreResult<Option<AccountRow>> {
+    async fn account_by_email(&self, email: &str) -> StoreResult<Option<AccountRow>> {
         let row = sqlx::query(
             "SELECT id, email, name, language, role, password_hash FROM accounts WHERE email = ?",
         )
@@ -189,7 +209,7 @@ impl Store {
         .transpose()
     }
 
-    pub async fn account(&self, id: &str) -> StoreResult<Option<Customer>> {
+    async fn account(&self, id: &str) -> StoreResult<Option<Customer>> {
         let row = sqlx::query("SELECT id, email, name, language, role FROM accounts WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -197,7 +217,7 @@ impl Store {
         row.map(|r| customer_from_row(&r)).transpose()
     }
 
-    pub async fn services(&self, account_id: &str) -> StoreResult<Vec<Service>> {
+    async fn services(&self, account_id: &str) -> StoreResult<Vec<Service>> {
         let rows = sqlx::query(
             "SELECT id, external_id, family, product, identifier, status FROM services
              WHERE account_id = ? ORDER BY family, product, identifier",

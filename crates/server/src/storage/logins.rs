@@ -2,10 +2,39 @@
 //! and sign-on tokens already used.
 
 use super::{Store, StoreResult};
+use std::future::Future;
 
-impl Store {
+/// Known devices and single-sign-on token ids seen.
+pub trait LoginStore {
     /// Whether this device token belongs to the account and was used within `ttl_us`.
-    pub async fn known_device(
+    fn known_device(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: i64,
+        ttl_us: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Remembers (or refreshes) a device after a successful login.
+    fn remember_device(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Forgets a device (too many failures from it: it is no longer trusted).
+    fn forget_device(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Records a sign-on token's `jti` as used; `false` when it was used before (a replay).
+    /// Shared by every instance on this database, so a replay through another one is refused too.
+    fn use_sso_jti(
+        &self,
+        jti: &str,
+        expires_us: i64,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+impl LoginStore for Store {
+    async fn known_device(
         &self,
         token_hash: &str,
         account_id: &str,
@@ -23,8 +52,7 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Remembers (or refreshes) a device after a successful login.
-    pub async fn remember_device(
+    async fn remember_device(
         &self,
         token_hash: &str,
         account_id: &str,
@@ -51,8 +79,7 @@ impl Store {
         .await
     }
 
-    /// Forgets a device (too many failures from it: it is no longer trusted).
-    pub async fn forget_device(&self, token_hash: &str) -> StoreResult<()> {
+    async fn forget_device(&self, token_hash: &str) -> StoreResult<()> {
         let token_hash = token_hash.to_string();
         self.write(move |tx| {
             Box::pin(async move {
@@ -66,9 +93,7 @@ impl Store {
         .await
     }
 
-    /// Records a sign-on token's `jti` as used; `false` when it was used before (a replay).
-    /// Shared by every instance on this database, so a replay through another one is refused too.
-    pub async fn use_sso_jti(&self, jti: &str, expires_us: i64, now: i64) -> StoreResult<bool> {
+    async fn use_sso_jti(&self, jti: &str, expires_us: i64, now: i64) -> StoreResult<bool> {
         let jti = jti.to_string();
         self.write(move |tx| {
             Box::pin(async move {

@@ -1,10 +1,12 @@
 //! The e-mail intake's own records: every message received (claimed first, so that a duplicate is
 //! taken once), refusal answers with their rate limit, and threading by Message-ID.
 
+use super::prelude::*;
 use super::{Notification, Store, StoreResult, StoredFile};
 use crate::util::{now_us, rfc3339};
 use helpdesk_core::api::MailRejection;
 use sqlx::{QueryBuilder, Row, Sqlite};
+use std::future::Future;
 
 /// A message as it arrives, before anything is decided about it.
 #[derive(Debug, Clone)]
@@ -59,9 +61,73 @@ pub struct IntakeFinish<'a> {
 const STALE_CLAIM_US: i64 = 10 * 60 * 1_000_000;
 const HOUR_US: i64 = 3600 * 1_000_000;
 
-impl Store {
+/// What the intake recorded of a message: outcome, reason, ticket code.
+pub type IntakeRecord = (String, Option<String>, Option<String>);
+
+/// The e-mail intake: claims, raw messages kept, threading lookups.
+pub trait IntakeStore {
     /// Records the arrival of a message, or says it was seen before.
-    pub async fn claim_intake(&self, c: &IntakeClaim<'_>) -> StoreResult<Claim> {
+    fn claim_intake(&self, c: &IntakeClaim<'_>) -> impl Future<Output = StoreResult<Claim>> + Send;
+    /// Writes how a claimed message ended, and queues its answer unless the address already had
+    /// `answer_limit` answers within the hour. Returns whether an answer was queued.
+    fn finish_intake(
+        &self,
+        id: &str,
+        f: &IntakeFinish<'_>,
+        answer_limit: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Refused messages received before `cutoff_us` whose raw mail is still kept: (id, raw path).
+    fn refused_raw_before(
+        &self,
+        cutoff_us: i64,
+    ) -> impl Future<Output = StoreResult<Vec<(String, String)>>> + Send;
+    /// Records that these messages' raw mail was deleted (their records stay).
+    fn forget_raw(&self, ids: &[String]) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Forgets a claim whose processing failed, so that the sender's retry is processed anew.
+    fn abandon_intake(&self, id: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Acknowledgments sent to an address within the last hour.
+    fn recent_acknowledgments(
+        &self,
+        address: &str,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// The account's ticket that one of these Message-IDs belongs to (ours, sent about it, or a
+    /// message received on it), preferring the first id in `ids`.
+    fn ticket_for_references(
+        &self,
+        account_id: &str,
+        ids: &[String],
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    /// The account's ticket already holding a message received with this Message-ID: a delivery
+    /// whose record was lost after the message itself was written.
+    fn ticket_with_email(
+        &self,
+        account_id: &str,
+        email_message_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    /// Records a received e-mail as a file of its customer, downloadable as the message's raw
+    /// e-mail once a message refers to it.
+    fn insert_raw_email_file(
+        &self,
+        account_id: &str,
+        f: &StoredFile,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Removes the record of a file that joined no message (its bytes are the caller's).
+    fn delete_file_row(&self, id: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The intake's record of a message, for tests and staff tools: (outcome, reason, ticket code).
+    fn intake_record(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<Option<IntakeRecord>>> + Send;
+    /// The account's refused e-mails, each with why in `lang`.
+    fn mail_rejections(
+        &self,
+        account_id: &str,
+        lang: crate::texts::Language,
+    ) -> impl Future<Output = StoreResult<Vec<MailRejection>>> + Send;
+}
+
+impl IntakeStore for Store {
+    async fn claim_intake(&self, c: &IntakeClaim<'_>) -> StoreResult<Claim> {
         let own = |s: &str| s.to_string();
         let (id, sender, recipient, subject, raw_path) = (
             own(c.id),
@@ -114,9 +180,7 @@ impl Store {
         .await
     }
 
-    /// Writes how a claimed message ended, and queues its answer unless the address already had
-    /// `answer_limit` answers within the hour. Returns whether an answer was queued.
-    pub async fn finish_intake(
+    async fn finish_intake(
         &self,
         id: &str,
         f: &IntakeFinish<'_>,
@@ -201,8 +265,7 @@ impl Store {
         .await
     }
 
-    /// Refused messages received before `cutoff_us` whose raw mail is still kept: (id, raw path).
-    pub async fn refused_raw_before(&self, cutoff_us: i64) -> StoreResult<Vec<(String, String)>> {
+    async fn refused_raw_before(&self, cutoff_us: i64) -> StoreResult<Vec<(String, String)>> {
         let rows = sqlx::query(
             "SELECT id, raw_path FROM mail_intake
              WHERE outcome = 'refused' AND raw_path <> '' AND received_us < ? LIMIT 10000",
@@ -216,8 +279,7 @@ impl Store {
             .collect())
     }
 
-    /// Records that these messages' raw mail was deleted (their records stay).
-    pub async fn forget_raw(&self, ids: &[String]) -> StoreResult<()> {
+    async fn forget_raw(&self, ids: &[String]) -> StoreResult<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -236,8 +298,7 @@ impl Store {
         .await
     }
 
-    /// Forgets a claim whose processing failed, so that the sender's retry is processed anew.
-    pub async fn abandon_intake(&self, id: &str) -> StoreResult<()> {
+    async fn abandon_intake(&self, id: &str) -> StoreResult<()> {
         let id = id.to_string();
         self.write(move |tx| {
             Box::pin(async move {
@@ -251,8 +312,7 @@ impl Store {
         .await
     }
 
-    /// Acknowledgments sent to an address within the last hour.
-    pub async fn recent_acknowledgments(&self, address: &str) -> StoreResult<i64> {
+    async fn recent_acknowledgments(&self, address: &str) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM mail_answers WHERE address = ? AND kind = 'ack' AND created_us > ?",
         )
@@ -262,9 +322,7 @@ impl Store {
         .await?)
     }
 
-    /// The account's ticket that one of these Message-IDs belongs to (ours, sent about it, or a
-    /// message received on it), preferring the first id in `ids`.
-    pub async fn ticket_for_references(
+    async fn ticket_for_references(
         &self,
         account_id: &str,
         ids: &[String],
@@ -299,9 +357,7 @@ impl Store {
         }))
     }
 
-    /// The account's ticket already holding a message received with this Message-ID: a delivery
-    /// whose record was lost after the message itself was written.
-    pub async fn ticket_with_email(
+    async fn ticket_with_email(
         &self,
         account_id: &str,
         email_message_id: &str,
@@ -316,14 +372,12 @@ impl Store {
         .await?)
     }
 
-    /// Records a received e-mail as a file of its customer, downloadable as the message's raw
-    /// e-mail once a message refers to it.
-    pub async fn insert_raw_email_file(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
+    async fn insert_raw_email_file(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
         // Stored like an upload: unattached until the message that refers to it is written.
         self.insert_upload(account_id, f).await
     }
 
-    pub async fn delete_file_row(&self, id: &str) -> StoreResult<()> {
+    async fn delete_file_row(&self, id: &str) -> StoreResult<()> {
         let id = id.to_string();
         self.write(move |tx| {
             Box::pin(async move {
@@ -337,11 +391,7 @@ impl Store {
         .await
     }
 
-    /// The intake's record of a message, for tests and staff tools: (outcome, reason, ticket code).
-    pub async fn intake_record(
-        &self,
-        id: &str,
-    ) -> StoreResult<Option<(String, Option<String>, Option<String>)>> {
+    async fn intake_record(&self, id: &str) -> StoreResult<Option<IntakeRecord>> {
         let row = sqlx::query(
             "SELECT i.outcome, i.reason, t.code FROM mail_intake i LEFT JOIN tickets t ON t.id = i.ticket_id WHERE i.id = ?",
         )
@@ -350,11 +400,8 @@ impl Store {
         .await?;
         Ok(row.map(|r| (r.get("outcome"), r.get("reason"), r.get("code"))))
     }
-}
 
-impl Store {
-    /// The account's refused e-mails, each with why in `lang`.
-    pub async fn mail_rejections(
+    async fn mail_rejections(
         &self,
         account_id: &str,
         lang: crate::texts::Language,

@@ -1,7 +1,10 @@
-//! All SQL of the server, behind one small interface (`Store`) that handlers call, cut per
-//! aggregate: accounts, sessions, tickets, uploads, outbox, the e-mail intake (mail), logins.
+//! All SQL of the server, behind an interface cut per aggregate, one trait each: accounts
+//! (`AccountStore`), sessions, tickets, uploads, outbox, the e-mail intake (`IntakeStore`),
+//! logins; `Storage` is all of them. `Store` implements them on SQLite.
 //!
-//! Handlers never write SQL: a PostgreSQL backend for several instances replaces this module only.
+//! Handlers and the ticket rules (`crate::tickets`) call the traits with the API's types and
+//! never see SQL or a database type: a PostgreSQL backend for several instances is another
+//! implementation of these traits, not a copy of their callers.
 
 mod accounts;
 mod logins;
@@ -11,10 +14,38 @@ mod tickets;
 mod uploads;
 mod writer;
 
-pub use accounts::{AccountRow, ImportAccount, ImportService};
-pub use outbox::{Notification, OutboxItem};
-pub use tickets::{Created, ListQuery, NewMessage, NewTicketRecord, NotifyContext, RecentMessage};
-pub use uploads::{FileRow, UPLOAD_TTL_US};
+pub use accounts::{AccountRow, AccountStore, ImportAccount, ImportService};
+pub use logins::LoginStore;
+pub use mail::IntakeStore;
+pub use outbox::{Notification, OutboxItem, OutboxStore};
+pub use sessions::SessionStore;
+pub use tickets::{
+    Created, ListQuery, NewMessage, NewTicketRecord, NotifyContext, RecentMessage, TicketStore,
+};
+pub use uploads::{FileRow, UploadStore, UPLOAD_TTL_US};
+
+/// The storage traits, for `use crate::storage::prelude::*` where their methods are called.
+pub mod prelude {
+    pub use super::{
+        AccountStore, IntakeStore, LoginStore, OutboxStore, SessionStore, TicketStore, UploadStore,
+    };
+}
+
+/// Every aggregate's storage: what the server needs of a backend.
+pub trait Storage:
+    AccountStore
+    + LoginStore
+    + IntakeStore
+    + OutboxStore
+    + SessionStore
+    + TicketStore
+    + UploadStore
+    + Send
+    + Sync
+{
+}
+
+impl Storage for Store {}
 
 use accounts::customer_from_row;
 use outbox::queue_notification;
@@ -31,6 +62,7 @@ use helpdesk_core::api::{
 use helpdesk_core::TicketCode;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 

@@ -84,8 +84,29 @@ pub(super) async fn queue_notification(
     Ok(())
 }
 
-impl Store {
-    pub async fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
+/// Notifications waiting to be sent.
+pub trait OutboxStore {
+    /// Up to `limit` notifications whose time to be sent has come.
+    fn due_notifications(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> impl Future<Output = StoreResult<Vec<OutboxItem>>> + Send;
+    /// A notification sent: never sent again.
+    fn mark_sent(&self, id: i64, now: i64) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A notification that failed: tried again at `next_try_us`, with why.
+    fn mark_failed(
+        &self,
+        id: i64,
+        next_try_us: i64,
+        error: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The soonest time a pending notification is due, if any.
+    fn next_notification_due(&self) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
+}
+
+impl OutboxStore for Store {
+    async fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
         let rows = sqlx::query(
             "SELECT id, message_id, from_addr, to_addr, subject, body, html, in_reply_to, references_, attempts
              FROM outbox WHERE sent_us IS NULL AND next_try_us <= ? ORDER BY id LIMIT ?",
@@ -111,7 +132,7 @@ impl Store {
             .collect())
     }
 
-    pub async fn mark_sent(&self, id: i64, now: i64) -> StoreResult<()> {
+    async fn mark_sent(&self, id: i64, now: i64) -> StoreResult<()> {
         self.write(move |c| {
             Box::pin(async move {
                 sqlx::query("UPDATE outbox SET sent_us = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
@@ -125,7 +146,7 @@ impl Store {
         .await
     }
 
-    pub async fn mark_failed(&self, id: i64, next_try_us: i64, error: &str) -> StoreResult<()> {
+    async fn mark_failed(&self, id: i64, next_try_us: i64, error: &str) -> StoreResult<()> {
         let error = error.to_string();
         self.write(move |c| {
             Box::pin(async move {
@@ -141,8 +162,7 @@ impl Store {
         .await
     }
 
-    /// The soonest time a pending notification is due, if any.
-    pub async fn next_notification_due(&self) -> StoreResult<Option<i64>> {
+    async fn next_notification_due(&self) -> StoreResult<Option<i64>> {
         Ok(
             sqlx::query_scalar("SELECT MIN(next_try_us) FROM outbox WHERE sent_us IS NULL")
                 .fetch_one(&self.pool)

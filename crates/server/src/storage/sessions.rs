@@ -14,8 +14,36 @@ pub(super) struct CachedSession {
 
 const SESSION_CACHE: Duration = Duration::from_secs(5);
 
-impl Store {
-    pub async fn create_session(
+/// Sessions of signed-in customers and staff.
+pub trait SessionStore {
+    /// A new session for the token with this hash.
+    fn create_session(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        expires_us: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The account behind a live session, and when the session was last seen.
+    fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+        idle_us: i64,
+    ) -> impl Future<Output = StoreResult<Option<(Customer, i64)>>> + Send;
+    /// Moves a session's idle clock to `now`.
+    fn touch_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Ends one session (logout).
+    fn delete_session(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Ends every session (an operator's emergency switch; tests use it to simulate expiry).
+    fn delete_all_sessions(&self) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+impl SessionStore for Store {
+    async fn create_session(
         &self,
         token_hash: &str,
         account_id: &str,
@@ -46,8 +74,7 @@ impl Store {
         .await
     }
 
-    /// The account behind a live session, and when the session was last seen.
-    pub async fn session(
+    async fn session(
         &self,
         token_hash: &str,
         now: i64,
@@ -101,6 +128,52 @@ impl Store {
         Ok(found.map(|(account, last_seen_us, _)| (account, last_seen_us)))
     }
 
+    async fn touch_session(&self, token_hash: &str, now: i64) -> StoreResult<()> {
+        if let Some(c) = self.session_cache().get_mut(token_hash) {
+            c.last_seen_us = now;
+        }
+        let token_hash = token_hash.to_string();
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query("UPDATE sessions SET last_seen_us = ? WHERE token_hash = ?")
+                    .bind(now)
+                    .bind(&token_hash)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.session_cache().remove(token_hash);
+        let token_hash = token_hash.to_string();
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+                    .bind(&token_hash)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn delete_all_sessions(&self) -> StoreResult<()> {
+        self.session_cache().clear();
+        self.write(|c| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM sessions").execute(&mut *c).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
+impl Store {
     /// After an account changed (and committed): its cached sessions go, and so does whatever a
     /// concurrent lookup read before the change.
     pub(super) fn forget_cached_account(&self, account_id: &str) {
@@ -121,50 +194,5 @@ impl Store {
             .get(token_hash)
             .filter(|c| c.cached.elapsed() < SESSION_CACHE)
             .cloned()
-    }
-
-    pub async fn touch_session(&self, token_hash: &str, now: i64) -> StoreResult<()> {
-        if let Some(c) = self.session_cache().get_mut(token_hash) {
-            c.last_seen_us = now;
-        }
-        let token_hash = token_hash.to_string();
-        self.write(move |c| {
-            Box::pin(async move {
-                sqlx::query("UPDATE sessions SET last_seen_us = ? WHERE token_hash = ?")
-                    .bind(now)
-                    .bind(&token_hash)
-                    .execute(&mut *c)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        self.session_cache().remove(token_hash);
-        let token_hash = token_hash.to_string();
-        self.write(move |c| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-                    .bind(&token_hash)
-                    .execute(&mut *c)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    /// Ends every session (an operator's emergency switch; tests use it to simulate expiry).
-    pub async fn delete_all_sessions(&self) -> StoreResult<()> {
-        self.session_cache().clear();
-        self.write(|c| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM sessions").execute(&mut *c).await?;
-                Ok(())
-            })
-        })
-        .await
     }
 }

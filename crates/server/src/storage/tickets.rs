@@ -374,8 +374,58 @@ fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<TicketSummary> {
     })
 }
 
-impl Store {
-    pub async fn list_tickets(&self, account_id: &str, q: &ListQuery) -> StoreResult<TicketList> {
+/// Tickets and their messages: the storage side of `crate::tickets`.
+pub trait TicketStore {
+    /// One page of the account's tickets, newest activity first, with the counts per status.
+    fn list_tickets(
+        &self,
+        account_id: &str,
+        q: &ListQuery,
+    ) -> impl Future<Output = StoreResult<TicketList>> + Send;
+    /// Opens a ticket with its first message (and its acknowledgment, queued) in one transaction.
+    fn create_ticket(
+        &self,
+        rec: NewTicketRecord<'_>,
+        ack: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
+    ) -> impl Future<Output = StoreResult<Created>> + Send;
+    /// Appends a message to a ticket the viewer may see, applies the status rules, and queues
+    /// the notification the composer returns (staff replies notify; customers' do not).
+    /// Answers with the ticket's own fields and, in `messages`, only what this request added
+    /// (the message, and the status events it caused); a replay answers what the first added.
+    fn add_message(
+        &self,
+        viewer: Viewer<'_>,
+        code: &str,
+        msg: NewMessage<'_>,
+        next_status: Option<Status>,
+        idempotency: Option<(&str, &str)>,
+        notify: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
+    ) -> impl Future<Output = StoreResult<(Ticket, bool)>> + Send;
+    /// Closes or reopens a ticket; the change shows in the thread as an event. Answers with the
+    /// ticket's own fields and, in `messages`, the event (none when the status was already so).
+    fn set_status(
+        &self,
+        viewer: Viewer<'_>,
+        code: &str,
+        status: Status,
+        by: (AuthorKind, Option<&str>, &str),
+    ) -> impl Future<Output = StoreResult<Ticket>> + Send;
+    /// One ticket with its whole thread, or `None` when it is missing or not the viewer's.
+    fn ticket(
+        &self,
+        viewer: Viewer<'_>,
+        code: &str,
+    ) -> impl Future<Output = StoreResult<Option<Ticket>>> + Send;
+    /// Open tickets of this account on a service (the wizard warns before a duplicate).
+    fn open_tickets_on_service(
+        &self,
+        account_id: &str,
+        service_id: &str,
+    ) -> impl Future<Output = StoreResult<Vec<TicketSummary>>> + Send;
+}
+
+impl TicketStore for Store {
+    async fn list_tickets(&self, account_id: &str, q: &ListQuery) -> StoreResult<TicketList> {
         let limit = if q.limit == 0 {
             PAGE_DEFAULT
         } else {
@@ -454,8 +504,7 @@ impl Store {
         })
     }
 
-    /// Opens a ticket with its first message (and its acknowledgment, queued) in one transaction.
-    pub async fn create_ticket(
+    async fn create_ticket(
         &self,
         rec: NewTicketRecord<'_>,
         ack: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
@@ -582,11 +631,7 @@ impl Store {
         }
     }
 
-    /// Appends a message to a ticket the viewer may see, applies the status rules, and queues
-    /// the notification the composer returns (staff replies notify; customers' do not).
-    /// Answers with the ticket's own fields and, in `messages`, only what this request added
-    /// (the message, and the status events it caused); a replay answers what the first added.
-    pub async fn add_message(
+    async fn add_message(
         &self,
         viewer: Viewer<'_>,
         code: &str,
@@ -715,9 +760,7 @@ impl Store {
         }
     }
 
-    /// Closes or reopens a ticket; the change shows in the thread as an event. Answers with the
-    /// ticket's own fields and, in `messages`, the event (none when the status was already so).
-    pub async fn set_status(
+    async fn set_status(
         &self,
         viewer: Viewer<'_>,
         code: &str,
@@ -764,11 +807,31 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// One ticket with its whole thread, or `None` when it is missing or not the viewer's.
-    pub async fn ticket(&self, viewer: Viewer<'_>, code: &str) -> StoreResult<Option<Ticket>> {
+    async fn ticket(&self, viewer: Viewer<'_>, code: &str) -> StoreResult<Option<Ticket>> {
         self.ticket_part(viewer, code, None).await
     }
 
+    async fn open_tickets_on_service(
+        &self,
+        account_id: &str,
+        service_id: &str,
+    ) -> StoreResult<Vec<TicketSummary>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.code, t.subject, t.department, t.status, t.priority, t.channel, t.created_us, t.activity_us,
+                    s.id AS sid, s.family, s.product, s.identifier
+             FROM tickets t LEFT JOIN services s ON s.id = t.service_id
+             WHERE t.account_id = ? AND t.service_id = ? AND t.status != 'closed'
+             ORDER BY t.activity_us DESC LIMIT 5",
+        )
+        .bind(account_id)
+        .bind(service_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+}
+
+impl Store {
     /// One ticket with the messages whose `seq` lies in `range` (all of them without one).
     async fn ticket_part(
         &self,
@@ -876,26 +939,6 @@ impl Store {
             last_activity_at: summary.last_activity_at,
             messages,
         }))
-    }
-
-    /// Open tickets of this account on a service (the wizard warns before a duplicate).
-    pub async fn open_tickets_on_service(
-        &self,
-        account_id: &str,
-        service_id: &str,
-    ) -> StoreResult<Vec<TicketSummary>> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.code, t.subject, t.department, t.status, t.priority, t.channel, t.created_us, t.activity_us,
-                    s.id AS sid, s.family, s.product, s.identifier
-             FROM tickets t LEFT JOIN services s ON s.id = t.service_id
-             WHERE t.account_id = ? AND t.service_id = ? AND t.status != 'closed'
-             ORDER BY t.activity_us DESC LIMIT 5",
-        )
-        .bind(account_id)
-        .bind(service_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(summary_from_row).collect()
     }
 }
 

@@ -17,8 +17,33 @@ pub struct FileRow {
 /// Unattached uploads older than this are gone.
 pub const UPLOAD_TTL_US: i64 = 24 * 3600 * 1_000_000;
 
-impl Store {
-    pub async fn insert_upload(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
+/// Uploaded files, before and after they join a message.
+pub trait UploadStore {
+    /// Records an uploaded file, not yet part of a message.
+    fn insert_upload(
+        &self,
+        account_id: &str,
+        f: &StoredFile,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A file the viewer may download: attached to one of their tickets, or their own upload.
+    fn file_for(
+        &self,
+        viewer: Viewer<'_>,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<Option<FileRow>>> + Send;
+    /// Unattached uploads older than the TTL: removed from the table; the caller removes the files.
+    fn expire_uploads(&self, now: i64) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
+    /// Uploads of the account not yet attached to a message and not expired (raw e-mails, which
+    /// are linked from their message rather than attached, do not count).
+    fn pending_uploads(
+        &self,
+        account_id: &str,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+}
+
+impl UploadStore for Store {
+    async fn insert_upload(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
         let (account_id, f) = (account_id.to_string(), f.clone());
         self.write(move |c| {
             Box::pin(async move {
@@ -39,8 +64,7 @@ impl Store {
         .await
     }
 
-    /// A file the viewer may download: attached to one of their tickets, or their own upload.
-    pub async fn file_for(&self, viewer: Viewer<'_>, id: &str) -> StoreResult<Option<FileRow>> {
+    async fn file_for(&self, viewer: Viewer<'_>, id: &str) -> StoreResult<Option<FileRow>> {
         let row = sqlx::query(
             "SELECT f.id, f.account_id, f.message_id, f.name, f.size, f.content_type, f.created_us,
                     (SELECT t.account_id FROM messages m JOIN tickets t ON t.id = m.ticket_id
@@ -73,8 +97,7 @@ impl Store {
         }))
     }
 
-    /// Unattached uploads older than the TTL: removed from the table; the caller removes the files.
-    pub async fn expire_uploads(&self, now: i64) -> StoreResult<Vec<String>> {
+    async fn expire_uploads(&self, now: i64) -> StoreResult<Vec<String>> {
         self.write(move |c| {
             Box::pin(async move {
                 Ok(sqlx::query_scalar(
@@ -90,12 +113,8 @@ impl Store {
         })
         .await
     }
-}
 
-impl Store {
-    /// Uploads of the account not yet attached to a message and not expired (raw e-mails, which
-    /// are linked from their message rather than attached, do not count).
-    pub async fn pending_uploads(&self, account_id: &str, now: i64) -> StoreResult<i64> {
+    async fn pending_uploads(&self, account_id: &str, now: i64) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM files
              WHERE account_id = ? AND message_id IS NULL AND created_us > ?

@@ -6,6 +6,7 @@
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::storage::prelude::*;
 use crate::storage::{
     Created, NewMessage, NewTicketRecord, Store, StoreError, StoreResult, StoredFile, Viewer,
 };

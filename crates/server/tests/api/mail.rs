@@ -6,6 +6,7 @@ use base64::Engine;
 use helpdesk_core::api::{Channel, MessageKind, Priority, Status};
 use helpdesk_server::mail::auth::SenderAuth;
 use helpdesk_server::mail::{self, AuthSource, Envelope, Ingested, Outcome};
+use helpdesk_server::storage::prelude::*;
 use helpdesk_server::storage::{ListQuery, Viewer};
 use helpdesk_server::Config;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};

@@ -1,5 +1,6 @@
 use crate::helpers::{error_code, spawn_app, spawn_with, TestApp};
 use futures_util::StreamExt;
+use helpdesk_server::storage::prelude::*;
 use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};

@@ -7,6 +7,7 @@
 use crate::helpers::{spawn_with, TestApp};
 use helpdesk_core::limits::MAX_FILES_PER_MESSAGE;
 use helpdesk_server::mail::{self, Ingested, Outcome};
+use helpdesk_server::storage::prelude::*;
 use helpdesk_server::storage::{ListQuery, Viewer};
 use serde_json::Value;
 use std::path::Path;

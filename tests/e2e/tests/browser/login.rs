@@ -1,4 +1,5 @@
 use helpdesk_e2e::{start, start_with};
+use helpdesk_server::storage::prelude::*;
 
 #[tokio::test]
 async fn the_demo_customer_logs_in_and_sees_their_tickets() {

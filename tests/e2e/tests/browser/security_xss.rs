@@ -8,6 +8,7 @@
 
 use helpdesk_e2e::{start_with, Env};
 use helpdesk_server::mail::{self, AuthSource, Envelope, Outcome};
+use helpdesk_server::storage::prelude::*;
 use helpdesk_server::Config;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
