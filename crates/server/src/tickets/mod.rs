@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::storage::prelude::*;
 use crate::storage::{
-    Created, NewMessage, NewTicketRecord, Store, StoreError, StoreResult, StoredFile, Viewer,
+    Created, NewMessage, NewTicketRecord, StoreError, StoreResult, StoredFile, Viewer,
 };
 use crate::texts::{Language, Refusal};
 use crate::util::sha256_hex;
@@ -295,7 +295,7 @@ impl<'a> EmailMessage<'a> {
 /// A customer's e-mail joining their own ticket (the e-mail intake): like a reply from the web,
 /// it makes the ticket `open`, unless it is automatic. `None` when the ticket is not theirs.
 pub async fn reply_by_email(
-    store: &Store,
+    store: &(impl TicketStore + Sync),
     customer: &Customer,
     code: &TicketCode,
     mail: &EmailMessage<'_>,
@@ -321,7 +321,7 @@ pub async fn reply_by_email(
 /// the advice given, when `acknowledge` says so.
 #[allow(clippy::too_many_arguments)]
 pub async fn open_by_email(
-    store: &Store,
+    store: &(impl TicketStore + Sync),
     config: &Config,
     customer: &Customer,
     department: Department,
