@@ -4,7 +4,9 @@
 //! Run by `cargo xtask bench` (or `cargo xtask bench storm` alone), which builds the server with
 //! `--profile server` and this bench with the same profile; the server beside this bench's
 //! folder is the one started, unless `HELPDESK_SERVER_BIN` names another (a build to compare).
-//! `STORM_MIXED_SECONDS` sets the length of the mixed run (default 60, as the issue measures it).
+//! `STORM_MIXED_SECONDS` sets the length of the mixed run (default 60, as the issue measures it);
+//! `STORM_PERF=dir` records a `perf` profile of the server during the lists and during creation
+//! at 200/s; `STORM_ONLY_LIST=1` stops after the lists.
 //! Every run is bounded in requests and in time, and sends traffic to 127.0.0.1 only.
 
 use reqwest::{Client, RequestBuilder};
@@ -61,7 +63,7 @@ impl Drop for Server {
 struct Profile(Option<Child>);
 
 impl Server {
-    fn profile(&self, phase: &str) -> Profile {
+    async fn profile(&self, phase: &str) -> Profile {
         let Some(dir) = std::env::var_os("STORM_PERF") else {
             return Profile(None);
         };
@@ -76,7 +78,7 @@ impl Server {
             .spawn()
             .ok();
         // perf needs a moment to attach.
-        std::thread::sleep(Duration::from_millis(300));
+        tokio::time::sleep(Duration::from_millis(300)).await;
         Profile(child)
     }
 }
@@ -440,7 +442,7 @@ async fn main() -> anyhow::Result<()> {
     for l in &lists {
         closed(50, Duration::from_secs(1), u64::MAX, l.clone()).await;
     }
-    let perf = server.profile("lists");
+    let perf = server.profile("lists").await;
     for _ in 0..5 {
         for (l, run) in lists.iter().zip(runs.iter_mut()) {
             run.add(closed(50, Duration::from_secs(1), u64::MAX, l.clone()).await);
@@ -463,7 +465,7 @@ async fn main() -> anyhow::Result<()> {
     }
     // Each new ticket queued an acknowledgment: let the outbox catch up before timing one by one.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let perf = server.profile("create-200");
+    let perf = server.profile("create-200").await;
     let mut create_200 = open(200, five, create.clone(), |_| true).await.1;
     drop(perf);
     row(
