@@ -192,14 +192,19 @@ async fn login(client: &Client, base: &str, email: &str, password: &str) -> anyh
         .ok_or_else(|| anyhow::anyhow!("no token for {email}"))
 }
 
-async fn first_service(client: &Client, base: &str, token: &str) -> anyhow::Result<String> {
-    let s: Value = client
-        .get(format!("{base}/api/v1/services"))
+/// A signed-in GET of `path`, its JSON answer.
+async fn get_json(client: &Client, base: &str, token: &str, path: &str) -> anyhow::Result<Value> {
+    Ok(client
+        .get(format!("{base}{path}"))
         .bearer_auth(token)
         .send()
         .await?
         .json()
-        .await?;
+        .await?)
+}
+
+async fn first_service(client: &Client, base: &str, token: &str) -> anyhow::Result<String> {
+    let s = get_json(client, base, token, "/api/v1/services").await?;
     s["items"][0]["id"]
         .as_str()
         .map(String::from)
@@ -325,13 +330,7 @@ async fn open(rate: u64, time: Duration, make: Make, is_write: fn(u64) -> bool) 
 
 /// How many tickets a customer has.
 async fn count_of(client: &Client, base: &str, token: &str) -> anyhow::Result<u64> {
-    let v: Value = client
-        .get(format!("{base}/api/v1/tickets"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let v = get_json(client, base, token, "/api/v1/tickets").await?;
     Ok(["open", "awaiting_customer", "closed"]
         .iter()
         .map(|k| v["counts"][*k].as_u64().unwrap_or(0))
@@ -357,12 +356,9 @@ async fn main() -> anyhow::Result<()> {
     println!("BENCH | what | measured | goal |");
     println!("BENCH | --- | --- | --- |");
 
-    let list_of = |token: &str, limit: Option<u32>| -> Make {
-        let (c, b, t) = (client.clone(), base.clone(), token.to_string());
-        let url = match limit {
-            Some(n) => format!("{b}/api/v1/tickets?limit={n}"),
-            None => format!("{b}/api/v1/tickets"),
-        };
+    // A signed-in GET of `path`, as a load.
+    let get_of = |token: &str, path: String| -> Make {
+        let (c, t, url) = (client.clone(), token.to_string(), format!("{base}{path}"));
         Arc::new(move |_| c.get(&url).bearer_auth(&t))
     };
     let create_for = |token: &str, sid: &str| -> Make {
@@ -433,10 +429,10 @@ async fn main() -> anyhow::Result<()> {
     // the machine's moments, so what differs between them is the count, not the minute.
     let (few, page) = (holders[0].0, holders[1].0);
     let lists = [
-        list_of(&holders[0].1, None),
-        list_of(&token, Some(few as u32)),
-        list_of(&holders[1].1, None),
-        list_of(&token, None),
+        get_of(&holders[0].1, "/api/v1/tickets".into()),
+        get_of(&token, format!("/api/v1/tickets?limit={few}")),
+        get_of(&holders[1].1, "/api/v1/tickets".into()),
+        get_of(&token, "/api/v1/tickets".into()),
     ];
     let mut runs: [Run; 4] = Default::default();
     for l in &lists {
@@ -496,20 +492,12 @@ async fn main() -> anyhow::Result<()> {
         })
     };
     closed(20, Duration::from_secs(120), THREAD as u64, answer.clone()).await;
-    let length = |c: Client, b: String, t: String, code: String| async move {
-        let v: Value = c
-            .get(format!("{b}/api/v1/tickets/{code}"))
-            .bearer_auth(&t)
-            .send()
-            .await?
-            .json()
-            .await?;
-        anyhow::Ok(v["messages"].as_array().map_or(0, Vec::len))
-    };
-    let before = length(client.clone(), base.clone(), token.clone(), code.clone()).await?;
+    let thread = format!("/api/v1/tickets/{code}");
+    let length = |v: Value| v["messages"].as_array().map_or(0, Vec::len);
+    let before = length(get_json(&client, &base, &token, &thread).await?);
     let mut reply_sat = closed(20, five, u64::MAX, answer.clone()).await;
     let mut reply_200 = open(200, five, answer.clone(), |_| true).await.1;
-    let after = length(client.clone(), base.clone(), token.clone(), code.clone()).await?;
+    let after = length(get_json(&client, &base, &token, &thread).await?);
     let reply_bytes = client
         .post(format!("{base}/api/v1/tickets/{code}/messages"))
         .bearer_auth(&token)
@@ -597,20 +585,9 @@ async fn main() -> anyhow::Result<()> {
         "all served; 0 errors; p99 reads ≤ 25 ms, writes ≤ 50 ms",
     );
 
-    let svc: Make = {
-        let (c, b, t, s) = (client.clone(), base.clone(), token.clone(), sid.clone());
-        Arc::new(move |_| {
-            c.get(format!("{b}/api/v1/services/{s}/open-tickets"))
-                .bearer_auth(&t)
-        })
-    };
-    let open_on: Value = client
-        .get(format!("{base}/api/v1/services/{sid}/open-tickets"))
-        .bearer_auth(&token)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let open_path = format!("/api/v1/services/{sid}/open-tickets");
+    let svc = get_of(&token, open_path.clone());
+    let open_on = get_json(&client, &base, &token, &open_path).await?;
     let shown = open_on
         .as_array()
         .or_else(|| open_on["items"].as_array())

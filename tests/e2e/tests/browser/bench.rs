@@ -3,6 +3,26 @@
 use crate::wizard::{choose, next};
 use helpdesk_e2e::{start, start_in, start_with_panel, Env};
 
+/// When the login marked itself ready (ms since navigation), or -1 if it never did.
+async fn login_ready_ms(env: &Env) -> f64 {
+    env.js("const m = performance.getEntriesByName('helpdesk-login-ready')[0]; return m ? m.startTime : -1;")
+        .await
+        .as_f64()
+        .unwrap_or(-1.0)
+}
+
+/// "median … ms, min … ms, max … ms over N" of the times (sorted here).
+fn spread(times: &mut [f64]) -> String {
+    times.sort_by(|a, b| a.total_cmp(b));
+    format!(
+        "median {:.0} ms, min {:.0} ms, max {:.0} ms over {}",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1],
+        times.len()
+    )
+}
+
 /// Cold load (a fresh browser profile, nothing cached) to an interactive login form.
 #[tokio::test]
 #[ignore = "benchmark: cargo xtask bench"]
@@ -12,11 +32,7 @@ async fn bench_cold_load_to_interactive_login() {
         let env = start().await;
         env.goto("/login").await;
         env.find("#login-email").await;
-        let ms = env
-            .js("const m = performance.getEntriesByName('helpdesk-login-ready')[0]; return m ? m.startTime : -1;")
-            .await
-            .as_f64()
-            .unwrap_or(-1.0);
+        let ms = login_ready_ms(&env).await;
         let transfer = env
             .js("return performance.getEntriesByType('resource').reduce((s, e) => s + (e.transferSize || 0), 0) + performance.getEntriesByType('navigation')[0].transferSize;")
             .await
@@ -26,13 +42,9 @@ async fn bench_cold_load_to_interactive_login() {
         env.stop().await;
     }
     let mut times: Vec<f64> = samples.iter().map(|s| s.0).collect();
-    times.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "BENCH cold load to interactive login: median {:.0} ms, min {:.0} ms, max {:.0} ms over {} fresh browsers; {:.0} bytes transferred",
-        times[times.len() / 2],
-        times[0],
-        times[times.len() - 1],
-        times.len(),
+        "BENCH cold load to interactive login: {} fresh browsers; {:.0} bytes transferred",
+        spread(&mut times),
         samples[0].1
     );
 }
@@ -49,21 +61,13 @@ async fn bench_warm_load_to_interactive_login() {
     for _ in 0..5 {
         env.goto("/login").await;
         env.find("#login-email").await;
-        let ms = env
-            .js("const m = performance.getEntriesByName('helpdesk-login-ready')[0]; return m ? m.startTime : -1;")
-            .await
-            .as_f64()
-            .unwrap_or(-1.0);
+        let ms = login_ready_ms(&env).await;
         times.push(ms);
     }
     env.stop().await;
-    times.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "BENCH warm load to interactive login: median {:.0} ms, min {:.0} ms, max {:.0} ms over {} visits (goal: at most 100 ms)",
-        times[times.len() / 2],
-        times[0],
-        times[times.len() - 1],
-        times.len()
+        "BENCH warm load to interactive login: {} visits (goal: at most 100 ms)",
+        spread(&mut times)
     );
     assert!(times[0] >= 0.0, "the login never marked itself ready");
 }
@@ -159,13 +163,9 @@ async fn bench_widget_click_to_signed_on_list() {
         env.leave_widget().await;
         env.stop().await;
     }
-    times.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "BENCH widget, click on the launcher to a signed-on ticket list, cold: median {:.0} ms, min {:.0} ms, max {:.0} ms over {} fresh browsers (goal: at most 500 ms)",
-        times[times.len() / 2],
-        times[0],
-        times[times.len() - 1],
-        times.len()
+        "BENCH widget, click on the launcher to a signed-on ticket list, cold: {} fresh browsers (goal: at most 500 ms)",
+        spread(&mut times)
     );
 }
 
