@@ -479,7 +479,7 @@ fn focus_main() {
             .get_element_by_id("main")
             .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok())
         {
-            let _ = el.focus();
+            crate::focus_in_place(&el);
         }
     });
 }

@@ -36,6 +36,15 @@ pub fn effect(f: impl FnMut() + 'static) {
     Effect::new(move |_| f());
 }
 
+/// Moves the focus to an element that is where the page starts (the content of a new page, the
+/// login's first field) without scrolling to it: inside the widget's frame, still as short as
+/// the panel first made it, focusing scrolled the page and left its header's links out of sight.
+pub fn focus_in_place(el: &web_sys::HtmlElement) {
+    let options = web_sys::FocusOptions::new();
+    options.set_prevent_scroll(true);
+    let _ = el.focus_with_options(&options);
+}
+
 /// Mounts the app into the page body, once the first view of index.html has been painted.
 pub fn start() {
     language::init();

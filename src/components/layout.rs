@@ -31,7 +31,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 _ => true,
             };
             if lost {
-                let _ = main.focus();
+                crate::focus_in_place(&main);
             }
         }
     });

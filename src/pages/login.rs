@@ -31,7 +31,7 @@ pub fn LoginPage() -> impl IntoView {
             return;
         }
         if let Some(el) = email_ref.get() {
-            let _ = el.focus();
+            crate::focus_in_place(&el);
             // The load benchmark reads this mark: the form is on screen and takes input.
             if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
                 let _ = p.mark("helpdesk-login-ready");

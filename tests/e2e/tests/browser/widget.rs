@@ -62,6 +62,19 @@ async fn the_panel_signs_the_customer_on_and_learns_of_the_new_ticket() {
         .js("return [...document.querySelectorAll('input[type=password]')].filter(e => e.checkVisibility()).length")
         .await;
     assert_eq!(password_fields, 0);
+    // The list opens at its top: the header's links (the only way to the other pages inside the
+    // frame) are in view, not scrolled away by a focus moved meanwhile.
+    let header = env
+        .js(
+            "const n = document.querySelector('header.topbar nav').getBoundingClientRect(); \
+             return [document.scrollingElement.scrollTop, n.top >= 0 && n.bottom <= innerHeight]",
+        )
+        .await;
+    assert_eq!(
+        header,
+        serde_json::json!([0, true]),
+        "the header scrolled out of view"
+    );
     // The panel's theme (data-accent, data-radius on the script tag) is the app's.
     let theme = env
         .js("const s = getComputedStyle(document.documentElement); \
