@@ -48,6 +48,109 @@ pub struct Config {
     /// The demo control panel's address (`HELPDESK_DEMO_PANEL_BIND`), served in demo mode only;
     /// off unless set (`cargo xtask run` sets it).
     pub demo_panel_bind: Option<SocketAddr>,
+    /// Limits per account and the disk's free-space floor.
+    pub limits: AccountLimits,
+}
+
+/// At most `max` uses in `window` (`max` 0: no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u64,
+    pub window: std::time::Duration,
+}
+
+/// Limits per account (staff have none), and the free space new uploads leave on the disk.
+/// Defaults that no honest customer meets during an outage; each `0` turns one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountLimits {
+    /// New tickets (`HELPDESK_RATE_TICKETS`, per `HELPDESK_RATE_TICKETS_WINDOW` seconds).
+    pub tickets: RateLimit,
+    /// Replies (`HELPDESK_RATE_REPLIES`, per `HELPDESK_RATE_REPLIES_WINDOW` seconds).
+    pub replies: RateLimit,
+    /// Bytes uploaded (`HELPDESK_RATE_UPLOAD_BYTES`, per `HELPDESK_RATE_UPLOAD_BYTES_WINDOW`).
+    pub upload_bytes: RateLimit,
+    /// Bytes kept stored per account: attachments and raw e-mail (`HELPDESK_QUOTA_BYTES`).
+    pub quota_bytes: u64,
+    /// Uploads are refused while the data folder's disk has less free (`HELPDESK_MIN_FREE_BYTES`).
+    pub min_free_bytes: u64,
+}
+
+impl Default for AccountLimits {
+    fn default() -> Self {
+        use std::time::Duration;
+        AccountLimits {
+            tickets: RateLimit {
+                max: 20,
+                window: Duration::from_secs(600),
+            },
+            replies: RateLimit {
+                max: 60,
+                window: Duration::from_secs(600),
+            },
+            upload_bytes: RateLimit {
+                max: 100 << 20,
+                window: Duration::from_secs(3600),
+            },
+            quota_bytes: 2 << 30,
+            min_free_bytes: 1 << 30,
+        }
+    }
+}
+
+impl AccountLimits {
+    fn from_env() -> Result<Self, String> {
+        let d = AccountLimits::default();
+        let rate = |name: &str, d: RateLimit| -> Result<RateLimit, String> {
+            let window = number(
+                &format!("{name}_WINDOW"),
+                d.window.as_secs(),
+                1..=7 * 86_400,
+            )?;
+            Ok(RateLimit {
+                max: number(name, d.max, 0..=u64::MAX)?,
+                window: std::time::Duration::from_secs(window),
+            })
+        };
+        Ok(AccountLimits {
+            tickets: rate("HELPDESK_RATE_TICKETS", d.tickets)?,
+            replies: rate("HELPDESK_RATE_REPLIES", d.replies)?,
+            upload_bytes: rate("HELPDESK_RATE_UPLOAD_BYTES", d.upload_bytes)?,
+            quota_bytes: number("HELPDESK_QUOTA_BYTES", d.quota_bytes, 0..=u64::MAX)?,
+            min_free_bytes: number("HELPDESK_MIN_FREE_BYTES", d.min_free_bytes, 0..=u64::MAX)?,
+        })
+    }
+
+    /// Every limit off (benchmarks that measure the server, not the customers' limits).
+    pub fn off() -> Self {
+        let off = |r: RateLimit| RateLimit { max: 0, ..r };
+        let d = AccountLimits::default();
+        AccountLimits {
+            tickets: off(d.tickets),
+            replies: off(d.replies),
+            upload_bytes: off(d.upload_bytes),
+            quota_bytes: 0,
+            min_free_bytes: 0,
+        }
+    }
+}
+
+/// A whole number from the environment, within `range`, or `default` when unset.
+fn number(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "{name}: {v:?} is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                )
+            }),
+    }
 }
 
 /// Four argon2id checks at once: about 76 MiB at most, and two cores kept busy.
@@ -227,6 +330,7 @@ impl Config {
                 })?),
                 None => None,
             },
+            limits: AccountLimits::from_env()?,
             data_dir,
         })
     }
@@ -263,6 +367,7 @@ impl Config {
             http_idle_timeout: DEFAULT_HTTP_IDLE_TIMEOUT,
             http_max_connections: None,
             demo_panel_bind: None,
+            limits: AccountLimits::default(),
             data_dir,
         }
     }

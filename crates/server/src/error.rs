@@ -32,6 +32,18 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("too many attempts")]
     TooManyAttempts { retry_after: u64 },
+    /// An account's limit of `what` per window is reached (429, `rate_limited`, `Retry-After`).
+    #[error("rate limited")]
+    RateLimited {
+        what: crate::storage::UsageKind,
+        retry_after: u64,
+    },
+    /// The account's stored bytes would pass its quota (413, `quota_exceeded`).
+    #[error("quota exceeded")]
+    QuotaExceeded { quota: u64 },
+    /// No space left for the data (507, `storage_full`): nothing was written.
+    #[error("storage full")]
+    StorageFull,
     #[error("internal: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -76,6 +88,24 @@ impl ApiError {
                 "too_many_attempts",
                 Msg::TooManyAttempts,
             ),
+            ApiError::RateLimited { what, retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                Msg::RateLimited {
+                    what: *what,
+                    secs: *retry_after,
+                },
+            ),
+            ApiError::QuotaExceeded { quota } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "quota_exceeded",
+                Msg::QuotaExceeded { quota: *quota },
+            ),
+            ApiError::StorageFull => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                Msg::StorageFull,
+            ),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", Msg::Internal),
         }
     }
@@ -83,26 +113,36 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if crate::alarm::is_disk_full_db(&e) {
+            return ApiError::StorageFull;
+        }
         ApiError::Internal(e.into())
     }
 }
 
 impl From<std::io::Error> for ApiError {
     fn from(e: std::io::Error) -> Self {
+        if crate::alarm::is_disk_full_io(&e) {
+            return ApiError::StorageFull;
+        }
         ApiError::Internal(e.into())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(e) = &self {
+        match &self {
             // The whole chain goes to the log; the client gets a generic sentence.
-            tracing::error!(error = ?e, "internal error");
+            ApiError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            // The operator's alarm, once, not once per refused request.
+            ApiError::StorageFull => crate::alarm::disk_full(),
+            _ => {}
         }
         let (status, code, message) = self.parts();
         let (fields, hints, retry_after) = match self {
             ApiError::Validation { fields, hints, .. } => (fields, hints, None),
-            ApiError::TooManyAttempts { retry_after } => {
+            ApiError::TooManyAttempts { retry_after }
+            | ApiError::RateLimited { retry_after, .. } => {
                 (BTreeMap::new(), Vec::new(), Some(retry_after))
             }
             _ => (BTreeMap::new(), Vec::new(), None),

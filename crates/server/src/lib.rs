@@ -1,5 +1,6 @@
 //! The helpdesk's backend: HTTP API, storage, notifications and e-mail intake; serves the app.
 
+pub mod alarm;
 pub mod app;
 pub mod auth;
 pub mod config;

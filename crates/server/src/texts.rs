@@ -107,6 +107,46 @@ pub enum Msg {
         detail: String,
     },
     LanguageUnsupported,
+    /// An account's allowance of `what` is used up for `secs` more seconds.
+    RateLimited {
+        what: crate::storage::UsageKind,
+        secs: u64,
+    },
+    /// The account keeps as many bytes as its quota allows.
+    QuotaExceeded {
+        quota: u64,
+    },
+    /// The disk is (nearly) full: nothing was written.
+    StorageFull,
+}
+
+/// A wait as a person says it: seconds under a minute, then minutes (rounded up, so nobody
+/// retries too early), then hours.
+pub fn wait_text(secs: u64, lang: Language) -> String {
+    use Language::{En, It};
+    let (n, it_one, it_many, en_one, en_many) = match secs {
+        0..=59 => (
+            secs.max(1),
+            "un secondo",
+            "secondi",
+            "one second",
+            "seconds",
+        ),
+        60..=3600 => (
+            secs.div_ceil(60),
+            "un minuto",
+            "minuti",
+            "one minute",
+            "minutes",
+        ),
+        _ => (secs.div_ceil(3600), "un'ora", "ore", "one hour", "hours"),
+    };
+    match (lang, n) {
+        (It, 1) => it_one.into(),
+        (It, n) => format!("{n} {it_many}"),
+        (En, 1) => en_one.into(),
+        (En, n) => format!("{n} {en_many}"),
+    }
 }
 
 impl Msg {
@@ -216,6 +256,46 @@ impl Msg {
             }
             (Msg::LanguageUnsupported, En) => {
                 "Language not available: choose \"it\" (Italian) or \"en\" (English), or null for none."
+                    .into()
+            }
+            (Msg::RateLimited { what, secs }, lang) => {
+                use crate::storage::UsageKind;
+                let wait = wait_text(*secs, lang);
+                match (what, lang) {
+                    (UsageKind::Tickets, It) => format!(
+                        "Hai aperto molti ticket in poco tempo: potrai aprirne un altro tra {wait}. Intanto la bozza resta salvata."
+                    ),
+                    (UsageKind::Tickets, En) => format!(
+                        "You have opened many tickets in a short time: you can open another in {wait}. Your draft is kept meanwhile."
+                    ),
+                    (UsageKind::Replies, It) => format!(
+                        "Hai inviato molte risposte in poco tempo: potrai inviarne un'altra tra {wait}. Il testo resta salvato."
+                    ),
+                    (UsageKind::Replies, En) => format!(
+                        "You have sent many replies in a short time: you can send another in {wait}. Your text is kept."
+                    ),
+                    (UsageKind::UploadBytes, It) => format!(
+                        "Hai caricato molti file in poco tempo: potrai caricarne altri tra {wait}."
+                    ),
+                    (UsageKind::UploadBytes, En) => format!(
+                        "You have uploaded a lot in a short time: you can upload more in {wait}."
+                    ),
+                }
+            }
+            (Msg::QuotaExceeded { quota }, It) => format!(
+                "Lo spazio per i tuoi allegati ({}) è esaurito: il file non è stato salvato. Scrivi senza allegato o chiedi all'assistenza di liberare spazio.",
+                human_size(*quota, It)
+            ),
+            (Msg::QuotaExceeded { quota }, En) => format!(
+                "The space for your attachments ({}) is used up: the file was not saved. Write without the attachment, or ask support to free some space.",
+                human_size(*quota, En)
+            ),
+            (Msg::StorageFull, It) => {
+                "Il servizio di assistenza ha esaurito lo spazio di archiviazione: non è stato salvato nulla. La bozza resta qui: riprova più tardi."
+                    .into()
+            }
+            (Msg::StorageFull, En) => {
+                "The helpdesk has run out of storage space: nothing was saved. Your draft stays here: please try again later."
                     .into()
             }
         }

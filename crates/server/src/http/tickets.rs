@@ -132,7 +132,11 @@ fn ticket_code(code: &str) -> ApiResult<Code> {
     responses((status = 201, body = Ticket), (status = 200, body = Ticket, description = "replay of an earlier request"),
         (status = 400, body = ErrorResponse, description = "malformed JSON, or a malformed Idempotency-Key"),
         (status = 409, body = ErrorResponse, description = "the Idempotency-Key was used for a different request"),
-        (status = 422, body = ErrorResponse, description = "a field outside the schema, or a rule no schema can express: a generic subject, a service not the customer's, a description too short once trimmed, an upload not available")))]
+        (status = 413, body = ErrorResponse, description = "`quota_exceeded`: the e-mail or attachments would pass the bytes the account may keep stored (`HELPDESK_QUOTA_BYTES`)"),
+        (status = 422, body = ErrorResponse, description = "a field outside the schema, or a rule no schema can express: a generic subject, a service not the customer's, a description too short once trimmed, an upload not available"),
+        (status = 429, body = ErrorResponse, description = "`rate_limited`: the account opened `HELPDESK_RATE_TICKETS` tickets in the current window; `Retry-After` (and `retry_after`) says in how many seconds it may open another",
+            headers(("Retry-After" = u64, description = "seconds until the window ends"))),
+        (status = 507, body = ErrorResponse, description = "`storage_full`: no space left for the data; nothing was written")))]
 pub async fn create(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -179,7 +183,11 @@ pub async fn show(
         (status = 400, body = ErrorResponse, description = "malformed JSON, or a malformed Idempotency-Key"),
         (status = 404, body = ErrorResponse, description = "no such ticket, or not the caller's"),
         (status = 409, body = ErrorResponse, description = "the Idempotency-Key was used for a different request"),
-        (status = 422, body = ErrorResponse, description = "a field outside the schema, or a rule no schema can express: a body empty once trimmed, an upload not available")))]
+        (status = 413, body = ErrorResponse, description = "`quota_exceeded`: the account keeps as many bytes as `HELPDESK_QUOTA_BYTES` allows"),
+        (status = 422, body = ErrorResponse, description = "a field outside the schema, or a rule no schema can express: a body empty once trimmed, an upload not available"),
+        (status = 429, body = ErrorResponse, description = "`rate_limited`: the account sent `HELPDESK_RATE_REPLIES` replies in the current window; `Retry-After` (and `retry_after`) says in how many seconds it may send another",
+            headers(("Retry-After" = u64, description = "seconds until the window ends"))),
+        (status = 507, body = ErrorResponse, description = "`storage_full`: no space left for the data; nothing was written")))]
 pub async fn reply(
     State(state): State<AppState>,
     auth: AuthAccount,

@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::files::{self, Sniffer, TMP_PREFIX};
 use crate::state::AppState;
 use crate::storage::prelude::*;
-use crate::storage::{StoredFile, Viewer};
+use crate::storage::{StoredFile, UsageKind, Viewer};
 use crate::texts::Msg;
 use crate::util::random_id;
 use axum::body::Body;
@@ -70,7 +70,10 @@ pub struct UploadForm {
     request_body(content = UploadForm, content_type = "multipart/form-data", description = "exactly one part named `file`"),
     responses((status = 201, body = Upload),
         (status = 400, body = ErrorResponse, description = "a malformed multipart body"),
-        (status = 413, body = ErrorResponse, description = "over the size cap"),
+        (status = 413, body = ErrorResponse, description = "`too_large`: over the size cap; or `quota_exceeded`: the account keeps as many bytes as `HELPDESK_QUOTA_BYTES` allows"),
+        (status = 429, body = ErrorResponse, description = "`rate_limited`: the account uploaded `HELPDESK_RATE_UPLOAD_BYTES` bytes in the current window; `Retry-After` (and `retry_after`) says in how many seconds it may upload again",
+            headers(("Retry-After" = u64, description = "seconds until the window ends"))),
+        (status = 507, body = ErrorResponse, description = "`storage_full`: the data folder's disk is full or below `HELPDESK_MIN_FREE_BYTES`; nothing was kept"),
         (status = 415, body = ErrorResponse, description = "not multipart/form-data; or a file type not accepted, or content that disagrees with the name (a rule no schema can express)"),
         (status = 422, body = ErrorResponse, description = "no file, an empty file, more than one part, or too many files uploaded and not yet sent")))]
 pub async fn upload(
@@ -102,6 +105,8 @@ pub async fn upload(
         return Err(too_large());
     }
 
+    // The account's upload allowance, its quota and the disk's free space, before the body.
+    crate::tickets::allowances::before_upload(&state, &auth.account).await?;
     // Unattached uploads expire after a day; until then they take disk space, so they are capped.
     let pending = state
         .store
@@ -222,7 +227,13 @@ pub async fn upload(
         size: sniffer.len(),
         content_type: content_type.to_string(),
     };
-    state.store.insert_upload(&auth.account.id, &file).await?;
+    let limits = &state.config.limits;
+    let charge = limits.charge(&auth.account, UsageKind::UploadBytes, file.size);
+    state
+        .store
+        .insert_upload(&auth.account.id, &file, charge)
+        .await
+        .map_err(|e| crate::tickets::allowances::refusal(limits, e))?;
     placed.keep = true;
     tracing::info!(id = %file.id, size = file.size, content_type, "upload stored");
     let body = Upload {

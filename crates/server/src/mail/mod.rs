@@ -623,7 +623,10 @@ impl<'a> Job<'a> {
             automatic,
         };
         let result = match TicketCode::parse(code) {
-            Some(code) => tickets::reply_by_email(self.store, customer, &code, &mail).await,
+            Some(code) => {
+                tickets::reply_by_email(self.store, &self.config.limits, customer, &code, &mail)
+                    .await
+            }
             None => Ok(None),
         };
         match result {

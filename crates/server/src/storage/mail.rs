@@ -374,7 +374,8 @@ impl IntakeStore for Store {
 
     async fn insert_raw_email_file(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
         // Stored like an upload: unattached until the message that refers to it is written.
-        self.insert_upload(account_id, f).await
+        self.insert_upload(account_id, f, super::Charge::default())
+            .await
     }
 
     async fn delete_file_row(&self, id: &str) -> StoreResult<()> {

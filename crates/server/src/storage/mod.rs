@@ -12,6 +12,7 @@ mod outbox;
 mod sessions;
 mod tickets;
 mod uploads;
+mod usage;
 mod writer;
 
 pub use accounts::{AccountRow, AccountStore, ImportAccount, ImportService};
@@ -23,11 +24,13 @@ pub use tickets::{
     Created, ListQuery, NewMessage, NewTicketRecord, NotifyContext, RecentMessage, TicketStore,
 };
 pub use uploads::{FileRow, UploadStore, UPLOAD_TTL_US};
+pub use usage::{Allowance, Charge, UsageKind, UsageStore};
 
 /// The storage traits, for `use crate::storage::prelude::*` where their methods are called.
 pub mod prelude {
     pub use super::{
         AccountStore, IntakeStore, LoginStore, OutboxStore, SessionStore, TicketStore, UploadStore,
+        UsageStore,
     };
 }
 
@@ -40,6 +43,7 @@ pub trait Storage:
     + SessionStore
     + TicketStore
     + UploadStore
+    + UsageStore
     + Send
     + Sync
 {
@@ -80,6 +84,18 @@ pub enum StoreError {
     /// An upload id that is not this account's, already used, or expired.
     #[error("upload {0} cannot be attached")]
     UploadUnavailable(String),
+    /// An account's allowance of this kind is used up until its window ends.
+    #[error("{} rate limited for {retry_after_secs} s", kind.as_str())]
+    RateLimited {
+        kind: UsageKind,
+        retry_after_secs: u64,
+    },
+    /// The account would keep more bytes than its quota (given here by the caller).
+    #[error("storage quota exceeded")]
+    QuotaExceeded,
+    /// The disk (or the database file's) is full: nothing was written.
+    #[error("no space left for the data")]
+    StorageFull,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
@@ -99,6 +115,17 @@ impl From<StoreError> for crate::error::ApiError {
                 let why = crate::texts::Refusal::UploadUnavailable;
                 ApiError::field("upload_ids", why.code(), why.msg(0))
             }
+            StoreError::RateLimited {
+                kind,
+                retry_after_secs,
+            } => ApiError::RateLimited {
+                what: kind,
+                retry_after: retry_after_secs,
+            },
+            // The quota's size is the rule's to say: see `tickets::limits`.
+            StoreError::QuotaExceeded => ApiError::QuotaExceeded { quota: 0 },
+            StoreError::StorageFull => ApiError::StorageFull,
+            StoreError::Db(e) if crate::alarm::is_disk_full_db(&e) => ApiError::StorageFull,
             StoreError::Db(e) => ApiError::Internal(e.into()),
             StoreError::Other(e) => ApiError::Internal(e),
         }

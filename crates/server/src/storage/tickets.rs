@@ -27,6 +27,8 @@ pub struct NewMessage<'a> {
     pub upload_ids: &'a [String],
     /// Files already stored for this message (e.g. e-mail attachments), owned by the ticket's account.
     pub files: &'a [StoredFile],
+    /// What the message counts against the ticket's account (none for staff).
+    pub charge: Charge,
 }
 
 impl<'a> NewMessage<'a> {
@@ -43,6 +45,7 @@ impl<'a> NewMessage<'a> {
             raw_email_id: None,
             upload_ids: &[],
             files: &[],
+            charge: Charge::default(),
         }
     }
 }
@@ -60,6 +63,7 @@ struct OwnedMessage {
     raw_email_id: Option<String>,
     upload_ids: Vec<String>,
     files: Vec<StoredFile>,
+    charge: Charge,
 }
 
 impl From<&NewMessage<'_>> for OwnedMessage {
@@ -75,6 +79,7 @@ impl From<&NewMessage<'_>> for OwnedMessage {
             raw_email_id: m.raw_email_id.map(String::from),
             upload_ids: m.upload_ids.to_vec(),
             files: m.files.to_vec(),
+            charge: m.charge,
         }
     }
 }
@@ -229,6 +234,9 @@ async fn insert_message(
     m: &OwnedMessage,
     now: i64,
 ) -> StoreResult<(String, i64)> {
+    if let Some(a) = m.charge.rate {
+        usage::take(c, ticket_account, a, now).await?;
+    }
     let id = random_id();
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO messages (id, ticket_id, kind, author_kind, author_account_id, author_name, channel, body, automatic, raw_email_id, email_message_id, created_us)
@@ -278,6 +286,9 @@ async fn insert_message(
         .bind(now)
         .execute(&mut *c)
         .await?;
+    }
+    if let Some(quota) = m.charge.quota_bytes {
+        usage::within_quota(c, ticket_account, quota).await?;
     }
     Ok((id, seq))
 }
@@ -780,6 +791,7 @@ impl TicketStore for Store {
             raw_email_id: None,
             upload_ids: Vec::new(),
             files: Vec::new(),
+            charge: Charge::default(),
         };
         let (code, seq) = self
             .write(move |c| {

@@ -19,11 +19,13 @@ pub const UPLOAD_TTL_US: i64 = 24 * 3600 * 1_000_000;
 
 /// Uploaded files, before and after they join a message.
 pub trait UploadStore {
-    /// Records an uploaded file, not yet part of a message.
+    /// Records an uploaded file, not yet part of a message, counting its bytes as `charge` says
+    /// (the rate's amount is the file's size).
     fn insert_upload(
         &self,
         account_id: &str,
         f: &StoredFile,
+        charge: Charge,
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// A file the viewer may download: attached to one of their tickets, or their own upload.
     fn file_for(
@@ -43,10 +45,19 @@ pub trait UploadStore {
 }
 
 impl UploadStore for Store {
-    async fn insert_upload(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
+    async fn insert_upload(
+        &self,
+        account_id: &str,
+        f: &StoredFile,
+        charge: Charge,
+    ) -> StoreResult<()> {
         let (account_id, f) = (account_id.to_string(), f.clone());
         self.write(move |c| {
             Box::pin(async move {
+                let now = now_us();
+                if let Some(a) = charge.rate {
+                    usage::take(c, &account_id, a, now).await?;
+                }
                 sqlx::query(
                     "INSERT INTO files (id, account_id, message_id, name, size, content_type, created_us) VALUES (?, ?, NULL, ?, ?, ?, ?)",
                 )
@@ -55,9 +66,12 @@ impl UploadStore for Store {
                 .bind(&f.name)
                 .bind(f.size as i64)
                 .bind(&f.content_type)
-                .bind(now_us())
+                .bind(now)
                 .execute(&mut *c)
                 .await?;
+                if let Some(quota) = charge.quota_bytes {
+                    usage::within_quota(c, &account_id, quota).await?;
+                }
                 Ok(())
             })
         })

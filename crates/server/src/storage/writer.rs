@@ -75,6 +75,9 @@ impl Writer {
                         Ok(()) => result,
                         // A write that failed on its own keeps its own error.
                         Err(_) if result.is_err() => result,
+                        Err(e) if crate::alarm::is_disk_full_text(&e) => {
+                            Err(StoreError::StorageFull)
+                        }
                         Err(e) => Err(StoreError::Other(anyhow::anyhow!("commit failed: {e}"))),
                     };
                     let _ = tell.send(result);
@@ -151,7 +154,11 @@ async fn run(
                 .map_err(|e| e.to_string()),
         };
         if let Err(e) = &outcome {
-            tracing::error!(error = %e, writes = answers.len(), "a write transaction failed");
+            if crate::alarm::is_disk_full_text(e) {
+                crate::alarm::disk_full();
+            } else {
+                tracing::error!(error = %e, writes = answers.len(), "a write transaction failed");
+            }
             if let Err(e) = sqlx::query("ROLLBACK").execute(&mut conn).await {
                 tracing::debug!(error = %e, "rollback after a failed transaction");
             }

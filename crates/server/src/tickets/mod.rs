@@ -3,10 +3,13 @@
 //! values already parsed at the edge ([`TicketCode`], [`IdempotencyKey`]); storage records what is
 //! decided here.
 
-use crate::config::Config;
+pub mod allowances;
+
+use crate::config::{AccountLimits, Config};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::storage::prelude::*;
+use crate::storage::UsageKind;
 use crate::storage::{
     Created, NewMessage, NewTicketRecord, StoreError, StoreResult, StoredFile, Viewer,
 };
@@ -159,6 +162,7 @@ pub async fn open(
                 channel: Channel::Web,
                 first: NewMessage {
                     upload_ids: &req.upload_ids,
+                    charge: state.config.limits.charge(customer, UsageKind::Tickets, 1),
                     ..NewMessage::text(
                         customer,
                         AuthorKind::Customer,
@@ -170,7 +174,8 @@ pub async fn open(
             },
             move |ctx| Some(crate::notify::acknowledgment(&composer.config, ctx, &[])),
         )
-        .await?;
+        .await
+        .map_err(|e| allowances::refusal(&state.config.limits, e))?;
     if let Created::New(t) = &created {
         state.outbox_wake.notify_one();
         tracing::info!(code = %t.code, "ticket opened");
@@ -191,13 +196,14 @@ pub async fn reply(
     check_body("body", &req.body, &body, limits::REPLY_MIN_CHARS)?;
     check_upload_count(&req.upload_ids)?;
     let hash = request_hash(req)?;
-    Ok(state
+    state
         .store
         .add_message(
             Viewer::Customer(&customer.id),
             code.as_str(),
             NewMessage {
                 upload_ids: &req.upload_ids,
+                charge: state.config.limits.charge(customer, UsageKind::Replies, 1),
                 ..NewMessage::text(customer, AuthorKind::Customer, Channel::Web, body.trim())
             },
             None,
@@ -205,7 +211,8 @@ pub async fn reply(
             // A customer's own reply is not mailed back to them.
             |_| None,
         )
-        .await?)
+        .await
+        .map_err(|e| allowances::refusal(&state.config.limits, e))
 }
 
 /// Closes (`Status::Closed`) or reopens (`Status::Open`) a customer's ticket; the change shows in
@@ -276,7 +283,17 @@ pub struct EmailMessage<'a> {
 }
 
 impl<'a> EmailMessage<'a> {
-    fn as_new_message(&self, customer: &'a Customer) -> NewMessage<'a> {
+    /// The message, counted against the customer's limits as `kind` (automatic mail is not).
+    fn as_new_message(
+        &self,
+        customer: &'a Customer,
+        limits: &AccountLimits,
+        kind: UsageKind,
+    ) -> NewMessage<'a> {
+        let mut charge = limits.charge(customer, kind, 1);
+        if self.automatic {
+            charge.rate = None;
+        }
         NewMessage {
             author_kind: AuthorKind::Customer,
             author_account_id: Some(&customer.id),
@@ -288,6 +305,7 @@ impl<'a> EmailMessage<'a> {
             raw_email_id: Some(self.raw_email_id),
             upload_ids: &[],
             files: self.files,
+            charge,
         }
     }
 }
@@ -296,6 +314,7 @@ impl<'a> EmailMessage<'a> {
 /// it makes the ticket `open`, unless it is automatic. `None` when the ticket is not theirs.
 pub async fn reply_by_email(
     store: &(impl TicketStore + Sync),
+    limits: &AccountLimits,
     customer: &Customer,
     code: &TicketCode,
     mail: &EmailMessage<'_>,
@@ -304,7 +323,7 @@ pub async fn reply_by_email(
         .add_message(
             Viewer::Customer(&customer.id),
             code.as_str(),
-            mail.as_new_message(customer),
+            mail.as_new_message(customer, limits, UsageKind::Replies),
             None,
             None,
             |_| None,
@@ -340,7 +359,7 @@ pub async fn open_by_email(
                 subject,
                 priority: Priority::Low,
                 channel: Channel::Email,
-                first: mail.as_new_message(customer),
+                first: mail.as_new_message(customer, &config.limits, UsageKind::Tickets),
                 idempotency: None,
             },
             move |ctx| {

@@ -12,6 +12,7 @@ mod dos_http;
 mod dos_login;
 mod fuzz_replay;
 mod input;
+mod limits;
 mod mail;
 mod process;
 mod schemathesis;

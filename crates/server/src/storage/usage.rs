@@ -1,0 +1,155 @@
+//! Uses counted against an account's limits. Storage only counts: which limit applies, and to
+//! whom, is decided by the ticket rules (`crate::tickets::limits`), which hand the writes here an
+//! [`Allowance`] or a quota to count against, inside the transaction of the write they pay for (so
+//! a write refused, or rolled back, has used nothing, and every process on the database counts
+//! the same uses).
+
+use super::*;
+
+/// What is counted per account and window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageKind {
+    Tickets,
+    Replies,
+    UploadBytes,
+}
+
+impl UsageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UsageKind::Tickets => "tickets",
+            UsageKind::Replies => "replies",
+            UsageKind::UploadBytes => "upload_bytes",
+        }
+    }
+}
+
+/// `amount` more of `kind` in a window of `window_us`, refused if the window's total would pass
+/// `max`. A window starts with the first use after the previous one ended.
+#[derive(Debug, Clone, Copy)]
+pub struct Allowance {
+    pub kind: UsageKind,
+    pub amount: i64,
+    pub max: i64,
+    pub window_us: i64,
+}
+
+/// What a write counts against its account: a use in a window, and the bytes it may keep stored
+/// once the write's files are added (`None`: not counted).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Charge {
+    pub rate: Option<Allowance>,
+    pub quota_bytes: Option<i64>,
+}
+
+/// An account's uses, read before a write that would be refused anyway (an upload's body is not
+/// read when the account has nothing left).
+pub trait UsageStore {
+    /// The uses of `kind` in the window that is still running at `now` (0 when none is), and
+    /// when that window ends.
+    fn usage_in_window(
+        &self,
+        account_id: &str,
+        kind: UsageKind,
+        window_us: i64,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<(i64, i64)>> + Send;
+    /// Bytes the account keeps stored: its uploads, attachments and raw e-mail.
+    fn stored_bytes(&self, account_id: &str) -> impl Future<Output = StoreResult<i64>> + Send;
+}
+
+impl UsageStore for Store {
+    async fn usage_in_window(
+        &self,
+        account_id: &str,
+        kind: UsageKind,
+        window_us: i64,
+        now: i64,
+    ) -> StoreResult<(i64, i64)> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT window_start_us, used FROM account_usage WHERE account_id = ? AND kind = ?",
+        )
+        .bind(account_id)
+        .bind(kind.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some((start, used)) if start + window_us > now => (used, start + window_us),
+            _ => (0, now + window_us),
+        })
+    }
+
+    async fn stored_bytes(&self, account_id: &str) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT bytes FROM account_storage WHERE account_id = ?")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+}
+
+/// Counts `charge.rate` for the account inside the caller's transaction, or refuses it with how
+/// long until its window ends.
+pub(super) async fn take(
+    c: &mut SqliteConnection,
+    account_id: &str,
+    a: Allowance,
+    now: i64,
+) -> StoreResult<()> {
+    // A window that has ended starts again at this use.
+    sqlx::query(
+        "INSERT INTO account_usage (account_id, kind, window_start_us, used) VALUES (?1, ?2, ?3, 0)
+         ON CONFLICT (account_id, kind) DO UPDATE SET window_start_us = ?3, used = 0
+         WHERE account_usage.window_start_us + ?4 <= ?3",
+    )
+    .bind(account_id)
+    .bind(a.kind.as_str())
+    .bind(now)
+    .bind(a.window_us)
+    .execute(&mut *c)
+    .await?;
+    let admitted = sqlx::query(
+        "UPDATE account_usage SET used = used + ?3
+         WHERE account_id = ?1 AND kind = ?2 AND used + ?3 <= ?4",
+    )
+    .bind(account_id)
+    .bind(a.kind.as_str())
+    .bind(a.amount)
+    .bind(a.max)
+    .execute(&mut *c)
+    .await?;
+    if admitted.rows_affected() == 1 {
+        return Ok(());
+    }
+    let start: i64 = sqlx::query_scalar(
+        "SELECT window_start_us FROM account_usage WHERE account_id = ? AND kind = ?",
+    )
+    .bind(account_id)
+    .bind(a.kind.as_str())
+    .fetch_one(&mut *c)
+    .await?;
+    let wait_us = (start + a.window_us - now).max(1);
+    Err(StoreError::RateLimited {
+        kind: a.kind,
+        retry_after_secs: u64::try_from(wait_us).unwrap_or(1).div_ceil(1_000_000),
+    })
+}
+
+/// Refuses the caller's transaction when the account now keeps more than `quota` bytes.
+pub(super) async fn within_quota(
+    c: &mut SqliteConnection,
+    account_id: &str,
+    quota: i64,
+) -> StoreResult<()> {
+    let stored: i64 = sqlx::query_scalar("SELECT bytes FROM account_storage WHERE account_id = ?")
+        .bind(account_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .unwrap_or(0);
+    if stored > quota {
+        return Err(StoreError::QuotaExceeded);
+    }
+    Ok(())
+}
