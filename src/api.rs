@@ -47,13 +47,11 @@ impl ApiError {
                     if b.code == "invalid_credentials" {
                         return td_string!(l, err_credentials).into();
                     }
-                    if *status == 422
-                        || *status == 400
-                        || *status == 409
-                        || *status == 413
-                        || *status == 415
+                    // The server's sentence says what to fix, or how long to wait (an account's
+                    // limit, the quota, a full disk: the draft is kept), in the language asked for.
+                    if matches!(status, 400 | 409 | 413 | 415 | 422 | 507)
+                        || b.code == "rate_limited"
                     {
-                        // The server's sentence says what to fix, in the language asked for.
                         return b.message.clone();
                     }
                 }

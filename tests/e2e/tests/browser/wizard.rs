@@ -202,3 +202,52 @@ pub(crate) async fn subject_to_attachments(env: &Env) {
     next(env).await;
     env.wait_text("main", "Passo 6 di 7").await;
 }
+
+#[tokio::test]
+async fn hitting_the_ticket_limit_says_how_long_to_wait_and_keeps_the_draft() {
+    let env = helpdesk_e2e::start_with(|c| {
+        c.limits.tickets = helpdesk_server::config::RateLimit {
+            max: 1,
+            window: std::time::Duration::from_secs(600),
+        };
+    })
+    .await;
+    // The customer's one ticket of this window, opened elsewhere (say, by e-mail).
+    env.open_ticket(
+        "Errore 500 sulla home di pizzeria-da-mario.it",
+        "Da stamattina la home page risponde con errore 500; le altre pagine funzionano.",
+    )
+    .await;
+    to_subject_step(&env).await;
+    let subject = "Certificato SSL scaduto su blog-mario.it da stamattina";
+    env.fill("#subject", subject).await;
+    next(&env).await;
+    env.wait_text("main", "Passo 4 di 7").await;
+    let description = "Il certificato di blog-mario.it risulta scaduto da stamattina alle 8.";
+    env.fill("#description", description).await;
+    next(&env).await;
+    env.wait_text("main", "Passo 5 di 7").await;
+    choose(&env, "normale").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 6 di 7").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 7 di 7").await;
+    next(&env).await;
+    // The sentence says why and how long to wait (the window is 10 minutes), and that the draft
+    // is kept; the customer is still on the summary, with everything typed.
+    let alert = env
+        .wait_text("[role=alert]", "Hai aperto molti ticket in poco tempo")
+        .await;
+    assert!(alert.contains("10 minuti"), "{alert}");
+    assert!(alert.contains("bozza"), "{alert}");
+    let review = env.wait_text("main", "Passo 7 di 7").await;
+    assert!(review.contains(subject), "{review}");
+    // The draft survives a reload, as it would until the customer can send it.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    env.browser.refresh().await.unwrap();
+    env.wait_text("main", "Abbiamo ripreso la bozza").await;
+    let restored = env.wait_text("main", "Passo 7 di 7").await;
+    assert!(restored.contains(subject), "{restored}");
+    assert!(restored.contains("scaduto da stamattina alle 8"), "{restored}");
+    env.stop().await;
+}
