@@ -478,6 +478,10 @@ pub fn rejection_explanation(reason: &str, lang: Language) -> &'static str {
         ("malformed", Language::En) => "The message cannot be read: send it again, or open a ticket on the website.",
         ("unknown_recipient", Language::It) => "L'indirizzo a cui hai scritto non è quello dell'assistenza: usa hd@smacloud.it (assistenza tecnica) o sales@smacloud.it (informazioni commerciali).",
         ("unknown_recipient", Language::En) => "The address you wrote to is not the helpdesk's: use hd@smacloud.it (technical support) or sales@smacloud.it (sales information).",
+        ("rate_limited", Language::It) => "Hai scritto molti messaggi in poco tempo e hai raggiunto il limite del tuo account: il messaggio non è stato aggiunto. Riprova tra qualche minuto, oppure scrivi dal sito.",
+        ("rate_limited", Language::En) => "You have written many messages in a short time and reached your account's limit: the message was not added. Try again in a few minutes, or write on the website.",
+        ("quota_exceeded", Language::It) => "Lo spazio per gli allegati del tuo account è esaurito: il messaggio non è stato aggiunto. Scrivi senza allegati, oppure chiedi all'assistenza dal sito di liberare spazio.",
+        ("quota_exceeded", Language::En) => "The space for your account's attachments is used up: the message was not added. Write without attachments, or ask support on the website to free some space.",
         (_, Language::It) => "Il messaggio non è stato accettato: apri un ticket dal sito, oppure scrivi di nuovo dall'indirizzo di riferimento del tuo account.",
         (_, Language::En) => "The message was not accepted: open a ticket on the website, or write again from your account's reference address.",
     }

@@ -29,6 +29,8 @@ use std::sync::Arc;
 pub const MAX_RAW_BYTES: usize = 8 * 1024 * 1024;
 /// Refusal answers per address per hour.
 pub const REFUSALS_PER_HOUR: i64 = 3;
+/// Refusals of a customer over one of their limits (issue 19): a single answer an hour.
+pub const LIMIT_ANSWERS_PER_HOUR: i64 = 1;
 /// Acknowledgments of new e-mail tickets per address per hour (the tickets are opened anyway).
 pub const ACKS_PER_HOUR: i64 = 20;
 
@@ -503,9 +505,14 @@ impl<'a> Job<'a> {
             answer,
             acknowledged_to: None,
         };
+        // A customer over a limit writes again and again: one answer says it.
+        let answer_limit = match r.reason {
+            "rate_limited" | "quota_exceeded" => LIMIT_ANSWERS_PER_HOUR,
+            _ => REFUSALS_PER_HOUR,
+        };
         let answered = self
             .store
-            .finish_intake(self.id, &finish, REFUSALS_PER_HOUR)
+            .finish_intake(self.id, &finish, answer_limit)
             .await?;
         tracing::info!(id = %self.id, reason = r.reason, answered, "e-mail refused");
         Ok(Ingested {
@@ -647,9 +654,33 @@ impl<'a> Job<'a> {
             }
             Err(e) => {
                 self.forget_files(&raw_id).await;
-                Err(e.into())
+                let answer = !automatic && self.sender.is_some_and(|s| self.may_answer(s));
+                self.limited(customer, e, answer).await.map(Some)
             }
         }
+    }
+
+    /// A message the customer's limits refuse (too many tickets or replies in the window, or
+    /// the quota of stored bytes) is refused with the reason, answered at most once an hour
+    /// (`LIMIT_ANSWERS_PER_HOUR`), not once per message; any other failure is the caller's.
+    async fn limited(
+        &mut self,
+        customer: &Customer,
+        e: StoreError,
+        answer: bool,
+    ) -> Result<Ingested, IngestError> {
+        let reason = match e {
+            StoreError::RateLimited { .. } => "rate_limited",
+            StoreError::QuotaExceeded => "quota_exceeded",
+            e => return Err(e.into()),
+        };
+        self.refuse(Refusal {
+            reason,
+            account: Some(customer),
+            detail: None,
+            answer,
+        })
+        .await
     }
 
     async fn forget_files(&mut self, raw_id: &str) {
@@ -747,7 +778,7 @@ impl<'a> Job<'a> {
             }
             Err(e) => {
                 self.forget_files(&raw_id).await;
-                return Err(e.into());
+                return self.limited(customer, e, answerable).await;
             }
         };
         self.accepted(

@@ -410,3 +410,70 @@ async fn a_full_disk_is_an_answer_loses_nothing_and_writes_resume_when_space_ret
     app.stop().await;
     drop(disk);
 }
+
+/// A plain e-mail from the demo customer to the helpdesk, with a Message-ID of its own.
+fn email(n: usize, subject: &str) -> Vec<u8> {
+    format!(
+        "From: Mario Rossi <demo@example.it>\r\nTo: hd@smacloud.it\r\nSubject: {subject}\r\n\
+         Message-ID: <limit-{n}@example.it>\r\nDate: Sun, 6 Dec 2026 10:00:00 +0100\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         Da stamattina la home di blog-mario.it risponde con errore 500 (messaggio {n}).\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn by_email_the_same_limits_apply_with_one_answer_not_one_per_message() {
+    use helpdesk_server::mail::Outcome;
+    let limits = only(|l| l.tickets = rate(1, 600));
+    let app = spawn_with(|c| {
+        c.limits = limits;
+        c.mail_require_auth = false;
+    })
+    .await;
+    let mut config = app.state().config.clone();
+    config.mail_require_auth = false;
+    let subject = "Errore 500 sulla home di blog-mario.it";
+    let first = app
+        .ingest_piped(&config, email(0, subject), &[], true)
+        .await;
+    assert!(
+        matches!(first.outcome, Outcome::NewTicket { .. }),
+        "{:?}",
+        first.outcome
+    );
+    let mut answered = 0;
+    for n in 1..4 {
+        let later = app
+            .ingest_piped(&config, email(n, subject), &[], true)
+            .await;
+        match later.outcome {
+            Outcome::Refused {
+                reason: "rate_limited",
+                answered: a,
+            } => answered += usize::from(a),
+            other => panic!("message {n}: {other:?}"),
+        }
+    }
+    assert_eq!(answered, 1, "one answer, not one per message");
+    // The customer sees why in "E-mail non accettate", with nothing added to any ticket.
+    let demo = app.login("demo@example.it").await;
+    let refused = app.get_json(&demo, "/api/v1/mail-rejections").await;
+    let items = refused["items"].as_array().expect("items");
+    assert_eq!(items.len(), 3, "{refused}");
+    assert!(
+        items[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("limite")),
+        "{refused}"
+    );
+    let list = app.get_json(&demo, "/api/v1/tickets?q=blog-mario.it").await;
+    let opened = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|t| t["subject"] == subject)
+        .count();
+    assert_eq!(opened, 1, "{list}");
+    app.stop().await;
+}

@@ -248,6 +248,9 @@ async fn hitting_the_ticket_limit_says_how_long_to_wait_and_keeps_the_draft() {
     env.wait_text("main", "Abbiamo ripreso la bozza").await;
     let restored = env.wait_text("main", "Passo 7 di 7").await;
     assert!(restored.contains(subject), "{restored}");
-    assert!(restored.contains("scaduto da stamattina alle 8"), "{restored}");
+    assert!(
+        restored.contains("scaduto da stamattina alle 8"),
+        "{restored}"
+    );
     env.stop().await;
 }
