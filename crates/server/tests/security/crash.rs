@@ -59,7 +59,9 @@ async fn create(
 async fn a_kill_during_two_hundred_creations_loses_no_acknowledged_ticket() {
     let data = tempfile::tempdir().expect("data folder");
     let spec = || Spec {
-        env: &[("HELPDESK_DEMO", "1")],
+        // Two hundred tickets of one customer at once: past the account's limit, which is not
+        // what this test is about.
+        env: &[("HELPDESK_DEMO", "1"), ("HELPDESK_RATE_TICKETS", "0")],
         data_dir: Some(data.path()),
         ..Spec::default()
     };
