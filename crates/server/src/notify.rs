@@ -308,7 +308,10 @@ fn subject_header(subject: &str) -> HeaderValue {
 /// A word a reader shows as written: printable ASCII (tabs too), with nothing that could open an
 /// encoded-word.
 fn plain_word(word: &str) -> bool {
-    !word.contains("=?") && word.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    !word.contains("=?")
+        && word
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 /// The encoded, folded value of a subject that needs encoding; `None` when it reads as written.

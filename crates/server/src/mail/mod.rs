@@ -475,7 +475,8 @@ impl<'a> Job<'a> {
                     }
                     None => {
                         let hours = UNKNOWN_SENDER_ANSWER_HOURS;
-                        let (subject, body) = texts::refusal_email_both(r.reason, public_url, hours);
+                        let (subject, body) =
+                            texts::refusal_email_both(r.reason, public_url, hours);
                         (subject, body, None, 1, hours * 3600 * 1_000_000)
                     }
                 };
@@ -516,10 +517,7 @@ impl<'a> Job<'a> {
             answer,
             acknowledged_to: None,
         };
-        let answered = self
-            .store
-            .finish_intake(self.id, &finish)
-            .await?;
+        let answered = self.store.finish_intake(self.id, &finish).await?;
         tracing::info!(id = %self.id, reason = r.reason, answered, "e-mail refused");
         Ok(Ingested {
             id: self.id.to_string(),

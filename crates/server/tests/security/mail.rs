@@ -745,7 +745,10 @@ async fn a_subject_written_like_an_encoded_word_reads_back_as_written() {
                 .find(|l| l.starts_with("Subject: "))
                 .expect("a Subject line");
             // The code stays readable in the raw message, and so does a plain subject.
-            assert!(raw_subject.contains(&format!("[#{code}]:")), "{raw_subject}");
+            assert!(
+                raw_subject.contains(&format!("[#{code}]:")),
+                "{raw_subject}"
+            );
             if subject.is_ascii() && !subject.contains("=?") {
                 assert_eq!(raw_subject, format!("Subject: [#{code}]: {subject}"));
             }
@@ -816,11 +819,7 @@ async fn an_unknown_sender_gets_one_refusal_a_day_that_repeats_nothing_it_wrote(
     let mut answered = Vec::new();
     for i in 0..3 {
         let config = app.state().config.clone();
-        match app
-            .ingest_piped(&config, spam(i), &[], true)
-            .await
-            .outcome
-        {
+        match app.ingest_piped(&config, spam(i), &[], true).await.outcome {
             Outcome::Refused {
                 reason: "unknown_sender",
                 answered: a,
@@ -864,7 +863,10 @@ async fn an_unknown_sender_gets_one_refusal_a_day_that_repeats_nothing_it_wrote(
     for url in text.split_whitespace().filter(|w| w.contains("://")) {
         assert!(url.starts_with(&app.state().config.public_url), "{url}");
     }
-    assert!(m.in_reply_to().is_empty() && m.references().is_empty(), "{eml}");
+    assert!(
+        m.in_reply_to().is_empty() && m.references().is_empty(),
+        "{eml}"
+    );
     assert!(
         text.contains("non ne manderemo altre per 24 ore") && text.contains("for 24 hours"),
         "{text}"
@@ -899,7 +901,11 @@ async fn an_unknown_sender_gets_one_refusal_a_day_that_repeats_nothing_it_wrote(
     if let Some(running) = app.running.take() {
         running.stop().await;
     }
-    app.running = Some(helpdesk_server::start(config.clone()).await.expect("restarts"));
+    app.running = Some(
+        helpdesk_server::start(config.clone())
+            .await
+            .expect("restarts"),
+    );
     let config = app.state().config.clone();
     let got = app.ingest_piped(&config, spam(9), &[], true).await;
     assert_eq!(

@@ -203,7 +203,10 @@ async fn every_bad_token_answers_the_same_401_and_changes_nothing() {
                 c["exp"] = json!(now + 40);
             }),
         ),
-        ("nbf not a number", edit("bad-17", &|c| c["nbf"] = json!("now"))),
+        (
+            "nbf not a number",
+            edit("bad-17", &|c| c["nbf"] = json!("now")),
+        ),
     ];
     let before = sessions(&app).await;
     let mut answers = Vec::new();
