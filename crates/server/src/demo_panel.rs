@@ -15,6 +15,7 @@ use axum::Router;
 use helpdesk_core::api::Service;
 use std::net::SocketAddr;
 use tokio_util::sync::CancellationToken;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The customer logged in to the demo panel.
 pub const DEMO_CUSTOMER: &str = "demo@example.it";
@@ -44,6 +45,16 @@ pub async fn start(
         .route("/helpdesk-token", get(token))
         .route("/panel.js", get(script))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Pagina non trovata") })
+        // No site may frame the panel: a page of its own, logged in as the demo customer, under
+        // someone else's frame is a clickjacking target. (It frames the widget, not the reverse.)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .with_state(Panel { state, helpdesk });
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)

@@ -257,7 +257,7 @@ pub fn build_email(item: &OutboxItem) -> anyhow::Result<lettre::Message> {
     let mut b = lettre::Message::builder()
         .from(from)
         .to(to)
-        .subject(item.subject.clone())
+        .raw_header(subject_header(&item.subject))
         .message_id(Some(item.message_id.clone()));
     if let Some(irt) = &item.in_reply_to {
         b = b.in_reply_to(irt.clone());
@@ -288,6 +288,55 @@ pub fn build_email(item: &OutboxItem) -> anyhow::Result<lettre::Message> {
         "auto-replied".into(),
     ));
     Ok(msg)
+}
+
+/// The `Subject:` header of every outgoing e-mail (acknowledgments, notifications, refusals), so
+/// that a reader shows exactly the text written. lettre encodes only the words that are not ASCII
+/// and passes the rest as written, so a customer's `=?utf-8?q?Bcc=3A_a@b?=` would reach the
+/// reader as an encoded-word and be shown decoded ("Bcc: a@b"). Here, from the first word that
+/// is not plain ASCII or that holds `=?`, the subject is RFC 2047-encoded to its end (base64,
+/// folded); the words before it (our `[#CODE]:` prefix) stay as they are, so a plain subject reads
+/// the same in the raw message.
+fn subject_header(subject: &str) -> HeaderValue {
+    let name = HeaderName::new_from_ascii_str("Subject");
+    match encoded_subject(subject) {
+        Some(encoded) => HeaderValue::dangerous_new_pre_encoded(name, subject.to_string(), encoded),
+        None => HeaderValue::new(name, subject.to_string()),
+    }
+}
+
+/// A word a reader shows as written: printable ASCII (tabs too), with nothing that could open an
+/// encoded-word.
+fn plain_word(word: &str) -> bool {
+    !word.contains("=?")
+        && word
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
+/// The encoded, folded value of a subject that needs encoding; `None` when it reads as written.
+fn encoded_subject(subject: &str) -> Option<String> {
+    use email_encoding::headers::{rfc2047, writer::EmailWriter};
+    use std::fmt::Write;
+    let plain: usize = subject
+        .split_inclusive(' ')
+        .take_while(|w| plain_word(w))
+        .map(str::len)
+        .sum();
+    let (head, rest) = subject.split_at(plain);
+    if rest.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(subject.len() * 2);
+    {
+        // Writing to a String cannot fail: the results say nothing.
+        let mut w = EmailWriter::new(&mut out, "Subject: ".len(), 0, false);
+        for word in head.split_inclusive(' ') {
+            let _ = w.folding().write_str(word);
+        }
+        let _ = rfc2047::encode(rest, &mut w);
+    }
+    Some(out)
 }
 
 enum Sender {
@@ -551,6 +600,63 @@ mod tests {
             "{raw}"
         );
         assert!(raw.contains("Auto-Submitted: auto-replied"), "{raw}");
+    }
+
+    fn formatted_with_subject(subject: &str) -> String {
+        let item = OutboxItem {
+            id: 1,
+            message_id: "<abc@helpdesk.smacloud.it>".into(),
+            from: "hd@smacloud.it".into(),
+            to: "demo@example.it".into(),
+            subject: subject.into(),
+            body: "Ciao".into(),
+            html: None,
+            in_reply_to: None,
+            references: None,
+            attempts: 0,
+        };
+        String::from_utf8(build_email(&item).unwrap().formatted()).unwrap()
+    }
+
+    #[test]
+    fn every_subject_reads_back_exactly_as_written() {
+        let long_ascii = "parola ".repeat(40);
+        let cases = [
+            "[#FPL-809-43017]: =?utf-8?q?Bcc=3A_a@b?=".to_string(),
+            "[#FPL-809-43017]: Re:=?utf-8?b?QmNjOiBhQGI=?=".to_string(),
+            "[#FPL-809-43017]: Rinnovo già pagato — fattura n° 12".to_string(),
+            "[#FPL-809-43017]: =?iso-8859-1?q?caf=E9?= e caffè".to_string(),
+            "[#FPL-809-43017]: solo ?= e =? sparsi".to_string(),
+            format!("[#FPL-809-43017]: {long_ascii}=?utf-8?q?Bcc=3A_a@b?= {long_ascii}"),
+            format!("[#FPL-809-43017]: {}", "è".repeat(300)),
+            "[#FPL-809-43017]: 🙂 emoji".to_string(),
+            "[#FPL-809-43017]: a\tb".to_string(),
+        ];
+        for subject in &cases {
+            let raw = formatted_with_subject(subject);
+            let m = mail_parser::MessageParser::default()
+                .parse(raw.as_bytes())
+                .unwrap();
+            assert_eq!(m.subject(), Some(subject.as_str()), "{raw}");
+            assert!(m.bcc().is_none(), "{raw}");
+            let head = &raw[..raw.find("\r\n\r\n").unwrap()];
+            assert!(head.is_ascii(), "{head}");
+            assert!(head.lines().all(|l| l.len() <= 78), "folded: {head}");
+            assert!(
+                head.contains("Subject: [#FPL-809-43017]: "),
+                "the code reads as written: {head}"
+            );
+            assert!(
+                !head.contains("?q?Bcc") && !head.contains("?b?QmNj") && !head.contains("?q?caf"),
+                "{head}"
+            );
+        }
+        // A plain subject is written as it is.
+        let raw = formatted_with_subject("[#FPL-809-43017]: Errore 500 su blog-mario.it");
+        assert!(
+            raw.contains("\r\nSubject: [#FPL-809-43017]: Errore 500 su blog-mario.it\r\n"),
+            "{raw}"
+        );
     }
 
     #[test]

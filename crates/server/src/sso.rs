@@ -43,6 +43,9 @@ pub struct Claims {
     pub locale: Option<String>,
     pub iat: i64,
     pub exp: i64,
+    /// Not before: optional, honoured when present.
+    #[serde(default)]
+    pub nbf: Option<i64>,
     pub jti: String,
 }
 
@@ -61,6 +64,12 @@ pub enum Refused {
     LivesTooLong(i64),
     #[error("issued in the future")]
     IssuedInTheFuture,
+    #[error("not valid before {0} (nbf)")]
+    NotYetValid(i64),
+    #[error("exp {exp} before iat {iat}")]
+    ExpiresBeforeIssued { iat: i64, exp: i64 },
+    #[error("nbf {nbf} after exp {exp}: never valid")]
+    NeverValid { nbf: i64, exp: i64 },
     #[error("jti missing or longer than 128 characters")]
     BadJti,
     #[error("jti already used")]
@@ -70,8 +79,8 @@ pub enum Refused {
 }
 
 /// Checks a token's signature (current secret, then the previous one), algorithm (HS256 only:
-/// `none`, HS512 and the rest are refused), issuer, audience, expiry and lifetime. `now` is in
-/// seconds since the epoch. Whether the `jti` was seen before is the caller's to check.
+/// `none`, HS512 and the rest are refused), issuer, audience, expiry, lifetime (`exp` after
+/// `iat`, by at most five minutes) and `nbf` when present. `now` is in seconds since the epoch. Whether the `jti` was seen before is the caller's to check.
 pub fn verify(config: &SsoConfig, token: &str, now: i64) -> Result<Claims, Refused> {
     use jsonwebtoken::{decode, errors::ErrorKind, Algorithm, DecodingKey, Validation};
     if config.secrets.is_empty() {
@@ -96,11 +105,26 @@ pub fn verify(config: &SsoConfig, token: &str, now: i64) -> Result<Claims, Refus
                 if c.exp.saturating_add(LEEWAY_SECS as i64) < now {
                     return Err(Refused::Expired);
                 }
+                if c.exp < c.iat {
+                    return Err(Refused::ExpiresBeforeIssued {
+                        iat: c.iat,
+                        exp: c.exp,
+                    });
+                }
                 if c.exp.saturating_sub(c.iat) > MAX_LIFETIME_SECS {
                     return Err(Refused::LivesTooLong(c.exp.saturating_sub(c.iat)));
                 }
                 if c.iat > now.saturating_add(LEEWAY_SECS as i64) {
                     return Err(Refused::IssuedInTheFuture);
+                }
+                if let Some(nbf) = c.nbf {
+                    // The same clock and the same leeway as every other time here.
+                    if nbf > now.saturating_add(LEEWAY_SECS as i64) {
+                        return Err(Refused::NotYetValid(nbf));
+                    }
+                    if nbf > c.exp {
+                        return Err(Refused::NeverValid { nbf, exp: c.exp });
+                    }
                 }
                 if c.jti.trim().is_empty() || c.jti.len() > 128 {
                     return Err(Refused::BadJti);
@@ -186,6 +210,33 @@ mod tests {
     }
 
     #[test]
+    fn nbf_is_honoured_within_the_leeway_and_exp_must_follow_iat() {
+        let now = 1_800_000_000;
+        let with = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = claims(now);
+            f(&mut v);
+            verify(&config(), &sign(Algorithm::HS256, v, SECRET), now)
+        };
+        assert!(with(&|v| v["nbf"] = json!(now)).is_ok());
+        assert!(with(&|v| v["nbf"] = json!(now + 60)).is_ok(), "the leeway");
+        assert_eq!(
+            with(&|v| v["nbf"] = json!(now + 61)).unwrap_err(),
+            Refused::NotYetValid(now + 61)
+        );
+        assert!(with(&|v| v["exp"] = json!(now)).is_ok(), "exp equal to iat");
+        assert_eq!(
+            with(&|v| v["exp"] = json!(now - 1)).unwrap_err(),
+            Refused::ExpiresBeforeIssued {
+                iat: now,
+                exp: now - 1
+            }
+        );
+        // Far apart, as a signer's numbers may be: refused, not overflowed.
+        assert!(with(&|v| v["exp"] = json!(i64::MIN)).is_err());
+        assert!(with(&|v| v["nbf"] = json!(i64::MAX)).is_err());
+    }
+
+    #[test]
     fn every_broken_token_is_refused() {
         let now = 1_800_000_000;
         let c = config();
@@ -231,6 +282,25 @@ mod tests {
             "no exp",
             edit(&|v| {
                 v.as_object_mut().unwrap().remove("exp");
+            }),
+        ));
+        cases.push((
+            "nbf beyond the leeway",
+            edit(&|v| v["nbf"] = json!(now + 61)),
+        ));
+        cases.push(("nbf not a number", edit(&|v| v["nbf"] = json!("soon"))));
+        cases.push((
+            "exp before iat",
+            edit(&|v| {
+                v["iat"] = json!(now);
+                v["exp"] = json!(now - 1);
+            }),
+        ));
+        cases.push((
+            "nbf after exp",
+            edit(&|v| {
+                v["nbf"] = json!(now + 30);
+                v["exp"] = json!(now + 20);
             }),
         ));
         cases.push((

@@ -523,33 +523,31 @@ pub fn refusal_email(
     );
     (
         subject_line,
-        refusal_body(reason, &shown, public_url, attachments_bytes, lang),
+        refusal_body(
+            reason,
+            Named::Subject(&shown),
+            public_url,
+            attachments_bytes,
+            lang,
+        ),
     )
 }
 
-/// The answer to a refused e-mail whose sender's language is not known: the Italian text, then
-/// the English one below it.
-pub fn refusal_email_both(
-    reason: &str,
-    subject: &str,
-    public_url: &str,
-    attachments_bytes: u64,
-) -> (String, String) {
-    let (it, en) = (Language::It, Language::En);
-    let shown = shown_subject(subject, it);
-    let subject_line = format!("Messaggio non accettato / Message not accepted: {shown}");
+/// The answer to a refused e-mail from an address that is no customer's: the Italian text, then
+/// the English one below it. It repeats nothing the sender wrote (no subject, no text, no link of
+/// theirs): whoever forges a victim's address as the sender must not have it carry their words.
+/// `window_hours`: how long the address gets no other such answer.
+pub fn refusal_email_both(reason: &str, public_url: &str, window_hours: i64) -> (String, String) {
+    let named = Named::Nothing { window_hours };
     let body = format!(
         "{italian}\n-- English below --\n\n{english}",
-        italian = refusal_body(reason, &shown, public_url, attachments_bytes, it),
-        english = refusal_body(
-            reason,
-            &shown_subject(subject, en),
-            public_url,
-            attachments_bytes,
-            en
-        ),
+        italian = refusal_body(reason, named, public_url, 0, Language::It),
+        english = refusal_body(reason, named, public_url, 0, Language::En),
     );
-    (subject_line, body)
+    (
+        "Messaggio non accettato / Message not accepted".to_string(),
+        body,
+    )
 }
 
 fn shown_subject(subject: &str, lang: Language) -> String {
@@ -560,19 +558,35 @@ fn shown_subject(subject: &str, lang: Language) -> String {
     }
 }
 
+/// What a refusal names of the message it answers.
+#[derive(Clone, Copy)]
+enum Named<'a> {
+    /// Its subject (a customer's own message).
+    Subject(&'a str),
+    /// Nothing (an unknown sender's): the address gets no other answer for `window_hours`.
+    Nothing { window_hours: i64 },
+}
+
 fn refusal_body(
     reason: &str,
-    shown: &str,
+    named: Named<'_>,
     public_url: &str,
     attachments_bytes: u64,
     lang: Language,
 ) -> String {
     let explanation = rejection_explanation(reason, lang);
-    let mut body = pick(
-        lang,
-        format!("Buongiorno,\n\nil messaggio con oggetto \"{shown}\" inviato all'assistenza non è stato accettato.\n\n{explanation}\n"),
-        format!("Hello,\n\nthe message with subject \"{shown}\" sent to the helpdesk was not accepted.\n\n{explanation}\n"),
-    );
+    let mut body = match named {
+        Named::Subject(shown) => pick(
+            lang,
+            format!("Buongiorno,\n\nil messaggio con oggetto \"{shown}\" inviato all'assistenza non è stato accettato.\n\n{explanation}\n"),
+            format!("Hello,\n\nthe message with subject \"{shown}\" sent to the helpdesk was not accepted.\n\n{explanation}\n"),
+        ),
+        Named::Nothing { .. } => pick(
+            lang,
+            format!("Buongiorno,\n\nun messaggio inviato all'assistenza da questo indirizzo non è stato accettato.\n\n{explanation}\n"),
+            format!("Hello,\n\na message sent to the helpdesk from this address was not accepted.\n\n{explanation}\n"),
+        ),
+    };
     let more = match (reason, lang) {
         ("attachments_too_large", Language::It) => Some(format!(
             "\nPer e-mail gli allegati possono arrivare al massimo a 1 MB (1.048.576 byte) in tutto per messaggio; \
@@ -610,13 +624,27 @@ fn refusal_body(
     body.push_str(&pick(
         lang,
         format!(
-            "\nPuoi sempre aprire o aggiornare un ticket dal sito, accedendo con i dati del pannello: {public_url}\n\n\
-             Questa è una risposta automatica.\n"
+            "\nPuoi sempre aprire o aggiornare un ticket dal sito, accedendo con i dati del pannello: {public_url}\n"
         ),
         format!(
-            "\nYou can always open or update a ticket on the website, logging in with your control panel credentials: {public_url}\n\n\
-             This is an automatic reply.\n"
+            "\nYou can always open or update a ticket on the website, logging in with your control panel credentials: {public_url}\n"
         ),
+    ));
+    if let Named::Nothing { window_hours } = named {
+        body.push_str(&pick(
+            lang,
+            format!(
+                "\nSe non l'hai inviato tu, ignora questa e-mail: a questo indirizzo non ne manderemo altre per {window_hours} ore.\n"
+            ),
+            format!(
+                "\nIf you did not send it, ignore this e-mail: we will send no other to this address for {window_hours} hours.\n"
+            ),
+        ));
+    }
+    body.push_str(pick(
+        lang,
+        "\nQuesta è una risposta automatica.\n",
+        "\nThis is an automatic reply.\n",
     ));
     body
 }
@@ -941,16 +969,15 @@ mod tests {
 
     #[test]
     fn an_answer_to_an_unknown_sender_is_italian_then_english() {
-        let (subject, body) = refusal_email_both("unknown_sender", "", "https://h.example", 0);
-        assert!(
-            subject.contains("Messaggio non accettato") && subject.contains("Message not accepted")
-        );
+        let (subject, body) = refusal_email_both("unknown_sender", "https://h.example", 24);
+        assert_eq!(subject, "Messaggio non accettato / Message not accepted");
         let it = body.find("non è stato accettato").expect("Italian");
         let en = body.find("was not accepted").expect("English");
         assert!(it < en, "{body}");
         assert!(
-            body.contains("(senza oggetto)") && body.contains("(no subject)"),
+            body.contains("altre per 24 ore") && body.contains("for 24 hours"),
             "{body}"
         );
+        assert!(body.contains("https://h.example"), "{body}");
     }
 }

@@ -27,10 +27,13 @@ use std::sync::Arc;
 /// Raw bytes kept of one message; past this only its start is kept and it is refused as too large
 /// (its attachments are necessarily over the 1 MB limit).
 pub const MAX_RAW_BYTES: usize = 8 * 1024 * 1024;
-/// Refusal answers per address per hour.
+/// Refusal answers per customer's address per hour.
 pub const REFUSALS_PER_HOUR: i64 = 3;
 /// Refusals of a customer over one of their limits (issue 19): a single answer an hour.
 pub const LIMIT_ANSWERS_PER_HOUR: i64 = 1;
+/// An address that is no customer's gets at most one refusal answer in this many hours: anyone
+/// can write a victim's address as the sender, and the answer goes to the victim.
+pub const UNKNOWN_SENDER_ANSWER_HOURS: i64 = 24;
 /// Acknowledgments of new e-mail tickets per address per hour (the tickets are opened anyway).
 pub const ACKS_PER_HOUR: i64 = 20;
 
@@ -454,21 +457,35 @@ impl<'a> Job<'a> {
     async fn refuse(&mut self, r: Refusal<'_>) -> Result<Ingested, IngestError> {
         let answer = match (r.answer, self.sender) {
             (true, Some(to)) => {
-                // A customer's own language; to a sender we do not know, Italian then English.
-                let (subject, body) = match r.account {
-                    Some(c) => texts::refusal_email(
-                        r.reason,
-                        &self.a.subject,
-                        &self.config.public_url,
-                        self.a.attachments_bytes,
-                        Language::of_saved(c.language.as_deref()),
-                    ),
-                    None => texts::refusal_email_both(
-                        r.reason,
-                        &self.a.subject,
-                        &self.config.public_url,
-                        self.a.attachments_bytes,
-                    ),
+                let public_url = &self.config.public_url;
+                // A customer's own language, their subject named, threaded under their message.
+                // To an address that is no customer's: Italian then English, nothing of what the
+                // message said (not even its Message-ID), once a day at most. With sender checks
+                // on, only mail that passed them gets this far.
+                let (subject, body, in_reply_to, limit, window_us) = match r.account {
+                    Some(c) => {
+                        let (subject, body) = texts::refusal_email(
+                            r.reason,
+                            &self.a.subject,
+                            public_url,
+                            self.a.attachments_bytes,
+                            Language::of_saved(c.language.as_deref()),
+                        );
+                        let hour_us = 3600 * 1_000_000;
+                        let irt = self.a.message_id.clone();
+                        // A customer over a limit writes again and again: one answer says it.
+                        let limit = match r.reason {
+                            "rate_limited" | "quota_exceeded" => LIMIT_ANSWERS_PER_HOUR,
+                            _ => REFUSALS_PER_HOUR,
+                        };
+                        (subject, body, irt, limit, hour_us)
+                    }
+                    None => {
+                        let hours = UNKNOWN_SENDER_ANSWER_HOURS;
+                        let (subject, body) =
+                            texts::refusal_email_both(r.reason, public_url, hours);
+                        (subject, body, None, 1, hours * 3600 * 1_000_000)
+                    }
                 };
                 let from = self
                     .recipient
@@ -482,7 +499,9 @@ impl<'a> Job<'a> {
                         body,
                         html: None,
                     },
-                    in_reply_to: self.a.message_id.clone(),
+                    in_reply_to,
+                    limit,
+                    window_us,
                 })
             }
             _ => None,
@@ -505,15 +524,7 @@ impl<'a> Job<'a> {
             answer,
             acknowledged_to: None,
         };
-        // A customer over a limit writes again and again: one answer says it.
-        let answer_limit = match r.reason {
-            "rate_limited" | "quota_exceeded" => LIMIT_ANSWERS_PER_HOUR,
-            _ => REFUSALS_PER_HOUR,
-        };
-        let answered = self
-            .store
-            .finish_intake(self.id, &finish, answer_limit)
-            .await?;
+        let answered = self.store.finish_intake(self.id, &finish).await?;
         tracing::info!(id = %self.id, reason = r.reason, answered, "e-mail refused");
         Ok(Ingested {
             id: self.id.to_string(),
@@ -587,9 +598,7 @@ impl<'a> Job<'a> {
             acknowledged_to: acked.then_some(customer.email.as_str()),
             ..IntakeFinish::default()
         };
-        self.store
-            .finish_intake(self.id, &finish, REFUSALS_PER_HOUR)
-            .await?;
+        self.store.finish_intake(self.id, &finish).await?;
         tracing::info!(id = %self.id, code, "e-mail accepted");
         Ok(Ingested {
             id: self.id.to_string(),

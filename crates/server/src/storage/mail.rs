@@ -38,6 +38,10 @@ pub enum Claim {
 pub struct Answer {
     pub notification: Notification,
     pub in_reply_to: Option<String>,
+    /// Queued only while the address had fewer than `limit` refusal answers within the last
+    /// `window_us` (counted in the database, so that every instance sees the same).
+    pub limit: i64,
+    pub window_us: i64,
 }
 
 /// How a claimed message ended.
@@ -69,12 +73,12 @@ pub trait IntakeStore {
     /// Records the arrival of a message, or says it was seen before.
     fn claim_intake(&self, c: &IntakeClaim<'_>) -> impl Future<Output = StoreResult<Claim>> + Send;
     /// Writes how a claimed message ended, and queues its answer unless the address already had
-    /// `answer_limit` answers within the hour. Returns whether an answer was queued.
+    /// as many refusal answers as the answer's limit within its window. Returns whether an answer
+    /// was queued.
     fn finish_intake(
         &self,
         id: &str,
         f: &IntakeFinish<'_>,
-        answer_limit: i64,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Refused messages received before `cutoff_us` whose raw mail is still kept: (id, raw path).
     fn refused_raw_before(
@@ -180,12 +184,7 @@ impl IntakeStore for Store {
         .await
     }
 
-    async fn finish_intake(
-        &self,
-        id: &str,
-        f: &IntakeFinish<'_>,
-        answer_limit: i64,
-    ) -> StoreResult<bool> {
+    async fn finish_intake(&self, id: &str, f: &IntakeFinish<'_>) -> StoreResult<bool> {
         let now = now_us();
         let own = |s: Option<&str>| s.map(str::to_string);
         let id = id.to_string();
@@ -230,10 +229,10 @@ impl IntakeStore for Store {
                 "SELECT COUNT(*) FROM mail_answers WHERE address = ? AND kind = 'refusal' AND created_us > ?",
             )
             .bind(&n.to)
-            .bind(now - HOUR_US)
+            .bind(now.saturating_sub(a.window_us))
             .fetch_one(&mut *tx)
             .await?;
-            if recent < answer_limit {
+            if recent < a.limit {
                 sqlx::query(
                     "INSERT INTO outbox (ticket_id, message_id, from_addr, to_addr, subject, body, in_reply_to, references_, next_try_us, created_us)
                      VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -97,3 +97,42 @@ async fn outside_demo_mode_no_panel_is_served() {
     assert!(running.state.config.sso.secrets.is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn no_site_can_frame_the_demo_panel() {
+    let app = spawn_with(|c| c.demo_panel_bind = any_port()).await;
+    let running = app.running.as_ref().expect("running");
+    let panel = format!(
+        "http://{}",
+        running.demo_panel_addr.expect("the panel listens")
+    );
+    for path in [
+        "/",
+        "/servizi/h-103",
+        "/servizi/h-901",
+        "/panel.js",
+        "/helpdesk-token",
+        "/no-such-page",
+    ] {
+        let r = app
+            .client
+            .get(format!("{panel}{path}"))
+            .send()
+            .await
+            .expect("answer");
+        let h = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        assert_eq!(
+            h("content-security-policy").as_deref(),
+            Some("frame-ancestors 'none'"),
+            "{path}: {:?}",
+            r.headers()
+        );
+        assert_eq!(h("x-frame-options").as_deref(), Some("DENY"), "{path}");
+    }
+    app.stop().await;
+}

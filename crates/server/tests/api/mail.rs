@@ -500,30 +500,44 @@ async fn the_same_message_id_from_the_same_sender_is_taken_once() {
 }
 
 #[tokio::test]
-async fn refusal_answers_to_one_address_are_limited_per_hour() {
+async fn refusal_answers_to_one_address_are_limited_three_an_hour_to_a_customer_one_a_day_else() {
     let app = spawn_mail_app().await;
     let config = app.state().config.clone();
-    let mut answered = 0;
-    for i in 0..6 {
-        let raw = format!(
-            "From: robot@altrodominio.example\r\nTo: hd@smacloud.it\r\nSubject: richiesta {i}\r\nMessage-ID: <r{i}@altrodominio.example>\r\n\r\nciao\r\n"
-        );
-        match ingest_with(&app, &config, raw.into_bytes()).await.outcome {
-            Outcome::Refused {
-                reason: "unknown_sender",
-                answered: a,
-            } => answered += usize::from(a),
-            other => panic!("{other:?}"),
+    let answered = |from: &'static str, reason: &'static str| {
+        let (app, config) = (&app, &config);
+        async move {
+            let mut answered = 0;
+            for i in 0..6 {
+                // A customer writing about a code that is none of theirs; or anyone at all.
+                let raw = format!(
+                    "From: {from}\r\nTo: hd@smacloud.it\r\nSubject: [#FPL-000-0000{i}] richiesta {i}\r\nMessage-ID: <r{i}@{from}>\r\n\r\nciao\r\n"
+                );
+                match ingest_with(app, config, raw.into_bytes()).await.outcome {
+                    Outcome::Refused {
+                        reason: r,
+                        answered: a,
+                    } if r == reason => answered += usize::from(a),
+                    other => panic!("{other:?}"),
+                }
+            }
+            answered
         }
-    }
-    assert_eq!(answered, mail::REFUSALS_PER_HOUR as usize);
+    };
+    assert_eq!(
+        answered("demo@example.it", "unknown_ticket").await,
+        mail::REFUSALS_PER_HOUR as usize
+    );
+    assert_eq!(
+        answered("robot@altrodominio.example", "unknown_sender").await,
+        1
+    );
     assert_eq!(
         count(
             &app,
             "SELECT COUNT(*) FROM mail_intake WHERE outcome = 'refused'"
         )
         .await,
-        6,
+        12,
         "all recorded"
     );
     app.stop().await;

@@ -638,3 +638,360 @@ async fn oversized_and_malformed_messages_are_recorded_without_a_panic() {
     );
     app.stop().await;
 }
+
+/// The e-mails the outbox worker wrote (`$HELPDESK_DATA_DIR/outbox/*.eml`, no relay configured)
+/// whose decoded `Subject` or `To` contains `needle`, waiting up to 10 s for `at_least` of them.
+async fn outbox_mails(app: &TestApp, needle: &str, at_least: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut files: Vec<_> = std::fs::read_dir(app.state().config.outbox_dir())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        let mine: Vec<String> = files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter(|eml| {
+                let Some(m) = mail_parser::MessageParser::default().parse(eml.as_bytes()) else {
+                    return false;
+                };
+                let to = m
+                    .to()
+                    .and_then(|a| a.first())
+                    .and_then(|a| a.address())
+                    .unwrap_or_default();
+                m.subject().is_some_and(|s| s.contains(needle)) || to == needle
+            })
+            .collect();
+        if mine.len() >= at_least || std::time::Instant::now() > deadline {
+            return mine;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// What a mail reader makes of an e-mail: its decoded subject and its header names.
+fn as_read(eml: &str) -> (String, Vec<String>) {
+    let m = mail_parser::MessageParser::default()
+        .parse(eml.as_bytes())
+        .expect("a MIME message");
+    let names = m
+        .headers()
+        .iter()
+        .map(|h| h.name().to_ascii_lowercase())
+        .collect();
+    (m.subject().unwrap_or_default().to_string(), names)
+}
+
+#[tokio::test]
+async fn a_subject_written_like_an_encoded_word_reads_back_as_written() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let staff = app.login("staff@example.it").await;
+    let sid = app.service_id(&demo, "blog-mario.it").await;
+    let injected = "=?utf-8?q?Bcc=3A_a@b?=";
+    let subjects = [
+        injected.to_string(),
+        // Among other words, with non-ASCII text after it, and a lone "?=".
+        format!("Errore 500 su blog-mario.it {injected} già visto ?= ieri"),
+        "Il sito è lento da ieri: fattura n° 12 — perché?".to_string(),
+        "Errore 500 sulla home di blog-mario.it".to_string(),
+    ];
+    for subject in &subjects {
+        let r = app
+            .post(
+                &demo,
+                "/api/v1/tickets",
+                serde_json::json!({
+                    "department": "helpdesk",
+                    "service_id": sid,
+                    "subject": subject,
+                    "description": "Da stamattina la home page risponde con errore 500.",
+                    "priority": "normal",
+                }),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{subject}");
+        let code = r.json::<Value>().await.expect("json")["code"]
+            .as_str()
+            .expect("code")
+            .to_string();
+        let r = app
+            .post(
+                &staff,
+                &format!("/api/v1/staff/tickets/{code}/messages"),
+                serde_json::json!({"body": "Abbiamo riavviato il server: ci confermi?"}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{subject}");
+        // The acknowledgment and the staff answer.
+        let mails = outbox_mails(&app, &code, 2).await;
+        assert_eq!(mails.len(), 2, "{subject}");
+        for eml in &mails {
+            let (read, headers) = as_read(eml);
+            assert_eq!(read, format!("[#{code}]: {subject}"), "{eml}");
+            assert!(!headers.iter().any(|h| h == "bcc"), "{headers:?}");
+            assert!(
+                !eml.contains("=?utf-8?q?"),
+                "the customer's encoded-word reached the message as written: {eml}"
+            );
+            let raw_subject = eml
+                .lines()
+                .find(|l| l.starts_with("Subject: "))
+                .expect("a Subject line");
+            // The code stays readable in the raw message, and so does a plain subject.
+            assert!(
+                raw_subject.contains(&format!("[#{code}]:")),
+                "{raw_subject}"
+            );
+            if subject.is_ascii() && !subject.contains("=?") {
+                assert_eq!(raw_subject, format!("Subject: [#{code}]: {subject}"));
+            }
+        }
+    }
+
+    // A refusal names the customer's subject through the same encoding. (Their mailer encoded
+    // the literal text, as ours now does, so that it is what our intake reads.)
+    let refused_subject = format!("Re: [#FPL-000-00000] {injected}");
+    use base64::Engine;
+    let sent = base64::engine::general_purpose::STANDARD.encode(injected);
+    let raw = delivered_by_our_mta(
+        "example.it",
+        &format!(
+            "From: demo@example.it\nTo: hd@smacloud.it\nSubject: Re: [#FPL-000-00000] =?utf-8?b?{sent}?=\n\
+             Message-ID: <encoded-word-refused@example.it>\n\nciao\n"
+        ),
+    );
+    let got = ingest(&app, raw, true).await;
+    assert!(
+        matches!(
+            got.outcome,
+            Outcome::Refused {
+                reason: "unknown_ticket",
+                answered: true
+            }
+        ),
+        "{:?}",
+        got.outcome
+    );
+    let mails = outbox_mails(&app, "FPL-000-00000", 1).await;
+    assert_eq!(mails.len(), 1);
+    let (read, headers) = as_read(&mails[0]);
+    assert_eq!(read, format!("Messaggio non accettato: {refused_subject}"));
+    assert!(!headers.iter().any(|h| h == "bcc"), "{headers:?}");
+    app.stop().await;
+}
+
+/// The refusals the outbox worker wrote to `address`, once it has had time to write them all.
+async fn refusals_to(app: &TestApp, address: &str) -> Vec<String> {
+    // The worker writes what is queued within a pass; the queue says how many to wait for.
+    let queued: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE ticket_id IS NULL AND to_addr = ?")
+            .bind(address)
+            .fetch_one(app.state().store.pool())
+            .await
+            .expect("count");
+    let mails = outbox_mails(app, address, queued as usize).await;
+    assert_eq!(mails.len(), queued as usize, "every queued refusal written");
+    mails
+}
+
+#[tokio::test]
+async fn an_unknown_sender_gets_one_refusal_a_day_that_repeats_nothing_it_wrote() {
+    // The demo's setting: sender checks off, so anyone can write a victim's address as From.
+    let app = spawn_with(|c| c.mail_require_auth = false).await;
+    let victim = "vittima@altrodominio.example";
+    let spam = |i: usize| {
+        format!(
+            "From: Offerte <{victim}>\r\nTo: hd@smacloud.it\r\n\
+             Subject: Vinci un iPhone su https://evil.example/promo?id={i}\r\n\
+             Message-ID: <spam-{i}.buy-now-at-evil.example@evil.example>\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\n\
+             Clicca qui: http://evil.example/click/{i} e www.evil.example/win\r\n"
+        )
+        .into_bytes()
+    };
+    let mut answered = Vec::new();
+    for i in 0..3 {
+        let config = app.state().config.clone();
+        match app.ingest_piped(&config, spam(i), &[], true).await.outcome {
+            Outcome::Refused {
+                reason: "unknown_sender",
+                answered: a,
+            } => answered.push(a),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(answered, [true, false, false], "one answer per address");
+    // Every message is still recorded for staff.
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM mail_intake WHERE sender = 'vittima@altrodominio.example' AND reason = 'unknown_sender'"
+        )
+        .await,
+        3
+    );
+    let mails = refusals_to(&app, victim).await;
+    assert_eq!(mails.len(), 1, "one refusal in the outbox");
+    let eml = &mails[0];
+    let m = mail_parser::MessageParser::default()
+        .parse(eml.as_bytes())
+        .expect("a MIME message");
+    let subject = m.subject().unwrap_or_default();
+    let text = m.body_text(0).expect("a text part").to_string();
+    for written in [
+        "iPhone",
+        "evil.example",
+        "promo",
+        "Clicca",
+        "click",
+        "Offerte",
+        "buy-now",
+    ] {
+        assert!(
+            !subject.contains(written) && !text.contains(written) && !eml.contains(written),
+            "{written:?} repeated in the refusal: {eml}"
+        );
+    }
+    // Any link it has is ours.
+    for url in text.split_whitespace().filter(|w| w.contains("://")) {
+        assert!(url.starts_with(&app.state().config.public_url), "{url}");
+    }
+    assert!(
+        m.in_reply_to().is_empty() && m.references().is_empty(),
+        "{eml}"
+    );
+    assert!(
+        text.contains("non ne manderemo altre per 24 ore") && text.contains("for 24 hours"),
+        "{text}"
+    );
+
+    // The window is per address: another one gets its own answer; a customer's own refusals are
+    // unchanged (their subject named, up to three an hour).
+    let config = app.state().config.clone();
+    let other = "qualcuno@altrodominio.example";
+    let got = app
+        .ingest_piped(
+            &config,
+            format!(
+                "From: {other}\r\nTo: hd@smacloud.it\r\nSubject: info\r\nMessage-ID: <o@altrodominio.example>\r\n\r\nx\r\n"
+            )
+            .into_bytes(),
+            &[],
+            true,
+        )
+        .await;
+    assert_eq!(
+        got.outcome,
+        Outcome::Refused {
+            reason: "unknown_sender",
+            answered: true
+        }
+    );
+
+    // The state is in the database: a restarted server (as another instance would) still knows
+    // the address had its answer.
+    let mut app = app;
+    if let Some(running) = app.running.take() {
+        running.stop().await;
+    }
+    app.running = Some(
+        helpdesk_server::start(config.clone())
+            .await
+            .expect("restarts"),
+    );
+    let config = app.state().config.clone();
+    let got = app.ingest_piped(&config, spam(9), &[], true).await;
+    assert_eq!(
+        got.outcome,
+        Outcome::Refused {
+            reason: "unknown_sender",
+            answered: false
+        }
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn with_sender_checks_on_only_an_authenticated_unknown_sender_is_answered() {
+    let app = spawn_app().await;
+    let unchecked = "nessuno@altrodominio.example";
+    // Not authenticated (no results from our MTA): recorded for staff, never answered.
+    for i in 0..2 {
+        let got = ingest(
+            &app,
+            format!(
+                "From: {unchecked}\r\nTo: hd@smacloud.it\r\nSubject: Vinci su evil.example {i}\r\n\
+                 Message-ID: <u{i}@altrodominio.example>\r\n\r\nx\r\n"
+            )
+            .into_bytes(),
+            true,
+        )
+        .await;
+        assert_eq!(
+            got.outcome,
+            Outcome::Refused {
+                reason: "unauthenticated",
+                answered: false
+            }
+        );
+        let (outcome, reason, _) = app
+            .state()
+            .store
+            .intake_record(&got.id)
+            .await
+            .expect("query")
+            .expect("recorded");
+        assert_eq!(
+            (outcome.as_str(), reason.as_deref()),
+            ("refused", Some("unauthenticated"))
+        );
+    }
+    // DKIM for another domain than From's does not pass either.
+    let got = ingest(
+        &app,
+        delivered_by_our_mta(
+            "evil.example",
+            &format!("From: {unchecked}\nTo: hd@smacloud.it\nSubject: ciao\nMessage-ID: <u9@evil.example>\n\nx\n"),
+        ),
+        true,
+    )
+    .await;
+    assert_eq!(
+        got.outcome,
+        Outcome::Refused {
+            reason: "unauthenticated",
+            answered: false
+        }
+    );
+    assert!(refusals_to(&app, unchecked).await.is_empty());
+
+    // An unknown sender that passed the checks is answered, once.
+    let checked = "persona@altrodominio.example";
+    for (i, want) in [(0, true), (1, false)] {
+        let got = ingest(
+            &app,
+            delivered_by_our_mta(
+                "altrodominio.example",
+                &format!("From: {checked}\nTo: hd@smacloud.it\nSubject: info {i}\nMessage-ID: <c{i}@altrodominio.example>\n\nx\n"),
+            ),
+            true,
+        )
+        .await;
+        assert_eq!(
+            got.outcome,
+            Outcome::Refused {
+                reason: "unknown_sender",
+                answered: want
+            }
+        );
+    }
+    assert_eq!(refusals_to(&app, checked).await.len(), 1);
+    app.stop().await;
+}

@@ -98,6 +98,19 @@ async fn the_panels_language_comes_back_with_the_session_and_an_unknown_one_does
 }
 
 #[tokio::test]
+async fn a_token_whose_nbf_has_come_within_the_leeway_is_good() {
+    let app = app_with_secret().await;
+    let now = now();
+    for (jti, nbf) in [("nbf-1", now - 10), ("nbf-2", now + 30)] {
+        let mut c = claims(jti);
+        c["nbf"] = json!(nbf);
+        let (status, body) = trade(&app, &sign(Algorithm::HS256, &c, SECRET)).await;
+        assert_eq!(status, StatusCode::OK, "nbf {nbf} at {now}: {body}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn every_bad_token_answers_the_same_401_and_changes_nothing() {
     let app = app_with_secret().await;
     let now = now();
@@ -171,6 +184,28 @@ async fn every_bad_token_answers_the_same_401_and_changes_nothing() {
         (
             "over 100 KB",
             edit("bad-13", &|c| c["name"] = json!("x".repeat(110_000))),
+        ),
+        (
+            "nbf in the future, beyond the clocks' leeway",
+            edit("bad-14", &|c| c["nbf"] = json!(now + 90)),
+        ),
+        (
+            "exp before iat",
+            edit("bad-15", &|c| {
+                c["iat"] = json!(now + 30);
+                c["exp"] = json!(now + 10);
+            }),
+        ),
+        (
+            "nbf after exp",
+            edit("bad-16", &|c| {
+                c["nbf"] = json!(now + 50);
+                c["exp"] = json!(now + 40);
+            }),
+        ),
+        (
+            "nbf not a number",
+            edit("bad-17", &|c| c["nbf"] = json!("now")),
         ),
     ];
     let before = sessions(&app).await;
