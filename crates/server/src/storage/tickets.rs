@@ -205,7 +205,10 @@ pub enum Recorded {
     New(Ticket),
     /// The key was taken already; nothing was written. What the first write made, as it answered
     /// it, and the hash of the first write's request, for the rules to compare.
-    Prior { request_hash: String, ticket: Ticket },
+    Prior {
+        request_hash: String,
+        ticket: Ticket,
+    },
 }
 
 /// What a new message does to its ticket, as `crate::tickets` decides it from the ticket's status
@@ -414,7 +417,11 @@ async fn reserve_key(
 }
 
 /// Records what the write that reserved `k` made.
-async fn record_key_result(c: &mut SqliteConnection, k: &OwnedKey, result: &str) -> StoreResult<()> {
+async fn record_key_result(
+    c: &mut SqliteConnection,
+    k: &OwnedKey,
+    result: &str,
+) -> StoreResult<()> {
     sqlx::query("UPDATE idempotency SET result = ? WHERE account_id = ? AND key = ?")
         .bind(result)
         .bind(&k.account_id)
@@ -759,7 +766,10 @@ impl TicketStore for Store {
         enum Added {
             /// The ticket's code and the `seq` range of what was added.
             New(String, (i64, i64)),
-            Prior { request_hash: String, result: String },
+            Prior {
+                request_hash: String,
+                result: String,
+            },
         }
         let owned_viewer = OwnedViewer::from(viewer);
         let code = code.to_string();
@@ -787,7 +797,8 @@ impl TicketStore for Store {
                     if let Some(s) = effect.event_before {
                         seqs.push(insert_event(c, row.id, &msg, s, now).await?);
                     }
-                    let (_, seq) = insert_message(c, row.id, &row.account_id, &msg, now + 1).await?;
+                    let (_, seq) =
+                        insert_message(c, row.id, &row.account_id, &msg, now + 1).await?;
                     seqs.push(seq);
                     if let Some(s) = effect.event_after {
                         seqs.push(insert_event(c, row.id, &msg, s, now + 2).await?);

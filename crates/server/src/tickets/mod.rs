@@ -12,8 +12,8 @@ use crate::state::AppState;
 use crate::storage::prelude::*;
 use crate::storage::UsageKind;
 use crate::storage::{
-    Created, IdempotencyRecord, NewMessage, NewTicketRecord, Notification, NotifyContext,
-    Recorded, StoreError, StoreResult, StoredFile, TicketDraft, Viewer,
+    Created, IdempotencyRecord, NewMessage, NewTicketRecord, Notification, NotifyContext, Recorded,
+    StoreError, StoreResult, StoredFile, TicketDraft, Viewer,
 };
 use crate::texts::{Language, Refusal};
 use crate::util::{random_u64, sha256_hex};
@@ -24,9 +24,9 @@ use helpdesk_core::api::{
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::subject::{assess, SubjectContext};
 use helpdesk_core::{text, TicketCode};
+use status::Writer;
 use std::collections::BTreeMap;
 use std::future::Future;
-use status::Writer;
 
 /// An `Idempotency-Key` as the API takes it: printable ASCII, 1 to 128 characters. Optional:
 /// two identical requests without one are two tickets or replies.
@@ -494,5 +494,103 @@ mod tests {
         assert!(IdempotencyKey::parse("è").is_none());
         assert!(IdempotencyKey::parse(&"k".repeat(129)).is_none());
         assert!(IdempotencyKey::parse(&"k".repeat(128)).is_some());
+    }
+
+    /// 64 random bits whose letters spell "ASS": a code never drawn.
+    const OFFENSIVE_DRAW: u64 = 18 * 26 + 18 * 26 * 26;
+
+    #[tokio::test]
+    async fn a_taken_code_is_drawn_again_and_an_offensive_one_never_tried() {
+        let draws = [OFFENSIVE_DRAW, 1, 2, 3];
+        let mut next = draws.iter().copied();
+        let mut tried = Vec::new();
+        let made = with_fresh_code(
+            || next.next().unwrap_or(9),
+            |code| {
+                tried.push(code.as_str().to_string());
+                let n = tried.len();
+                async move {
+                    if n < 3 {
+                        Err(StoreError::CodeTaken)
+                    } else {
+                        Ok(code)
+                    }
+                }
+            },
+        )
+        .await;
+        let codes: Vec<String> = [1, 2, 3]
+            .into_iter()
+            .filter_map(TicketCode::from_random)
+            .map(|c| c.as_str().to_string())
+            .collect();
+        assert_eq!(
+            tried, codes,
+            "the offensive draw is skipped, each taken one redrawn"
+        );
+        assert_eq!(
+            made.ok().map(|c| c.as_str().to_string()),
+            codes.last().cloned()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_draw_gives_up_after_its_limit_and_other_errors_are_not_retried() {
+        let mut n = 0u64;
+        let mut tries = 0;
+        let r: StoreResult<()> = with_fresh_code(
+            || {
+                n += 1;
+                n
+            },
+            |_| {
+                tries += 1;
+                async { Err(StoreError::CodeTaken) }
+            },
+        )
+        .await;
+        assert!(matches!(r, Err(StoreError::CodeTaken)));
+        assert_eq!(tries, CODE_DRAWS);
+
+        let mut tries = 0;
+        let r: StoreResult<()> = with_fresh_code(
+            || 7,
+            |_| {
+                tries += 1;
+                async { Err(StoreError::NotFound) }
+            },
+        )
+        .await;
+        assert!(matches!(r, Err(StoreError::NotFound)));
+        assert_eq!(tries, 1);
+    }
+
+    fn a_ticket(code: &str) -> Ticket {
+        serde_json::from_value(serde_json::json!({
+            "code": code, "subject": "s", "department": "helpdesk", "service": null,
+            "status": "open", "priority": "normal", "channel": "web",
+            "created_at": "2026-01-01T00:00:00Z", "last_activity_at": "2026-01-01T00:00:00Z",
+            "messages": []
+        }))
+        .expect("a ticket")
+    }
+
+    #[test]
+    fn a_taken_key_replays_the_same_request_and_refuses_another() {
+        let prior = |hash: &str| Recorded::Prior {
+            request_hash: hash.into(),
+            ticket: a_ticket("ABC-123-45678"),
+        };
+        let new = replayed(Recorded::New(a_ticket("ABC-123-45678")), Some("h1"));
+        assert!(matches!(new, Ok((_, false))));
+        assert!(matches!(replayed(prior("h1"), Some("h1")), Ok((_, true))));
+        assert!(matches!(
+            replayed(prior("h1"), Some("h2")),
+            Err(StoreError::IdempotencyMismatch)
+        ));
+        assert!(matches!(
+            replayed(prior("h1"), None),
+            Err(StoreError::IdempotencyMismatch)
+        ));
     }
 }

@@ -88,10 +88,22 @@ mod tests {
             // A customer's reply opens the ticket; a closed one is reopened with an event.
             (Writer::Customer, Open, effect(None, Open, None, false)),
             (Writer::Customer, Awaiting, effect(None, Open, None, false)),
-            (Writer::Customer, Closed, effect(Some(Open), Open, None, false)),
+            (
+                Writer::Customer,
+                Closed,
+                effect(Some(Open), Open, None, false),
+            ),
             // A staff reply waits for the customer, who is notified.
-            (Writer::Staff(None), Open, effect(None, Awaiting, None, true)),
-            (Writer::Staff(None), Awaiting, effect(None, Awaiting, None, true)),
+            (
+                Writer::Staff(None),
+                Open,
+                effect(None, Awaiting, None, true),
+            ),
+            (
+                Writer::Staff(None),
+                Awaiting,
+                effect(None, Awaiting, None, true),
+            ),
             (
                 Writer::Staff(None),
                 Closed,
@@ -120,7 +132,11 @@ mod tests {
             ),
             // Automatic mail changes nothing and notifies no one.
             (Writer::Automatic, Open, effect(None, Open, None, false)),
-            (Writer::Automatic, Awaiting, effect(None, Awaiting, None, false)),
+            (
+                Writer::Automatic,
+                Awaiting,
+                effect(None, Awaiting, None, false),
+            ),
             (Writer::Automatic, Closed, effect(None, Closed, None, false)),
         ];
         for (by, current, want) in table {
