@@ -5,7 +5,7 @@ use crate::auth::hash_password;
 use crate::import::{import, ImportFile};
 use crate::state::AppState;
 use crate::storage::prelude::*;
-use crate::storage::{Created, NewMessage, NewTicketRecord};
+use crate::storage::{Created, NewMessage, TicketDraft};
 use helpdesk_core::api::{
     AuthorKind, Channel, Department, Priority, ServiceFamily, StaffReply, Status,
 };
@@ -143,30 +143,29 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
                 .max_by_key(|s| (s.family == ServiceFamily::Domain) == want_domain)
                 .map(|s| s.id.clone())
         });
-        let created = state
-            .store
-            .create_ticket(
-                NewTicketRecord {
-                    account_id: &customer.id,
-                    department: t.department,
-                    service_id: service_id.as_deref(),
-                    subject: t.subject,
-                    priority: t.priority,
-                    channel: Channel::Web,
-                    first: NewMessage::text(
-                        &customer,
-                        AuthorKind::Customer,
-                        Channel::Web,
-                        t.description,
-                    ),
-                    idempotency: None,
-                },
-                {
-                    let config = config.clone();
-                    move |ctx| Some(crate::notify::acknowledgment(&config, ctx, &[]))
-                },
-            )
-            .await?;
+        let created = crate::tickets::record_ticket(
+            &state.store,
+            TicketDraft {
+                account_id: &customer.id,
+                department: t.department,
+                service_id: service_id.as_deref(),
+                subject: t.subject,
+                priority: t.priority,
+                channel: Channel::Web,
+                first: NewMessage::text(
+                    &customer,
+                    AuthorKind::Customer,
+                    Channel::Web,
+                    t.description,
+                ),
+            },
+            None,
+            {
+                let config = config.clone();
+                move |ctx| Some(crate::notify::acknowledgment(&config, ctx, &[]))
+            },
+        )
+        .await?;
         let Created::New(ticket) = created else {
             continue;
         };
@@ -180,17 +179,16 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("demo staff reply: {e}"))?;
         }
         if let Some(body) = t.customer_reply {
-            state
-                .store
-                .add_message(
-                    crate::storage::Viewer::Customer(&customer.id),
-                    &ticket.code,
-                    NewMessage::text(&customer, AuthorKind::Customer, Channel::Email, body),
-                    None,
-                    None,
-                    |_| None,
-                )
-                .await?;
+            crate::tickets::add_message(
+                &state.store,
+                crate::storage::Viewer::Customer(&customer.id),
+                &ticket.code,
+                NewMessage::text(&customer, AuthorKind::Customer, Channel::Email, body),
+                None,
+                None,
+                |_| None,
+            )
+            .await?;
         }
     }
     tracing::info!("demo data seeded: demo@example.it / altro@example.it / staff@example.it, password {DEMO_PASSWORD}");

@@ -21,7 +21,8 @@ pub use mail::IntakeStore;
 pub use outbox::{Notification, OutboxItem, OutboxStore};
 pub use sessions::SessionStore;
 pub use tickets::{
-    Created, ListQuery, NewMessage, NewTicketRecord, NotifyContext, RecentMessage, TicketStore,
+    Created, IdempotencyRecord, ListQuery, MessageEffect, NewMessage, NewTicketRecord,
+    NotifyContext, RecentMessage, Recorded, TicketDraft, TicketStore,
 };
 pub use uploads::{FileRow, UploadStore, UPLOAD_TTL_US};
 pub use usage::{Allowance, Charge, UsageKind, UsageStore};
@@ -55,7 +56,7 @@ use accounts::customer_from_row;
 use outbox::queue_notification;
 use sessions::CachedSession;
 
-use crate::util::{now_us, random_id, random_u64, rfc3339};
+use crate::util::{now_us, random_id, rfc3339};
 use anyhow::Context;
 use futures_util::future::BoxFuture;
 use helpdesk_core::api::{
@@ -81,6 +82,10 @@ pub enum StoreError {
     /// The same idempotency key came with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
+    /// The ticket code is another ticket's (the database's unique constraint said so): nothing was
+    /// written; the rules draw another.
+    #[error("ticket code taken")]
+    CodeTaken,
     /// An upload id that is not this account's, already used, or expired.
     #[error("upload {0} cannot be attached")]
     UploadUnavailable(String),
@@ -125,6 +130,8 @@ impl From<StoreError> for crate::error::ApiError {
             // The quota's size is the rule's to say: see `tickets::limits`.
             StoreError::QuotaExceeded => ApiError::QuotaExceeded { quota: 0 },
             StoreError::StorageFull => ApiError::StorageFull,
+            // The rules draw again on this; it reaches a caller only when every draw was taken.
+            StoreError::CodeTaken => ApiError::Internal(anyhow::anyhow!("no free ticket code")),
             StoreError::Db(e) if crate::alarm::is_disk_full_db(&e) => ApiError::StorageFull,
             StoreError::Db(e) => ApiError::Internal(e.into()),
             StoreError::Other(e) => ApiError::Internal(e),

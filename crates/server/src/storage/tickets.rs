@@ -165,7 +165,9 @@ async fn recent_messages(
     Ok(recent)
 }
 
-pub struct NewTicketRecord<'a> {
+/// What the opener of a ticket asked for, before the rules give it a code and a status.
+#[derive(Debug, Clone)]
+pub struct TicketDraft<'a> {
     pub account_id: &'a str,
     pub department: Department,
     pub service_id: Option<&'a str>,
@@ -173,10 +175,58 @@ pub struct NewTicketRecord<'a> {
     pub priority: Priority,
     pub channel: Channel,
     pub first: NewMessage<'a>,
-    /// (key, hash of the request): a retry with the same key returns the same ticket.
-    pub idempotency: Option<(&'a str, &'a str)>,
 }
 
+/// A new ticket as the rules in `crate::tickets` made it: its code drawn and its first status
+/// chosen there. Storage writes it as it is.
+#[derive(Debug, Clone)]
+pub struct NewTicketRecord<'a> {
+    pub code: TicketCode,
+    pub status: Status,
+    pub draft: TicketDraft<'a>,
+    /// The key reserved in the same transaction: one write per key ever records anything.
+    pub idempotency: Option<IdempotencyRecord<'a>>,
+}
+
+/// An idempotency key as storage keeps it: unique per account, written in the same transaction as
+/// what it makes, with the hash of the request that made it. The key's scope (a ticket, a reply
+/// to one ticket) is the rules' to build.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyRecord<'a> {
+    pub account_id: &'a str,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+}
+
+/// What a write under an idempotency key did.
+#[derive(Debug)]
+pub enum Recorded {
+    /// This write recorded the ticket (or the message): here as it answers the write.
+    New(Ticket),
+    /// The key was taken already; nothing was written. What the first write made, as it answered
+    /// it, and the hash of the first write's request, for the rules to compare.
+    Prior {
+        request_hash: String,
+        ticket: Ticket,
+    },
+}
+
+/// What a new message does to its ticket, as `crate::tickets` decides it from the ticket's status
+/// read in the write's own transaction. Storage records exactly this, in this order: the event
+/// before the message, the message, the event after it; then the ticket takes `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageEffect {
+    /// A status-change event shown before the message (a reopening).
+    pub event_before: Option<Status>,
+    /// A status-change event shown after the message (a closing).
+    pub event_after: Option<Status>,
+    /// The ticket's status once the write is done.
+    pub status: Status,
+    /// Whether the notification composer is asked for a notification at all.
+    pub notify: bool,
+}
+
+/// Opened tickets, as the rules answer them.
 pub enum Created {
     New(Ticket),
     Replayed(Ticket),
@@ -317,6 +367,92 @@ async fn insert_event(
     .await?)
 }
 
+/// An [`IdempotencyRecord`] the writer can keep.
+struct OwnedKey {
+    account_id: String,
+    key: String,
+    request_hash: String,
+}
+
+impl From<&IdempotencyRecord<'_>> for OwnedKey {
+    fn from(k: &IdempotencyRecord<'_>) -> Self {
+        OwnedKey {
+            account_id: k.account_id.to_string(),
+            key: k.key.to_string(),
+            request_hash: k.request_hash.to_string(),
+        }
+    }
+}
+
+/// Reserves `k` for this write, in its transaction: the primary key `(account_id, key)` decides
+/// between writers racing on it. When the key is taken, answers the first write's request hash and
+/// result, and reserves nothing. A reservation lives and dies with its transaction: there is no
+/// half-made one to find after a crash.
+async fn reserve_key(
+    c: &mut SqliteConnection,
+    k: &OwnedKey,
+    now: i64,
+) -> StoreResult<Option<(String, String)>> {
+    let done = sqlx::query(
+        "INSERT INTO idempotency (account_id, key, request_hash, result, created_us)
+         VALUES (?, ?, ?, '', ?) ON CONFLICT (account_id, key) DO NOTHING",
+    )
+    .bind(&k.account_id)
+    .bind(&k.key)
+    .bind(&k.request_hash)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(None);
+    }
+    let prior: (String, String) = sqlx::query_as(
+        "SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?",
+    )
+    .bind(&k.account_id)
+    .bind(&k.key)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(Some(prior))
+}
+
+/// Records what the write that reserved `k` made.
+async fn record_key_result(
+    c: &mut SqliteConnection,
+    k: &OwnedKey,
+    result: &str,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE idempotency SET result = ? WHERE account_id = ? AND key = ?")
+        .bind(result)
+        .bind(&k.account_id)
+        .bind(&k.key)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// The code a ticket's key recorded; a reservation without one cannot outlive its transaction.
+fn recorded_code(result: &str) -> StoreResult<&str> {
+    let code = result.split(' ').next().unwrap_or_default();
+    if code.is_empty() {
+        return Err(anyhow::anyhow!("an idempotency key without its result").into());
+    }
+    Ok(code)
+}
+
+/// A reply's result, "CODE FIRST LAST": the ticket and the `seq` range of what the reply added.
+/// A key recorded before answers carried only what was added holds the code alone: its replay
+/// shows the ticket without messages.
+fn reply_result(result: &str) -> StoreResult<(&str, (i64, i64))> {
+    let code = recorded_code(result)?;
+    let mut parts = result.split(' ').skip(1);
+    let range = match (parts.next(), parts.next()) {
+        (Some(a), Some(b)) => a.parse().ok().zip(b.parse().ok()),
+        _ => None,
+    };
+    Ok((code, range.unwrap_or((1, 0))))
+}
+
 fn push_word_filter(sql: &mut QueryBuilder<'_, Sqlite>, words: &[String]) {
     for w in words {
         sql.push(" AND (t.code LIKE ")
@@ -393,33 +529,37 @@ pub trait TicketStore {
         account_id: &str,
         q: &ListQuery,
     ) -> impl Future<Output = StoreResult<TicketList>> + Send;
-    /// Opens a ticket with its first message (and its acknowledgment, queued) in one transaction.
+    /// Records a ticket with its first message, its key and its acknowledgment (queued when the
+    /// composer returns one) in one transaction. [`StoreError::CodeTaken`] when the code is another
+    /// ticket's, [`Recorded::Prior`] when the key is taken: nothing written in either case.
     fn create_ticket(
         &self,
         rec: NewTicketRecord<'_>,
         ack: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
-    ) -> impl Future<Output = StoreResult<Created>> + Send;
-    /// Appends a message to a ticket the viewer may see, applies the status rules, and queues
-    /// the notification the composer returns (staff replies notify; customers' do not).
-    /// Answers with the ticket's own fields and, in `messages`, only what this request added
-    /// (the message, and the status events it caused); a replay answers what the first added.
+    ) -> impl Future<Output = StoreResult<Recorded>> + Send;
+    /// Appends a message to a ticket the viewer may see, in one transaction: reads the ticket's
+    /// status, asks `effect` what the message does to it, records exactly that, and queues the
+    /// notification the composer returns (asked only when the effect says to notify).
+    /// Answers with the ticket's own fields and, in `messages`, only what this write added (the
+    /// message and its events); [`Recorded::Prior`] answers what the key's first write added.
     fn add_message(
         &self,
         viewer: Viewer<'_>,
         code: &str,
         msg: NewMessage<'_>,
-        next_status: Option<Status>,
-        idempotency: Option<(&str, &str)>,
+        idempotency: Option<IdempotencyRecord<'_>>,
+        effect: impl FnOnce(Status) -> MessageEffect + Send + 'static,
         notify: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
-    ) -> impl Future<Output = StoreResult<(Ticket, bool)>> + Send;
-    /// Closes or reopens a ticket; the change shows in the thread as an event. Answers with the
-    /// ticket's own fields and, in `messages`, the event (none when the status was already so).
+    ) -> impl Future<Output = StoreResult<Recorded>> + Send;
+    /// Changes a ticket's status, in one transaction: reads it, asks `change` for the new one
+    /// (`None`: nothing to record) and records it with its event, by `by`. Answers with the
+    /// ticket's own fields and, in `messages`, the event (none when nothing changed).
     fn set_status(
         &self,
         viewer: Viewer<'_>,
         code: &str,
-        status: Status,
         by: (AuthorKind, Option<&str>, &str),
+        change: impl FnOnce(Status) -> Option<Status> + Send + 'static,
     ) -> impl Future<Output = StoreResult<Ticket>> + Send;
     /// One ticket with its whole thread, or `None` when it is missing or not the viewer's.
     fn ticket(
@@ -519,79 +659,53 @@ impl TicketStore for Store {
         &self,
         rec: NewTicketRecord<'_>,
         ack: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
-    ) -> StoreResult<Created> {
+    ) -> StoreResult<Recorded> {
         enum Made {
-            New(String),
-            Prior { same_request: bool, code: String },
+            New,
+            Prior { request_hash: String, code: String },
         }
-        let account_id = rec.account_id.to_string();
-        let (department, priority, channel) = (rec.department, rec.priority, rec.channel);
-        let service_id = rec.service_id.map(String::from);
-        let subject = rec.subject.to_string();
-        let first = OwnedMessage::from(&rec.first);
-        let idempotency = rec.idempotency.map(|(k, h)| (k.to_string(), h.to_string()));
+        let (code, status, draft) = (rec.code, rec.status, rec.draft);
+        let account_id = draft.account_id.to_string();
+        let (department, priority, channel) = (draft.department, draft.priority, draft.channel);
+        let service_id = draft.service_id.map(String::from);
+        let subject = draft.subject.to_string();
+        let first = OwnedMessage::from(&draft.first);
+        let key = rec.idempotency.as_ref().map(OwnedKey::from);
+        let written = code.clone();
         let made = self
             .write(move |c| {
                 Box::pin(async move {
-                    if let Some((key, hash)) = &idempotency {
-                        let prior = sqlx::query(
-                            "SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?",
-                        )
-                        .bind(&account_id)
-                        .bind(key)
-                        .fetch_optional(&mut *c)
-                        .await?;
-                        if let Some(prior) = prior {
+                    let code = written;
+                    let now = now_us();
+                    if let Some(k) = &key {
+                        if let Some((request_hash, result)) = reserve_key(c, k, now).await? {
                             return Ok(Made::Prior {
-                                same_request: prior.get::<String, _>("request_hash") == *hash,
-                                code: prior.get("result"),
+                                code: recorded_code(&result)?.to_string(),
+                                request_hash,
                             });
                         }
                     }
-                    let now = now_us();
-                    // Codes are random; a collision with an existing one just draws again.
-                    let mut code = None;
-                    for _ in 0..32 {
-                        let Some(candidate) = TicketCode::from_random(random_u64()) else {
-                            continue;
-                        };
-                        let taken: Option<i64> =
-                            sqlx::query_scalar("SELECT id FROM tickets WHERE code = ?")
-                                .bind(candidate.as_str())
-                                .fetch_optional(&mut *c)
-                                .await?;
-                        if taken.is_none() {
-                            code = Some(candidate);
-                            break;
-                        }
-                    }
-                    let code =
-                        code.ok_or_else(|| anyhow::anyhow!("no free ticket code after 32 draws"))?;
+                    // The code's unique constraint decides a race on it, here or on any instance.
                     let ticket_id: i64 = sqlx::query_scalar(
                         "INSERT INTO tickets (code, account_id, department, service_id, subject, status, priority, channel, created_us, activity_us)
-                         VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING RETURNING id",
                     )
                     .bind(code.as_str())
                     .bind(&account_id)
                     .bind(department.as_str())
                     .bind(&service_id)
                     .bind(&subject)
+                    .bind(status.as_str())
                     .bind(priority.as_str())
                     .bind(channel.as_str())
                     .bind(now)
                     .bind(now)
-                    .fetch_one(&mut *c)
-                    .await?;
+                    .fetch_optional(&mut *c)
+                    .await?
+                    .ok_or(StoreError::CodeTaken)?;
                     insert_message(c, ticket_id, &account_id, &first, now).await?;
-                    if let Some((key, hash)) = &idempotency {
-                        sqlx::query("INSERT INTO idempotency (account_id, key, request_hash, result, created_us) VALUES (?, ?, ?, ?, ?)")
-                            .bind(&account_id)
-                            .bind(key)
-                            .bind(hash)
-                            .bind(code.as_str())
-                            .bind(now)
-                            .execute(&mut *c)
-                            .await?;
+                    if let Some(k) = &key {
+                        record_key_result(c, k, code.as_str()).await?;
                     }
                     let (email, name, language): (String, String, Option<String>) =
                         sqlx::query_as("SELECT email, name, language FROM accounts WHERE id = ?")
@@ -613,32 +727,30 @@ impl TicketStore for Store {
                         customer_email: &email,
                         customer_name: &name,
                         language: Language::of_saved(language.as_deref()),
-                        status: Status::Open,
+                        status,
                         recent,
                     };
                     if let Some(n) = ack(&ctx) {
                         queue_notification(c, ticket_id, &n, now).await?;
                     }
-                    Ok(Made::New(code.as_str().to_string()))
+                    Ok(Made::New)
                 })
             })
             .await?;
-        let viewer = Viewer::Customer(rec.account_id);
+        let viewer = Viewer::Customer(draft.account_id);
         match made {
-            Made::Prior {
-                same_request: false,
-                ..
-            } => Err(StoreError::IdempotencyMismatch),
-            Made::Prior { code, .. } => Ok(Created::Replayed(
-                self.ticket(viewer, &code)
+            Made::New => Ok(Recorded::New(
+                self.ticket(viewer, code.as_str())
                     .await?
                     .ok_or(StoreError::NotFound)?,
             )),
-            Made::New(code) => Ok(Created::New(
-                self.ticket(viewer, &code)
+            Made::Prior { request_hash, code } => Ok(Recorded::Prior {
+                request_hash,
+                ticket: self
+                    .ticket(viewer, &code)
                     .await?
                     .ok_or(StoreError::NotFound)?,
-            )),
+            }),
         }
     }
 
@@ -647,83 +759,62 @@ impl TicketStore for Store {
         viewer: Viewer<'_>,
         code: &str,
         msg: NewMessage<'_>,
-        next_status: Option<Status>,
-        idempotency: Option<(&str, &str)>,
+        idempotency: Option<IdempotencyRecord<'_>>,
+        effect: impl FnOnce(Status) -> MessageEffect + Send + 'static,
         notify: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
-    ) -> StoreResult<(Ticket, bool)> {
+    ) -> StoreResult<Recorded> {
         enum Added {
-            New(Added2),
-            Prior(String),
-            Mismatch,
+            /// The ticket's code and the `seq` range of what was added.
+            New(String, (i64, i64)),
+            Prior {
+                request_hash: String,
+                result: String,
+            },
         }
-        type Added2 = (String, i64, i64);
         let owned_viewer = OwnedViewer::from(viewer);
         let code = code.to_string();
         let msg = OwnedMessage::from(&msg);
-        let idempotency = idempotency.map(|(k, h)| (k.to_string(), h.to_string()));
+        let key = idempotency.as_ref().map(OwnedKey::from);
         let added = self
             .write(move |c| {
                 Box::pin(async move {
+                    // Inside the writer's transaction, no other write changes the ticket between
+                    // this read and the writes below.
                     let row = ticket_row_for(c, owned_viewer.as_viewer(), &code)
                         .await?
                         .ok_or(StoreError::NotFound)?;
                     let now = now_us();
-                    let scoped = idempotency
-                        .as_ref()
-                        .map(|(key, hash)| (format!("reply:{}:{key}", row.code), hash));
-                    let owner = msg.author_account_id.clone().unwrap_or_default();
-                    if let Some((scoped, hash)) = &scoped {
-                        let prior = sqlx::query(
-                            "SELECT request_hash, result FROM idempotency WHERE account_id = ? AND key = ?",
-                        )
-                        .bind(&owner)
-                        .bind(scoped)
-                        .fetch_optional(&mut *c)
-                        .await?;
-                        if let Some(prior) = prior {
-                            if prior.get::<String, _>("request_hash") != **hash {
-                                return Ok(Added::Mismatch);
-                            }
-                            return Ok(Added::Prior(prior.get("result")));
+                    if let Some(k) = &key {
+                        if let Some((request_hash, result)) = reserve_key(c, k, now).await? {
+                            return Ok(Added::Prior {
+                                request_hash,
+                                result,
+                            });
                         }
                     }
-                    let current = parse_status(&row.status)?;
-                    let target = if msg.automatic {
-                        current
-                    } else {
-                        next_status.unwrap_or(match msg.author_kind {
-                            AuthorKind::Customer => Status::Open,
-                            AuthorKind::Staff => Status::AwaitingCustomer,
-                        })
-                    };
+                    let effect = effect(parse_status(&row.status)?);
                     let mut seqs = Vec::with_capacity(3);
-                    // A customer's reply to a closed ticket reopens it: the thread shows that as an event.
-                    if current == Status::Closed && target != Status::Closed {
-                        seqs.push(insert_event(c, row.id, &msg, Status::Open, now).await?);
+                    if let Some(s) = effect.event_before {
+                        seqs.push(insert_event(c, row.id, &msg, s, now).await?);
                     }
-                    let (_, seq) = insert_message(c, row.id, &row.account_id, &msg, now + 1).await?;
+                    let (_, seq) =
+                        insert_message(c, row.id, &row.account_id, &msg, now + 1).await?;
                     seqs.push(seq);
-                    if target == Status::Closed && current != Status::Closed {
-                        seqs.push(insert_event(c, row.id, &msg, Status::Closed, now + 2).await?);
+                    if let Some(s) = effect.event_after {
+                        seqs.push(insert_event(c, row.id, &msg, s, now + 2).await?);
                     }
                     sqlx::query("UPDATE tickets SET status = ?, activity_us = ? WHERE id = ?")
-                        .bind(target.as_str())
+                        .bind(effect.status.as_str())
                         .bind(now)
                         .bind(row.id)
                         .execute(&mut *c)
                         .await?;
-                    let (first, last) = (seqs[0], seqs[seqs.len() - 1]);
-                    if let Some((scoped, hash)) = &scoped {
-                        sqlx::query("INSERT INTO idempotency (account_id, key, request_hash, result, created_us) VALUES (?, ?, ?, ?, ?)")
-                            .bind(&owner)
-                            .bind(scoped)
-                            .bind(*hash)
-                            .bind(format!("{} {first} {last}", row.code))
-                            .bind(now)
-                            .execute(&mut *c)
-                            .await?;
+                    let range = (seqs[0], seqs[seqs.len() - 1]);
+                    if let Some(k) = &key {
+                        let result = format!("{} {} {}", row.code, range.0, range.1);
+                        record_key_result(c, k, &result).await?;
                     }
-                    if !msg.automatic {
+                    if effect.notify {
                         let code = TicketCode::parse(&row.code)
                             .ok_or_else(|| anyhow::anyhow!("bad stored code"))?;
                         let recent = recent_messages(c, row.id).await?;
@@ -734,39 +825,36 @@ impl TicketStore for Store {
                             customer_email: &row.email,
                             customer_name: &row.name,
                             language: Language::of_saved(row.language.as_deref()),
-                            status: target,
+                            status: effect.status,
                             recent: &recent,
                         };
                         if let Some(n) = notify(&ctx) {
                             queue_notification(c, row.id, &n, now).await?;
                         }
                     }
-                    Ok(Added::New((row.code, first, last)))
+                    Ok(Added::New(row.code, range))
                 })
             })
             .await?;
         match added {
-            Added::Mismatch => Err(StoreError::IdempotencyMismatch),
-            Added::New((code, first, last)) => Ok((
-                self.ticket_part(viewer, &code, Some((first, last)))
+            Added::New(code, range) => Ok(Recorded::New(
+                self.ticket_part(viewer, &code, Some(range))
                     .await?
                     .ok_or(StoreError::NotFound)?,
-                false,
             )),
-            Added::Prior(result) => {
-                // "CODE FIRST LAST"; a key recorded before answers carried only what was added
-                // holds the code alone, and its replay shows the ticket without messages.
-                let mut parts = result.split(' ');
-                let code = parts.next().unwrap_or_default().to_string();
-                let range = match (parts.next(), parts.next()) {
-                    (Some(a), Some(b)) => a.parse().ok().zip(b.parse().ok()),
-                    _ => None,
-                };
-                let t = self
-                    .ticket_part(viewer, &code, Some(range.unwrap_or((1, 0))))
+            Added::Prior {
+                request_hash,
+                result,
+            } => {
+                let (code, range) = reply_result(&result)?;
+                let ticket = self
+                    .ticket_part(viewer, code, Some(range))
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                Ok((t, true))
+                Ok(Recorded::Prior {
+                    request_hash,
+                    ticket,
+                })
             }
         }
     }
@@ -775,8 +863,8 @@ impl TicketStore for Store {
         &self,
         viewer: Viewer<'_>,
         code: &str,
-        status: Status,
         by: (AuthorKind, Option<&str>, &str),
+        change: impl FnOnce(Status) -> Option<Status> + Send + 'static,
     ) -> StoreResult<Ticket> {
         let owned_viewer = OwnedViewer::from(viewer);
         let code = code.to_string();
@@ -799,9 +887,9 @@ impl TicketStore for Store {
                     let row = ticket_row_for(c, owned_viewer.as_viewer(), &code)
                         .await?
                         .ok_or(StoreError::NotFound)?;
-                    if row.status == status.as_str() {
+                    let Some(status) = change(parse_status(&row.status)?) else {
                         return Ok((row.code, None));
-                    }
+                    };
                     let now = now_us();
                     let seq = insert_event(c, row.id, &who, status, now).await?;
                     sqlx::query("UPDATE tickets SET status = ?, activity_us = ? WHERE id = ?")

@@ -4,6 +4,7 @@
 //! decided here.
 
 pub mod allowances;
+pub mod status;
 
 use crate::config::{AccountLimits, Config};
 use crate::error::{ApiError, ApiResult};
@@ -11,10 +12,11 @@ use crate::state::AppState;
 use crate::storage::prelude::*;
 use crate::storage::UsageKind;
 use crate::storage::{
-    Created, NewMessage, NewTicketRecord, StoreError, StoreResult, StoredFile, Viewer,
+    Created, IdempotencyRecord, NewMessage, NewTicketRecord, Notification, NotifyContext, Recorded,
+    StoreError, StoreResult, StoredFile, TicketDraft, Viewer,
 };
 use crate::texts::{Language, Refusal};
-use crate::util::sha256_hex;
+use crate::util::{random_u64, sha256_hex};
 use helpdesk_core::api::{
     AuthorKind, Channel, Customer, Department, NewReply, NewTicket, Priority, StaffReply, Status,
     Ticket, Verdict,
@@ -22,7 +24,9 @@ use helpdesk_core::api::{
 use helpdesk_core::limits::{self, char_len};
 use helpdesk_core::subject::{assess, SubjectContext};
 use helpdesk_core::{text, TicketCode};
+use status::Writer;
 use std::collections::BTreeMap;
+use std::future::Future;
 
 /// An `Idempotency-Key` as the API takes it: printable ASCII, 1 to 128 characters. Optional:
 /// two identical requests without one are two tickets or replies.
@@ -46,6 +50,108 @@ fn request_hash<T: serde::Serialize>(req: &T) -> ApiResult<String> {
     Ok(sha256_hex(
         &serde_json::to_vec(req).map_err(|e| ApiError::Internal(e.into()))?,
     ))
+}
+
+/// A reply's key is scoped to its ticket: the same key sent with replies to two tickets makes two
+/// replies. A ticket's key is the customer's own.
+fn reply_key(code: &TicketCode, key: &IdempotencyKey) -> String {
+    format!("reply:{}:{}", code.as_str(), key.as_str())
+}
+
+/// What a write under a key answers: what it made; or, when the key was taken, what the key's
+/// first write made if the request is the same, and a refusal if it is another (409).
+fn replayed(recorded: Recorded, request_hash: Option<&str>) -> StoreResult<(Ticket, bool)> {
+    match recorded {
+        Recorded::New(t) => Ok((t, false)),
+        Recorded::Prior {
+            request_hash: first,
+            ticket,
+        } if Some(first.as_str()) == request_hash => Ok((ticket, true)),
+        Recorded::Prior { .. } => Err(StoreError::IdempotencyMismatch),
+    }
+}
+
+/// How many codes are drawn before giving up. Codes are random among 26³·10⁸: a draw is taken
+/// only when the table is nearly full or when another writer drew the same code at that moment.
+const CODE_DRAWS: usize = 32;
+
+/// Runs `attempt` with a code drawn from `draw`, and again with a new one while the database
+/// answers that the code is taken ([`StoreError::CodeTaken`]: the attempt wrote nothing). Draws
+/// that would spell something offensive are skipped.
+async fn with_fresh_code<T, Fut>(
+    mut draw: impl FnMut() -> u64,
+    mut attempt: impl FnMut(TicketCode) -> Fut,
+) -> StoreResult<T>
+where
+    Fut: Future<Output = StoreResult<T>>,
+{
+    for _ in 0..CODE_DRAWS {
+        let Some(code) = TicketCode::from_random(draw()) else {
+            continue;
+        };
+        match attempt(code).await {
+            Err(StoreError::CodeTaken) => continue,
+            done => return done,
+        }
+    }
+    Err(StoreError::CodeTaken)
+}
+
+/// Records a new ticket as every ticket is made: a fresh code, the status tickets start in, and
+/// the key (when given) reserved in the same transaction. A retry with the same key and request
+/// answers the first ticket (`Replayed`); with another request it is refused.
+pub async fn record_ticket<F>(
+    store: &(impl TicketStore + Sync),
+    draft: TicketDraft<'_>,
+    key: Option<IdempotencyRecord<'_>>,
+    ack: F,
+) -> StoreResult<Created>
+where
+    F: FnOnce(&NotifyContext<'_>) -> Option<Notification> + Clone + Send + 'static,
+{
+    let recorded = with_fresh_code(random_u64, |code| {
+        store.create_ticket(
+            NewTicketRecord {
+                code,
+                status: status::OPENED,
+                draft: draft.clone(),
+                idempotency: key,
+            },
+            ack.clone(),
+        )
+    })
+    .await?;
+    Ok(match replayed(recorded, key.map(|k| k.request_hash))? {
+        (t, false) => Created::New(t),
+        (t, true) => Created::Replayed(t),
+    })
+}
+
+/// Adds a message to a ticket the viewer may see; what it does to the ticket's status and thread
+/// is [`status::after_message`]'s, decided on the status read in the write's own transaction.
+/// `requested` is the status staff asked for. Answers with what the message added, and whether
+/// it is a replay of the key's first write.
+pub async fn add_message(
+    store: &(impl TicketStore + Sync),
+    viewer: Viewer<'_>,
+    code: &str,
+    msg: NewMessage<'_>,
+    requested: Option<Status>,
+    key: Option<IdempotencyRecord<'_>>,
+    notify: impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Send + 'static,
+) -> StoreResult<(Ticket, bool)> {
+    let by = Writer::of(&msg, requested);
+    let recorded = store
+        .add_message(
+            viewer,
+            code,
+            msg,
+            key,
+            move |current| status::after_message(current, by),
+            notify,
+        )
+        .await?;
+    replayed(recorded, key.map(|k| k.request_hash))
 }
 
 /// The minimum counts what is left once cleaned (see [`text::multi_line`]) and trimmed; the
@@ -150,32 +256,35 @@ pub async fn open(
 
     let hash = request_hash(req)?;
     let composer = state.clone();
-    let created = state
-        .store
-        .create_ticket(
-            NewTicketRecord {
-                account_id: &customer.id,
-                department: req.department,
-                service_id: chosen.map(|s| s.id.as_str()),
-                subject,
-                priority: req.priority,
-                channel: Channel::Web,
-                first: NewMessage {
-                    upload_ids: &req.upload_ids,
-                    charge: state.config.limits.charge(customer, UsageKind::Tickets, 1),
-                    ..NewMessage::text(
-                        customer,
-                        AuthorKind::Customer,
-                        Channel::Web,
-                        description.trim(),
-                    )
-                },
-                idempotency: key.map(|k| (k.as_str(), hash.as_str())),
+    let created = record_ticket(
+        &state.store,
+        TicketDraft {
+            account_id: &customer.id,
+            department: req.department,
+            service_id: chosen.map(|s| s.id.as_str()),
+            subject,
+            priority: req.priority,
+            channel: Channel::Web,
+            first: NewMessage {
+                upload_ids: &req.upload_ids,
+                charge: state.config.limits.charge(customer, UsageKind::Tickets, 1),
+                ..NewMessage::text(
+                    customer,
+                    AuthorKind::Customer,
+                    Channel::Web,
+                    description.trim(),
+                )
             },
-            move |ctx| Some(crate::notify::acknowledgment(&composer.config, ctx, &[])),
-        )
-        .await
-        .map_err(|e| allowances::refusal(&state.config.limits, e))?;
+        },
+        key.map(|k| IdempotencyRecord {
+            account_id: &customer.id,
+            key: k.as_str(),
+            request_hash: &hash,
+        }),
+        move |ctx| Some(crate::notify::acknowledgment(&composer.config, ctx, &[])),
+    )
+    .await
+    .map_err(|e| allowances::refusal(&state.config.limits, e))?;
     if let Created::New(t) = &created {
         state.outbox_wake.notify_one();
         tracing::info!(code = %t.code, "ticket opened");
@@ -196,23 +305,27 @@ pub async fn reply(
     check_body("body", &req.body, &body, limits::REPLY_MIN_CHARS)?;
     check_upload_count(&req.upload_ids)?;
     let hash = request_hash(req)?;
-    state
-        .store
-        .add_message(
-            Viewer::Customer(&customer.id),
-            code.as_str(),
-            NewMessage {
-                upload_ids: &req.upload_ids,
-                charge: state.config.limits.charge(customer, UsageKind::Replies, 1),
-                ..NewMessage::text(customer, AuthorKind::Customer, Channel::Web, body.trim())
-            },
-            None,
-            key.map(|k| (k.as_str(), hash.as_str())),
-            // A customer's own reply is not mailed back to them.
-            |_| None,
-        )
-        .await
-        .map_err(|e| allowances::refusal(&state.config.limits, e))
+    let scoped = key.map(|k| reply_key(code, k));
+    add_message(
+        &state.store,
+        Viewer::Customer(&customer.id),
+        code.as_str(),
+        NewMessage {
+            upload_ids: &req.upload_ids,
+            charge: state.config.limits.charge(customer, UsageKind::Replies, 1),
+            ..NewMessage::text(customer, AuthorKind::Customer, Channel::Web, body.trim())
+        },
+        None,
+        scoped.as_deref().map(|k| IdempotencyRecord {
+            account_id: &customer.id,
+            key: k,
+            request_hash: &hash,
+        }),
+        // A customer's own reply is not mailed back to them.
+        |_| None,
+    )
+    .await
+    .map_err(|e| allowances::refusal(&state.config.limits, e))
 }
 
 /// Closes (`Status::Closed`) or reopens (`Status::Open`) a customer's ticket; the change shows in
@@ -228,8 +341,8 @@ pub async fn set_status(
         .set_status(
             Viewer::Customer(&customer.id),
             code.as_str(),
-            to,
             (AuthorKind::Customer, Some(&customer.id), &customer.name),
+            move |current| status::on_request(current, to),
         )
         .await?)
 }
@@ -249,24 +362,23 @@ pub async fn staff_reply(
     }
     let composer = state.clone();
     let (name, body) = (staff.name.clone(), body.trim().to_string());
-    let (t, _) = state
-        .store
-        .add_message(
-            Viewer::Staff,
-            code,
-            NewMessage::text(staff, AuthorKind::Staff, Channel::Web, &body.clone()),
-            req.status,
-            None,
-            move |ctx| {
-                Some(crate::notify::staff_reply(
-                    &composer.config,
-                    ctx,
-                    &name,
-                    &body,
-                ))
-            },
-        )
-        .await?;
+    let (t, _) = add_message(
+        &state.store,
+        Viewer::Staff,
+        code,
+        NewMessage::text(staff, AuthorKind::Staff, Channel::Web, &body.clone()),
+        req.status,
+        None,
+        move |ctx| {
+            Some(crate::notify::staff_reply(
+                &composer.config,
+                ctx,
+                &name,
+                &body,
+            ))
+        },
+    )
+    .await?;
     state.outbox_wake.notify_one();
     Ok(t)
 }
@@ -319,16 +431,16 @@ pub async fn reply_by_email(
     code: &TicketCode,
     mail: &EmailMessage<'_>,
 ) -> StoreResult<Option<Ticket>> {
-    match store
-        .add_message(
-            Viewer::Customer(&customer.id),
-            code.as_str(),
-            mail.as_new_message(customer, limits, UsageKind::Replies),
-            None,
-            None,
-            |_| None,
-        )
-        .await
+    match add_message(
+        store,
+        Viewer::Customer(&customer.id),
+        code.as_str(),
+        mail.as_new_message(customer, limits, UsageKind::Replies),
+        None,
+        None,
+        |_| None,
+    )
+    .await
     {
         Ok((t, _)) => Ok(Some(t)),
         Err(StoreError::NotFound) => Ok(None),
@@ -350,23 +462,21 @@ pub async fn open_by_email(
     acknowledge: Option<Vec<String>>,
 ) -> StoreResult<Created> {
     let config = config.clone();
-    store
-        .create_ticket(
-            NewTicketRecord {
-                account_id: &customer.id,
-                department,
-                service_id,
-                subject,
-                priority: Priority::Low,
-                channel: Channel::Email,
-                first: mail.as_new_message(customer, &config.limits, UsageKind::Tickets),
-                idempotency: None,
-            },
-            move |ctx| {
-                acknowledge.map(|advice| crate::notify::acknowledgment(&config, ctx, &advice))
-            },
-        )
-        .await
+    record_ticket(
+        store,
+        TicketDraft {
+            account_id: &customer.id,
+            department,
+            service_id,
+            subject,
+            priority: Priority::Low,
+            channel: Channel::Email,
+            first: mail.as_new_message(customer, &config.limits, UsageKind::Tickets),
+        },
+        None,
+        move |ctx| acknowledge.map(|advice| crate::notify::acknowledgment(&config, ctx, &advice)),
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -384,5 +494,103 @@ mod tests {
         assert!(IdempotencyKey::parse("è").is_none());
         assert!(IdempotencyKey::parse(&"k".repeat(129)).is_none());
         assert!(IdempotencyKey::parse(&"k".repeat(128)).is_some());
+    }
+
+    /// 64 random bits whose letters spell "ASS": a code never drawn.
+    const OFFENSIVE_DRAW: u64 = 18 * 26 + 18 * 26 * 26;
+
+    #[tokio::test]
+    async fn a_taken_code_is_drawn_again_and_an_offensive_one_never_tried() {
+        let draws = [OFFENSIVE_DRAW, 1, 2, 3];
+        let mut next = draws.iter().copied();
+        let mut tried = Vec::new();
+        let made = with_fresh_code(
+            || next.next().unwrap_or(9),
+            |code| {
+                tried.push(code.as_str().to_string());
+                let n = tried.len();
+                async move {
+                    if n < 3 {
+                        Err(StoreError::CodeTaken)
+                    } else {
+                        Ok(code)
+                    }
+                }
+            },
+        )
+        .await;
+        let codes: Vec<String> = [1, 2, 3]
+            .into_iter()
+            .filter_map(TicketCode::from_random)
+            .map(|c| c.as_str().to_string())
+            .collect();
+        assert_eq!(
+            tried, codes,
+            "the offensive draw is skipped, each taken one redrawn"
+        );
+        assert_eq!(
+            made.ok().map(|c| c.as_str().to_string()),
+            codes.last().cloned()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_draw_gives_up_after_its_limit_and_other_errors_are_not_retried() {
+        let mut n = 0u64;
+        let mut tries = 0;
+        let r: StoreResult<()> = with_fresh_code(
+            || {
+                n += 1;
+                n
+            },
+            |_| {
+                tries += 1;
+                async { Err(StoreError::CodeTaken) }
+            },
+        )
+        .await;
+        assert!(matches!(r, Err(StoreError::CodeTaken)));
+        assert_eq!(tries, CODE_DRAWS);
+
+        let mut tries = 0;
+        let r: StoreResult<()> = with_fresh_code(
+            || 7,
+            |_| {
+                tries += 1;
+                async { Err(StoreError::NotFound) }
+            },
+        )
+        .await;
+        assert!(matches!(r, Err(StoreError::NotFound)));
+        assert_eq!(tries, 1);
+    }
+
+    fn a_ticket(code: &str) -> Ticket {
+        serde_json::from_value(serde_json::json!({
+            "code": code, "subject": "s", "department": "helpdesk", "service": null,
+            "status": "open", "priority": "normal", "channel": "web",
+            "created_at": "2026-01-01T00:00:00Z", "last_activity_at": "2026-01-01T00:00:00Z",
+            "messages": []
+        }))
+        .expect("a ticket")
+    }
+
+    #[test]
+    fn a_taken_key_replays_the_same_request_and_refuses_another() {
+        let prior = |hash: &str| Recorded::Prior {
+            request_hash: hash.into(),
+            ticket: a_ticket("ABC-123-45678"),
+        };
+        let new = replayed(Recorded::New(a_ticket("ABC-123-45678")), Some("h1"));
+        assert!(matches!(new, Ok((_, false))));
+        assert!(matches!(replayed(prior("h1"), Some("h1")), Ok((_, true))));
+        assert!(matches!(
+            replayed(prior("h1"), Some("h2")),
+            Err(StoreError::IdempotencyMismatch)
+        ));
+        assert!(matches!(
+            replayed(prior("h1"), None),
+            Err(StoreError::IdempotencyMismatch)
+        ));
     }
 }

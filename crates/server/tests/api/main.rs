@@ -7,5 +7,6 @@ mod language;
 mod mail;
 mod notifications;
 mod session;
+mod storage_contract;
 mod tickets;
 mod uploads;

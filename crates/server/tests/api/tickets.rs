@@ -418,3 +418,96 @@ async fn tickets_sent_together_are_each_kept_or_refused_on_their_own() {
     assert_eq!(found["items"].as_array().unwrap().len() as u64, made);
     app.stop().await;
 }
+
+/// Many requests with one `Idempotency-Key` at the same moment, some with another body: one
+/// ticket; its request's twins answer it (one 201, the rest 200), the other body 409, none 500.
+/// Then replies racing on one key to a closed ticket: one reply, one reopening.
+#[tokio::test]
+async fn one_key_racing_with_two_bodies_makes_one_ticket_and_one_reply() {
+    let app = spawn_app().await;
+    let demo = app.login("demo@example.it").await;
+    let sid = app.service_id(&demo, "blog-mario.it").await;
+    let before = app.get_json(&demo, "/api/v1/tickets").await["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    let a = new_ticket(&sid);
+    let mut b = a.clone();
+    b["subject"] = json!("Errore 404 sulla pagina contatti di blog-mario.it");
+    let send = |path: String, key: &'static str, body: Value| {
+        let req = app
+            .client
+            .post(app.url(&path))
+            .bearer_auth(&demo)
+            .header("Idempotency-Key", key)
+            .json(&body);
+        async move {
+            let r = req.send().await.expect("request");
+            let status = r.status().as_u16();
+            let v: Value = r.json().await.expect("json");
+            (status, v)
+        }
+    };
+    let racing = (0..24).map(|i| {
+        let body = if i % 3 == 2 { b.clone() } else { a.clone() };
+        let subject = body["subject"].clone();
+        let f = send("/api/v1/tickets".into(), "same-key", body);
+        async move { (subject, f.await) }
+    });
+    let answers = futures_util::future::join_all(racing).await;
+    let created: Vec<_> = answers.iter().filter(|(_, (s, _))| *s == 201).collect();
+    assert_eq!(created.len(), 1, "one ticket made: {answers:?}");
+    let (winner, (_, ticket)) = created[0];
+    for (subject, (status, v)) in &answers {
+        match *status {
+            200 | 201 => {
+                assert_eq!(
+                    subject, winner,
+                    "only the first request's twins are answered"
+                );
+                assert_eq!(v["code"], ticket["code"]);
+            }
+            409 => {
+                assert_ne!(subject, winner);
+                assert_eq!(v["error"]["code"], "idempotency_key_reused");
+            }
+            other => panic!("{other}: {v}"),
+        }
+    }
+    let list = app.get_json(&demo, "/api/v1/tickets").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), before + 1);
+
+    let code = ticket["code"].as_str().unwrap();
+    app.post(&demo, &format!("/api/v1/tickets/{code}/close"), json!({}))
+        .await;
+    let path = format!("/api/v1/tickets/{code}/messages");
+    let reply = json!({"body": "Il problema è tornato, stesso errore 500."});
+    let racing = (0..16).map(|_| send(path.clone(), "same-key", reply.clone()));
+    let answers = futures_util::future::join_all(racing).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    statuses.sort();
+    assert_eq!(statuses, [vec![200; 15], vec![201]].concat(), "{answers:?}");
+    for (_, v) in &answers {
+        let kinds: Vec<&str> = v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["event", "message"],
+            "each answers the reopening and the reply"
+        );
+        assert_eq!(v["status"], "open");
+    }
+    let thread = app
+        .get_json(&demo, &format!("/api/v1/tickets/{code}"))
+        .await;
+    assert_eq!(
+        thread["messages"].as_array().unwrap().len(),
+        4,
+        "the first message, the closing, one reopening, one reply"
+    );
+    app.stop().await;
+}
