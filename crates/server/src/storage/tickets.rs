@@ -226,6 +226,23 @@ pub struct MessageEffect {
     pub notify: bool,
 }
 
+impl MessageEffect {
+    /// An event before the message (or none), the status after, an event after, a notification.
+    pub fn new(
+        event_before: Option<Status>,
+        status: Status,
+        event_after: Option<Status>,
+        notify: bool,
+    ) -> Self {
+        MessageEffect {
+            event_before,
+            event_after,
+            status,
+            notify,
+        }
+    }
+}
+
 /// Opened tickets, as the rules answer them.
 pub enum Created {
     New(Ticket),

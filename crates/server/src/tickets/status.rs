@@ -68,76 +68,78 @@ mod tests {
     use super::*;
     use Status::{AwaitingCustomer as Awaiting, Closed, Open};
 
-    fn effect(
-        before: Option<Status>,
-        status: Status,
-        after: Option<Status>,
-        notify: bool,
-    ) -> MessageEffect {
-        MessageEffect {
-            event_before: before,
-            event_after: after,
-            status,
-            notify,
-        }
-    }
-
     #[test]
     fn each_writer_on_each_status() {
         let table = [
             // A customer's reply opens the ticket; a closed one is reopened with an event.
-            (Writer::Customer, Open, effect(None, Open, None, false)),
-            (Writer::Customer, Awaiting, effect(None, Open, None, false)),
+            (
+                Writer::Customer,
+                Open,
+                MessageEffect::new(None, Open, None, false),
+            ),
+            (
+                Writer::Customer,
+                Awaiting,
+                MessageEffect::new(None, Open, None, false),
+            ),
             (
                 Writer::Customer,
                 Closed,
-                effect(Some(Open), Open, None, false),
+                MessageEffect::new(Some(Open), Open, None, false),
             ),
             // A staff reply waits for the customer, who is notified.
             (
                 Writer::Staff(None),
                 Open,
-                effect(None, Awaiting, None, true),
+                MessageEffect::new(None, Awaiting, None, true),
             ),
             (
                 Writer::Staff(None),
                 Awaiting,
-                effect(None, Awaiting, None, true),
+                MessageEffect::new(None, Awaiting, None, true),
             ),
             (
                 Writer::Staff(None),
                 Closed,
-                effect(Some(Open), Awaiting, None, true),
+                MessageEffect::new(Some(Open), Awaiting, None, true),
             ),
             // Staff may ask for a status: closing shows after the reply, once.
             (
                 Writer::Staff(Some(Closed)),
                 Open,
-                effect(None, Closed, Some(Closed), true),
+                MessageEffect::new(None, Closed, Some(Closed), true),
             ),
             (
                 Writer::Staff(Some(Closed)),
                 Awaiting,
-                effect(None, Closed, Some(Closed), true),
+                MessageEffect::new(None, Closed, Some(Closed), true),
             ),
             (
                 Writer::Staff(Some(Closed)),
                 Closed,
-                effect(None, Closed, None, true),
+                MessageEffect::new(None, Closed, None, true),
             ),
             (
                 Writer::Staff(Some(Open)),
                 Closed,
-                effect(Some(Open), Open, None, true),
+                MessageEffect::new(Some(Open), Open, None, true),
             ),
             // Automatic mail changes nothing and notifies no one.
-            (Writer::Automatic, Open, effect(None, Open, None, false)),
+            (
+                Writer::Automatic,
+                Open,
+                MessageEffect::new(None, Open, None, false),
+            ),
             (
                 Writer::Automatic,
                 Awaiting,
-                effect(None, Awaiting, None, false),
+                MessageEffect::new(None, Awaiting, None, false),
             ),
-            (Writer::Automatic, Closed, effect(None, Closed, None, false)),
+            (
+                Writer::Automatic,
+                Closed,
+                MessageEffect::new(None, Closed, None, false),
+            ),
         ];
         for (by, current, want) in table {
             assert_eq!(after_message(current, by), want, "{by:?} on {current:?}");

@@ -187,3 +187,33 @@ pub async fn error_code(r: Response) -> (StatusCode, String, Value) {
     );
     (status, code, v)
 }
+
+/// The e-mails the outbox worker wrote into `outbox` (no relay configured: one `.eml` each),
+/// oldest first, those `keep` takes, once there are `at_least` of them (or after ten seconds).
+pub async fn outbox_where(
+    outbox: &std::path::Path,
+    at_least: usize,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut files: Vec<_> = std::fs::read_dir(outbox)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        let mine: Vec<String> = files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter(|eml| keep(eml))
+            .collect();
+        if mine.len() >= at_least || std::time::Instant::now() > deadline {
+            return mine;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

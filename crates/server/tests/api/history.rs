@@ -21,27 +21,10 @@ async fn staff_reply(app: &crate::helpers::TestApp, staff: &str, code: &str, bod
 /// The outbox's mails whose subject names `code`, oldest first, once there are `at_least` of them
 /// (or after ten seconds). Demo data fills the outbox too, so counting every file is not enough.
 pub(crate) async fn outbox_for(dir: &std::path::Path, code: &str, at_least: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut files: Vec<_> = std::fs::read_dir(dir.join("outbox"))
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        let mine: Vec<String> = files
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .filter(|m| header(m, "Subject").is_some_and(|s| s.contains(code)))
-            .collect();
-        if mine.len() >= at_least || Instant::now() > deadline {
-            return mine;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::helpers::outbox_where(&dir.join("outbox"), at_least, |m| {
+        header(m, "Subject").is_some_and(|s| s.contains(code))
+    })
+    .await
 }
 
 pub(crate) fn header<'a>(eml: &'a str, name: &str) -> Option<&'a str> {

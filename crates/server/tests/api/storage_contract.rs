@@ -184,20 +184,6 @@ fn new(r: Result<Recorded, StoreError>) -> Ticket {
     }
 }
 
-fn effect(
-    before: Option<Status>,
-    status: Status,
-    after: Option<Status>,
-    notify: bool,
-) -> MessageEffect {
-    MessageEffect {
-        event_before: before,
-        event_after: after,
-        status,
-        notify,
-    }
-}
-
 /// A message's kind and, for an event, its status: what a thread shows, in order.
 fn shape(t: &Ticket) -> Vec<(MessageKind, Option<Status>)> {
     t.messages.iter().map(|m| (m.kind, m.status)).collect()
@@ -423,7 +409,7 @@ async fn a_message_records_the_effect_decided_on_the_status_it_read(db: &impl Da
             code(1).as_str(),
             reply("Riapro."),
             None,
-            decide(effect(
+            decide(MessageEffect::new(
                 Some(Status::Open),
                 Status::AwaitingCustomer,
                 None,
@@ -452,7 +438,12 @@ async fn a_message_records_the_effect_decided_on_the_status_it_read(db: &impl Da
             code(1).as_str(),
             reply("Chiudo."),
             None,
-            decide(effect(None, Status::Closed, Some(Status::Closed), false)),
+            decide(MessageEffect::new(
+                None,
+                Status::Closed,
+                Some(Status::Closed),
+                false,
+            )),
             composer(&asked),
         )
         .await);
@@ -489,7 +480,7 @@ async fn a_message_records_the_effect_decided_on_the_status_it_read(db: &impl Da
             code(1).as_str(),
             NewMessage::text(&bea, AuthorKind::Customer, Channel::Web, "Mio?"),
             None,
-            decide(effect(None, Status::Open, None, false)),
+            decide(MessageEffect::new(None, Status::Open, None, false)),
             composer(&asked),
         )
         .await;
@@ -513,7 +504,7 @@ async fn a_message_key_answers_what_the_first_message_added(db: &impl Database) 
             one.as_str(),
             NewMessage::text(&ana, AuthorKind::Customer, Channel::Web, body),
             Some(key(&ana, "reply:k", hash)),
-            |_| effect(Some(Status::Open), Status::Open, None, false),
+            |_| MessageEffect::new(Some(Status::Open), Status::Open, None, false),
             |_: &NotifyContext<'_>| None,
         )
     };

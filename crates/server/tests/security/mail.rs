@@ -642,37 +642,19 @@ async fn oversized_and_malformed_messages_are_recorded_without_a_panic() {
 /// The e-mails the outbox worker wrote (`$HELPDESK_DATA_DIR/outbox/*.eml`, no relay configured)
 /// whose decoded `Subject` or `To` contains `needle`, waiting up to 10 s for `at_least` of them.
 async fn outbox_mails(app: &TestApp, needle: &str, at_least: usize) -> Vec<String> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let mut files: Vec<_> = std::fs::read_dir(app.state().config.outbox_dir())
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
+    let outbox = app.state().config.outbox_dir();
+    crate::helpers::outbox_where(&outbox, at_least, |eml| {
+        let Some(m) = mail_parser::MessageParser::default().parse(eml.as_bytes()) else {
+            return false;
+        };
+        let to = m
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
             .unwrap_or_default();
-        files.sort();
-        let mine: Vec<String> = files
-            .iter()
-            .filter_map(|p| std::fs::read_to_string(p).ok())
-            .filter(|eml| {
-                let Some(m) = mail_parser::MessageParser::default().parse(eml.as_bytes()) else {
-                    return false;
-                };
-                let to = m
-                    .to()
-                    .and_then(|a| a.first())
-                    .and_then(|a| a.address())
-                    .unwrap_or_default();
-                m.subject().is_some_and(|s| s.contains(needle)) || to == needle
-            })
-            .collect();
-        if mine.len() >= at_least || std::time::Instant::now() > deadline {
-            return mine;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        m.subject().is_some_and(|s| s.contains(needle)) || to == needle
+    })
+    .await
 }
 
 /// What a mail reader makes of an e-mail: its decoded subject and its header names.

@@ -37,6 +37,16 @@ pub(crate) async fn to_subject_step(env: &Env) {
     env.wait_text("main", "Passo 3 di 7").await;
 }
 
+/// From the priority step to the summary: "normale", no attachments; the summary's text.
+pub(crate) async fn priority_to_review(env: &Env) -> String {
+    env.wait_text("main", "Passo 5 di 7").await;
+    choose(env, "normale").await;
+    next(env).await;
+    env.wait_text("main", "Passo 6 di 7").await;
+    next(env).await;
+    env.wait_text("main", "Passo 7 di 7").await
+}
+
 #[tokio::test]
 async fn a_generic_subject_is_blocked_with_its_hint_visible() {
     let env = start().await;
@@ -93,12 +103,7 @@ async fn a_customer_opens_a_ticket_from_login_to_the_success_page() {
     env.wait_text("main", "cita anche").await;
     env.click("input[id^=separate-]").await;
     next(&env).await;
-    env.wait_text("main", "Passo 5 di 7").await;
-    choose(&env, "normale").await;
-    next(&env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
-    next(&env).await;
-    let review = env.wait_text("main", "Passo 7 di 7").await;
+    let review = priority_to_review(&env).await;
     assert!(review.contains("Errore 500 sulla home"), "{review}");
     assert!(review.contains("blog-mario.it"), "{review}");
     next(&env).await;
@@ -226,12 +231,7 @@ async fn hitting_the_ticket_limit_says_how_long_to_wait_and_keeps_the_draft() {
     let description = "Il certificato di blog-mario.it risulta scaduto da stamattina alle 8.";
     env.fill("#description", description).await;
     next(&env).await;
-    env.wait_text("main", "Passo 5 di 7").await;
-    choose(&env, "normale").await;
-    next(&env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
-    next(&env).await;
-    env.wait_text("main", "Passo 7 di 7").await;
+    priority_to_review(&env).await;
     next(&env).await;
     // The sentence says why and how long to wait (the window is 10 minutes), and that the draft
     // is kept; the customer is still on the summary, with everything typed.
