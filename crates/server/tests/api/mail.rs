@@ -290,6 +290,17 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                         m.body
                     );
                 }
+                for name in keys.get("nofile").into_iter().flatten() {
+                    assert!(
+                        !m.attachments.iter().any(|f| &f.name == name),
+                        "{ctx}: {name} is an attachment: {:?}",
+                        m.attachments
+                    );
+                    assert!(
+                        !t.messages.iter().any(|m| m.body.contains(name.as_str())),
+                        "{ctx}: the thread names {name}"
+                    );
+                }
                 if outcome == "new" {
                     assert_eq!(t.priority, Priority::Low, "{ctx}");
                     assert_eq!(t.channel, Channel::Email, "{ctx}");
@@ -379,6 +390,23 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     files_before,
                     "{ctx}: files were stored"
                 );
+                if let Some(kind) = key("kind") {
+                    let detail: Option<String> =
+                        sqlx::query_scalar("SELECT detail FROM mail_intake WHERE id = ?")
+                            .bind(&got.id)
+                            .fetch_one(store.pool())
+                            .await
+                            .unwrap();
+                    let detail = detail.unwrap_or_default();
+                    assert!(
+                        detail.starts_with(&format!("{kind} (")),
+                        "{ctx}: detail {detail:?}"
+                    );
+                }
+                if let (Some(code), Some(before)) = (key("code"), status_before) {
+                    let t = store.ticket(Viewer::Staff, code).await.unwrap().unwrap();
+                    assert_eq!(t.status, before, "{ctx}: the status changed");
+                }
                 if keys.contains_key("answered") {
                     let body: String = sqlx::query_scalar(
                         "SELECT body FROM outbox WHERE ticket_id IS NULL ORDER BY id DESC LIMIT 1",
@@ -390,6 +418,12 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                         body.contains(&app.state().config.public_url),
                         "{ctx}: the answer points to the web form"
                     );
+                    if let Some(word) = key("answer") {
+                        assert!(
+                            body.contains(word),
+                            "{ctx}: the answer lacks {word:?}: {body}"
+                        );
+                    }
                     if want_reason == "attachments_too_large" {
                         assert!(
                             body.contains("1 MB") && body.contains("1048577"),
@@ -411,7 +445,46 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 27);
+    assert_eq!(checked, 39);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_read_receipt_and_an_out_of_office_leave_a_closed_ticket_closed_and_unanswered() {
+    let app = spawn_mail_app().await;
+    let vars = vars(&app).await;
+    let store = &app.state().store;
+    let config = app.state().config.clone();
+    let closed = vars.0["{{CLOSED_CODE}}"].clone();
+    let thread = |t: &helpdesk_core::api::Ticket| t.messages.len();
+    let before = store.ticket(Viewer::Staff, &closed).await.unwrap().unwrap();
+    assert_eq!(before.status, Status::Closed);
+    let outbox_before = count(&app, "SELECT COUNT(*) FROM outbox").await;
+    for file in ["read-receipt.eml", "out-of-office-outlook-italian.eml"] {
+        let raw = load_fixture(file, &vars);
+        assert!(
+            String::from_utf8_lossy(&raw).contains(&closed),
+            "{file} names the closed ticket"
+        );
+        let got = ingest_with(&app, &config, raw).await;
+        assert_eq!(
+            got.outcome,
+            Outcome::Refused {
+                reason: "automatic",
+                answered: false
+            },
+            "{file}"
+        );
+        assert!(!got.queued_mail, "{file}");
+        let after = store.ticket(Viewer::Staff, &closed).await.unwrap().unwrap();
+        assert_eq!(after.status, Status::Closed, "{file}: reopened");
+        assert_eq!(thread(&after), thread(&before), "{file}: the thread grew");
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM outbox").await,
+            outbox_before,
+            "{file}: something was sent"
+        );
+    }
     app.stop().await;
 }
 
