@@ -495,6 +495,13 @@ pub const BODY_TRUNCATED: &str =
     "[… testo troncato: il messaggio completo è nell'e-mail originale allegata / \
      text cut short: the whole message is in the original e-mail, attached]";
 
+/// The note added to a message whose Outlook `winmail.dat` could not be read (it is attached as
+/// it is). Written before the sender is known: in both languages.
+pub const TNEF_DAMAGED: &str =
+    "[winmail.dat: il file di Outlook che contiene gli allegati è danneggiato e non è stato possibile \
+     estrarli; è allegato così com'è / Outlook's file holding the attachments is damaged and they \
+     could not be extracted; it is attached as it is]";
+
 /// The subject of a ticket opened by an e-mail without one.
 pub fn mail_no_subject(lang: Language) -> &'static str {
     pick(lang, "(senza oggetto)", "(no subject)")

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod parse;
 pub mod smtp;
+pub mod tnef;
 
 use crate::config::Config;
 use crate::storage::mail::{Answer, Claim, IntakeClaim, IntakeFinish};

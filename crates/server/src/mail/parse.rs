@@ -573,6 +573,7 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
     }
     a.body = clean_body(&body);
 
+    let mut tnef_damaged = false;
     let in_body = |i: usize| {
         msg.text_body
             .iter()
@@ -581,14 +582,14 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
     };
     let signatures = signature_parts(msg);
     a.signed = !signatures.is_empty();
-    let mut total: u64 = 0;
-    let mut files = Vec::new();
+    // Every file the message carries, Outlook's winmail.dat opened into the files inside it.
+    let mut found: Vec<Found<'_>> = Vec::new();
     for (i, part) in msg.parts.iter().enumerate() {
         if a.encrypted || signatures.contains(&i) {
             // Nothing of an encrypted message is kept, and a signature is not a file.
             continue;
         }
-        let (data, default_name): (&[u8], &str) = match &part.body {
+        let (data, default_name): (&[u8], &'static str) = match &part.body {
             PartType::Multipart(_) => continue,
             PartType::Text(_) | PartType::Html(_) if in_body(i) => continue,
             // The root of a one-part message is its body, whatever its type says.
@@ -603,6 +604,47 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
             PartType::Binary(b) | PartType::InlineBinary(b) => (b.as_ref(), "allegato"),
             PartType::Message(m) => (m.raw_message(), "messaggio-inoltrato.eml"),
         };
+        let declared = part.attachment_name().map(str::to_string);
+        if matches!(part.body, PartType::Binary(_) | PartType::InlineBinary(_)) && is_tnef(part) {
+            match super::tnef::decode(data) {
+                Ok(t) if !t.files.is_empty() || t.body.is_some() => {
+                    if a.body.is_empty() {
+                        if let Some(text) = &t.body {
+                            a.body = clean_body(text);
+                        }
+                    }
+                    for f in t.files {
+                        found.push(Found {
+                            data: f.data,
+                            default_name: "allegato",
+                            declared: f.name,
+                            message: false,
+                        });
+                    }
+                    continue;
+                }
+                // Read, but nothing inside: kept as it is.
+                Ok(_) => {}
+                Err(super::tnef::Damaged) => tnef_damaged = true,
+            }
+        }
+        found.push(Found {
+            data,
+            default_name,
+            declared,
+            message: matches!(part.body, PartType::Message(_)),
+        });
+    }
+    if tnef_damaged {
+        if !a.body.is_empty() {
+            a.body.push_str("\n\n");
+        }
+        a.body.push_str(crate::texts::TNEF_DAMAGED);
+    }
+    let mut total: u64 = 0;
+    let mut files = Vec::new();
+    for f in found {
+        let data = f.data;
         total = total.saturating_add(data.len() as u64);
         a.attachments_count += 1;
         if a.attachments_count > MAX_FILES_PER_MESSAGE {
@@ -615,21 +657,14 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
             files.clear();
             continue;
         }
-        let declared = part
-            .content_type()
-            .map(|ct| match ct.subtype() {
-                Some(sub) => format!("{}/{}", ct.ctype(), sub),
-                None => ct.ctype().to_string(),
-            })
-            .unwrap_or_default();
-        let content_type = if matches!(part.body, PartType::Message(_)) {
+        let content_type = if f.message {
             "message/rfc822".to_string()
         } else {
-            safe_content_type(&declared, data)
+            safe_content_type("", data)
         };
         let name = attachment_name(
-            part.attachment_name(),
-            default_name,
+            f.declared.as_deref(),
+            f.default_name,
             &content_type,
             files.len() + 1,
         );
@@ -645,6 +680,24 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
     if !a.attachments_over_limit && !a.too_many_attachments {
         a.attachments = files;
     }
+}
+
+/// A file found in a message, before the limits are applied.
+struct Found<'x> {
+    data: &'x [u8],
+    default_name: &'static str,
+    declared: Option<String>,
+    /// A forwarded message (`message/rfc822`).
+    message: bool,
+}
+
+/// Outlook's `winmail.dat`: by its declared type, or by its name when the type is generic.
+fn is_tnef(part: &mail_parser::MessagePart<'_>) -> bool {
+    is_type(part, "application", "ms-tnef")
+        || is_type(part, "application", "vnd.ms-tnef")
+        || part
+            .attachment_name()
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case("winmail.dat"))
 }
 
 /// HTML as plain text: scripts, styles and remote references never survive, nothing is fetched.

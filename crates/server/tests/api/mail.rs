@@ -273,6 +273,13 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                         m.attachments
                     );
                 }
+                if let Some(name) = key("file") {
+                    assert_eq!(
+                        m.attachments.first().map(|f| f.name.as_str()),
+                        Some(name),
+                        "{ctx}"
+                    );
+                }
                 if let Some(size) = key("size") {
                     assert_eq!(m.attachments[0].size, size.parse::<u64>().unwrap(), "{ctx}");
                 }
@@ -445,7 +452,7 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 39);
+    assert_eq!(checked, 41);
     app.stop().await;
 }
 
@@ -485,6 +492,40 @@ async fn a_read_receipt_and_an_out_of_office_leave_a_closed_ticket_closed_and_un
             "{file}: something was sent"
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_log_sent_inside_outlooks_winmail_dat_is_downloadable_from_the_thread() {
+    let app = spawn_mail_app().await;
+    let vars = vars(&app).await;
+    let config = app.state().config.clone();
+    let got = ingest_with(&app, &config, load_fixture("winmail-dat.eml", &vars)).await;
+    let Outcome::NewTicket { code } = got.outcome else {
+        panic!("{:?}", got.outcome)
+    };
+    let demo = app.login("demo@example.it").await;
+    let ticket = app
+        .get_json(&demo, &format!("/api/v1/tickets/{code}"))
+        .await;
+    let thread = ticket["messages"].to_string();
+    assert!(!thread.contains("winmail.dat"), "{thread}");
+    let files = ticket["messages"][0]["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0]["name"], "log.txt");
+    let r = app
+        .get(
+            &demo,
+            &format!("/api/v1/attachments/{}", files[0]["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+    let body = r.text().await.unwrap();
+    assert!(
+        body.starts_with("2026-12-06 09:14:02 [error]") && body.contains("upstream timed out"),
+        "{body}"
+    );
     app.stop().await;
 }
 
