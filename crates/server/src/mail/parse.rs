@@ -1135,6 +1135,45 @@ mod tests {
         assert_eq!(a.attachments.len(), 1);
     }
 
+    fn with_winmail_dat(tnef: &[u8]) -> Vec<u8> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(tnef);
+        let head = "From: a@example.it\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=m";
+        eml(head, &format!("--m\nContent-Type: text/plain\n\nallego\n--m\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n{b64}\n--m--\n"))
+    }
+
+    #[test]
+    fn files_inside_winmail_dat_are_attachments_under_the_same_rules() {
+        let a = analyse(
+            &with_winmail_dat(&super::super::tnef::build::tnef(&[(
+                "log.txt",
+                b"riga 1\n",
+            )])),
+            true,
+        );
+        assert_eq!(a.attachments.len(), 1);
+        assert_eq!(a.attachments[0].name, "log.txt");
+        assert_eq!(a.attachments[0].content_type, "text/plain; charset=utf-8");
+        assert_eq!(a.body, "allego");
+        // The 1 MB rule counts what they decode to: exactly 1 MB inside a larger winmail.dat.
+        let mb = vec![b'x'; MAX_EMAIL_ATTACHMENT_BYTES as usize];
+        let t = super::super::tnef::build::tnef(&[("grande.txt", &mb)]);
+        assert!(t.len() as u64 > MAX_EMAIL_ATTACHMENT_BYTES);
+        let a = analyse(&with_winmail_dat(&t), true);
+        assert!(!a.attachments_over_limit);
+        assert_eq!(a.attachments.len(), 1);
+        let t = super::super::tnef::build::tnef(&[("a.txt", &mb), ("b.txt", b"1")]);
+        let a = analyse(&with_winmail_dat(&t), true);
+        assert!(a.attachments_over_limit && a.attachments.is_empty());
+        // A damaged one stays as it is, and the text says so.
+        let mut bad = super::super::tnef::build::tnef(&[("log.txt", b"riga 1\n")]);
+        bad.truncate(bad.len() - 3);
+        let a = analyse(&with_winmail_dat(&bad), true);
+        assert_eq!(a.attachments.len(), 1);
+        assert_eq!(a.attachments[0].name, "winmail.dat");
+        assert!(a.body.starts_with("allego\n\n[winmail.dat"), "{}", a.body);
+    }
+
     #[test]
     fn html_only_mail_becomes_text_without_scripts_or_styles() {
         let raw = eml(

@@ -353,6 +353,31 @@ mod tests {
     }
 
     #[test]
+    fn the_data_and_names_of_mapi_properties_are_read_past_named_ones() {
+        // PR_ATTACH_DATA_BIN, then a named string property (GUID, id kind, id) that is skipped.
+        let mut props = 2u32.to_le_bytes().to_vec();
+        props.extend_from_slice(&[0x02, 0x01, 0x01, 0x37]); // PT_BINARY, 0x3701
+        props.extend_from_slice(&1u32.to_le_bytes());
+        props.extend_from_slice(&5u32.to_le_bytes());
+        props.extend_from_slice(b"hello\0\0\0");
+        props.extend_from_slice(&[0x1F, 0x10, 0x05, 0x80]); // multi-valued PT_UNICODE, named
+        props.extend_from_slice(&[0; 16]);
+        props.extend_from_slice(&0u32.to_le_bytes());
+        props.extend_from_slice(&0x8233u32.to_le_bytes());
+        props.extend_from_slice(&1u32.to_le_bytes());
+        props.extend_from_slice(&4u32.to_le_bytes());
+        props.extend_from_slice(b"a\0b\0");
+        let mut t = 0x223E_9F78u32.to_le_bytes().to_vec();
+        t.extend_from_slice(&[0, 0]);
+        t.extend(build::attribute(2, 0x0006_9002, &[0; 14]));
+        t.extend(build::attribute(2, 0x0006_9005, &props));
+        let got = decode(&t).expect("read");
+        assert_eq!(got.files.len(), 1);
+        assert_eq!(got.files[0].data, b"hello");
+        assert_eq!(got.files[0].name, None);
+    }
+
+    #[test]
     fn a_damaged_tnef_is_said_so_and_no_input_panics() {
         let t = build::tnef(&[("log.txt", b"errore 500\n")]);
         // Cut anywhere, or a byte changed anywhere: never a panic, never more than was there.
