@@ -1172,6 +1172,37 @@ mod tests {
         assert_eq!(a.attachments.len(), 1);
         assert_eq!(a.attachments[0].name, "winmail.dat");
         assert!(a.body.starts_with("allego\n\n[winmail.dat"), "{}", a.body);
+
+        // Only a winmail.dat, its text in attBody: that text is the message's.
+        let mut t = 0x223E_9F78u32.to_le_bytes().to_vec();
+        t.extend_from_slice(&[0, 0]);
+        t.extend(super::super::tnef::build::attribute(
+            1,
+            0x0002_800C,
+            b"Il sito d\xe0 errore\0",
+        ));
+        t.extend(super::super::tnef::build::attribute(
+            2,
+            0x0006_9002,
+            &[0; 14],
+        ));
+        t.extend(super::super::tnef::build::attribute(
+            2,
+            0x0001_8010,
+            b"log.txt\0",
+        ));
+        t.extend(super::super::tnef::build::attribute(
+            2,
+            0x0006_800F,
+            b"riga\n",
+        ));
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&t);
+        let head = "From: a@example.it\nSubject: x\nMIME-Version: 1.0\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64";
+        let a = analyse(&eml(head, &b64), true);
+        assert_eq!(a.body, "Il sito dà errore");
+        assert_eq!(a.attachments.len(), 1);
+        assert_eq!(a.attachments[0].name, "log.txt");
     }
 
     #[test]
