@@ -58,6 +58,10 @@ pub const TARGETS: &[Target] = &[
         name: "sign_on",
         run: sign_on,
     },
+    Target {
+        name: "tnef",
+        run: tnef,
+    },
 ];
 
 fn lossy(data: &[u8]) -> Cow<'_, str> {
@@ -399,5 +403,19 @@ pub fn sign_on(data: &[u8]) {
             "lives too long: {c:?}"
         );
         assert!(!c.jti.trim().is_empty() && c.jti.len() <= 128, "{c:?}");
+    }
+}
+
+/// Any bytes as Outlook's `winmail.dat` (`mail::tnef::decode`): no panic, and the files it
+/// yields are pieces of the input, never more bytes than it holds.
+pub fn tnef(data: &[u8]) {
+    if let Ok(t) = crate::mail::tnef::decode(data) {
+        let total: usize = t.files.iter().map(|f| f.data.len()).sum();
+        assert!(
+            total <= data.len(),
+            "{total} bytes of files from {}",
+            data.len()
+        );
+        assert!(t.files.len() <= 64);
     }
 }

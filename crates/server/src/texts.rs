@@ -472,8 +472,10 @@ pub fn rejection_explanation(reason: &str, lang: Language) -> &'static str {
         ("several_senders", Language::En) => "The message has several senders or none: send it from your account's reference address alone.",
         ("unauthenticated", Language::It) => "Non è stato possibile verificare che il messaggio provenga davvero dal tuo dominio (SPF/DKIM): è stato messo in quarantena.",
         ("unauthenticated", Language::En) => "It was not possible to verify that the message really comes from your domain (SPF/DKIM): it has been quarantined.",
-        ("automatic", Language::It) => "Il messaggio è una risposta automatica e non è stato aggiunto ai ticket.",
-        ("automatic", Language::En) => "The message is an automatic reply and was not added to the tickets.",
+        ("automatic", Language::It) => "Il messaggio è stato inviato automaticamente (risposta di assenza, ricevuta di lettura, avviso di mancato recapito o simile) e non è stato aggiunto ai ticket.",
+        ("automatic", Language::En) => "The message was sent automatically (an out-of-office reply, a read receipt, a delivery notice or the like) and was not added to the tickets.",
+        ("encrypted", Language::It) => "Il messaggio è cifrato (S/MIME o PGP) e non possiamo leggerlo: scrivici di nuovo senza cifratura, oppure apri o aggiorna il ticket dal sito.",
+        ("encrypted", Language::En) => "The message is encrypted (S/MIME or PGP) and we cannot read it: write to us again without encryption, or open or update the ticket on the website.",
         ("malformed", Language::It) => "Il messaggio non è leggibile: invialo di nuovo, oppure apri un ticket dal sito.",
         ("malformed", Language::En) => "The message cannot be read: send it again, or open a ticket on the website.",
         ("unknown_recipient", Language::It) => "L'indirizzo a cui hai scritto non è quello dell'assistenza: usa hd@smacloud.it (assistenza tecnica) o sales@smacloud.it (informazioni commerciali).",
@@ -492,6 +494,13 @@ pub fn rejection_explanation(reason: &str, lang: Language) -> &'static str {
 pub const BODY_TRUNCATED: &str =
     "[… testo troncato: il messaggio completo è nell'e-mail originale allegata / \
      text cut short: the whole message is in the original e-mail, attached]";
+
+/// The note added to a message whose Outlook `winmail.dat` could not be read (it is attached as
+/// it is). Written before the sender is known: in both languages.
+pub const TNEF_DAMAGED: &str =
+    "[winmail.dat: il file di Outlook che contiene gli allegati è danneggiato e non è stato possibile \
+     estrarli; è allegato così com'è / Outlook's file holding the attachments is damaged and they \
+     could not be extracted; it is attached as it is]";
 
 /// The subject of a ticket opened by an e-mail without one.
 pub fn mail_no_subject(lang: Language) -> &'static str {
@@ -954,6 +963,7 @@ mod tests {
             "several_senders",
             "unauthenticated",
             "automatic",
+            "encrypted",
             "malformed",
             "unknown_recipient",
         ] {

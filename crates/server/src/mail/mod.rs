@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod parse;
 pub mod smtp;
+pub mod tnef;
 
 use crate::config::Config;
 use crate::storage::mail::{Answer, Claim, IntakeClaim, IntakeFinish};
@@ -65,6 +66,7 @@ pub enum Outcome {
     },
     Reply {
         code: String,
+        /// Always false now: automatic mail is recorded, never added to a thread (issue 21).
         automatic: bool,
     },
     Refused {
@@ -309,7 +311,10 @@ impl<'a> Job<'a> {
         let account = account.as_ref();
 
         let automatic = a.automatic.or(match self.env.return_path.as_deref() {
-            Some(rp) if rp.trim().is_empty() => Some("empty-return-path"),
+            Some(rp) if rp.trim().is_empty() => Some(parse::Automatic {
+                kind: "null_sender",
+                by: "MAIL FROM:<>",
+            }),
             _ => None,
         });
 
@@ -341,20 +346,18 @@ impl<'a> Job<'a> {
         };
 
         if let Some(why) = automatic {
-            // Automatic mail is never answered; it joins a ticket only by its sender's own code.
-            let detail = Some(format!("automatic: {why}"));
-            let code = TicketCode::find_in(&a.subject);
-            let attachments_refused = a.attachments_over_limit || a.too_many_attachments;
-            if let (Some(customer), Some(code), false) = (account, code, attachments_refused) {
-                if let Some(done) = self.reply(customer, code.as_str(), true).await? {
-                    return Ok(done);
-                }
-            }
+            // Automatic mail (receipts, bounces, out-of-office, challenges, lists) is recorded
+            // with its kind for staff and nothing else: no message in a thread, no reopening,
+            // no answer, whatever ticket code its subject carries.
+            let detail = match TicketCode::find_in(&a.subject) {
+                Some(code) => format!("{why}; about {code}"),
+                None => why.to_string(),
+            };
             return self
                 .refuse(Refusal {
                     reason: "automatic",
                     account,
-                    detail,
+                    detail: Some(detail),
                     answer: false,
                 })
                 .await;
@@ -370,6 +373,18 @@ impl<'a> Job<'a> {
                 })
                 .await;
         };
+        if a.encrypted {
+            // Nothing of it can be read, so nothing of it is kept in a thread: the customer is
+            // told to write again without encryption or on the website.
+            return self
+                .refuse(Refusal {
+                    reason: "encrypted",
+                    account,
+                    detail: None,
+                    answer: answerable,
+                })
+                .await;
+        }
         if a.attachments_over_limit {
             let detail = Some(format!("{} bytes of attachments", a.attachments_bytes));
             return self
@@ -396,7 +411,7 @@ impl<'a> Job<'a> {
                 .await;
         }
         if let Some(code) = TicketCode::find_in(&a.subject) {
-            if let Some(done) = self.reply(customer, code.as_str(), false).await? {
+            if let Some(done) = self.reply(customer, code.as_str()).await? {
                 return Ok(done);
             }
             // Someone else's ticket answers exactly as a missing one.
@@ -414,7 +429,7 @@ impl<'a> Job<'a> {
             .ticket_for_references(&customer.id, &a.references)
             .await?
         {
-            if let Some(done) = self.reply(customer, &code, false).await? {
+            if let Some(done) = self.reply(customer, &code).await? {
                 return Ok(done);
             }
         }
@@ -608,17 +623,16 @@ impl<'a> Job<'a> {
     }
 
     /// Appends the message to the customer's own ticket `code`; `None` when there is no such
-    /// ticket of theirs.
+    /// ticket of theirs. Automatic mail never gets here (see `decide`).
     async fn reply(
         &mut self,
         customer: &Customer,
         code: &str,
-        automatic: bool,
     ) -> Result<Option<Ingested>, IngestError> {
         if let Some(done) = self.already_written(customer).await? {
             let outcome = Outcome::Reply {
                 code: done.clone(),
-                automatic,
+                automatic: false,
             };
             return self
                 .accepted(customer, outcome, &done, false)
@@ -636,7 +650,7 @@ impl<'a> Job<'a> {
             message_id: self.a.message_id.as_deref(),
             raw_email_id: &raw_id,
             files: &files,
-            automatic,
+            automatic: false,
         };
         let result = match TicketCode::parse(code) {
             Some(code) => {
@@ -651,7 +665,7 @@ impl<'a> Job<'a> {
                 self.stored.clear();
                 let outcome = Outcome::Reply {
                     code: ticket.code.clone(),
-                    automatic,
+                    automatic: false,
                 };
                 self.accepted(customer, outcome, &ticket.code, false)
                     .await
@@ -663,7 +677,7 @@ impl<'a> Job<'a> {
             }
             Err(e) => {
                 self.forget_files(&raw_id).await;
-                let answer = !automatic && self.sender.is_some_and(|s| self.may_answer(s));
+                let answer = self.sender.is_some_and(|s| self.may_answer(s));
                 self.limited(customer, e, answer).await.map(Some)
             }
         }

@@ -26,8 +26,13 @@ pub struct Analysis {
     pub references: Vec<String>,
     /// Addresses the message names as its recipients (Delivered-To, X-Original-To, To, Cc).
     pub header_recipients: Vec<String>,
-    /// Why the message announces itself as automatic, from its headers.
-    pub automatic: Option<&'static str>,
+    /// What kind of automatic mail this is and by which sign (see [`Automatic`]); `None` for a
+    /// person's mail.
+    pub automatic: Option<Automatic>,
+    /// Encrypted (S/MIME enveloped data or PGP/MIME): nothing of it can be read.
+    pub encrypted: bool,
+    /// Carries an S/MIME or PGP/MIME signature (the signature itself is no attachment).
+    pub signed: bool,
     /// `Authentication-Results` header values above the first `Received` header, topmost first,
     /// unfolded; none when the message has no `Received` header. Our MTA prepends its results
     /// above the `Received` header it adds on delivery, so one written by the sender always sits
@@ -44,6 +49,28 @@ pub struct Analysis {
     pub attachments_count: usize,
     /// More than the web allows on one message ([`MAX_FILES_PER_MESSAGE`]).
     pub too_many_attachments: bool,
+}
+
+/// Mail sent by a program on someone's behalf: never a message of the thread, never answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Automatic {
+    /// `read_receipt`, `delivery_status`, `out_of_office`, `challenge_response`,
+    /// `mailing_list`, `bulk`, `auto_generated`, `null_sender` or `system_sender`.
+    pub kind: &'static str,
+    /// The sign it was recognised by (a header, the report's type, the subject's form).
+    pub by: &'static str,
+}
+
+impl Automatic {
+    const fn new(kind: &'static str, by: &'static str) -> Self {
+        Self { kind, by }
+    }
+}
+
+impl std::fmt::Display for Automatic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.kind, self.by)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +180,7 @@ fn read_headers(msg: &Message<'_>, a: &mut Analysis) {
         }
     }
     a.automatic = automatic_reason(msg, a);
+    a.encrypted = is_encrypted(msg);
 }
 
 fn address_list(addr: &Address<'_>) -> Vec<String> {
@@ -161,39 +189,76 @@ fn address_list(addr: &Address<'_>) -> Vec<String> {
         .collect()
 }
 
-/// Why a message is automatic, by the signs RFC 3834 and mailers use; `None` for a person's mail.
-fn automatic_reason(msg: &Message<'_>, a: &Analysis) -> Option<&'static str> {
+/// Why a message is automatic: first by its headers and MIME type (RFC 3834 `Auto-Submitted`,
+/// the reports of RFC 8098 and RFC 3464, the headers of Exchange and of vacation programs, list
+/// headers), then by the well-known subject forms of out-of-office replies, receipts and
+/// challenge-response systems; `None` for a person's mail.
+fn automatic_reason(msg: &Message<'_>, a: &Analysis) -> Option<Automatic> {
     let raw = |name: &str| msg.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
+    let subject = subject_form(&a.subject);
+    // Reports first: a read receipt or a bounce also carries Auto-Submitted and a null sender.
+    if let Some(kind) = report_kind(msg) {
+        return Some(kind);
+    }
+    if let Some(cr) = challenge_response(msg, a, subject) {
+        return Some(cr);
+    }
     if let Some(v) = raw("Auto-Submitted") {
         let kind = v
             .split(|c: char| c == ';' || c == '(' || c.is_whitespace())
             .next()
             .unwrap_or("");
         if kind != "no" {
-            return Some("auto-submitted");
+            let by = "Auto-Submitted";
+            return Some(match subject {
+                Some(form) => Automatic::new(form, by),
+                None if kind == "auto-replied" => Automatic::new("out_of_office", by),
+                None => Automatic::new("auto_generated", by),
+            });
         }
-    }
-    if let Some(v) = raw("Precedence") {
-        if ["bulk", "junk", "list", "auto_reply"]
-            .iter()
-            .any(|p| v.starts_with(p))
-        {
-            return Some("precedence");
-        }
-    }
-    if msg.header_raw("List-Id").is_some() || msg.header_raw("List-Unsubscribe").is_some() {
-        return Some("mailing-list");
     }
     if msg.header_raw("X-Autoreply").is_some()
         || msg.header_raw("X-Autorespond").is_some()
-        || msg
-            .header_raw("X-Auto-Response-Suppress")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("all"))
-            && msg
-                .header_raw("X-MS-Exchange-Generated-Message-Source")
-                .is_some()
+        || msg.header_raw("X-Autoresponder").is_some()
     {
-        return Some("auto-reply");
+        return Some(Automatic::new("out_of_office", "X-Autoreply"));
+    }
+    if let Some(v) = raw("Precedence") {
+        if v.starts_with("auto_reply") {
+            return Some(Automatic::new("out_of_office", "Precedence"));
+        }
+        if v.starts_with("list") {
+            return Some(Automatic::new("mailing_list", "Precedence"));
+        }
+        if v.starts_with("bulk") || v.starts_with("junk") {
+            let kind = subject.unwrap_or("bulk");
+            return Some(Automatic::new(kind, "Precedence"));
+        }
+    }
+    if msg.header_raw("List-Id").is_some() || msg.header_raw("List-Unsubscribe").is_some() {
+        return Some(Automatic::new("mailing_list", "List-Id"));
+    }
+    // Exchange marks what its servers generate, and Outlook's out-of-office asks for no answer.
+    let suppress = msg
+        .header_raw("X-Auto-Response-Suppress")
+        .is_some_and(|v| !v.trim().is_empty());
+    if suppress
+        && msg
+            .header_raw("X-MS-Exchange-Generated-Message-Source")
+            .is_some()
+    {
+        return Some(Automatic::new(
+            subject.unwrap_or("out_of_office"),
+            "X-MS-Exchange-Generated-Message-Source",
+        ));
+    }
+    if let Some(form) = subject {
+        let by = if suppress {
+            "X-Auto-Response-Suppress and subject"
+        } else {
+            "subject"
+        };
+        return Some(Automatic::new(form, by));
     }
     if let Some(rp) = msg.header_raw("Return-Path") {
         if rp
@@ -203,23 +268,268 @@ fn automatic_reason(msg: &Message<'_>, a: &Analysis) -> Option<&'static str> {
             .trim()
             .is_empty()
         {
-            return Some("empty-return-path");
+            return Some(Automatic::new(
+                bounce_subject(&a.subject).unwrap_or("null_sender"),
+                "Return-Path: <>",
+            ));
         }
     }
     for addr in a.from.iter().flatten() {
         if is_system_sender(addr) {
-            return Some("system-sender");
+            return Some(Automatic::new(
+                bounce_subject(&a.subject).unwrap_or("system_sender"),
+                "sender",
+            ));
         }
     }
-    if msg.content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
-    }) {
-        return Some("delivery-report");
+    None
+}
+
+/// A `multipart/report` (or a bare report part) by its type: RFC 8098 receipts, RFC 3464
+/// delivery-status notifications, anything else reported by a program.
+fn report_kind(msg: &Message<'_>) -> Option<Automatic> {
+    let root = msg.content_type()?;
+    let is = |t: &str, s: &str| {
+        root.ctype().eq_ignore_ascii_case(t)
+            && root.subtype().is_some_and(|x| x.eq_ignore_ascii_case(s))
+    };
+    if is("multipart", "report") {
+        let report_type = attribute(root, "report-type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let kind = match report_type.as_str() {
+            "disposition-notification" => "read_receipt",
+            "delivery-status" | "delivery-status-notification" => "delivery_status",
+            _ => {
+                // The type of the report's own part says what the attribute did not.
+                let part_is = |s: &str| {
+                    msg.parts.iter().any(|p| {
+                        p.content_type().is_some_and(|ct| {
+                            ct.ctype().eq_ignore_ascii_case("message")
+                                && ct.subtype().is_some_and(|x| x.eq_ignore_ascii_case(s))
+                        })
+                    })
+                };
+                if part_is("disposition-notification") {
+                    "read_receipt"
+                } else {
+                    "delivery_status"
+                }
+            }
+        };
+        return Some(Automatic::new(kind, "multipart/report"));
+    }
+    if is("message", "disposition-notification") {
+        return Some(Automatic::new(
+            "read_receipt",
+            "message/disposition-notification",
+        ));
+    }
+    if is("message", "delivery-status") {
+        return Some(Automatic::new("delivery_status", "message/delivery-status"));
     }
     None
+}
+
+/// Challenge-response systems (TMDA, SpamArrest, Boxbe and the like): they ask the helpdesk to
+/// prove it is a person before the customer's mailbox takes our mail.
+fn challenge_response(
+    msg: &Message<'_>,
+    a: &Analysis,
+    subject: Option<&'static str>,
+) -> Option<Automatic> {
+    if subject == Some("challenge_response") {
+        return Some(Automatic::new("challenge_response", "subject"));
+    }
+    let header = msg.headers_raw().any(|(name, value)| {
+        let name = name.to_ascii_lowercase();
+        name.starts_with("x-tmda")
+            || name.starts_with("x-spamarrest")
+            || name.starts_with("x-boxbe")
+            || name == "x-challenge"
+            || name == "x-challenge-response"
+            || (name == "x-delivery-agent" && value.to_ascii_lowercase().contains("tmda"))
+    });
+    if header {
+        return Some(Automatic::new("challenge_response", "header"));
+    }
+    const SERVICES: &[&str] = &[
+        "spamarrest.com",
+        "boxbe.com",
+        "mailinblack.com",
+        "choicemail.com",
+    ];
+    let service = a.from.iter().flatten().any(|addr| {
+        let domain = addr.rsplit('@').next().unwrap_or("");
+        SERVICES
+            .iter()
+            .any(|s| domain == *s || domain.ends_with(&format!(".{s}")))
+    });
+    service.then_some(Automatic::new("challenge_response", "sender"))
+}
+
+/// An attribute of a MIME header, its name compared without case.
+fn attribute<'m>(ct: &'m mail_parser::ContentType<'_>, name: &str) -> Option<&'m str> {
+    ct.attributes()?
+        .iter()
+        .find(|at| at.name.eq_ignore_ascii_case(name))
+        .map(|at| at.value.as_ref())
+}
+
+/// The kind of automatic mail a subject announces, by its well-known forms, anchored at its
+/// start (a reply's `Re:` in front of them is a person's, and "Re: Risposta automatica" is not).
+fn subject_form(subject: &str) -> Option<&'static str> {
+    const FORMS: &[(&str, &str)] = &[
+        // Exchange/Outlook, Italian and English.
+        ("risposta automatica:", "out_of_office"),
+        ("risposta automatica di", "out_of_office"),
+        ("automatic reply:", "out_of_office"),
+        ("auto reply:", "out_of_office"),
+        ("auto-reply:", "out_of_office"),
+        ("autoreply:", "out_of_office"),
+        ("auto-response:", "out_of_office"),
+        ("autoresponse:", "out_of_office"),
+        // Dovecot (Pigeonhole) vacation's default subject.
+        ("auto:", "out_of_office"),
+        ("out of office", "out_of_office"),
+        ("out-of-office", "out_of_office"),
+        ("ooo:", "out_of_office"),
+        ("fuori sede", "out_of_office"),
+        ("fuori ufficio", "out_of_office"),
+        ("assente dall'ufficio", "out_of_office"),
+        ("messaggio di assenza", "out_of_office"),
+        ("risposta di assenza", "out_of_office"),
+        ("vacation reply", "out_of_office"),
+        ("away from the office", "out_of_office"),
+        ("away from my desk", "out_of_office"),
+        // Receipts written as text (Outlook's "Letto:", "Read:").
+        ("letto:", "read_receipt"),
+        ("non letto:", "read_receipt"),
+        ("read:", "read_receipt"),
+        ("not read:", "read_receipt"),
+        ("ricevuta di ritorno", "read_receipt"),
+        ("return receipt", "read_receipt"),
+        ("read receipt", "read_receipt"),
+        ("conferma di lettura", "read_receipt"),
+        ("recapitato:", "read_receipt"),
+        ("delivered:", "read_receipt"),
+        // Challenge-response systems.
+        ("please confirm your message", "challenge_response"),
+        ("please confirm your e-mail", "challenge_response"),
+        ("please confirm your email", "challenge_response"),
+        ("confirm your message", "challenge_response"),
+        ("verify your email", "challenge_response"),
+        ("verify your e-mail", "challenge_response"),
+        ("conferma il tuo messaggio", "challenge_response"),
+        ("conferma il messaggio", "challenge_response"),
+        ("richiesta di verifica del mittente", "challenge_response"),
+        ("sender verification", "challenge_response"),
+        ("[tmda]", "challenge_response"),
+    ];
+    let lower = subject.trim_start().to_lowercase();
+    FORMS
+        .iter()
+        .find(|(form, _)| lower.starts_with(form))
+        .map(|(_, kind)| *kind)
+}
+
+/// A bounce's subject, for mail a system sender or a null return path already marks as automatic.
+fn bounce_subject(subject: &str) -> Option<&'static str> {
+    const FORMS: &[&str] = &[
+        "undelivered mail",
+        "undeliverable",
+        "delivery status notification",
+        "delivery failure",
+        "mail delivery failed",
+        "returned mail",
+        "failure notice",
+        "non recapitabile",
+        "mancato recapito",
+        "messaggio non recapitato",
+        "impossibile recapitare",
+    ];
+    let lower = subject.trim_start().to_lowercase();
+    FORMS
+        .iter()
+        .any(|f| lower.starts_with(f))
+        .then_some("delivery_status")
+}
+
+/// Encrypted mail: S/MIME enveloped data (`application/pkcs7-mime` with `smime-type`
+/// enveloped-data or auth-enveloped-data, or none at all, as old clients send it) or PGP/MIME
+/// (`multipart/encrypted`), at the root or as the signed content. A `.p7m` file attached to a
+/// readable message (an Italian digitally signed invoice) is an ordinary attachment.
+fn is_encrypted(msg: &Message<'_>) -> bool {
+    let encrypted = |part: &mail_parser::MessagePart<'_>| {
+        let Some(ct) = part.content_type() else {
+            return false;
+        };
+        let (t, s) = (
+            ct.ctype().to_ascii_lowercase(),
+            ct.subtype().unwrap_or("").to_ascii_lowercase(),
+        );
+        if t == "multipart" && s == "encrypted" {
+            return true;
+        }
+        if t == "application" && (s == "pkcs7-mime" || s == "x-pkcs7-mime") {
+            return match attribute(ct, "smime-type").map(str::to_ascii_lowercase) {
+                Some(kind) => kind.contains("enveloped"),
+                // Without a smime-type, only the file every client names so is the message.
+                None => part
+                    .attachment_name()
+                    .is_none_or(|n| n.trim().eq_ignore_ascii_case("smime.p7m")),
+            };
+        }
+        false
+    };
+    let Some(root) = msg.parts.first() else {
+        return false;
+    };
+    if encrypted(root) {
+        return true;
+    }
+    // Signed, then encrypted inside: the first child of multipart/signed.
+    if is_type(root, "multipart", "signed") {
+        if let PartType::Multipart(children) = &root.body {
+            if let Some(first) = children.first().and_then(|&c| msg.parts.get(c as usize)) {
+                return encrypted(first);
+            }
+        }
+    }
+    false
+}
+
+fn is_type(part: &mail_parser::MessagePart<'_>, t: &str, s: &str) -> bool {
+    part.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case(t)
+            && ct.subtype().is_some_and(|x| x.eq_ignore_ascii_case(s))
+    })
+}
+
+/// The signature parts of `multipart/signed` (S/MIME's `smime.p7s`, PGP/MIME's
+/// `signature.asc`): they prove who wrote the message and are not the customer's files.
+fn signature_parts(msg: &Message<'_>) -> Vec<usize> {
+    let mut out = Vec::new();
+    for part in &msg.parts {
+        if !is_type(part, "multipart", "signed") {
+            continue;
+        }
+        let PartType::Multipart(children) = &part.body else {
+            continue;
+        };
+        for &c in children.iter().skip(1) {
+            let Some(child) = msg.parts.get(c as usize) else {
+                continue;
+            };
+            if is_type(child, "application", "pkcs7-signature")
+                || is_type(child, "application", "x-pkcs7-signature")
+                || is_type(child, "application", "pgp-signature")
+            {
+                out.push(c as usize);
+            }
+        }
+    }
+    out
 }
 
 /// MAILER-DAEMON, postmaster and the like: never a person to answer.
@@ -260,16 +570,23 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
     }
     a.body = clean_body(&body);
 
+    let mut tnef_damaged = false;
     let in_body = |i: usize| {
         msg.text_body
             .iter()
             .chain(&msg.html_body)
             .any(|&b| b as usize == i)
     };
-    let mut total: u64 = 0;
-    let mut files = Vec::new();
+    let signatures = signature_parts(msg);
+    a.signed = !signatures.is_empty();
+    // Every file the message carries, Outlook's winmail.dat opened into the files inside it.
+    let mut found: Vec<Found<'_>> = Vec::new();
     for (i, part) in msg.parts.iter().enumerate() {
-        let (data, default_name): (&[u8], &str) = match &part.body {
+        if a.encrypted || signatures.contains(&i) {
+            // Nothing of an encrypted message is kept, and a signature is not a file.
+            continue;
+        }
+        let (data, default_name): (&[u8], &'static str) = match &part.body {
             PartType::Multipart(_) => continue,
             PartType::Text(_) | PartType::Html(_) if in_body(i) => continue,
             // The root of a one-part message is its body, whatever its type says.
@@ -284,6 +601,47 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
             PartType::Binary(b) | PartType::InlineBinary(b) => (b.as_ref(), "allegato"),
             PartType::Message(m) => (m.raw_message(), "messaggio-inoltrato.eml"),
         };
+        let declared = part.attachment_name().map(str::to_string);
+        if matches!(part.body, PartType::Binary(_) | PartType::InlineBinary(_)) && is_tnef(part) {
+            match super::tnef::decode(data) {
+                Ok(t) if !t.files.is_empty() || t.body.is_some() => {
+                    if a.body.is_empty() {
+                        if let Some(text) = &t.body {
+                            a.body = clean_body(text);
+                        }
+                    }
+                    for f in t.files {
+                        found.push(Found {
+                            data: f.data,
+                            default_name: "allegato",
+                            declared: f.name,
+                            message: false,
+                        });
+                    }
+                    continue;
+                }
+                // Read, but nothing inside: kept as it is.
+                Ok(_) => {}
+                Err(super::tnef::Damaged) => tnef_damaged = true,
+            }
+        }
+        found.push(Found {
+            data,
+            default_name,
+            declared,
+            message: matches!(part.body, PartType::Message(_)),
+        });
+    }
+    if tnef_damaged {
+        if !a.body.is_empty() {
+            a.body.push_str("\n\n");
+        }
+        a.body.push_str(crate::texts::TNEF_DAMAGED);
+    }
+    let mut total: u64 = 0;
+    let mut files = Vec::new();
+    for f in found {
+        let data = f.data;
         total = total.saturating_add(data.len() as u64);
         a.attachments_count += 1;
         if a.attachments_count > MAX_FILES_PER_MESSAGE {
@@ -296,21 +654,14 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
             files.clear();
             continue;
         }
-        let declared = part
-            .content_type()
-            .map(|ct| match ct.subtype() {
-                Some(sub) => format!("{}/{}", ct.ctype(), sub),
-                None => ct.ctype().to_string(),
-            })
-            .unwrap_or_default();
-        let content_type = if matches!(part.body, PartType::Message(_)) {
+        let content_type = if f.message {
             "message/rfc822".to_string()
         } else {
-            safe_content_type(&declared, data)
+            safe_content_type("", data)
         };
         let name = attachment_name(
-            part.attachment_name(),
-            default_name,
+            f.declared.as_deref(),
+            f.default_name,
             &content_type,
             files.len() + 1,
         );
@@ -326,6 +677,24 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
     if !a.attachments_over_limit && !a.too_many_attachments {
         a.attachments = files;
     }
+}
+
+/// A file found in a message, before the limits are applied.
+struct Found<'x> {
+    data: &'x [u8],
+    default_name: &'static str,
+    declared: Option<String>,
+    /// A forwarded message (`message/rfc822`).
+    message: bool,
+}
+
+/// Outlook's `winmail.dat`: by its declared type, or by its name when the type is generic.
+fn is_tnef(part: &mail_parser::MessagePart<'_>) -> bool {
+    is_type(part, "application", "ms-tnef")
+        || is_type(part, "application", "vnd.ms-tnef")
+        || part
+            .attachment_name()
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case("winmail.dat"))
 }
 
 /// HTML as plain text: scripts, styles and remote references never survive, nothing is fetched.
@@ -683,6 +1052,156 @@ mod tests {
         assert!(analyse(&raw, true).automatic.is_some());
         let raw = eml("From: a@example.it\nSubject: x\nAuto-Submitted: no", "y");
         assert!(analyse(&raw, true).automatic.is_none());
+    }
+
+    #[test]
+    fn automatic_mail_is_recognised_by_its_kind() {
+        let kind = |h: &str, subject: &str| {
+            let raw = eml(&format!("From: a@example.it\nSubject: {subject}\n{h}"), "y");
+            analyse(&raw, true).automatic.map(|a| a.kind)
+        };
+        let mdn = "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=disposition-notification; boundary=b";
+        assert_eq!(kind(mdn, "Letto: x"), Some("read_receipt"));
+        let dsn = "Content-Type: multipart/report; report-type=delivery-status; boundary=b";
+        assert_eq!(kind(dsn, "x"), Some("delivery_status"));
+        // Outlook: no Auto-Submitted, only its subject and X-Auto-Response-Suppress.
+        let outlook = "X-Auto-Response-Suppress: All";
+        assert_eq!(
+            kind(outlook, "Risposta automatica: ciao"),
+            Some("out_of_office")
+        );
+        assert_eq!(kind("", "Automatic reply: hi"), Some("out_of_office"));
+        assert_eq!(kind("", "Out of Office: hi"), Some("out_of_office"));
+        assert_eq!(kind("", "Fuori sede fino a lunedì"), Some("out_of_office"));
+        assert_eq!(kind("", "Auto: [#ABC] x"), Some("out_of_office"));
+        assert_eq!(
+            kind("Auto-Submitted: auto-replied (zimbra; vacation)", "Re: x"),
+            Some("out_of_office")
+        );
+        assert_eq!(
+            kind("Auto-Submitted: auto-generated", "Report"),
+            Some("auto_generated")
+        );
+        assert_eq!(
+            kind("X-Delivery-Agent: TMDA/1.1", "Re: x"),
+            Some("challenge_response")
+        );
+        assert_eq!(
+            kind("", "Please confirm your message"),
+            Some("challenge_response")
+        );
+        assert_eq!(
+            kind("Return-Path: <>", "Undelivered Mail Returned to Sender"),
+            Some("delivery_status")
+        );
+        // Anchored at the start: a person answering an automatic reply, or talking about one;
+        // and a phrase a person could begin a subject with is no form (a silent refusal is costly).
+        assert_eq!(kind("", "In ferie il sito non va"), None);
+        assert_eq!(kind("", "Re: Risposta automatica: ciao"), None);
+        assert_eq!(kind("", "La risposta automatica non funziona"), None);
+        assert_eq!(kind(outlook, "Sito lento"), None);
+    }
+
+    #[test]
+    fn a_signature_is_no_attachment_and_encrypted_mail_is_not_read() {
+        let signed = "From: a@example.it\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=s";
+        let body = "--s\nContent-Type: text/plain\n\nciao\n--s\nContent-Type: application/x-pkcs7-signature; name=smime.p7s\nContent-Transfer-Encoding: base64\n\nMIAG\n--s--\n";
+        let a = analyse(&eml(signed, body), true);
+        assert_eq!(
+            (a.body.as_str(), a.attachments_count, a.signed),
+            ("ciao", 0, true)
+        );
+        assert!(!a.encrypted);
+
+        let enc = |ct: &str| {
+            let head =
+                format!("From: a@example.it\nSubject: x\nMIME-Version: 1.0\nContent-Type: {ct}");
+            analyse(&eml(&head, "MIAGCSqGSIb3DQEHA6CAMIACAQAx"), true)
+        };
+        let a = enc("application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m");
+        assert!(a.encrypted && a.attachments.is_empty());
+        assert!(enc("application/x-pkcs7-mime; name=smime.p7m").encrypted);
+        assert!(
+            enc("multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e")
+                .encrypted
+        );
+        // Opaque-signed data is not encrypted (nor is an Italian signed invoice, .p7m, attached).
+        assert!(!enc("application/pkcs7-mime; smime-type=signed-data; name=smime.p7m").encrypted);
+        let mixed = "From: a@example.it\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=m";
+        let body = "--m\nContent-Type: text/plain\n\nla fattura\n--m\nContent-Type: application/pkcs7-mime; name=fattura.xml.p7m\nContent-Disposition: attachment; filename=fattura.xml.p7m\n\nxxx\n--m--\n";
+        let a = analyse(&eml(mixed, body), true);
+        assert!(!a.encrypted);
+        assert_eq!(a.attachments.len(), 1);
+    }
+
+    fn with_winmail_dat(tnef: &[u8]) -> Vec<u8> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(tnef);
+        let head = "From: a@example.it\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=m";
+        eml(head, &format!("--m\nContent-Type: text/plain\n\nallego\n--m\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64\n\n{b64}\n--m--\n"))
+    }
+
+    #[test]
+    fn files_inside_winmail_dat_are_attachments_under_the_same_rules() {
+        let a = analyse(
+            &with_winmail_dat(&super::super::tnef::build::tnef(&[(
+                "log.txt",
+                b"riga 1\n",
+            )])),
+            true,
+        );
+        assert_eq!(a.attachments.len(), 1);
+        assert_eq!(a.attachments[0].name, "log.txt");
+        assert_eq!(a.attachments[0].content_type, "text/plain; charset=utf-8");
+        assert_eq!(a.body, "allego");
+        // The 1 MB rule counts what they decode to: exactly 1 MB inside a larger winmail.dat.
+        let mb = vec![b'x'; MAX_EMAIL_ATTACHMENT_BYTES as usize];
+        let t = super::super::tnef::build::tnef(&[("grande.txt", &mb)]);
+        assert!(t.len() as u64 > MAX_EMAIL_ATTACHMENT_BYTES);
+        let a = analyse(&with_winmail_dat(&t), true);
+        assert!(!a.attachments_over_limit);
+        assert_eq!(a.attachments.len(), 1);
+        let t = super::super::tnef::build::tnef(&[("a.txt", &mb), ("b.txt", b"1")]);
+        let a = analyse(&with_winmail_dat(&t), true);
+        assert!(a.attachments_over_limit && a.attachments.is_empty());
+        // A damaged one stays as it is, and the text says so.
+        let mut bad = super::super::tnef::build::tnef(&[("log.txt", b"riga 1\n")]);
+        bad.truncate(bad.len() - 3);
+        let a = analyse(&with_winmail_dat(&bad), true);
+        assert_eq!(a.attachments.len(), 1);
+        assert_eq!(a.attachments[0].name, "winmail.dat");
+        assert!(a.body.starts_with("allego\n\n[winmail.dat"), "{}", a.body);
+
+        // Only a winmail.dat, its text in attBody: that text is the message's.
+        let mut t = 0x223E_9F78u32.to_le_bytes().to_vec();
+        t.extend_from_slice(&[0, 0]);
+        t.extend(super::super::tnef::build::attribute(
+            1,
+            0x0002_800C,
+            b"Il sito d\xe0 errore\0",
+        ));
+        t.extend(super::super::tnef::build::attribute(
+            2,
+            0x0006_9002,
+            &[0; 14],
+        ));
+        t.extend(super::super::tnef::build::attribute(
+            2,
+            0x0001_8010,
+            b"log.txt\0",
+        ));
+        t.extend(super::super::tnef::build::attribute(
+            2,
+            0x0006_800F,
+            b"riga\n",
+        ));
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&t);
+        let head = "From: a@example.it\nSubject: x\nMIME-Version: 1.0\nContent-Type: application/ms-tnef; name=winmail.dat\nContent-Transfer-Encoding: base64";
+        let a = analyse(&eml(head, &b64), true);
+        assert_eq!(a.body, "Il sito dà errore");
+        assert_eq!(a.attachments.len(), 1);
+        assert_eq!(a.attachments[0].name, "log.txt");
     }
 
     #[test]

@@ -273,6 +273,13 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                         m.attachments
                     );
                 }
+                if let Some(name) = key("file") {
+                    assert_eq!(
+                        m.attachments.first().map(|f| f.name.as_str()),
+                        Some(name),
+                        "{ctx}"
+                    );
+                }
                 if let Some(size) = key("size") {
                     assert_eq!(m.attachments[0].size, size.parse::<u64>().unwrap(), "{ctx}");
                 }
@@ -288,6 +295,17 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                         !m.body.contains(word.as_str()),
                         "{ctx}: body has {word:?}: {}",
                         m.body
+                    );
+                }
+                for name in keys.get("nofile").into_iter().flatten() {
+                    assert!(
+                        !m.attachments.iter().any(|f| &f.name == name),
+                        "{ctx}: {name} is an attachment: {:?}",
+                        m.attachments
+                    );
+                    assert!(
+                        !t.messages.iter().any(|m| m.body.contains(name.as_str())),
+                        "{ctx}: the thread names {name}"
                     );
                 }
                 if outcome == "new" {
@@ -379,6 +397,23 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     files_before,
                     "{ctx}: files were stored"
                 );
+                if let Some(kind) = key("kind") {
+                    let detail: Option<String> =
+                        sqlx::query_scalar("SELECT detail FROM mail_intake WHERE id = ?")
+                            .bind(&got.id)
+                            .fetch_one(store.pool())
+                            .await
+                            .unwrap();
+                    let detail = detail.unwrap_or_default();
+                    assert!(
+                        detail.starts_with(&format!("{kind} (")),
+                        "{ctx}: detail {detail:?}"
+                    );
+                }
+                if let (Some(code), Some(before)) = (key("code"), status_before) {
+                    let t = store.ticket(Viewer::Staff, code).await.unwrap().unwrap();
+                    assert_eq!(t.status, before, "{ctx}: the status changed");
+                }
                 if keys.contains_key("answered") {
                     let body: String = sqlx::query_scalar(
                         "SELECT body FROM outbox WHERE ticket_id IS NULL ORDER BY id DESC LIMIT 1",
@@ -390,6 +425,12 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                         body.contains(&app.state().config.public_url),
                         "{ctx}: the answer points to the web form"
                     );
+                    if let Some(word) = key("answer") {
+                        assert!(
+                            body.contains(word),
+                            "{ctx}: the answer lacks {word:?}: {body}"
+                        );
+                    }
                     if want_reason == "attachments_too_large" {
                         assert!(
                             body.contains("1 MB") && body.contains("1048577"),
@@ -411,7 +452,80 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 27);
+    assert_eq!(checked, 41);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_read_receipt_and_an_out_of_office_leave_a_closed_ticket_closed_and_unanswered() {
+    let app = spawn_mail_app().await;
+    let vars = vars(&app).await;
+    let store = &app.state().store;
+    let config = app.state().config.clone();
+    let closed = vars.0["{{CLOSED_CODE}}"].clone();
+    let thread = |t: &helpdesk_core::api::Ticket| t.messages.len();
+    let before = store.ticket(Viewer::Staff, &closed).await.unwrap().unwrap();
+    assert_eq!(before.status, Status::Closed);
+    let outbox_before = count(&app, "SELECT COUNT(*) FROM outbox").await;
+    for file in ["read-receipt.eml", "out-of-office-outlook-italian.eml"] {
+        let raw = load_fixture(file, &vars);
+        assert!(
+            String::from_utf8_lossy(&raw).contains(&closed),
+            "{file} names the closed ticket"
+        );
+        let got = ingest_with(&app, &config, raw).await;
+        assert_eq!(
+            got.outcome,
+            Outcome::Refused {
+                reason: "automatic",
+                answered: false
+            },
+            "{file}"
+        );
+        assert!(!got.queued_mail, "{file}");
+        let after = store.ticket(Viewer::Staff, &closed).await.unwrap().unwrap();
+        assert_eq!(after.status, Status::Closed, "{file}: reopened");
+        assert_eq!(thread(&after), thread(&before), "{file}: the thread grew");
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM outbox").await,
+            outbox_before,
+            "{file}: something was sent"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_log_sent_inside_outlooks_winmail_dat_is_downloadable_from_the_thread() {
+    let app = spawn_mail_app().await;
+    let vars = vars(&app).await;
+    let config = app.state().config.clone();
+    let got = ingest_with(&app, &config, load_fixture("winmail-dat.eml", &vars)).await;
+    let Outcome::NewTicket { code } = got.outcome else {
+        panic!("{:?}", got.outcome)
+    };
+    let demo = app.login("demo@example.it").await;
+    let ticket = app
+        .get_json(&demo, &format!("/api/v1/tickets/{code}"))
+        .await;
+    let thread = ticket["messages"].to_string();
+    assert!(!thread.contains("winmail.dat"), "{thread}");
+    let files = ticket["messages"][0]["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0]["name"], "log.txt");
+    let r = app
+        .get(
+            &demo,
+            &format!("/api/v1/attachments/{}", files[0]["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+    let body = r.text().await.unwrap();
+    assert!(
+        body.starts_with("2026-12-06 09:14:02 [error]") && body.contains("upstream timed out"),
+        "{body}"
+    );
     app.stop().await;
 }
 
