@@ -104,6 +104,19 @@ impl TestApp {
             .to_string()
     }
 
+    /// A staff reply through the staff API (it must be accepted); the ticket it answers with.
+    pub async fn staff_reply(&self, staff: &str, code: &str, body: &str) -> Value {
+        let r = self
+            .post(
+                staff,
+                &format!("/api/v1/staff/tickets/{code}/messages"),
+                json!({ "body": body }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "staff reply to {code}");
+        r.json().await.expect("json")
+    }
+
     pub async fn open_ticket(&self, token: &str, service_identifier: &str) -> Value {
         let sid = self.service_id(token, service_identifier).await;
         let r = self

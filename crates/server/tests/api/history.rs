@@ -5,18 +5,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-async fn staff_reply(app: &crate::helpers::TestApp, staff: &str, code: &str, body: &str) -> Value {
-    let r = app
-        .post(
-            staff,
-            &format!("/api/v1/staff/tickets/{code}/messages"),
-            json!({ "body": body }),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json().await.unwrap()
-}
-
 /// The `.eml` files written to the outbox folder, oldest first.
 /// The outbox's mails whose subject names `code`, oldest first, once there are `at_least` of them
 /// (or after ten seconds). Demo data fills the outbox too, so counting every file is not enough.
@@ -41,13 +29,13 @@ async fn a_staff_reply_changes_the_status_and_notifies_the_customer_in_the_threa
     let t = app.open_ticket(&demo, "blog-mario.it").await;
     let code = t["code"].as_str().unwrap().to_string();
 
-    let after = staff_reply(
-        &app,
-        &staff,
-        &code,
-        "Abbiamo corretto il file .htaccess: può verificare?",
-    )
-    .await;
+    let after = app
+        .staff_reply(
+            &staff,
+            &code,
+            "Abbiamo corretto il file .htaccess: può verificare?",
+        )
+        .await;
     assert_eq!(after["status"], "awaiting_customer");
     let seen: Value = app
         .get_json(&demo, &format!("/api/v1/tickets/{code}"))

@@ -52,14 +52,12 @@ async fn notifications_are_mime_with_the_text_first_and_an_escaped_html_part() {
         .as_str()
         .expect("code")
         .to_string();
-    let r = app
-        .post(
-            &staff,
-            &format!("/api/v1/staff/tickets/{code}/messages"),
-            json!({"body": "Abbiamo disattivato la cache <i>del plugin</i>: ci confermi?"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    app.staff_reply(
+        &staff,
+        &code,
+        "Abbiamo disattivato la cache <i>del plugin</i>: ci confermi?",
+    )
+    .await;
 
     let mails = outbox_for(app.dir.path(), &code, 2).await;
     assert_eq!(mails.len(), 2, "acknowledgment and staff reply");
