@@ -17,3 +17,4 @@ mod process;
 mod schemathesis;
 mod smtp;
 mod sso;
+mod storage;
