@@ -8,28 +8,28 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// `helpdesk-server import` as a process of its own on the server's data folder, as the panel
-/// runs it, with one customer per (e-mail, password) pair.
+/// runs it, with one customer per (e-mail, password hash) pair.
 fn import_in_another_process(data_dir: &Path, customers: &[(&str, &str)]) {
     let customers: Vec<_> = customers
         .iter()
-        .map(|(email, password)| {
-            let hash = helpdesk_server::auth::hash_password(password).expect("hash");
-            json!({"email": email, "name": "Anna Verdi", "password_hash": hash})
-        })
+        .map(|(email, hash)| json!({"email": email, "name": "Anna Verdi", "password_hash": hash}))
         .collect();
     let file = data_dir.join(format!("import-{}.json", customers.len()));
     std::fs::write(&file, json!({ "customers": customers }).to_string()).expect("import file");
-    let status = Command::new(env!("CARGO_BIN_EXE_helpdesk-server"))
+    let out = Command::new(env!("CARGO_BIN_EXE_helpdesk-server"))
         .arg("import")
         .arg(&file)
         .env("HELPDESK_DATA_DIR", data_dir)
         .env_remove("HELPDESK_DATABASE_URL")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .output()
         .expect("running the import");
-    assert!(status.success(), "the import failed: {status}");
+    assert!(
+        out.status.success(),
+        "the import failed: {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 async fn login(client: &Client, server: &ServerProcess, email: &str, password: &str) -> String {
@@ -67,10 +67,13 @@ async fn a_password_changed_by_an_import_in_another_process_ends_the_session_at_
         .to_path_buf();
     let client = Client::new();
     let (anna, other) = ("anna@example.it", "bruno@example.it");
-    import_in_another_process(
-        &data_dir,
-        &[(anna, "prima-password"), (other, "sua-password")],
+    let hash = |p: &str| helpdesk_server::auth::hash_password(p).expect("hash");
+    let (first, second, others_hash) = (
+        hash("prima-password"),
+        hash("seconda-password"),
+        hash("sua-password"),
     );
+    import_in_another_process(&data_dir, &[(anna, &first), (other, &others_hash)]);
     let token = login(&client, &server, anna, "prima-password").await;
     let others = login(&client, &server, other, "sua-password").await;
     // Answered twice: the second from the server's memory of the session.
@@ -80,10 +83,7 @@ async fn a_password_changed_by_an_import_in_another_process_ends_the_session_at_
     }
 
     // The panel imports the same customers with a new password for Anna only.
-    import_in_another_process(
-        &data_dir,
-        &[(anna, "seconda-password"), (other, "sua-password")],
-    );
+    import_in_another_process(&data_dir, &[(anna, &second), (other, &others_hash)]);
     assert_eq!(
         me(&client, &server, &token).await,
         StatusCode::UNAUTHORIZED,
