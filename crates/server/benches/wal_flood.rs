@@ -232,7 +232,7 @@ async fn main() -> anyhow::Result<()> {
                 let mut n = 0u64;
                 while on.load(Ordering::Relaxed) {
                     n += 1;
-                    let rb = if n % 2 == 0 {
+                    let rb = if n.is_multiple_of(2) {
                         c.post(format!("{b}/api/v1/tickets"))
                             .json(&new_ticket(&p.service, n))
                     } else {
@@ -248,7 +248,7 @@ async fn main() -> anyhow::Result<()> {
                 let mut n = 0u64;
                 while on.load(Ordering::Relaxed) {
                     n += 1;
-                    let path = if n % 2 == 0 {
+                    let path = if n.is_multiple_of(2) {
                         "/api/v1/tickets".to_string()
                     } else {
                         format!("/api/v1/tickets/{}", p.ticket)
