@@ -99,7 +99,7 @@ fn storm_rows(bin: &Path) -> Result<Vec<(String, String)>> {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
             // BENCH | what | measured | goal |
             if cells.len() >= 4 && cells[0] == "BENCH" && cells[1] != "what" && cells[1] != "---" {
-                rows.push((cells[1].to_string(), cells[2].to_string()));
+                rows.push((row_name(cells[1]), cells[2].to_string()));
             }
         }
     }
@@ -111,6 +111,21 @@ fn storm_rows(bin: &Path) -> Result<Vec<(String, String)>> {
         ));
     }
     Ok(rows)
+}
+
+/// A row's name without what varies from run to run (a thread's length by the end: `(→ …)`).
+fn row_name(what: &str) -> String {
+    let mut name = String::new();
+    let mut depth = 0usize;
+    for c in what.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => name.push(c),
+            _ => {}
+        }
+    }
+    name.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The figures of a measured cell: each side of `a → b` apart, its rate (`N/s`) and p99.
