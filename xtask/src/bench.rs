@@ -3,11 +3,18 @@
 use crate::{build_app, cargo, root, setup, sh, Result};
 use std::path::Path;
 
-/// `cargo xtask bench [storm|lighthouse]`: every budget, or only the outage storm's rows, or only
+/// `cargo xtask bench [storm|wal|storm-compare [REV]|lighthouse]`: every budget, or only the
+/// outage storm's rows, or only the write flood's, or the storm against REV's build, or only
 /// Lighthouse's.
 pub fn bench(args: &[String]) -> Result {
     if args.first().is_some_and(|a| a == "storm") {
         return storm();
+    }
+    if args.first().is_some_and(|a| a == "wal") {
+        return wal_flood();
+    }
+    if args.first().is_some_and(|a| a == "storm-compare") {
+        return crate::compare::storm_compare(args.get(1).map(String::as_str));
     }
     setup::all()?;
     build_app()?;
@@ -28,6 +35,7 @@ pub fn bench(args: &[String]) -> Result {
     sh(cargo().args(["bench", "-p", "helpdesk-server", "--bench", "list_load"]))?;
     lighthouse()?;
     storm()?;
+    wal_flood()?;
     let mut load = cargo();
     load.args([
         "test",
@@ -67,6 +75,29 @@ fn storm() -> Result {
         "server",
         "--bench",
         "storm",
+    ]))
+}
+
+/// The write flood (issue 19): 100 customers writing for 60 s beside readers, the write-ahead
+/// log's peak and its size a minute later, on the `--profile server` build.
+fn wal_flood() -> Result {
+    sh(cargo().args([
+        "build",
+        "-p",
+        "helpdesk-server",
+        "--profile",
+        "server",
+        "--bin",
+        "helpdesk-server",
+    ]))?;
+    sh(cargo().args([
+        "bench",
+        "-p",
+        "helpdesk-server",
+        "--profile",
+        "server",
+        "--bench",
+        "wal_flood",
     ]))
 }
 

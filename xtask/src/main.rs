@@ -2,6 +2,7 @@
 //! fresh machine, with the project's own files. Each step is idempotent and quick when done.
 
 mod bench;
+mod compare;
 mod setup;
 
 use std::path::{Path, PathBuf};

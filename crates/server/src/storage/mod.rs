@@ -209,11 +209,14 @@ pub struct Store {
     /// Copies the write-ahead log into the database file, off the writer (see `checkpoints`).
     checkpointer: tokio::task::JoinHandle<()>,
     /// Live sessions seen in the last few seconds: most requests then need no session query.
-    /// Logout clears the entry here at once; on another instance it lasts at most `SESSION_CACHE`.
+    /// Used only while the database's auth epoch is unchanged, so that a change made by another
+    /// process (an import, a logout on another instance) ends cached sessions at once.
     sessions: std::sync::Mutex<std::collections::HashMap<String, CachedSession>>,
     /// Counts changes to accounts, so that a session lookup racing a change does not cache the
     /// account as it was.
     accounts_changed: std::sync::atomic::AtomicU64,
+    /// Reads of the auth epoch, which a cached session must match to be used (see `sessions`).
+    epoch_check: sessions::EpochCheck,
 }
 
 impl Store {
@@ -227,7 +230,9 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             // Reads of the database file through the page cache of the OS, without a copy per
             // page: each write resets the page cache of every other connection.
-            .pragma("mmap_size", "268435456");
+            .pragma("mmap_size", "268435456")
+            // When the log starts over, its file is cut back to this (see `writer`).
+            .pragma("journal_size_limit", writer::WAL_KEEP.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
@@ -235,18 +240,23 @@ impl Store {
             .await
             .with_context(|| format!("opening {url}"))?;
         migrate(&pool).await?;
-        // The writer never checkpoints: SQLite's automatic checkpoint runs inside the commit that
-        // crosses its threshold, and that commit (and every write queued behind it) waited for
-        // the copy and its fsyncs. A task of its own does it instead (`checkpoints`).
+        // The writer never checkpoints inside a commit: SQLite's automatic checkpoint runs inside
+        // the commit that crosses its threshold, and that commit (and every write queued behind
+        // it) waited for the copy and its fsyncs. A task of its own copies instead
+        // (`checkpoints`); the writer only bounds the log, between groups (see `writer`).
+        let mut wal_path = opts.get_filename().as_os_str().to_owned();
+        wal_path.push("-wal");
+        let wal_path = std::path::PathBuf::from(wal_path);
         let conn = SqliteConnection::connect_with(&opts.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .with_context(|| format!("opening {url} for writing"))?;
         Ok(Store {
             checkpointer: tokio::spawn(checkpoints(pool.clone())),
             pool,
-            writer: writer::Writer::start(conn),
+            writer: writer::Writer::start(conn, Some(wal_path)),
             sessions: Default::default(),
             accounts_changed: Default::default(),
+            epoch_check: Default::default(),
         })
     }
 

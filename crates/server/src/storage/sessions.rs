@@ -1,4 +1,10 @@
 //! Sessions: bearer tokens stored as their SHA-256, with a short in-memory cache.
+//!
+//! The cache answers only while the database's auth epoch (`auth_epoch`, moved by triggers on
+//! every change that ends sessions or changes an account) is the one its entry was read with.
+//! The epoch is read again for each request that the cache would answer, but one read serves every
+//! request that arrived before it began (`EpochCheck`): at high concurrency a handful of reads a
+//! second, and never an answer from a read older than the request.
 
 use super::*;
 use std::sync::atomic::Ordering;
@@ -9,7 +15,18 @@ pub(super) struct CachedSession {
     last_seen_us: i64,
     /// The absolute expiry is checked on a hit too: a cached token must not outlive it.
     expires_us: i64,
+    /// The auth epoch read with the session (same snapshot).
+    epoch: i64,
     cached: std::time::Instant,
+}
+
+/// Reads of the auth epoch, shared by the requests waiting for one.
+#[derive(Default)]
+pub(super) struct EpochCheck {
+    /// Reads begun so far.
+    begun: std::sync::atomic::AtomicU64,
+    /// The last read that finished: its number (1, 2, …; 0 none yet) and the epoch it saw.
+    last: tokio::sync::Mutex<(u64, i64)>,
 }
 
 const SESSION_CACHE: Duration = Duration::from_secs(5);
@@ -82,13 +99,20 @@ impl SessionStore for Store {
     ) -> StoreResult<Option<(Customer, i64)>> {
         if let Some(hit) = self.cached_session(token_hash) {
             if hit.last_seen_us > now - idle_us && hit.expires_us > now {
-                return Ok(Some((hit.account, hit.last_seen_us)));
+                let epoch = self.auth_epoch().await?;
+                if epoch == hit.epoch {
+                    return Ok(Some((hit.account, hit.last_seen_us)));
+                }
+                // Something ended sessions or changed an account since: what was read before
+                // is forgotten, and this session is read again below.
+                self.session_cache().retain(|_, c| c.epoch >= epoch);
             }
         }
         // An account that changes while this query runs must not be cached as it was before.
         let generation = self.accounts_changed.load(Ordering::Acquire);
         let row = sqlx::query(
-            "SELECT a.id, a.email, a.name, a.language, a.role, s.last_seen_us, s.expires_us
+            "SELECT a.id, a.email, a.name, a.language, a.role, s.last_seen_us, s.expires_us,
+                (SELECT epoch FROM auth_epoch WHERE id = 1) AS epoch
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = ? AND s.expires_us > ? AND s.last_seen_us > ?",
         )
@@ -103,14 +127,15 @@ impl SessionStore for Store {
                     customer_from_row(&r)?,
                     r.get::<i64, _>("last_seen_us"),
                     r.get::<i64, _>("expires_us"),
+                    r.try_get::<Option<i64>, _>("epoch")?.unwrap_or(0),
                 ))
             })
             .transpose()?;
-        if let Some((account, last_seen_us, expires_us)) = &found {
+        if let Some((account, last_seen_us, expires_us, epoch)) = &found {
             let mut cache = self.session_cache();
             // Checked under the cache's lock, which a change holds while it forgets.
             if self.accounts_changed.load(Ordering::Acquire) != generation {
-                return Ok(found.map(|(account, last_seen_us, _)| (account, last_seen_us)));
+                return Ok(found.map(|(account, last_seen_us, ..)| (account, last_seen_us)));
             }
             if cache.len() > 50_000 {
                 cache.retain(|_, c| c.cached.elapsed() < SESSION_CACHE);
@@ -121,11 +146,12 @@ impl SessionStore for Store {
                     account: account.clone(),
                     last_seen_us: *last_seen_us,
                     expires_us: *expires_us,
+                    epoch: *epoch,
                     cached: std::time::Instant::now(),
                 },
             );
         }
-        Ok(found.map(|(account, last_seen_us, _)| (account, last_seen_us)))
+        Ok(found.map(|(account, last_seen_us, ..)| (account, last_seen_us)))
     }
 
     async fn touch_session(&self, token_hash: &str, now: i64) -> StoreResult<()> {
@@ -180,6 +206,24 @@ impl Store {
         let mut cache = self.session_cache();
         self.accounts_changed.fetch_add(1, Ordering::AcqRel);
         cache.retain(|_, c| c.account.id != account_id);
+    }
+
+    /// The auth epoch as the database has it now: from a read that began after this call did,
+    /// shared with the other requests waiting for one (at most one read at a time).
+    async fn auth_epoch(&self) -> StoreResult<i64> {
+        let check = &self.epoch_check;
+        let arrived = check.begun.load(Ordering::SeqCst);
+        let mut last = check.last.lock().await;
+        if last.0 > arrived {
+            // That read began after this request arrived: it saw every change made before.
+            return Ok(last.1);
+        }
+        let number = check.begun.fetch_add(1, Ordering::SeqCst) + 1;
+        let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM auth_epoch WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        *last = (number, epoch);
+        Ok(epoch)
     }
 
     pub(super) fn session_cache(

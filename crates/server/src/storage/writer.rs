@@ -9,13 +9,39 @@
 //!
 //! A job runs to its end even if its caller goes away (a client that hangs up mid-request), so a
 //! cancelled request never leaves the connection half way through a write.
+//!
+//! The writer also keeps the write-ahead log bounded (see `Wal`): the copy into the database
+//! file is done off the writer by a `PASSIVE` checkpoint every 500 ms (`super::checkpoints`),
+//! but that checkpoint never lets the log start over while readers hold older snapshots, and a
+//! write flood with readers about would grow it for ever. So, between two groups: when the log
+//! file has passed `WAL_RESTART_AT`, the writer runs a `RESTART` checkpoint (the writes queued
+//! meanwhile wait: what is left to copy is what the last passive checkpoint did not, and
+//! readers finish in milliseconds), after which the next commit starts the log over and cuts
+//! the file to `journal_size_limit`; and once no write has come for `IDLE`, a `TRUNCATE`
+//! checkpoint empties a log bigger than that limit.
 
 use super::{StoreError, StoreResult};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use sqlx::{Connection, SqliteConnection};
 use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+
+/// The size of the log file past which the writer checkpoints it with `RESTART` between two
+/// groups, so that the next commit starts it over.
+pub const WAL_RESTART_AT: u64 = 64 << 20;
+/// What the log file is cut to when it starts over (`journal_size_limit`), and the size above
+/// which an idle writer empties it.
+pub const WAL_KEEP: u64 = 16 << 20;
+/// No write for this long: the writer is idle, and empties a log bigger than `WAL_KEEP`.
+const IDLE: Duration = Duration::from_secs(1);
+/// How long a writer's checkpoint waits for readers (SQLite's busy handler) before giving up
+/// until the next group: writes queue meanwhile.
+const CHECKPOINT_WAIT_MS: u64 = 250;
+/// The busy timeout of the writer's connection otherwise.
+const BUSY_MS: u64 = 10_000;
 
 /// Writes that may share one transaction. Small enough that the first of a group does not wait
 /// long behind the others, large enough to take a burst in a few transactions.
@@ -40,11 +66,12 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`; it ends when the `Writer` is dropped.
-    pub fn start(conn: SqliteConnection) -> Self {
+    /// Starts the writer task on `conn`; it ends when the `Writer` is dropped. `wal` is the
+    /// write-ahead log's file (none for a database in memory).
+    pub fn start(conn: SqliteConnection, wal: Option<PathBuf>) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE);
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(run(conn, rx, stopped));
+        let task = tokio::spawn(run(conn, rx, stopped, Wal { path: wal }));
         Writer {
             queue,
             stop: std::sync::Mutex::new(Some((stop, task))),
@@ -98,17 +125,75 @@ impl Writer {
     }
 }
 
+/// The write-ahead log's file, watched by the writer.
+struct Wal {
+    path: Option<PathBuf>,
+}
+
+impl Wal {
+    /// The log file's size now (0 when there is none).
+    fn size(&self) -> u64 {
+        self.path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
+    }
+
+    /// Checkpoints in `mode` (`RESTART` or `TRUNCATE`) on the writer's connection, waiting at
+    /// most `CHECKPOINT_WAIT_MS` for readers.
+    async fn checkpoint(&self, conn: &mut SqliteConnection, mode: &str, size: u64) {
+        let started = std::time::Instant::now();
+        let ran = async {
+            sqlx::query(&format!("PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}"))
+                .execute(&mut *conn)
+                .await?;
+            let row: Result<(i64, i64, i64), sqlx::Error> =
+                sqlx::query_as(&format!("PRAGMA wal_checkpoint({mode})"))
+                    .fetch_one(&mut *conn)
+                    .await;
+            sqlx::query(&format!("PRAGMA busy_timeout = {BUSY_MS}"))
+                .execute(&mut *conn)
+                .await?;
+            row
+        }
+        .await;
+        match ran {
+            Ok((busy, log, copied)) => tracing::debug!(
+                mode,
+                size,
+                busy,
+                log,
+                copied,
+                took_ms = started.elapsed().as_millis() as u64,
+                "checkpoint of the write-ahead log"
+            ),
+            Err(e) => tracing::warn!(error = %e, mode, size, "checkpoint of the write-ahead log"),
+        }
+    }
+}
+
 async fn run(
     mut conn: SqliteConnection,
     mut rx: mpsc::Receiver<Job>,
     mut stopped: oneshot::Receiver<()>,
+    wal: Wal,
 ) {
     let mut group: Vec<Job> = Vec::with_capacity(GROUP_MAX);
+    // Whether the log may be bigger than `WAL_KEEP`: an idle writer then looks.
+    let mut dirty = wal.path.is_some();
     loop {
         let got = tokio::select! {
             biased;
             _ = &mut stopped => 0,
             n = rx.recv_many(&mut group, GROUP_MAX) => n,
+            _ = tokio::time::sleep(IDLE), if dirty => {
+                let size = wal.size();
+                if size > WAL_KEEP {
+                    wal.checkpoint(&mut conn, "TRUNCATE", size).await;
+                }
+                dirty = wal.size() > WAL_KEEP;
+                continue;
+            }
         };
         if got == 0 {
             break;
@@ -166,6 +251,12 @@ async fn run(
         for answer in answers {
             answer(outcome.clone());
         }
+        // Between two groups, with the callers answered: the log's bound.
+        let size = wal.size();
+        if size > WAL_RESTART_AT {
+            wal.checkpoint(&mut conn, "RESTART", size).await;
+        }
+        dirty = size > WAL_KEEP;
     }
     if let Err(e) = conn.close().await {
         tracing::debug!(error = %e, "closing the writer's connection");

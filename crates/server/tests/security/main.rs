@@ -18,3 +18,4 @@ mod process;
 mod schemathesis;
 mod smtp;
 mod sso;
+mod storage;
