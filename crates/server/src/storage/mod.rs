@@ -256,7 +256,7 @@ impl Store {
             writer: writer::Writer::start(conn, Some(wal_path)),
             sessions: Default::default(),
             accounts_changed: Default::default(),
-            epoch_check: Default::default(),
+            epoch_check: sessions::EpochCheck::new(opts.get_filename()),
         })
     }
 

@@ -2,9 +2,9 @@
 //!
 //! The cache answers only while the database's auth epoch (`auth_epoch`, moved by triggers on
 //! every change that ends sessions or changes an account) is the one its entry was read with.
-//! The epoch is read again for each request that the cache would answer, but one read serves every
-//! request that arrived before it began (`EpochCheck`): at high concurrency a handful of reads a
-//! second, and never an answer from a read older than the request.
+//! The epoch is read again for each request that the cache would answer, in the request's own
+//! thread on a read-only connection of its own (`EpochCheck`): a few microseconds, where a query
+//! through sqlx's worker thread cost the ticket list a quarter of its throughput.
 
 use super::*;
 use std::sync::atomic::Ordering;
@@ -20,13 +20,56 @@ pub(super) struct CachedSession {
     cached: std::time::Instant,
 }
 
-/// Reads of the auth epoch, shared by the requests waiting for one.
-#[derive(Default)]
+/// Reads of the auth epoch: read-only connections to the database file, each used by one
+/// request at a time and kept for the next (as many as requests ever read at once).
 pub(super) struct EpochCheck {
-    /// Reads begun so far.
-    begun: std::sync::atomic::AtomicU64,
-    /// The last read that finished: its number (1, 2, …; 0 none yet) and the epoch it saw.
-    last: tokio::sync::Mutex<(u64, i64)>,
+    path: std::path::PathBuf,
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl EpochCheck {
+    pub(super) fn new(path: &std::path::Path) -> Self {
+        EpochCheck {
+            path: path.to_path_buf(),
+            idle: Default::default(),
+        }
+    }
+
+    /// The epoch as the database has it now (a read transaction begun by this call).
+    fn read(&self) -> StoreResult<i64> {
+        use rusqlite::OpenFlags;
+        let taken = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let conn = match taken {
+            Some(c) => c,
+            None => {
+                let c = rusqlite::Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(epoch_error)?;
+                c.busy_timeout(Duration::from_secs(10))
+                    .map_err(epoch_error)?;
+                c
+            }
+        };
+        let epoch = conn
+            .prepare_cached("SELECT epoch FROM auth_epoch WHERE id = 1")
+            .and_then(|mut q| q.query_row([], |r| r.get::<_, i64>(0)))
+            .map_err(epoch_error)?;
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(conn);
+        Ok(epoch)
+    }
+}
+
+fn epoch_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("reading the auth epoch: {e}"))
 }
 
 const SESSION_CACHE: Duration = Duration::from_secs(5);
@@ -208,22 +251,9 @@ impl Store {
         cache.retain(|_, c| c.account.id != account_id);
     }
 
-    /// The auth epoch as the database has it now: from a read that began after this call did,
-    /// shared with the other requests waiting for one (at most one read at a time).
+    /// The auth epoch as the database has it now.
     async fn auth_epoch(&self) -> StoreResult<i64> {
-        let check = &self.epoch_check;
-        let arrived = check.begun.load(Ordering::SeqCst);
-        let mut last = check.last.lock().await;
-        if last.0 > arrived {
-            // That read began after this request arrived: it saw every change made before.
-            return Ok(last.1);
-        }
-        let number = check.begun.fetch_add(1, Ordering::SeqCst) + 1;
-        let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM auth_epoch WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
-        *last = (number, epoch);
-        Ok(epoch)
+        self.epoch_check.read()
     }
 
     pub(super) fn session_cache(
