@@ -305,7 +305,7 @@ async fn headers_must_arrive_within_ten_seconds_while_a_kept_alive_connection_ma
 async fn a_stalled_body_a_response_nobody_reads_and_a_slow_reader_are_each_ended_within_twenty_seconds_but_a_steady_reader_is_not(
 ) {
     let server = start(256, &[]).await;
-    let (body_end, (reader_end, answers), slow_end, (steady_end, steady_got)) = tokio::join!(
+    let (body_end, (reader_end, answers), (slow_end, _), (steady_end, steady_got)) = tokio::join!(
         stall_a_body(server.addr),
         stop_reading(server.addr),
         read_at(server.addr, 200, Duration::from_secs(30)),
