@@ -67,10 +67,11 @@ pub const RATE_WINDOW: Duration = Duration::from_secs(10);
 /// behind it is (what eviction compares).
 const PACE_TICK: Duration = Duration::from_secs(1);
 
-/// Hyper's buffers per connection: the read buffer, which holds a request's headers (so it is
-/// also the largest header block: 431 beyond it) and each read of a body, and the write queue.
-/// Hyper's default is ~400 KB, so that every connection holding unfinished headers cost 408 KB.
-/// 32 KiB keeps a 16 KiB header beside large cookies.
+/// Hyper's buffers per connection: the read buffer, which holds a request's headers and each
+/// read of a body, and the write queue; also the largest header block (431 beyond it: the buffer
+/// alone is a loose bound, its allocation may grow past it by half). Hyper's default is ~400 KB,
+/// so that every connection holding unfinished headers cost 408 KB. 32 KiB keeps a 16 KiB header
+/// beside large cookies.
 pub const MAX_BUF: usize = 32 * 1024;
 /// What all connections together may hold in buffers, whatever the open-file limit.
 pub const CONNECTION_MEMORY_BUDGET: usize = 256 * 1024 * 1024;
@@ -152,8 +153,14 @@ pub async fn serve(
             cap = limits.max_connections;
             lowered = None;
         }
-        // Make room before accepting, so the next connection always has a place.
-        while table.len() >= cap {
+        // Make room before accepting, so the next connection always has a place. A connection
+        // chosen to close counts as gone: it closes within moments, and waiting for each one
+        // would let a flood of reconnecting slow clients queue ahead of everyone in the backlog.
+        loop {
+            let room = table.room.notified();
+            if table.make_room(cap) {
+                break;
+            }
             if last_full.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
                 tracing::warn!(
                     max = cap,
@@ -161,8 +168,6 @@ pub async fn serve(
                 );
                 last_full = Some(Instant::now());
             }
-            let room = table.room.notified();
-            table.evict_one();
             // When every connection is on pace, none is chosen: look again as they change.
             tokio::select! {
                 _ = shutdown.cancelled() => break 'accept,
@@ -207,7 +212,7 @@ pub async fn serve(
                 cap = table.len().saturating_sub(1).max(MIN_CONNECTIONS);
                 lowered = Some(Instant::now());
                 let room = table.room.notified();
-                table.evict_one();
+                table.make_room(cap);
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = room => {}
@@ -260,6 +265,7 @@ async fn connection(
     let mut serving = pin!(http1::Builder::new()
         .keep_alive(true)
         .max_buf_size(MAX_BUF)
+        .max_header_size(MAX_BUF)
         .serve_connection(io, service));
     // Checked again at least this often, so that no deadline is passed unseen: each one lies at
     // least this far after the change it follows (a response's end, a request's first byte).
@@ -473,29 +479,39 @@ impl Table {
         conn
     }
 
-    /// Closes the connection stalled the longest (see [`Conn::stalled_for`]), whatever it is
-    /// doing, unless one is already closing. A normal client sends its request at once and
-    /// reads its answer as it comes, so it is never the one.
-    fn evict_one(&self) {
+    /// Whether there is room for one more connection under `cap`, once the connections stalled
+    /// the longest (see [`Conn::stalled_for`]) have been chosen to close, whatever they are
+    /// doing. A normal client sends its request at once and reads its answer as it comes, so it
+    /// is never one of them. At most [`MAX_CLOSING`] are closing at once, so the descriptors in
+    /// use stay within that of the cap.
+    fn make_room(&self, cap: usize) -> bool {
         let now = self.now_ms();
         let open = self.lock();
-        // One at a time: a chosen connection closes within moments.
-        if open
-            .values()
-            .any(|c| c.evict.is_cancelled() && !c.finishing.load(Ordering::Acquire))
-        {
-            return;
-        }
-        let worst = open
-            .values()
-            .filter(|c| !c.evict.is_cancelled())
-            .filter_map(|c| c.stalled_for(now).map(|stalled| (stalled, c)))
-            .max_by_key(|(stalled, _)| *stalled);
-        if let Some((_, conn)) = worst {
+        let closing = |c: &Conn| c.evict.is_cancelled() && !c.finishing.load(Ordering::Acquire);
+        let mut closing_now = open.values().filter(|c| closing(c)).count();
+        loop {
+            if open.len().saturating_sub(closing_now) < cap {
+                return true;
+            }
+            if closing_now >= MAX_CLOSING {
+                return false;
+            }
+            let worst = open
+                .values()
+                .filter(|c| !c.evict.is_cancelled())
+                .filter_map(|c| c.stalled_for(now).map(|stalled| (stalled, c)))
+                .max_by_key(|(stalled, _)| *stalled);
+            let Some((_, conn)) = worst else {
+                return false;
+            };
             conn.evict.cancel();
+            closing_now += 1;
         }
     }
 }
+
+/// Connections chosen to close that may still hold their descriptors at once.
+const MAX_CLOSING: usize = 32;
 
 /// One connection's state, shared by its task, its service and the accept loop.
 struct Conn {
