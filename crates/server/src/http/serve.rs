@@ -295,6 +295,7 @@ async fn connection(
                 Ok(behind) => conn.behind_ms.store(behind, Ordering::Release),
                 Err(moved) => {
                     tracing::debug!(%peer, moved, "HTTP connection closed: slower than the minimum rate");
+                    reset_on_close(fd);
                     return;
                 }
             }
@@ -311,6 +312,7 @@ async fn connection(
             _ = conn.evict.cancelled(), if !stopping => {
                 if conn.waiting() || conn.behind_ms.load(Ordering::Acquire) > 0 {
                     tracing::debug!(%peer, "HTTP connection closed to make room");
+                    reset_on_close(fd);
                     return;
                 }
                 // Chosen while it waited, but a request began since and keeps pace: that one is
@@ -345,6 +347,26 @@ fn unacknowledged(fd: RawFd) -> u64 {
     } else {
         0
     }
+}
+
+/// Makes closing the socket a reset (SO_LINGER 0): what the kernel still holds for a client that
+/// does not read (megabytes) is dropped with it, instead of being kept, and sent, after the close.
+fn reset_on_close(fd: RawFd) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: `fd` is this connection's open socket (see `connection`); SO_LINGER reads one
+    // `linger` of the size given.
+    let _ = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
 }
 
 /// Elsewhere, what the kernel took counts as moved.
