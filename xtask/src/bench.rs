@@ -3,11 +3,14 @@
 use crate::{build_app, cargo, root, setup, sh, Result};
 use std::path::Path;
 
-/// `cargo xtask bench [storm|lighthouse]`: every budget, or only the outage storm's rows, or only
-/// Lighthouse's.
+/// `cargo xtask bench [storm|slow_bodies|lighthouse]`: every budget, or only the outage storm's
+/// rows, or only the slow bodies' (issue 19), or only Lighthouse's.
 pub fn bench(args: &[String]) -> Result {
     if args.first().is_some_and(|a| a == "storm") {
         return storm();
+    }
+    if args.first().is_some_and(|a| a == "slow_bodies") {
+        return slow_bodies();
     }
     setup::all()?;
     build_app()?;
@@ -28,6 +31,7 @@ pub fn bench(args: &[String]) -> Result {
     sh(cargo().args(["bench", "-p", "helpdesk-server", "--bench", "list_load"]))?;
     lighthouse()?;
     storm()?;
+    slow_bodies()?;
     let mut load = cargo();
     load.args([
         "test",
@@ -67,6 +71,30 @@ fn storm() -> Result {
         "server",
         "--bench",
         "storm",
+    ]))
+}
+
+/// Slow request bodies at the default connection cap (issue 19): the server built as it runs,
+/// started by the bench in a process of its own, every allowed connection taken by slow senders
+/// while others ask; prints others' latency and how long slow connections were held.
+fn slow_bodies() -> Result {
+    sh(cargo().args([
+        "build",
+        "-p",
+        "helpdesk-server",
+        "--profile",
+        "server",
+        "--bin",
+        "helpdesk-server",
+    ]))?;
+    sh(cargo().args([
+        "bench",
+        "-p",
+        "helpdesk-server",
+        "--profile",
+        "server",
+        "--bench",
+        "slow_bodies",
     ]))
 }
 
