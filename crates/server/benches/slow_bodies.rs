@@ -285,7 +285,7 @@ async fn main() -> anyhow::Result<()> {
     row(
         "slow connections over the cap: held",
         &format!(
-            "{} connections, {closed} closed by the server, longest held {}; oldest still open at the end {}",
+            "{} connections, {closed} closed by the server, longest held {}; {open} still open at the end, oldest {}",
             held.len(),
             secs(longest),
             secs(oldest_open)

@@ -317,7 +317,10 @@ async fn connection(
                 }
                 // Chosen while it waited, but a request began since and keeps pace: that one is
                 // answered, and the connection closes after it.
-                conn.finishing.store(true, Ordering::Release);
+                {
+                    let _open = conn.table.lock();
+                    conn.table.not_closing(&conn);
+                }
                 stopping = true;
                 serving.as_mut().graceful_shutdown();
             }
@@ -400,7 +403,13 @@ struct Pace {
 impl Pace {
     /// Takes the due time and the bytes moved so far; `Ok` with how far behind the transfer is,
     /// or `Err` with what it moved in the last window when that is below the minimum.
-    fn observe(&mut self, transfer: u64, clock: u64, moved: u64, limits: &Limits) -> Result<u64, u64> {
+    fn observe(
+        &mut self,
+        transfer: u64,
+        clock: u64,
+        moved: u64,
+        limits: &Limits,
+    ) -> Result<u64, u64> {
         if transfer != self.transfer {
             self.transfer = transfer;
             self.start = clock;
@@ -447,6 +456,8 @@ struct Table {
     epoch: Instant,
     next_id: AtomicU64,
     open: Mutex<HashMap<u64, Arc<Conn>>>,
+    /// How many of them are chosen to close and have not yet.
+    closing: std::sync::atomic::AtomicUsize,
     /// Signalled when a connection closes or starts waiting (it may then be evicted).
     room: tokio::sync::Notify,
 }
@@ -457,6 +468,7 @@ impl Table {
             epoch: Instant::now(),
             next_id: AtomicU64::new(0),
             open: Mutex::new(HashMap::new()),
+            closing: std::sync::atomic::AtomicUsize::new(0),
             room: tokio::sync::Notify::new(),
         }
     }
@@ -490,7 +502,7 @@ impl Table {
             first_byte: AtomicU64::new(0),
             served: AtomicBool::new(false),
             evict: CancellationToken::new(),
-            finishing: AtomicBool::new(false),
+            counted: AtomicBool::new(false),
             meter: Mutex::new(Meter::default()),
             body_bytes: AtomicU64::new(0),
             written: AtomicU64::new(0),
@@ -504,34 +516,49 @@ impl Table {
     /// Whether there is room for one more connection under `cap`, once the connections stalled
     /// the longest (see [`Conn::stalled_for`]) have been chosen to close, whatever they are
     /// doing. A normal client sends its request at once and reads its answer as it comes, so it
-    /// is never one of them. At most [`MAX_CLOSING`] are closing at once, so the descriptors in
-    /// use stay within that of the cap.
+    /// is never one of them. They are chosen [`EVICT_BATCH`] at a time, so that one look through
+    /// the table makes room for several connections; at most [`MAX_CLOSING`] are closing at
+    /// once, so the descriptors in use stay within that of the cap.
     fn make_room(&self, cap: usize) -> bool {
-        let now = self.now_ms();
         let open = self.lock();
-        let closing = |c: &Conn| c.evict.is_cancelled() && !c.finishing.load(Ordering::Acquire);
-        let mut closing_now = open.values().filter(|c| closing(c)).count();
-        loop {
-            if open.len().saturating_sub(closing_now) < cap {
-                return true;
-            }
-            if closing_now >= MAX_CLOSING {
-                return false;
-            }
-            let worst = open
-                .values()
-                .filter(|c| !c.evict.is_cancelled())
-                .filter_map(|c| c.stalled_for(now).map(|stalled| (stalled, c)))
-                .max_by_key(|(stalled, _)| *stalled);
-            let Some((_, conn)) = worst else {
-                return false;
-            };
+        let closing = self.closing.load(Ordering::Acquire);
+        let live = open.len().saturating_sub(closing);
+        if live < cap {
+            return true;
+        }
+        let budget = MAX_CLOSING.saturating_sub(closing);
+        if budget == 0 {
+            return false;
+        }
+        let want = (live + 1 - cap).max(EVICT_BATCH).min(budget);
+        let now = self.now_ms();
+        let mut stalled: Vec<(u64, &Arc<Conn>)> = open
+            .values()
+            .filter(|c| !c.evict.is_cancelled())
+            .filter_map(|c| c.stalled_for(now).map(|for_ms| (for_ms, c)))
+            .collect();
+        if stalled.len() > want {
+            stalled.select_nth_unstable_by(want - 1, |a, b| b.0.cmp(&a.0));
+            stalled.truncate(want);
+        }
+        for (_, conn) in &stalled {
+            conn.counted.store(true, Ordering::Release);
             conn.evict.cancel();
-            closing_now += 1;
+        }
+        self.closing.fetch_add(stalled.len(), Ordering::AcqRel);
+        live.saturating_sub(stalled.len()) < cap
+    }
+
+    /// A connection chosen to close will not close (it finishes a request first) or has closed.
+    fn not_closing(&self, conn: &Conn) {
+        if conn.counted.swap(false, Ordering::AcqRel) {
+            self.closing.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }
 
+/// Connections chosen to close at once when the cap is reached (more if more are needed).
+const EVICT_BATCH: usize = 16;
 /// Connections chosen to close that may still hold their descriptors at once.
 const MAX_CLOSING: usize = 32;
 
@@ -547,8 +574,8 @@ struct Conn {
     /// Whether it has had a request: only then is its silence keep-alive, not a slow client.
     served: AtomicBool,
     evict: CancellationToken,
-    /// Chosen to make room while waiting, it has a request on pace to answer first.
-    finishing: AtomicBool,
+    /// Chosen to close, and counted in the table's `closing` until it has.
+    counted: AtomicBool,
     /// What is due, and for how long it has been.
     meter: Mutex<Meter>,
     /// Request body bytes handed to handlers, and response bytes the socket took, in all.
@@ -680,8 +707,13 @@ struct Registered(Arc<Conn>);
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        self.0.table.lock().remove(&self.0.id);
-        self.0.table.room.notify_one();
+        let table = &self.0.table;
+        {
+            let mut open = table.lock();
+            open.remove(&self.0.id);
+            table.not_closing(&self.0);
+        }
+        table.room.notify_one();
     }
 }
 
@@ -918,7 +950,10 @@ mod tests {
     /// which it is closed, if it is within `seconds`.
     fn closed_at(per_second: u64, seconds: u64) -> Option<u64> {
         let mut pace = Pace::default();
-        (0..=seconds).find(|s| pace.observe(1, s * 1000, s * per_second, &limits()).is_err())
+        (0..=seconds).find(|s| {
+            pace.observe(1, s * 1000, s * per_second, &limits())
+                .is_err()
+        })
     }
 
     #[test]

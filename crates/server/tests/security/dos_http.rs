@@ -350,11 +350,7 @@ async fn a_stalled_body_a_response_nobody_reads_and_a_slow_reader_are_each_ended
     assert!(slow_got < 64 * 1024, "{slow_got} bytes read at 200 B/s");
     // Above the minimum rate: served for as long as it reads, however bursty the kernel's
     // buffers make the server's writes.
-    assert_eq!(
-        steady_end,
-        End::StillOpen,
-        "a reader at 8 KiB/s was closed"
-    );
+    assert_eq!(steady_end, End::StillOpen, "a reader at 8 KiB/s was closed");
     assert!(steady_got > 150_000, "{steady_got} bytes read in 25 s");
 }
 
@@ -687,7 +683,11 @@ async fn a_body_declared_over_the_limit_is_refused_before_it_is_read_and_before_
         } else {
             format!("Authorization: Bearer {token}\r\n")
         };
-        let expect_line = if expect { "Expect: 100-continue\r\n" } else { "" };
+        let expect_line = if expect {
+            "Expect: 100-continue\r\n"
+        } else {
+            ""
+        };
         let head = format!(
             "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: {content_type}\r\n\
              Content-Length: {length}\r\n{expect_line}\r\n"
