@@ -530,7 +530,8 @@ impl Table {
         if budget == 0 {
             return false;
         }
-        let want = (live + 1 - cap).max(EVICT_BATCH).min(budget);
+        let needed = (live + 1 - cap).min(budget);
+        let want = needed.max(EVICT_BATCH).min(budget);
         let now = self.now_ms();
         let mut stalled: Vec<(u64, &Arc<Conn>)> = open
             .values()
@@ -541,6 +542,14 @@ impl Table {
             stalled.select_nth_unstable_by(want - 1, |a, b| b.0.cmp(&a.0));
             stalled.truncate(want);
         }
+        // Those needed now are the most stalled, whoever they are; the rest of the batch only if
+        // clearly stalled, never a client that has just connected and is sending its request.
+        stalled.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        let mut kept = 0;
+        stalled.retain(|(for_ms, _)| {
+            kept += 1;
+            kept <= needed || *for_ms >= BATCH_MIN_STALL_MS
+        });
         for (_, conn) in &stalled {
             conn.counted.store(true, Ordering::Release);
             conn.evict.cancel();
@@ -557,8 +566,10 @@ impl Table {
     }
 }
 
-/// Connections chosen to close at once when the cap is reached (more if more are needed).
+/// Connections chosen to close at once when the cap is reached (more if more are needed)...
 const EVICT_BATCH: usize = 16;
+/// ...beyond those needed, only connections stalled this long.
+const BATCH_MIN_STALL_MS: u64 = 1_000;
 /// Connections chosen to close that may still hold their descriptors at once.
 const MAX_CLOSING: usize = 32;
 
