@@ -544,7 +544,7 @@ impl Table {
         }
         // Those needed now are the most stalled, whoever they are; the rest of the batch only if
         // clearly stalled, never a client that has just connected and is sending its request.
-        stalled.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        stalled.sort_unstable_by_key(|(for_ms, _)| std::cmp::Reverse(*for_ms));
         let mut kept = 0;
         stalled.retain(|(for_ms, _)| {
             kept += 1;
@@ -944,7 +944,7 @@ mod tests {
         assert_eq!(connection_cap(10), 16);
         assert_eq!(connection_cap(20_000), MAX_CONNECTIONS);
         assert_eq!(connection_cap(1 << 20), MAX_CONNECTIONS);
-        assert!(MAX_CONNECTIONS * CONNECTION_MEMORY <= CONNECTION_MEMORY_BUDGET);
+        const { assert!(MAX_CONNECTIONS * CONNECTION_MEMORY <= CONNECTION_MEMORY_BUDGET) };
     }
 
     fn limits() -> Limits {
