@@ -75,10 +75,12 @@ const PACE_TICK: Duration = Duration::from_secs(1);
 pub const MAX_BUF: usize = 32 * 1024;
 /// What all connections together may hold in buffers, whatever the open-file limit.
 pub const CONNECTION_MEMORY_BUDGET: usize = 256 * 1024 * 1024;
-/// What one connection holding `MAX_BUF` of unfinished headers costs the process, measured
-/// (`header_memory_is_bounded_per_connection` in tests/security/dos_http.rs), rounded up.
-pub const CONNECTION_MEMORY: usize = 64 * 1024;
-/// The highest cap the budget allows (4,096).
+/// What one connection holding `MAX_BUF` of unfinished headers costs the process at most: the
+/// read buffer's allocation may grow to 48 KiB, and the connection's own state. Measured
+/// (`header_memory_is_bounded_per_connection` in tests/security/dos_http.rs): 20 to 27 KiB on a
+/// quiet machine, up to 65 KiB under load.
+pub const CONNECTION_MEMORY: usize = 80 * 1024;
+/// The highest cap the budget allows (3,276).
 pub const MAX_CONNECTIONS: usize = CONNECTION_MEMORY_BUDGET / CONNECTION_MEMORY;
 
 /// File descriptors kept out of the HTTP budget whatever the limit: the database pool (each
@@ -570,6 +572,9 @@ impl Table {
 const EVICT_BATCH: usize = 16;
 /// ...beyond those needed, only connections stalled this long.
 const BATCH_MIN_STALL_MS: u64 = 1_000;
+/// A connection waiting for its first request is not chosen before this (ms): a normal client's
+/// request is on its way.
+const FRESH_MS: u64 = 250;
 /// Connections chosen to close that may still hold their descriptors at once.
 const MAX_CLOSING: usize = 32;
 
@@ -617,23 +622,34 @@ impl Conn {
     }
 
     /// How long it has been stalled, for eviction; `None` for a request in progress that keeps
-    /// pace. Waiting for its first request's headers: since it connected; for a later request's:
+    /// pace. Waiting for its first request's headers: since it connected (from 250 ms on); for a later request's:
     /// since their first byte; an idle kept-alive connection: since its last answer; a request
     /// in progress: how far it is behind the minimum rate.
     fn stalled_for(&self, now: u64) -> Option<u64> {
         let since = self.waiting_since.load(Ordering::Acquire);
         if since != 0 {
             let first = self.first_byte.load(Ordering::Acquire);
-            let from = if first != 0 && self.served.load(Ordering::Acquire) {
-                first
-            } else {
-                since
-            };
-            return Some(now.saturating_sub(from));
+            let served = self.served.load(Ordering::Acquire);
+            let from = if first != 0 && served { first } else { since };
+            let stalled = now.saturating_sub(from);
+            // A client that has just connected may not have been read yet on a busy server.
+            if !served && stalled < FRESH_MS {
+                return None;
+            }
+            return Some(stalled);
         }
-        match self.behind_ms.load(Ordering::Acquire) {
+        // As its task last saw, or the wait now under way if longer (a body just begun is
+        // not yet counted there).
+        let behind = self.behind_ms.load(Ordering::Acquire);
+        let meter = self.meter();
+        let waiting_now = if meter.due() {
+            now.saturating_sub(meter.due_from)
+        } else {
+            0
+        };
+        match behind.max(waiting_now) {
             0 => None,
-            behind => Some(behind),
+            stalled => Some(stalled),
         }
     }
 
