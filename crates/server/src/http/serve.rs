@@ -6,7 +6,8 @@
 //! The rate counts only bytes that are due: a body the handler is waiting for, a response the
 //! socket does not take. Once a transfer has been due for [`RATE_WINDOW`], every further
 //! [`RATE_WINDOW`] of due time must have moved [`MIN_RATE`] bytes a second, or the connection is
-//! closed; a slow one is thus closed 10 to 20 s after it became slow. An idle keep-alive
+//! closed: one slow from its start after its first 10 s of due time, one that slows down about a
+//! window after it did (checked every second). An idle keep-alive
 //! connection, a handler at work, or a response whose next part the server itself awaits is owed
 //! nothing. Response bytes count once the client's side has acknowledged them (`TIOCOUTQ`), not
 //! when the kernel took them: its buffer can take megabytes at once and then none for a minute.
