@@ -3,15 +3,18 @@
 use crate::{build_app, cargo, root, setup, sh, Result};
 use std::path::Path;
 
-/// `cargo xtask bench [storm|wal|storm-compare [REV]|lighthouse]`: every budget, or only the
-/// outage storm's rows, or only the write flood's, or the storm against REV's build, or only
-/// Lighthouse's.
+/// `cargo xtask bench [storm|wal|slow_bodies|storm-compare [REV]|lighthouse]`: every budget, or
+/// only the outage storm's rows, or only the write flood's, or only the slow bodies' (issue 19),
+/// or the storm against REV's build, or only Lighthouse's.
 pub fn bench(args: &[String]) -> Result {
     if args.first().is_some_and(|a| a == "storm") {
         return storm();
     }
     if args.first().is_some_and(|a| a == "wal") {
-        return wal_flood();
+        return server_bench("wal_flood");
+    }
+    if args.first().is_some_and(|a| a == "slow_bodies") {
+        return server_bench("slow_bodies");
     }
     if args.first().is_some_and(|a| a == "storm-compare") {
         return crate::compare::storm_compare(args.get(1).map(String::as_str));
@@ -35,7 +38,8 @@ pub fn bench(args: &[String]) -> Result {
     sh(cargo().args(["bench", "-p", "helpdesk-server", "--bench", "list_load"]))?;
     lighthouse()?;
     storm()?;
-    wal_flood()?;
+    server_bench("wal_flood")?;
+    server_bench("slow_bodies")?;
     let mut load = cargo();
     load.args([
         "test",
@@ -58,29 +62,15 @@ pub fn bench(args: &[String]) -> Result {
 /// the bench in a process of its own, and loaded over loopback from the bench's process on a
 /// database of 5,000 tickets and a 2,000-message thread; prints each row beside its goal.
 fn storm() -> Result {
-    sh(cargo().args([
-        "build",
-        "-p",
-        "helpdesk-server",
-        "--profile",
-        "server",
-        "--bin",
-        "helpdesk-server",
-    ]))?;
-    sh(cargo().args([
-        "bench",
-        "-p",
-        "helpdesk-server",
-        "--profile",
-        "server",
-        "--bench",
-        "storm",
-    ]))
+    server_bench("storm")
 }
 
-/// The write flood (issue 19): 100 customers writing for 60 s beside readers, the write-ahead
-/// log's peak and its size a minute later, on the `--profile server` build.
-fn wal_flood() -> Result {
+/// A load bench of `crates/server/benches/` against the server built as it runs
+/// (`--profile server`), started by the bench in a process of its own (issue 19): `wal_flood`,
+/// 100 customers writing for 60 s beside readers, the write-ahead log's peak and its size a minute
+/// later; `slow_bodies`, every allowed connection taken by slow senders while others ask, others'
+/// latency and how long slow connections were held.
+fn server_bench(name: &str) -> Result {
     sh(cargo().args([
         "build",
         "-p",
@@ -97,7 +87,7 @@ fn wal_flood() -> Result {
         "--profile",
         "server",
         "--bench",
-        "wal_flood",
+        name,
     ]))
 }
 

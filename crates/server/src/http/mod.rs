@@ -55,16 +55,35 @@ pub struct ApiDoc;
 const JSON_BODY_LIMIT: usize = 512 * 1024;
 
 pub fn api_router() -> Router<AppState> {
-    Router::new()
+    let json = Router::new()
         .merge(session::router())
         .merge(services::router())
         .merge(tickets::router())
         .merge(staff::router())
-        .merge(uploads::router())
         .route("/openapi.json", get(openapi))
+        .layer(middleware::from_fn(refuse_declared_oversize));
+    Router::new()
+        .merge(json)
+        // Its own limit and its own check before the body (see `uploads::upload`).
+        .merge(uploads::router())
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(middleware::from_fn(api_headers))
+}
+
+/// A body whose declared length is over the limit is refused before any of it is read, and before
+/// `100 Continue`: hyper sends that only once a handler reads the body, and this one never does
+/// (the connection then closes instead of reading the rest).
+async fn refuse_declared_oversize(req: Request<axum::body::Body>, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > JSON_BODY_LIMIT as u64) {
+        return ApiError::TooLarge(crate::texts::Msg::RequestTooLarge).into_response();
+    }
+    next.run(req).await
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
