@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 
 /// The size of the log file past which the writer checkpoints it with `RESTART` between two
 /// groups, so that the next commit starts it over.
-pub const WAL_RESTART_AT: u64 = 64 << 20;
+pub const WAL_RESTART_AT: u64 = 128 << 20;
 /// What the log file is cut to when it starts over (`journal_size_limit`), and the size above
 /// which an idle writer empties it.
 pub const WAL_KEEP: u64 = 16 << 20;
@@ -39,7 +39,7 @@ pub const WAL_KEEP: u64 = 16 << 20;
 const IDLE: Duration = Duration::from_secs(1);
 /// How long a writer's checkpoint waits for readers (SQLite's busy handler) before giving up
 /// until the next group: writes queue meanwhile.
-const CHECKPOINT_WAIT_MS: u64 = 250;
+const CHECKPOINT_WAIT_MS: u64 = 100;
 /// The busy timeout of the writer's connection otherwise.
 const BUSY_MS: u64 = 10_000;
 
