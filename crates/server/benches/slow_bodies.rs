@@ -11,9 +11,11 @@
 //! its latency, and how long slow connections were held. Bounded in connections (cap × 1.1) and
 //! in time (about 75 s); traffic to 127.0.0.1 only.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use helpdesk_server::http::serve::connection_cap;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,72 +26,10 @@ use tokio::time::timeout;
 /// One byte every this long, as the probe sent.
 const BYTE_EVERY: Duration = Duration::from_secs(10);
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn server_bin() -> anyhow::Result<std::path::PathBuf> {
-    if let Some(p) = std::env::var_os("HELPDESK_SERVER_BIN") {
-        return Ok(p.into());
-    }
-    // Built with the same profile: this bench is <target>/<profile>/deps/slow_bodies-…
-    let exe = std::env::current_exe()?;
-    let p = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("helpdesk-server"))
-        .ok_or_else(|| anyhow::anyhow!("no folder above {}", exe.display()))?;
-    anyhow::ensure!(
-        p.exists(),
-        "{} missing: build it with `cargo build -p helpdesk-server --profile server`",
-        p.display()
-    );
-    Ok(p)
-}
-
-async fn start() -> anyhow::Result<Server> {
-    let dir = tempfile::tempdir()?;
-    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-    let child = Command::new(server_bin()?)
-        .arg("serve")
-        .env("HELPDESK_DATA_DIR", dir.path())
-        .env("HELPDESK_BIND", addr.to_string())
-        .env("HELPDESK_SMTP_BIND", "off")
-        .env("HELPDESK_APP_DIR", dir.path().join("no-app"))
-        .env_remove("HELPDESK_HTTP_MAX_CONNECTIONS")
-        .env("RUST_LOG", "error")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let server = Server {
-        child,
-        addr,
-        _dir: dir,
-    };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let up = client
-            .get(format!("http://{addr}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if up {
-            return Ok(server);
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// The server with the connection cap the open-file limit gives it (none set here).
+async fn start() -> anyhow::Result<common::Server> {
+    std::env::remove_var("HELPDESK_HTTP_MAX_CONNECTIONS");
+    common::start(&[("RUST_LOG", "error")], None, "SLOW_BODIES_SERVER_LOG").await
 }
 
 /// How one slow connection ended.

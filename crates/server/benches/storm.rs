@@ -10,6 +10,10 @@
 //! replies (no mixed run, no open tickets: `cargo xtask bench storm-compare`'s turns).
 //! Every run is bounded in requests and in time, and sends traffic to 127.0.0.1 only.
 
+#[path = "common/mod.rs"]
+mod common;
+use common::Server;
+
 use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
@@ -21,12 +25,6 @@ type Make = Arc<dyn Fn(u64) -> RequestBuilder + Send + Sync>;
 const CUSTOMERS: usize = 200;
 const TICKETS: usize = 5_000;
 const THREAD: usize = 2_000;
-
-struct Server {
-    child: Child,
-    base: String,
-    dir: tempfile::TempDir,
-}
 
 impl Server {
     /// Notifications sent so far (without a relay the outbox writes each to a file).
@@ -49,13 +47,6 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         (backlog, start.elapsed())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -95,92 +86,20 @@ impl Drop for Profile {
     }
 }
 
-fn server_bin() -> anyhow::Result<std::path::PathBuf> {
-    if let Some(p) = std::env::var_os("HELPDESK_SERVER_BIN") {
-        return Ok(p.into());
-    }
-    // Built with the same profile: this bench is <target>/<profile>/deps/storm-…
-    let exe = std::env::current_exe()?;
-    let p = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("helpdesk-server"))
-        .ok_or_else(|| anyhow::anyhow!("no folder above {}", exe.display()))?;
-    anyhow::ensure!(
-        p.exists(),
-        "{} missing: build it with `cargo build -p helpdesk-server --profile server`",
-        p.display()
-    );
-    Ok(p)
-}
-
 /// A fresh data folder with the bench's customers imported, and the server started on it (demo on).
 async fn start() -> anyhow::Result<Server> {
-    let bin = server_bin()?;
-    let dir = tempfile::tempdir()?;
-    let hash = bcrypt::hash("bench-password", 4)?;
-    let customers: Vec<Value> = (0..CUSTOMERS)
-        .map(|i| {
-            json!({"email": format!("storm{i}@example.it"), "name": format!("Cliente {i}"),
-                "password_hash": hash, "services": [
-                {"id": format!("s-{i}"), "family": "hosting_shared", "product": "Hosting Pro",
-                 "identifier": format!("negozio-{i}.it")}]})
-        })
-        .collect();
-    let import = dir.path().join("import.json");
-    std::fs::write(
-        &import,
-        serde_json::to_vec(&json!({ "customers": customers }))?,
-    )?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let env = |c: &mut Command| {
-        c.env("HELPDESK_DATA_DIR", dir.path())
-            .env("HELPDESK_BIND", format!("127.0.0.1:{port}"))
-            .env("HELPDESK_DEMO", "1")
-            .env("HELPDESK_MAIL_REQUIRE_AUTH", "0")
-            .env("HELPDESK_SMTP_BIND", "off")
-            // The storm measures the server, not the customers' limits (issue 19): all off.
-            .env("HELPDESK_RATE_TICKETS", "0")
-            .env("HELPDESK_RATE_REPLIES", "0")
-            .env("HELPDESK_RATE_UPLOAD_BYTES", "0")
-            .env("HELPDESK_QUOTA_BYTES", "0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null());
-        // The server's warnings go to STORM_SERVER_LOG when it is set.
-        match std::env::var_os("STORM_SERVER_LOG").map(std::fs::File::create) {
-            Some(Ok(f)) => c.stderr(f),
-            _ => c.stderr(Stdio::null()),
-        };
-    };
-    let mut imp = Command::new(&bin);
-    imp.arg("import").arg(&import);
-    env(&mut imp);
-    anyhow::ensure!(imp.status()?.success(), "import failed");
-    let mut serve = Command::new(&bin);
-    serve.arg("serve");
-    env(&mut serve);
-    let child = serve.spawn()?;
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        dir,
-    };
-    let client = Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let up = client
-            .get(format!("{}/api/v1/openapi.json", server.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if up {
-            return Ok(server);
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let env = [
+        [("HELPDESK_DEMO", "1"), ("HELPDESK_MAIL_REQUIRE_AUTH", "0")].as_slice(),
+        common::LIMITS_OFF.as_slice(),
+    ]
+    .concat();
+    // The server's warnings go to STORM_SERVER_LOG when it is set.
+    common::start(
+        &env,
+        Some(common::customers("storm", CUSTOMERS)?),
+        "STORM_SERVER_LOG",
+    )
+    .await
 }
 
 async fn login(client: &Client, base: &str, email: &str, password: &str) -> anyhow::Result<String> {

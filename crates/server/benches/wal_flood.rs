@@ -9,9 +9,11 @@
 //! per account are off (`0`), as a flood from many accounts at once gets round them anyway.
 //! Bounded in time, loopback only.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use reqwest::Client;
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,100 +22,14 @@ const WRITERS: usize = 100;
 const READERS: usize = 20;
 const MIB: f64 = 1024.0 * 1024.0;
 
-struct Server {
-    child: Child,
-    base: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn server_bin() -> anyhow::Result<std::path::PathBuf> {
-    if let Some(p) = std::env::var_os("HELPDESK_SERVER_BIN") {
-        return Ok(p.into());
-    }
-    // Built with the same profile: this bench is <target>/<profile>/deps/wal_flood-…
-    let exe = std::env::current_exe()?;
-    let p = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("helpdesk-server"))
-        .ok_or_else(|| anyhow::anyhow!("no folder above {}", exe.display()))?;
-    anyhow::ensure!(
-        p.exists(),
-        "{} missing: build it with `cargo build -p helpdesk-server --profile server`",
-        p.display()
-    );
-    Ok(p)
-}
-
-async fn start() -> anyhow::Result<Server> {
-    let bin = server_bin()?;
-    let dir = tempfile::tempdir()?;
-    let hash = bcrypt::hash("bench-password", 4)?;
-    let customers: Vec<Value> = (0..WRITERS + READERS)
-        .map(|i| {
-            json!({"email": format!("flood{i}@example.it"), "name": format!("Cliente {i}"),
-                "password_hash": hash, "services": [
-                {"id": format!("s-{i}"), "family": "hosting_shared", "product": "Hosting Pro",
-                 "identifier": format!("negozio-{i}.it")}]})
-        })
-        .collect();
-    let import = dir.path().join("import.json");
-    std::fs::write(
-        &import,
-        serde_json::to_vec(&json!({ "customers": customers }))?,
-    )?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let env = |c: &mut Command| {
-        c.env("HELPDESK_DATA_DIR", dir.path())
-            .env("HELPDESK_BIND", format!("127.0.0.1:{port}"))
-            .env("HELPDESK_MAIL_REQUIRE_AUTH", "0")
-            .env("HELPDESK_SMTP_BIND", "off")
-            .env("HELPDESK_RATE_TICKETS", "0")
-            .env("HELPDESK_RATE_REPLIES", "0")
-            .env("HELPDESK_RATE_UPLOAD_BYTES", "0")
-            .env("HELPDESK_QUOTA_BYTES", "0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null());
-        match std::env::var_os("WAL_SERVER_LOG").map(std::fs::File::create) {
-            Some(Ok(f)) => c.stderr(f),
-            _ => c.stderr(Stdio::null()),
-        };
-    };
-    let mut imp = Command::new(&bin);
-    imp.arg("import").arg(&import);
-    env(&mut imp);
-    anyhow::ensure!(imp.status()?.success(), "import failed");
-    let mut serve = Command::new(&bin);
-    serve.arg("serve");
-    env(&mut serve);
-    let server = Server {
-        child: serve.spawn()?,
-        base: format!("http://127.0.0.1:{port}"),
-        dir,
-    };
-    let client = Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let up = client
-            .get(format!("{}/healthz", server.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if up {
-            return Ok(server);
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the server did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+async fn start() -> anyhow::Result<common::Server> {
+    let env = [
+        [("HELPDESK_MAIL_REQUIRE_AUTH", "0")].as_slice(),
+        common::LIMITS_OFF.as_slice(),
+    ]
+    .concat();
+    let customers = common::customers("flood", WRITERS + READERS)?;
+    common::start(&env, Some(customers), "WAL_SERVER_LOG").await
 }
 
 /// A signed-in customer: token, first service, one ticket of their own.
