@@ -11,26 +11,12 @@
 //! service's open tickets) against one binary, then the other; the order alternates between turns.
 //! `STORM_COMPARE_TURNS` sets the turns per binary (default 2). Limits per account are off.
 
-use crate::{cargo, root, sh, Result};
+use crate::{cargo, root, sh, sh_in, Result};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const DEFAULT_REV: &str = "c247a03";
-
-/// Runs `cmd` in `dir`, failing when it fails.
-fn run_in(dir: &Path, cmd: &mut Command) -> Result {
-    cmd.current_dir(dir);
-    eprintln!("xtask: $ {cmd:?} (in {})", dir.display());
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{:?} failed ({status})", cmd.get_program()))
-    }
-}
 
 /// REV's server, built with `--profile server` in its own worktree and target folder.
 fn build_rev(rev: &str) -> Result<PathBuf> {
@@ -53,7 +39,7 @@ fn build_rev(rev: &str) -> Result<PathBuf> {
             .arg(&seed)
             .arg(target.join("server")))?;
     }
-    run_in(
+    sh_in(
         &tree,
         cargo()
             .args([

@@ -44,8 +44,13 @@ pub fn root() -> PathBuf {
 
 /// Runs a command in the workspace root, failing with its name when it fails.
 pub fn sh(cmd: &mut Command) -> Result {
-    cmd.current_dir(root());
-    eprintln!("xtask: $ {:?}", cmd);
+    sh_in(&root(), cmd)
+}
+
+/// Runs a command in `dir`, failing with its name when it fails.
+pub fn sh_in(dir: &Path, cmd: &mut Command) -> Result {
+    cmd.current_dir(dir);
+    eprintln!("xtask: $ {:?} (in {})", cmd, dir.display());
     let status = cmd
         .status()
         .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
