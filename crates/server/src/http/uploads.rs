@@ -232,8 +232,7 @@ pub async fn upload(
     state
         .store
         .insert_upload(&auth.account.id, &file, charge)
-        .await
-        .map_err(|e| crate::tickets::allowances::refusal(limits, e))?;
+        .await?;
     placed.keep = true;
     tracing::info!(id = %file.id, size = file.size, content_type, "upload stored");
     let body = Upload {

@@ -694,7 +694,7 @@ impl<'a> Job<'a> {
     ) -> Result<Ingested, IngestError> {
         let reason = match e {
             StoreError::RateLimited { .. } => "rate_limited",
-            StoreError::QuotaExceeded => "quota_exceeded",
+            StoreError::QuotaExceeded { .. } => "quota_exceeded",
             e => return Err(e.into()),
         };
         self.refuse(Refusal {

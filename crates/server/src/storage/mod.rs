@@ -95,9 +95,9 @@ pub enum StoreError {
         kind: UsageKind,
         retry_after_secs: u64,
     },
-    /// The account would keep more bytes than its quota (given here by the caller).
-    #[error("storage quota exceeded")]
-    QuotaExceeded,
+    /// The account would keep more bytes than its quota of `quota` bytes.
+    #[error("storage quota of {quota} bytes exceeded")]
+    QuotaExceeded { quota: u64 },
     /// The disk (or the database file's) is full: nothing was written.
     #[error("no space left for the data")]
     StorageFull,
@@ -127,8 +127,7 @@ impl From<StoreError> for crate::error::ApiError {
                 what: kind,
                 retry_after: retry_after_secs,
             },
-            // The quota's size is the rule's to say: see `tickets::limits`.
-            StoreError::QuotaExceeded => ApiError::QuotaExceeded { quota: 0 },
+            StoreError::QuotaExceeded { quota } => ApiError::QuotaExceeded { quota },
             StoreError::StorageFull => ApiError::StorageFull,
             // The rules draw again on this; it reaches a caller only when every draw was taken.
             StoreError::CodeTaken => ApiError::Internal(anyhow::anyhow!("no free ticket code")),

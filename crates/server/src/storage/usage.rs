@@ -149,7 +149,9 @@ pub(super) async fn within_quota(
         .await?
         .unwrap_or(0);
     if stored > quota {
-        return Err(StoreError::QuotaExceeded);
+        return Err(StoreError::QuotaExceeded {
+            quota: u64::try_from(quota).unwrap_or(0),
+        });
     }
     Ok(())
 }

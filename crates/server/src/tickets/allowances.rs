@@ -7,7 +7,7 @@ use crate::config::{AccountLimits, RateLimit};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::storage::prelude::*;
-use crate::storage::{Allowance, Charge, StoreError, UsageKind};
+use crate::storage::{Allowance, Charge, UsageKind};
 use helpdesk_core::api::{Customer, Role};
 
 impl RateLimit {
@@ -47,16 +47,6 @@ impl AccountLimits {
             rate: self.rate(kind).allowance(kind, amount),
             quota_bytes: self.quota(),
         }
-    }
-}
-
-/// A refusal of storage, with the quota's size for the customer's sentence.
-pub fn refusal(limits: &AccountLimits, e: StoreError) -> ApiError {
-    match e {
-        StoreError::QuotaExceeded => ApiError::QuotaExceeded {
-            quota: limits.quota_bytes,
-        },
-        e => e.into(),
     }
 }
 

@@ -283,8 +283,7 @@ pub async fn open(
         }),
         move |ctx| Some(crate::notify::acknowledgment(&composer.config, ctx, &[])),
     )
-    .await
-    .map_err(|e| allowances::refusal(&state.config.limits, e))?;
+    .await?;
     if let Created::New(t) = &created {
         state.outbox_wake.notify_one();
         tracing::info!(code = %t.code, "ticket opened");
@@ -325,7 +324,7 @@ pub async fn reply(
         |_| None,
     )
     .await
-    .map_err(|e| allowances::refusal(&state.config.limits, e))
+    .map_err(Into::into)
 }
 
 /// Closes (`Status::Closed`) or reopens (`Status::Open`) a customer's ticket; the change shows in
