@@ -21,7 +21,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     ] {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_with(&config.database_url, config.database_pool).await?;
     let dummy_hash = tokio::task::spawn_blocking(|| hash_password("not-a-real-password")).await??;
     Ok(AppState::new(Inner {
         store,

@@ -8,6 +8,8 @@ pub struct Config {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// At most this many connections to PostgreSQL (`HELPDESK_DATABASE_POOL`; SQLite keeps its own).
+    pub database_pool: u32,
     pub app_dir: PathBuf,
     /// "" for the root, or "/PanelNML": never a trailing slash.
     pub base_path: String,
@@ -222,11 +224,24 @@ pub fn normalise_base_path(raw: &str) -> Result<String, String> {
     Ok(format!("/{trimmed}"))
 }
 
+/// Connections to PostgreSQL per instance by default: two instances, the staff tools and the
+/// tests' servers fit in a PostgreSQL of 100 connections.
+pub const DEFAULT_DATABASE_POOL: u32 = 16;
+
 impl Config {
     pub fn from_env() -> Result<Self, String> {
         let data_dir = PathBuf::from(var("HELPDESK_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = var("HELPDESK_DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("helpdesk.db").display()));
+        let database_pool = match var("HELPDESK_DATABASE_POOL") {
+            Some(v) => v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n >= 2)
+                .ok_or_else(|| format!("HELPDESK_DATABASE_POOL: {v:?} is not a number of at least 2"))?,
+            None => DEFAULT_DATABASE_POOL,
+        };
         let bind = var("HELPDESK_BIND")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
@@ -251,6 +266,7 @@ impl Config {
         Ok(Config {
             bind,
             database_url,
+            database_pool,
             app_dir: PathBuf::from(var("HELPDESK_APP_DIR").unwrap_or_else(|| "dist".into())),
             base_path,
             demo: flag("HELPDESK_DEMO", false)?,
@@ -340,6 +356,7 @@ impl Config {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: format!("sqlite://{}", data_dir.join("helpdesk.db").display()),
+            database_pool: DEFAULT_DATABASE_POOL,
             app_dir: data_dir.join("no-app"),
             base_path: String::new(),
             demo: false,

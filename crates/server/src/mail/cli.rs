@@ -78,7 +78,7 @@ pub async fn run_inner(
         .into_iter()
         .filter(|t| !t.is_empty())
         .collect();
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_with(&config.database_url, config.database_pool).await?;
     let env = Envelope {
         recipients,
         return_path: None,

@@ -88,7 +88,7 @@ pub trait AccountStore {
     fn services(&self, account_id: &str) -> impl Future<Output = StoreResult<Vec<Service>>> + Send;
 }
 
-impl AccountStore for Store {
+impl AccountStore for SqliteStore {
     async fn upsert_account(&self, a: &ImportAccount) -> StoreResult<String> {
         let email = crate::util::normalise_email(&a.email);
         let a = a.clone();

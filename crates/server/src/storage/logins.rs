@@ -1,7 +1,7 @@
 //! SQL of logging in beyond the session itself: browsers known to an account (device cookies),
 //! and sign-on tokens already used.
 
-use super::{Store, StoreResult};
+use super::{SqliteStore, StoreResult};
 use std::future::Future;
 
 /// Known devices and single-sign-on token ids seen.
@@ -33,7 +33,7 @@ pub trait LoginStore {
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 }
 
-impl LoginStore for Store {
+impl LoginStore for SqliteStore {
     async fn known_device(
         &self,
         token_hash: &str,

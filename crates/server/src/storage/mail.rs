@@ -2,7 +2,7 @@
 //! taken once), refusal answers with their rate limit, and threading by Message-ID.
 
 use super::prelude::*;
-use super::{Notification, Store, StoreResult, StoredFile};
+use super::{Notification, SqliteStore, StoreResult, StoredFile};
 use crate::util::{now_us, rfc3339};
 use helpdesk_core::api::MailRejection;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -130,7 +130,7 @@ pub trait IntakeStore {
     ) -> impl Future<Output = StoreResult<Vec<MailRejection>>> + Send;
 }
 
-impl IntakeStore for Store {
+impl IntakeStore for SqliteStore {
     async fn claim_intake(&self, c: &IntakeClaim<'_>) -> StoreResult<Claim> {
         let own = |s: &str| s.to_string();
         let (id, sender, recipient, subject, raw_path) = (

@@ -7,6 +7,8 @@
 //! implementation of these traits, not a copy of their callers.
 
 mod accounts;
+mod backend;
+pub mod pg;
 mod logins;
 mod outbox;
 mod sessions;
@@ -15,6 +17,8 @@ mod uploads;
 mod usage;
 mod writer;
 
+pub use backend::Store;
+pub use pg::PgStore;
 pub use accounts::{AccountRow, AccountStore, ImportAccount, ImportService};
 pub use logins::LoginStore;
 pub use mail::IntakeStore;
@@ -50,7 +54,7 @@ pub trait Storage:
 {
 }
 
-impl Storage for Store {}
+impl Storage for SqliteStore {}
 
 use accounts::customer_from_row;
 use outbox::queue_notification;
@@ -146,11 +150,12 @@ pub enum Viewer<'a> {
 }
 
 /// An enum column read back: a value this code does not know is an error, never a default.
-fn column<T>(
-    r: &sqlx::sqlite::SqliteRow,
-    name: &str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> StoreResult<T> {
+fn column<R, T>(r: &R, name: &str, parse: impl Fn(&str) -> Option<T>) -> StoreResult<T>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let v: String = r.try_get(name)?;
     parse(&v).ok_or_else(|| anyhow::anyhow!("unknown {name} {v:?} in the database").into())
 }
@@ -200,7 +205,7 @@ async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub struct Store {
+pub struct SqliteStore {
     /// Reads.
     pool: SqlitePool,
     /// Every write: one connection, group commit (see `writer`).
@@ -218,7 +223,7 @@ pub struct Store {
     epoch_check: sessions::EpochCheck,
 }
 
-impl Store {
+impl SqliteStore {
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("database URL {url:?}"))?
@@ -249,7 +254,7 @@ impl Store {
         let conn = SqliteConnection::connect_with(&opts.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .with_context(|| format!("opening {url} for writing"))?;
-        Ok(Store {
+        Ok(SqliteStore {
             checkpointer: tokio::spawn(checkpoints(pool.clone())),
             pool,
             writer: writer::Writer::start(conn, Some(wal_path)),
@@ -290,7 +295,7 @@ impl Store {
     }
 }
 
-impl Drop for Store {
+impl Drop for SqliteStore {
     fn drop(&mut self) {
         self.checkpointer.abort();
     }

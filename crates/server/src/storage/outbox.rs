@@ -105,7 +105,7 @@ pub trait OutboxStore {
     fn next_notification_due(&self) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
 }
 
-impl OutboxStore for Store {
+impl OutboxStore for SqliteStore {
     async fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
         let rows = sqlx::query(
             "SELECT id, message_id, from_addr, to_addr, subject, body, html, in_reply_to, references_, attempts

@@ -102,7 +102,7 @@ pub trait SessionStore {
     fn delete_all_sessions(&self) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
-impl SessionStore for Store {
+impl SessionStore for SqliteStore {
     async fn create_session(
         &self,
         token_hash: &str,
@@ -242,7 +242,7 @@ impl SessionStore for Store {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// After an account changed (and committed): its cached sessions go, and so does whatever a
     /// concurrent lookup read before the change.
     pub(super) fn forget_cached_account(&self, account_id: &str) {

@@ -592,7 +592,7 @@ pub trait TicketStore {
     ) -> impl Future<Output = StoreResult<Vec<TicketSummary>>> + Send;
 }
 
-impl TicketStore for Store {
+impl TicketStore for SqliteStore {
     async fn list_tickets(&self, account_id: &str, q: &ListQuery) -> StoreResult<TicketList> {
         let limit = if q.limit == 0 {
             PAGE_DEFAULT
@@ -948,7 +948,7 @@ impl TicketStore for Store {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// One ticket with the messages whose `seq` lies in `range` (all of them without one).
     async fn ticket_part(
         &self,

@@ -44,7 +44,7 @@ pub trait UploadStore {
     ) -> impl Future<Output = StoreResult<i64>> + Send;
 }
 
-impl UploadStore for Store {
+impl UploadStore for SqliteStore {
     async fn insert_upload(
         &self,
         account_id: &str,

@@ -58,7 +58,7 @@ pub trait UsageStore {
     fn stored_bytes(&self, account_id: &str) -> impl Future<Output = StoreResult<i64>> + Send;
 }
 
-impl UsageStore for Store {
+impl UsageStore for SqliteStore {
     async fn usage_in_window(
         &self,
         account_id: &str,
