@@ -17,6 +17,15 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// The server's own database, for the few checks an API cannot show (what was queued, what
+    /// the intake recorded). SQL with `$1` placeholders runs on either backend.
+    pub async fn sql(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.state().config.database_url)
+            .await
+            .expect("the server's database")
+    }
+
     pub fn state(&self) -> &helpdesk_server::state::AppState {
         &self.running.as_ref().expect("running").state
     }
@@ -176,6 +185,12 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = Config::for_tests(dir.path().to_path_buf());
     config.demo = true;
+    if crate::pg::api_on_postgres() {
+        config.database_url = crate::pg::fresh_database()
+            .await
+            .expect("HELPDESK_TEST_BACKEND=postgres needs HELPDESK_TEST_PG_ADMIN");
+        config.database_pool = 4;
+    }
     adjust(&mut config);
     let base_path = config.base_path.clone();
     let running = helpdesk_server::start(config).await.expect("server starts");

@@ -1,4 +1,5 @@
-//! Server integration tests: the real server on port 0, a real SQLite file, real HTTP.
+//! Server integration tests: the real server on port 0, a real SQLite file (or, with
+//! `HELPDESK_TEST_BACKEND=postgres`, a database of its own on the test PostgreSQL), real HTTP.
 
 mod demo_panel;
 mod helpers;
@@ -6,6 +7,7 @@ mod history;
 mod language;
 mod mail;
 mod notifications;
+mod pg;
 mod session;
 mod storage_contract;
 mod tickets;
