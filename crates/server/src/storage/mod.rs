@@ -7,6 +7,7 @@
 //! implementation of these traits, not a copy of their callers.
 
 mod accounts;
+mod attempts;
 mod backend;
 pub mod pg;
 mod logins;
@@ -17,6 +18,7 @@ mod uploads;
 mod usage;
 mod writer;
 
+pub use attempts::{AttemptStore, Attempts};
 pub use backend::Store;
 pub use pg::PgStore;
 pub use accounts::{AccountRow, AccountStore, ImportAccount, ImportService};
@@ -34,7 +36,7 @@ pub use usage::{Allowance, Charge, UsageKind, UsageStore};
 /// The storage traits, for `use crate::storage::prelude::*` where their methods are called.
 pub mod prelude {
     pub use super::{
-        AccountStore, IntakeStore, LoginStore, OutboxStore, SessionStore, TicketStore, UploadStore,
+        AccountStore, AttemptStore, IntakeStore, LoginStore, OutboxStore, SessionStore, TicketStore, UploadStore,
         UsageStore,
     };
 }
@@ -42,6 +44,7 @@ pub mod prelude {
 /// Every aggregate's storage: what the server needs of a backend.
 pub trait Storage:
     AccountStore
+    + AttemptStore
     + LoginStore
     + IntakeStore
     + OutboxStore
