@@ -71,7 +71,16 @@ impl Postgres {
         let data = pg.dir.join("data");
         crate::sh(
             as_postgres(&pg.bin.join("initdb"))
-                .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "-D"])
+                .args([
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "-D",
+                ])
                 .arg(&data)
                 .stdout(Stdio::null()),
         )?;
@@ -96,7 +105,10 @@ impl Postgres {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        eprintln!("xtask: PostgreSQL on 127.0.0.1:{port} ({})", pg.dir.display());
+        eprintln!(
+            "xtask: PostgreSQL on 127.0.0.1:{port} ({})",
+            pg.dir.display()
+        );
         Ok(pg)
     }
 
@@ -109,7 +121,14 @@ impl Postgres {
     pub fn create_database(&self, name: &str) -> Result {
         crate::sh(
             Command::new(self.bin.join("createdb"))
-                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    "postgres",
+                ])
                 .arg(name),
         )
     }

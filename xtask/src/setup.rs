@@ -70,7 +70,13 @@ fn debian_servers() -> Result {
     }
     sh(Command::new("apt-get").arg("update"))?;
     sh(Command::new("apt-get")
-        .args(["install", "-y", "--no-install-recommends", "postgresql", "nginx"])
+        .args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "postgresql",
+            "nginx",
+        ])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 

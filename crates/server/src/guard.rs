@@ -165,7 +165,11 @@ impl Throttle {
     }
 
     /// Admits and counts one attempt, or says how many seconds to wait.
-    pub async fn admit(&self, store: &impl AttemptStore, key: &str) -> StoreResult<Result<(), u64>> {
+    pub async fn admit(
+        &self,
+        store: &impl AttemptStore,
+        key: &str,
+    ) -> StoreResult<Result<(), u64>> {
         let now = crate::util::now_us();
         let (attempts, start) = store.count_attempt(key, self.window_us(), now).await?;
         if attempts > i64::from(self.max_attempts) {

@@ -173,7 +173,11 @@ pub async fn sso_login(
     ApiJson(req): ApiJson<SsoRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let address_key = format!("address:{client}");
-    if let Err(wait) = state.login_by_address.admit(&state.store, &address_key).await? {
+    if let Err(wait) = state
+        .login_by_address
+        .admit(&state.store, &address_key)
+        .await?
+    {
         return Err(ApiError::TooManyAttempts { retry_after: wait });
     }
     let now = now_us();

@@ -115,7 +115,10 @@ impl AttemptStore for PgStore {
             .await?)
     }
     async fn give_back_attempt(&self, key: &str) -> StoreResult<()> {
-        sqlx::query(GIVE_BACK).bind(key).execute(self.pool()).await?;
+        sqlx::query(GIVE_BACK)
+            .bind(key)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
     async fn clear_attempts(&self, key: &str) -> StoreResult<()> {

@@ -9,22 +9,22 @@
 mod accounts;
 mod attempts;
 mod backend;
-pub mod pg;
 mod logins;
 mod outbox;
+pub mod pg;
 mod sessions;
 mod tickets;
 mod uploads;
 mod usage;
 mod writer;
 
+pub use accounts::{AccountRow, AccountStore, ImportAccount, ImportService};
 pub use attempts::{AttemptStore, Attempts};
 pub use backend::Store;
-pub use pg::PgStore;
-pub use accounts::{AccountRow, AccountStore, ImportAccount, ImportService};
 pub use logins::LoginStore;
 pub use mail::IntakeStore;
 pub use outbox::{Notification, OutboxItem, OutboxStore};
+pub use pg::PgStore;
 pub use sessions::SessionStore;
 pub use tickets::{
     Created, IdempotencyRecord, ListQuery, MessageEffect, NewMessage, NewTicketRecord,
@@ -36,8 +36,8 @@ pub use usage::{Allowance, Charge, UsageKind, UsageStore};
 /// The storage traits, for `use crate::storage::prelude::*` where their methods are called.
 pub mod prelude {
     pub use super::{
-        AccountStore, AttemptStore, IntakeStore, LoginStore, OutboxStore, SessionStore, TicketStore, UploadStore,
-        UsageStore,
+        AccountStore, AttemptStore, IntakeStore, LoginStore, OutboxStore, SessionStore,
+        TicketStore, UploadStore, UsageStore,
     };
 }
 

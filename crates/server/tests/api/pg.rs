@@ -21,7 +21,9 @@ pub fn api_on_postgres() -> bool {
 }
 
 fn url_of(admin: &str, database: &str) -> String {
-    let (server, _) = admin.rsplit_once('/').expect("the admin URL names a database");
+    let (server, _) = admin
+        .rsplit_once('/')
+        .expect("the admin URL names a database");
     format!("{server}/{database}")
 }
 
@@ -38,7 +40,9 @@ async fn template(admin: &str) -> String {
     TEMPLATE
         .get_or_init(|| async {
             let name = random_name("tpl");
-            let mut c = PgConnection::connect(admin).await.expect("the test PostgreSQL");
+            let mut c = PgConnection::connect(admin)
+                .await
+                .expect("the test PostgreSQL");
             sqlx::query(&format!("CREATE DATABASE \"{name}\""))
                 .execute(&mut c)
                 .await
@@ -58,12 +62,16 @@ pub async fn fresh_database() -> Option<String> {
     let admin = admin_url()?;
     let template = template(&admin).await;
     let name = random_name("t");
-    let mut c = PgConnection::connect(&admin).await.expect("the test PostgreSQL");
+    let mut c = PgConnection::connect(&admin)
+        .await
+        .expect("the test PostgreSQL");
     // Copies from one template may collide for a moment ("being accessed by other users").
     for attempt in 0.. {
-        match sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
-            .execute(&mut c)
-            .await
+        match sqlx::query(&format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+        ))
+        .execute(&mut c)
+        .await
         {
             Ok(_) => break,
             Err(e) if attempt < 50 => {
