@@ -182,13 +182,26 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let database = if crate::pg::api_on_postgres() {
+        Some(
+            crate::pg::fresh_database()
+                .await
+                .expect("HELPDESK_TEST_BACKEND=postgres needs HELPDESK_TEST_PG_ADMIN"),
+        )
+    } else {
+        None
+    };
+    spawn_on(database, adjust).await
+}
+
+/// A server with the demo data on the database at `database_url` (a new SQLite file in its own
+/// folder when `None`): several servers on one PostgreSQL database are several instances.
+pub async fn spawn_on(database_url: Option<String>, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = Config::for_tests(dir.path().to_path_buf());
     config.demo = true;
-    if crate::pg::api_on_postgres() {
-        config.database_url = crate::pg::fresh_database()
-            .await
-            .expect("HELPDESK_TEST_BACKEND=postgres needs HELPDESK_TEST_PG_ADMIN");
+    if let Some(url) = database_url {
+        config.database_url = url;
         config.database_pool = 4;
     }
     adjust(&mut config);
