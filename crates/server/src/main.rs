@@ -33,6 +33,12 @@ enum Command {
         #[arg(long)]
         to: Option<String>,
     },
+    /// Move everything from the SQLite database (HELPDESK_DATABASE_URL) and the data folder's files
+    /// into an empty PostgreSQL database, checked by counts.
+    MigrateTo {
+        /// postgres://user@host/database
+        url: String,
+    },
     /// Staff actions.
     Staff {
         #[command(subcommand)]
@@ -105,6 +111,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::IngestEmail { .. } => Ok(ExitCode::SUCCESS),
+        Command::MigrateTo { url } => {
+            let from = helpdesk_server::storage::Store::open(&config.database_url).await?;
+            let Some(sqlite) = from.sqlite() else {
+                anyhow::bail!("HELPDESK_DATABASE_URL is not a SQLite database: nothing to move");
+            };
+            let to = helpdesk_server::storage::PgStore::open(&url, config.database_pool).await?;
+            let moved =
+                helpdesk_server::storage::migrate::migrate_to(sqlite, &config.files_dir(), &to)
+                    .await?;
+            for (table, n) in &moved.rows {
+                println!("{table:>16} {n:>8} rows");
+            }
+            println!("{:>16} {:>8} files", "file store", moved.files);
+            println!("moved: every count matches");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Staff {
             action:
                 StaffAction::Reply {

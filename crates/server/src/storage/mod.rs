@@ -9,6 +9,7 @@
 mod accounts;
 mod attempts;
 mod backend;
+pub mod migrate;
 mod logins;
 mod outbox;
 pub mod pg;

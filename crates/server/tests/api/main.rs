@@ -6,6 +6,7 @@ mod demo_panel;
 mod helpers;
 mod history;
 mod language;
+mod migrate;
 mod mail;
 mod notifications;
 mod pg;
