@@ -48,21 +48,67 @@ fn default_service_status() -> ServiceStatus {
     ServiceStatus::Active
 }
 
-fn role_str(r: Role) -> &'static str {
+pub(super) fn role_str(r: Role) -> &'static str {
     match r {
         Role::Customer => "customer",
         Role::Staff => "staff",
     }
 }
 
-pub(super) fn customer_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<Customer> {
+pub(super) fn customer_from_row<R>(r: &R) -> StoreResult<Customer>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     Ok(Customer {
-        id: r.get("id"),
-        email: r.get("email"),
-        name: r.get("name"),
-        language: r.get("language"),
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        language: r.try_get("language")?,
         role: column(r, "role", Role::parse)?,
     })
+}
+
+/// An account with its password hash, from a row with `customer_from_row`'s columns and
+/// `password_hash`.
+pub(super) fn account_row_from<R>(r: &R) -> StoreResult<AccountRow>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(AccountRow {
+        customer: customer_from_row(r)?,
+        password_hash: r.try_get("password_hash")?,
+    })
+}
+
+/// An account's services from the rows of `services`, in the order of their family (the enum's,
+/// not its name's), product and identifier.
+pub(super) fn services_from_rows<R>(rows: &[R]) -> StoreResult<Vec<Service>>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut items: Vec<Service> = rows
+        .iter()
+        .map(|r| {
+            Ok(Service {
+                panel_id: Some(r.try_get("external_id")?),
+                id: r.try_get("id")?,
+                family: column(r, "family", ServiceFamily::parse)?,
+                product: r.try_get("product")?,
+                identifier: r.try_get("identifier")?,
+                status: column(r, "status", ServiceStatus::parse)?,
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+    items.sort_by(|a, b| {
+        (a.family, &a.product, &a.identifier).cmp(&(b.family, &b.product, &b.identifier))
+    });
+    Ok(items)
 }
 
 /// Customers, their services and their language, as imported from the panel.
@@ -200,13 +246,7 @@ impl AccountStore for SqliteStore {
         .bind(crate::util::normalise_email(email))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(AccountRow {
-                customer: customer_from_row(&r)?,
-                password_hash: r.get("password_hash"),
-            })
-        })
-        .transpose()
+        row.map(|r| account_row_from(&r)).transpose()
     }
 
     async fn account(&self, id: &str) -> StoreResult<Option<Customer>> {
@@ -225,22 +265,6 @@ impl AccountStore for SqliteStore {
         .bind(account_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut items: Vec<Service> = rows
-            .iter()
-            .map(|r| {
-                Ok(Service {
-                    panel_id: Some(r.get("external_id")),
-                    id: r.get("id"),
-                    family: column(r, "family", ServiceFamily::parse)?,
-                    product: r.get("product"),
-                    identifier: r.get("identifier"),
-                    status: column(r, "status", ServiceStatus::parse)?,
-                })
-            })
-            .collect::<StoreResult<_>>()?;
-        items.sort_by(|a, b| {
-            (a.family, &a.product, &a.identifier).cmp(&(b.family, &b.product, &b.identifier))
-        });
-        Ok(items)
+        services_from_rows(&rows)
     }
 }

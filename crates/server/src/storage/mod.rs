@@ -24,7 +24,7 @@ pub use attempts::{AttemptStore, Attempts};
 pub use backend::Store;
 pub use logins::LoginStore;
 pub use mail::IntakeStore;
-pub use outbox::{Notification, OutboxItem, OutboxStore};
+pub use outbox::{Notification, OutboxItem, OutboxStore, OUTBOX_LEASE_US};
 pub use pg::PgStore;
 pub use sessions::SessionStore;
 pub use tickets::{

@@ -28,6 +28,43 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
+/// How long a sender holds the notifications it claimed (`due_notifications`): no other sender
+/// (another instance on the same database) takes them meanwhile, and the claims of a sender that
+/// stopped pass to another once it ends. Longer than a pass sending a claimed batch takes.
+pub const OUTBOX_LEASE_US: i64 = 15_000_000;
+
+/// A notification as `due_notifications` returns it from a row of `outbox` (with `next_try_us`,
+/// which the claimed batch is ordered by).
+pub(super) fn outbox_item<R>(r: &R) -> StoreResult<(i64, OutboxItem)>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((
+        r.try_get("next_try_us")?,
+        OutboxItem {
+            id: r.try_get("id")?,
+            message_id: r.try_get("message_id")?,
+            from: r.try_get("from_addr")?,
+            to: r.try_get("to_addr")?,
+            subject: r.try_get("subject")?,
+            body: r.try_get("body")?,
+            html: r.try_get("html")?,
+            in_reply_to: r.try_get("in_reply_to")?,
+            references: r.try_get("references_")?,
+            attempts: r.try_get("attempts")?,
+        },
+    ))
+}
+
+/// The claimed rows in the order they were due.
+pub(super) fn in_due_order(mut items: Vec<(i64, OutboxItem)>) -> Vec<OutboxItem> {
+    items.sort_by_key(|(next_try_us, item)| (*next_try_us, item.id));
+    items.into_iter().map(|(_, item)| item).collect()
+}
+
 /// Queues an e-mail chained to the ticket's earlier mail (In-Reply-To / References).
 pub(super) async fn queue_notification(
     c: &mut SqliteConnection,
@@ -86,7 +123,9 @@ pub(super) async fn queue_notification(
 
 /// Notifications waiting to be sent.
 pub trait OutboxStore {
-    /// Up to `limit` notifications whose time to be sent has come.
+    /// Claims up to `limit` notifications whose time to be sent has come and that no sender holds,
+    /// for [`OUTBOX_LEASE_US`] from `now`: the caller sends them and marks each sent or failed
+    /// (which ends the claim); one it does not mark is due again once the lease ends.
     fn due_notifications(
         &self,
         now: i64,
@@ -101,41 +140,43 @@ pub trait OutboxStore {
         next_try_us: i64,
         error: &str,
     ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// The soonest time a pending notification is due, if any.
+    /// The soonest time a pending notification could be claimed (when it is due, or when its
+    /// lease ends if that is later), if any.
     fn next_notification_due(&self) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
 }
 
 impl OutboxStore for SqliteStore {
     async fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
-        let rows = sqlx::query(
-            "SELECT id, message_id, from_addr, to_addr, subject, body, html, in_reply_to, references_, attempts
-             FROM outbox WHERE sent_us IS NULL AND next_try_us <= ? ORDER BY id LIMIT ?",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| OutboxItem {
-                id: r.get("id"),
-                message_id: r.get("message_id"),
-                from: r.get("from_addr"),
-                to: r.get("to_addr"),
-                subject: r.get("subject"),
-                body: r.get("body"),
-                html: r.get("html"),
-                in_reply_to: r.get("in_reply_to"),
-                references: r.get("references_"),
-                attempts: r.get("attempts"),
+        // One writer: no other sender claims between the choice of the rows and their lease.
+        let rows = self
+            .write(move |c| {
+                Box::pin(async move {
+                    Ok(sqlx::query(
+                        "UPDATE outbox SET lease_until_us = ?1 WHERE id IN (
+                            SELECT id FROM outbox
+                            WHERE sent_us IS NULL AND next_try_us <= ?2
+                              AND (lease_until_us IS NULL OR lease_until_us <= ?2)
+                            ORDER BY next_try_us, id LIMIT ?3)
+                         RETURNING id, message_id, from_addr, to_addr, subject, body, html,
+                                   in_reply_to, references_, attempts, next_try_us",
+                    )
+                    .bind(now.saturating_add(OUTBOX_LEASE_US))
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *c)
+                    .await?)
+                })
             })
-            .collect())
+            .await?;
+        Ok(in_due_order(
+            rows.iter().map(outbox_item).collect::<StoreResult<_>>()?,
+        ))
     }
 
     async fn mark_sent(&self, id: i64, now: i64) -> StoreResult<()> {
         self.write(move |c| {
             Box::pin(async move {
-                sqlx::query("UPDATE outbox SET sent_us = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+                sqlx::query("UPDATE outbox SET sent_us = ?, attempts = attempts + 1, last_error = NULL, lease_until_us = NULL WHERE id = ?")
                     .bind(now)
                     .bind(id)
                     .execute(&mut *c)
@@ -150,7 +191,7 @@ impl OutboxStore for SqliteStore {
         let error = error.to_string();
         self.write(move |c| {
             Box::pin(async move {
-                sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_try_us = ?, last_error = ? WHERE id = ?")
+                sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_try_us = ?, last_error = ?, lease_until_us = NULL WHERE id = ?")
                     .bind(next_try_us)
                     .bind(&error)
                     .bind(id)
@@ -163,10 +204,11 @@ impl OutboxStore for SqliteStore {
     }
 
     async fn next_notification_due(&self) -> StoreResult<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(next_try_us) FROM outbox WHERE sent_us IS NULL")
-                .fetch_one(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(MAX(next_try_us, COALESCE(lease_until_us, next_try_us)))
+                 FROM outbox WHERE sent_us IS NULL",
         )
+        .fetch_one(&self.pool)
+        .await?)
     }
 }

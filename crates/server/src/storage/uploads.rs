@@ -44,6 +44,38 @@ pub trait UploadStore {
     ) -> impl Future<Output = StoreResult<i64>> + Send;
 }
 
+/// The file of a row of `file_for`'s query (with its ticket's account as `ticket_account`), when
+/// `viewer` may read it: staff always, a customer when it is on one of their tickets or is their
+/// own upload not yet on any ticket.
+pub(super) fn file_visible_to<R>(viewer: Viewer<'_>, r: &R) -> StoreResult<Option<FileRow>>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let owner: String = r.try_get("account_id")?;
+    let ticket_account: Option<String> = r.try_get("ticket_account")?;
+    let visible = match viewer {
+        Viewer::Staff => true,
+        Viewer::Customer(acc) => {
+            ticket_account.as_deref() == Some(acc) || (ticket_account.is_none() && owner == acc)
+        }
+    };
+    if !visible {
+        return Ok(None);
+    }
+    Ok(Some(FileRow {
+        id: r.try_get("id")?,
+        account_id: owner,
+        message_id: r.try_get("message_id")?,
+        name: r.try_get("name")?,
+        size: r.try_get::<i64, _>("size")?.max(0) as u64,
+        content_type: r.try_get("content_type")?,
+        created_us: r.try_get("created_us")?,
+    }))
+}
+
 impl UploadStore for SqliteStore {
     async fn insert_upload(
         &self,
@@ -88,27 +120,10 @@ impl UploadStore for SqliteStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(r) = row else { return Ok(None) };
-        let owner: String = r.get("account_id");
-        let ticket_account: Option<String> = r.get("ticket_account");
-        let visible = match viewer {
-            Viewer::Staff => true,
-            Viewer::Customer(acc) => {
-                ticket_account.as_deref() == Some(acc) || (ticket_account.is_none() && owner == acc)
-            }
-        };
-        if !visible {
-            return Ok(None);
+        match row {
+            Some(r) => file_visible_to(viewer, &r),
+            None => Ok(None),
         }
-        Ok(Some(FileRow {
-            id: r.get("id"),
-            account_id: owner,
-            message_id: r.get("message_id"),
-            name: r.get("name"),
-            size: r.get::<i64, _>("size").max(0) as u64,
-            content_type: r.get("content_type"),
-            created_us: r.get("created_us"),
-        }))
     }
 
     async fn expire_uploads(&self, now: i64) -> StoreResult<Vec<String>> {

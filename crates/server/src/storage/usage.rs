@@ -73,10 +73,7 @@ impl UsageStore for SqliteStore {
         .bind(kind.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(match row {
-            Some((start, used)) if start + window_us > now => (used, start + window_us),
-            _ => (0, now + window_us),
-        })
+        Ok(usage_now(row, window_us, now))
     }
 
     async fn stored_bytes(&self, account_id: &str) -> StoreResult<i64> {
@@ -90,51 +87,76 @@ impl UsageStore for SqliteStore {
     }
 }
 
-/// Counts `charge.rate` for the account inside the caller's transaction, or refuses it with how
-/// long until its window ends.
+/// The window still running at `now` of a stored `(window_start_us, used)`: what it has used and
+/// when it ends; a window that has ended (or none) has used nothing and would end `window_us`
+/// after `now`. Both backends answer [`UsageStore::usage_in_window`] and count with this.
+pub(super) fn usage_now(stored: Option<(i64, i64)>, window_us: i64, now: i64) -> (i64, i64) {
+    match stored {
+        Some((start, used)) if start + window_us > now => (used, start + window_us),
+        _ => (0, now + window_us),
+    }
+}
+
+/// The rule of an allowance, for every backend: given the account's window as stored (read in
+/// the write's transaction, locked against other writers), the window to store once `a` is
+/// counted, or the refusal with how long until the window ends. A window that has ended starts
+/// again at this use.
+pub(super) fn count_use(
+    a: Allowance,
+    stored: Option<(i64, i64)>,
+    now: i64,
+) -> StoreResult<(i64, i64)> {
+    let (used, ends) = usage_now(stored, a.window_us, now);
+    let start = ends - a.window_us;
+    if used + a.amount <= a.max {
+        return Ok((start, used + a.amount));
+    }
+    let wait_us = (ends - now).max(1);
+    Err(StoreError::RateLimited {
+        kind: a.kind,
+        retry_after_secs: u64::try_from(wait_us).unwrap_or(1).div_ceil(1_000_000),
+    })
+}
+
+/// The rule of a quota, for every backend: refused when the account keeps more than `quota`
+/// bytes once the write's files are counted.
+pub(super) fn check_quota(stored: i64, quota: i64) -> StoreResult<()> {
+    if stored > quota {
+        return Err(StoreError::QuotaExceeded {
+            quota: u64::try_from(quota).unwrap_or(0),
+        });
+    }
+    Ok(())
+}
+
+/// Counts `a` for the account inside the caller's transaction, or refuses it with how long until
+/// its window ends (the writer is the only one, so what is read here is still so when written).
 pub(super) async fn take(
     c: &mut SqliteConnection,
     account_id: &str,
     a: Allowance,
     now: i64,
 ) -> StoreResult<()> {
-    // A window that has ended starts again at this use.
+    let stored: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT window_start_us, used FROM account_usage WHERE account_id = ? AND kind = ?",
+    )
+    .bind(account_id)
+    .bind(a.kind.as_str())
+    .fetch_optional(&mut *c)
+    .await?;
+    let (start, used) = count_use(a, stored, now)?;
     sqlx::query(
-        "INSERT INTO account_usage (account_id, kind, window_start_us, used) VALUES (?1, ?2, ?3, 0)
-         ON CONFLICT (account_id, kind) DO UPDATE SET window_start_us = ?3, used = 0
-         WHERE account_usage.window_start_us + ?4 <= ?3",
+        "INSERT INTO account_usage (account_id, kind, window_start_us, used) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, kind) DO UPDATE
+         SET window_start_us = excluded.window_start_us, used = excluded.used",
     )
     .bind(account_id)
     .bind(a.kind.as_str())
-    .bind(now)
-    .bind(a.window_us)
+    .bind(start)
+    .bind(used)
     .execute(&mut *c)
     .await?;
-    let admitted = sqlx::query(
-        "UPDATE account_usage SET used = used + ?3
-         WHERE account_id = ?1 AND kind = ?2 AND used + ?3 <= ?4",
-    )
-    .bind(account_id)
-    .bind(a.kind.as_str())
-    .bind(a.amount)
-    .bind(a.max)
-    .execute(&mut *c)
-    .await?;
-    if admitted.rows_affected() == 1 {
-        return Ok(());
-    }
-    let start: i64 = sqlx::query_scalar(
-        "SELECT window_start_us FROM account_usage WHERE account_id = ? AND kind = ?",
-    )
-    .bind(account_id)
-    .bind(a.kind.as_str())
-    .fetch_one(&mut *c)
-    .await?;
-    let wait_us = (start + a.window_us - now).max(1);
-    Err(StoreError::RateLimited {
-        kind: a.kind,
-        retry_after_secs: u64::try_from(wait_us).unwrap_or(1).div_ceil(1_000_000),
-    })
+    Ok(())
 }
 
 /// Refuses the caller's transaction when the account now keeps more than `quota` bytes.
@@ -148,10 +170,5 @@ pub(super) async fn within_quota(
         .fetch_optional(&mut *c)
         .await?
         .unwrap_or(0);
-    if stored > quota {
-        return Err(StoreError::QuotaExceeded {
-            quota: u64::try_from(quota).unwrap_or(0),
-        });
-    }
-    Ok(())
+    check_quota(stored, quota)
 }

@@ -10,6 +10,7 @@ mod migrate;
 mod mail;
 mod notifications;
 mod pg;
+mod pg_smoke_a;
 mod session;
 mod storage_contract;
 mod tickets;
