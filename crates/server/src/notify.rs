@@ -432,14 +432,31 @@ pub async fn worker(state: AppState, shutdown: tokio_util::sync::CancellationTok
     }
 }
 
+/// How long one notification may take to hand over; one that takes longer is tried again later.
+const SEND_BUDGET: Duration = Duration::from_secs(5);
+/// Notifications claimed at a time: few, so that what one instance claimed and has not yet sent
+/// waits little when another instance could send it.
+const CLAIM_BATCH: i64 = 10;
+
 async fn send_due(state: &AppState, sender: &Sender) -> anyhow::Result<()> {
+    let lease = Duration::from_micros(crate::storage::OUTBOX_LEASE_US.unsigned_abs());
     loop {
-        let due = state.store.due_notifications(now_us(), 50).await?;
+        let claimed = std::time::Instant::now();
+        let due = state.store.due_notifications(now_us(), CLAIM_BATCH).await?;
         if due.is_empty() {
             return Ok(());
         }
         for item in due {
-            match sender.send(&item).await {
+            // Only while the claim surely lasts: another instance takes what is left once the
+            // lease ends, and must not find a notification this one is still handing over.
+            if claimed.elapsed() + SEND_BUDGET > lease {
+                break;
+            }
+            let sent = match tokio::time::timeout(SEND_BUDGET, sender.send(&item)).await {
+                Ok(sent) => sent,
+                Err(_) => Err(anyhow::anyhow!("no answer within {SEND_BUDGET:?}")),
+            };
+            match sent {
                 Ok(()) => {
                     state.store.mark_sent(item.id, now_us()).await?;
                     tracing::info!(to = ?item.to, subject = ?item.subject, "notification sent");

@@ -43,7 +43,11 @@ pub struct Moved {
     pub files: usize,
 }
 
-pub async fn migrate_to(from: &SqliteStore, files_dir: &Path, to: &PgStore) -> anyhow::Result<Moved> {
+pub async fn migrate_to(
+    from: &SqliteStore,
+    files_dir: &Path,
+    to: &PgStore,
+) -> anyhow::Result<Moved> {
     let used: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM accounts) + (SELECT COUNT(*) FROM tickets)
               + (SELECT COUNT(*) FROM files)",
@@ -122,7 +126,10 @@ pub async fn migrate_to(from: &SqliteStore, files_dir: &Path, to: &PgStore) -> a
     for id in &ids {
         let path = files_dir.join(id);
         if !path.exists() {
-            bail!("{} is recorded but missing from the data folder", path.display());
+            bail!(
+                "{} is recorded but missing from the data folder",
+                path.display()
+            );
         }
         store
             .put_file(id, &path)

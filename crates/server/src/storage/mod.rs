@@ -9,8 +9,8 @@
 mod accounts;
 mod attempts;
 mod backend;
-pub mod migrate;
 mod logins;
+pub mod migrate;
 mod outbox;
 pub mod pg;
 mod sessions;

@@ -70,8 +70,12 @@ async fn a_sqlite_helpdesk_moves_to_postgres_with_every_ticket_session_and_file(
     let list_after = new.get_json(&token, "/api/v1/tickets").await;
     assert_eq!(list_before, list_after);
     let code = list_after["items"][0]["code"].as_str().unwrap();
-    let ticket = new.get_json(&token, &format!("/api/v1/tickets/{code}")).await;
-    let id = ticket["messages"][0]["attachments"][0]["id"].as_str().unwrap();
+    let ticket = new
+        .get_json(&token, &format!("/api/v1/tickets/{code}"))
+        .await;
+    let id = ticket["messages"][0]["attachments"][0]["id"]
+        .as_str()
+        .unwrap();
     let body = new
         .get(&token, &format!("/api/v1/attachments/{id}"))
         .await

@@ -4,6 +4,8 @@
 
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../api/pg.rs"]
+mod pg;
 
 mod accounts;
 mod authz;
