@@ -2,6 +2,7 @@
 //! fresh machine, with the project's own files. Each step is idempotent and quick when done.
 
 mod bench;
+mod cluster;
 mod compare;
 mod pg;
 mod setup;
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
+        Some("cluster") => cluster::cluster(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("fuzz") => bench::fuzz(&args[1..]),
@@ -22,7 +24,7 @@ fn main() -> ExitCode {
         Some("build-app") => setup::all().and_then(|_| build_app()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run | test | bench | fuzz [SECONDS] | setup | build-app>"
+                "usage: cargo xtask <run | cluster | test | bench | fuzz [SECONDS] | setup | build-app>"
             );
             return ExitCode::from(2);
         }
