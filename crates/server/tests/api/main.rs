@@ -6,6 +6,7 @@ mod history;
 mod language;
 mod mail;
 mod notifications;
+mod pg_smoke_b;
 mod session;
 mod storage_contract;
 mod tickets;
