@@ -3,6 +3,7 @@
 
 mod bench;
 mod compare;
+mod pg;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -262,15 +263,29 @@ fn run_tests(extra: &[String]) -> Result {
     build_app()?;
     sh(cargo().args(["build", "-p", "helpdesk-server"]))?;
     let server_bin = root().join("target/debug/helpdesk-server");
+    // Stopped and removed when this function returns, whatever the tests did.
+    let postgres = pg::Postgres::start("test")?;
+    let pg_admin = postgres.url("postgres");
     let mut native = cargo();
     native
         .args(["test", "--workspace", "--exclude", "xtask"])
         .args(extra)
+        .env("HELPDESK_TEST_PG_ADMIN", &pg_admin)
         .env("HELPDESK_SERVER_BIN", &server_bin)
         .env("HELPDESK_TEST_APP_DIR", root().join("dist"))
         .env("CHROMEDRIVER", setup::CHROMEDRIVER)
         .env("PATH", setup::tool_path());
     sh(&mut native)?;
+    // The API suite again, every server on PostgreSQL (the storage contract ran on both above).
+    sh(cargo()
+        .args(["test", "-p", "helpdesk-server", "--test", "api"])
+        .args(extra)
+        .args(["--", "--skip", "storage_contract"])
+        .env("HELPDESK_TEST_PG_ADMIN", &pg_admin)
+        .env("HELPDESK_TEST_BACKEND", "postgres")
+        .env("HELPDESK_SERVER_BIN", &server_bin)
+        .env("HELPDESK_TEST_APP_DIR", root().join("dist")))?;
+    drop(postgres);
     let mut wasm = cargo();
     wasm.args([
         "test",

@@ -1,5 +1,6 @@
 //! Installs what the project needs, by package name, only when missing: the wasm target,
-//! Trunk, wasm-bindgen-cli, wasm-opt (binaryen from npm), Chromium and chromedriver.
+//! Trunk, wasm-bindgen-cli, wasm-opt (binaryen from npm), Chromium and chromedriver, PostgreSQL and
+//! nginx.
 
 use crate::{root, sh, Result};
 use std::path::{Path, PathBuf};
@@ -54,9 +55,32 @@ pub fn all() -> Result {
     axe_core()?;
     wasm_opt()?;
     chromium()?;
+    debian_servers()?;
     python_peers()?;
     schemathesis()
 }
+
+/// PostgreSQL (a throwaway server for the tests and the cluster) and nginx (the cluster's front),
+/// from Debian's packages.
+fn debian_servers() -> Result {
+    let have_pg = crate::pg::bin_dir().is_some();
+    let have_nginx = Path::new(NGINX).exists();
+    if have_pg && have_nginx {
+        return Ok(());
+    }
+    sh(Command::new("apt-get").arg("update"))?;
+    sh(Command::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "postgresql",
+            "nginx",
+        ])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+pub const NGINX: &str = "/usr/sbin/nginx";
 
 /// Python packages of the test peers (a real SMTP relay on loopback).
 fn python_peers() -> Result {

@@ -234,12 +234,9 @@ impl Config {
         let database_url = var("HELPDESK_DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("helpdesk.db").display()));
         let database_pool = match var("HELPDESK_DATABASE_POOL") {
-            Some(v) => v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| *n >= 2)
-                .ok_or_else(|| format!("HELPDESK_DATABASE_POOL: {v:?} is not a number of at least 2"))?,
+            Some(v) => v.trim().parse().ok().filter(|n| *n >= 2).ok_or_else(|| {
+                format!("HELPDESK_DATABASE_POOL: {v:?} is not a number of at least 2")
+            })?,
             None => DEFAULT_DATABASE_POOL,
         };
         let bind = var("HELPDESK_BIND")

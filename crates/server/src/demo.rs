@@ -107,8 +107,16 @@ const TICKETS: &[DemoTicket] = &[
     },
 ];
 
+/// The advisory lock held while seeding (any number: the helpdesk's database has no other).
+const SEED_LOCK: i64 = 0x4845_4c50_4445_534b;
+
 /// Seeds the demo accounts and tickets, once, into an empty database.
 pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
+    // Several instances on one PostgreSQL: one seeds while the others wait, then find the data.
+    let _seeding = match state.store.postgres() {
+        Some(pg) => Some(pg.exclusive(SEED_LOCK).await?),
+        None => None,
+    };
     if state
         .store
         .account_by_email("demo@example.it")

@@ -736,9 +736,9 @@ pub fn served_type(stored: &str) -> &'static str {
 pub async fn expire_uploads(state: &AppState, now_us: i64) -> anyhow::Result<usize> {
     let dir = state.config.files_dir();
     let ids = state.store.expire_uploads(now_us).await?;
-    for id in &ids {
-        remove_quietly(&dir.join(id)).await;
-    }
+    crate::file_store::FileStore::of(&state.store, &state.config)
+        .delete(&ids)
+        .await?;
     let cutoff = std::time::SystemTime::UNIX_EPOCH
         + std::time::Duration::from_micros(
             (now_us - crate::storage::UPLOAD_TTL_US)

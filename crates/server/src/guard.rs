@@ -7,8 +7,10 @@ use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::storage::{AttemptStore, StoreResult};
 
 /// The address of the client: the TCP peer, or, when the peer is a trusted proxy, the
 /// right-most address of `X-Forwarded-For` that is not itself a trusted proxy. A client can write
@@ -134,13 +136,14 @@ impl CheckPool {
     }
 }
 
-/// Attempts per key (an account, a client address, a device) in a fixed window. An attempt is
-/// counted when it is admitted, before its password is checked, so parallel attempts cannot all
-/// pass a check that the failures of the others would have closed; a success gives its count back.
+/// Attempts per key (an account, a client address, a device) in a fixed window, counted in the
+/// database (`storage::AttemptStore`) so that every instance on it sees the same count. An
+/// attempt is counted when it is admitted, before its password is checked, so parallel attempts
+/// cannot all pass a check that the failures of the others would have closed; a success gives its
+/// count back.
 pub struct Throttle {
     window: Duration,
     max_attempts: u32,
-    entries: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl Throttle {
@@ -148,48 +151,53 @@ impl Throttle {
         Throttle {
             window,
             max_attempts,
-            entries: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn window_us(&self) -> i64 {
+        i64::try_from(self.window.as_micros()).unwrap_or(i64::MAX)
+    }
+
+    /// Seconds until the window that began at `start` ends (at least 1).
+    fn wait(&self, start: i64, now: i64) -> u64 {
+        let left = (start + self.window_us() - now).max(0) as u64;
+        left.div_ceil(1_000_000).max(1)
     }
 
     /// Admits and counts one attempt, or says how many seconds to wait.
-    pub fn admit(&self, key: &str) -> Result<(), u64> {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            let window = self.window;
-            map.retain(|_, (_, since)| since.elapsed() < window);
+    pub async fn admit(
+        &self,
+        store: &impl AttemptStore,
+        key: &str,
+    ) -> StoreResult<Result<(), u64>> {
+        let now = crate::util::now_us();
+        let (attempts, start) = store.count_attempt(key, self.window_us(), now).await?;
+        if attempts > i64::from(self.max_attempts) {
+            return Ok(Err(self.wait(start, now)));
         }
-        let e = map.entry(key.to_string()).or_insert((0, Instant::now()));
-        let elapsed = e.1.elapsed();
-        if elapsed >= self.window {
-            *e = (0, Instant::now());
-        } else if e.0 >= self.max_attempts {
-            return Err((self.window - elapsed).as_secs().max(1));
+        // Now and then, windows long over are forgotten.
+        if rand::random::<u8>() == 0 {
+            store.sweep_attempts(now - self.window_us()).await?;
         }
-        e.0 += 1;
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// Whether the key is locked now, without counting anything.
-    pub fn locked(&self, key: &str) -> Option<u64> {
-        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let (count, since) = map.get(key)?;
-        let elapsed = since.elapsed();
-        (*count >= self.max_attempts && elapsed < self.window)
-            .then(|| (self.window - elapsed).as_secs().max(1))
+    pub async fn locked(&self, store: &impl AttemptStore, key: &str) -> StoreResult<Option<u64>> {
+        let now = crate::util::now_us();
+        Ok(store.attempts(key).await?.and_then(|(attempts, start)| {
+            (attempts >= i64::from(self.max_attempts) && start > now - self.window_us())
+                .then(|| self.wait(start, now))
+        }))
     }
 
     /// Gives back one admitted attempt that turned out not to be a failure.
-    pub fn give_back(&self, key: &str) {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = map.get_mut(key) {
-            e.0 = e.0.saturating_sub(1);
-        }
+    pub async fn give_back(&self, store: &impl AttemptStore, key: &str) -> StoreResult<()> {
+        store.give_back_attempt(key).await
     }
 
-    pub fn clear(&self, key: &str) {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(key);
+    pub async fn clear(&self, store: &impl AttemptStore, key: &str) -> StoreResult<()> {
+        store.clear_attempts(key).await
     }
 }
 

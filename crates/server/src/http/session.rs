@@ -75,9 +75,9 @@ pub async fn login(
         ],
     };
     for (i, (throttle, key)) in throttles.iter().enumerate() {
-        if let Err(wait) = throttle.admit(key) {
+        if let Err(wait) = throttle.admit(&state.store, key).await? {
             for (earlier, k) in &throttles[..i] {
-                earlier.give_back(k);
+                earlier.give_back(&state.store, k).await?;
             }
             return Err(ApiError::TooManyAttempts { retry_after: wait });
         }
@@ -97,7 +97,8 @@ pub async fn login(
         if let Some(d) = device.as_ref().filter(|_| known_device) {
             if state
                 .login_by_device
-                .locked(&format!("device:{d}"))
+                .locked(&state.store, &format!("device:{d}"))
+                .await?
                 .is_some()
             {
                 // Too many failures from a trusted browser: it is trusted no more.
@@ -110,9 +111,9 @@ pub async fn login(
     };
     for (throttle, key) in &throttles {
         if key.starts_with("address:") {
-            throttle.give_back(key);
+            throttle.give_back(&state.store, key).await?;
         } else {
-            throttle.clear(key);
+            throttle.clear(&state.store, key).await?;
         }
     }
 
@@ -172,7 +173,11 @@ pub async fn sso_login(
     ApiJson(req): ApiJson<SsoRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let address_key = format!("address:{client}");
-    if let Err(wait) = state.login_by_address.admit(&address_key) {
+    if let Err(wait) = state
+        .login_by_address
+        .admit(&state.store, &address_key)
+        .await?
+    {
         return Err(ApiError::TooManyAttempts { retry_after: wait });
     }
     let now = now_us();
@@ -198,7 +203,10 @@ pub async fn sso_login(
     {
         return Err(refused(sso::Refused::Replayed));
     }
-    state.login_by_address.give_back(&address_key);
+    state
+        .login_by_address
+        .give_back(&state.store, &address_key)
+        .await?;
     let mut response = start_session(&state, customer, now).await?;
     // The panel's language, when it is one the helpdesk speaks.
     response.locale = claims

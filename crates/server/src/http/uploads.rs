@@ -2,6 +2,7 @@
 
 use crate::auth::AuthAccount;
 use crate::error::{ApiError, ApiResult};
+use crate::file_store::FileStore;
 use crate::files::{self, Sniffer, TMP_PREFIX};
 use crate::state::AppState;
 use crate::storage::prelude::*;
@@ -194,7 +195,7 @@ pub async fn upload(
         file.sync_all().await?;
         stored = Some((temp, name, sniffer));
     }
-    let Some((mut temp, name, sniffer)) = stored else {
+    let Some((temp, name, sniffer)) = stored else {
         return Err(ApiError::field("file", "missing", Msg::NoFile));
     };
     if sniffer.is_empty() {
@@ -213,14 +214,8 @@ pub async fn upload(
     })?;
 
     let id = random_id();
-    let target = dir.join(&id);
-    tokio::fs::rename(&temp.path, &target).await?;
-    temp.keep = true;
-    let mut placed = TempFile {
-        path: target,
-        keep: false,
-    };
-    sync_dir(&dir).await?;
+    let files = FileStore::of(&state.store, &state.config);
+    files.put_file(&id, &temp.path).await?;
     let file = StoredFile {
         id,
         name,
@@ -229,11 +224,15 @@ pub async fn upload(
     };
     let limits = &state.config.limits;
     let charge = limits.charge(&auth.account, UsageKind::UploadBytes, file.size);
-    state
+    if let Err(e) = state
         .store
         .insert_upload(&auth.account.id, &file, charge)
-        .await?;
-    placed.keep = true;
+        .await
+    {
+        // No row names it: the bytes go too.
+        files.delete(std::slice::from_ref(&file.id)).await?;
+        return Err(e.into());
+    }
     tracing::info!(id = %file.id, size = file.size, content_type, "upload stored");
     let body = Upload {
         id: file.id,
@@ -277,14 +276,6 @@ async fn read_tail(path: &FsPath, len: u64) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Makes a rename durable: the folder's entry is flushed too.
-async fn sync_dir(dir: &FsPath) -> std::io::Result<()> {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
-        .await
-        .map_err(std::io::Error::other)?
-}
-
 #[utoipa::path(get, path = "/api/v1/attachments/{id}",
     params(("id" = String, Path, pattern = "^[A-Za-z0-9_-]{16,64}$", description = "an attachment's id; any other is missing")),
     responses((status = 200, description = "the file, always as a download (one of the types in `files::SERVABLE`, else application/octet-stream)",
@@ -312,18 +303,15 @@ pub async fn download(
         .file_for(viewer, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let path = state.config.files_dir().join(&row.id);
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            tracing::warn!(id = %row.id, "attachment row without its file");
-            return Err(ApiError::NotFound);
-        }
-        Err(e) => return Err(e.into()),
+    let Some(bytes) = FileStore::of(&state.store, &state.config)
+        .open(&row.id)
+        .await?
+    else {
+        tracing::warn!(id = %row.id, "attachment row without its file");
+        return Err(ApiError::NotFound);
     };
-    let len = file.metadata().await?.len();
-    let mut resp = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
-        .into_response();
+    let len = row.size;
+    let mut resp = Body::from_stream(bytes).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -9,6 +9,7 @@ pub mod smtp;
 pub mod tnef;
 
 use crate::config::Config;
+use crate::file_store::{write_durably, FileStore};
 use crate::storage::mail::{Answer, Claim, IntakeClaim, IntakeFinish};
 use crate::storage::prelude::*;
 use crate::storage::{Created, Notification, Store, StoreError, StoredFile};
@@ -108,7 +109,8 @@ pub async fn ingest(
     let id = random_id();
     let received_us = now_us();
     let raw_file = config.mail_dir().join(format!("{id}.eml"));
-    write_atomically(&raw_file, &raw).await?;
+    // Durable before the claim, and the claim before the SMTP `250`.
+    write_durably(&raw_file, &raw).await?;
     let raw = Arc::new(raw);
 
     let analysis = {
@@ -239,12 +241,6 @@ fn pick_recipient<'c>(
     }
 }
 
-async fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    tokio::fs::write(&tmp, data).await?;
-    tokio::fs::rename(&tmp, path).await
-}
-
 /// One message being decided on, after it was claimed.
 struct Job<'a> {
     store: &'a Store,
@@ -256,8 +252,8 @@ struct Job<'a> {
     sender: Option<&'a str>,
     recipient: Option<(&'a str, Department)>,
     env: &'a Envelope<'a>,
-    /// Files written for this message, removed again if it fails.
-    stored: Vec<PathBuf>,
+    /// Files written for this message (ids in the file store), removed again if it fails.
+    stored: Vec<String>,
 }
 
 /// A refusal about to be recorded.
@@ -269,12 +265,18 @@ struct Refusal<'a> {
 }
 
 impl<'a> Job<'a> {
+    /// Removes the files written for this message (it failed, or they joined nothing).
+    async fn remove_stored(&mut self) {
+        let ids = std::mem::take(&mut self.stored);
+        if let Err(e) = FileStore::of(self.store, self.config).delete(&ids).await {
+            tracing::warn!(error = %e, "could not remove the files of a failed e-mail");
+        }
+    }
+
     async fn run(mut self) -> Result<Ingested, IngestError> {
         let result = self.decide().await;
         if result.is_err() {
-            for p in &self.stored {
-                let _ = tokio::fs::remove_file(p).await;
-            }
+            self.remove_stored().await;
         }
         result
     }
@@ -556,13 +558,12 @@ impl<'a> Job<'a> {
         &mut self,
         customer: &Customer,
     ) -> Result<(Vec<StoredFile>, String), IngestError> {
-        let files_dir = self.config.files_dir();
+        let store = FileStore::of(self.store, self.config);
         let mut files = Vec::with_capacity(self.a.attachments.len());
         for att in &self.a.attachments {
             let fid = random_id();
-            let path = files_dir.join(&fid);
-            self.stored.push(path.clone());
-            write_atomically(&path, &att.data).await?;
+            self.stored.push(fid.clone());
+            store.put_bytes(&fid, &att.data).await?;
             files.push(StoredFile {
                 id: fid,
                 name: att.name.clone(),
@@ -571,14 +572,8 @@ impl<'a> Job<'a> {
             });
         }
         let raw_id = random_id();
-        let raw_path = files_dir.join(&raw_id);
-        self.stored.push(raw_path.clone());
-        if tokio::fs::hard_link(self.raw_file, &raw_path)
-            .await
-            .is_err()
-        {
-            tokio::fs::copy(self.raw_file, &raw_path).await?;
-        }
+        self.stored.push(raw_id.clone());
+        store.put_file(&raw_id, self.raw_file).await?;
         let raw_row = StoredFile {
             id: raw_id.clone(),
             name: "messaggio-originale.eml".into(),
@@ -710,9 +705,7 @@ impl<'a> Job<'a> {
         if let Err(e) = self.store.delete_file_row(raw_id).await {
             tracing::warn!(error = %e, "could not remove the record of an unused raw e-mail");
         }
-        for p in self.stored.drain(..) {
-            let _ = tokio::fs::remove_file(p).await;
-        }
+        self.remove_stored().await;
     }
 
     async fn open_ticket(

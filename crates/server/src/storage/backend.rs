@@ -108,7 +108,12 @@ impl LoginStore for Store {
     ) -> StoreResult<bool> {
         each!(self, s => s.known_device(token_hash, account_id, now, ttl_us).await)
     }
-    async fn remember_device(&self, token_hash: &str, account_id: &str, now: i64) -> StoreResult<()> {
+    async fn remember_device(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: i64,
+    ) -> StoreResult<()> {
         each!(self, s => s.remember_device(token_hash, account_id, now).await)
     }
     async fn forget_device(&self, token_hash: &str) -> StoreResult<()> {
@@ -163,7 +168,12 @@ impl OutboxStore for Store {
 }
 
 impl UploadStore for Store {
-    async fn insert_upload(&self, account_id: &str, f: &StoredFile, charge: Charge) -> StoreResult<()> {
+    async fn insert_upload(
+        &self,
+        account_id: &str,
+        f: &StoredFile,
+        charge: Charge,
+    ) -> StoreResult<()> {
         each!(self, s => s.insert_upload(account_id, f, charge).await)
     }
     async fn file_for(&self, viewer: Viewer<'_>, id: &str) -> StoreResult<Option<FileRow>> {

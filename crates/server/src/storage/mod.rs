@@ -7,22 +7,24 @@
 //! implementation of these traits, not a copy of their callers.
 
 mod accounts;
+mod attempts;
 mod backend;
-pub mod pg;
 mod logins;
 mod outbox;
+pub mod pg;
 mod sessions;
 mod tickets;
 mod uploads;
 mod usage;
 mod writer;
 
-pub use backend::Store;
-pub use pg::PgStore;
 pub use accounts::{AccountRow, AccountStore, ImportAccount, ImportService};
+pub use attempts::{AttemptStore, Attempts};
+pub use backend::Store;
 pub use logins::LoginStore;
 pub use mail::IntakeStore;
 pub use outbox::{Notification, OutboxItem, OutboxStore};
+pub use pg::PgStore;
 pub use sessions::SessionStore;
 pub use tickets::{
     Created, IdempotencyRecord, ListQuery, MessageEffect, NewMessage, NewTicketRecord,
@@ -34,14 +36,15 @@ pub use usage::{Allowance, Charge, UsageKind, UsageStore};
 /// The storage traits, for `use crate::storage::prelude::*` where their methods are called.
 pub mod prelude {
     pub use super::{
-        AccountStore, IntakeStore, LoginStore, OutboxStore, SessionStore, TicketStore, UploadStore,
-        UsageStore,
+        AccountStore, AttemptStore, IntakeStore, LoginStore, OutboxStore, SessionStore,
+        TicketStore, UploadStore, UsageStore,
     };
 }
 
 /// Every aggregate's storage: what the server needs of a backend.
 pub trait Storage:
     AccountStore
+    + AttemptStore
     + LoginStore
     + IntakeStore
     + OutboxStore

@@ -17,6 +17,15 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// The server's own database, for the few checks an API cannot show (what was queued, what
+    /// the intake recorded). SQL with `$1` placeholders runs on either backend.
+    pub async fn sql(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.state().config.database_url)
+            .await
+            .expect("the server's database")
+    }
+
     pub fn state(&self) -> &helpdesk_server::state::AppState {
         &self.running.as_ref().expect("running").state
     }
@@ -173,9 +182,28 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let database = if crate::pg::api_on_postgres() {
+        Some(
+            crate::pg::fresh_database()
+                .await
+                .expect("HELPDESK_TEST_BACKEND=postgres needs HELPDESK_TEST_PG_ADMIN"),
+        )
+    } else {
+        None
+    };
+    spawn_on(database, adjust).await
+}
+
+/// A server with the demo data on the database at `database_url` (a new SQLite file in its own
+/// folder when `None`): several servers on one PostgreSQL database are several instances.
+pub async fn spawn_on(database_url: Option<String>, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = Config::for_tests(dir.path().to_path_buf());
     config.demo = true;
+    if let Some(url) = database_url {
+        config.database_url = url;
+        config.database_pool = 4;
+    }
     adjust(&mut config);
     let base_path = config.base_path.clone();
     let running = helpdesk_server::start(config).await.expect("server starts");

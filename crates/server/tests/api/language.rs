@@ -289,7 +289,7 @@ async fn last_refusal_answer(app: &TestApp) -> (String, String) {
     sqlx::query_as(
         "SELECT subject, body FROM outbox WHERE ticket_id IS NULL ORDER BY id DESC LIMIT 1",
     )
-    .fetch_one(app.state().store.pool())
+    .fetch_one(&app.sql().await)
     .await
     .expect("an answer was queued")
 }

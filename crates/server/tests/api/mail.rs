@@ -103,10 +103,10 @@ async fn vars(app: &TestApp) -> Vars {
         .code
         .clone();
     let ours: String = sqlx::query_scalar(
-        "SELECT message_id FROM outbox WHERE ticket_id = (SELECT id FROM tickets WHERE code = ?) ORDER BY id LIMIT 1",
+        "SELECT message_id FROM outbox WHERE ticket_id = (SELECT id FROM tickets WHERE code = $1) ORDER BY id LIMIT 1",
     )
     .bind(&code)
-    .fetch_one(store.pool())
+    .fetch_one(&app.sql().await)
     .await
     .unwrap();
     let mut m = HashMap::new();
@@ -165,7 +165,7 @@ async fn ingest_with(app: &TestApp, config: &Config, raw: Vec<u8>) -> Ingested {
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
-        .fetch_one(app.state().store.pool())
+        .fetch_one(&app.sql().await)
         .await
         .unwrap()
 }
@@ -329,10 +329,10 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     }
                     // The acknowledgment is the one answer, threaded under the customer's e-mail.
                     let (subject, body, irt): (String, String, Option<String>) = sqlx::query_as(
-                        "SELECT subject, body, in_reply_to FROM outbox WHERE ticket_id = (SELECT id FROM tickets WHERE code = ?)",
+                        "SELECT subject, body, in_reply_to FROM outbox WHERE ticket_id = (SELECT id FROM tickets WHERE code = $1)",
                     )
                     .bind(&code)
-                    .fetch_one(store.pool())
+                    .fetch_one(&app.sql().await)
                     .await
                     .unwrap_or_else(|e| panic!("{ctx}: one acknowledgment: {e}"));
                     assert!(
@@ -399,9 +399,9 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                 );
                 if let Some(kind) = key("kind") {
                     let detail: Option<String> =
-                        sqlx::query_scalar("SELECT detail FROM mail_intake WHERE id = ?")
+                        sqlx::query_scalar("SELECT detail FROM mail_intake WHERE id = $1")
                             .bind(&got.id)
-                            .fetch_one(store.pool())
+                            .fetch_one(&app.sql().await)
                             .await
                             .unwrap();
                     let detail = detail.unwrap_or_default();
@@ -418,7 +418,7 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     let body: String = sqlx::query_scalar(
                         "SELECT body FROM outbox WHERE ticket_id IS NULL ORDER BY id DESC LIMIT 1",
                     )
-                    .fetch_one(store.pool())
+                    .fetch_one(&app.sql().await)
                     .await
                     .unwrap();
                     assert!(

@@ -1,11 +1,14 @@
-//! Server integration tests: the real server on port 0, a real SQLite file, real HTTP.
+//! Server integration tests: the real server on port 0, a real SQLite file (or, with
+//! `HELPDESK_TEST_BACKEND=postgres`, a database of its own on the test PostgreSQL), real HTTP.
 
+mod cluster;
 mod demo_panel;
 mod helpers;
 mod history;
 mod language;
 mod mail;
 mod notifications;
+mod pg;
 mod pg_smoke_b;
 mod session;
 mod storage_contract;

@@ -333,22 +333,30 @@ async fn a_status_the_code_does_not_know_is_refused_by_the_database_and_an_error
     let demo = app.login("demo@example.it").await;
     let t = app.open_ticket(&demo, "blog-mario.it").await;
     let code = t["code"].as_str().unwrap().to_string();
-    let pool = app.state().store.pool().clone();
-    let refused = sqlx::query("UPDATE tickets SET status = 'snoozed' WHERE code = ?")
+    let db = app.sql().await;
+    let refused = sqlx::query("UPDATE tickets SET status = 'snoozed' WHERE code = $1")
         .bind(&code)
-        .execute(&pool)
+        .execute(&db)
         .await;
     assert!(refused.is_err(), "an unknown status is not stored");
     // Were one there anyway (written around the checks), reading it is an error, not 'open'.
-    for trigger in ["tickets_status_check_update", "ticket_counts_on_update"] {
-        sqlx::query(&format!("DROP TRIGGER {trigger}"))
-            .execute(&pool)
-            .await
-            .unwrap();
+    let around = if app.state().store.postgres().is_some() {
+        [
+            "ALTER TABLE tickets DROP CONSTRAINT tickets_status_check",
+            "DROP TRIGGER ticket_counts_on_update ON tickets",
+        ]
+    } else {
+        [
+            "DROP TRIGGER tickets_status_check_update",
+            "DROP TRIGGER ticket_counts_on_update",
+        ]
+    };
+    for sql in around {
+        sqlx::query(sql).execute(&db).await.unwrap();
     }
-    sqlx::query("UPDATE tickets SET status = 'snoozed' WHERE code = ?")
+    sqlx::query("UPDATE tickets SET status = 'snoozed' WHERE code = $1")
         .bind(&code)
-        .execute(&pool)
+        .execute(&db)
         .await
         .unwrap();
     let (status, error, _) =

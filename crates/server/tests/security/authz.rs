@@ -337,7 +337,7 @@ async fn token_with(app: &TestApp, email: &str, sql: &str) -> String {
     let done = sqlx::query(sql)
         .bind(long_ago)
         .bind(&hash)
-        .execute(app.state().store.pool())
+        .execute(app.state().store.sqlite().expect("SQLite").pool())
         .await
         .expect("the session row is updated");
     assert_eq!(done.rows_affected(), 1, "one session row for the token");

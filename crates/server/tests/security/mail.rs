@@ -36,7 +36,7 @@ async fn ingest(app: &TestApp, raw: Vec<u8>, complete: bool) -> Ingested {
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
-        .fetch_one(app.state().store.pool())
+        .fetch_one(app.state().store.sqlite().expect("SQLite").pool())
         .await
         .expect("query")
 }
@@ -80,7 +80,7 @@ async fn demo_ticket(app: &TestApp) -> (String, String) {
         "SELECT message_id FROM outbox WHERE ticket_id = (SELECT id FROM tickets WHERE code = ?) ORDER BY id LIMIT 1",
     )
     .bind(&code)
-    .fetch_one(store.pool())
+    .fetch_one(store.sqlite().expect("SQLite").pool())
     .await
     .expect("a notification");
     (code, ours)
@@ -143,7 +143,7 @@ async fn a_forged_dkim_pass_below_our_mtas_received_opens_nothing_and_is_recorde
     let detail: String = sqlx::query_scalar(
         "SELECT reason || ': ' || detail FROM mail_intake WHERE message_id = '<forged-ar@evil.example>'",
     )
-    .fetch_one(app.state().store.pool())
+    .fetch_one(app.state().store.sqlite().expect("SQLite").pool())
     .await
     .expect("the refusal is recorded");
     assert!(detail.starts_with("unauthenticated: "), "{detail}");
@@ -279,14 +279,14 @@ async fn an_email_with_more_attachments_than_the_web_allows_is_refused_whole_and
     );
     let detail: String = sqlx::query_scalar("SELECT detail FROM mail_intake WHERE id = ?")
         .bind(&got.id)
-        .fetch_one(app.state().store.pool())
+        .fetch_one(app.state().store.sqlite().expect("SQLite").pool())
         .await
         .expect("detail");
     assert!(detail.contains("3000"), "{detail}");
     let answer: String = sqlx::query_scalar(
         "SELECT body FROM outbox WHERE ticket_id IS NULL AND to_addr = 'demo@example.it' ORDER BY id DESC LIMIT 1",
     )
-    .fetch_one(app.state().store.pool())
+    .fetch_one(app.state().store.sqlite().expect("SQLite").pool())
     .await
     .expect("an answer");
     assert!(answer.contains("10"), "the answer says the limit: {answer}");
@@ -316,7 +316,7 @@ async fn refused_mail_is_deleted_after_its_retention_and_its_record_stays() {
         sqlx::query("UPDATE mail_intake SET received_us = ? WHERE id = ?")
             .bind(now - days * day_us)
             .bind(id)
-            .execute(state.store.pool())
+            .execute(state.store.sqlite().expect("SQLite").pool())
             .await
             .expect("backdated");
     }
@@ -527,7 +527,7 @@ async fn spoofing_and_lookalike_tricks_never_reach_a_ticket_they_must_not() {
     for addr in ["hd@smacloud.it", "mailer-daemon@example.it"] {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE lower(to_addr) = ?")
             .bind(addr)
-            .fetch_one(app.state().store.pool())
+            .fetch_one(app.state().store.sqlite().expect("SQLite").pool())
             .await
             .expect("count");
         assert_eq!(n, 0, "answered {addr}");
@@ -769,7 +769,7 @@ async fn refusals_to(app: &TestApp, address: &str) -> Vec<String> {
     let queued: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE ticket_id IS NULL AND to_addr = ?")
             .bind(address)
-            .fetch_one(app.state().store.pool())
+            .fetch_one(app.state().store.sqlite().expect("SQLite").pool())
             .await
             .expect("count");
     let mails = outbox_mails(app, address, queued as usize).await;

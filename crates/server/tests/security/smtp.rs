@@ -149,7 +149,7 @@ async fn listener_with(app: &TestApp, limits: Limits) -> SocketAddr {
 async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
     sqlx::query_scalar(sql)
         .bind(bind)
-        .fetch_one(app.state().store.pool())
+        .fetch_one(app.state().store.sqlite().expect("SQLite").pool())
         .await
         .expect("count")
 }

@@ -43,7 +43,7 @@ async fn trade(app: &TestApp, token: &str) -> (StatusCode, Value) {
 
 async fn sessions(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-        .fetch_one(app.state().store.pool())
+        .fetch_one(app.state().store.sqlite().expect("SQLite").pool())
         .await
         .unwrap()
 }

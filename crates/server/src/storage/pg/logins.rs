@@ -12,7 +12,12 @@ impl LoginStore for PgStore {
     ) -> StoreResult<bool> {
         Err(not_yet())
     }
-    async fn remember_device(&self, token_hash: &str, account_id: &str, now: i64) -> StoreResult<()> {
+    async fn remember_device(
+        &self,
+        token_hash: &str,
+        account_id: &str,
+        now: i64,
+    ) -> StoreResult<()> {
         Err(not_yet())
     }
     async fn forget_device(&self, token_hash: &str) -> StoreResult<()> {

@@ -57,6 +57,19 @@ impl PgStore {
         Ok(())
     }
 
+    /// Holds PostgreSQL's advisory lock `key` while the answer lives: instances starting together
+    /// seed the demo data one after the other, and the second finds it there. The lock goes with
+    /// its connection, which is closed when the answer is dropped.
+    pub async fn exclusive(&self, key: i64) -> StoreResult<sqlx::pool::PoolConnection<Postgres>> {
+        let mut c = self.pool.acquire().await?;
+        c.close_on_drop();
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut *c)
+            .await?;
+        Ok(c)
+    }
+
     /// The pool, for tests and tools that read the database directly.
     pub fn pool(&self) -> &PgPool {
         &self.pool

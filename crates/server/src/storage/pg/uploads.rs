@@ -3,7 +3,12 @@
 use super::*;
 
 impl UploadStore for PgStore {
-    async fn insert_upload(&self, account_id: &str, f: &StoredFile, charge: Charge) -> StoreResult<()> {
+    async fn insert_upload(
+        &self,
+        account_id: &str,
+        f: &StoredFile,
+        charge: Charge,
+    ) -> StoreResult<()> {
         Err(not_yet())
     }
     async fn file_for(&self, viewer: Viewer<'_>, id: &str) -> StoreResult<Option<FileRow>> {

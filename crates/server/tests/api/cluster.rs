@@ -1,0 +1,287 @@
+//! Two instances on one PostgreSQL database, each with its own data folder, as behind nginx: any
+//! instance answers any request, and nothing a customer sees depends on which one it reached.
+//! Needs the test PostgreSQL (`HELPDESK_TEST_PG_ADMIN`, set by `cargo xtask test`).
+
+use crate::helpers::{error_code, spawn_on, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Two instances on one new database, started together (the demo data seeded once); `None`
+/// without a test PostgreSQL.
+async fn two_instances(adjust: fn(&mut helpdesk_server::Config)) -> Option<(TestApp, TestApp)> {
+    let Some(url) = crate::pg::fresh_database().await else {
+        eprintln!("skipped: no test PostgreSQL (HELPDESK_TEST_PG_ADMIN unset)");
+        return None;
+    };
+    let (a, b) = tokio::join!(
+        spawn_on(Some(url.clone()), adjust),
+        spawn_on(Some(url), adjust)
+    );
+    Some((a, b))
+}
+
+#[tokio::test]
+async fn instances_started_together_seed_the_demo_once() {
+    let Some((a, b)) = two_instances(|_| {}).await else {
+        return;
+    };
+    let demo = a.login("demo@example.it").await;
+    let on_a = a.get_json(&demo, "/api/v1/tickets").await;
+    let on_b = b.get_json(&demo, "/api/v1/tickets").await;
+    assert_eq!(
+        on_a["items"], on_b["items"],
+        "one list, whichever instance answers"
+    );
+    let codes: Vec<&str> = on_a["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap())
+        .collect();
+    let distinct: HashSet<&str> = codes.iter().copied().collect();
+    assert_eq!(
+        codes.len(),
+        distinct.len(),
+        "no demo ticket twice: {codes:?}"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_opened_on_one_works_on_the_other_and_a_logout_ends_it_on_both() {
+    let Some((a, b)) = two_instances(|_| {}).await else {
+        return;
+    };
+    let token = a.login("demo@example.it").await;
+    assert_eq!(b.get(&token, "/api/v1/me").await.status(), StatusCode::OK);
+    assert_eq!(a.get(&token, "/api/v1/me").await.status(), StatusCode::OK);
+    let out = b
+        .client
+        .delete(b.url("/api/v1/session"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success(), "logout: {}", out.status());
+    // At once, on both: no cache outlives the logout.
+    assert_eq!(
+        a.get(&token, "/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        b.get(&token, "/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn one_idempotency_key_sent_to_both_at_once_makes_one_ticket() {
+    let Some((a, b)) = two_instances(|_| {}).await else {
+        return;
+    };
+    let token = a.login("demo@example.it").await;
+    let sid = a.service_id(&token, "blog-mario.it").await;
+    let before = a.get_json(&token, "/api/v1/tickets").await["counts"].clone();
+    for round in 0..5 {
+        let key = format!("cluster-key-{round}");
+        let body = json!({
+            "department": "helpdesk",
+            "service_id": sid,
+            "subject": format!("Errore 500 sulla home di blog-mario.it, giro {round}"),
+            "description": "La home risponde 500 da stamattina; le altre pagine vanno.",
+            "priority": "normal",
+        });
+        let send = |app: &TestApp| {
+            app.client
+                .post(app.url("/api/v1/tickets"))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", &key)
+                .json(&body)
+                .send()
+        };
+        let (ra, rb) = tokio::join!(send(&a), send(&b));
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        let statuses = [ra.status(), rb.status()];
+        assert!(
+            statuses.iter().all(|s| s.is_success()),
+            "round {round}: both answered with the ticket, never an error: {statuses:?}"
+        );
+        let (ta, tb): (Value, Value) = (ra.json().await.unwrap(), rb.json().await.unwrap());
+        assert_eq!(ta["code"], tb["code"], "round {round}: the same ticket");
+    }
+    let after = b.get_json(&token, "/api/v1/tickets").await["counts"].clone();
+    assert_eq!(
+        after["open"].as_i64().unwrap() - before["open"].as_i64().unwrap(),
+        5,
+        "five keys, five tickets: {before} -> {after}"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_spread_over_both_are_throttled_as_one() {
+    let Some((a, b)) = two_instances(|_| {}).await else {
+        return;
+    };
+    let attempt = |app: &TestApp, password: &'static str| {
+        app.client
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"email": "altro@example.it", "password": password}))
+            .send()
+    };
+    for i in 0..5 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let r = attempt(app, "sbagliata").await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // Five failures in all, three on one and two on the other: the account is locked on both,
+    // the right password included.
+    for app in [&a, &b] {
+        let (status, code, _) = error_code(attempt(app, "demo-password").await.unwrap()).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(code, "too_many_attempts");
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn an_upload_through_one_is_attached_and_downloaded_through_the_other() {
+    let Some((a, b)) = two_instances(|_| {}).await else {
+        return;
+    };
+    let token = a.login("demo@example.it").await;
+    // Larger than one stored piece, so that it is read back from several.
+    let log: Vec<u8> = (0..700_000u32)
+        .map(|i| b"0123456789abcdef\n"[(i % 17) as usize])
+        .collect();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(log.clone()).file_name("error.log"),
+    );
+    let r = a
+        .client
+        .post(a.url("/api/v1/uploads"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let upload: Value = r.json().await.unwrap();
+    let sid = b.service_id(&token, "blog-mario.it").await;
+    let r = b
+        .post(
+            &token,
+            "/api/v1/tickets",
+            json!({
+                "department": "helpdesk",
+                "service_id": sid,
+                "subject": "Errore 500 sulla home di blog-mario.it, log allegato",
+                "description": "Allego il log degli errori di stamattina.",
+                "priority": "normal",
+                "upload_ids": [upload["id"]],
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let ticket: Value = r.json().await.unwrap();
+    let attachment = &ticket["messages"][0]["attachments"][0];
+    assert_eq!(attachment["name"], "error.log");
+    for app in [&a, &b] {
+        let r = app
+            .get(
+                &token,
+                &format!("/api/v1/attachments/{}", attachment["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.bytes().await.unwrap().as_ref(), log.as_slice());
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+/// The `.eml` files both instances wrote (no relay: each writes what it sends into its own
+/// outbox folder), as their `Message-ID`s.
+fn sent_ids(apps: [&TestApp; 2]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for app in apps {
+        let dir = app.state().config.outbox_dir();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let eml = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            if let Some(id) = crate::history::header(&eml, "Message-ID") {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn notifications_queued_while_both_run_are_each_sent_once() {
+    let Some((a, b)) = two_instances(|_| {}).await else {
+        return;
+    };
+    let demo = a.login("demo@example.it").await;
+    let staff = b.login("staff@example.it").await;
+    let mut codes = Vec::new();
+    for i in 0..3 {
+        let t = a.open_ticket(&demo, "blog-mario.it").await;
+        codes.push((i, t["code"].as_str().unwrap().to_string()));
+    }
+    // 300 staff replies, half through each instance, each a notification to the customer.
+    let replies = futures_util::future::join_all((0..300).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let (_, code) = &codes[i % codes.len()];
+        let staff = staff.clone();
+        async move {
+            app.staff_reply(
+                &staff,
+                code,
+                &format!("Risposta numero {i}: ci stiamo lavorando."),
+            )
+            .await
+        }
+    }));
+    replies.await;
+    let db = a.sql().await;
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(queued >= 300, "{queued} queued");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pending} still unsent"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ids = sent_ids([&a, &b]);
+    let distinct: HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len() as i64, queued, "every notification sent");
+    assert_eq!(ids.len(), distinct.len(), "none sent twice");
+    for app in [&a, &b] {
+        let wrote = std::fs::read_dir(app.state().config.outbox_dir())
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert!(wrote > 0, "both instances sent a share");
+    }
+    a.stop().await;
+    b.stop().await;
+}
