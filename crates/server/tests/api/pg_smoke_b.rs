@@ -565,12 +565,16 @@ async fn pg_mail_intake_claims_once_and_limits_answers() {
         1
     );
     assert_eq!(
-        store.refused_raw_before(now + 1).await.expect("raw").len(),
+        store
+            .refused_raw_before(now + 12 * 60 * 1_000_000)
+            .await
+            .expect("raw")
+            .len(),
         1
     );
     store.forget_raw(&["i3".into()]).await.expect("forget");
     assert!(store
-        .refused_raw_before(now + 1)
+        .refused_raw_before(now + 12 * 60 * 1_000_000)
         .await
         .expect("raw")
         .is_empty());
@@ -586,6 +590,22 @@ async fn pg_mail_intake_claims_once_and_limits_answers() {
         .finish_intake("i5", &refused(2))
         .await
         .expect("finish"));
+    // Two instances taking deliveries of one new message at once: one claims it, the other is
+    // told to come back (never a database error).
+    let other_instance = Store::open(&url).await.expect("store b");
+    let mut raced = claim("i8", now);
+    raced.message_id = Some("<m4@example.it>");
+    let mut raced_b = raced.clone();
+    raced_b.id = "i9";
+    let (ca, cb) = tokio::join!(
+        store.claim_intake(&raced),
+        other_instance.claim_intake(&raced_b)
+    );
+    let mut claims = [ca.expect("claim a"), cb.expect("claim b")];
+    claims.sort_by_key(|c| *c == Claim::Busy);
+    assert_eq!(claims, [Claim::Claimed, Claim::Busy]);
+    other_instance.close().await;
+
     // Abandoned: the next delivery claims it anew.
     let mut third = claim("i6", now);
     third.message_id = Some("<m3@example.it>");

@@ -168,11 +168,17 @@ impl IntakeStore for PgStore {
     }
 
     async fn abandon_intake(&self, id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM mail_intake WHERE id = $1 AND outcome = 'processing'")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let id = id.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM mail_intake WHERE id = $1 AND outcome = 'processing'")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn recent_acknowledgments(&self, address: &str) -> StoreResult<i64> {
@@ -233,11 +239,17 @@ impl IntakeStore for PgStore {
     }
 
     async fn delete_file_row(&self, id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM files WHERE id = $1 AND message_id IS NULL")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let id = id.to_string();
+        self.write(move |tx| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM files WHERE id = $1 AND message_id IS NULL")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn intake_record(&self, id: &str) -> StoreResult<Option<IntakeRecord>> {
