@@ -64,7 +64,10 @@ pub fn start(server: &std::path::Path, port: u16, demo: bool) -> Result<Cluster>
             .map_err(|e| format!("starting instance {n}: {e}"))?;
         cluster.instances.push(child);
         cluster.ports.push(http);
-        eprintln!("xtask: instance {n} on 127.0.0.1:{http} (SMTP {smtp}), data in {}", data.display());
+        eprintln!(
+            "xtask: instance {n} on 127.0.0.1:{http} (SMTP {smtp}), data in {}",
+            data.display()
+        );
     }
     for p in &cluster.ports {
         wait_for(*p)?;

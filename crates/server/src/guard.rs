@@ -287,19 +287,30 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_throttle_counts_an_attempt_when_it_admits_it() {
+    #[tokio::test]
+    async fn the_throttle_counts_an_attempt_when_it_admits_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = crate::storage::Store::open(&url).await.unwrap();
         let t = Throttle::new(3, Duration::from_secs(60));
         for _ in 0..3 {
-            assert!(t.admit("k").is_ok());
+            assert!(t.admit(&store, "k").await.unwrap().is_ok());
         }
-        assert!(t.admit("k").unwrap_err() > 0);
-        assert!(t.locked("k").is_some());
-        t.give_back("k");
-        assert!(t.locked("k").is_none());
-        assert!(t.admit("k").is_ok());
-        t.clear("k");
-        assert!(t.locked("k").is_none());
+        let wait = t.admit(&store, "k").await.unwrap().unwrap_err();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert!(t.locked(&store, "k").await.unwrap().is_some());
+        assert!(t.locked(&store, "other").await.unwrap().is_none());
+        t.clear(&store, "k").await.unwrap();
+        assert!(t.locked(&store, "k").await.unwrap().is_none());
+        assert!(t.admit(&store, "k").await.unwrap().is_ok());
+        t.give_back(&store, "k").await.unwrap();
+        for _ in 0..3 {
+            assert!(
+                t.admit(&store, "k").await.unwrap().is_ok(),
+                "a success gave its count back"
+            );
+        }
+        store.close().await;
     }
 
     #[test]

@@ -82,6 +82,30 @@ pub(super) async fn queue_notification(
     .bind(ticket_id)
     .fetch_all(&mut *c)
     .await?;
+    let (in_reply_to, references) = threading(&earlier);
+    sqlx::query(
+        "INSERT INTO outbox (ticket_id, message_id, from_addr, to_addr, subject, body, html, in_reply_to, references_, next_try_us, created_us)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(ticket_id)
+    .bind(&n.message_id)
+    .bind(&n.from)
+    .bind(&n.to)
+    .bind(&n.subject)
+    .bind(&n.body)
+    .bind(&n.html)
+    .bind(in_reply_to)
+    .bind(references)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// In-Reply-To and References of a notification, from the ticket's earlier Message-IDs (oldest
+/// first).
+pub(super) fn threading(earlier: &[String]) -> (Option<String>, Option<String>) {
     let in_reply_to = earlier.last().cloned();
     // The first and the latest few are enough for every mailer to thread.
     let refs: Vec<&String> = if earlier.len() > 10 {
@@ -101,24 +125,7 @@ pub(super) async fn queue_notification(
                 .join(" "),
         )
     };
-    sqlx::query(
-        "INSERT INTO outbox (ticket_id, message_id, from_addr, to_addr, subject, body, html, in_reply_to, references_, next_try_us, created_us)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(ticket_id)
-    .bind(&n.message_id)
-    .bind(&n.from)
-    .bind(&n.to)
-    .bind(&n.subject)
-    .bind(&n.body)
-    .bind(&n.html)
-    .bind(in_reply_to)
-    .bind(references)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
+    (in_reply_to, references)
 }
 
 /// Notifications waiting to be sent.

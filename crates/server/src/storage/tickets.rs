@@ -52,18 +52,18 @@ impl<'a> NewMessage<'a> {
 
 /// A [`NewMessage`] the writer can keep after the request that made it is gone.
 #[derive(Debug, Clone)]
-struct OwnedMessage {
-    author_kind: AuthorKind,
-    author_account_id: Option<String>,
-    author_name: String,
-    channel: Channel,
-    body: String,
-    automatic: bool,
-    email_message_id: Option<String>,
-    raw_email_id: Option<String>,
-    upload_ids: Vec<String>,
-    files: Vec<StoredFile>,
-    charge: Charge,
+pub(super) struct OwnedMessage {
+    pub(super) author_kind: AuthorKind,
+    pub(super) author_account_id: Option<String>,
+    pub(super) author_name: String,
+    pub(super) channel: Channel,
+    pub(super) body: String,
+    pub(super) automatic: bool,
+    pub(super) email_message_id: Option<String>,
+    pub(super) raw_email_id: Option<String>,
+    pub(super) upload_ids: Vec<String>,
+    pub(super) files: Vec<StoredFile>,
+    pub(super) charge: Charge,
 }
 
 impl From<&NewMessage<'_>> for OwnedMessage {
@@ -85,7 +85,7 @@ impl From<&NewMessage<'_>> for OwnedMessage {
 }
 
 /// A [`Viewer`] the writer can keep.
-enum OwnedViewer {
+pub(super) enum OwnedViewer {
     Customer(String),
     Staff,
 }
@@ -100,7 +100,7 @@ impl From<Viewer<'_>> for OwnedViewer {
 }
 
 impl OwnedViewer {
-    fn as_viewer(&self) -> Viewer<'_> {
+    pub(super) fn as_viewer(&self) -> Viewer<'_> {
         match self {
             OwnedViewer::Customer(a) => Viewer::Customer(a),
             OwnedViewer::Staff => Viewer::Staff,
@@ -133,7 +133,7 @@ pub struct RecentMessage {
 }
 
 /// How many of the latest messages a notification shows.
-const RECENT_IN_NOTIFICATION: i64 = 3;
+pub(super) const RECENT_IN_NOTIFICATION: i64 = 3;
 
 async fn recent_messages(
     c: &mut SqliteConnection,
@@ -148,6 +148,17 @@ async fn recent_messages(
     .bind(RECENT_IN_NOTIFICATION)
     .fetch_all(&mut *c)
     .await?;
+    recent_from_rows(&rows)
+}
+
+/// The latest messages read newest first, turned oldest first.
+pub(super) fn recent_from_rows<R>(rows: &[R]) -> StoreResult<Vec<RecentMessage>>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let mut recent = rows
         .iter()
         .map(|r| {
@@ -253,16 +264,18 @@ const PAGE_DEFAULT: u32 = 25;
 
 const PAGE_MAX: u32 = 100;
 
-struct TicketRow {
-    id: i64,
-    code: String,
-    account_id: String,
-    subject: String,
-    department: String,
-    status: String,
-    email: String,
-    language: Option<String>,
-    name: String,
+/// A ticket as a write reads it first, with its customer.
+#[derive(sqlx::FromRow)]
+pub(super) struct TicketRow {
+    pub(super) id: i64,
+    pub(super) code: String,
+    pub(super) account_id: String,
+    pub(super) subject: String,
+    pub(super) department: String,
+    pub(super) status: String,
+    pub(super) email: String,
+    pub(super) language: Option<String>,
+    pub(super) name: String,
 }
 
 async fn ticket_row_for(
@@ -279,18 +292,7 @@ async fn ticket_row_for(
     if let Viewer::Customer(account) = viewer {
         sql.push(" AND t.account_id = ").push_bind(account);
     }
-    let row = sql.build().fetch_optional(&mut *c).await?;
-    Ok(row.map(|r| TicketRow {
-        id: r.get("id"),
-        code: r.get("code"),
-        account_id: r.get("account_id"),
-        subject: r.get("subject"),
-        department: r.get("department"),
-        status: r.get("status"),
-        email: r.get("email"),
-        language: r.get("language"),
-        name: r.get("name"),
-    }))
+    Ok(sql.build_query_as().fetch_optional(&mut *c).await?)
 }
 
 /// Inserts a message; answers its id and its place in the thread (`seq`).
@@ -385,10 +387,10 @@ async fn insert_event(
 }
 
 /// An [`IdempotencyRecord`] the writer can keep.
-struct OwnedKey {
-    account_id: String,
-    key: String,
-    request_hash: String,
+pub(super) struct OwnedKey {
+    pub(super) account_id: String,
+    pub(super) key: String,
+    pub(super) request_hash: String,
 }
 
 impl From<&IdempotencyRecord<'_>> for OwnedKey {
@@ -449,7 +451,7 @@ async fn record_key_result(
 }
 
 /// The code a ticket's key recorded; a reservation without one cannot outlive its transaction.
-fn recorded_code(result: &str) -> StoreResult<&str> {
+pub(super) fn recorded_code(result: &str) -> StoreResult<&str> {
     let code = result.split(' ').next().unwrap_or_default();
     if code.is_empty() {
         return Err(anyhow::anyhow!("an idempotency key without its result").into());
@@ -460,7 +462,7 @@ fn recorded_code(result: &str) -> StoreResult<&str> {
 /// A reply's result, "CODE FIRST LAST": the ticket and the `seq` range of what the reply added.
 /// A key recorded before answers carried only what was added holds the code alone: its replay
 /// shows the ticket without messages.
-fn reply_result(result: &str) -> StoreResult<(&str, (i64, i64))> {
+pub(super) fn reply_result(result: &str) -> StoreResult<(&str, (i64, i64))> {
     let code = recorded_code(result)?;
     let mut parts = result.split(' ').skip(1);
     let range = match (parts.next(), parts.next()) {
@@ -481,7 +483,7 @@ fn push_word_filter(sql: &mut QueryBuilder<'_, Sqlite>, words: &[String]) {
 }
 
 /// `%word%` with LIKE's wildcards escaped, so a search for "100%" finds just that.
-fn like_pattern(word: &str) -> String {
+pub(super) fn like_pattern(word: &str) -> String {
     let mut p = String::with_capacity(word.len() + 2);
     p.push('%');
     for c in word.chars() {
@@ -494,19 +496,25 @@ fn like_pattern(word: &str) -> String {
     p
 }
 
-fn parse_cursor(c: &str) -> Option<(i64, i64)> {
+pub(super) fn parse_cursor(c: &str) -> Option<(i64, i64)> {
     let (a, b) = c.split_once('_')?;
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-fn author_kind_str(k: AuthorKind) -> &'static str {
+pub(super) fn author_kind_str(k: AuthorKind) -> &'static str {
     match k {
         AuthorKind::Customer => "customer",
         AuthorKind::Staff => "staff",
     }
 }
 
-fn attachment_from_row(r: &sqlx::sqlite::SqliteRow) -> Attachment {
+pub(super) fn attachment_from_row<R>(r: &R) -> Attachment
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     Attachment {
         id: r.get("id"),
         name: r.get("name"),
@@ -515,7 +523,13 @@ fn attachment_from_row(r: &sqlx::sqlite::SqliteRow) -> Attachment {
     }
 }
 
-fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<TicketSummary> {
+pub(super) fn summary_from_row<R>(r: &R) -> StoreResult<TicketSummary>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let sid: Option<String> = r.get("sid");
     Ok(TicketSummary {
         code: r.get("code"),
@@ -594,18 +608,7 @@ pub trait TicketStore {
 
 impl TicketStore for SqliteStore {
     async fn list_tickets(&self, account_id: &str, q: &ListQuery) -> StoreResult<TicketList> {
-        let limit = if q.limit == 0 {
-            PAGE_DEFAULT
-        } else {
-            q.limit.min(PAGE_MAX)
-        };
-        let words: Vec<String> =
-            q.q.as_deref()
-                .unwrap_or("")
-                .split_whitespace()
-                .take(8)
-                .map(like_pattern)
-                .collect();
+        let (limit, words) = (page_size(q), search_patterns(q));
 
         let mut sql = QueryBuilder::<Sqlite>::new(
             "SELECT t.id, t.code, t.subject, t.department, t.status, t.priority, t.channel, t.created_us, t.activity_us,
@@ -627,18 +630,7 @@ impl TicketStore for SqliteStore {
         sql.push(" ORDER BY t.activity_us DESC, t.id DESC LIMIT ")
             .push_bind(i64::from(limit) + 1);
         let rows = sql.build().fetch_all(&self.pool).await?;
-
-        let mut items = Vec::with_capacity(rows.len());
-        let mut last_key = None;
-        for r in rows.iter().take(limit as usize) {
-            last_key = Some((r.get::<i64, _>("activity_us"), r.get::<i64, _>("id")));
-            items.push(summary_from_row(r)?);
-        }
-        let next_cursor = if rows.len() > limit as usize {
-            last_key.map(|(a, id)| format!("{a}_{id}"))
-        } else {
-            None
-        };
+        let (items, next_cursor) = page_from_rows(&rows, limit)?;
 
         // Without search words the counts are kept up to date by the writes (migration 0008);
         // a search counts what it matches.
@@ -656,19 +648,10 @@ impl TicketStore for SqliteStore {
             counts_sql.push(" GROUP BY t.status");
             counts_sql.build().fetch_all(&self.pool).await?
         };
-        let mut counts = StatusCounts::default();
-        for r in counts_rows {
-            let n = r.get::<i64, _>("n").max(0) as u64;
-            match parse_status(r.get("status"))? {
-                Status::Open => counts.open = n,
-                Status::AwaitingCustomer => counts.awaiting_customer = n,
-                Status::Closed => counts.closed = n,
-            }
-        }
         Ok(TicketList {
             items,
             next_cursor,
-            counts,
+            counts: counts_from_rows(&counts_rows)?,
         })
     }
 
@@ -971,7 +954,6 @@ impl SqliteStore {
             return Ok(None);
         };
         let ticket_id: i64 = t.get("id");
-        let summary = summary_from_row(&t)?;
 
         let files = sqlx::query(
             "SELECT f.id, f.message_id, f.name, f.size, f.content_type
@@ -1002,61 +984,140 @@ impl SqliteStore {
         .fetch_all(&mut *conn)
         .await?;
 
-        let mut by_message: std::collections::HashMap<String, Vec<Attachment>> = Default::default();
-        for f in &files {
-            let mid: Option<String> = f.get("message_id");
-            if let Some(mid) = mid {
-                by_message
-                    .entry(mid)
-                    .or_default()
-                    .push(attachment_from_row(f));
-            }
-        }
-        let raw_by_id: std::collections::HashMap<String, Attachment> = raw
-            .iter()
-            .map(|f| (f.get::<String, _>("id"), attachment_from_row(f)))
-            .collect();
-
-        let messages = rows
-            .iter()
-            .map(|r| {
-                let id: String = r.get("id");
-                let raw_id: Option<String> = r.get("raw_email_id");
-                Ok(Message {
-                    attachments: by_message.remove(&id).unwrap_or_default(),
-                    raw_email: raw_id.and_then(|rid| raw_by_id.get(&rid).cloned()),
-                    id,
-                    kind: column(r, "kind", MessageKind::parse)?,
-                    author: Author {
-                        kind: column(r, "author_kind", AuthorKind::parse)?,
-                        name: r.get("author_name"),
-                    },
-                    channel: column(r, "channel", Channel::parse)?,
-                    body: r.get("body"),
-                    created_at: rfc3339(r.get("created_us")),
-                    status: r
-                        .get::<Option<String>, _>("status")
-                        .as_deref()
-                        .map(parse_status)
-                        .transpose()?,
-                    automatic: r.get::<i64, _>("automatic") != 0,
-                })
-            })
-            .collect::<StoreResult<_>>()?;
-
-        Ok(Some(Ticket {
-            code: summary.code,
-            subject: summary.subject,
-            department: summary.department,
-            service: summary.service,
-            status: summary.status,
-            priority: summary.priority,
-            channel: summary.channel,
-            created_at: summary.created_at,
-            last_activity_at: summary.last_activity_at,
-            messages,
-        }))
+        ticket_from_rows(&t, &files, &raw, &rows).map(Some)
     }
+}
+
+/// The page size a list query asks for, within bounds.
+pub(super) fn page_size(q: &ListQuery) -> u32 {
+    if q.limit == 0 {
+        PAGE_DEFAULT
+    } else {
+        q.limit.min(PAGE_MAX)
+    }
+}
+
+/// The LIKE patterns of a list query's search words (at most 8).
+pub(super) fn search_patterns(q: &ListQuery) -> Vec<String> {
+    q.q.as_deref()
+        .unwrap_or("")
+        .split_whitespace()
+        .take(8)
+        .map(like_pattern)
+        .collect()
+}
+
+/// A page of the list from up to `limit + 1` rows, newest activity first; the row past the page
+/// only says that there is a next one.
+pub(super) fn page_from_rows<R>(
+    rows: &[R],
+    limit: u32,
+) -> StoreResult<(Vec<TicketSummary>, Option<String>)>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut items = Vec::with_capacity(rows.len());
+    let mut last_key = None;
+    for r in rows.iter().take(limit as usize) {
+        last_key = Some((r.get::<i64, _>("activity_us"), r.get::<i64, _>("id")));
+        items.push(summary_from_row(r)?);
+    }
+    let next_cursor = if rows.len() > limit as usize {
+        last_key.map(|(a, id)| format!("{a}_{id}"))
+    } else {
+        None
+    };
+    Ok((items, next_cursor))
+}
+
+/// The counts per status from rows of (status, n).
+pub(super) fn counts_from_rows<R>(rows: &[R]) -> StoreResult<StatusCounts>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut counts = StatusCounts::default();
+    for r in rows {
+        let n = r.get::<i64, _>("n").max(0) as u64;
+        match parse_status(&r.get::<String, _>("status"))? {
+            Status::Open => counts.open = n,
+            Status::AwaitingCustomer => counts.awaiting_customer = n,
+            Status::Closed => counts.closed = n,
+        }
+    }
+    Ok(counts)
+}
+
+/// A ticket from its row (`t`), its messages' files, its messages' raw e-mails and its messages.
+pub(super) fn ticket_from_rows<R>(t: &R, files: &[R], raw: &[R], rows: &[R]) -> StoreResult<Ticket>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let summary = summary_from_row(t)?;
+    let mut by_message: std::collections::HashMap<String, Vec<Attachment>> = Default::default();
+    for f in files {
+        let mid: Option<String> = f.get("message_id");
+        if let Some(mid) = mid {
+            by_message
+                .entry(mid)
+                .or_default()
+                .push(attachment_from_row(f));
+        }
+    }
+    let raw_by_id: std::collections::HashMap<String, Attachment> = raw
+        .iter()
+        .map(|f| (f.get::<String, _>("id"), attachment_from_row(f)))
+        .collect();
+
+    let messages = rows
+        .iter()
+        .map(|r| {
+            let id: String = r.get("id");
+            let raw_id: Option<String> = r.get("raw_email_id");
+            Ok(Message {
+                attachments: by_message.remove(&id).unwrap_or_default(),
+                raw_email: raw_id.and_then(|rid| raw_by_id.get(&rid).cloned()),
+                id,
+                kind: column(r, "kind", MessageKind::parse)?,
+                author: Author {
+                    kind: column(r, "author_kind", AuthorKind::parse)?,
+                    name: r.get("author_name"),
+                },
+                channel: column(r, "channel", Channel::parse)?,
+                body: r.get("body"),
+                created_at: rfc3339(r.get("created_us")),
+                status: r
+                    .get::<Option<String>, _>("status")
+                    .as_deref()
+                    .map(parse_status)
+                    .transpose()?,
+                // An integer on SQLite, a boolean on PostgreSQL: both decode as one.
+                automatic: r.get::<bool, _>("automatic"),
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+
+    Ok(Ticket {
+        code: summary.code,
+        subject: summary.subject,
+        department: summary.department,
+        service: summary.service,
+        status: summary.status,
+        priority: summary.priority,
+        channel: summary.channel,
+        created_at: summary.created_at,
+        last_activity_at: summary.last_activity_at,
+        messages,
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod migrate;
 mod notifications;
 mod pg;
 mod pg_smoke_a;
+mod pg_smoke_b;
 mod session;
 mod storage_contract;
 mod tickets;
