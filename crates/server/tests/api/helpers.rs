@@ -26,6 +26,28 @@ impl TestApp {
             .expect("the server's database")
     }
 
+    /// What the file store holds, sorted: the names in the files folder (every file on SQLite;
+    /// on PostgreSQL only an upload still being received) and, on PostgreSQL, the ids of the
+    /// files in the database.
+    pub async fn stored_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.state().config.files_dir())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(pg) = self.state().store.postgres() {
+            let ids: Vec<String> = sqlx::query_scalar("SELECT DISTINCT file_id FROM file_chunks")
+                .fetch_all(pg.pool())
+                .await
+                .expect("the file store");
+            names.extend(ids);
+        }
+        names.sort();
+        names
+    }
+
     pub fn state(&self) -> &helpdesk_server::state::AppState {
         &self.running.as_ref().expect("running").state
     }

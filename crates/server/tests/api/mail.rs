@@ -170,12 +170,6 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
         .unwrap()
 }
 
-fn files_on_disk(app: &TestApp) -> usize {
-    std::fs::read_dir(app.state().config.files_dir())
-        .map(|d| d.count())
-        .unwrap_or(0)
-}
-
 #[tokio::test]
 async fn every_fixture_has_the_outcome_its_manifest_expects() {
     let app = spawn_mail_app().await;
@@ -208,7 +202,7 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
 
         let tickets_before = count(&app, "SELECT COUNT(*) FROM tickets").await;
         let messages_before = count(&app, "SELECT COUNT(*) FROM messages").await;
-        let files_before = files_on_disk(&app);
+        let files_before = app.stored_files().await.len();
         let status_before = match key("code") {
             Some(code) => Some(
                 store
@@ -256,12 +250,12 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     .as_ref()
                     .unwrap_or_else(|| panic!("{ctx}: no raw e-mail"));
                 assert!(
-                    app.state().config.files_dir().join(&raw.id).exists(),
+                    app.stored_files().await.contains(&raw.id),
                     "{ctx}: raw file"
                 );
                 for f in &m.attachments {
                     assert!(
-                        app.state().config.files_dir().join(&f.id).exists(),
+                        app.stored_files().await.contains(&f.id),
                         "{ctx}: attachment file"
                     );
                 }
@@ -393,7 +387,7 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     "{ctx}"
                 );
                 assert_eq!(
-                    files_on_disk(&app),
+                    app.stored_files().await.len(),
                     files_before,
                     "{ctx}: files were stored"
                 );
@@ -680,6 +674,19 @@ async fn a_customer_sees_their_refused_emails_with_the_reason() {
     app.stop().await;
 }
 
+/// The pipe into `app`'s database and data folder.
+fn pipe_to(
+    app: &TestApp,
+    args: &[&str],
+    input: &[u8],
+    extra_env: &[(&str, &str)],
+) -> std::process::Output {
+    let url = app.state().config.database_url.as_str();
+    let mut env = vec![("HELPDESK_DATABASE_URL", url)];
+    env.extend_from_slice(extra_env);
+    pipe(app.dir.path(), args, input, &env)
+}
+
 fn pipe(
     data_dir: &Path,
     args: &[&str],
@@ -711,10 +718,9 @@ fn pipe(
 async fn the_pipe_command_exits_0_once_recorded_and_75_when_it_cannot_record() {
     let app = spawn_mail_app().await;
     let vars = vars(&app).await;
-    let dir = app.dir.path().to_path_buf();
     let raw = load_fixture("new-generic-subject.eml", &vars);
 
-    let out = pipe(&dir, &["--to", "HD@smacloud.it"], &raw, &[]);
+    let out = pipe_to(&app, &["--to", "HD@smacloud.it"], &raw, &[]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -727,12 +733,12 @@ async fn the_pipe_command_exits_0_once_recorded_and_75_when_it_cannot_record() {
         String::from_utf8_lossy(&out.stderr)
     );
     // The same message again is taken, once.
-    let out = pipe(&dir, &["--to", "hd@smacloud.it"], &raw, &[]);
+    let out = pipe_to(&app, &["--to", "hd@smacloud.it"], &raw, &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("duplicate"));
     // A recipient that is not an intake address is recorded as refused: still exit 0.
     let wrong = load_fixture("new-specific-subject.eml", &vars);
-    let out = pipe(&dir, &["--to", "info@smacloud.it"], &wrong, &[]);
+    let out = pipe_to(&app, &["--to", "info@smacloud.it"], &wrong, &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_recipient"));
 
@@ -749,7 +755,7 @@ async fn the_pipe_command_exits_0_once_recorded_and_75_when_it_cannot_record() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = pipe(&dir, &[], &raw, &[("HELPDESK_MAIL_REQUIRE_AUTH", "maybe")]);
+    let out = pipe_to(&app, &[], &raw, &[("HELPDESK_MAIL_REQUIRE_AUTH", "maybe")]);
     assert_eq!(
         out.status.code(),
         Some(75),
@@ -1180,7 +1186,7 @@ async fn mail_bench_pipe_throughput_one_process_a_message() {
     let count = 100;
     let started = std::time::Instant::now();
     for i in 0..count {
-        let out = pipe(&dir, &["--to", "hd@smacloud.it"], &bench_message(i, 0), &[]);
+        let out = pipe_to(&app, &["--to", "hd@smacloud.it"], &bench_message(i, 0), &[]);
         assert_eq!(
             out.status.code(),
             Some(0),

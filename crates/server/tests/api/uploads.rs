@@ -41,16 +41,6 @@ async fn upload_ok(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> Va
     r.json().await.expect("json")
 }
 
-/// The names in the files folder (uploads live there under their random ids only).
-fn stored_files(app: &TestApp) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(app.dir.path().join("files"))
-        .expect("files dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 async fn open_ticket_with(app: &TestApp, token: &str, upload_ids: &[&str]) -> Response {
     let sid = app.service_id(token, "pizzeria-da-mario.it").await;
     app.post(
@@ -77,7 +67,7 @@ async fn a_file_of_exactly_the_cap_is_accepted_and_one_byte_more_is_refused_leav
     assert_eq!(ok["name"], "log.txt");
     assert_eq!(ok["content_type"], "text/plain; charset=utf-8");
     assert_eq!(
-        stored_files(&app),
+        app.stored_files().await,
         vec![ok["id"].as_str().unwrap().to_string()]
     );
 
@@ -97,7 +87,7 @@ async fn a_file_of_exactly_the_cap_is_accepted_and_one_byte_more_is_refused_leav
             .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
-        stored_files(&app).len(),
+        app.stored_files().await.len(),
         1,
         "no partial file is left behind"
     );
@@ -128,7 +118,7 @@ async fn a_chunked_upload_over_the_cap_is_cut_off_while_streaming() {
         (status, code.as_str()),
         (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
     );
-    assert!(stored_files(&app).is_empty());
+    assert!(app.stored_files().await.is_empty());
     app.stop().await;
 }
 
@@ -202,7 +192,11 @@ async fn html_or_svg_renamed_png_is_refused_saying_why_and_the_client_type_is_ig
         image.json::<Value>().await.unwrap()["content_type"],
         "image/png"
     );
-    assert_eq!(stored_files(&app).len(), 2, "refused files are not kept");
+    assert_eq!(
+        app.stored_files().await.len(),
+        2,
+        "refused files are not kept"
+    );
     app.stop().await;
 }
 
@@ -242,7 +236,7 @@ async fn hostile_names_are_stored_harmless_and_nothing_is_written_outside_the_fo
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 
-    let stored = stored_files(&app);
+    let stored = app.stored_files().await;
     assert!(stored.len() > cases.len());
     assert!(
         stored
@@ -299,7 +293,7 @@ async fn an_empty_file_a_missing_file_or_extra_parts_are_refused_clearly() {
         .await
         .unwrap();
     assert_eq!(error_code(anonymous).await.0, StatusCode::UNAUTHORIZED);
-    assert!(stored_files(&app).is_empty());
+    assert!(app.stored_files().await.is_empty());
     app.stop().await;
 }
 
@@ -436,7 +430,7 @@ async fn unattached_uploads_expire_after_a_day_with_their_file_and_attached_ones
             .unwrap(),
         1
     );
-    assert_eq!(stored_files(&app), vec![kept_id.to_string()]);
+    assert_eq!(app.stored_files().await, vec![kept_id.to_string()]);
     let viewer = helpdesk_server::storage::Viewer::Staff;
     assert!(
         app.state()
@@ -571,13 +565,13 @@ async fn an_upload_abandoned_midway_leaves_no_file() {
         .send()
         .await;
     assert!(sent.is_err(), "the client timed out");
-    let mut left = stored_files(&app);
+    let mut left = app.stored_files().await;
     for _ in 0..50 {
         if left.is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        left = stored_files(&app);
+        left = app.stored_files().await;
     }
     assert!(left.is_empty(), "{left:?}");
     app.stop().await;

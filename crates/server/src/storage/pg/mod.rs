@@ -23,11 +23,6 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-/// Until every operation is here (issue 20's PostgreSQL section).
-fn not_yet() -> StoreError {
-    StoreError::Other(anyhow::anyhow!("not yet on PostgreSQL"))
-}
-
 impl PgStore {
     /// Connects with at most `pool` connections and brings the schema up to date; instances
     /// starting together migrate once (sqlx holds an advisory lock while it migrates).
