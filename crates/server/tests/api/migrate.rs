@@ -44,7 +44,7 @@ async fn a_sqlite_helpdesk_moves_to_postgres_with_every_ticket_session_and_file(
                 "department": "helpdesk",
                 "service_id": sid,
                 "subject": "Errore 500 sulla home di blog-mario.it con il log",
-                "description": "Allego il log di accesso.",
+                "description": "Da stamattina la home risponde 500: allego il log di accesso di oggi.",
                 "priority": "normal",
                 "upload_ids": [upload["id"]],
             }),
