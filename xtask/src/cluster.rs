@@ -12,7 +12,6 @@ pub struct Cluster {
     pub instances: Vec<Child>,
     pub nginx: Option<Child>,
     pub ports: Vec<u16>,
-    pub port: u16,
 }
 
 impl Drop for Cluster {
@@ -41,7 +40,6 @@ pub fn start(server: &std::path::Path, port: u16, demo: bool) -> Result<Cluster>
         instances: Vec::new(),
         nginx: None,
         ports: Vec::new(),
-        port,
     };
     for n in 0..2 {
         let http = free_port()?;
@@ -58,7 +56,7 @@ pub fn start(server: &std::path::Path, port: u16, demo: bool) -> Result<Cluster>
             .env("HELPDESK_TRUSTED_PROXIES", "127.0.0.1/32")
             .env("HELPDESK_APP_DIR", root().join("dist"))
             .env("HELPDESK_DEMO", if demo { "1" } else { "0" })
-            .env("HELPDESK_DEMO_PANEL_BIND", "off")
+            .env_remove("HELPDESK_DEMO_PANEL_BIND")
             .env("HELPDESK_MAIL_REQUIRE_AUTH", "0")
             .spawn()
             .map_err(|e| format!("starting instance {n}: {e}"))?;
