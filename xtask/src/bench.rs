@@ -3,7 +3,7 @@
 use crate::{build_app, cargo, root, setup, sh, Result};
 use std::path::Path;
 
-/// `cargo xtask bench [storm|wal|slow_bodies|storm-compare [REV]|lighthouse]`: every budget, or
+/// `cargo xtask bench [storm|wal|slow_bodies|backends|storm-compare [REV]|lighthouse]`: every budget, or
 /// only the outage storm's rows, or only the write flood's, or only the slow bodies' (issue 19),
 /// or the storm against REV's build, or only Lighthouse's.
 pub fn bench(args: &[String]) -> Result {
@@ -15,6 +15,9 @@ pub fn bench(args: &[String]) -> Result {
     }
     if args.first().is_some_and(|a| a == "slow_bodies") {
         return server_bench("slow_bodies");
+    }
+    if args.first().is_some_and(|a| a == "backends") {
+        return backends();
     }
     if args.first().is_some_and(|a| a == "storm-compare") {
         return crate::compare::storm_compare(args.get(1).map(String::as_str));
@@ -40,6 +43,7 @@ pub fn bench(args: &[String]) -> Result {
     storm()?;
     server_bench("wal_flood")?;
     server_bench("slow_bodies")?;
+    backends()?;
     let mut load = cargo();
     load.args([
         "test",
@@ -89,6 +93,57 @@ fn server_bench(name: &str) -> Result {
         "--bench",
         name,
     ]))
+}
+
+/// SQLite, PostgreSQL with one instance and two instances behind nginx side by side, and the
+/// requests lost when one instance is killed under load (issue 20): PostgreSQL and the cluster
+/// started here, the load from `benches/backends.rs`.
+fn backends() -> Result {
+    setup::all()?;
+    sh(cargo().args([
+        "build",
+        "-p",
+        "helpdesk-server",
+        "--profile",
+        "server",
+        "--bin",
+        "helpdesk-server",
+    ]))?;
+    let postgres = crate::pg::Postgres::start("bench")?;
+    postgres.create_database("one")?;
+    let limits_off = [
+        ("HELPDESK_RATE_TICKETS", "0"),
+        ("HELPDESK_RATE_REPLIES", "0"),
+        ("HELPDESK_RATE_UPLOAD_BYTES", "0"),
+        ("HELPDESK_QUOTA_BYTES", "0"),
+        ("RUST_LOG", "warn"),
+    ];
+    let port = crate::pg::free_port()?;
+    let cluster = crate::cluster::start(
+        &root().join("target/server/helpdesk-server"),
+        port,
+        false,
+        &limits_off,
+    )?;
+    let pids: Vec<String> = cluster
+        .instances
+        .iter()
+        .map(|c| c.id().to_string())
+        .collect();
+    sh(cargo()
+        .args([
+            "bench",
+            "-p",
+            "helpdesk-server",
+            "--profile",
+            "server",
+            "--bench",
+            "backends",
+        ])
+        .env("BENCH_PG_URL", postgres.url("one"))
+        .env("BENCH_CLUSTER_URL", format!("http://127.0.0.1:{port}"))
+        .env("BENCH_CLUSTER_DB", cluster.postgres.url("helpdesk"))
+        .env("BENCH_CLUSTER_PIDS", pids.join(",")))
 }
 
 /// What the browser downloads for the app, compressed as the server sends it.

@@ -28,8 +28,13 @@ impl Drop for Cluster {
 }
 
 /// Starts the cluster with `server` (a built helpdesk-server) on nginx port `port`, every
-/// instance's data under `target/cluster/<n>`.
-pub fn start(server: &std::path::Path, port: u16, demo: bool) -> Result<Cluster> {
+/// instance's data under `target/cluster/<n>`, each instance also given `env`.
+pub fn start(
+    server: &std::path::Path,
+    port: u16,
+    demo: bool,
+    env: &[(&str, &str)],
+) -> Result<Cluster> {
     let postgres = Postgres::start("cluster")?;
     postgres.create_database("helpdesk")?;
     let url = postgres.url("helpdesk");
@@ -58,6 +63,7 @@ pub fn start(server: &std::path::Path, port: u16, demo: bool) -> Result<Cluster>
             .env("HELPDESK_DEMO", if demo { "1" } else { "0" })
             .env_remove("HELPDESK_DEMO_PANEL_BIND")
             .env("HELPDESK_MAIL_REQUIRE_AUTH", "0")
+            .envs(env.iter().copied())
             .spawn()
             .map_err(|e| format!("starting instance {n}: {e}"))?;
         cluster.instances.push(child);
@@ -114,7 +120,12 @@ pub fn cluster() -> Result {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080);
-    let mut cluster = start(&root().join("target/server/helpdesk-server"), port, true)?;
+    let mut cluster = start(
+        &root().join("target/server/helpdesk-server"),
+        port,
+        true,
+        &[],
+    )?;
     eprintln!(
         "xtask: the helpdesk, through nginx, at http://127.0.0.1:{port}/ (two instances on \
          PostgreSQL {}); log in as demo@example.it / demo-password (Ctrl+C stops it)",

@@ -13,6 +13,7 @@
 
 #[path = "common/mod.rs"]
 mod common;
+use common::percentile;
 
 use helpdesk_server::http::serve::connection_cap;
 use std::net::SocketAddr;
@@ -103,14 +104,6 @@ async fn attack(addr: SocketAddr, count: usize, stop: Instant, reconnect: bool) 
         }
     }
     all
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
 }
 
 fn ms(d: Duration) -> String {

@@ -12,7 +12,7 @@
 
 #[path = "common/mod.rs"]
 mod common;
-use common::Server;
+use common::{first_service, get_json, login, Server};
 
 use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
@@ -100,40 +100,6 @@ async fn start() -> anyhow::Result<Server> {
         "STORM_SERVER_LOG",
     )
     .await
-}
-
-async fn login(client: &Client, base: &str, email: &str, password: &str) -> anyhow::Result<String> {
-    let r: Value = client
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    r["token"]
-        .as_str()
-        .map(String::from)
-        .ok_or_else(|| anyhow::anyhow!("no token for {email}"))
-}
-
-/// A signed-in GET of `path`, its JSON answer.
-async fn get_json(client: &Client, base: &str, token: &str, path: &str) -> anyhow::Result<Value> {
-    Ok(client
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .json()
-        .await?)
-}
-
-async fn first_service(client: &Client, base: &str, token: &str) -> anyhow::Result<String> {
-    let s = get_json(client, base, token, "/api/v1/services").await?;
-    s["items"][0]["id"]
-        .as_str()
-        .map(String::from)
-        .ok_or_else(|| anyhow::anyhow!("no service"))
 }
 
 fn new_ticket(sid: &str, n: u64) -> Value {

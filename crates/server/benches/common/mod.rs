@@ -122,3 +122,62 @@ pub async fn start(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A customer's session token.
+pub async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let r: Value = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    r["token"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| anyhow::anyhow!("no token for {email}"))
+}
+
+/// The id of the customer's first service.
+pub async fn first_service(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> anyhow::Result<String> {
+    let s = get_json(client, base, token, "/api/v1/services").await?;
+    s["items"][0]["id"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| anyhow::anyhow!("no service"))
+}
+
+/// The `p` quantile (0..1) of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+/// A signed-in GET of `path`, its JSON answer.
+pub async fn get_json(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> anyhow::Result<Value> {
+    Ok(client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?)
+}
