@@ -285,3 +285,181 @@ async fn notifications_queued_while_both_run_are_each_sent_once() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A server process on `url`, its own data folder, sending through `relay`: killed when dropped.
+struct Instance {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn instance(url: &str, relay: u16) -> Instance {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk-server"))
+        .arg("serve")
+        .env("HELPDESK_DATABASE_URL", url)
+        .env("HELPDESK_DATABASE_POOL", "4")
+        .env("HELPDESK_DATA_DIR", dir.path())
+        .env("HELPDESK_BIND", format!("127.0.0.1:{port}"))
+        .env("HELPDESK_SMTP_BIND", "off")
+        .env("HELPDESK_SMTP_RELAY", format!("127.0.0.1:{relay}"))
+        .env("HELPDESK_DEMO", "1")
+        .env("HELPDESK_APP_DIR", dir.path().join("no-app"))
+        .env("HELPDESK_RATE_REPLIES", "0")
+        .env("RUST_LOG", "warn")
+        .env_remove("HELPDESK_DEMO_PANEL_BIND")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the server binary");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "{base} did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Instance {
+        child,
+        base,
+        _dir: dir,
+    }
+}
+
+async fn token(base: &str, email: &str) -> String {
+    let r: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"email": email, "password": "demo-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_killed_while_sending_loses_no_notification_and_repeats_none_under_a_new_id() {
+    let Some(url) = crate::pg::fresh_database().await else {
+        eprintln!("skipped: no test PostgreSQL (HELPDESK_TEST_PG_ADMIN unset)");
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("relay.jsonl");
+    // 20 ms a message: both instances are still sending when one is killed.
+    let (mut relay, relay_port) = crate::history::slow_relay(&out, 0, 20)
+        .expect("python3 with aiosmtpd (cargo xtask setup installs it)");
+    let (mut a, b) = tokio::join!(instance(&url, relay_port), instance(&url, relay_port));
+    let staff = token(&a.base, "staff@example.it").await;
+    let demo = token(&b.base, "demo@example.it").await;
+    let client = reqwest::Client::new();
+    let sid: Value = client
+        .get(format!("{}/api/v1/services", a.base))
+        .bearer_auth(&demo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sid = sid["items"][0]["id"].as_str().unwrap().to_string();
+    let t: Value = client
+        .post(format!("{}/api/v1/tickets", b.base))
+        .bearer_auth(&demo)
+        .json(
+            &json!({"department": "helpdesk", "service_id": sid, "priority": "normal",
+            "subject": "Errore 500 sulla home del sito da stamattina",
+            "description": "La home risponde 500 da stamattina; le altre pagine funzionano."}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = t["code"].as_str().unwrap().to_string();
+    // 300 staff replies, alternating between the instances: 300 notifications queued.
+    for i in 0..300 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let r = client
+            .post(format!("{base}/api/v1/staff/tickets/{code}/messages"))
+            .bearer_auth(&staff)
+            .json(&json!({ "body": format!("Aggiornamento {i}: ci stiamo lavorando.") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    // Killed in the middle of sending.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while crate::history::delivered(&out).len() < 60 {
+        assert!(std::time::Instant::now() < deadline, "nothing was sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.child.kill().unwrap();
+    let _ = a.child.wait();
+    let at_kill = crate::history::delivered(&out).len();
+    assert!(
+        at_kill < 300,
+        "killed before everything was sent ({at_kill})"
+    );
+
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pending} never sent after the kill"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let queued: Vec<String> = sqlx::query_scalar("SELECT message_id FROM outbox")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    let queued: HashSet<String> = queued.into_iter().collect();
+    let sent: Vec<String> = crate::history::delivered(&out)
+        .iter()
+        .filter_map(|m| {
+            crate::history::header(m["data"].as_str()?, "Message-ID").map(str::to_string)
+        })
+        .collect();
+    let distinct: HashSet<&String> = sent.iter().collect();
+    assert!(queued.len() >= 301, "{} queued", queued.len());
+    assert_eq!(
+        distinct.len(),
+        queued.len(),
+        "every notification arrived, the dead instance's claims sent by the other"
+    );
+    for id in &distinct {
+        assert!(
+            queued.contains(id.as_str()),
+            "a repeat always carries a Message-ID of ours: {id}"
+        );
+    }
+    eprintln!(
+        "killed after {at_kill} of {} sent; repeats (same Message-ID): {}",
+        queued.len(),
+        sent.len() - distinct.len()
+    );
+    drop(b);
+    let _ = relay.kill();
+}

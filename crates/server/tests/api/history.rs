@@ -205,11 +205,21 @@ async fn html_in_bodies_is_stored_and_returned_as_plain_text() {
 
 /// Starts the Python relay; returns it and its port.
 fn relay(out: &std::path::Path, refuse: u32) -> Option<(std::process::Child, u16)> {
+    slow_relay(out, refuse, 0)
+}
+
+/// The Python relay, taking `delay_ms` over each message it accepts.
+pub(crate) fn slow_relay(
+    out: &std::path::Path,
+    refuse: u32,
+    delay_ms: u32,
+) -> Option<(std::process::Child, u16)> {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/smtp_relay.py");
     let mut child = Command::new("python3")
         .arg(script)
         .arg(out)
         .arg(refuse.to_string())
+        .arg(delay_ms.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -222,7 +232,7 @@ fn relay(out: &std::path::Path, refuse: u32) -> Option<(std::process::Child, u16
     Some((child, port))
 }
 
-fn delivered(out: &std::path::Path) -> Vec<Value> {
+pub(crate) fn delivered(out: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(out)
         .unwrap_or_default()
         .lines()
