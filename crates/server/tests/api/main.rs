@@ -10,8 +10,6 @@ mod mail;
 mod migrate;
 mod notifications;
 mod pg;
-mod pg_smoke_a;
-mod pg_smoke_b;
 mod session;
 mod storage_contract;
 mod tickets;

@@ -1,235 +1,12 @@
-//! The storage contract: what every backend's `TicketStore` must do, tested through the traits
-//! only, run against each backend: SQLite, and PostgreSQL when the tests have one.
-//!
-//! Storage records what the rules in `tickets/` decide and decides nothing itself: a ticket keeps
-//! the code and status it is given, a message the effect it is given. Uniqueness is the
-//! database's: a taken code or key writes nothing, whichever instance races for it.
+//! Tickets: storage records what the rules in `tickets/` decide and decides nothing itself: a
+//! ticket keeps the code and status it is given, a message the effect it is given. Uniqueness is
+//! the database's: a taken code or key writes nothing, whichever instance races for it.
 
-use helpdesk_core::api::{
-    AuthorKind, Channel, Customer, Department, MessageKind, Priority, Role, Status, Ticket,
-};
-use helpdesk_core::TicketCode;
-use helpdesk_server::storage::prelude::*;
-use helpdesk_server::storage::{
-    IdempotencyRecord, ImportAccount, ListQuery, MessageEffect, NewMessage, NewTicketRecord,
-    Notification, NotifyContext, Recorded, Storage, StoreError, TicketDraft, Viewer,
-};
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use super::*;
+use helpdesk_server::storage::{Allowance, Charge, MessageEffect, UsageKind, Viewer};
+use std::sync::Mutex;
 
-/// A fresh, migrated, empty database of one backend, which several stores (as several server
-/// instances) may open at once.
-pub trait Database {
-    type Store: Storage + 'static;
-    fn open(&self) -> impl Future<Output = Self::Store>;
-}
-
-/// SQLite: a file in a temporary folder.
-pub struct Sqlite {
-    dir: tempfile::TempDir,
-}
-
-impl Sqlite {
-    pub async fn fresh() -> Option<Self> {
-        Some(Sqlite {
-            dir: tempfile::tempdir().expect("tempdir"),
-        })
-    }
-}
-
-impl Database for Sqlite {
-    type Store = helpdesk_server::storage::Store;
-    async fn open(&self) -> Self::Store {
-        let url = format!("sqlite://{}", self.dir.path().join("contract.db").display());
-        helpdesk_server::storage::Store::open(&url)
-            .await
-            .expect("the store opens")
-    }
-}
-
-/// PostgreSQL: a database of its own on the test PostgreSQL (`crate::pg`).
-pub struct Postgres {
-    url: String,
-}
-
-impl Postgres {
-    pub async fn fresh() -> Option<Self> {
-        Some(Postgres {
-            url: crate::pg::fresh_database().await?,
-        })
-    }
-}
-
-impl Database for Postgres {
-    type Store = helpdesk_server::storage::Store;
-    async fn open(&self) -> Self::Store {
-        helpdesk_server::storage::Store::open_with(&self.url, 4)
-            .await
-            .expect("the store opens")
-    }
-}
-
-/// One `#[tokio::test]` per case and backend.
-macro_rules! contract {
-    ($module:ident = $backend:ident: $($case:ident),* $(,)?) => {
-        mod $module {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let Some(db) = super::$backend::fresh().await else {
-                        eprintln!("skipped: no test PostgreSQL (HELPDESK_TEST_PG_ADMIN unset)");
-                        return;
-                    };
-                    super::$case(&db).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(sqlite = Sqlite:
-    a_ticket_is_recorded_as_given,
-    a_taken_code_writes_nothing,
-    a_taken_key_writes_nothing_and_answers_the_first_write,
-    a_failed_write_leaves_its_key_free,
-    a_message_records_the_effect_decided_on_the_status_it_read,
-    a_message_key_answers_what_the_first_message_added,
-    a_status_change_records_what_the_rule_answers,
-    instances_racing_on_one_key_make_one_ticket,
-    instances_racing_on_one_code_make_one_ticket,
-);
-
-contract!(postgres = Postgres:
-    a_ticket_is_recorded_as_given,
-    a_taken_code_writes_nothing,
-    a_taken_key_writes_nothing_and_answers_the_first_write,
-    a_failed_write_leaves_its_key_free,
-    a_message_records_the_effect_decided_on_the_status_it_read,
-    a_message_key_answers_what_the_first_message_added,
-    a_status_change_records_what_the_rule_answers,
-    instances_racing_on_one_key_make_one_ticket,
-    instances_racing_on_one_code_make_one_ticket,
-);
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-async fn customer(store: &impl Storage, email: &str) -> Customer {
-    let id = store
-        .upsert_account(&ImportAccount {
-            email: email.into(),
-            name: format!("Cliente {email}"),
-            language: None,
-            role: Role::Customer,
-            password_hash: "$argon2id$not-used".into(),
-            services: Vec::new(),
-        })
-        .await
-        .expect("account");
-    store.account(&id).await.expect("read").expect("account")
-}
-
-fn code(n: u32) -> TicketCode {
-    TicketCode::parse(&format!("QZX-101-{n:05}")).expect("a code")
-}
-
-fn draft<'a>(who: &'a Customer, subject: &'a str) -> TicketDraft<'a> {
-    TicketDraft {
-        account_id: &who.id,
-        department: Department::Sales,
-        service_id: None,
-        subject,
-        priority: Priority::Normal,
-        channel: Channel::Web,
-        first: NewMessage::text(
-            who,
-            AuthorKind::Customer,
-            Channel::Web,
-            "Il primo messaggio.",
-        ),
-    }
-}
-
-fn record<'a>(
-    code: TicketCode,
-    status: Status,
-    draft: TicketDraft<'a>,
-    key: Option<IdempotencyRecord<'a>>,
-) -> NewTicketRecord<'a> {
-    NewTicketRecord {
-        code,
-        status,
-        draft,
-        idempotency: key,
-    }
-}
-
-fn key<'a>(who: &'a Customer, key: &'a str, hash: &'a str) -> IdempotencyRecord<'a> {
-    IdempotencyRecord {
-        account_id: &who.id,
-        key,
-        request_hash: hash,
-    }
-}
-
-/// A composer that always queues a notification, counting the times it is asked.
-fn composer(
-    asked: &Arc<AtomicUsize>,
-) -> impl FnOnce(&NotifyContext<'_>) -> Option<Notification> + Clone + Send + 'static {
-    let asked = asked.clone();
-    move |ctx| {
-        let n = asked.fetch_add(1, Ordering::SeqCst);
-        Some(Notification {
-            message_id: format!("<{}-{n}-{}@contract.test>", ctx.code.as_str(), rand_u64()),
-            from: "helpdesk@example.it".into(),
-            to: ctx.customer_email.into(),
-            subject: ctx.subject.into(),
-            body: "b".into(),
-            html: None,
-        })
-    }
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(0u8)
-}
-
-async fn queued(store: &impl Storage) -> usize {
-    store
-        .due_notifications(i64::MAX, 1000)
-        .await
-        .expect("outbox")
-        .len()
-}
-
-async fn tickets_of(store: &impl Storage, who: &Customer) -> usize {
-    store
-        .list_tickets(&who.id, &ListQuery::default())
-        .await
-        .expect("list")
-        .items
-        .len()
-}
-
-fn new(r: Result<Recorded, StoreError>) -> Ticket {
-    match r {
-        Ok(Recorded::New(t)) => t,
-        Ok(Recorded::Prior { ticket, .. }) => panic!("a replay of {}", ticket.code),
-        Err(e) => panic!("{e}"),
-    }
-}
-
-/// A message's kind and, for an event, its status: what a thread shows, in order.
-fn shape(t: &Ticket) -> Vec<(MessageKind, Option<Status>)> {
-    t.messages.iter().map(|m| (m.kind, m.status)).collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cases
-
-async fn a_ticket_is_recorded_as_given(db: &impl Database) {
+pub(super) async fn a_ticket_is_recorded_as_given(db: &impl Database) {
     let store = db.open().await;
     let ana = customer(&store, "ana@example.it").await;
     let asked = Arc::new(AtomicUsize::new(0));
@@ -275,7 +52,7 @@ async fn a_ticket_is_recorded_as_given(db: &impl Database) {
     );
 }
 
-async fn a_taken_code_writes_nothing(db: &impl Database) {
+pub(super) async fn a_taken_code_writes_nothing(db: &impl Database) {
     let store = db.open().await;
     let ana = customer(&store, "ana@example.it").await;
     let bea = customer(&store, "bea@example.it").await;
@@ -322,7 +99,7 @@ async fn a_taken_code_writes_nothing(db: &impl Database) {
     assert_eq!(t.code, code(2).as_str());
 }
 
-async fn a_taken_key_writes_nothing_and_answers_the_first_write(db: &impl Database) {
+pub(super) async fn a_taken_key_writes_nothing_and_answers_the_first_write(db: &impl Database) {
     let store = db.open().await;
     let ana = customer(&store, "ana@example.it").await;
     let bea = customer(&store, "bea@example.it").await;
@@ -386,7 +163,7 @@ async fn a_taken_key_writes_nothing_and_answers_the_first_write(db: &impl Databa
     assert_eq!(t.code, code(3).as_str());
 }
 
-async fn a_failed_write_leaves_its_key_free(db: &impl Database) {
+pub(super) async fn a_failed_write_leaves_its_key_free(db: &impl Database) {
     let store = db.open().await;
     let ana = customer(&store, "ana@example.it").await;
     let asked = Arc::new(AtomicUsize::new(0));
@@ -419,7 +196,7 @@ async fn a_failed_write_leaves_its_key_free(db: &impl Database) {
     assert_eq!(t.code, code(1).as_str());
 }
 
-async fn a_message_records_the_effect_decided_on_the_status_it_read(db: &impl Database) {
+pub(super) async fn a_message_records_the_effect_decided_on_the_status_it_read(db: &impl Database) {
     let store = db.open().await;
     let ana = customer(&store, "ana@example.it").await;
     let asked = Arc::new(AtomicUsize::new(0));
@@ -525,7 +302,7 @@ async fn a_message_records_the_effect_decided_on_the_status_it_read(db: &impl Da
     assert_eq!(seen.lock().expect("lock").len(), 2);
 }
 
-async fn a_message_key_answers_what_the_first_message_added(db: &impl Database) {
+pub(super) async fn a_message_key_answers_what_the_first_message_added(db: &impl Database) {
     let store = db.open().await;
     let ana = customer(&store, "ana@example.it").await;
     new(store
@@ -568,7 +345,7 @@ async fn a_message_key_answers_what_the_first_message_added(db: &impl Database) 
     assert_eq!(whole.messages.len(), 3, "the replay added nothing");
 }
 
-async fn a_status_change_records_what_the_rule_answers(db: &impl Database) {
+pub(super) async fn a_status_change_records_what_the_rule_answers(db: &impl Database) {
     let store = db.open().await;
     let ana = customer(&store, "ana@example.it").await;
     new(store
@@ -616,7 +393,7 @@ async fn a_status_change_records_what_the_rule_answers(db: &impl Database) {
 
 /// Two stores on one database, as two instances: many writes with the same key at the same
 /// moment make one ticket; every other write answers it, none fails.
-async fn instances_racing_on_one_key_make_one_ticket(db: &impl Database) {
+pub(super) async fn instances_racing_on_one_key_make_one_ticket(db: &impl Database) {
     let (a, b) = (db.open().await, db.open().await);
     let ana = customer(&a, "ana@example.it").await;
     let asked = Arc::new(AtomicUsize::new(0));
@@ -654,7 +431,7 @@ async fn instances_racing_on_one_key_make_one_ticket(db: &impl Database) {
 
 /// Two stores on one database drawing the same code at the same moment: one ticket has it, every
 /// other write is told the code is taken (and the rules draw again), none fails otherwise.
-async fn instances_racing_on_one_code_make_one_ticket(db: &impl Database) {
+pub(super) async fn instances_racing_on_one_code_make_one_ticket(db: &impl Database) {
     let (a, b) = (db.open().await, db.open().await);
     let ana = customer(&a, "ana@example.it").await;
     let writes = (0..12u32).map(|i| {
@@ -679,4 +456,326 @@ async fn instances_racing_on_one_code_make_one_ticket(db: &impl Database) {
         .count();
     assert_eq!((made, taken), (1, 11), "{answers:?}");
     assert_eq!(tickets_of(&b, &ana).await, 1);
+}
+
+/// A customer reads their own tickets, staff every ticket, by code as typed; another customer
+/// reads nothing, and cannot write to it either.
+pub(super) async fn a_ticket_is_read_only_by_its_customer_and_staff(db: &impl Database) {
+    let store = db.open().await;
+    let ana = customer(&store, "ana@example.it").await;
+    let bea = customer(&store, "bea@example.it").await;
+    ticket(&store, &ana, 1, Status::Open, "Di Ana").await;
+    let read = |viewer, code: &'static str| store.ticket(viewer, code);
+    let own = read(Viewer::Customer(&ana.id), " qzx-101-00001 ")
+        .await
+        .expect("read")
+        .expect("her own ticket, by the code as typed");
+    assert_eq!(
+        (own.code.as_str(), own.subject.as_str()),
+        ("QZX-101-00001", "Di Ana")
+    );
+    assert!(read(Viewer::Staff, "QZX-101-00001")
+        .await
+        .expect("read")
+        .is_some());
+    assert!(read(Viewer::Customer(&bea.id), "QZX-101-00001")
+        .await
+        .expect("read")
+        .is_none());
+    assert!(read(Viewer::Staff, "QZX-101-00002")
+        .await
+        .expect("read")
+        .is_none());
+    let by = (
+        AuthorKind::Customer,
+        Some(bea.id.as_str()),
+        bea.name.as_str(),
+    );
+    let r = store
+        .set_status(Viewer::Customer(&bea.id), "QZX-101-00001", by, |_| {
+            Some(Status::Closed)
+        })
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    // A staff reply, replayed by its key: one message, the first one answered.
+    let staff = NewMessage {
+        author_account_id: None,
+        author_name: "Supporto",
+        ..NewMessage::text(&ana, AuthorKind::Staff, Channel::Web, "Risposta.")
+    };
+    let k = IdempotencyRecord {
+        account_id: "staff",
+        key: "r1",
+        request_hash: "hr",
+    };
+    let reply = || {
+        store.add_message(
+            Viewer::Staff,
+            "QZX-101-00001",
+            staff.clone(),
+            Some(k),
+            |_| MessageEffect::new(None, Status::AwaitingCustomer, None, false),
+            silent,
+        )
+    };
+    let first = new(reply().await);
+    assert_eq!(first.status, Status::AwaitingCustomer);
+    match reply().await {
+        Ok(Recorded::Prior { ticket, .. }) => assert_eq!(ticket.messages, first.messages),
+        other => panic!("expected the first reply, got {other:?}"),
+    }
+    let whole = read(Viewer::Customer(&ana.id), "QZX-101-00001")
+        .await
+        .expect("read")
+        .expect("ticket");
+    assert_eq!(whole.messages.len(), 2);
+    assert_eq!(whole.messages[1].author.name, "Supporto");
+}
+
+/// The list: newest activity first, counts per status (of the search when there is one), a
+/// search in code and subject with wildcards taken literally, a status filter, pages by cursor.
+pub(super) async fn the_list_counts_searches_filters_and_pages(db: &impl Database) {
+    let store = db.open().await;
+    let ana = customer(&store, "ana@example.it").await;
+    let bea = customer(&store, "bea@example.it").await;
+    ticket(&store, &ana, 1, Status::Open, "Sconto 50% subito").await;
+    ticket(&store, &ana, 2, Status::Closed, "Sconto 50 euro").await;
+    ticket(
+        &store,
+        &ana,
+        3,
+        Status::AwaitingCustomer,
+        "Stampante guasta",
+    )
+    .await;
+    ticket(&store, &bea, 4, Status::Open, "Sconto di Bea").await;
+    let list = |q: ListQuery| {
+        let store = &store;
+        let id = ana.id.clone();
+        async move { store.list_tickets(&id, &q).await.expect("list") }
+    };
+    let codes = |l: &helpdesk_core::api::TicketList| {
+        l.items.iter().map(|t| t.code.clone()).collect::<Vec<_>>()
+    };
+    let search = |q: &str| ListQuery {
+        q: Some(q.into()),
+        ..Default::default()
+    };
+
+    let all = list(ListQuery::default()).await;
+    assert_eq!(
+        codes(&all),
+        ["QZX-101-00003", "QZX-101-00002", "QZX-101-00001"],
+        "hers only, newest first"
+    );
+    let c = all.counts;
+    assert_eq!((c.open, c.awaiting_customer, c.closed), (1, 1, 1));
+
+    let found = list(search("SCONTO")).await;
+    assert_eq!(codes(&found), ["QZX-101-00002", "QZX-101-00001"]);
+    assert_eq!(
+        (
+            found.counts.open,
+            found.counts.closed,
+            found.counts.awaiting_customer
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        codes(&list(search("50%")).await),
+        ["QZX-101-00001"],
+        "% is itself"
+    );
+    assert_eq!(
+        codes(&list(search("sconto 00002")).await),
+        ["QZX-101-00002"],
+        "every word"
+    );
+    assert_eq!(
+        codes(&list(search("qzx-101-00003")).await),
+        ["QZX-101-00003"]
+    );
+    assert!(list(search("Bea")).await.items.is_empty());
+
+    let closed = list(ListQuery {
+        status: Some(Status::Closed),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(codes(&closed), ["QZX-101-00002"]);
+    assert_eq!(closed.counts.open, 1, "the counts are of every status");
+
+    let page = list(ListQuery {
+        limit: 2,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(codes(&page), ["QZX-101-00003", "QZX-101-00002"]);
+    let rest = list(ListQuery {
+        limit: 2,
+        cursor: page.next_cursor.clone(),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(codes(&rest), ["QZX-101-00001"]);
+    assert!(rest.next_cursor.is_none());
+
+    // A reply is activity: its ticket comes first again, and the counts follow its status.
+    new(store
+        .add_message(
+            Viewer::Staff,
+            "QZX-101-00001",
+            NewMessage::text(&ana, AuthorKind::Staff, Channel::Web, "Risposta."),
+            None,
+            |_| MessageEffect::new(None, Status::AwaitingCustomer, None, false),
+            silent,
+        )
+        .await);
+    let all = list(ListQuery::default()).await;
+    assert_eq!(codes(&all)[0], "QZX-101-00001");
+    assert_eq!((all.counts.open, all.counts.awaiting_customer), (0, 2));
+}
+
+/// The tickets of a customer's service that are not closed, and none of another's.
+pub(super) async fn open_tickets_on_a_service_leave_out_closed_ones(db: &impl Database) {
+    let store = db.open().await;
+    let ana = customer(&store, "ana@example.it").await;
+    let bea = customer(&store, "bea@example.it").await;
+    let svc = service_of(&store, &ana).await;
+    for (n, status) in [
+        (1, Status::Open),
+        (2, Status::Closed),
+        (3, Status::AwaitingCustomer),
+    ] {
+        let mut d = draft(&ana, "Sul dominio");
+        d.service_id = Some(&svc);
+        new(store
+            .create_ticket(record(code(n), status, d, None), silent)
+            .await);
+    }
+    ticket(&store, &ana, 4, Status::Open, "Senza servizio").await;
+    let mut on: Vec<_> = store
+        .open_tickets_on_service(&ana.id, &svc)
+        .await
+        .expect("on service")
+        .into_iter()
+        .map(|t| t.code)
+        .collect();
+    on.sort();
+    assert_eq!(on, ["QZX-101-00001", "QZX-101-00003"]);
+    assert!(store
+        .open_tickets_on_service(&bea.id, &svc)
+        .await
+        .expect("on service")
+        .is_empty());
+    let list = store
+        .list_tickets(&ana.id, &ListQuery::default())
+        .await
+        .expect("list");
+    let with: Vec<_> = list.items.iter().filter(|t| t.service.is_some()).collect();
+    assert_eq!(with.len(), 3);
+    assert_eq!(
+        with[0].service.as_ref().map(|s| s.id.as_str()),
+        Some(svc.as_str())
+    );
+}
+
+/// A charge on the first message is counted in the same write: the allowance's last ticket
+/// passes, the next is refused with nothing written.
+pub(super) async fn the_tickets_allowance_is_counted_with_the_write(db: &impl Database) {
+    let store = db.open().await;
+    let ana = customer(&store, "ana@example.it").await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    let charged = |n: u32| {
+        let mut d = draft(&ana, "A pagamento");
+        d.first.charge = Charge {
+            rate: Some(Allowance {
+                kind: UsageKind::Tickets,
+                amount: 1,
+                max: 2,
+                window_us: HOUR,
+            }),
+            quota_bytes: None,
+        };
+        record(code(n), Status::Open, d, None)
+    };
+    new(store.create_ticket(charged(1), composer(&asked)).await);
+    new(store.create_ticket(charged(2), composer(&asked)).await);
+    let r = store.create_ticket(charged(3), composer(&asked)).await;
+    assert!(
+        matches!(
+            r,
+            Err(StoreError::RateLimited {
+                kind: UsageKind::Tickets,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(
+        (tickets_of(&store, &ana).await, queued(&store).await),
+        (2, 2)
+    );
+    let (used, _) = store
+        .usage_in_window(
+            &ana.id,
+            UsageKind::Tickets,
+            HOUR,
+            helpdesk_server::util::now_us(),
+        )
+        .await
+        .expect("usage");
+    assert_eq!(used, 2);
+}
+
+/// A staff reply that moves an open ticket to awaiting the customer, and any other back to open.
+async fn flip(store: &impl Storage, who: &Customer, code: &str) -> Result<Recorded, StoreError> {
+    store
+        .add_message(
+            Viewer::Staff,
+            code,
+            NewMessage::text(who, AuthorKind::Staff, Channel::Web, "Risposta."),
+            None,
+            |now| {
+                let next = if now == Status::Open {
+                    Status::AwaitingCustomer
+                } else {
+                    Status::Open
+                };
+                MessageEffect::new(None, next, None, true)
+            },
+            silent,
+        )
+        .await
+}
+
+/// Replies on two tickets from two instances at once, each reading the other's ticket state,
+/// never deadlock: both commit.
+pub(super) async fn replies_racing_on_two_tickets_both_commit(db: &impl Database) {
+    let (a, b) = (db.open().await, db.open().await);
+    let ana = customer(&a, "ana@example.it").await;
+    ticket(&a, &ana, 1, Status::Open, "Uno").await;
+    ticket(&a, &ana, 2, Status::Open, "Due").await;
+    for round in 0..5 {
+        let (ra, rb, rc, rd) = tokio::join!(
+            flip(&a, &ana, "QZX-101-00001"),
+            flip(&b, &ana, "QZX-101-00002"),
+            flip(&b, &ana, "QZX-101-00001"),
+            flip(&a, &ana, "QZX-101-00002"),
+        );
+        for r in [ra, rb, rc, rd] {
+            new(r);
+        }
+        let t = a
+            .ticket(Viewer::Staff, "QZX-101-00001")
+            .await
+            .expect("read")
+            .expect("ticket");
+        assert_eq!(t.messages.len(), 1 + 2 * (round + 1));
+        assert_eq!(
+            t.status,
+            Status::Open,
+            "two replies, each on the other's status"
+        );
+    }
 }
