@@ -492,6 +492,48 @@ pub struct MailRejectionList {
     pub items: Vec<MailRejection>,
 }
 
+// ----- delivery of our e-mails -----
+
+/// Why our e-mails to an address come back, by the bounce's status code (RFC 3463).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MailDeliveryReason {
+    /// The mailbox is full (4.2.2, 5.2.2).
+    MailboxFull,
+    /// No such mailbox (5.1.1).
+    UnknownUser,
+    /// Refused by the receiving server's policy (5.7.x).
+    Rejected,
+    Other,
+}
+contract_enum!(MailDeliveryReason {
+    MailboxFull = "mailbox_full",
+    UnknownUser = "unknown_user",
+    Rejected = "rejected",
+    Other = "other",
+});
+
+/// Our e-mails to the account's reference address come back undelivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MailDelivery {
+    /// When the first bounce arrived (RFC 3339).
+    pub since: String,
+    pub reason: MailDeliveryReason,
+}
+
+/// `GET /api/v1/me`: the account, and whether our e-mails reach it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Me {
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// Null while our e-mails are delivered (as far as we know).
+    #[serde(default)]
+    pub mail_delivery: Option<MailDelivery>,
+}
+
 // ----- staff -----
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -503,6 +545,44 @@ pub struct StaffReply {
     /// The status after the reply; defaults to `awaiting_customer`.
     #[serde(default)]
     pub status: Option<Status>,
+}
+
+/// One e-mail the intake refused (automatic mail, bounces and the rest), for staff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StaffMailRecord {
+    pub id: String,
+    pub received_at: String,
+    pub sender: String,
+    pub recipient: String,
+    pub subject: String,
+    /// The refusal's reason code (`automatic`, `bounce`, `unknown_sender`, ...).
+    pub reason: String,
+    /// The kind of automatic mail (`delivery_status`, `read_receipt`, `out_of_office`, ...).
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// An address our e-mails do not reach, for staff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StaffUndeliverable {
+    pub address: String,
+    pub since: String,
+    pub reason: MailDeliveryReason,
+    /// The bounce's status and diagnostic, as the receiving server wrote them.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// `GET /api/v1/staff/mail`: recent refused e-mails and the addresses our e-mails do not reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StaffMailList {
+    pub items: Vec<StaffMailRecord>,
+    pub undeliverable: Vec<StaffUndeliverable>,
 }
 
 // ----- errors -----
@@ -573,6 +653,7 @@ mod tests {
         round_trip(Role::ALL, |v| v.as_str());
         round_trip(ServiceFamily::ALL, |v| v.as_str());
         round_trip(ServiceStatus::ALL, |v| v.as_str());
+        round_trip(MailDeliveryReason::ALL, |v| v.as_str());
     }
 
     #[test]

@@ -60,6 +60,13 @@ enum StaffAction {
         #[arg(long)]
         status: Option<String>,
     },
+    /// Recent e-mails the intake refused (automatic mail, bounces and the rest), newest first,
+    /// and the addresses our e-mails do not reach.
+    Mail {
+        /// Only what concerns this address (sent by it, of its account, or a bounce naming it).
+        #[arg(long)]
+        address: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -125,6 +132,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("{:>16} {:>8} files", "file store", moved.files);
             println!("moved: every count matches");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Staff {
+            action: StaffAction::Mail { address },
+        } => {
+            let store = helpdesk_server::storage::Store::open_with(
+                &config.database_url,
+                config.database_pool,
+            )
+            .await?;
+            let address = address
+                .map(|a| a.trim().to_lowercase())
+                .filter(|a| !a.is_empty());
+            let list = store.staff_mail(address.as_deref(), 200).await?;
+            for r in &list.items {
+                println!(
+                    "{}  {:<32} {:<20} {:<18} {}",
+                    r.received_at,
+                    r.sender,
+                    r.reason,
+                    r.kind.as_deref().unwrap_or("-"),
+                    r.detail.as_deref().unwrap_or(""),
+                );
+            }
+            if list.items.is_empty() {
+                println!("no refused e-mails");
+            }
+            for u in &list.undeliverable {
+                println!(
+                    "undeliverable since {}: {} ({}) {}",
+                    u.since,
+                    u.address,
+                    u.reason.as_str(),
+                    u.detail.as_deref().unwrap_or(""),
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Staff {

@@ -703,6 +703,31 @@ pub fn advice_one_service(named: &[&str], lang: Language) -> String {
     )
 }
 
+/// The short test e-mail sent when a customer whose address bounced our e-mails says the problem
+/// is solved ("Ho risolto, riprova"): subject and body (plain text).
+pub fn delivery_test_email(name: &str, public_url: &str, lang: Language) -> (String, String) {
+    let greeting = greeting(name, lang);
+    pick(
+        lang,
+        (
+            "Prova di recapito dall'assistenza".to_string(),
+            format!(
+                "{greeting}\n\nquesta è un'e-mail di prova: se la stai leggendo, le e-mail dell'assistenza \
+                 ti arrivano di nuovo. Non serve rispondere.\n\nSe non ti arrivasse, te lo segnaleremo \
+                 di nuovo su {public_url}\n"
+            ),
+        ),
+        (
+            "Delivery test from the helpdesk".to_string(),
+            format!(
+                "{greeting}\n\nthis is a test e-mail: if you are reading it, the helpdesk's e-mails reach \
+                 you again. There is no need to reply.\n\nIf it does not reach you, we will tell you \
+                 again on {public_url}\n"
+            ),
+        ),
+    )
+}
+
 /// The display name of the sender of every e-mail, in either language: the outbox sends it
 /// later without the customer at hand, and the name is the department's, like a signature.
 pub const SENDER_NAME: &str = "Assistenza";

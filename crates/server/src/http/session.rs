@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use helpdesk_core::api::{
-    Customer, ErrorResponse, LoginRequest, LoginResponse, MeUpdate, Role, SsoRequest,
+    Customer, ErrorResponse, LoginRequest, LoginResponse, Me, MeUpdate, Role, SsoRequest,
 };
 use std::time::Instant;
 
@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/session", post(login).delete(logout))
         .route("/session/sso", post(sso_login))
         .route("/me", get(me).patch(update_me))
+        .route("/me/mail-delivery/retry", post(retry_mail_delivery))
 }
 
 #[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest,
@@ -224,9 +225,46 @@ pub async fn logout(State(state): State<AppState>, auth: AuthAccount) -> ApiResu
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Customer), (status = 401, body = ErrorResponse)))]
-pub async fn me(auth: AuthAccount) -> Json<Customer> {
-    Json(auth.account)
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorResponse)))]
+/// The account, and whether our e-mails to its reference address come back.
+pub async fn me(State(state): State<AppState>, auth: AuthAccount) -> ApiResult<Json<Me>> {
+    let mail_delivery = state.store.mail_delivery(&auth.account.id).await?;
+    Ok(Json(Me {
+        customer: auth.account,
+        mail_delivery,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/mail-delivery/retry", operation_id = "retry_mail_delivery",
+    responses((status = 204, description = "the mark is cleared; when there was one, one short test e-mail is queued to the reference address"),
+        (status = 401, body = ErrorResponse)))]
+/// The customer solved what bounced our e-mails ("Ho risolto, riprova"): the mark goes, and one
+/// test e-mail in their language tells them (or, bounced again, tells us) whether it worked.
+/// Without a mark nothing is sent, so that the button cannot be used to send mail at will.
+pub async fn retry_mail_delivery(
+    State(state): State<AppState>,
+    auth: AuthAccount,
+) -> ApiResult<StatusCode> {
+    let c = &auth.account;
+    let config = &state.config;
+    let (subject, body) = crate::texts::delivery_test_email(
+        &c.name,
+        &config.public_url,
+        Language::of_saved(c.language.as_deref()),
+    );
+    let test = crate::storage::Notification {
+        message_id: format!("<{}@{}>", crate::util::random_id(), config.mail_domain),
+        from: config.mail_tech.clone(),
+        to: c.email.clone(),
+        subject,
+        body,
+        html: None,
+    };
+    if state.store.clear_mail_delivery(&c.id, Some(test)).await? {
+        tracing::info!(account = %c.id, "delivery mark cleared by the customer; test e-mail queued");
+        state.outbox_wake.notify_one();
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(patch, path = "/api/v1/me", request_body = MeUpdate,

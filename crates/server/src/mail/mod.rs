@@ -10,6 +10,7 @@ pub mod tnef;
 
 use crate::config::Config;
 use crate::file_store::{write_durably, FileStore};
+use crate::storage::delivery::Undeliverable;
 use crate::storage::mail::{Answer, Claim, IntakeClaim, IntakeFinish};
 use crate::storage::prelude::*;
 use crate::storage::{Created, Notification, Store, StoreError, StoredFile};
@@ -348,6 +349,9 @@ impl<'a> Job<'a> {
         };
 
         if let Some(why) = automatic {
+            if let Some(bounce) = &a.bounce {
+                return self.bounced(why, bounce, account).await;
+            }
             // Automatic mail (receipts, bounces, out-of-office, challenges, lists) is recorded
             // with its kind for staff and nothing else: no message in a thread, no reopening,
             // no answer, whatever ticket code its subject carries.
@@ -457,6 +461,64 @@ impl<'a> Job<'a> {
                 from_domain,
             ),
         }
+    }
+
+    /// A delivery-status notification. One that quotes one of our notifications' Message-IDs
+    /// (the returned message's, or in its own In-Reply-To/References) and reports a failure
+    /// marks the account that notification went to as not receiving our mail; any other is
+    /// recorded as automatic mail and marks nothing: whoever forges a bounce cannot guess the
+    /// random ids of our messages. Either way it is never answered and joins no ticket.
+    async fn bounced(
+        &mut self,
+        why: parse::Automatic,
+        b: &parse::Bounce,
+        sender_account: Option<&Customer>,
+    ) -> Result<Ingested, IngestError> {
+        let mut ids = b.returned_ids.clone();
+        ids.extend(self.a.references.iter().cloned());
+        let ours = match b.failed() {
+            true => self.store.outbox_recipient(&ids).await?,
+            false => None,
+        };
+        let summary = b.summary();
+        let Some(address) = ours else {
+            let why_not = if b.failed() {
+                "quotes none of our messages"
+            } else {
+                "not a failure"
+            };
+            return self
+                .refuse(Refusal {
+                    reason: "automatic",
+                    account: sender_account,
+                    detail: Some(format!("{why}; {why_not}; {summary}")),
+                    answer: false,
+                })
+                .await;
+        };
+        let marked = self
+            .store
+            .mark_undeliverable(&Undeliverable {
+                address: &address,
+                since_us: now_us(),
+                reason: b.reason(),
+                detail: &summary,
+            })
+            .await?;
+        let whose = if marked.is_some() {
+            ""
+        } else {
+            " (no account)"
+        };
+        tracing::info!(id = %self.id, %address, %summary, "one of our e-mails bounced");
+        // Kept off the customer's own list of refused e-mails: they did not send it.
+        self.refuse(Refusal {
+            reason: "bounce",
+            account: None,
+            detail: Some(format!("{why}; {address}{whose}: {summary}")),
+            answer: false,
+        })
+        .await
     }
 
     /// Never answer ourselves, system senders, or anything at our own domain: that is how loops start.
@@ -610,6 +672,11 @@ impl<'a> Job<'a> {
         };
         self.store.finish_intake(self.id, &finish).await?;
         tracing::info!(id = %self.id, code, "e-mail accepted");
+        // The customer writes from their address again: whatever bounced our mail is taken as
+        // solved, and the next bounce marks it anew.
+        if let Err(e) = self.store.clear_mail_delivery(&customer.id, None).await {
+            tracing::warn!(error = %e, "could not clear the account's delivery mark");
+        }
         Ok(Ingested {
             id: self.id.to_string(),
             outcome,

@@ -1,5 +1,6 @@
 //! Reading one incoming e-mail: who sent it, to whom, what it says and what it carries. No I/O.
 
+use helpdesk_core::api::MailDeliveryReason;
 use helpdesk_core::limits::{
     BODY_MAX_CHARS, MAX_EMAIL_ATTACHMENT_BYTES, MAX_FILES_PER_MESSAGE, SUBJECT_MAX_CHARS,
 };
@@ -29,6 +30,9 @@ pub struct Analysis {
     /// What kind of automatic mail this is and by which sign (see [`Automatic`]); `None` for a
     /// person's mail.
     pub automatic: Option<Automatic>,
+    /// What a delivery-status notification says of the message it returns; `None` for any
+    /// other mail (and for a report whose parts were not read).
+    pub bounce: Option<Bounce>,
     /// Encrypted (S/MIME enveloped data or PGP/MIME): nothing of it can be read.
     pub encrypted: bool,
     /// Carries an S/MIME or PGP/MIME signature (the signature itself is no attachment).
@@ -70,6 +74,144 @@ impl Automatic {
 impl std::fmt::Display for Automatic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({})", self.kind, self.by)
+    }
+}
+
+/// A delivery-status notification (RFC 3464): which message came back, for whom, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bounce {
+    /// The Message-IDs of the returned message (its headers, or the whole of it), each `<id>`.
+    pub returned_ids: Vec<String>,
+    /// The first recipient the report is about (`Final-Recipient`, else `Original-Recipient`).
+    pub recipient: Option<String>,
+    /// `failed`, `delayed`, `delivered`, ... (lowercase), of that recipient.
+    pub action: Option<String>,
+    /// The enhanced status code (RFC 3463), e.g. `5.1.1`.
+    pub status: Option<String>,
+    /// The receiving server's own words (`Diagnostic-Code` without its type).
+    pub diagnostic: Option<String>,
+}
+
+impl Bounce {
+    /// Whether the message was given up on: a report of a delay (or of a delivery) is not a bounce.
+    pub fn failed(&self) -> bool {
+        !matches!(
+            self.action.as_deref(),
+            Some("delayed" | "delivered" | "relayed" | "expanded")
+        )
+    }
+
+    /// The status code; the first one the diagnostic names when the report gave none or only a
+    /// generic one (`5.0.0`, which some servers write while their diagnostic says `5.1.1`).
+    pub fn code(&self) -> Option<String> {
+        let status = self.status.as_deref().and_then(enhanced_code);
+        let named = || {
+            self.diagnostic.as_deref().and_then(|d| {
+                d.split(|c: char| !c.is_ascii_digit() && c != '.')
+                    .find_map(enhanced_code)
+            })
+        };
+        match status {
+            Some(s) if s.ends_with(".0.0") => named().or(Some(s)),
+            Some(s) => Some(s),
+            None => named(),
+        }
+    }
+
+    /// Why the address does not take our mail.
+    pub fn reason(&self) -> MailDeliveryReason {
+        match self.code().as_deref() {
+            Some("4.2.2" | "5.2.2") => MailDeliveryReason::MailboxFull,
+            Some("5.1.1") => MailDeliveryReason::UnknownUser,
+            Some(c) if c.starts_with("5.7.") => MailDeliveryReason::Rejected,
+            _ => MailDeliveryReason::Other,
+        }
+    }
+
+    /// One line for staff: the code and the diagnostic, cut short.
+    pub fn summary(&self) -> String {
+        let code = self.code().unwrap_or_else(|| "no status".into());
+        match &self.diagnostic {
+            Some(d) => format!("{code} {}: {}", self.reason().as_str(), one_line(d, 300)),
+            None => format!("{code} {}", self.reason().as_str()),
+        }
+    }
+}
+
+/// `class.subject.detail` of RFC 3463 (class 2, 4 or 5), as written.
+fn enhanced_code(s: &str) -> Option<String> {
+    let s = s.trim().trim_end_matches('.');
+    let mut parts = s.split('.');
+    let class = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    let digits = |p: &str| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit());
+    (matches!(class, "2" | "4" | "5") && rest.len() == 2 && rest.iter().all(|p| digits(p)))
+        .then(|| s.to_string())
+}
+
+/// Reads a delivery-status notification's parts: the per-recipient fields of its
+/// `message/delivery-status` part and the Message-ID of the message it returns (a
+/// `message/rfc822` part, or a `text/rfc822-headers` one).
+fn read_bounce(msg: &Message<'_>) -> Bounce {
+    let mut b = Bounce::default();
+    for part in msg.parts.iter().skip(1) {
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        let sub = ct.subtype().unwrap_or("").to_ascii_lowercase();
+        let ctype = ct.ctype().to_ascii_lowercase();
+        match (ctype.as_str(), sub.as_str()) {
+            ("message", "delivery-status" | "global-delivery-status") => {
+                read_status_fields(&String::from_utf8_lossy(part.contents()), &mut b);
+            }
+            ("message", "rfc822" | "global") => {
+                if let PartType::Message(m) = &part.body {
+                    b.returned_ids.extend(m.message_id().and_then(bracket_id));
+                }
+            }
+            ("text", "rfc822-headers") | ("message", "rfc822-headers") => {
+                if let Some(h) = MessageParser::default().parse_headers(part.contents()) {
+                    b.returned_ids.extend(h.message_id().and_then(bracket_id));
+                }
+            }
+            _ => {}
+        }
+    }
+    b.returned_ids.dedup();
+    b
+}
+
+/// The fields of a `message/delivery-status` body (unfolded): the first recipient's.
+fn read_status_fields(text: &str, b: &mut Bounce) {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, v)) = fields.last_mut() {
+                v.push(' ');
+                v.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            fields.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    // `type; value`: the address or the words after the type.
+    let typed = |v: &str| match v.split_once(';') {
+        Some((_, rest)) => rest.trim().to_string(),
+        None => v.trim().to_string(),
+    };
+    for (name, value) in fields {
+        match name.as_str() {
+            "final-recipient" if b.recipient.is_none() => {
+                b.recipient = normalise_address(typed(&value).trim_matches(['<', '>']));
+            }
+            "original-recipient" if b.recipient.is_none() => {
+                b.recipient = normalise_address(typed(&value).trim_matches(['<', '>']));
+            }
+            "action" if b.action.is_none() => b.action = Some(value.to_ascii_lowercase()),
+            "status" if b.status.is_none() => b.status = Some(value),
+            "diagnostic-code" if b.diagnostic.is_none() => b.diagnostic = Some(typed(&value)),
+            _ => {}
+        }
     }
 }
 
@@ -180,6 +322,9 @@ fn read_headers(msg: &Message<'_>, a: &mut Analysis) {
         }
     }
     a.automatic = automatic_reason(msg, a);
+    if a.automatic.is_some_and(|k| k.kind == "delivery_status") {
+        a.bounce = Some(read_bounce(msg));
+    }
     a.encrypted = is_encrypted(msg);
 }
 
@@ -958,6 +1103,55 @@ mod tests {
             .replace("\n", "\r\n")
             .replace("\r\r\n", "\r\n")
             .into_bytes()
+    }
+
+    #[test]
+    fn a_delivery_status_notification_says_which_message_came_back_and_why() {
+        let head = "From: MAILER-DAEMON@mx.example.it\nSubject: Undelivered\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"";
+        let body = "--r\nContent-Type: text/plain\n\nSorry.\n\
+--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.it\n\n\
+Final-Recipient: rfc822; <Mario@Example.it>\nAction: failed\nStatus: 5.0.0\n\
+Diagnostic-Code: smtp; 550 5.1.1 <mario@example.it>:\n  Recipient address rejected: User unknown\n\n\
+--r\nContent-Type: message/rfc822\n\nFrom: hd@smacloud.it\nTo: mario@example.it\n\
+Message-ID: <abc123@helpdesk.smacloud.it>\nSubject: x\n\nhello\n--r--\n";
+        let a = analyse(&eml(head, body), true);
+        let b = a.bounce.expect("a bounce");
+        assert_eq!(b.returned_ids, ["<abc123@helpdesk.smacloud.it>"]);
+        assert_eq!(b.recipient.as_deref(), Some("mario@example.it"));
+        assert!(b.failed());
+        assert_eq!(b.reason(), MailDeliveryReason::UnknownUser);
+        assert!(b.diagnostic.as_deref().unwrap().ends_with("User unknown"));
+
+        let with = |action: &str, status: &str, diag: Option<&str>| Bounce {
+            action: Some(action.into()),
+            status: Some(status.into()),
+            diagnostic: diag.map(String::from),
+            ..Bounce::default()
+        };
+        let full = with("failed", "4.2.2", None);
+        assert_eq!(full.reason(), MailDeliveryReason::MailboxFull);
+        assert_eq!(
+            with("failed", "5.2.2", None).reason(),
+            MailDeliveryReason::MailboxFull
+        );
+        assert_eq!(
+            with("failed", "5.1.1", None).reason(),
+            MailDeliveryReason::UnknownUser
+        );
+        assert_eq!(
+            with("failed", "5.7.1", None).reason(),
+            MailDeliveryReason::Rejected
+        );
+        // No usable status: the code the diagnostic names.
+        assert_eq!(
+            with("failed", "x", Some("552 5.2.2 mailbox full")).reason(),
+            MailDeliveryReason::MailboxFull
+        );
+        assert_eq!(
+            with("failed", "5.0.0", Some("550 rejected")).reason(),
+            MailDeliveryReason::Other
+        );
+        assert!(!with("delayed", "4.4.1", None).failed());
     }
 
     #[test]

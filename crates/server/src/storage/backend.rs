@@ -3,11 +3,12 @@
 //! and reaches the backend through the storage traits; each method is one `match` that hands the
 //! call to the backend, so the two share every rule and none of their SQL.
 
+use super::delivery::Undeliverable;
 use super::mail::{Claim, IntakeClaim, IntakeFinish, IntakeRecord};
 use super::pg::PgStore;
 use super::*;
 use crate::texts::Language;
-use helpdesk_core::api::MailRejection;
+use helpdesk_core::api::{MailDelivery, MailRejection, StaffMailList};
 
 pub enum Store {
     Sqlite(SqliteStore),
@@ -293,5 +294,27 @@ impl IntakeStore for Store {
         lang: Language,
     ) -> StoreResult<Vec<MailRejection>> {
         each!(self, s => s.mail_rejections(account_id, lang).await)
+    }
+}
+
+impl DeliveryStore for Store {
+    async fn outbox_recipient(&self, ids: &[String]) -> StoreResult<Option<String>> {
+        each!(self, s => s.outbox_recipient(ids).await)
+    }
+    async fn mark_undeliverable(&self, u: &Undeliverable<'_>) -> StoreResult<Option<String>> {
+        each!(self, s => s.mark_undeliverable(u).await)
+    }
+    async fn mail_delivery(&self, account_id: &str) -> StoreResult<Option<MailDelivery>> {
+        each!(self, s => s.mail_delivery(account_id).await)
+    }
+    async fn clear_mail_delivery(
+        &self,
+        account_id: &str,
+        then: Option<Notification>,
+    ) -> StoreResult<bool> {
+        each!(self, s => s.clear_mail_delivery(account_id, then).await)
+    }
+    async fn staff_mail(&self, address: Option<&str>, limit: i64) -> StoreResult<StaffMailList> {
+        each!(self, s => s.staff_mail(address, limit).await)
     }
 }

@@ -29,6 +29,7 @@ const TABLES: &[&str] = &[
     "login_throttle",
     "sso_tokens_used",
     "account_usage",
+    "mail_delivery",
 ];
 
 /// Tables whose ids PostgreSQL draws: the next one drawn follows the largest copied.

@@ -9,6 +9,7 @@
 mod accounts;
 mod attempts;
 mod backend;
+pub mod delivery;
 mod logins;
 pub mod migrate;
 mod outbox;
@@ -22,6 +23,7 @@ mod writer;
 pub use accounts::{AccountRow, AccountStore, ImportAccount, ImportService};
 pub use attempts::{AttemptStore, Attempts};
 pub use backend::Store;
+pub use delivery::DeliveryStore;
 pub use logins::LoginStore;
 pub use mail::IntakeStore;
 pub use outbox::{Notification, OutboxItem, OutboxStore, OUTBOX_LEASE_US};
@@ -37,8 +39,8 @@ pub use usage::{Allowance, Charge, UsageKind, UsageStore};
 /// The storage traits, for `use crate::storage::prelude::*` where their methods are called.
 pub mod prelude {
     pub use super::{
-        AccountStore, AttemptStore, IntakeStore, LoginStore, OutboxStore, SessionStore,
-        TicketStore, UploadStore, UsageStore,
+        AccountStore, AttemptStore, DeliveryStore, IntakeStore, LoginStore, OutboxStore,
+        SessionStore, TicketStore, UploadStore, UsageStore,
     };
 }
 
@@ -46,6 +48,7 @@ pub mod prelude {
 pub trait Storage:
     AccountStore
     + AttemptStore
+    + DeliveryStore
     + LoginStore
     + IntakeStore
     + OutboxStore

@@ -1,6 +1,7 @@
 //! Server integration tests: the real server on port 0, a real SQLite file (or, with
 //! `HELPDESK_TEST_BACKEND=postgres`, a database of its own on the test PostgreSQL), real HTTP.
 
+mod bounces;
 mod cluster;
 mod demo_panel;
 mod helpers;

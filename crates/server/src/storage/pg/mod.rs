@@ -4,6 +4,7 @@
 //! Rules stay in `crate::tickets`: these files only record and read.
 
 mod accounts;
+mod delivery;
 mod logins;
 mod mail;
 mod outbox;
