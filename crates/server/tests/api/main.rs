@@ -3,6 +3,7 @@
 
 mod cluster;
 mod demo_panel;
+mod events;
 mod helpers;
 mod history;
 mod language;
