@@ -5,12 +5,45 @@
 use super::outbox::queue_notification;
 use super::*;
 use crate::storage::tickets::{
-    author_kind_str, counts_from_rows, page_from_rows, page_size, parse_cursor, recent_from_rows,
-    recorded_code, reply_result, search_patterns, summary_from_row, ticket_from_rows, OwnedKey,
-    OwnedMessage, OwnedViewer, TicketRow, RECENT_IN_NOTIFICATION,
+    author_kind_str, counts_from_rows, message_event_from_row, page_from_rows, page_size,
+    parse_cursor, recent_from_rows, recorded_code, reply_result, search_patterns, summary_from_row,
+    ticket_from_rows, OwnedKey, OwnedMessage, OwnedViewer, TicketRow, MESSAGE_EVENT_COLUMNS,
+    RECENT_IN_NOTIFICATION,
 };
 
 impl TicketStore for PgStore {
+    async fn last_message_seq(&self, created_before_us: i64) -> StoreResult<i64> {
+        let seq: Option<i64> = sqlx::query_scalar(
+            "SELECT seq FROM messages WHERE created_us < $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(created_before_us)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn message_events(
+        &self,
+        after: i64,
+        up_to: i64,
+        account_id: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageEvent>> {
+        let mut sql = QueryBuilder::<Postgres>::new("SELECT ");
+        sql.push(MESSAGE_EVENT_COLUMNS)
+            .push(" FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.seq > ")
+            .push_bind(after)
+            .push(" AND m.seq <= ")
+            .push_bind(up_to);
+        if let Some(account_id) = account_id {
+            sql.push(" AND t.account_id = ").push_bind(account_id);
+        }
+        sql.push(" ORDER BY m.seq LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        rows.iter().map(message_event_from_row).collect()
+    }
+
     async fn list_tickets(&self, account_id: &str, q: &ListQuery) -> StoreResult<TicketList> {
         let (limit, words) = (page_size(q), search_patterns(q));
         let mut sql = QueryBuilder::<Postgres>::new(
