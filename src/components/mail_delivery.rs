@@ -106,42 +106,53 @@ pub fn MailDeliveryNotice() -> impl IntoView {
                 Ok(()) => {
                     mark.0.set(None);
                     sent.set(true);
+                    // The button just pressed goes with the notice: the keyboard continues
+                    // from the page's content rather than from the top.
+                    if let Some(main) = document()
+                        .get_element_by_id("main")
+                        .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok())
+                    {
+                        crate::focus_in_place(&main);
+                    }
                 }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
         });
     };
-    let panel = match panel_home() {
-        Some(href) => view! {
-            <a href=href target="_top" rel="noopener">{tr!(i18n, mail_delivery.panel)}</a>
+    let notice = move |m: MailDelivery| {
+        let panel = match panel_home() {
+            Some(href) => view! {
+                <a href=href target="_top" rel="noopener">{tr!(i18n, mail_delivery.panel)}</a>
+            }
+            .into_any(),
+            None => view! { <span>{tr!(i18n, mail_delivery.panel)}</span> }.into_any(),
+        };
+        let since = m.since.clone();
+        view! {
+            <section class="alert warn mail-delivery" aria-labelledby="mail-delivery-title">
+                <h2 id="mail-delivery-title">{tr!(i18n, mail_delivery.title)}</h2>
+                <p>
+                    {move || reason_text(i18n.get_locale(), m.reason)}
+                    " "{tr!(i18n, mail_delivery.address)}" "<strong>{email.clone()}</strong>", "
+                    {tr!(i18n, mail_delivery.since)}" "
+                    <time datetime=m.since>{move || { i18n.get_locale(); datetime(&since) }}</time>"."
+                </p>
+                <p>{tr!(i18n, mail_delivery.fix_before)}" "{panel}{tr!(i18n, mail_delivery.fix_after)}</p>
+                {move || error.get().map(|e| view! { <p role="alert">{e.message()}</p> })}
+                <button type="button" on:click=retry aria-disabled=move || busy.get().then_some("true")>
+                    {tr!(i18n, mail_delivery.retry)}
+                </button>
+            </section>
         }
-        .into_any(),
-        None => view! { <span>{tr!(i18n, mail_delivery.panel)}</span> }.into_any(),
     };
     view! {
-        <section class="alert warn mail-delivery" aria-labelledby="mail-delivery-title"
-            hidden=move || mark.0.with(Option::is_none)>
-            <h2 id="mail-delivery-title">{tr!(i18n, mail_delivery.title)}</h2>
-            <p>
-                {move || mark.0.with(|m| m.as_ref().map(|m| reason_text(i18n.get_locale(), m.reason)))}
-                " "{tr!(i18n, mail_delivery.address)}" "<strong>{email}</strong>", "
-                {tr!(i18n, mail_delivery.since)}" "
-                {move || mark.0.with(|m| m.as_ref().map(|m| {
-                    i18n.get_locale();
-                    view! { <time datetime=m.since.clone()>{datetime(&m.since)}</time> }
-                }))}"."
-            </p>
-            <p>{tr!(i18n, mail_delivery.fix_before)}" "{panel}{tr!(i18n, mail_delivery.fix_after)}</p>
-            {move || error.get().map(|e| view! { <p role="alert">{e.message()}</p> })}
-            <button type="button" on:click=retry aria-disabled=move || busy.get().then_some("true")>
-                {tr!(i18n, mail_delivery.retry)}
-            </button>
-        </section>
-        // Always in the page, so that screen readers announce the confirmation when it appears.
-        <p role="status" class=move || sent.get().then_some("alert ok")>
-            {move || sent.get().then(|| tr!(i18n, mail_delivery.sent))}
-        </p>
+        {move || mark.0.get().map(&notice)}
+        // Always in the page (empty, it takes no room), so that screen readers announce the
+        // confirmation when it appears.
+        <div role="status">
+            {move || sent.get().then(|| view! { <p class="alert ok">{tr!(i18n, mail_delivery.sent)}</p> })}
+        </div>
     }
     .into_any()
 }
