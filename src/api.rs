@@ -8,7 +8,7 @@ use crate::i18n::td_string;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use helpdesk_core::api::{
     AssessRequest, Assessment, Customer, ErrorBody, ErrorResponse, LoginRequest, LoginResponse,
-    MailRejectionList, MeUpdate, NewReply, NewTicket, ServiceList, SsoRequest, Status, Ticket,
+    MailRejectionList, Me, MeUpdate, NewReply, NewTicket, ServiceList, SsoRequest, Status, Ticket,
     TicketList, TicketSummary,
 };
 use serde::de::DeserializeOwned;
@@ -284,8 +284,23 @@ pub async fn logout() -> Result<(), ApiError> {
     send("DELETE", "/session", None, None).await.map(|_| ())
 }
 
-pub async fn me() -> Result<Customer, ApiError> {
-    decode(send("GET", "/me", None, None).await)
+/// The account and whether our e-mails reach it. Not tied to a page: it is read when a session
+/// begins and on focus, and a page change must not lose it.
+pub async fn me() -> Result<Me, ApiError> {
+    let resp = fetch_as("GET", "/me", None, None, token(), Scope::Free).await?;
+    let (status, text) = (resp.status(), text_of(&resp).await);
+    if !(200..300).contains(&status) {
+        return Err(failed(status, &text));
+    }
+    crate::json::parse(&text).ok_or(ApiError::Decode)
+}
+
+/// "Fixed it, try again": clears the mark on the customer's address; the server sends one test
+/// e-mail to it.
+pub async fn retry_mail_delivery() -> Result<(), ApiError> {
+    send("POST", "/me/mail-delivery/retry", None, None)
+        .await
+        .map(|_| ())
 }
 
 /// Saves the customer's language (`it`, `en`) for e-mails and messages; `None` clears it.

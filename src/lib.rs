@@ -110,6 +110,7 @@ fn when_first_view_painted(then: impl FnOnce() + 'static) {
 pub fn App() -> impl IntoView {
     let session = Session::restore();
     provide_context(session);
+    components::mail_delivery::watch(session);
     view! {
         <language::Languages>
             <router::AppRouter>

@@ -1,5 +1,6 @@
 //! The frame of every logged-in page: skip link, top bar with the customer's name and logout.
 
+use crate::components::mail_delivery::MailDeliveryNotice;
 use crate::i18n::*;
 use crate::language::LanguageSwitch;
 use crate::router::{navigate, Link, NavLink};
@@ -56,6 +57,6 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <button type="button" class="link" on:click=logout>{tr!(i18n, logout)}</button>
             </div>
         </header>
-        <main id="main" tabindex="-1" node_ref=main>{children()}</main>
+        <main id="main" tabindex="-1" node_ref=main><MailDeliveryNotice/>{children()}</main>
     }
 }

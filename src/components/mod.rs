@@ -3,6 +3,7 @@
 pub mod attachments;
 pub mod layout;
 pub mod load;
+pub mod mail_delivery;
 pub mod message;
 pub mod reply_box;
 pub mod status;

@@ -12,7 +12,7 @@ const RUN: &str = "const done = arguments[arguments.length - 1]; \
       .catch(e => done(['axe failed: ' + e]));";
 
 /// Runs axe on the page as it is now; returns what it found.
-async fn violations(env: &Env, what: &str) -> Vec<String> {
+pub(crate) async fn violations(env: &Env, what: &str) -> Vec<String> {
     let path = helpdesk_e2e::workspace().join("tools/node_modules/axe-core/axe.min.js");
     let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(

@@ -3,6 +3,7 @@
 mod accessibility;
 mod attachments;
 mod bench;
+mod bounces;
 mod journey;
 mod language;
 mod login;
