@@ -7,10 +7,4 @@ use crate::storage::accounts::{account_row_from, account_store, role_str, servic
 /// the other's.
 const FOR_UPDATE: &str = " FOR UPDATE";
 
-impl PgStore {
-    /// Nothing to forget: sessions are not cached on PostgreSQL, where other instances change
-    /// accounts too.
-    fn forget_cached_account(&self, _: &str) {}
-}
-
 account_store!(PgStore);
