@@ -1,4 +1,8 @@
 //! Accounts (customers and staff, imported from the panel) and their services.
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`account_store!`, instantiated here and
+//! in `pg/accounts.rs`); what varies by backend (the row lock of an import and the session cache)
+//! is named at the macro.
 
 use super::*;
 use crate::texts::Language;

@@ -1,5 +1,9 @@
 //! Whether our e-mails reach a customer (issue 21): the mark a bounce of one of our
 //! notifications leaves on the account, and what staff see of refused and automatic mail.
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`delivery_store!`, instantiated here
+//! and in `pg/delivery.rs`); what varies by backend (how a list of ids is bound and one function
+//! name) is named at the macro.
 
 use super::{Notification, SqlitePool, SqliteStore, StoreResult};
 use crate::util::{now_us, rfc3339};

@@ -1,5 +1,8 @@
 //! SQL of logging in beyond the session itself: browsers known to an account (device cookies),
 //! and sign-on tokens already used.
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`login_store!`, instantiated here and
+//! in `pg/logins.rs`); nothing varies by backend.
 
 use super::{SqliteStore, StoreResult};
 use std::future::Future;

@@ -1,4 +1,8 @@
 //! Notifications queued with the change they announce, and their sending state.
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`outbox_store!`, instantiated here and
+//! in `pg/outbox.rs`); what varies by backend (the claim's row locks and one function name) is
+//! named at the macro.
 
 use super::*;
 

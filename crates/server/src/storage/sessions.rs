@@ -5,6 +5,9 @@
 //! The epoch is read again for each request that the cache would answer, in the request's own
 //! thread on a read-only connection of its own (`EpochCheck`): a few microseconds, where a query
 //! through sqlx's worker thread cost the ticket list a quarter of its throughput.
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`session_store!`, instantiated here and
+//! in `pg/sessions.rs`); what varies by backend (the lookup and its cache) is named at the macro.
 
 use super::*;
 use std::sync::atomic::Ordering;

@@ -1,4 +1,8 @@
 //! Tickets and their threads: the list, opening, messages, status changes, one ticket read back.
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`ticket_store!`, instantiated here and
+//! in `pg/tickets.rs`); what varies by backend (the row locks and the search operator) is named at
+//! the macro.
 
 use super::*;
 use crate::texts::Language;
@@ -517,9 +521,9 @@ macro_rules! ticket_store {
                                     });
                                 }
                             }
-                            // The code's unique constraint decides a race on it, here or on any instance;
-                            // a taken code writes nothing and aborts nothing, and the whole transaction
-                            // (the key's reservation with it) is rolled back by the error.
+                            // The code's unique constraint decides a race on it, here or on any
+                            // instance; a taken code writes nothing and aborts nothing, and the
+                            // error rolls back this write (the key's reservation with it).
                             let ticket_id: i64 = sqlx::query_scalar(
                                 "INSERT INTO tickets (code, account_id, department, service_id, subject, status, priority, channel, created_us, activity_us)
                                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (code) DO NOTHING RETURNING id",
@@ -1007,7 +1011,7 @@ macro_rules! ticket_store {
 pub(super) use ticket_store;
 
 /// SQLite's single writer keeps writes apart: nothing to lock.
-pub(super) async fn lock_account(_: &mut SqliteConnection, _: &str) -> StoreResult<()> {
+async fn lock_account(_: &mut SqliteConnection, _: &str) -> StoreResult<()> {
     Ok(())
 }
 const TICKET_ROW_LOCK: &str = "";

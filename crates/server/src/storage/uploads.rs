@@ -1,4 +1,7 @@
 //! Files: uploads waiting for a message, attachments, and who may download them.
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`upload_store!`, instantiated here and
+//! in `pg/uploads.rs`); nothing varies by backend here (the counting in `usage` locks rows).
 
 use super::*;
 

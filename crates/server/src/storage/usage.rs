@@ -3,6 +3,9 @@
 //! [`Allowance`] or a quota to count against, inside the transaction of the write they pay for (so
 //! a write refused, or rolled back, has used nothing, and every process on the database counts
 //! the same uses).
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`usage_store!`, instantiated here and
+//! in `pg/usage.rs`); what varies by backend (the row locks of the counting) is named at the macro.
 
 use super::*;
 
