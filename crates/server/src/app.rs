@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::guard::{CheckPool, Throttle};
 use crate::http::app_files::AppFiles;
 use crate::state::{AppState, Inner};
+use crate::storage::prelude::*;
 use crate::storage::Store;
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -22,6 +23,17 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let store = Store::open_with(&config.database_url, config.database_pool).await?;
+    // Live events start a little before now: on PostgreSQL a message committed just after this
+    // may hold a lower `seq` than the highest visible, and the poller's wait for holes covers
+    // only what it reads (see `crate::events::GAP_WAIT`).
+    let since_us = crate::util::now_us()
+        - i64::try_from(crate::events::GAP_WAIT.as_micros()).unwrap_or(i64::MAX);
+    let events = crate::events::Hub::new(
+        store.last_message_seq(since_us).await?,
+        config.events_per_customer,
+        config.events_max,
+        store.engine() == "sqlite",
+    );
     let dummy_hash = tokio::task::spawn_blocking(|| hash_password("not-a-real-password")).await??;
     Ok(AppState::new(Inner {
         store,
@@ -32,6 +44,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         password_checks: CheckPool::new(config.login_checks, config.login_checks.div_ceil(2)),
         dummy_hash,
         outbox_wake: tokio::sync::Notify::new(),
+        events,
         config,
     }))
 }
@@ -101,6 +114,10 @@ pub async fn start(mut config: Config) -> anyhow::Result<Running> {
         }
         None => None,
     };
+    tasks.push(tokio::spawn(crate::events::poller(
+        state.clone(),
+        shutdown.clone(),
+    )));
     let demo_panel_addr = match panel_bind {
         Some(bind) => {
             let helpdesk = format!("http://{addr}{}", state.config.base_path);

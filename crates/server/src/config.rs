@@ -47,6 +47,10 @@ pub struct Config {
     /// Most HTTP connections open at once (`HELPDESK_HTTP_MAX_CONNECTIONS`); by default taken
     /// from the open-file limit.
     pub http_max_connections: Option<usize>,
+    /// Live event streams (`GET /api/v1/events`) open at once per customer
+    /// (`HELPDESK_EVENTS_PER_CUSTOMER`) and in all (`HELPDESK_EVENTS_MAX`); past either, 429.
+    pub events_per_customer: usize,
+    pub events_max: usize,
     /// The demo control panel's address (`HELPDESK_DEMO_PANEL_BIND`), served in demo mode only;
     /// off unless set (`cargo xtask run` sets it).
     pub demo_panel_bind: Option<SocketAddr>,
@@ -157,6 +161,9 @@ fn number(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Res
 
 /// Four argon2id checks at once: about 76 MiB at most, and two cores kept busy.
 pub const DEFAULT_LOGIN_CHECKS: usize = 4;
+/// Live event streams per customer (a few tabs and devices) and in all: each holds a connection.
+pub const DEFAULT_EVENTS_PER_CUSTOMER: usize = 6;
+pub const DEFAULT_EVENTS_MAX: usize = 2_000;
 /// Above the slowest check measured here (a bcrypt hash of cost 10: 113 ms; argon2id: 38 ms),
 /// with room for a loaded machine.
 pub const DEFAULT_LOGIN_FAILURE_FLOOR: std::time::Duration = std::time::Duration::from_millis(400);
@@ -337,6 +344,26 @@ impl Config {
                 ),
                 None => None,
             },
+            events_per_customer: match var("HELPDESK_EVENTS_PER_CUSTOMER") {
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=100).contains(n))
+                    .ok_or_else(|| {
+                        format!("HELPDESK_EVENTS_PER_CUSTOMER: {v:?} is not 1 to 100")
+                    })?,
+                None => DEFAULT_EVENTS_PER_CUSTOMER,
+            },
+            events_max: match var("HELPDESK_EVENTS_MAX") {
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or_else(|| format!("HELPDESK_EVENTS_MAX: {v:?} is not 1 to 100000"))?,
+                None => DEFAULT_EVENTS_MAX,
+            },
             demo_panel_bind: match var("HELPDESK_DEMO_PANEL_BIND") {
                 Some(v) => Some(v.trim().parse::<SocketAddr>().map_err(|_| {
                     format!("HELPDESK_DEMO_PANEL_BIND: {v:?} is not an address like 127.0.0.1:8081")
@@ -380,6 +407,8 @@ impl Config {
             login_failure_floor: DEFAULT_LOGIN_FAILURE_FLOOR,
             http_idle_timeout: DEFAULT_HTTP_IDLE_TIMEOUT,
             http_max_connections: None,
+            events_per_customer: DEFAULT_EVENTS_PER_CUSTOMER,
+            events_max: DEFAULT_EVENTS_MAX,
             demo_panel_bind: None,
             limits: AccountLimits::default(),
             data_dir,

@@ -38,6 +38,10 @@ pub enum ApiError {
         what: crate::storage::UsageKind,
         retry_after: u64,
     },
+    /// The customer, or the whole process, holds as many live event streams as allowed (429,
+    /// `too_many_streams`, `Retry-After`).
+    #[error("too many event streams")]
+    TooManyStreams { retry_after: u64 },
     /// The account's stored bytes would pass its quota (413, `quota_exceeded`).
     #[error("quota exceeded")]
     QuotaExceeded { quota: u64 },
@@ -96,6 +100,11 @@ impl ApiError {
                     secs: *retry_after,
                 },
             ),
+            ApiError::TooManyStreams { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_streams",
+                Msg::TooManyStreams,
+            ),
             ApiError::QuotaExceeded { quota } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "quota_exceeded",
@@ -142,7 +151,8 @@ impl IntoResponse for ApiError {
         let (fields, hints, retry_after) = match self {
             ApiError::Validation { fields, hints, .. } => (fields, hints, None),
             ApiError::TooManyAttempts { retry_after }
-            | ApiError::RateLimited { retry_after, .. } => {
+            | ApiError::RateLimited { retry_after, .. }
+            | ApiError::TooManyStreams { retry_after } => {
                 (BTreeMap::new(), Vec::new(), Some(retry_after))
             }
             _ => (BTreeMap::new(), Vec::new(), None),

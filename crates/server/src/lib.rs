@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod demo_panel;
 pub mod error;
+pub mod events;
 pub mod file_store;
 pub mod files;
 /// Bodies of the fuzz targets, shared with the test that replays their corpora.

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use helpdesk_core::api::{Role, StaffReply, Status};
 use helpdesk_server::storage::prelude::*;
 use helpdesk_server::{app, import, Config};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -70,14 +71,22 @@ enum StaffAction {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The pipe's output ends up in the MTA's log and bounces: there it prints its one line per
+    // message itself (mail/cli.rs), and only warnings and errors are logged unless RUST_LOG asks.
+    let default_filter = match cli.command {
+        Command::IngestEmail { .. } => "warn",
+        _ => "info,sqlx=warn,tower_http=info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, never into a log file, journald or an MTA.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

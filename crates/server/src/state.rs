@@ -23,6 +23,8 @@ pub struct Inner {
     pub dummy_hash: String,
     /// Wakes the outbox worker when a notification is queued.
     pub outbox_wake: tokio::sync::Notify,
+    /// The live event streams open in this process, fed by `crate::events::poller`.
+    pub events: Arc<crate::events::Hub>,
 }
 
 impl std::ops::Deref for AppState {

@@ -64,6 +64,7 @@ pub enum Msg {
     NotFound,
     InvalidCredentials,
     TooManyAttempts,
+    TooManyStreams,
     Internal,
     /// A refusal of a ticket or a reply; `n` is the limit it is about, where it has one.
     Refusal(Refusal, usize),
@@ -163,6 +164,10 @@ impl Msg {
             (Msg::InvalidCredentials, En) => "Wrong e-mail or password.".into(),
             (Msg::TooManyAttempts, It) => "Troppi tentativi: riprova più tardi.".into(),
             (Msg::TooManyAttempts, En) => "Too many attempts: please try again later.".into(),
+            (Msg::TooManyStreams, It) => {
+                "Troppe finestre aperte sugli aggiornamenti: chiudine qualcuna.".into()
+            }
+            (Msg::TooManyStreams, En) => "Too many windows open on live updates: close some.".into(),
             (Msg::Internal, It) => "Errore interno del server: riprova tra poco.".into(),
             (Msg::Internal, En) => "Internal server error: please try again shortly.".into(),
             (Msg::Refusal(why, n), lang) => why.sentence(*n, lang),

@@ -1,6 +1,7 @@
 //! The HTTP surface: the API under `/api/v1`, the built app, health, and security headers.
 
 pub mod app_files;
+pub mod events;
 pub mod extract;
 pub mod openapi;
 pub mod serve;
@@ -46,6 +47,7 @@ use utoipa::OpenApi;
         tickets::open_on_service,
         staff::reply,
         staff::mail,
+        events::events,
         uploads::upload,
         uploads::download,
     ),
@@ -62,6 +64,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(services::router())
         .merge(tickets::router())
         .merge(staff::router())
+        .merge(events::router())
         .route("/openapi.json", get(openapi))
         .layer(middleware::from_fn(refuse_declared_oversize));
     Router::new()

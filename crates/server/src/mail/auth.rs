@@ -14,10 +14,8 @@ use mail_auth::{
     SpfResult, Txt, MX,
 };
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The result of the check, with what was seen (kept with a quarantined message).
@@ -36,23 +34,26 @@ impl AuthVerdict {
     }
 }
 
-/// Whether two domains are aligned in DMARC's relaxed sense, approximated without the public
-/// suffix list: the same, or one a subdomain of the other with at least two labels in common.
+/// Whether two domains are aligned in DMARC's relaxed sense: they have the same organizational
+/// domain, the registrable domain under the public suffix list (`mail.example.co.uk` and
+/// `example.co.uk` are, `evil-example.co.uk` is not). A public suffix alone (`co.uk`) has no
+/// organizational domain and aligns with nothing, not even itself.
 pub fn aligned(a: &str, b: &str) -> bool {
-    let a = a.trim().trim_end_matches('.').to_ascii_lowercase();
-    let b = b.trim().trim_end_matches('.').to_ascii_lowercase();
-    if a.is_empty() || b.is_empty() {
-        return false;
+    match (organizational_domain(a), organizational_domain(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
     }
-    if a == b {
-        return true;
+}
+
+/// The registrable domain of `domain` (lower case, without the root's dot), `None` for a public
+/// suffix, an empty name or one with empty labels.
+pub fn organizational_domain(domain: &str) -> Option<String> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    if domain.is_empty() || domain.split('.').any(str::is_empty) {
+        return None;
     }
-    let (long, short) = if a.len() > b.len() {
-        (&a, &b)
-    } else {
-        (&b, &a)
-    };
-    short.contains('.') && long.ends_with(&format!(".{short}"))
+    let org = psl::domain(domain.as_bytes())?;
+    std::str::from_utf8(org.as_bytes()).ok().map(str::to_string)
 }
 
 pub fn domain_of(address: &str) -> &str {
@@ -222,9 +223,17 @@ impl SenderAuth {
 
     fn with_resolver(
         config: ResolverConfig,
-        opts: ResolverOpts,
+        mut opts: ResolverOpts,
         host_domain: &str,
     ) -> anyhow::Result<Self> {
+        // hickory's own cache (moka too, so bounded and TinyLFU) sits under ours. The answers we
+        // use are parsed and kept above, so it mostly holds failures (NXDOMAIN, no record) and
+        // the steps of CNAME chains: a smaller size than its default 8192, and no answer kept
+        // longer than ours, nor a failure longer than five minutes (a domain that just published
+        // its SPF or DKIM record is seen soon).
+        opts.cache_size = 2_048;
+        opts.positive_max_ttl = Some(DNS_MAX_TTL);
+        opts.negative_max_ttl = Some(DNS_DEFAULT_TTL);
         Ok(SenderAuth {
             authenticator: MessageAuthenticator::new(config, opts)
                 .map_err(|e| anyhow::anyhow!("starting the DNS resolver: {e}"))?,
@@ -348,31 +357,100 @@ fn fqdn(name: &str) -> String {
     n
 }
 
-/// A small DNS cache honouring expiry; cleared whole when it grows too big.
+/// How many answers of one record type are kept. Admission and eviction are moka's (TinyLFU):
+/// a sender cycling through fresh domains fills the cache with entries seen once, which do not
+/// push out the answers that keep being asked for.
+const DNS_CACHE_MAX: u64 = 10_000;
+/// The lifetime of an answer that came without a usable TTL.
+const DNS_DEFAULT_TTL: Duration = Duration::from_secs(5 * 60);
+/// The longest an answer is kept, whatever its TTL says, so that a changed key or SPF record is
+/// seen within a day.
+const DNS_MAX_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// A bounded DNS cache in which each entry expires when its answer does.
 pub struct DnsCache<K, V> {
-    map: Mutex<HashMap<K, (V, Instant)>>,
+    cache: moka::sync::Cache<K, (V, Instant)>,
 }
 
-impl<K, V> Default for DnsCache<K, V> {
+impl<K, V> Default for DnsCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     fn default() -> Self {
-        DnsCache {
-            map: Mutex::new(HashMap::new()),
-        }
+        Self::with_capacity(DNS_CACHE_MAX)
     }
 }
 
-const DNS_CACHE_MAX: usize = 20_000;
+impl<K, V> DnsCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn with_capacity(capacity: u64) -> Self {
+        DnsCache {
+            cache: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .expire_after(UntilValid)
+                .build(),
+        }
+    }
 
-impl<K: Hash + Eq, V: Clone> ResolverCache<K, V> for DnsCache<K, V> {
+    #[cfg(test)]
+    fn len(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.entry_count()
+    }
+}
+
+/// Expires each entry at the instant stored with it.
+struct UntilValid;
+
+impl<K, V> moka::Expiry<K, (V, Instant)> for UntilValid {
+    fn expire_after_create(
+        &self,
+        _key: &K,
+        value: &(V, Instant),
+        created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.1.saturating_duration_since(created_at))
+    }
+
+    fn expire_after_update(
+        &self,
+        key: &K,
+        value: &(V, Instant),
+        updated_at: Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        self.expire_after_create(key, value, updated_at)
+    }
+}
+
+/// When an answer valid until `valid_until` (as the resolver computed it from the TTL) should
+/// leave the cache: at that instant, within [`DNS_MAX_TTL`]; an answer without a TTL (already
+/// expired, TTL 0) is kept [`DNS_DEFAULT_TTL`].
+fn expiry(valid_until: Instant, now: Instant) -> Instant {
+    let ttl = valid_until.saturating_duration_since(now);
+    let ttl = if ttl.is_zero() { DNS_DEFAULT_TTL } else { ttl };
+    now + ttl.min(DNS_MAX_TTL)
+}
+
+impl<K, V> ResolverCache<K, V> for DnsCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     fn get<Q>(&self, name: &Q) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let map = self.map.lock().ok()?;
-        map.get(name)
+        // moka may return an entry in the instant it expires: the stored instant decides.
+        self.cache
+            .get(name)
             .filter(|(_, until)| *until > Instant::now())
-            .map(|(v, _)| v.clone())
+            .map(|(v, _)| v)
     }
 
     fn remove<Q>(&self, name: &Q) -> Option<V>
@@ -380,16 +458,12 @@ impl<K: Hash + Eq, V: Clone> ResolverCache<K, V> for DnsCache<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.map.lock().ok()?.remove(name).map(|(v, _)| v)
+        self.cache.remove(name).map(|(v, _)| v)
     }
 
     fn insert(&self, key: K, value: V, valid_until: Instant) {
-        if let Ok(mut map) = self.map.lock() {
-            if map.len() >= DNS_CACHE_MAX {
-                map.clear();
-            }
-            map.insert(key, (value, valid_until));
-        }
+        let until = expiry(valid_until, Instant::now());
+        self.cache.insert(key, (value, until));
     }
 }
 
@@ -409,6 +483,134 @@ mod tests {
         assert!(!aligned("example.it", "other.it"));
         assert!(!aligned("it", "example.it"));
         assert!(!aligned("badexample.it", "example.it"));
+    }
+
+    #[test]
+    fn alignment_is_by_the_organizational_domain_of_the_public_suffix_list() {
+        assert!(aligned("mail.example.co.uk", "example.co.uk"));
+        assert!(aligned("a.b.example.it", "example.it"));
+        assert!(aligned("a.example.co.uk", "b.example.co.uk"));
+        assert!(!aligned("evil-example.co.uk", "example.co.uk"));
+        // Two domains under the same public suffix are two organizations: a rule of "two labels
+        // in common" took these for one.
+        assert!(!aligned("attacker.co.uk", "example.co.uk"));
+        assert!(!aligned("example.co.uk", "co.uk"));
+        assert!(!aligned("co.uk", "co.uk"));
+        assert!(!aligned("", ""));
+        assert!(!aligned("example..it", "example.it"));
+        assert_eq!(
+            organizational_domain("Mail.Example.CO.UK.").as_deref(),
+            Some("example.co.uk")
+        );
+        assert_eq!(organizational_domain("co.uk"), None);
+        assert_eq!(organizational_domain("it"), None);
+    }
+
+    /// DKIM's RSA signatures are checked by ring (mail-auth's `ring` backend, no `rsa` crate).
+    /// The key is a throwaway one made for this test with `openssl genpkey`.
+    #[tokio::test]
+    async fn an_rsa_dkim_signature_passes_aligned_and_fails_once_altered() {
+        use base64::Engine;
+        use mail_auth::common::crypto::{RsaKey, Sha256};
+        use mail_auth::common::headers::HeaderWriter;
+        use mail_auth::dkim::DkimSigner;
+
+        let pem = include_str!("../../tests/fixtures/dkim-test-rsa2048.pem");
+        // The PEM reader not deprecated takes rustls-pki-types' key type, not a dependency here.
+        #[allow(deprecated)]
+        let key = RsaKey::<Sha256>::from_pkcs8_pem(pem).unwrap();
+        let public = base64::engine::general_purpose::STANDARD.encode(key.public_key());
+        let auth = SenderAuth::offline("helpdesk.smacloud.it").unwrap();
+        auth.preload_txt(
+            "rsa._domainkey.mail.example.co.uk",
+            &format!("v=DKIM1; k=rsa; p={public}"),
+        )
+        .unwrap();
+        auth.preload_txt("other.example", "v=spf1 -all").unwrap();
+
+        let body = "From: demo@example.co.uk\r\nTo: hd@smacloud.it\r\nSubject: firmato\r\n\
+                    Message-ID: <rsa@example.co.uk>\r\n\r\nFirmato DKIM.\r\n";
+        let signature = DkimSigner::from_key(key)
+            .domain("mail.example.co.uk")
+            .selector("rsa")
+            .headers(["From", "To", "Subject", "Message-ID"])
+            .sign(body.as_bytes())
+            .unwrap();
+        let signed = format!("{}{body}", signature.to_header());
+        let conn = Connection {
+            ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9)),
+            helo: "mx.other.example".to_string(),
+            mail_from: "bounce@other.example".to_string(),
+        };
+        let v = auth.check(&conn, signed.as_bytes(), "example.co.uk").await;
+        assert!(v.pass, "{}", v.detail);
+        assert!(
+            v.detail.contains("dkim=pass (mail.example.co.uk)"),
+            "{}",
+            v.detail
+        );
+        // Signed by a subdomain of example.co.uk: not aligned with another organization.
+        let v = auth.check(&conn, signed.as_bytes(), "other.co.uk").await;
+        assert!(!v.pass, "{}", v.detail);
+        let altered = signed.replace("Firmato", "Alterato");
+        let v = auth.check(&conn, altered.as_bytes(), "example.co.uk").await;
+        assert!(!v.pass, "{}", v.detail);
+        assert!(v.detail.contains("dkim=fail"), "{}", v.detail);
+    }
+
+    #[test]
+    fn the_dns_cache_expires_entries_by_their_answer() {
+        let cache: DnsCache<Box<str>, u32> = DnsCache::default();
+        let now = Instant::now();
+        cache.insert("fresh.".into(), 1, now + Duration::from_secs(60));
+        cache.insert("stale.".into(), 2, now - Duration::from_secs(1));
+        cache.insert(
+            "long.".into(),
+            3,
+            now + Duration::from_secs(365 * 24 * 3600),
+        );
+        assert_eq!(cache.get("fresh."), Some(1));
+        assert_eq!(cache.get("long."), Some(3));
+        // An answer without a TTL is kept the fixed five minutes, one with a long TTL a day.
+        assert_eq!(cache.get("stale."), Some(2));
+        assert_eq!(expiry(now, now), now + DNS_DEFAULT_TTL);
+        assert_eq!(
+            expiry(now + Duration::from_secs(30), now),
+            now + Duration::from_secs(30)
+        );
+        assert_eq!(
+            expiry(now + Duration::from_secs(9_999_999), now),
+            now + DNS_MAX_TTL
+        );
+        assert_eq!(cache.remove("fresh."), Some(1));
+        assert_eq!(cache.get("fresh."), None);
+
+        let short: DnsCache<Box<str>, u32> = DnsCache::default();
+        short.cache.insert("gone.".into(), (4, Instant::now()));
+        assert_eq!(short.get("gone."), None);
+    }
+
+    #[test]
+    fn a_sender_cycling_through_domains_does_not_flush_the_dns_cache() {
+        let cache: DnsCache<Box<str>, u32> = DnsCache::with_capacity(100);
+        let until = Instant::now() + Duration::from_secs(3600);
+        cache.insert("example.it.".into(), 7, until);
+        for _ in 0..50 {
+            assert_eq!(cache.get("example.it."), Some(7));
+        }
+        cache.cache.run_pending_tasks();
+        // Each fresh name is asked (a miss), then answered; meanwhile real mail keeps asking for
+        // its own domain, here once every ten of the attacker's.
+        for i in 0..5_000 {
+            let name = format!("x{i}.attacker.example.");
+            assert_eq!(cache.get(name.as_str()), None);
+            cache.insert(name.into_boxed_str(), i, until);
+            if i % 10 == 0 {
+                assert_eq!(cache.get("example.it."), Some(7), "after {i} names");
+            }
+        }
+        assert!(cache.len() <= 100, "bounded: {}", cache.len());
+        assert_eq!(cache.get("example.it."), Some(7));
     }
 
     #[test]

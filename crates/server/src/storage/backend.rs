@@ -244,6 +244,18 @@ impl TicketStore for Store {
     ) -> StoreResult<Vec<TicketSummary>> {
         each!(self, s => s.open_tickets_on_service(account_id, service_id).await)
     }
+    async fn last_message_seq(&self, created_before_us: i64) -> StoreResult<i64> {
+        each!(self, s => s.last_message_seq(created_before_us).await)
+    }
+    async fn message_events(
+        &self,
+        after: i64,
+        up_to: i64,
+        account_id: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageEvent>> {
+        each!(self, s => s.message_events(after, up_to, account_id, limit).await)
+    }
 }
 
 impl IntakeStore for Store {

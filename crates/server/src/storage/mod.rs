@@ -30,8 +30,8 @@ pub use outbox::{Notification, OutboxItem, OutboxStore, OUTBOX_LEASE_US};
 pub use pg::PgStore;
 pub use sessions::SessionStore;
 pub use tickets::{
-    Created, IdempotencyRecord, ListQuery, MessageEffect, NewMessage, NewTicketRecord,
-    NotifyContext, RecentMessage, Recorded, TicketDraft, TicketStore,
+    Created, IdempotencyRecord, ListQuery, MessageEffect, MessageEvent, NewMessage,
+    NewTicketRecord, NotifyContext, RecentMessage, Recorded, TicketDraft, TicketStore,
 };
 pub use uploads::{FileRow, UploadStore, UPLOAD_TTL_US};
 pub use usage::{Allowance, Charge, UsageKind, UsageStore};

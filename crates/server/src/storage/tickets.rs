@@ -375,6 +375,51 @@ where
     })
 }
 
+/// A message or status-change event as the live event streams see it (see `crate::events`).
+#[derive(Debug, Clone)]
+pub struct MessageEvent {
+    /// The message's `seq`: global, and the stream's event id.
+    pub seq: i64,
+    /// Whose ticket it is: the customer whose streams get it.
+    pub account_id: String,
+    pub code: String,
+    pub message_id: String,
+    pub kind: MessageKind,
+    pub author_kind: AuthorKind,
+    /// The status an event set (none on a message).
+    pub status: Option<Status>,
+    /// The ticket's status when the row was read.
+    pub ticket_status: Status,
+}
+
+/// Columns shared by both backends' queries of message events.
+pub(super) const MESSAGE_EVENT_COLUMNS: &str =
+    "m.seq, m.id, m.kind, m.author_kind, m.status, t.code, t.account_id, t.status AS ticket_status";
+
+pub(super) fn message_event_from_row<R>(r: &R) -> StoreResult<MessageEvent>
+where
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(MessageEvent {
+        seq: r.try_get("seq")?,
+        account_id: r.try_get("account_id")?,
+        code: r.try_get("code")?,
+        message_id: r.try_get("id")?,
+        kind: column(r, "kind", MessageKind::parse)?,
+        author_kind: column(r, "author_kind", AuthorKind::parse)?,
+        status: r
+            .try_get::<Option<String>, _>("status")?
+            .as_deref()
+            .map(parse_status)
+            .transpose()?,
+        ticket_status: parse_status(&r.try_get::<String, _>("ticket_status")?)?,
+    })
+}
+
 /// Tickets and their messages: the storage side of `crate::tickets`.
 pub trait TicketStore {
     /// One page of the account's tickets, newest activity first, with the counts per status.
@@ -427,6 +472,22 @@ pub trait TicketStore {
         account_id: &str,
         service_id: &str,
     ) -> impl Future<Output = StoreResult<Vec<TicketSummary>>> + Send;
+    /// The highest `seq` of the messages created before `created_before_us` (0 without any):
+    /// where live events start (see `crate::events::GAP_WAIT`).
+    fn last_message_seq(
+        &self,
+        created_before_us: i64,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Messages and events with `after < seq <= up_to`, of one account's tickets or of all, in
+    /// `seq` order, at most `limit`: the poller of live events reads all accounts' (one query
+    /// on the primary key, however many streams are open), a reconnecting stream its own.
+    fn message_events(
+        &self,
+        after: i64,
+        up_to: i64,
+        account_id: Option<&str>,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<MessageEvent>>> + Send;
 }
 
 /// The shared operations, one text for both backends (`ticket_store!(SqliteStore,
@@ -443,6 +504,37 @@ pub trait TicketStore {
 macro_rules! ticket_store {
     ($Store:ty, $Conn:ty, $Db:ty) => {
         impl TicketStore for $Store {
+            async fn last_message_seq(&self, created_before_us: i64) -> StoreResult<i64> {
+                let seq: Option<i64> = sqlx::query_scalar(
+                    "SELECT seq FROM messages WHERE created_us < $1 ORDER BY seq DESC LIMIT 1",
+                )
+                .bind(created_before_us)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(seq.unwrap_or(0))
+            }
+
+            async fn message_events(
+                &self,
+                after: i64,
+                up_to: i64,
+                account_id: Option<&str>,
+                limit: u32,
+            ) -> StoreResult<Vec<MessageEvent>> {
+                let mut sql = QueryBuilder::<$Db>::new("SELECT ");
+                sql.push(MESSAGE_EVENT_COLUMNS)
+                    .push(" FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.seq > ")
+                    .push_bind(after)
+                    .push(" AND m.seq <= ")
+                    .push_bind(up_to);
+                if let Some(account_id) = account_id {
+                    sql.push(" AND t.account_id = ").push_bind(account_id);
+                }
+                sql.push(" ORDER BY m.seq LIMIT ").push_bind(i64::from(limit));
+                let rows = sql.build().fetch_all(&self.pool).await?;
+                rows.iter().map(message_event_from_row).collect()
+            }
+
             async fn list_tickets(&self, account_id: &str, q: &ListQuery) -> StoreResult<TicketList> {
                 let (limit, words) = (page_size(q), search_patterns(q));
                 let mut sql = QueryBuilder::<$Db>::new(

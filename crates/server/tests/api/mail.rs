@@ -704,8 +704,13 @@ fn pipe(
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    // An empty value removes the variable (RUST_LOG: the pipe's own default, as under an MTA).
     for (k, v) in extra_env {
-        cmd.env(k, v);
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
     }
     let mut child = cmd.spawn().unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
@@ -761,6 +766,86 @@ async fn the_pipe_command_exits_0_once_recorded_and_75_when_it_cannot_record() {
         Some(75),
         "a bad setting is temporary for the MTA"
     );
+    app.stop().await;
+}
+
+/// The pipe's stderr, checked to be plain text (no ANSI colour codes: its output ends up in the
+/// MTA's log) and its stdout empty.
+fn plain_output(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(stdout.is_empty(), "stdout: {stdout}");
+    assert!(!stderr.contains("\x1b["), "colour codes: {stderr:?}");
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pipe_prints_one_plain_line_per_message() {
+    let app = spawn_mail_app().await;
+    let vars = vars(&app).await;
+    let raw = load_fixture("new-generic-subject.eml", &vars);
+    let wrong = load_fixture("new-specific-subject.eml", &vars);
+
+    // Without RUST_LOG, as under Postfix's pipe(8): the outcome alone, on one line.
+    let out = pipe_to(&app, &["--to", "hd@smacloud.it"], &raw, &[("RUST_LOG", "")]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = plain_output(&out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let (head, what) = text.trim_end().split_once(": ").expect("id: outcome");
+    let id = head.strip_prefix("accepted ").expect("accepted <id>");
+    assert!(
+        !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{text}"
+    );
+    assert!(what.starts_with("new ticket "), "{text}");
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_intake WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.sql().await)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "the line names the intake record");
+
+    let out = pipe_to(
+        &app,
+        &["--to", "info@smacloud.it"],
+        &wrong,
+        &[("RUST_LOG", "")],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = plain_output(&out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("refused ") && text.contains(": unknown_recipient"),
+        "{text}"
+    );
+
+    // Logs asked for: more lines, none coloured, since standard error is not a terminal.
+    let third = load_fixture("new-two-services.eml", &vars);
+    let out = pipe_to(
+        &app,
+        &["--to", "hd@smacloud.it"],
+        &third,
+        &[("RUST_LOG", "info")],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = plain_output(&out);
+    assert!(text.contains("e-mail accepted"), "{text}");
+    assert!(
+        text.lines().last().unwrap_or("").starts_with("accepted "),
+        "{text}"
+    );
+
+    // Nowhere to record it: 75, and one plain line saying why.
+    let out = pipe(
+        Path::new("/proc/helpdesk-cannot-write-here"),
+        &[],
+        &raw,
+        &[("RUST_LOG", "")],
+    );
+    assert_eq!(out.status.code(), Some(75));
+    let text = plain_output(&out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with("error: message not recorded"), "{text}");
     app.stop().await;
 }
 

@@ -4,6 +4,7 @@
 mod bounces;
 mod cluster;
 mod demo_panel;
+mod events;
 mod helpers;
 mod history;
 mod language;

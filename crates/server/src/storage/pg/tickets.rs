@@ -6,9 +6,10 @@ use super::outbox::queue_notification;
 use super::usage;
 use super::*;
 use crate::storage::tickets::{
-    author_kind_str, counts_from_rows, page_from_rows, page_size, parse_cursor, recent_from_rows,
-    recorded_code, reply_result, search_patterns, summary_from_row, ticket_from_rows, ticket_store,
-    OwnedKey, OwnedMessage, OwnedViewer, TicketRow, RECENT_IN_NOTIFICATION,
+    author_kind_str, counts_from_rows, message_event_from_row, page_from_rows, page_size,
+    parse_cursor, recent_from_rows, recorded_code, reply_result, search_patterns, summary_from_row,
+    ticket_from_rows, ticket_store, OwnedKey, OwnedMessage, OwnedViewer, TicketRow,
+    MESSAGE_EVENT_COLUMNS, RECENT_IN_NOTIFICATION,
 };
 
 /// Locks the account's row until the transaction ends. Every write that changes an account's
