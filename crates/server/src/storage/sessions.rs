@@ -5,6 +5,9 @@
 //! The epoch is read again for each request that the cache would answer, in the request's own
 //! thread on a read-only connection of its own (`EpochCheck`): a few microseconds, where a query
 //! through sqlx's worker thread cost the ticket list a quarter of its throughput.
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`session_store!`, instantiated here and
+//! in `pg/sessions.rs`); what varies by backend (the lookup and its cache) is named at the macro.
 
 use super::*;
 use std::sync::atomic::Ordering;
@@ -102,39 +105,106 @@ pub trait SessionStore {
     fn delete_all_sessions(&self) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
-impl SessionStore for SqliteStore {
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        account_id: &str,
-        expires_us: i64,
-    ) -> StoreResult<()> {
-        let now = now_us();
-        let (token_hash, account_id) = (token_hash.to_string(), account_id.to_string());
-        self.write(move |c| {
-            Box::pin(async move {
-                // Expired sessions of anyone are swept here, where writes happen anyway.
-                sqlx::query("DELETE FROM sessions WHERE expires_us < ?")
-                    .bind(now)
-                    .execute(&mut *c)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO sessions (token_hash, account_id, created_us, last_seen_us, expires_us) VALUES (?, ?, ?, ?, ?)",
-                )
-                .bind(&token_hash)
-                .bind(&account_id)
-                .bind(now)
-                .bind(now)
-                .bind(expires_us)
-                .execute(&mut *c)
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
+/// The operations, one text for both backends (`session_store!`, instantiated here and in
+/// `pg/sessions.rs`). What varies by backend: the lookup (`find_session`; SQLite's answers from
+/// its cache, checked against the auth epoch, PostgreSQL's reads every time, since other
+/// instances end sessions too) and the cache hooks each write calls first
+/// (`touch_cached_session`, `forget_cached_session`), no-ops on PostgreSQL.
+macro_rules! session_store {
+    ($Store:ty) => {
+        impl SessionStore for $Store {
+            async fn create_session(
+                &self,
+                token_hash: &str,
+                account_id: &str,
+                expires_us: i64,
+            ) -> StoreResult<()> {
+                let now = now_us();
+                let (token_hash, account_id) = (token_hash.to_string(), account_id.to_string());
+                self.write(move |c| {
+                    Box::pin(async move {
+                        // Expired sessions of anyone are swept here, where writes happen anyway.
+                        sqlx::query("DELETE FROM sessions WHERE expires_us < $1")
+                            .bind(now)
+                            .execute(&mut *c)
+                            .await?;
+                        sqlx::query(
+                            "INSERT INTO sessions (token_hash, account_id, created_us, last_seen_us, expires_us)
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(&token_hash)
+                        .bind(&account_id)
+                        .bind(now)
+                        .bind(now)
+                        .bind(expires_us)
+                        .execute(&mut *c)
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .await
+            }
 
-    async fn session(
+            async fn session(
+                &self,
+                token_hash: &str,
+                now: i64,
+                idle_us: i64,
+            ) -> StoreResult<Option<(Customer, i64)>> {
+                self.find_session(token_hash, now, idle_us).await
+            }
+
+            async fn touch_session(&self, token_hash: &str, now: i64) -> StoreResult<()> {
+                self.touch_cached_session(token_hash, now);
+                let token_hash = token_hash.to_string();
+                self.write(move |c| {
+                    Box::pin(async move {
+                        sqlx::query("UPDATE sessions SET last_seen_us = $1 WHERE token_hash = $2")
+                            .bind(now)
+                            .bind(&token_hash)
+                            .execute(&mut *c)
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .await
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+                self.forget_cached_session(Some(token_hash));
+                let token_hash = token_hash.to_string();
+                self.write(move |c| {
+                    Box::pin(async move {
+                        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                            .bind(&token_hash)
+                            .execute(&mut *c)
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .await
+            }
+
+            async fn delete_all_sessions(&self) -> StoreResult<()> {
+                self.forget_cached_session(None);
+                self.write(|c| {
+                    Box::pin(async move {
+                        sqlx::query("DELETE FROM sessions").execute(&mut *c).await?;
+                        Ok(())
+                    })
+                })
+                .await
+            }
+        }
+    };
+}
+pub(super) use session_store;
+
+session_store!(SqliteStore);
+
+impl SqliteStore {
+    /// A live session: from the cache while the auth epoch is unchanged, else read and cached.
+    async fn find_session(
         &self,
         token_hash: &str,
         now: i64,
@@ -197,52 +267,23 @@ impl SessionStore for SqliteStore {
         Ok(found.map(|(account, last_seen_us, ..)| (account, last_seen_us)))
     }
 
-    async fn touch_session(&self, token_hash: &str, now: i64) -> StoreResult<()> {
+    /// Moves a cached session's idle clock with the database's.
+    fn touch_cached_session(&self, token_hash: &str, now: i64) {
         if let Some(c) = self.session_cache().get_mut(token_hash) {
             c.last_seen_us = now;
         }
-        let token_hash = token_hash.to_string();
-        self.write(move |c| {
-            Box::pin(async move {
-                sqlx::query("UPDATE sessions SET last_seen_us = ? WHERE token_hash = ?")
-                    .bind(now)
-                    .bind(&token_hash)
-                    .execute(&mut *c)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
     }
 
-    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        self.session_cache().remove(token_hash);
-        let token_hash = token_hash.to_string();
-        self.write(move |c| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-                    .bind(&token_hash)
-                    .execute(&mut *c)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
+    /// Forgets one cached session, or all of them (`None`).
+    fn forget_cached_session(&self, token_hash: Option<&str>) {
+        match token_hash {
+            Some(t) => {
+                self.session_cache().remove(t);
+            }
+            None => self.session_cache().clear(),
+        }
     }
 
-    async fn delete_all_sessions(&self) -> StoreResult<()> {
-        self.session_cache().clear();
-        self.write(|c| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM sessions").execute(&mut *c).await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-}
-
-impl SqliteStore {
     /// After an account changed (and committed): its cached sessions go, and so does whatever a
     /// concurrent lookup read before the change.
     pub(super) fn forget_cached_account(&self, account_id: &str) {

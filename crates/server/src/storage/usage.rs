@@ -3,6 +3,9 @@
 //! [`Allowance`] or a quota to count against, inside the transaction of the write they pay for (so
 //! a write refused, or rolled back, has used nothing, and every process on the database counts
 //! the same uses).
+//!
+//! One text of the operations serves SQLite and PostgreSQL (`usage_store!`, instantiated here and
+//! in `pg/usage.rs`); what varies by backend (the row locks of the counting) is named at the macro.
 
 use super::*;
 
@@ -58,34 +61,109 @@ pub trait UsageStore {
     fn stored_bytes(&self, account_id: &str) -> impl Future<Output = StoreResult<i64>> + Send;
 }
 
-impl UsageStore for SqliteStore {
-    async fn usage_in_window(
-        &self,
-        account_id: &str,
-        kind: UsageKind,
-        window_us: i64,
-        now: i64,
-    ) -> StoreResult<(i64, i64)> {
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT window_start_us, used FROM account_usage WHERE account_id = ? AND kind = ?",
-        )
-        .bind(account_id)
-        .bind(kind.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(usage_now(row, window_us, now))
-    }
-
-    async fn stored_bytes(&self, account_id: &str) -> StoreResult<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT bytes FROM account_storage WHERE account_id = ?")
+/// The operations, one text for both backends (`usage_store!`, instantiated here and in
+/// `pg/usage.rs`), with `take` and `within_quota`, which count inside a write's transaction. What
+/// varies by backend is `FOR_UPDATE`, appended to the reads of the rows counted: PostgreSQL locks
+/// them so that instances racing for the last use of a window count one after the other; SQLite's
+/// single writer needs no lock.
+macro_rules! usage_store {
+    ($Store:ty, $Conn:ty) => {
+        impl UsageStore for $Store {
+            async fn usage_in_window(
+                &self,
+                account_id: &str,
+                kind: UsageKind,
+                window_us: i64,
+                now: i64,
+            ) -> StoreResult<(i64, i64)> {
+                let row: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT window_start_us, used FROM account_usage WHERE account_id = $1 AND kind = $2",
+                )
                 .bind(account_id)
+                .bind(kind.as_str())
                 .fetch_optional(&self.pool)
-                .await?
-                .unwrap_or(0),
-        )
-    }
+                .await?;
+                Ok(usage_now(row, window_us, now))
+            }
+
+            async fn stored_bytes(&self, account_id: &str) -> StoreResult<i64> {
+                Ok(
+                    sqlx::query_scalar("SELECT bytes FROM account_storage WHERE account_id = $1")
+                        .bind(account_id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .unwrap_or(0),
+                )
+            }
+        }
+
+        /// Counts `a` for the account inside the caller's transaction, or refuses it with how long until
+        /// its window ends. The row is created if missing (a concurrent creator waits on the key) and
+        /// then read, locked until the transaction ends where the backend locks rows (`FOR_UPDATE`), so
+        /// the check and the count are one step for every instance (on SQLite, the writer is the only
+        /// one).
+        pub(in crate::storage) async fn take(
+            c: &mut $Conn,
+            account_id: &str,
+            a: Allowance,
+            now: i64,
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO account_usage (account_id, kind, window_start_us, used) VALUES ($1, $2, $3, 0)
+                 ON CONFLICT (account_id, kind) DO NOTHING",
+            )
+            .bind(account_id)
+            .bind(a.kind.as_str())
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            let stored: Option<(i64, i64)> = sqlx::query_as(&format!(
+                "SELECT window_start_us, used FROM account_usage
+                 WHERE account_id = $1 AND kind = $2{FOR_UPDATE}",
+            ))
+            .bind(account_id)
+            .bind(a.kind.as_str())
+            .fetch_optional(&mut *c)
+            .await?;
+            let (start, used) = count_use(a, stored, now)?;
+            sqlx::query(
+                "UPDATE account_usage SET window_start_us = $3, used = $4
+                 WHERE account_id = $1 AND kind = $2",
+            )
+            .bind(account_id)
+            .bind(a.kind.as_str())
+            .bind(start)
+            .bind(used)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        }
+
+        /// Refuses the caller's transaction when the account now keeps more than `quota` bytes. The
+        /// caller's files are already inserted: on PostgreSQL the trigger that counted them holds the
+        /// account's `account_storage` row until commit, so a racing write counts after this one.
+        pub(in crate::storage) async fn within_quota(
+            c: &mut $Conn,
+            account_id: &str,
+            quota: i64,
+        ) -> StoreResult<()> {
+            let stored: i64 = sqlx::query_scalar(&format!(
+                "SELECT bytes FROM account_storage WHERE account_id = $1{FOR_UPDATE}"
+            ))
+            .bind(account_id)
+            .fetch_optional(&mut *c)
+            .await?
+            .unwrap_or(0);
+            check_quota(stored, quota)
+        }
+    };
 }
+pub(super) use usage_store;
+
+/// SQLite's single writer keeps writes apart: nothing to lock.
+const FOR_UPDATE: &str = "";
+
+usage_store!(SqliteStore, SqliteConnection);
 
 /// The window still running at `now` of a stored `(window_start_us, used)`: what it has used and
 /// when it ends; a window that has ended (or none) has used nothing and would end `window_us`
@@ -127,48 +205,4 @@ pub(super) fn check_quota(stored: i64, quota: i64) -> StoreResult<()> {
         });
     }
     Ok(())
-}
-
-/// Counts `a` for the account inside the caller's transaction, or refuses it with how long until
-/// its window ends (the writer is the only one, so what is read here is still so when written).
-pub(super) async fn take(
-    c: &mut SqliteConnection,
-    account_id: &str,
-    a: Allowance,
-    now: i64,
-) -> StoreResult<()> {
-    let stored: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT window_start_us, used FROM account_usage WHERE account_id = ? AND kind = ?",
-    )
-    .bind(account_id)
-    .bind(a.kind.as_str())
-    .fetch_optional(&mut *c)
-    .await?;
-    let (start, used) = count_use(a, stored, now)?;
-    sqlx::query(
-        "INSERT INTO account_usage (account_id, kind, window_start_us, used) VALUES (?, ?, ?, ?)
-         ON CONFLICT (account_id, kind) DO UPDATE
-         SET window_start_us = excluded.window_start_us, used = excluded.used",
-    )
-    .bind(account_id)
-    .bind(a.kind.as_str())
-    .bind(start)
-    .bind(used)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
-
-/// Refuses the caller's transaction when the account now keeps more than `quota` bytes.
-pub(super) async fn within_quota(
-    c: &mut SqliteConnection,
-    account_id: &str,
-    quota: i64,
-) -> StoreResult<()> {
-    let stored: i64 = sqlx::query_scalar("SELECT bytes FROM account_storage WHERE account_id = ?")
-        .bind(account_id)
-        .fetch_optional(&mut *c)
-        .await?
-        .unwrap_or(0);
-    check_quota(stored, quota)
 }

@@ -1,332 +1,52 @@
-//! IntakeStore on PostgreSQL: the same records as SQLite's (`storage/mail.rs`). Several
+//! IntakeStore on PostgreSQL: the shared text of `storage/mail.rs` (`intake_store!`). Several
 //! instances may take deliveries of one message at once: the unique index on
-//! `(sender, message_id)` decides which claims it.
+//! `(sender, message_id)` decides which claims it, and the pieces below lock what SQLite's single
+//! writer keeps apart.
 
 use super::*;
-use crate::storage::mail::Answer;
+use crate::storage::mail::{intake_store, prior_claim, Answer, HOUR_US};
 use crate::util::rfc3339;
 
-/// As on SQLite (`storage/mail.rs`).
-const STALE_CLAIM_US: i64 = 10 * 60 * 1_000_000;
-const HOUR_US: i64 = 3600 * 1_000_000;
+/// Of two instances taking over a stale claim, one deletes it and the other, once the first
+/// commits, finds the first one's claim.
+const FOR_UPDATE: &str = " FOR UPDATE";
 
-/// What an earlier claim of the same message says about this one.
-fn prior_claim(outcome: &str, at: i64, received_us: i64) -> Option<Claim> {
-    if outcome != "processing" {
-        Some(Claim::Duplicate)
-    } else if received_us - at < STALE_CLAIM_US {
-        Some(Claim::Busy)
-    } else {
-        None
-    }
-}
-
-impl IntakeStore for PgStore {
-    async fn claim_intake(&self, c: &IntakeClaim<'_>) -> StoreResult<Claim> {
-        let own = |s: &str| s.to_string();
-        let (id, sender, recipient, subject, raw_path) = (
-            own(c.id),
-            own(c.sender),
-            own(c.recipient),
-            own(c.subject),
-            own(c.raw_path),
-        );
-        let (message_id, received_us) = (c.message_id.map(own), c.received_us);
-        self.write(move |tx| {
-            Box::pin(async move {
-                if let Some(mid) = &message_id {
-                    // Locked: of two instances taking over a stale claim, one deletes it and the
-                    // other, once the first commits, finds the first one's claim.
-                    let prior: Option<(String, String, i64)> = sqlx::query_as(
-                        "SELECT id, outcome, received_us FROM mail_intake
-                         WHERE sender = $1 AND message_id = $2 FOR UPDATE",
-                    )
-                    .bind(&sender)
-                    .bind(mid)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some((old, outcome, at)) = prior {
-                        if let Some(claim) = prior_claim(&outcome, at, received_us) {
-                            return Ok(claim);
-                        }
-                        sqlx::query("DELETE FROM mail_intake WHERE id = $1")
-                            .bind(old)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                // A claim inserted meanwhile by another instance makes this one a conflict, not
-                // an error: the other's claim is read back and answered like one found above.
-                let done = sqlx::query(
-                    "INSERT INTO mail_intake (id, sender, recipient, subject, message_id, outcome, raw_path, received_us)
-                     VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7)
-                     ON CONFLICT (sender, message_id) WHERE message_id IS NOT NULL DO NOTHING",
-                )
-                .bind(&id)
-                .bind(&sender)
-                .bind(&recipient)
-                .bind(&subject)
-                .bind(&message_id)
-                .bind(&raw_path)
-                .bind(received_us)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 1 {
-                    return Ok(Claim::Claimed);
-                }
-                let other: Option<(String, i64)> = sqlx::query_as(
-                    "SELECT outcome, received_us FROM mail_intake WHERE sender = $1 AND message_id = $2",
-                )
-                .bind(&sender)
-                .bind(&message_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                Ok(match other {
-                    Some((outcome, at)) => {
-                        prior_claim(&outcome, at, received_us).unwrap_or(Claim::Busy)
-                    }
-                    // Gone again (abandoned): the sender's next try claims it.
-                    None => Claim::Busy,
-                })
-            })
-        })
-        .await
-    }
-
-    async fn finish_intake(&self, id: &str, f: &IntakeFinish<'_>) -> StoreResult<bool> {
-        let now = now_us();
-        let own = |s: Option<&str>| s.map(str::to_string);
-        let id = id.to_string();
-        let (account_id, claimed_account_id, reason, detail, ticket_code, acknowledged_to) = (
-            own(f.account_id),
-            own(f.claimed_account_id),
-            own(f.reason),
-            own(f.detail),
-            own(f.ticket_code),
-            own(f.acknowledged_to),
-        );
-        let (outcome, answer) = (f.outcome.to_string(), f.answer.clone());
-        self.write(move |tx| {
-            Box::pin(async move {
-                sqlx::query(
-                    "UPDATE mail_intake SET account_id = $1, claimed_account_id = $2, outcome = $3, reason = $4,
-                       detail = $5, ticket_id = (SELECT id FROM tickets WHERE code = $6)
-                     WHERE id = $7",
-                )
-                .bind(&account_id)
-                .bind(&claimed_account_id)
-                .bind(&outcome)
-                .bind(&reason)
-                .bind(&detail)
-                .bind(&ticket_code)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-                if let Some(to) = &acknowledged_to {
-                    sqlx::query(
-                        "INSERT INTO mail_answers (address, kind, created_us) VALUES ($1, 'ack', $2)",
-                    )
-                    .bind(to)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                match &answer {
-                    Some(a) => queue_answer(tx, a, now).await,
-                    None => Ok(false),
-                }
-            })
-        })
-        .await
-    }
-
-    async fn refused_raw_before(&self, cutoff_us: i64) -> StoreResult<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT id, raw_path FROM mail_intake
-             WHERE outcome = 'refused' AND raw_path <> '' AND received_us < $1 LIMIT 10000",
-        )
-        .bind(cutoff_us)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn forget_raw(&self, ids: &[String]) -> StoreResult<()> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let ids = ids.to_vec();
-        self.write(move |tx| {
-            Box::pin(async move {
-                sqlx::query("UPDATE mail_intake SET raw_path = '' WHERE id = ANY($1)")
-                    .bind(&ids)
-                    .execute(&mut *tx)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    async fn abandon_intake(&self, id: &str) -> StoreResult<()> {
-        let id = id.to_string();
-        self.write(move |tx| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM mail_intake WHERE id = $1 AND outcome = 'processing'")
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    async fn recent_acknowledgments(&self, address: &str) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM mail_answers WHERE address = $1 AND kind = 'ack' AND created_us > $2",
-        )
-        .bind(address)
-        .bind(now_us() - HOUR_US)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
-    async fn ticket_for_references(
-        &self,
-        account_id: &str,
-        ids: &[String],
-    ) -> StoreResult<Option<String>> {
-        if ids.is_empty() {
-            return Ok(None);
-        }
-        let found: Vec<(String, String)> = sqlx::query_as(
-            "SELECT o.message_id AS mid, t.code FROM outbox o JOIN tickets t ON t.id = o.ticket_id
-             WHERE t.account_id = $1 AND o.message_id = ANY($2)
-             UNION ALL
-             SELECT m.email_message_id AS mid, t.code FROM messages m JOIN tickets t ON t.id = m.ticket_id
-             WHERE t.account_id = $1 AND m.email_message_id = ANY($2)",
-        )
-        .bind(account_id)
-        .bind(ids)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(ids.iter().find_map(|id| {
-            found
-                .iter()
-                .find(|(mid, _)| mid == id)
-                .map(|(_, code)| code.clone())
-        }))
-    }
-
-    async fn ticket_with_email(
-        &self,
-        account_id: &str,
-        email_message_id: &str,
-    ) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT t.code FROM messages m JOIN tickets t ON t.id = m.ticket_id
-             WHERE m.email_message_id = $1 AND t.account_id = $2 LIMIT 1",
-        )
-        .bind(email_message_id)
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    async fn insert_raw_email_file(&self, account_id: &str, f: &StoredFile) -> StoreResult<()> {
-        // Stored like an upload: unattached until the message that refers to it is written.
-        self.insert_upload(account_id, f, Charge::default()).await
-    }
-
-    async fn delete_file_row(&self, id: &str) -> StoreResult<()> {
-        let id = id.to_string();
-        self.write(move |tx| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM files WHERE id = $1 AND message_id IS NULL")
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    async fn intake_record(&self, id: &str) -> StoreResult<Option<IntakeRecord>> {
-        Ok(sqlx::query_as(
-            "SELECT i.outcome, i.reason, t.code FROM mail_intake i
-             LEFT JOIN tickets t ON t.id = i.ticket_id WHERE i.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
-    async fn mail_rejections(
-        &self,
-        account_id: &str,
-        lang: Language,
-    ) -> StoreResult<Vec<MailRejection>> {
-        let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT id, subject, reason, received_us FROM mail_intake
-             WHERE account_id = $1 AND outcome = 'refused' ORDER BY received_us DESC LIMIT 100",
-        )
-        .bind(account_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, subject, reason, received_us)| {
-                let reason = reason.unwrap_or_default();
-                MailRejection {
-                    id,
-                    received_at: rfc3339(received_us),
-                    subject,
-                    message: crate::texts::rejection_explanation(&reason, lang).to_string(),
-                    reason,
-                }
-            })
-            .collect())
-    }
-}
-
-/// Queues a refusal answer unless its address already had `a.limit` within `a.window_us`;
-/// answers whether it was queued. The address is locked for the transaction (an advisory lock
-/// on its hash: there is no row per address to lock), so that instances answering the same
-/// address count one after the other and never both pass the limit.
-async fn queue_answer(c: &mut PgConnection, a: &Answer, now: i64) -> StoreResult<bool> {
-    let n = &a.notification;
+/// Locks the address for the transaction (an advisory lock on its hash: there is no row per
+/// address to lock).
+async fn lock_address(c: &mut PgConnection, address: &str) -> StoreResult<()> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('mail_answers ' || $1, 0))")
-        .bind(&n.to)
+        .bind(address)
         .execute(&mut *c)
         .await?;
-    let recent: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mail_answers WHERE address = $1 AND kind = 'refusal' AND created_us > $2",
-    )
-    .bind(&n.to)
-    .bind(now.saturating_sub(a.window_us))
-    .fetch_one(&mut *c)
-    .await?;
-    if recent >= a.limit {
-        return Ok(false);
-    }
-    sqlx::query(
-        "INSERT INTO outbox (ticket_id, message_id, from_addr, to_addr, subject, body, in_reply_to, references_, next_try_us, created_us)
-         VALUES (NULL, $1, $2, $3, $4, $5, $6, $6, $7, $7)",
-    )
-    .bind(&n.message_id)
-    .bind(&n.from)
-    .bind(&n.to)
-    .bind(&n.subject)
-    .bind(&n.body)
-    .bind(&a.in_reply_to)
-    .bind(now)
-    .execute(&mut *c)
-    .await?;
-    sqlx::query("INSERT INTO mail_answers (address, kind, created_us) VALUES ($1, 'refusal', $2)")
-        .bind(&n.to)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
-    Ok(true)
+    Ok(())
 }
+
+/// Records that these messages' raw mail was deleted.
+async fn forget_raw_paths(c: &mut PgConnection, ids: &[String]) -> StoreResult<()> {
+    sqlx::query("UPDATE mail_intake SET raw_path = '' WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// (Message-ID, ticket code) of the account's messages, ours or received, with one of `ids`.
+async fn references_to(
+    pool: &PgPool,
+    account_id: &str,
+    ids: &[String],
+) -> StoreResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT o.message_id AS mid, t.code FROM outbox o JOIN tickets t ON t.id = o.ticket_id
+         WHERE t.account_id = $1 AND o.message_id = ANY($2)
+         UNION ALL
+         SELECT m.email_message_id AS mid, t.code FROM messages m JOIN tickets t ON t.id = m.ticket_id
+         WHERE t.account_id = $1 AND m.email_message_id = ANY($2)",
+    )
+    .bind(account_id)
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+intake_store!(PgStore, PgConnection);
