@@ -5,6 +5,7 @@ mod attachments;
 mod bench;
 mod journey;
 mod language;
+mod live;
 mod login;
 mod security_xss;
 mod session;
