@@ -462,6 +462,11 @@ pub fn ticket_created(code: &str) {
     send_unread();
 }
 
+/// News came (a live event): the host's badge follows.
+pub fn refresh_unread() {
+    send_unread();
+}
+
 fn send_unread() {
     if !embedded() {
         return;

@@ -19,6 +19,7 @@ pub mod embed;
 pub mod format;
 pub mod json;
 pub mod language;
+pub mod live;
 pub mod pages;
 pub mod router;
 pub mod session;
@@ -126,6 +127,7 @@ pub fn App() -> impl IntoView {
 fn Embedding() -> impl IntoView {
     let session = use_session();
     embed::start(session);
+    live::start(session);
     api::set_unauthorized_handler(move || {
         session.end(false);
         // Inside a signed-on widget the panel is asked for a new token; the login page says so.

@@ -75,6 +75,7 @@ pub fn TicketView(ticket: Ticket) -> impl IntoView {
             <Thread messages=state.messages/>
         </section>
         <ReplyBox state/>
+        <crate::live::TicketLive state/>
     }
 }
 

@@ -91,6 +91,38 @@ pub fn TicketListPage() -> impl IntoView {
         query.track();
         load(false);
     });
+    // News from the live stream: the first page and the counts again, without the loading
+    // state (the table stays where it is, focus included).
+    crate::live::showing("*");
+    crate::live::on_event(move |_| {
+        let (Some(gen), Some(s), Some(q)) = (
+            generation.try_get_value(),
+            status.try_get_untracked(),
+            query.try_get_untracked(),
+        ) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let Ok(list) = api::tickets(s, &q, None).await else {
+                return;
+            };
+            if generation.try_get_value() != Some(gen) {
+                return;
+            }
+            counts.set(list.counts);
+            if next.get_untracked().is_none() {
+                items.set(list.items);
+                next.set(list.next_cursor);
+            } else {
+                // More pages shown: the first page's rows take the place of their older copies,
+                // at the top, and the pages after it stay.
+                items.update(|v| {
+                    v.retain(|old| !list.items.iter().any(|n| n.code == old.code));
+                    v.splice(0..0, list.items);
+                });
+            }
+        });
+    });
     // The address changed under the page (Back or Forward between two states of the list, a
     // link to the plain list): the page follows it.
     crate::effect(move || {

@@ -6,6 +6,7 @@ mod bench;
 mod bounces;
 mod journey;
 mod language;
+mod live;
 mod login;
 mod security_xss;
 mod session;
