@@ -3,8 +3,9 @@
 use crate::{build_app, cargo, root, setup, sh, Result};
 use std::path::Path;
 
-/// `cargo xtask bench [storm|wal|slow_bodies|backends|storm-compare [REV]|lighthouse]`: every budget, or
-/// only the outage storm's rows, or only the write flood's, or only the slow bodies' (issue 19),
+/// `cargo xtask bench [storm|wal|slow_bodies|events|backends|storm-compare [REV]|lighthouse]`: every
+/// budget, or only the outage storm's rows, or only the write flood's, or only the slow bodies'
+/// (issue 19), or only the live streams' (issue 22),
 /// or the storm against REV's build, or only Lighthouse's.
 pub fn bench(args: &[String]) -> Result {
     if args.first().is_some_and(|a| a == "storm") {
@@ -18,6 +19,9 @@ pub fn bench(args: &[String]) -> Result {
     }
     if args.first().is_some_and(|a| a == "backends") {
         return backends();
+    }
+    if args.first().is_some_and(|a| a == "events") {
+        return server_bench("events");
     }
     if args.first().is_some_and(|a| a == "storm-compare") {
         return crate::compare::storm_compare(args.get(1).map(String::as_str));
@@ -43,6 +47,7 @@ pub fn bench(args: &[String]) -> Result {
     storm()?;
     server_bench("wal_flood")?;
     server_bench("slow_bodies")?;
+    server_bench("events")?;
     backends()?;
     let mut load = cargo();
     load.args([

@@ -257,21 +257,7 @@ async fn notifications_queued_while_both_run_are_each_sent_once() {
         .await
         .unwrap();
     assert!(queued >= 300, "{queued} queued");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        if pending == 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{pending} still unsent"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    outbox_sent(&db, Duration::from_secs(60)).await;
     let ids = sent_ids([&a, &b]);
     let distinct: HashSet<&String> = ids.iter().collect();
     assert_eq!(distinct.len() as i64, queued, "every notification sent");
@@ -284,6 +270,25 @@ async fn notifications_queued_while_both_run_are_each_sent_once() {
     }
     a.stop().await;
     b.stop().await;
+}
+
+/// Waits, `within` at most, until no notification in the shared outbox is left unsent.
+async fn outbox_sent(db: &sqlx::AnyPool, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL")
+            .fetch_one(db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pending} notifications still unsent after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A server process on `url`, its own data folder, sending through `relay`: killed when dropped.
@@ -415,22 +420,9 @@ async fn an_instance_killed_while_sending_loses_no_notification_and_repeats_none
         "killed before everything was sent ({at_kill})"
     );
 
-    let db = sqlx::PgPool::connect(&url).await.unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_us IS NULL")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        if pending == 0 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{pending} never sent after the kill"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&url).await.unwrap();
+    outbox_sent(&db, Duration::from_secs(90)).await;
     let queued: Vec<String> = sqlx::query_scalar("SELECT message_id FROM outbox")
         .fetch_all(&db)
         .await
