@@ -455,3 +455,48 @@ async fn an_instance_killed_while_sending_loses_no_notification_and_repeats_none
     drop(b);
     let _ = relay.kill();
 }
+
+#[tokio::test]
+async fn a_sign_on_token_used_on_one_is_refused_on_the_other() {
+    const SECRET: &str = "a-shared-secret-of-the-panel-32-bytes-or-more";
+    let Some((a, b)) = two_instances(|c| {
+        c.sso.secrets = vec![SECRET.as_bytes().to_vec()];
+    })
+    .await
+    else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims = json!({"iss": "panel.newmedialabs.it", "aud": "helpdesk",
+        "email": "demo@example.it", "name": "Mario Rossi", "locale": "it",
+        "iat": now, "exp": now + 120, "jti": "cluster-once-1"});
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let trade = |app: &TestApp| {
+        app.client
+            .post(app.url("/api/v1/session/sso"))
+            .json(&json!({ "token": token }))
+            .send()
+    };
+    let first = trade(&a).await.unwrap();
+    assert_eq!(
+        first.status(),
+        StatusCode::OK,
+        "the first use opens a session"
+    );
+    let (status, code, _) = error_code(trade(&b).await.unwrap()).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthorized"),
+        "the same jti on the other instance is a replay"
+    );
+    a.stop().await;
+    b.stop().await;
+}
