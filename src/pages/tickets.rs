@@ -6,7 +6,7 @@ use crate::components::load::{LoadFailed, Loading};
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::format::datetime;
 use crate::i18n::*;
-use crate::router::{keep_in_address, Link};
+use crate::router::{current_path, keep_in_address, Link};
 use crate::texts::{status_tab, tab_help};
 use helpdesk_core::api::{Status, StatusCounts, TicketSummary};
 use leptos::prelude::*;
@@ -146,7 +146,8 @@ pub fn TicketListPage() -> impl IntoView {
         if !q.is_empty() {
             params.insert("q", q);
         }
-        keep_in_address(&["/", &params.to_query_string()].concat());
+        // On the list's own address, whichever it was opened by (`/` or `/tickets`).
+        keep_in_address(&[current_path().as_str(), &params.to_query_string()].concat());
     });
     // Search as the customer types, without a request per keystroke.
     crate::effect(move || {

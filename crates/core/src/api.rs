@@ -484,6 +484,16 @@ pub struct MailRejection {
     pub reason: String,
     /// The explanation in Italian, with what to do.
     pub message: String,
+    /// The text the customer wrote, as plain text read from the e-mail kept as received (at
+    /// most `MAIL_REJECTION_TEXT_MAX_CHARS` characters), so that it can be sent again; null once
+    /// that e-mail is deleted (after the retention period, 30 days by default) or when it could
+    /// not be read (encrypted, unreadable).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The file names of its attachments, to attach again (empty when it had none, or once the
+    /// e-mail is deleted).
+    #[serde(default)]
+    pub attachment_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

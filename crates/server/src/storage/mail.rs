@@ -404,6 +404,9 @@ macro_rules! intake_store {
                             subject,
                             message: crate::texts::rejection_explanation(&reason, lang).to_string(),
                             reason,
+                            // Read from the kept e-mail by h-n's branch (server side of issue 22).
+                            text: None,
+                            attachment_names: Vec::new(),
                         }
                     })
                     .collect())
