@@ -307,6 +307,16 @@ pub async fn retry_mail_delivery() -> Result<(), ApiError> {
 pub async fn set_language(code: Option<&str>) -> Result<Customer, ApiError> {
     let req = MeUpdate {
         language: Some(code.map(str::to_string)),
+        ..MeUpdate::default()
+    };
+    decode(send("PATCH", "/me", json(&req), None).await)
+}
+
+/// Saves the time zone of the customer's e-mails (an IANA name: the browser's).
+pub async fn set_time_zone(zone: &str) -> Result<Customer, ApiError> {
+    let req = MeUpdate {
+        time_zone: Some(Some(zone.to_string())),
+        ..MeUpdate::default()
     };
     decode(send("PATCH", "/me", json(&req), None).await)
 }

@@ -107,7 +107,31 @@ impl Session {
             save(&data);
         }
         crate::api::set_token(Some(data.token.clone()));
+        let saved_zone = data.customer.time_zone.clone();
         self.0.set(Some(data));
+        self.save_time_zone(&saved_zone);
+    }
+
+    /// Once after login: the browser's time zone becomes the one of the customer's e-mails when
+    /// the server has another (Europe/Rome until one is known). A failure is not shown: the next
+    /// login tries again.
+    fn save_time_zone(&self, saved: &str) {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        let Some(zone) = js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|z| z.as_string())
+            .filter(|z| !z.is_empty() && z != saved)
+        else {
+            return;
+        };
+        let session = *self;
+        leptos::task::spawn_local(async move {
+            if let Ok(c) = crate::api::set_time_zone(&zone).await {
+                session.set_customer(c);
+            }
+        });
     }
 
     /// Forgets the session (expired, or logged out); drafts stay unless `forget_drafts`.

@@ -97,6 +97,7 @@ fn session() -> Session {
             email: "demo@example.it".into(),
             name: "Mario Rossi".into(),
             language: Some("it".into()),
+            time_zone: "Europe/Rome".into(),
             role: Role::Customer,
         },
         active_ms: 0.0,

@@ -172,11 +172,16 @@ fn message_item(m: &Message) -> Element {
             td_string!(l, staff),
         );
     }
+    // A staff reply written in the helpdesk's own tools says nothing of a channel: the staff
+    // badge already tells who wrote it, and "on the website" would not be true.
     let channel = match m.channel {
-        Channel::Web => td_string!(l, via_web),
-        Channel::Email => td_string!(l, via_email),
+        Channel::Web => Some(td_string!(l, via_web)),
+        Channel::Email => Some(td_string!(l, via_email)),
+        Channel::Staff => None,
     };
-    text(&el(Some(&header), "span", "channel"), channel);
+    if let Some(channel) = channel {
+        text(&el(Some(&header), "span", "channel"), channel);
+    }
     time(&header, &m.created_at);
     if m.automatic {
         text(

@@ -85,8 +85,16 @@ contract_enum!(Status {
 pub enum Channel {
     Web,
     Email,
+    /// Written by staff in the helpdesk's own tools (the staff API, `helpdesk-server staff
+    /// reply`): neither the customers' website nor an e-mail. Only messages have it, never a
+    /// ticket.
+    Staff,
 }
-contract_enum!(Channel { Web = "web", Email = "email" });
+contract_enum!(Channel {
+    Web = "web",
+    Email = "email",
+    Staff = "staff",
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -201,7 +209,19 @@ pub struct Customer {
     /// is saved, and then the server writes Italian.
     #[serde(default)]
     pub language: Option<String>,
+    /// The IANA time zone the times of the customer's e-mails are written in (e.g.
+    /// `Europe/Rome`): the one the app last sent from the browser, `DEFAULT_TIME_ZONE` until then.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
     pub role: Role,
+}
+
+/// The time zone of a customer whose browser has not told one yet: the provider's customers are
+/// Italian.
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Rome";
+
+fn default_time_zone() -> String {
+    DEFAULT_TIME_ZONE.to_string()
 }
 
 /// `PATCH /api/v1/me`: what customers may change of their own account. A field left out stays
@@ -221,6 +241,18 @@ pub struct MeUpdate {
         schema(value_type = Option<String>, nullable, pattern = "^(it|en)$")
     )]
     pub language: Option<Option<String>>,
+    /// An IANA time zone name (`Europe/Rome`, `America/New_York`) saves the zone of the times in
+    /// e-mails; null clears it (`Europe/Rome` then).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, nullable, max_length = 64)
+    )]
+    pub time_zone: Option<Option<String>>,
 }
 
 /// A field that is present, null or not (`Some(None)` for null), as against one left out (`None`).
@@ -495,6 +527,10 @@ pub struct MailRejection {
     #[serde(default)]
     pub attachment_names: Vec<String>,
 }
+
+/// The most characters of a refused e-mail's text the list gives back: a ticket's description
+/// takes no more (`limits::BODY_MAX_CHARS`).
+pub const MAIL_REJECTION_TEXT_MAX_CHARS: usize = crate::limits::BODY_MAX_CHARS;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

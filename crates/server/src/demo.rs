@@ -170,7 +170,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
             None,
             {
                 let config = config.clone();
-                move |ctx| Some(crate::notify::acknowledgment(&config, ctx, &[]))
+                move |ctx| Some(crate::notify::acknowledgment(&config, ctx, None))
             },
         )
         .await?;

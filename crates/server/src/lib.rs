@@ -24,6 +24,7 @@ pub mod storage;
 pub mod texts;
 pub mod tickets;
 pub mod util;
+pub mod zone;
 
 pub use app::{start, Running};
 pub use config::Config;

@@ -29,23 +29,60 @@ fn ticket_link(config: &Config, code: &str) -> String {
     format!("{}/tickets/{}", config.public_url, code)
 }
 
+/// The website's form for a new ticket (the app's wizard).
+fn new_ticket_link(config: &Config) -> String {
+    format!("{}/nuovo", config.public_url)
+}
+
+/// What the acknowledgment of a ticket opened by e-mail adds to that of a web ticket.
+#[derive(Debug, Clone, Default)]
+pub struct ByEmail {
+    /// The service the ticket was filed under, as the customer knows it ("blog-mario.it
+    /// (Hosting WordPress)"); `None` when the subject named none of theirs.
+    pub service: Option<String>,
+    /// What to add when the subject or the service left something out.
+    pub advice: Vec<String>,
+}
+
+/// A service as an acknowledgment names it: its domain or identifier, then its product.
+pub fn service_name(identifier: &str, product: &str) -> String {
+    format!("{identifier} ({product})")
+}
+
 /// The acknowledgment of a new ticket (one e-mail), in the customer's language: what the customer
-/// wrote, and what to add when the subject or the service left something out.
-pub fn acknowledgment(config: &Config, ctx: &NotifyContext<'_>, advice: &[String]) -> Notification {
+/// wrote and, for a ticket opened by e-mail (`by_email`), the service it was filed under, its
+/// priority (always *bassa* by e-mail, the seed's rule), how to open the right ticket when the
+/// service is wrong, and what to add when the subject or the service left something out.
+pub fn acknowledgment(
+    config: &Config,
+    ctx: &NotifyContext<'_>,
+    by_email: Option<&ByEmail>,
+) -> Notification {
     let lang = ctx.language;
     let t = texts::mail_texts(lang);
     let opened = texts::ticket_opened(ctx.code.as_str(), ctx.department, lang);
     let mut text = format!(
-        "{greeting}\n\n{opened}\n{label}: {subject}\n\n",
+        "{greeting}\n\n{opened}\n{label}: {subject}\n",
         greeting = texts::greeting(ctx.customer_name, lang),
         label = t.subject_label,
         subject = ctx.subject,
     );
+    let service = by_email.map(|b| b.service.as_deref().unwrap_or(t.service_none));
+    if let Some(service) = service {
+        text.push_str(&format!(
+            "{service_label}: {service}\n{priority_label}: {priority}\n",
+            service_label = t.service_label,
+            priority_label = t.priority_label,
+            priority = t.priority_by_mail,
+        ));
+    }
+    text.push('\n');
     if let Some(first) = ctx.recent.first() {
         text.push_str(&format!("{}:\n", t.you_wrote));
-        text.push_str(&quoted(&first.body));
+        text.push_str(&quoted(&without_quotes(&first.body, lang)));
         text.push_str("\n\n");
     }
+    let advice = by_email.map_or(&[][..], |b| &b.advice[..]);
     if !advice.is_empty() {
         text.push_str(t.to_help_us);
         text.push('\n');
@@ -57,6 +94,10 @@ pub fn acknowledgment(config: &Config, ctx: &NotifyContext<'_>, advice: &[String
         text.push('\n');
     }
     let link = ticket_link(config, ctx.code.as_str());
+    let form = new_ticket_link(config);
+    if by_email.is_some() {
+        text.push_str(&format!("{} {form}\n\n", t.wrong_service));
+    }
     text.push_str(&format!(
         "{answers} {keep}\n{follow}\n",
         answers = t.answers_by_mail,
@@ -67,9 +108,16 @@ pub fn acknowledgment(config: &Config, ctx: &NotifyContext<'_>, advice: &[String
     let mut html = Html::new(ctx);
     html.para(&opened);
     html.labelled(t.subject_label, ctx.subject);
-    html.thread(t.you_wrote, ctx.recent, lang);
+    if let Some(service) = service {
+        html.labelled(t.service_label, service);
+        html.labelled(t.priority_label, t.priority_by_mail);
+    }
+    html.thread(t.you_wrote, ctx.recent);
     if !advice.is_empty() {
         html.list(t.to_help_us, advice);
+    }
+    if by_email.is_some() {
+        html.para_with_link(t.wrong_service, &form);
     }
     html.para(&format!("{} {}", t.answers_by_mail, t.keep_code));
     html.link(t.open_ticket, &link);
@@ -132,7 +180,7 @@ pub fn staff_reply(
     }
     // The reply itself is shown above: the thread shows what came before it.
     let earlier = &ctx.recent[..ctx.recent.len().saturating_sub(1)];
-    html.thread(t.earlier_messages, earlier, lang);
+    html.thread(t.earlier_messages, earlier);
     html.para(t.keep_code);
     html.link(t.open_history, &link);
     about_ticket(config, ctx, body, html.finish())
@@ -145,9 +193,42 @@ fn quoted(text: &str) -> String {
         .join("\n")
 }
 
+/// A message as a notification repeats it: without the text it quotes from earlier messages,
+/// which the app folds away and the e-mail's own thread already shows. Each quoted run becomes
+/// one line saying so; a message that is nothing but a quote stays whole, as the app shows it.
+/// Signatures stay: they are the author's own.
+fn without_quotes(body: &str, lang: Language) -> String {
+    use helpdesk_core::quote::{segments, SegmentKind};
+    let segs = segments(body);
+    let has_text = segs
+        .iter()
+        .any(|s| s.kind == SegmentKind::Text && !s.text.trim().is_empty());
+    if !has_text || segs.iter().all(|s| s.kind != SegmentKind::Quoted) {
+        return body.to_string();
+    }
+    let mut out = String::with_capacity(body.len().min(4096));
+    for s in segs {
+        if s.kind != SegmentKind::Quoted {
+            out.push_str(s.text);
+            continue;
+        }
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(texts::mail_texts(lang).quoted_omitted);
+        out.push('\n');
+    }
+    out.trim_end().to_string()
+}
+
 /// The HTML alternative of a notification. Everything a customer or staff wrote goes through
-/// `escape`: the HTML part never carries markup that did not come from here.
-struct Html(String);
+/// `escape`: the HTML part never carries markup that did not come from here. Times are written
+/// in the customer's zone and language.
+struct Html {
+    out: String,
+    lang: Language,
+    zone: jiff::tz::TimeZone,
+}
 
 fn escape(s: &str) -> String {
     html_escape::encode_text(s).into_owned()
@@ -158,16 +239,9 @@ fn escape_lines(s: &str) -> String {
     escape(s).replace('\n', "<br>\n")
 }
 
-fn when(us: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let fmt = time::macros::format_description!("[day]/[month]/[year] [hour]:[minute] UTC");
-    t.format(&fmt).unwrap_or_default()
-}
-
 impl Html {
     fn new(ctx: &NotifyContext<'_>) -> Self {
-        Html(format!(
+        let out = format!(
             "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\n\
              <body style=\"margin:0;padding:16px;background:#f4f5f7;color:#1f2328;font:16px/1.5 Arial,Helvetica,sans-serif\">\n\
@@ -178,20 +252,36 @@ impl Html {
             title = escape(&helpdesk_core::code::mail_subject(ctx.code, ctx.subject)),
             code = escape(ctx.code.as_str()),
             greeting = escape(&texts::greeting(ctx.customer_name, ctx.language)),
-        ))
+        );
+        Html {
+            out,
+            lang: ctx.language,
+            zone: crate::zone::of_saved(ctx.time_zone),
+        }
     }
 
     fn para(&mut self, text: &str) {
-        self.0.push_str(&format!("<p>{}</p>\n", escape_lines(text)));
+        self.out
+            .push_str(&format!("<p>{}</p>\n", escape_lines(text)));
+    }
+
+    /// A sentence that ends with an address, as a link.
+    fn para_with_link(&mut self, text: &str, url: &str) {
+        self.out.push_str(&format!(
+            "<p>{} <a href=\"{}\">{}</a></p>\n",
+            escape(text),
+            html_escape::encode_double_quoted_attribute(url),
+            escape(url)
+        ));
     }
 
     fn strong_para(&mut self, text: &str) {
-        self.0
+        self.out
             .push_str(&format!("<p><strong>{}</strong></p>\n", escape_lines(text)));
     }
 
     fn labelled(&mut self, label: &str, text: &str) {
-        self.0.push_str(&format!(
+        self.out.push_str(&format!(
             "<p><strong>{}:</strong> {}</p>\n",
             escape(label),
             escape(text)
@@ -199,26 +289,28 @@ impl Html {
     }
 
     fn quote(&mut self, text: &str) {
-        self.0.push_str(&format!(
+        self.out.push_str(&format!(
             "<blockquote style=\"margin:0 0 16px;padding:8px 16px;border-left:4px solid #0b5cad;background:#f6f8fa\">{}</blockquote>\n",
             escape_lines(text)
         ));
     }
 
     fn list(&mut self, intro: &str, items: &[String]) {
-        self.0
+        self.out
             .push_str(&format!("<p>{}</p>\n<ul>\n", escape(intro)));
         for i in items {
-            self.0.push_str(&format!("<li>{}</li>\n", escape(i)));
+            self.out.push_str(&format!("<li>{}</li>\n", escape(i)));
         }
-        self.0.push_str("</ul>\n");
+        self.out.push_str("</ul>\n");
     }
 
-    fn thread(&mut self, title: &str, messages: &[RecentMessage], lang: Language) {
+    /// Messages with their author and time, each without the text it quotes.
+    fn thread(&mut self, title: &str, messages: &[RecentMessage]) {
+        let lang = self.lang;
         if messages.is_empty() {
             return;
         }
-        self.0.push_str(&format!(
+        self.out.push_str(&format!(
             "<h2 style=\"font-size:16px;margin:24px 0 8px\">{}</h2>\n",
             escape(title)
         ));
@@ -227,17 +319,17 @@ impl Html {
                 AuthorKind::Staff => texts::staff_author(&m.author_name, lang),
                 AuthorKind::Customer => m.author_name.clone(),
             };
-            self.0.push_str(&format!(
+            self.out.push_str(&format!(
                 "<p style=\"margin:16px 0 4px;color:#57606a;font-size:14px\"><strong>{}</strong> · {}</p>\n",
                 escape(&who),
-                escape(&when(m.created_us))
+                escape(&crate::zone::when(m.created_us, &self.zone, lang))
             ));
-            self.quote(&m.body);
+            self.quote(&without_quotes(&m.body, lang));
         }
     }
 
     fn link(&mut self, label: &str, url: &str) {
-        self.0.push_str(&format!(
+        self.out.push_str(&format!(
             "<p><a href=\"{}\" style=\"display:inline-block;padding:10px 16px;background:#0b5cad;color:#ffffff;border-radius:6px;text-decoration:none\">{}</a></p>\n",
             html_escape::encode_double_quoted_attribute(url),
             escape(label)
@@ -245,8 +337,8 @@ impl Html {
     }
 
     fn finish(mut self) -> String {
-        self.0.push_str("</div>\n</body></html>\n");
-        self.0
+        self.out.push_str("</div>\n</body></html>\n");
+        self.out
     }
 }
 
@@ -497,6 +589,7 @@ mod tests {
             customer_email: "demo@example.it",
             customer_name: "Mario <b>Rossi</b>",
             language: crate::texts::Language::It,
+            time_zone: "Europe/Rome",
             status,
             recent,
         }
@@ -514,7 +607,7 @@ mod tests {
             created_us: 1_764_614_220_000_000,
             body: "Da stamattina il sito dà errore 500.\n<img src=x onerror=alert(1)>".into(),
         }];
-        let n = acknowledgment(&config, &sample_ctx(&code, &recent, Status::Open), &[]);
+        let n = acknowledgment(&config, &sample_ctx(&code, &recent, Status::Open), None);
         assert!(
             n.body
                 .contains("per il reparto Helpdesk (Assistenza Tecnica)."),
@@ -587,6 +680,139 @@ mod tests {
         );
         assert!(!closed.body.contains("in attesa di una tua risposta"));
         assert!(closed.body.contains("Il ticket è stato chiuso"));
+    }
+
+    #[test]
+    fn quoted_text_is_left_out_of_both_parts_with_a_note() {
+        let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
+        let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
+        let answer = "Ecco il log richiesto.\n\nIl giorno lun 1 dic 2025 alle 10:00 Assistenza <hd@smacloud.it> ha scritto:\n> Ci mandi il log degli errori?\n> Grazie";
+        let recent = [
+            RecentMessage {
+                author_name: "Mario Rossi".into(),
+                author_kind: AuthorKind::Customer,
+                created_us: 1_764_614_220_000_000,
+                body: answer.into(),
+            },
+            RecentMessage {
+                author_name: "Giulia".into(),
+                author_kind: AuthorKind::Staff,
+                created_us: 1_764_617_820_000_000,
+                body: "Grazie, lo guardiamo.".into(),
+            },
+        ];
+        let ctx = sample_ctx(&code, &recent, Status::AwaitingCustomer);
+        let reply = staff_reply(&config, &ctx, "Giulia", "Grazie, lo guardiamo.");
+        let ack = acknowledgment(&config, &ctx, None);
+        for html in [reply.html.unwrap(), ack.html.unwrap()] {
+            assert!(html.contains("Ecco il log richiesto."), "{html}");
+            assert!(html.contains("[testo citato omesso]"), "{html}");
+            for quoted in ["Ci mandi il log", "ha scritto:"] {
+                assert!(!html.contains(quoted), "{quoted} in {html}");
+            }
+        }
+        assert!(
+            ack.body
+                .contains("> Ecco il log richiesto.\n> \n> [testo citato omesso]"),
+            "{}",
+            ack.body
+        );
+        assert!(!ack.body.contains("Ci mandi il log"), "{}", ack.body);
+        // A message that is nothing but a quote is shown whole, as the app shows it.
+        assert_eq!(
+            without_quotes("> solo citazione", Language::It),
+            "> solo citazione"
+        );
+        assert_eq!(
+            without_quotes("Sì.\n> Funziona?", Language::En),
+            "Sì.\n[quoted text omitted]"
+        );
+    }
+
+    #[test]
+    fn times_are_the_customer_zone_never_utc() {
+        let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
+        let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
+        // 2025-12-01 18:37 UTC, then the staff answer an hour later.
+        let recent = [
+            RecentMessage {
+                author_name: "Mario Rossi".into(),
+                author_kind: AuthorKind::Customer,
+                created_us: 1_764_614_220_000_000,
+                body: "Il sito non risponde.".into(),
+            },
+            RecentMessage {
+                author_name: "Giulia".into(),
+                author_kind: AuthorKind::Staff,
+                created_us: 1_764_617_820_000_000,
+                body: "Riavviato.".into(),
+            },
+        ];
+        let rome = sample_ctx(&code, &recent, Status::AwaitingCustomer);
+        let html = staff_reply(&config, &rome, "Giulia", "Riavviato.")
+            .html
+            .unwrap();
+        assert!(html.contains("01/12/2025 19:37 CET"), "{html}");
+        assert!(!html.contains("UTC"), "{html}");
+        let new_york = NotifyContext {
+            time_zone: "America/New_York",
+            language: Language::En,
+            ..sample_ctx(&code, &recent, Status::AwaitingCustomer)
+        };
+        let html = staff_reply(&config, &new_york, "Giulia", "Riavviato.")
+            .html
+            .unwrap();
+        assert!(html.contains("1 Dec 2025, 13:37 EST"), "{html}");
+        assert!(!html.contains("UTC"), "{html}");
+    }
+
+    #[test]
+    fn an_acknowledgment_by_email_names_the_service_the_low_priority_and_the_form() {
+        let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
+        let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
+        let recent = [RecentMessage {
+            author_name: "Mario Rossi".into(),
+            author_kind: AuthorKind::Customer,
+            created_us: 1_764_614_220_000_000,
+            body: "Il sito non risponde.".into(),
+        }];
+        let ctx = sample_ctx(&code, &recent, Status::Open);
+        let by_email = ByEmail {
+            service: Some(service_name("blog-mario.it", "Hosting WordPress")),
+            advice: Vec::new(),
+        };
+        let n = acknowledgment(&config, &ctx, Some(&by_email));
+        for line in [
+            "Servizio: blog-mario.it (Hosting WordPress)\n",
+            "Priorità: bassa (i ticket aperti per e-mail hanno sempre priorità bassa",
+            "Se il servizio non è quello giusto, apri un nuovo ticket dal sito scegliendo il servizio corretto: http://127.0.0.1/nuovo\n",
+            "http://127.0.0.1/tickets/FPL-809-43017",
+        ] {
+            assert!(n.body.contains(line), "{line} in {}", n.body);
+        }
+        let html = n.html.unwrap();
+        for part in [
+            "<strong>Servizio:</strong> blog-mario.it (Hosting WordPress)",
+            "<strong>Priorità:</strong> bassa",
+            "<a href=\"http://127.0.0.1/nuovo\">http://127.0.0.1/nuovo</a>",
+        ] {
+            assert!(html.contains(part), "{part} in {html}");
+        }
+        // No service named: it says so; in English, in English.
+        let en = NotifyContext {
+            language: Language::En,
+            ..sample_ctx(&code, &recent, Status::Open)
+        };
+        let n = acknowledgment(&config, &en, Some(&ByEmail::default()));
+        assert!(
+            n.body
+                .contains("Service: none of your services is named in the subject\nPriority: low"),
+            "{}",
+            n.body
+        );
+        // A web ticket's acknowledgment says nothing of either.
+        let web = acknowledgment(&config, &ctx, None);
+        assert!(!web.body.contains("Priorità") && !web.body.contains("/nuovo"));
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub enum Msg {
         detail: String,
     },
     LanguageUnsupported,
+    /// A time zone that is not an IANA name the server knows.
+    TimeZoneUnknown,
     /// An account's allowance of `what` is used up for `secs` more seconds.
     RateLimited {
         what: crate::storage::UsageKind,
@@ -261,6 +263,14 @@ impl Msg {
             }
             (Msg::LanguageUnsupported, En) => {
                 "Language not available: choose \"it\" (Italian) or \"en\" (English), or null for none."
+                    .into()
+            }
+            (Msg::TimeZoneUnknown, It) => {
+                "Fuso orario sconosciuto: indica un nome IANA come \"Europe/Rome\", oppure null per quello predefinito."
+                    .into()
+            }
+            (Msg::TimeZoneUnknown, En) => {
+                "Unknown time zone: give an IANA name such as \"Europe/Rome\", or null for the default."
                     .into()
             }
             (Msg::RateLimited { what, secs }, lang) => {
@@ -588,7 +598,16 @@ fn refusal_body(
     attachments_bytes: u64,
     lang: Language,
 ) -> String {
-    let explanation = rejection_explanation(reason, lang);
+    // An unknown sender is told what to do once, in the sentence below that gives the website's
+    // address: here only why.
+    let explanation = match reason {
+        "unknown_sender" => pick(
+            lang,
+            "Questo indirizzo non è l'indirizzo e-mail di riferimento di nessun account.",
+            "This address is not the reference e-mail address of any account.",
+        ),
+        _ => rejection_explanation(reason, lang),
+    };
     let mut body = match named {
         Named::Subject(shown) => pick(
             lang,
@@ -620,22 +639,23 @@ fn refusal_body(
              The message was not recorded in any ticket.\n"
                 .to_string(),
         ),
-        ("unknown_sender", Language::It) => Some(
-            "\nPer aprire un ticket per e-mail scrivi dall'indirizzo e-mail di riferimento del tuo account \
-             (lo stesso con cui accedi al pannello di controllo).\n"
-                .to_string(),
-        ),
-        ("unknown_sender", Language::En) => Some(
-            "\nTo open a ticket by e-mail, write from your account's reference e-mail address \
-             (the one you log in to the control panel with).\n"
-                .to_string(),
-        ),
+        ("unknown_sender", Language::It) => Some(format!(
+            "\nPer aprire un ticket scrivi dall'indirizzo e-mail di riferimento del tuo account \
+             (lo stesso con cui accedi al pannello di controllo), oppure aprilo dal sito accedendo \
+             con i dati del pannello: {public_url}\n"
+        )),
+        ("unknown_sender", Language::En) => Some(format!(
+            "\nTo open a ticket, write from your account's reference e-mail address (the one you \
+             log in to the control panel with), or open it on the website, logging in with your \
+             control panel credentials: {public_url}\n"
+        )),
         _ => None,
     };
     if let Some(more) = more {
         body.push_str(&more);
     }
-    body.push_str(&pick(
+    if reason != "unknown_sender" {
+        body.push_str(&pick(
         lang,
         format!(
             "\nPuoi sempre aprire o aggiornare un ticket dal sito, accedendo con i dati del pannello: {public_url}\n"
@@ -644,6 +664,7 @@ fn refusal_body(
             "\nYou can always open or update a ticket on the website, logging in with your control panel credentials: {public_url}\n"
         ),
     ));
+    }
     if let Named::Nothing { window_hours } = named {
         body.push_str(&pick(
             lang,
@@ -750,6 +771,18 @@ pub struct MailTexts {
     pub history_label: &'static str,
     pub open_history: &'static str,
     pub earlier_messages: &'static str,
+    /// The line that stands for text a message quotes from earlier ones, left out of e-mails as
+    /// the app folds it away.
+    pub quoted_omitted: &'static str,
+    pub service_label: &'static str,
+    /// The service of a ticket opened by e-mail whose subject named none of the customer's.
+    pub service_none: &'static str,
+    pub priority_label: &'static str,
+    /// The priority of a ticket opened by e-mail, with the seed's rule.
+    pub priority_by_mail: &'static str,
+    /// What to do when a ticket opened by e-mail was filed under the wrong service; the address
+    /// of the website's form follows it.
+    pub wrong_service: &'static str,
 }
 
 const MAIL_IT: MailTexts = MailTexts {
@@ -764,6 +797,12 @@ const MAIL_IT: MailTexts = MailTexts {
     history_label: "Storico del ticket",
     open_history: "Apri lo storico del ticket",
     earlier_messages: "Messaggi precedenti",
+    quoted_omitted: "[testo citato omesso]",
+    service_label: "Servizio",
+    service_none: "nessuno dei tuoi servizi è nominato nell'oggetto",
+    priority_label: "Priorità",
+    priority_by_mail: "bassa (i ticket aperti per e-mail hanno sempre priorità bassa; aprendo il ticket dal sito puoi scegliere anche la priorità normale)",
+    wrong_service: "Se il servizio non è quello giusto, apri un nuovo ticket dal sito scegliendo il servizio corretto:",
 };
 
 const MAIL_EN: MailTexts = MailTexts {
@@ -779,6 +818,12 @@ const MAIL_EN: MailTexts = MailTexts {
     history_label: "Ticket history",
     open_history: "Open the ticket history",
     earlier_messages: "Earlier messages",
+    quoted_omitted: "[quoted text omitted]",
+    service_label: "Service",
+    service_none: "none of your services is named in the subject",
+    priority_label: "Priority",
+    priority_by_mail: "low (tickets opened by e-mail always have low priority; opening the ticket on the website you can also choose normal priority)",
+    wrong_service: "If the service is not the right one, open a new ticket on the website choosing the right service:",
 };
 
 pub fn mail_texts(lang: Language) -> &'static MailTexts {
@@ -1019,5 +1064,17 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("https://h.example"), "{body}");
+        // One instruction, once in each language: where to write from, or the website.
+        for once in [
+            "dall'indirizzo e-mail di riferimento",
+            "dal sito",
+            "from your account's reference e-mail address",
+            "on the website",
+            "https://h.example",
+        ] {
+            let n = body.matches(once).count();
+            let want = if once.starts_with("https") { 2 } else { 1 };
+            assert_eq!(n, want, "{once:?} {n} times in {body}");
+        }
     }
 }

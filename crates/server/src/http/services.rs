@@ -71,6 +71,8 @@ pub async fn assess_subject(
 }
 
 #[utoipa::path(get, path = "/api/v1/mail-rejections", responses((status = 200, body = MailRejectionList)))]
+/// The customer's refused e-mails, newest first, each with why, and with what they wrote (text
+/// and attachment names) while its raw mail is kept.
 pub async fn mail_rejections(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -78,7 +80,11 @@ pub async fn mail_rejections(
 ) -> ApiResult<Json<MailRejectionList>> {
     // Shown on the page the customer is reading: in the language the request asks for.
     let lang = crate::error::request_language(&headers);
-    Ok(Json(MailRejectionList {
-        items: state.store.mail_rejections(&auth.account.id, lang).await?,
-    }))
+    let refused = state.store.mail_rejections(&auth.account.id, lang).await?;
+    let config = state.config.clone();
+    let items =
+        tokio::task::spawn_blocking(move || crate::mail::refused_with_text(&config, refused))
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading refused e-mails: {e}")))?;
+    Ok(Json(MailRejectionList { items }))
 }

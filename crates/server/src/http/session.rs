@@ -270,8 +270,9 @@ pub async fn retry_mail_delivery(
 #[utoipa::path(patch, path = "/api/v1/me", request_body = MeUpdate,
     responses((status = 200, body = Customer, description = "the account as it is now"),
         (status = 401, body = ErrorResponse),
-        (status = 422, body = ErrorResponse, description = "a language other than `it`, `en` or null, or a field outside the schema")))]
-/// Changes what a customer may change of their own account: the language of their e-mails.
+        (status = 422, body = ErrorResponse, description = "a language other than `it`, `en` or null (`fields.language`: `unsupported`), a time zone that is not an IANA name (`fields.time_zone`: `unknown_time_zone`), or a field outside the schema")))]
+/// Changes what a customer may change of their own account: the language of their e-mails and
+/// the time zone their times are written in. Both are checked before either is saved.
 pub async fn update_me(
     State(state): State<AppState>,
     auth: AuthAccount,
@@ -286,21 +287,37 @@ pub async fn update_me(
             hints: Vec::new(),
         }
     })?;
-    let Some(language) = req.language else {
-        return Ok(Json(auth.account));
+    let language = match req.language {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(code)) => Some(Some(Language::parse(&code).ok_or_else(|| {
+            ApiError::field("language", "unsupported", Msg::LanguageUnsupported)
+        })?)),
     };
-    let language =
-        match language.as_deref() {
-            None => None,
-            Some(code) => Some(Language::parse(code).ok_or_else(|| {
-                ApiError::field("language", "unsupported", Msg::LanguageUnsupported)
-            })?),
-        };
-    let customer = state
-        .store
-        .set_language(&auth.account.id, language)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    tracing::info!(account = %customer.id, language = ?customer.language, "language saved");
+    // Saved by its canonical name (`america/new_york` as `America/New_York`).
+    let time_zone = match req.time_zone {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(name)) => Some(Some(crate::zone::canonical(&name).ok_or_else(|| {
+            ApiError::field("time_zone", "unknown_time_zone", Msg::TimeZoneUnknown)
+        })?)),
+    };
+    let mut customer = auth.account;
+    if let Some(language) = language {
+        customer = state
+            .store
+            .set_language(&customer.id, language)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        tracing::info!(account = %customer.id, language = ?customer.language, "language saved");
+    }
+    if let Some(time_zone) = time_zone {
+        customer = state
+            .store
+            .set_time_zone(&customer.id, time_zone.as_deref())
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        tracing::info!(account = %customer.id, time_zone = %customer.time_zone, "time zone saved");
+    }
     Ok(Json(customer))
 }

@@ -196,14 +196,10 @@ pub async fn expire_refused_raw(
     let expired = store.refused_raw_before(cutoff).await?;
     let mut gone = Vec::with_capacity(expired.len());
     for (id, raw_path) in expired {
-        // The path is ours (`mail/<random id>.eml`); anything else is left alone.
-        let Some(name) = raw_path
-            .strip_prefix("mail/")
-            .filter(|n| !n.contains(['/', '\\']))
-        else {
+        let Some(file) = raw_file(config, &raw_path) else {
             continue;
         };
-        match tokio::fs::remove_file(config.mail_dir().join(name)).await {
+        match tokio::fs::remove_file(file).await {
             Ok(()) => gone.push(id),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => gone.push(id),
             Err(e) => {
@@ -216,6 +212,65 @@ pub async fn expire_refused_raw(
         tracing::info!(deleted = gone.len(), "raw mail of refused messages expired");
     }
     Ok(gone.len())
+}
+
+/// The file of a raw mail the intake recorded. The path is ours (`mail/<random id>.eml`);
+/// anything else is never touched.
+fn raw_file(config: &Config, raw_path: &str) -> Option<PathBuf> {
+    let name = raw_path
+        .strip_prefix("mail/")
+        .filter(|n| !n.is_empty() && !n.contains(['/', '\\']))?;
+    Some(config.mail_dir().join(name))
+}
+
+/// Raw mail read back for one list of refused e-mails, in all: the list holds at most 100, each
+/// kept up to `MAX_RAW_BYTES`, and one request must not read them all. Past it the older ones
+/// show no text, as if their raw mail were gone.
+const REFUSED_READ_BUDGET: u64 = 48 * 1024 * 1024;
+
+/// A customer's refused e-mails (newest first) with what they wrote, read back from the raw mail
+/// while it is kept: the text as plain text (HTML converted, at most
+/// `MAIL_REJECTION_TEXT_MAX_CHARS` characters) and the attachments' names. Nothing of an
+/// encrypted or unreadable message. Blocking file I/O and parsing: run it off the async threads.
+pub fn refused_with_text(
+    config: &Config,
+    refused: Vec<crate::storage::mail::RefusedMail>,
+) -> Vec<helpdesk_core::api::MailRejection> {
+    use helpdesk_core::api::MAIL_REJECTION_TEXT_MAX_CHARS;
+    let mut budget = REFUSED_READ_BUDGET;
+    refused
+        .into_iter()
+        .map(|r| {
+            let mut item = r.rejection;
+            let Some(file) = r.raw_path.as_deref().and_then(|p| raw_file(config, p)) else {
+                return item;
+            };
+            let size = match std::fs::metadata(&file) {
+                Ok(m) => m.len(),
+                Err(_) => return item,
+            };
+            if size > budget {
+                return item;
+            }
+            budget -= size;
+            let raw = match std::fs::read(&file) {
+                Ok(raw) => raw,
+                Err(e) => {
+                    tracing::warn!(error = %e, file = %file.display(), "could not read a refused e-mail");
+                    return item;
+                }
+            };
+            // What was kept of an oversized message is its start: read as far as it goes.
+            let a = analyse(&raw, true);
+            if a.parsed && !a.encrypted {
+                // The intake's own reading already stops at `BODY_MAX_CHARS`; the bound is the
+                // API's promise whatever that limit becomes.
+                item.text = Some(a.body.chars().take(MAIL_REJECTION_TEXT_MAX_CHARS).collect());
+                item.attachment_names = a.attachment_names;
+            }
+            item
+        })
+        .collect()
 }
 
 /// The intake address the message was sent to, and its department: the envelope's first, else
@@ -800,7 +855,8 @@ impl<'a> Job<'a> {
         };
         let services = self.store.services(&customer.id).await?;
         let named = services_named_in(&self.a.subject, &services);
-        let service_id = service_for(&named, department).map(|s| s.id.clone());
+        let service = service_for(&named, department);
+        let service_id = service.map(|s| s.id.clone());
         let assessment = assess(
             &subject,
             &SubjectContext {
@@ -851,7 +907,10 @@ impl<'a> Job<'a> {
             service_id.as_deref(),
             &subject,
             &mail,
-            ack.then(|| advice.clone()),
+            ack.then(|| crate::notify::ByEmail {
+                service: service.map(|s| crate::notify::service_name(&s.identifier, &s.product)),
+                advice: advice.clone(),
+            }),
         )
         .await;
         let ticket = match created {

@@ -53,7 +53,13 @@ pub struct Analysis {
     pub attachments_count: usize,
     /// More than the web allows on one message ([`MAX_FILES_PER_MESSAGE`]).
     pub too_many_attachments: bool,
+    /// The names of the attachments, even past the limits (at most [`MAX_ATTACHMENT_NAMES`]):
+    /// a refused message's list says what to attach again.
+    pub attachment_names: Vec<String>,
 }
+
+/// Attachment names read from one message; a message with more is refused anyway.
+pub const MAX_ATTACHMENT_NAMES: usize = 100;
 
 /// Mail sent by a program on someone's behalf: never a message of the thread, never answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -789,14 +795,21 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
         let data = f.data;
         total = total.saturating_add(data.len() as u64);
         a.attachments_count += 1;
-        if a.attachments_count > MAX_FILES_PER_MESSAGE {
-            // Keep counting, stop copying: a message with too many is refused whole.
+        // Keep counting, stop copying: a message with too many is refused whole, and nothing of
+        // an over-limit message is stored.
+        if a.attachments_count > MAX_FILES_PER_MESSAGE || total > MAX_EMAIL_ATTACHMENT_BYTES {
             files.clear();
-            continue;
-        }
-        if total > MAX_EMAIL_ATTACHMENT_BYTES {
-            // Keep counting, stop copying: nothing of an over-limit message is stored.
-            files.clear();
+            // Named for the list of refused e-mails, by the name it came with: its content is
+            // not looked at, since nothing of it is kept.
+            if a.attachment_names.len() < MAX_ATTACHMENT_NAMES {
+                let name = attachment_name(
+                    f.declared.as_deref(),
+                    f.default_name,
+                    "",
+                    a.attachments_count,
+                );
+                a.attachment_names.push(name);
+            }
             continue;
         }
         let content_type = if f.message {
@@ -810,6 +823,9 @@ fn read_body(msg: &Message<'_>, a: &mut Analysis) {
             &content_type,
             files.len() + 1,
         );
+        if a.attachment_names.len() < MAX_ATTACHMENT_NAMES {
+            a.attachment_names.push(name.clone());
+        }
         files.push(MailAttachment {
             name,
             content_type,
@@ -1184,6 +1200,11 @@ Message-ID: <abc123@helpdesk.smacloud.it>\nSubject: x\n\nhello\n--r--\n";
         assert_eq!(a.attachments_count, MAX_FILES_PER_MESSAGE + 2);
         assert!(a.too_many_attachments);
         assert!(a.attachments.is_empty());
+        // Named all the same, for the list of refused e-mails.
+        let names: Vec<String> = (0..MAX_FILES_PER_MESSAGE + 2)
+            .map(|i| format!("f{i}.txt"))
+            .collect();
+        assert_eq!(a.attachment_names, names);
         let just = body.replace(&format!("--b\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"f{}.txt\"\n\nx{}\n", MAX_FILES_PER_MESSAGE + 1, MAX_FILES_PER_MESSAGE + 1), "")
             .replace(&format!("--b\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"f{}.txt\"\n\nx{}\n", MAX_FILES_PER_MESSAGE, MAX_FILES_PER_MESSAGE), "");
         let a = analyse(&eml(head, &just), true);

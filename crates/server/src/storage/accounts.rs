@@ -70,6 +70,9 @@ where
         email: r.try_get("email")?,
         name: r.try_get("name")?,
         language: r.try_get("language")?,
+        time_zone: r
+            .try_get::<Option<String>, _>("time_zone")?
+            .unwrap_or_else(|| helpdesk_core::api::DEFAULT_TIME_ZONE.to_string()),
         role: column(r, "role", Role::parse)?,
     })
 }
@@ -126,6 +129,14 @@ pub trait AccountStore {
         &self,
         account_id: &str,
         language: Option<Language>,
+    ) -> impl Future<Output = StoreResult<Option<Customer>>> + Send;
+    /// Saves (or, with `None`, clears) the IANA time zone of an account's e-mails, a name the
+    /// caller checked; the account as it is now, `None` when there is no such account. Its cached
+    /// sessions see the change at once.
+    fn set_time_zone(
+        &self,
+        account_id: &str,
+        time_zone: Option<&str>,
     ) -> impl Future<Output = StoreResult<Option<Customer>>> + Send;
     /// The account with this e-mail (normalised as stored), with its password hash.
     fn account_by_email(
@@ -241,7 +252,7 @@ macro_rules! account_store {
                     Box::pin(async move {
                         let row = sqlx::query(
                             "UPDATE accounts SET language = $1 WHERE id = $2
-                             RETURNING id, email, name, language, role",
+                             RETURNING id, email, name, language, time_zone, role",
                         )
                         .bind(language.map(crate::texts::Language::code))
                         .bind(&id)
@@ -255,9 +266,33 @@ macro_rules! account_store {
                 Ok(updated)
             }
 
+            async fn set_time_zone(
+                &self,
+                account_id: &str,
+                time_zone: Option<&str>,
+            ) -> StoreResult<Option<Customer>> {
+                let (id, zone) = (account_id.to_string(), time_zone.map(str::to_string));
+                let updated = self.write(move |c| {
+                    Box::pin(async move {
+                        let row = sqlx::query(
+                            "UPDATE accounts SET time_zone = $1 WHERE id = $2
+                             RETURNING id, email, name, language, time_zone, role",
+                        )
+                        .bind(&zone)
+                        .bind(&id)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                        row.map(|r| customer_from_row(&r)).transpose()
+                    })
+                })
+                .await?;
+                self.forget_cached_account(account_id);
+                Ok(updated)
+            }
+
             async fn account_by_email(&self, email: &str) -> StoreResult<Option<AccountRow>> {
                 let row = sqlx::query(
-                    "SELECT id, email, name, language, role, password_hash FROM accounts WHERE email = $1",
+                    "SELECT id, email, name, language, time_zone, role, password_hash FROM accounts WHERE email = $1",
                 )
                 .bind(crate::util::normalise_email(email))
                 .fetch_optional(&self.pool)
@@ -266,7 +301,7 @@ macro_rules! account_store {
             }
 
             async fn account(&self, id: &str) -> StoreResult<Option<Customer>> {
-                let row = sqlx::query("SELECT id, email, name, language, role FROM accounts WHERE id = $1")
+                let row = sqlx::query("SELECT id, email, name, language, time_zone, role FROM accounts WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;

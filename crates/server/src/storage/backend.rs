@@ -4,11 +4,11 @@
 //! call to the backend, so the two share every rule and none of their SQL.
 
 use super::delivery::Undeliverable;
-use super::mail::{Claim, IntakeClaim, IntakeFinish, IntakeRecord};
+use super::mail::{Claim, IntakeClaim, IntakeFinish, IntakeRecord, RefusedMail};
 use super::pg::PgStore;
 use super::*;
 use crate::texts::Language;
-use helpdesk_core::api::{MailDelivery, MailRejection, StaffMailList};
+use helpdesk_core::api::{MailDelivery, StaffMailList};
 
 pub enum Store {
     Sqlite(SqliteStore),
@@ -87,6 +87,13 @@ impl AccountStore for Store {
         language: Option<Language>,
     ) -> StoreResult<Option<Customer>> {
         each!(self, s => s.set_language(account_id, language).await)
+    }
+    async fn set_time_zone(
+        &self,
+        account_id: &str,
+        time_zone: Option<&str>,
+    ) -> StoreResult<Option<Customer>> {
+        each!(self, s => s.set_time_zone(account_id, time_zone).await)
     }
     async fn account_by_email(&self, email: &str) -> StoreResult<Option<AccountRow>> {
         each!(self, s => s.account_by_email(email).await)
@@ -304,7 +311,7 @@ impl IntakeStore for Store {
         &self,
         account_id: &str,
         lang: Language,
-    ) -> StoreResult<Vec<MailRejection>> {
+    ) -> StoreResult<Vec<RefusedMail>> {
         each!(self, s => s.mail_rejections(account_id, lang).await)
     }
 }

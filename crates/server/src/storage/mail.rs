@@ -88,6 +88,16 @@ pub(super) fn prior_claim(outcome: &str, at: i64, received_us: i64) -> Option<Cl
     }
 }
 
+/// A refused e-mail in its customer's list, with where its raw mail is kept.
+#[derive(Debug, Clone)]
+pub struct RefusedMail {
+    /// As the list shows it; its text and attachment names are read from the raw mail (they
+    /// are not in the database).
+    pub rejection: MailRejection,
+    /// Relative to the data folder; `None` once the raw mail was deleted.
+    pub raw_path: Option<String>,
+}
+
 /// What the intake recorded of a message: outcome, reason, ticket code.
 pub type IntakeRecord = (String, Option<String>, Option<String>);
 
@@ -145,12 +155,13 @@ pub trait IntakeStore {
         &self,
         id: &str,
     ) -> impl Future<Output = StoreResult<Option<IntakeRecord>>> + Send;
-    /// The account's refused e-mails, each with why in `lang`.
+    /// The account's refused e-mails, newest first, each with why in `lang` and where its raw
+    /// mail is still kept.
     fn mail_rejections(
         &self,
         account_id: &str,
         lang: crate::texts::Language,
-    ) -> impl Future<Output = StoreResult<Vec<MailRejection>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<RefusedMail>>> + Send;
 }
 
 macro_rules! intake_store {
@@ -386,9 +397,9 @@ macro_rules! intake_store {
                 &self,
                 account_id: &str,
                 lang: crate::texts::Language,
-            ) -> StoreResult<Vec<MailRejection>> {
-                let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
-                    "SELECT id, subject, reason, received_us FROM mail_intake
+            ) -> StoreResult<Vec<RefusedMail>> {
+                let rows: Vec<(String, String, Option<String>, i64, String)> = sqlx::query_as(
+                    "SELECT id, subject, reason, received_us, raw_path FROM mail_intake
                      WHERE account_id = $1 AND outcome = 'refused' ORDER BY received_us DESC LIMIT 100",
                 )
                 .bind(account_id)
@@ -396,17 +407,21 @@ macro_rules! intake_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, subject, reason, received_us)| {
+                    .map(|(id, subject, reason, received_us, raw_path)| {
                         let reason = reason.unwrap_or_default();
-                        MailRejection {
-                            id,
-                            received_at: rfc3339(received_us),
-                            subject,
-                            message: crate::texts::rejection_explanation(&reason, lang).to_string(),
-                            reason,
-                            // Read from the kept e-mail by h-n's branch (server side of issue 22).
-                            text: None,
-                            attachment_names: Vec::new(),
+                        RefusedMail {
+                            rejection: MailRejection {
+                                id,
+                                received_at: rfc3339(received_us),
+                                subject,
+                                message: crate::texts::rejection_explanation(&reason, lang)
+                                    .to_string(),
+                                reason,
+                                text: None,
+                                attachment_names: Vec::new(),
+                            },
+                            // Emptied when the raw mail is deleted (`forget_raw`).
+                            raw_path: Some(raw_path).filter(|p| !p.is_empty()),
                         }
                     })
                     .collect())

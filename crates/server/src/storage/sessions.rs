@@ -224,7 +224,7 @@ impl SqliteStore {
         // An account that changes while this query runs must not be cached as it was before.
         let generation = self.accounts_changed.load(Ordering::Acquire);
         let row = sqlx::query(
-            "SELECT a.id, a.email, a.name, a.language, a.role, s.last_seen_us, s.expires_us,
+            "SELECT a.id, a.email, a.name, a.language, a.time_zone, a.role, s.last_seen_us, s.expires_us,
                 (SELECT epoch FROM auth_epoch WHERE id = 1) AS epoch
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = ? AND s.expires_us > ? AND s.last_seen_us > ?",

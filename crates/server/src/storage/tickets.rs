@@ -121,6 +121,8 @@ pub struct NotifyContext<'a> {
     pub customer_name: &'a str,
     /// The language the customer chose (Italian when none), read in the same transaction.
     pub language: Language,
+    /// The IANA time zone of the customer's e-mails (`DEFAULT_TIME_ZONE` when none is saved).
+    pub time_zone: &'a str,
     /// The ticket's status once this write is done.
     pub status: Status,
     /// The ticket's latest messages (not events), oldest first, this write's included.
@@ -263,6 +265,7 @@ pub(super) struct TicketRow {
     pub(super) status: String,
     pub(super) email: String,
     pub(super) language: Option<String>,
+    pub(super) time_zone: Option<String>,
     pub(super) name: String,
 }
 
@@ -637,8 +640,8 @@ macro_rules! ticket_store {
                             if let Some(k) = &key {
                                 record_key_result(c, k, code.as_str()).await?;
                             }
-                            let (email, name, language): (String, String, Option<String>) =
-                                sqlx::query_as("SELECT email, name, language FROM accounts WHERE id = $1")
+                            let (email, name, language, time_zone): (String, String, Option<String>, Option<String>) =
+                                sqlx::query_as("SELECT email, name, language, time_zone FROM accounts WHERE id = $1")
                                     .bind(&account_id)
                                     .fetch_one(&mut *c)
                                     .await?;
@@ -657,6 +660,7 @@ macro_rules! ticket_store {
                                 customer_email: &email,
                                 customer_name: &name,
                                 language: Language::of_saved(language.as_deref()),
+                                time_zone: time_zone.as_deref().unwrap_or(helpdesk_core::api::DEFAULT_TIME_ZONE),
                                 status,
                                 recent,
                             };
@@ -756,6 +760,7 @@ macro_rules! ticket_store {
                                     customer_email: &row.email,
                                     customer_name: &row.name,
                                     language: Language::of_saved(row.language.as_deref()),
+                                    time_zone: row.time_zone.as_deref().unwrap_or(helpdesk_core::api::DEFAULT_TIME_ZONE),
                                     status: effect.status,
                                     recent: &recent,
                                 };
@@ -927,7 +932,7 @@ macro_rules! ticket_store {
         ) -> StoreResult<Option<TicketRow>> {
             let mut sql = QueryBuilder::<$Db>::new(
                 "SELECT t.id, t.code, t.account_id, t.subject, t.department, t.status, a.email, a.name,
-                        a.language
+                        a.language, a.time_zone
                  FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.code = ",
             );
             sql.push_bind(code.trim().to_ascii_uppercase());

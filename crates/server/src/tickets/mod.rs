@@ -281,7 +281,7 @@ pub async fn open(
             key: k.as_str(),
             request_hash: &hash,
         }),
-        move |ctx| Some(crate::notify::acknowledgment(&composer.config, ctx, &[])),
+        move |ctx| Some(crate::notify::acknowledgment(&composer.config, ctx, None)),
     )
     .await?;
     if let Created::New(t) = &created {
@@ -365,7 +365,8 @@ pub async fn staff_reply(
         &state.store,
         Viewer::Staff,
         code,
-        NewMessage::text(staff, AuthorKind::Staff, Channel::Web, &body.clone()),
+        // Written in the helpdesk's own tools, never on the customers' website.
+        NewMessage::text(staff, AuthorKind::Staff, Channel::Staff, &body.clone()),
         req.status,
         None,
         move |ctx| {
@@ -448,7 +449,7 @@ pub async fn reply_by_email(
 }
 
 /// A ticket opened by e-mail (the seed's method B): always priority *bassa*; acknowledged, with
-/// the advice given, when `acknowledge` says so.
+/// its service and the advice given, when `acknowledge` says so.
 #[allow(clippy::too_many_arguments)]
 pub async fn open_by_email(
     store: &(impl TicketStore + Sync),
@@ -458,7 +459,7 @@ pub async fn open_by_email(
     service_id: Option<&str>,
     subject: &str,
     mail: &EmailMessage<'_>,
-    acknowledge: Option<Vec<String>>,
+    acknowledge: Option<crate::notify::ByEmail>,
 ) -> StoreResult<Created> {
     let config = config.clone();
     record_ticket(
@@ -473,7 +474,11 @@ pub async fn open_by_email(
             first: mail.as_new_message(customer, &config.limits, UsageKind::Tickets),
         },
         None,
-        move |ctx| acknowledge.map(|advice| crate::notify::acknowledgment(&config, ctx, &advice)),
+        move |ctx| {
+            acknowledge
+                .as_ref()
+                .map(|by_email| crate::notify::acknowledgment(&config, ctx, Some(by_email)))
+        },
     )
     .await
 }

@@ -153,6 +153,7 @@ mod tests {
             email: "s@example.it".into(),
             name: "S".into(),
             language: None,
+            time_zone: helpdesk_core::api::DEFAULT_TIME_ZONE.into(),
             role: helpdesk_core::api::Role::Staff,
         };
         let mut msg = NewMessage::text(

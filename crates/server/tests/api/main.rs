@@ -4,6 +4,7 @@
 mod bounces;
 mod cluster;
 mod demo_panel;
+mod details;
 mod events;
 mod helpers;
 mod history;

@@ -13,7 +13,7 @@ mod tickets;
 mod uploads;
 mod usage;
 
-pub(super) use super::mail::{Claim, IntakeClaim, IntakeFinish, IntakeRecord};
+pub(super) use super::mail::{Claim, IntakeClaim, IntakeFinish, IntakeRecord, RefusedMail};
 pub(super) use super::*;
 pub(super) use crate::texts::Language;
 pub(super) use helpdesk_core::api::MailRejection;

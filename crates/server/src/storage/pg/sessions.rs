@@ -14,7 +14,7 @@ impl PgStore {
         idle_us: i64,
     ) -> StoreResult<Option<(Customer, i64)>> {
         let row = sqlx::query(
-            "SELECT a.id, a.email, a.name, a.language, a.role, s.last_seen_us
+            "SELECT a.id, a.email, a.name, a.language, a.time_zone, a.role, s.last_seen_us
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.last_seen_us > $3",
         )

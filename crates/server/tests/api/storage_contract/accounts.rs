@@ -115,6 +115,60 @@ pub(super) async fn a_language_is_kept_until_cleared(db: &impl Database) {
         .is_none());
 }
 
+/// A time zone saved is the account's, seen at once by another instance's live session and in
+/// what a ticket's notification is composed from, until cleared (then `Europe/Rome`).
+pub(super) async fn a_time_zone_is_kept_until_cleared(db: &impl Database) {
+    let (a, b) = (db.open().await, db.open().await);
+    let ana = customer(&a, "ana@example.it").await;
+    assert_eq!(ana.time_zone, "Europe/Rome", "none known yet");
+    let now = now_us();
+    a.create_session("t", &ana.id, now + HOUR)
+        .await
+        .expect("session");
+    let zone = |store| async move { session(store, "t").await.expect("live").time_zone };
+    assert_eq!(zone(&b).await, "Europe/Rome");
+    let changed = a
+        .set_time_zone(&ana.id, Some("America/New_York"))
+        .await
+        .expect("time zone")
+        .expect("the account");
+    assert_eq!(changed.time_zone, "America/New_York");
+    assert_eq!(
+        zone(&b).await,
+        "America/New_York",
+        "the other instance's session"
+    );
+    assert_eq!(
+        b.account_by_email("ana@example.it")
+            .await
+            .expect("read")
+            .expect("account")
+            .customer
+            .time_zone,
+        "America/New_York"
+    );
+    // A ticket's notification is composed in the zone saved.
+    let seen = Arc::new(std::sync::Mutex::new(String::new()));
+    let into = Arc::clone(&seen);
+    new(b
+        .create_ticket(
+            record(code(90), Status::Open, draft(&ana, "Fuso orario"), None),
+            move |ctx: &NotifyContext<'_>| {
+                *into.lock().expect("lock") = ctx.time_zone.to_string();
+                None
+            },
+        )
+        .await);
+    assert_eq!(*seen.lock().expect("lock"), "America/New_York");
+    a.set_time_zone(&ana.id, None).await.expect("time zone");
+    assert_eq!(zone(&b).await, "Europe/Rome");
+    assert!(a
+        .set_time_zone("nobody", None)
+        .await
+        .expect("time zone")
+        .is_none());
+}
+
 pub(super) async fn a_session_lives_until_idle_or_expired(db: &impl Database) {
     let store = db.open().await;
     let ana = customer(&store, "ana@example.it").await;

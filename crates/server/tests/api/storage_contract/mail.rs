@@ -107,15 +107,17 @@ pub(super) async fn a_message_is_claimed_once(db: &impl Database) {
         .await
         .expect("list");
     assert_eq!(refused.len(), 1);
+    let first = &refused[0].rejection;
     assert_eq!(
         (
-            refused[0].id.as_str(),
-            refused[0].subject.as_str(),
-            refused[0].reason.as_str()
+            first.id.as_str(),
+            first.subject.as_str(),
+            first.reason.as_str()
         ),
         ("i3", "Aiuto", "unknown_ticket")
     );
-    assert!(!refused[0].message.is_empty());
+    assert!(!first.message.is_empty());
+    assert_eq!(refused[0].raw_path.as_deref(), Some("mail/raw.eml"));
     // Without a Message-ID a message cannot be recognised: each delivery is claimed.
     assert_eq!(
         a.claim_intake(&delivery("n1", None, now))
@@ -221,6 +223,19 @@ pub(super) async fn refusal_answers_are_limited_per_address(db: &impl Database) 
         .all(|i| i.in_reply_to.as_deref() == Some("<m1@example.it>")));
 }
 
+/// The account's refused e-mails by id, each with where its raw mail is kept.
+async fn raw_listed(store: &impl Storage, account: &str) -> Vec<(String, Option<String>)> {
+    let mut raw: Vec<(String, Option<String>)> = store
+        .mail_rejections(account, Language::It)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|r| (r.rejection.id, r.raw_path))
+        .collect();
+    raw.sort();
+    raw
+}
+
 pub(super) async fn refused_raw_mail_is_listed_until_forgotten(db: &impl Database) {
     let store = db.open().await;
     let ana = customer(&store, "ana@example.it").await;
@@ -250,7 +265,18 @@ pub(super) async fn refused_raw_mail_is_listed_until_forgotten(db: &impl Databas
     let kept = store.refused_raw_before(now + MINUTE).await.expect("raw");
     assert_eq!(kept, [("r1".to_string(), "mail/raw.eml".to_string())]);
     assert!(store.refused_raw_before(now).await.expect("raw").is_empty());
+    let raw = Some("mail/raw.eml".to_string());
+    assert_eq!(
+        raw_listed(&store, &ana.id).await,
+        [("later".into(), raw.clone()), ("r1".into(), raw.clone())],
+        "the list says where each raw mail is kept"
+    );
     store.forget_raw(&["r1".into()]).await.expect("forget");
+    assert_eq!(
+        raw_listed(&store, &ana.id).await,
+        [("later".into(), raw), ("r1".into(), None)],
+        "and that a forgotten one is gone"
+    );
     assert!(store
         .refused_raw_before(now + MINUTE)
         .await

@@ -128,6 +128,7 @@ contract! {
     accounts: [
         an_import_is_read_back_and_updated_in_place,
         a_language_is_kept_until_cleared,
+        a_time_zone_is_kept_until_cleared,
         a_session_lives_until_idle_or_expired,
         a_logout_is_seen_at_once_by_another_instance,
         a_new_password_ends_sessions_and_devices_on_every_instance,
