@@ -6,12 +6,26 @@ use crate::language::{code, current};
 use js_sys::{Array, Function, Intl, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-/// The browser's tag for a language.
-fn tag(l: Locale) -> &'static str {
-    match l {
+/// The browser's tag for a language: the first of the browser's own languages that is a regional
+/// form of this one (an American browser shown the app in English writes "12/7/26, 2:09 PM", a
+/// British one "07/12/2026, 14:09"), else the language's usual form. The app's language decides
+/// the language; the browser only its regional form.
+fn tag(l: Locale) -> String {
+    let default = match l {
         Locale::it => "it-IT",
         Locale::en => "en-GB",
-    }
+    };
+    let languages = web_sys::window()
+        .map(|w| w.navigator().languages().to_vec())
+        .unwrap_or_default();
+    languages
+        .iter()
+        .filter_map(JsValue::as_string)
+        .find(|t| {
+            let primary = t.split(['-', '_']).next().unwrap_or_default();
+            primary.eq_ignore_ascii_case(code(l)) && t.len() > primary.len()
+        })
+        .unwrap_or_else(|| default.to_string())
 }
 
 fn options(pairs: &[(&str, JsValue)]) -> Object {
@@ -26,7 +40,7 @@ fn options(pairs: &[(&str, JsValue)]) -> Object {
 /// language and kind makes the dates of a thousand messages cheap.
 struct Formatters {
     datetime: Function,
-    /// Sizes under a kilobyte, in kilobytes, in megabytes.
+    /// Sizes in bytes, in kilobytes, in megabytes.
     sizes: [Function; 3],
 }
 
@@ -38,13 +52,13 @@ impl Formatters {
             &options(&[("dateStyle", "short".into()), ("timeStyle", "short".into())]),
         )
         .format();
-        let unit = |unit: &str, digits: u32| {
+        let unit = |unit: &str, display: &str, digits: u32| {
             Intl::NumberFormat::new(
                 &locales,
                 &options(&[
                     ("style", "unit".into()),
                     ("unit", unit.into()),
-                    ("unitDisplay", "short".into()),
+                    ("unitDisplay", display.into()),
                     ("maximumFractionDigits", digits.into()),
                 ]),
             )
@@ -52,7 +66,13 @@ impl Formatters {
         };
         Formatters {
             datetime,
-            sizes: [unit("byte", 0), unit("kilobyte", 1), unit("megabyte", 1)],
+            // Bytes in full: the short unit is "byte" whatever the number in English ("156
+            // byte"), the long one "156 bytes" (and "156 byte" in Italian, where it is the same).
+            sizes: [
+                unit("byte", "long", 0),
+                unit("kilobyte", "short", 1),
+                unit("megabyte", "short", 1),
+            ],
         }
     }
 }
@@ -70,8 +90,8 @@ fn call(f: &Function, v: &JsValue) -> Option<String> {
     f.call1(&JsValue::NULL, v).ok().and_then(|s| s.as_string())
 }
 
-/// "25/11/26, 10:12" (Italian) or "25/11/2026, 10:12" (English) from an RFC 3339 time, in the
-/// reader's time zone.
+/// "25/11/26, 10:12" (Italian), "25/11/2026, 10:12" (British English) or "11/25/26, 10:12 AM"
+/// (American English) from an RFC 3339 time, in the reader's time zone.
 pub fn datetime(iso: &str) -> String {
     let d = js_sys::Date::new(&JsValue::from_str(iso));
     if d.get_time().is_nan() {
@@ -80,7 +100,7 @@ pub fn datetime(iso: &str) -> String {
     with(|f| call(&f.datetime, &d)).unwrap_or_else(|| iso.to_string())
 }
 
-/// "1,2 MB", "340 kB", "12 byte" in Italian; "1.2 MB", "340 kB", "12 byte" in English.
+/// "1,2 MB", "340 kB", "12 byte" in Italian; "1.2 MB", "340 kB", "12 bytes" in English.
 pub fn size(bytes: u64) -> String {
     let (i, value) = if bytes < 1024 {
         (0, bytes as f64)

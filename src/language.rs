@@ -175,8 +175,7 @@ fn Negotiate() -> impl IntoView {
         }
     });
     CURRENT.with(|c| c.set(browser));
-    // The tab's title in the language too (leptos_i18n sets `<html lang>`).
-    crate::effect(move || document().set_title(td_string!(i18n.get_locale(), app_title)));
+    // The tab's title follows the language too: the router's `PageTitle`, which names the page.
 }
 
 /// Changes the language: `current()` first, so that whatever reruns with the context's change

@@ -4,6 +4,7 @@
 
 use crate::api;
 use crate::config::config;
+use crate::i18n::*;
 use crate::pages;
 use crate::session::{remember_return, use_session};
 use leptos::prelude::*;
@@ -18,11 +19,17 @@ pub fn AppRouter(children: Children) -> impl IntoView {
     view! {
         <Router base=base().to_string()>
             <Navigator/>
+            <PageTitle/>
             {children()}
             <FlatRoutes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=page(pages::login::LoginPage)/>
                 <Route path=path!("/") view=signed_in(pages::tickets::TicketListPage)/>
+                // The list and the wizard answer to an English address as well: `/tickets` is the
+                // list's address in the API and in the ticket pages' own addresses, `/new` what an
+                // English speaker types.
+                <Route path=path!("/tickets") view=signed_in(pages::tickets::TicketListPage)/>
                 <Route path=path!("/nuovo") view=signed_in(pages::wizard::WizardPage)/>
+                <Route path=path!("/new") view=signed_in(pages::wizard::WizardPage)/>
                 <Route path=path!("/tickets/:code") view=signed_in(pages::ticket::TicketPage)/>
                 <Route path=path!("/email-rifiutate") view=signed_in(pages::rejections::RejectionsPage)/>
             </FlatRoutes>
@@ -155,12 +162,64 @@ pub fn href(path: &str) -> String {
 }
 
 /// A path of the address bar below the base ("/" for the base itself).
-fn below_base(pathname: &str) -> String {
+pub fn below_base(pathname: &str) -> String {
     match pathname.strip_prefix(base()) {
         Some("") => "/".into(),
         Some(rest) if rest.starts_with('/') => rest.into(),
         _ => pathname.into(),
     }
+}
+
+/// The page a path shows, by the route that answers it: the list's and the wizard's two
+/// addresses are one page each.
+fn page_of(path: &str) -> &str {
+    match path.trim_end_matches('/') {
+        "" | "/tickets" => "/",
+        "/new" => "/nuovo",
+        p => p,
+    }
+}
+
+/// The tab's title names the page and then the app ("Ticket FPL-809-43017 – Assistenza
+/// clienti"), in the language on screen. Worked out from the address, so that every page has
+/// its title without saying so, and a ticket opened from another keeps the right code. The
+/// live news' count ("(1) ") before it stays.
+#[component]
+fn PageTitle() -> impl IntoView {
+    let i18n = use_i18n();
+    let location = use_location();
+    crate::effect(move || {
+        let l = i18n.get_locale();
+        let path = location.pathname.with(|p| below_base(p));
+        let ticket = path
+            .strip_prefix("/tickets/")
+            .and_then(helpdesk_core::code::TicketCode::parse);
+        let page = match (page_of(&path), ticket) {
+            (_, Some(code)) => td_string!(l, page_ticket, code = code.as_str()).to_string(),
+            ("/", _) => td_string!(l, tickets_title).to_string(),
+            ("/nuovo", _) => td_string!(l, wizard_title).to_string(),
+            ("/email-rifiutate", _) => td_string!(l, rejections_title).to_string(),
+            ("/login", _) => td_string!(l, page_login).to_string(),
+            _ => td_string!(l, not_found_title).to_string(),
+        };
+        let doc = document();
+        let old = doc.title();
+        let count = old
+            .strip_prefix('(')
+            .and_then(|t| t.split_once(") "))
+            .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .map(|(n, _)| ["(", n, ") "].concat())
+            .unwrap_or_default();
+        doc.set_title(
+            &[
+                count.as_str(),
+                page.as_str(),
+                " – ",
+                td_string!(l, app_title),
+            ]
+            .concat(),
+        );
+    });
 }
 
 /// Where the customer is: the path below the base and its query.
@@ -196,8 +255,8 @@ pub fn NavLink(#[prop(into)] to: String, children: Children) -> impl IntoView {
                 .pathname
                 .with(|p| {
                     let p = below_base(p);
-                    let (p, to) = (p.trim_end_matches('/'), to.trim_end_matches('/'));
-                    p == to || (to.is_empty() && p.starts_with("/tickets/"))
+                    page_of(&p) == page_of(&to)
+                        || (page_of(&to) == "/" && p.starts_with("/tickets/"))
                 })
                 .then_some("page")
         }

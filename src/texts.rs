@@ -55,6 +55,36 @@ pub fn family_label(l: Locale, f: ServiceFamily) -> &'static str {
     }
 }
 
+/// A product's name in the language on screen. The provider's product names are Italian: a brand
+/// ("Hosting Pro", "CronusVPS") reads the same in any language, but a product named by its
+/// family's plain Italian word ("Dominio", "Server dedicato", "Dominio .it") is that word in the
+/// language on screen ("Domain", "Dedicated server", "Domain .it").
+pub fn product_label(l: Locale, f: ServiceFamily, product: &str) -> String {
+    let (italian, here) = match f {
+        ServiceFamily::Domain => (
+            td_string!(Locale::it, product.domain),
+            td_string!(l, product.domain),
+        ),
+        ServiceFamily::Dedicated => (
+            td_string!(Locale::it, product.dedicated),
+            td_string!(l, product.dedicated),
+        ),
+        _ => return product.to_string(),
+    };
+    match product.get(..italian.len()) {
+        Some(head)
+            if head.eq_ignore_ascii_case(italian)
+                && product[italian.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric()) =>
+        {
+            [here, &product[italian.len()..]].concat()
+        }
+        _ => product.to_string(),
+    }
+}
+
 pub fn service_status_label(l: Locale, s: ServiceStatus) -> &'static str {
     match s {
         ServiceStatus::Active => td_string!(l, service_status.active),
@@ -93,8 +123,30 @@ pub fn too_many_attempts(l: Locale, seconds: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::too_many_attempts;
+    use super::{product_label, too_many_attempts};
     use crate::i18n::Locale;
+    use helpdesk_core::api::ServiceFamily;
+
+    #[test]
+    fn a_product_named_by_its_family_is_named_in_the_language_on_screen() {
+        let en = |f, p| product_label(Locale::en, f, p);
+        assert_eq!(en(ServiceFamily::Domain, "Dominio"), "Domain");
+        assert_eq!(en(ServiceFamily::Domain, "Dominio .it"), "Domain .it");
+        assert_eq!(
+            en(ServiceFamily::Dedicated, "Server dedicato"),
+            "Dedicated server"
+        );
+        assert_eq!(en(ServiceFamily::Domain, "Dominioplus"), "Dominioplus");
+        assert_eq!(
+            en(ServiceFamily::HostingShared, "Hosting Pro"),
+            "Hosting Pro"
+        );
+        assert_eq!(en(ServiceFamily::Cronuscloud, "Server SMTP"), "Server SMTP");
+        assert_eq!(
+            product_label(Locale::it, ServiceFamily::Domain, "Dominio"),
+            "Dominio"
+        );
+    }
 
     #[test]
     fn a_lockout_says_the_wait_in_minutes_or_hours_not_hundreds_of_seconds() {

@@ -254,8 +254,9 @@ impl Ctx {
             _ => None,
         };
         let ok = problem.is_none();
+        // The same words as a refusal by the server: one failure, one word for it.
         let st = RwSignal::new(St::Refused(
-            td_string!(l, att_refused, reason = problem.unwrap_or_default()).to_string(),
+            td_string!(l, att_failed, reason = problem.unwrap_or_default()).to_string(),
         ));
         self.items.update(|v| {
             v.push(Item {

@@ -213,7 +213,10 @@ fn message_item(m: &Message) -> Element {
         text_with_links(&quoted, &part);
     }
 
-    if !m.attachments.is_empty() || m.raw_email.is_some() {
+    // The original e-mail of a message the customer wrote themselves is in their own mailbox:
+    // offered only for the mail that came from elsewhere, where it can tell them something.
+    let raw_email = m.raw_email.as_ref().filter(|_| staff);
+    if !m.attachments.is_empty() || raw_email.is_some() {
         let files = el(Some(&li), "ul", "files");
         let _ = files.set_attribute("aria-label", td_string!(l, attachments));
         for a in &m.attachments {
@@ -227,7 +230,7 @@ fn message_item(m: &Message) -> Element {
                 &[" (", &size(a.size), ")"].concat(),
             );
         }
-        if let Some(raw) = &m.raw_email {
+        if let Some(raw) = raw_email {
             text(&file_button(&files, raw), td_string!(l, original_email));
         }
     }

@@ -1,11 +1,11 @@
-//! The top of a ticket: its code (kept on screen while scrolling, with a copy button), status,
-//! subject and the facts about it.
+//! The top of a ticket: its code, status and dates (kept on screen while scrolling, with a copy
+//! button for the code), subject and the other facts about it.
 
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::components::ticket_view::TicketState;
 use crate::format::datetime;
 use crate::i18n::*;
-use crate::texts::department_label;
+use crate::texts::{department_label, product_label};
 use leptos::prelude::*;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -16,35 +16,47 @@ pub fn TicketHead(state: TicketState) -> impl IntoView {
     let i18n = use_i18n();
     let info = state.info;
     let (code, subject, department, service, priority, created) = info.with_untracked(|i| {
-        let service = match &i.service {
-            Some(s) => [s.product.as_str(), " · ", s.identifier.as_str()].concat(),
-            None => t_string!(i18n, no_service).to_string(),
-        };
         (
             i.code.clone(),
             i.subject.clone(),
             i.department,
-            service,
+            i.service.clone(),
             i.priority,
             i.created_at.clone(),
         )
     });
+    let service = move || match &service {
+        Some(s) => [
+            product_label(i18n.get_locale(), s.family, &s.product).as_str(),
+            " · ",
+            s.identifier.as_str(),
+        ]
+        .concat(),
+        None => t_string!(i18n, no_service).to_string(),
+    };
     let activity = move || info.with(|i| i.last_activity_at.clone());
+    // The dates are part of the sticky bar: below it, the bar covered them as soon as the page
+    // scrolled, and when the ticket was opened and what happened last is what a reader checks
+    // while reading the thread.
     view! {
         <div class="ticket-bar">
-            <CopyCode code/>
-            {move || view! { <StatusBadge status=info.with(|i| i.status)/> }}
+            <div class="ticket-id">
+                <CopyCode code/>
+                {move || view! { <StatusBadge status=info.with(|i| i.status)/> }}
+            </div>
+            <dl class="meta dates">
+                <div><dt>{tr!(i18n, col_created)}</dt><dd><time datetime=created.clone()>{let at = created.clone(); move || { i18n.get_locale(); datetime(&at) }}</time></dd></div>
+                <div>
+                    <dt>{tr!(i18n, col_activity)}</dt>
+                    <dd><time datetime=activity>{move || { i18n.get_locale(); datetime(&activity()) }}</time></dd>
+                </div>
+            </dl>
         </div>
         <h1 class="subject">{subject}</h1>
         <dl class="meta">
             <div><dt>{tr!(i18n, col_department)}</dt><dd>{move || department_label(i18n.get_locale(), department)}</dd></div>
             <div><dt>{tr!(i18n, col_service)}</dt><dd>{service}</dd></div>
             <div><dt>{tr!(i18n, col_priority)}</dt><dd><PriorityBadge priority/></dd></div>
-            <div><dt>{tr!(i18n, col_created)}</dt><dd><time datetime=created.clone()>{let at = created.clone(); move || { i18n.get_locale(); datetime(&at) }}</time></dd></div>
-            <div>
-                <dt>{tr!(i18n, col_activity)}</dt>
-                <dd><time datetime=activity>{move || { i18n.get_locale(); datetime(&activity()) }}</time></dd>
-            </div>
         </dl>
     }
 }

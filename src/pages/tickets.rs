@@ -6,11 +6,11 @@ use crate::components::load::{LoadFailed, Loading};
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::format::datetime;
 use crate::i18n::*;
-use crate::router::{keep_in_address, Link};
+use crate::router::{below_base, keep_in_address, Link};
 use crate::texts::{status_tab, tab_help};
 use helpdesk_core::api::{Status, StatusCounts, TicketSummary};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::params::ParamsMap;
 use std::time::Duration;
 
@@ -27,6 +27,7 @@ pub fn TicketListPage() -> impl IntoView {
     // The tab and the search live in the address (`?stato=…&q=…`), so that Back from a ticket,
     // a reload or a shared link finds the list as it was left.
     let address = use_query_map();
+    let location = use_location();
     let from_address = move || {
         address.with(|q| {
             (
@@ -146,7 +147,11 @@ pub fn TicketListPage() -> impl IntoView {
         if !q.is_empty() {
             params.insert("q", q);
         }
-        keep_in_address(&["/", &params.to_query_string()].concat());
+        // On the list's own address, whichever it was opened by (`/` or `/tickets`): the
+        // router's, which is the new page's already while the address bar may still show the
+        // page before.
+        let path = location.pathname.with_untracked(|p| below_base(p));
+        keep_in_address(&[path.as_str(), &params.to_query_string()].concat());
     });
     // Search as the customer types, without a request per keystroke.
     crate::effect(move || {

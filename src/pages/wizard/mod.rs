@@ -24,6 +24,25 @@ use std::time::Duration;
 
 const DRAFT: &str = "wizard";
 
+thread_local! {
+    /// A ticket to start from a refused e-mail, handed over by its page (`open_from_mail`): the
+    /// prefill, and the names of the e-mail's files.
+    static FROM_MAIL: std::cell::RefCell<Option<(Prefill, Vec<String>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Opens the wizard on a new ticket with a refused e-mail's subject and text. Its files cannot
+/// come along (the server kept none of them as uploads): the page names them, to attach again.
+pub fn open_from_mail(subject: String, text: String, files: Vec<String>) {
+    let p = Prefill {
+        subject: Some(subject),
+        description: Some(text),
+        ..Prefill::default()
+    };
+    FROM_MAIL.with(|f| *f.borrow_mut() = Some((p, files)));
+    crate::router::navigate("/nuovo");
+}
+
 /// Everything the steps share.
 #[derive(Clone, Copy)]
 pub(crate) struct Wizard {
@@ -266,6 +285,10 @@ pub fn WizardPage() -> impl IntoView {
     // for a fresh ticket.
     let (service, department) =
         use_query_map().with_untracked(|q| (q.get("servizio"), q.get("reparto")));
+    let (from_mail, attach_again) = FROM_MAIL
+        .with(|f| f.borrow_mut().take())
+        .map_or((None, Vec::new()), |(p, files)| (Some(p), files));
+    let attach_again = StoredValue::new(attach_again.join(", "));
     let prefill = if service.is_some() || department.is_some() {
         Some(Prefill {
             service,
@@ -273,7 +296,9 @@ pub fn WizardPage() -> impl IntoView {
             ..Prefill::default()
         })
     } else {
-        use_embed().and_then(|e| e.prefill.try_update_untracked(|p| p.take()).flatten())
+        from_mail.or_else(|| {
+            use_embed().and_then(|e| e.prefill.try_update_untracked(|p| p.take()).flatten())
+        })
     };
     let saved: Option<Draft> =
         drafts::load(&customer_id, DRAFT).and_then(|j| crate::json::parse(&j));
@@ -532,6 +557,10 @@ pub fn WizardPage() -> impl IntoView {
                         <Show when=move || uploads_expired.get()>
                             <p class="alert warn" role="status">{tr!(i18n, uploads_expired)}</p>
                         </Show>
+                        {move || attach_again.with_value(|names| (!names.is_empty()).then(|| {
+                            let names = names.clone();
+                            view! { <p class="alert warn" role="status">{move || t_string!(i18n, attach_again, names = names.clone()).to_string()}</p> }
+                        }))}
                         <div class="progress-line">
                             <span>{t!(i18n, step_of, n = move || w.step().index() + 1, total = Step::ALL.len())}</span>
                         </div>

@@ -7,7 +7,7 @@ use crate::components::load::{LoadFailed, Loading};
 use crate::i18n::*;
 use crate::router::Link;
 use crate::texts::{
-    checklist, department_label, family_label, priority_label, service_status_label,
+    checklist, department_label, family_label, priority_label, product_label, service_status_label,
 };
 use helpdesk_core::api::{Department, ServiceFamily, ServiceStatus, Ticket, Verdict};
 use helpdesk_core::limits::{self, char_len};
@@ -121,7 +121,7 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
                                                 on:change=move |_| w.draft.update(|d| { d.service_id = Some(id2.clone()); d.no_service = false; }) />
                                             <span>
                                                 <span class="title">{s.identifier.clone()}</span>
-                                                <span class="help">{s.product.clone()}
+                                                <span class="help">{product_label(l, s.family, &s.product)}
                                                     {inactive.then(|| view! { " · "<strong>{service_status_label(l, s.status)}</strong> })}
                                                 </span>
                                             </span>
@@ -295,7 +295,15 @@ fn review(w: Wizard) -> impl IntoView {
         t_string!(i18n, service_none).to_string()
     } else {
         w.chosen_service()
-            .map(|s| [s.identifier.as_str(), " (", s.product.as_str(), ")"].concat())
+            .map(|s| {
+                [
+                    s.identifier.as_str(),
+                    " (",
+                    &product_label(l, s.family, &s.product),
+                    ")",
+                ]
+                .concat()
+            })
             .unwrap_or_default()
     };
     let files: Vec<String> = w

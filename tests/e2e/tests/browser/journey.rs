@@ -292,8 +292,8 @@ async fn uploads_say_plainly_what_happened_to_each_file() {
         .js(&format!("return {}.innerText", row("strumento.exe")))
         .await;
     let text = text.as_str().unwrap_or_default().to_string();
-    assert!(!text.contains(")Non inviato"), "{text:?}");
-    assert!(text.contains("Non inviato"), "{text:?}");
+    assert!(!text.contains(")Non caricato"), "{text:?}");
+    assert!(text.contains("Non caricato"), "{text:?}");
     let looks = env
         .js(&format!(
             "const li = {};
@@ -526,7 +526,8 @@ async fn whole_journey_fits(env: &Env) {
         .send_keys(&exe.display().to_string())
         .await
         .unwrap();
-    env.wait_text("#wizard-files .uploads", "Non inviato").await;
+    env.wait_text("#wizard-files .uploads", "Non caricato")
+        .await;
     fits(env, "wizard, attachments with a refused file").await;
     env.js(
         "[...document.querySelectorAll('#wizard-files .uploads button')]

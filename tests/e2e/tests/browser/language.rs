@@ -25,7 +25,12 @@ async fn an_english_browser_gets_english_from_the_first_view_and_an_other_one_it
     env.wait_text("main h1", "Sign in to customer support")
         .await;
     assert_eq!(env.js("return document.documentElement.lang").await, "en");
-    assert_eq!(env.js("return document.title").await, "Customer support");
+    // The page's name, then the app's.
+    env.until(
+        "the login's title",
+        "return document.title === 'Sign in – Customer support'",
+    )
+    .await;
     // The view before the app is in English too: seen with the app's wasm blocked.
     env.cdp("Network.enable", serde_json::json!({})).await;
     env.cdp(

@@ -4,6 +4,7 @@ mod accessibility;
 mod attachments;
 mod bench;
 mod bounces;
+mod details;
 mod journey;
 mod language;
 mod live;
