@@ -100,11 +100,12 @@ async fn a_slow_reply_can_be_waited_for_or_sent_again_and_is_added_once() {
     // Waiting: the choice goes, the focus on the sentence that says so; it comes back later.
     click_notice_button(&env, "Continua ad attendere").await;
     notice_says(&env, "Ancora in attesa della risposta").await;
-    assert_eq!(
-        env.js("return document.activeElement.getAttribute('role')")
-            .await,
-        "status"
-    );
+    env.until(
+        "the focus on the notice's sentence",
+        "return document.activeElement.getAttribute('role') === 'status' \
+         && document.activeElement.closest('.slow') !== null",
+    )
+    .await;
     assert_eq!(
         env.js("return document.querySelectorAll('.slow button').length")
             .await,
