@@ -45,7 +45,11 @@ impl ApiError {
                         return crate::texts::too_many_attempts(l, b.retry_after.unwrap_or(60));
                     }
                     if b.code == "invalid_credentials" {
-                        return td_string!(l, err_credentials).into();
+                        return crate::texts::invalid_credentials(
+                            l,
+                            b.attempts_left,
+                            b.lockout_secs.unwrap_or(15 * 60),
+                        );
                     }
                     // The server's sentence says what to fix, or how long to wait (an account's
                     // limit, the quota, a full disk: the draft is kept), in the language asked for.
@@ -65,6 +69,15 @@ impl ApiError {
                 }
             }
         }
+    }
+
+    /// Whether logins are refused for now (too many attempts, or the last one allowed failed):
+    /// the login offers the password reset as the way out.
+    pub fn locked_out(&self) -> bool {
+        self.body().is_some_and(|b| {
+            b.code == "too_many_attempts"
+                || (b.code == "invalid_credentials" && b.attempts_left == Some(0))
+        })
     }
 
     pub fn body(&self) -> Option<&ErrorBody> {
@@ -110,11 +123,13 @@ pub fn new_page() {
     });
 }
 
-/// Whether a read belongs to the page (aborted when it is left) or outlives it.
-#[derive(Clone, Copy, PartialEq)]
-enum Scope {
+/// Whether a read belongs to the page (aborted when it is left) or outlives it; or a write the
+/// customer may give up waiting for (to send it again under the same `Idempotency-Key`).
+#[derive(Clone, Copy)]
+enum Scope<'a> {
     Page,
     Free,
+    Until(&'a web_sys::AbortSignal),
 }
 
 /// One request to the API with the token (and JSON body, idempotency key) set: the answer as it
@@ -135,7 +150,7 @@ async fn fetch_as(
     body: Option<&str>,
     idempotency_key: Option<&str>,
     token: Option<String>,
-    scope: Scope,
+    scope: Scope<'_>,
 ) -> Result<Response, ApiError> {
     let (method, read) = match method {
         "POST" => (Method::POST, false),
@@ -143,9 +158,11 @@ async fn fetch_as(
         "PATCH" => (Method::PATCH, false),
         _ => (Method::GET, true),
     };
-    let signal = (read && scope == Scope::Page)
-        .then(|| PAGE.with(|p| p.borrow().as_ref().map(|c| c.signal())))
-        .flatten();
+    let signal = match scope {
+        Scope::Until(signal) => Some(signal.clone()),
+        Scope::Page if read => PAGE.with(|p| p.borrow().as_ref().map(|c| c.signal())),
+        _ => None,
+    };
     let mut req = RequestBuilder::new(&url(path))
         .method(method)
         .header("Accept", "application/json")
@@ -195,7 +212,27 @@ pub async fn send(
     body: Option<String>,
     idempotency_key: Option<&str>,
 ) -> Result<(u16, String), ApiError> {
-    let resp = fetch(method, path, body.as_deref(), idempotency_key).await?;
+    send_until(method, path, body, idempotency_key, None).await
+}
+
+/// `send`, aborted when `until` is (a write given up for a retry: see `components::slow`).
+async fn send_until(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    idempotency_key: Option<&str>,
+    until: Option<&web_sys::AbortSignal>,
+) -> Result<(u16, String), ApiError> {
+    let scope = until.map_or(Scope::Page, Scope::Until);
+    let resp = fetch_as(
+        method,
+        path,
+        body.as_deref(),
+        idempotency_key,
+        token(),
+        scope,
+    )
+    .await?;
     let status = resp.status();
     let text = text_of(&resp).await;
     if (200..300).contains(&status) {
@@ -364,18 +401,30 @@ pub async fn ticket(code: &str) -> Result<Ticket, ApiError> {
 }
 
 /// Opens a ticket; the key makes a retry return the same ticket instead of a second one.
-pub async fn create_ticket(t: &NewTicket, key: &str) -> Result<Ticket, ApiError> {
-    decode(send("POST", "/tickets", json(t), Some(key)).await)
+/// `until` aborts the request in the browser (the server may still open the ticket).
+pub async fn create_ticket(
+    t: &NewTicket,
+    key: &str,
+    until: Option<&web_sys::AbortSignal>,
+) -> Result<Ticket, ApiError> {
+    decode(send_until("POST", "/tickets", json(t), Some(key), until).await)
 }
 
 /// The answer: the ticket's fields, with only the new message (and any status event) in `messages`.
-pub async fn reply(code: &str, r: &NewReply, key: &str) -> Result<Ticket, ApiError> {
+/// `until` aborts the request in the browser (the server may still add the reply).
+pub async fn reply(
+    code: &str,
+    r: &NewReply,
+    key: &str,
+    until: Option<&web_sys::AbortSignal>,
+) -> Result<Ticket, ApiError> {
     decode(
-        send(
+        send_until(
             "POST",
             &["/tickets/", &encode(code), "/messages"].concat(),
             json(r),
             Some(key),
+            until,
         )
         .await,
     )

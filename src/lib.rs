@@ -129,7 +129,7 @@ fn Embedding() -> impl IntoView {
     embed::start(session);
     live::start(session);
     api::set_unauthorized_handler(move || {
-        session.end(false);
+        session.expire();
         // Inside a signed-on widget the panel is asked for a new token; the login page says so.
         embed::session_lost();
     });

@@ -98,6 +98,7 @@ impl Session {
     }
 
     fn begin(&self, r: LoginResponse, keep: bool) {
+        EXPIRED.with(|e| e.set(None));
         let data = SessionData {
             token: r.token,
             customer: r.customer,
@@ -134,9 +135,22 @@ impl Session {
         });
     }
 
+    /// The server ended the session (a 401): forgotten here too, drafts kept, and the login says
+    /// why (see [`expired`]).
+    pub fn expire(&self) {
+        // Several requests may fail at once: the first, while the customer is still known, says.
+        if let Some(id) = self.customer_id_untracked() {
+            let draft_kept = !crate::drafts::keys_of(&id).is_empty();
+            EXPIRED.with(|e| e.set(Some(draft_kept)));
+        }
+        self.end(false);
+    }
+
     /// Forgets the session (expired, or logged out); drafts stay unless `forget_drafts`.
     pub fn end(&self, forget_drafts: bool) {
         if forget_drafts {
+            // Logged out on purpose: nothing to explain, nothing kept for a next login.
+            EXPIRED.with(|e| e.set(None));
             if let (Some(ls), Some(d)) = (local_storage(), self.0.get_untracked()) {
                 for key in crate::drafts::keys_of(&d.customer.id) {
                     let _ = ls.remove_item(&key);
@@ -174,6 +188,17 @@ impl Session {
         self.0
             .with_untracked(|d| d.as_ref().map(|d| d.customer.id.clone()))
     }
+}
+
+thread_local! {
+    /// Set when the server ended the session, until the next login: whether drafts were kept.
+    static EXPIRED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Whether the last session was ended by the server rather than by a logout (`Some`), and then
+/// whether the customer has a draft waiting. Kept in memory only: a reload forgets it.
+pub fn expired() -> Option<bool> {
+    EXPIRED.with(|e| e.get())
 }
 
 thread_local! {

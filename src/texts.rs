@@ -121,9 +121,26 @@ pub fn too_many_attempts(l: Locale, seconds: u64) -> String {
     }
 }
 
+/// A wrong e-mail or password, and, when few attempts are left, how many before logins are
+/// refused for `seconds` (none left: refused from now on).
+pub fn invalid_credentials(l: Locale, attempts_left: Option<u32>, seconds: u64) -> String {
+    // In minutes, rounded up: the lock is never shorter than said.
+    let wait = || td_string!(l, wait_minutes, count = seconds.div_ceil(60).max(1)).to_string();
+    match attempts_left {
+        None => td_string!(l, err_credentials).to_string(),
+        Some(0) => td_string!(l, err_credentials_locked, wait = wait()).to_string(),
+        Some(n) => [
+            td_string!(l, err_credentials),
+            " ",
+            &td_string!(l, login_attempts_left, count = n, wait = wait()).to_string(),
+        ]
+        .concat(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{product_label, too_many_attempts};
+    use super::{invalid_credentials, product_label, too_many_attempts};
     use crate::i18n::Locale;
     use helpdesk_core::api::ServiceFamily;
 
@@ -179,6 +196,33 @@ mod tests {
         assert_eq!(
             en(3600),
             "Too many sign-in attempts. Try again in 60 minutes."
+        );
+    }
+
+    #[test]
+    fn a_wrong_password_warns_before_the_lock() {
+        crate::language::init();
+        let it = |left, s| invalid_credentials(Locale::it, left, s);
+        assert_eq!(
+            it(None, 900),
+            "E-mail o password non corretti. Controlla e riprova."
+        );
+        assert_eq!(
+            it(Some(2), 899),
+            "E-mail o password non corretti. Controlla e riprova. Ancora 2 tentativi, poi l'accesso si blocca per 15 minuti."
+        );
+        assert_eq!(
+            it(Some(1), 30),
+            "E-mail o password non corretti. Controlla e riprova. Ancora un tentativo, poi l'accesso si blocca per un minuto."
+        );
+        assert_eq!(
+            it(Some(0), 900),
+            "E-mail o password non corretti. L'accesso è bloccato per 15 minuti."
+        );
+        let en = |left, s| invalid_credentials(Locale::en, left, s);
+        assert_eq!(
+            en(Some(2), 900),
+            "Wrong e-mail or password. Check them and try again. 2 more attempts, then sign-in is blocked for 15 minutes."
         );
     }
 }

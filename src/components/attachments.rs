@@ -66,10 +66,34 @@ struct Job {
     listener: Option<Closure<dyn FnMut(ProgressEvent)>>,
 }
 
+/// A file picked but not uploaded when the server ended the session: the list on the same page
+/// (`place`) takes it up again after the customer's next login, if the page was not reloaded
+/// meanwhile; after a reload its name is all that is left (see `Ctx::unmount`).
+struct Parked {
+    customer: String,
+    place: String,
+    file: File,
+    name: String,
+}
+
 thread_local! {
     /// Every component's jobs (keys are unique across components): not reactive, and not `Send`.
     static JOBS: RefCell<Vec<Job>> = const { RefCell::new(Vec::new()) };
     static NEXT_KEY: Cell<u32> = const { Cell::new(1) };
+    static PARKED: RefCell<Vec<Parked>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Where a list is: the page's address and the list's id (the reply box of one ticket, the wizard).
+fn place_of(id: &str) -> String {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    [path.as_str(), "#", id].concat()
+}
+
+/// The draft that names the files to pick again after a reload (the files themselves are gone).
+fn unsent_key(place: &str) -> String {
+    ["unsent-files.", place].concat()
 }
 
 /// The component's state; every operation is a method, so each is compiled once.
@@ -410,12 +434,40 @@ impl Ctx {
     }
 
     /// The component goes away: requests in flight are cancelled (and no longer pending), and
-    /// every thumbnail's URL is released.
-    fn unmount(self) {
+    /// every thumbnail's URL is released. When it goes because the server ended the session
+    /// (`park`: whose list, where), the files not yet uploaded are kept for the next login, and
+    /// their names in the drafts in case the page is reloaded before it.
+    fn unmount(self, park: Option<(String, String)>) {
+        let park = park.filter(|_| crate::session::expired().is_some());
+        let mut parked = Vec::new();
         for item in self.items.try_get_untracked().unwrap_or_default() {
             if let Some(xhr) = take_request(item.key) {
                 self.pending.update(|p| *p = p.saturating_sub(1));
                 let _ = xhr.abort();
+            }
+            // A refusal for what the file is would be refused again: it is not kept.
+            let keep = item
+                .st
+                .try_with_untracked(|s| !matches!(s, St::Refused(_)))
+                .unwrap_or(true);
+            if let (Some((customer, place)), true) = (&park, keep) {
+                let file = JOBS.with(|j| {
+                    j.borrow()
+                        .iter()
+                        .find(|j| j.key == item.key)
+                        .map(|j| j.file.clone())
+                });
+                if let Some(file) = file {
+                    parked.push(item.name.clone());
+                    PARKED.with(|p| {
+                        p.borrow_mut().push(Parked {
+                            customer: customer.clone(),
+                            place: place.clone(),
+                            file,
+                            name: item.name.clone(),
+                        })
+                    });
+                }
             }
             forget_job(item.key);
             if let Some(url) = &item.thumb {
@@ -427,6 +479,36 @@ impl Ctx {
                 revoke(&url);
             }
         });
+        if let (Some((customer, place)), false) = (park, parked.is_empty()) {
+            if let Some(j) = crate::json::stringify(&parked) {
+                crate::drafts::save(&customer, &unsent_key(&place), &j);
+            }
+        }
+    }
+
+    /// The files kept when the session ended on this list, uploaded now; or, when the page was
+    /// reloaded since, their names, which the customer must pick again.
+    fn take_up_parked(self, customer: &str, place: &str) -> Vec<String> {
+        let key = unsent_key(place);
+        let names: Vec<String> = crate::drafts::load(customer, &key)
+            .and_then(|j| crate::json::parse(&j))
+            .unwrap_or_default();
+        crate::drafts::clear(customer, &key);
+        let mine = PARKED.with(|p| {
+            let mut p = p.borrow_mut();
+            let (mine, others) = std::mem::take(&mut *p)
+                .into_iter()
+                .partition::<Vec<_>, _>(|f| f.customer == customer && f.place == place);
+            *p = others;
+            mine
+        });
+        if mine.is_empty() {
+            return names;
+        }
+        for f in mine {
+            self.add(f.file, f.name);
+        }
+        Vec::new()
     }
 }
 
@@ -468,7 +550,16 @@ pub fn Attachments(
         thumbs: StoredValue::new(Vec::new()),
         done: RwSignal::new(St::Done),
     };
-    on_cleanup(move || ctx.unmount());
+    // Files left unsent when the server ended the session on this list (see `Ctx::unmount`).
+    let customer = crate::session::use_session().customer_id_untracked();
+    let place = place_of(&id);
+    let pick_again = customer
+        .as_deref()
+        .map(|c| ctx.take_up_parked(c, &place))
+        .unwrap_or_default()
+        .join(", ");
+    let park = customer.map(|c| (c, place));
+    on_cleanup(move || ctx.unmount(park));
     // A screenshot pasted anywhere in the form (the reply's text, the wizard's step) is attached:
     // nobody should have to find the drop zone first. A paste of text is left alone.
     let root = NodeRef::<leptos::html::Div>::new();
@@ -533,6 +624,11 @@ pub fn Attachments(
                     }/>
                 <p class="muted">{limits}</p>
             </div>
+            {(!pick_again.is_empty()).then(|| view! {
+                <p class="alert warn" role="status">
+                    {move || t_string!(i18n, att_pick_again, names = pick_again.clone()).to_string()}
+                </p>
+            })}
             <ul class="uploads">
                 // Rebuilt in place when files come and go (a keyed `For` cost more download
                 // than it saved work for at most ten rows); progress updates only its own row.

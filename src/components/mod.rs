@@ -6,6 +6,7 @@ pub mod load;
 pub mod mail_delivery;
 pub mod message;
 pub mod reply_box;
+pub mod slow;
 pub mod status;
 pub mod thread;
 pub mod ticket_head;

@@ -5,6 +5,7 @@
 use crate::api::{self, ApiError};
 use crate::components::attachments::{drop_expired, Attached, Attachments};
 use crate::components::message::{item_id, PENDING_PREFIX};
+use crate::components::slow::{slow_notice, Patience};
 use crate::components::thread::focus;
 use crate::components::ticket_view::TicketState;
 use crate::drafts;
@@ -83,7 +84,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
     let error_ref = NodeRef::<leptos::html::P>::new();
     // The body and key of the last attempt: sending the same text again reuses the key, so if the
     // first attempt did arrive (only its answer was lost) the server does not add it twice.
-    let attempt = StoredValue::new(None::<(String, String)>);
+    let attempt_key = StoredValue::new(None::<(String, String)>);
 
     // A failed send is focused, so that a keyboard or screen-reader user hears it; a problem
     // with the text (role="alert" says it) leaves the focus in the box, where it gets fixed.
@@ -105,49 +106,31 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
         });
     };
 
-    let send = {
+    // The reply under way (what was sent, under which key): "Riprova" sends it again as it was.
+    let patience = Patience::new();
+    let under_way = StoredValue::new(None::<(NewReply, String)>);
+    let dispatch = {
         let save_draft = save_draft.clone();
         let (customer_id, draft_key) = (customer_id.clone(), draft_key.clone());
-        move || {
-            if sending.get_untracked() {
-                return;
-            }
-            if untrack(problem).is_some() {
-                error.set(None);
-                fail(None);
-                return;
-            }
-            tried.set(false);
-            let body = text.get_untracked();
-            let upload_ids: Vec<String> =
-                files.with_untracked(|f| f.iter().map(|a| a.upload.id.clone()).collect());
-            let what = [body.as_str(), &upload_ids.concat()].concat();
-            let key = match attempt.get_value() {
-                Some((w, k)) if w == what => k,
-                _ => api::random_key(),
-            };
-            attempt.set_value(Some((what, key.clone())));
+        let code = code.clone();
+        move |reply: NewReply, key: String| {
             let pending_id = [PENDING_PREFIX, &key].concat();
-            state
-                .messages
-                .update(|m| m.push(Arc::new(pending_message(&pending_id, &author_name, &body))));
-            // The box empties as the message joins the thread; the stored draft stays until the
-            // server has the reply, so a reload meanwhile loses nothing.
-            text.set(String::new());
-            error.set(None);
+            let (attempt, until) = patience.begin();
             sending.set(true);
-            let reply = NewReply {
-                body: body.clone(),
-                upload_ids,
-            };
             let (code, save_draft) = (code.clone(), save_draft.clone());
             let (customer_id, draft_key) = (customer_id.clone(), draft_key.clone());
             leptos::task::spawn_local(async move {
-                let result = api::reply(&code, &reply, &key).await;
+                let result = api::reply(&code, &reply, &key, until.as_ref()).await;
+                // A retry took this one's place (and aborted it): its answer is the retry's.
+                if !patience.answered(attempt) {
+                    return;
+                }
                 sending.set(false);
+                under_way.try_set_value(None);
+                let body = reply.body;
                 match result {
                     Ok(ticket) => {
-                        attempt.set_value(None);
+                        attempt_key.try_set_value(None);
                         // Whatever was typed while sending is a new draft; the sent one is done.
                         if let Some(id) = &customer_id {
                             if drafts::load(id, &draft_key).as_deref() == Some(body.as_str()) {
@@ -194,6 +177,46 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
         }
     };
 
+    let send = {
+        let dispatch = dispatch.clone();
+        move || {
+            if sending.get_untracked() {
+                return;
+            }
+            if untrack(problem).is_some() {
+                error.set(None);
+                fail(None);
+                return;
+            }
+            tried.set(false);
+            let body = text.get_untracked();
+            let upload_ids: Vec<String> =
+                files.with_untracked(|f| f.iter().map(|a| a.upload.id.clone()).collect());
+            let what = [body.as_str(), &upload_ids.concat()].concat();
+            let key = match attempt_key.get_value() {
+                Some((w, k)) if w == what => k,
+                _ => api::random_key(),
+            };
+            attempt_key.set_value(Some((what, key.clone())));
+            let pending_id = [PENDING_PREFIX, &key].concat();
+            state
+                .messages
+                .update(|m| m.push(Arc::new(pending_message(&pending_id, &author_name, &body))));
+            // The box empties as the message joins the thread; the stored draft stays until the
+            // server has the reply, so a reload meanwhile loses nothing.
+            text.set(String::new());
+            error.set(None);
+            let reply = NewReply { body, upload_ids };
+            under_way.set_value(Some((reply.clone(), key.clone())));
+            dispatch(reply, key);
+        }
+    };
+    let retry = move || {
+        if let Some((reply, key)) = under_way.get_value() {
+            dispatch(reply, key);
+        }
+    };
+
     let on_input = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
         save_draft(&v);
@@ -233,6 +256,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             {move || shown().map(|e| view! {
                 <p class="alert error" role="alert" tabindex="-1" node_ref=error_ref>{e}</p>
             })}
+            {slow_notice(patience, retry)}
             <div class="actions">
                 <button type="submit" class="primary"
                     aria-disabled=move || if sending.get() { "true" } else { "false" }>

@@ -18,6 +18,19 @@ pub fn LoginPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    // Logins are refused for now: the alert offers the panel's password reset as the way out.
+    let locked = RwSignal::new(false);
+    // Why the customer is here, when the server ended their session (the page they were on comes
+    // back after the login).
+    let expired = crate::session::expired().map(|draft_kept| {
+        move || {
+            if draft_kept {
+                t_string!(i18n, err_session_expired_draft)
+            } else {
+                t_string!(i18n, err_session_expired)
+            }
+        }
+    });
     let email_ref = NodeRef::<leptos::html::Input>::new();
     let password_ref = NodeRef::<leptos::html::Input>::new();
 
@@ -49,6 +62,7 @@ pub fn LoginPage() -> impl IntoView {
         let (e, p) = (email.get_untracked(), password.get_untracked());
         if e.trim().is_empty() || p.is_empty() {
             error.set(Some(t_string!(i18n, missing_fields).into()));
+            locked.set(false);
             // Focus goes to what is missing (the alert says why).
             let first_empty = if e.trim().is_empty() {
                 email_ref
@@ -73,6 +87,7 @@ pub fn LoginPage() -> impl IntoView {
                 }
                 Err(e) => {
                     error.set(Some(e.message()));
+                    locked.set(e.locked_out());
                     // The password is what to type again; focus never falls back to the page.
                     if let Some(input) = password_ref.get_untracked() {
                         let _ = input.focus();
@@ -107,8 +122,16 @@ pub fn LoginPage() -> impl IntoView {
             <form class="card" hidden=move || sign_on() != SignOn::Off on:submit=on_submit novalidate aria-describedby="login-intro">
                 <h1>{tr!(i18n, login_title)}</h1>
                 <p id="login-intro" class="muted">{tr!(i18n, login_intro)}</p>
+                {expired.map(|why| view! { <p class="alert warn" role="alert">{why}</p> })}
                 <Show when=move || error.get().is_some()>
-                    <p class="alert error" role="alert">{move || error.get()}</p>
+                    <div class="alert error" role="alert">
+                        <p>{move || error.get()}</p>
+                        <Show when=move || locked.get()>
+                            <p>{tr!(i18n, forgot_password)}" "
+                                <a href=config().password_reset_url.clone() target="_top" rel="noopener">{tr!(i18n, login_reset_link)}</a>
+                            </p>
+                        </Show>
+                    </div>
                 </Show>
                 <label for="login-email">{tr!(i18n, email)}</label>
                 <input id="login-email" type="email" name="email" autocomplete="username" required

@@ -656,6 +656,13 @@ pub struct ErrorBody {
     /// Seconds to wait, for `too_many_attempts`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// For `invalid_credentials`, only when few are left: how many more wrong passwords the
+    /// e-mail may take before logins with it are refused (0: refused from now on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// With `attempts_left`: for how many seconds logins would be (0 left: are) refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockout_secs: Option<u64>,
 }
 
 /// Public, non-secret settings the server hands the app inside index.html.

@@ -28,8 +28,9 @@ pub enum ApiError {
         fields: BTreeMap<String, String>,
         hints: Vec<Hint>,
     },
+    /// A wrong e-mail or password; with a warning when few attempts are left before the lock.
     #[error("invalid credentials")]
-    InvalidCredentials,
+    InvalidCredentials(Option<LockoutWarning>),
     #[error("too many attempts")]
     TooManyAttempts { retry_after: u64 },
     /// An account's limit of `what` per window is reached (429, `rate_limited`, `Retry-After`).
@@ -50,6 +51,14 @@ pub enum ApiError {
     StorageFull,
     #[error("internal: {0}")]
     Internal(#[from] anyhow::Error),
+}
+
+/// How close a login is to the lock: wrong passwords still allowed (0: the lock holds from now
+/// on) and for how long the lock lasts (seconds). It is said only when few attempts are left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutWarning {
+    pub attempts_left: u32,
+    pub lockout_secs: u64,
 }
 
 impl ApiError {
@@ -82,10 +91,18 @@ impl ApiError {
                 "validation",
                 message.clone(),
             ),
-            ApiError::InvalidCredentials => (
+            ApiError::InvalidCredentials(None) => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 Msg::InvalidCredentials,
+            ),
+            ApiError::InvalidCredentials(Some(w)) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                Msg::InvalidCredentialsWarn {
+                    left: w.attempts_left,
+                    secs: w.lockout_secs,
+                },
             ),
             ApiError::TooManyAttempts { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -148,6 +165,10 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let (status, code, message) = self.parts();
+        let warning = match &self {
+            ApiError::InvalidCredentials(w) => *w,
+            _ => None,
+        };
         let (fields, hints, retry_after) = match self {
             ApiError::Validation { fields, hints, .. } => (fields, hints, None),
             ApiError::TooManyAttempts { retry_after }
@@ -164,6 +185,8 @@ impl IntoResponse for ApiError {
                 fields,
                 hints,
                 retry_after,
+                attempts_left: warning.map(|w| w.attempts_left),
+                lockout_secs: warning.map(|w| w.lockout_secs),
             },
         };
         let mut resp = (status, axum::Json(body.clone())).into_response();

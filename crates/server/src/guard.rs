@@ -146,6 +146,14 @@ pub struct Throttle {
     max_attempts: u32,
 }
 
+/// An admitted attempt: how many more the key may make in this window (if this one fails), and
+/// in how many seconds the window ends, which is how long a lock reached in it lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    pub left: u32,
+    pub resets_in: u64,
+}
+
 impl Throttle {
     pub fn new(max_attempts: u32, window: Duration) -> Self {
         Throttle {
@@ -169,7 +177,7 @@ impl Throttle {
         &self,
         store: &impl AttemptStore,
         key: &str,
-    ) -> StoreResult<Result<(), u64>> {
+    ) -> StoreResult<Result<Admitted, u64>> {
         let now = crate::util::now_us();
         let (attempts, start) = store.count_attempt(key, self.window_us(), now).await?;
         if attempts > i64::from(self.max_attempts) {
@@ -179,7 +187,11 @@ impl Throttle {
         if rand::random::<u8>() == 0 {
             store.sweep_attempts(now - self.window_us()).await?;
         }
-        Ok(Ok(()))
+        let left = i64::from(self.max_attempts) - attempts;
+        Ok(Ok(Admitted {
+            left: u32::try_from(left).unwrap_or(0),
+            resets_in: self.wait(start, now),
+        }))
     }
 
     /// Whether the key is locked now, without counting anything.
@@ -293,8 +305,10 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let store = crate::storage::Store::open(&url).await.unwrap();
         let t = Throttle::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(t.admit(&store, "k").await.unwrap().is_ok());
+        for left in [2, 1, 0] {
+            let admitted = t.admit(&store, "k").await.unwrap().unwrap();
+            assert_eq!(admitted.left, left);
+            assert!((1..=60).contains(&admitted.resets_in), "{admitted:?}");
         }
         let wait = t.admit(&store, "k").await.unwrap().unwrap_err();
         assert!((1..=60).contains(&wait), "{wait}");

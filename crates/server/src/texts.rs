@@ -63,6 +63,12 @@ pub enum Msg {
     Forbidden,
     NotFound,
     InvalidCredentials,
+    /// A wrong password with few attempts left before logins for the e-mail are refused (`left`
+    /// of them; none left: refused from now on) for `secs`.
+    InvalidCredentialsWarn {
+        left: u32,
+        secs: u64,
+    },
     TooManyAttempts,
     TooManyStreams,
     Internal,
@@ -164,6 +170,29 @@ impl Msg {
             (Msg::NotFound, En) => "Not found.".into(),
             (Msg::InvalidCredentials, It) => "E-mail o password non corretti.".into(),
             (Msg::InvalidCredentials, En) => "Wrong e-mail or password.".into(),
+            (Msg::InvalidCredentialsWarn { left, secs }, lang) => {
+                let wait = wait_text(*secs, lang);
+                match (left, lang) {
+                    (0, It) => format!(
+                        "E-mail o password non corretti. L'accesso è bloccato per {wait}: se non ricordi la password, reimpostala dal pannello di controllo."
+                    ),
+                    (0, En) => format!(
+                        "Wrong e-mail or password. Sign-in is blocked for {wait}: if you do not remember your password, reset it in the control panel."
+                    ),
+                    (1, It) => format!(
+                        "E-mail o password non corretti. Ancora un tentativo, poi l'accesso si blocca per {wait}."
+                    ),
+                    (1, En) => format!(
+                        "Wrong e-mail or password. One more attempt, then sign-in is blocked for {wait}."
+                    ),
+                    (n, It) => format!(
+                        "E-mail o password non corretti. Ancora {n} tentativi, poi l'accesso si blocca per {wait}."
+                    ),
+                    (n, En) => format!(
+                        "Wrong e-mail or password. {n} more attempts, then sign-in is blocked for {wait}."
+                    ),
+                }
+            }
             (Msg::TooManyAttempts, It) => "Troppi tentativi: riprova più tardi.".into(),
             (Msg::TooManyAttempts, En) => "Too many attempts: please try again later.".into(),
             (Msg::TooManyStreams, It) => {

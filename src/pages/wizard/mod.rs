@@ -8,6 +8,7 @@ mod steps;
 use crate::api::{self, ApiError};
 use crate::components::attachments::{drop_expired, Attached};
 use crate::components::layout::Layout;
+use crate::components::slow::{slow_notice, Patience};
 use crate::drafts;
 use crate::embed::{use_embed, Prefill};
 use crate::i18n::*;
@@ -451,6 +452,8 @@ pub fn WizardPage() -> impl IntoView {
 
     // Sent by a plain task with a busy signal (an `Action` costs download for one request).
     let busy = RwSignal::new(false);
+    // A slow send can be sent again: the draft's key makes it the same ticket.
+    let patience = Patience::new();
     // Runs when the answer comes, even if the customer has left the page meanwhile: it only
     // writes signals (a no-op once disposed) and never reads one that may be gone.
     let answered = move |result: Result<Ticket, ApiError>, cid: &str| {
@@ -516,8 +519,12 @@ pub fn WizardPage() -> impl IntoView {
         busy.set(true);
         // Read now, while the page is surely there.
         let cid = w.customer.get_value();
+        let (attempt, until) = patience.begin();
         leptos::task::spawn_local(async move {
-            let result = api::create_ticket(&ticket, &d.idempotency_key).await;
+            let result = api::create_ticket(&ticket, &d.idempotency_key, until.as_ref()).await;
+            if !patience.answered(attempt) {
+                return;
+            }
             busy.set(false);
             answered(result, &cid);
         });
@@ -578,6 +585,7 @@ pub fn WizardPage() -> impl IntoView {
                             <Show when=move || shown_error().is_some()>
                                 <p class="alert error" role="alert">{shown_error}</p>
                             </Show>
+                            {slow_notice(patience, send)}
                             <div class="nav-buttons">
                                 <button type="button" disabled=move || w.step() == Step::Department
                                     on:click=move |_| w.go(w.step().prev())>{tr!(i18n, back)}</button>

@@ -2,7 +2,7 @@
 
 use super::extract::ApiJson;
 use crate::auth::{verify_password, AuthAccount};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, LockoutWarning};
 use crate::guard::{self, ClientIp, Throttle, DEVICE_TTL};
 use crate::sso;
 use crate::state::AppState;
@@ -18,6 +18,9 @@ use helpdesk_core::api::{
 };
 use std::time::Instant;
 
+/// A wrong password says how many attempts are left once this few are (of 5 per account).
+const LOGIN_WARN_LEFT: u32 = 2;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/session", post(login).delete(logout))
@@ -28,7 +31,7 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse),
-        (status = 401, body = ErrorResponse, description = "wrong e-mail or password (also an empty or over-long one)"),
+        (status = 401, body = ErrorResponse, description = "wrong e-mail or password (also an empty or over-long one); when few attempts are left before the lock, `attempts_left` (0: locked from now on) and `lockout_secs`, the same for an unknown e-mail"),
         (status = 429, body = ErrorResponse, description = "too many attempts, or no room to check a password now",
             headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn login(
@@ -41,7 +44,7 @@ pub async fn login(
     let email = crate::util::normalise_email(&req.email);
     if email.is_empty() || req.password.is_empty() || email.len() > 254 || req.password.len() > 1024
     {
-        return Err(ApiError::InvalidCredentials);
+        return Err(ApiError::InvalidCredentials(None));
     }
     // Room in the bounded pool of password checks first: a flood is refused here, at once and
     // uncounted, before it costs memory or a database query.
@@ -75,14 +78,33 @@ pub async fn login(
             (&state.login_by_address, format!("address:{client}")),
         ],
     };
+    // The throttle nearest to its limit is the one a failure is warned about.
+    let mut nearest: Option<guard::Admitted> = None;
     for (i, (throttle, key)) in throttles.iter().enumerate() {
-        if let Err(wait) = throttle.admit(&state.store, key).await? {
-            for (earlier, k) in &throttles[..i] {
-                earlier.give_back(&state.store, k).await?;
+        match throttle.admit(&state.store, key).await? {
+            Ok(admitted) => {
+                if nearest.is_none_or(|n| admitted.left < n.left) {
+                    nearest = Some(admitted);
+                }
             }
-            return Err(ApiError::TooManyAttempts { retry_after: wait });
+            Err(wait) => {
+                for (earlier, k) in &throttles[..i] {
+                    earlier.give_back(&state.store, k).await?;
+                }
+                return Err(ApiError::TooManyAttempts { retry_after: wait });
+            }
         }
     }
+    // A failure warns when few attempts are left, before the lock rather than only at it. Not
+    // for a known browser: its failures end its trust instead of locking the account, and the
+    // account's own count (warned about in turn) applies from then on. The count is per e-mail
+    // whether or not it is a customer's, so the words tell nothing about who has an account.
+    let warning = nearest
+        .filter(|n| !known_device && n.left <= LOGIN_WARN_LEFT)
+        .map(|n| LockoutWarning {
+            attempts_left: n.left,
+            lockout_secs: n.resets_in,
+        });
 
     // Unknown e-mails are checked against a dummy hash, so they cost a check as well.
     let hash = row
@@ -108,7 +130,7 @@ pub async fn login(
         }
         // Every failure takes the same time, whatever the stored hash costs to check.
         tokio::time::sleep_until((arrived + state.config.login_failure_floor).into()).await;
-        return Err(ApiError::InvalidCredentials);
+        return Err(ApiError::InvalidCredentials(warning));
     };
     for (throttle, key) in &throttles {
         if key.starts_with("address:") {

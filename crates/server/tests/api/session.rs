@@ -87,6 +87,110 @@ async fn repeated_failures_are_throttled_with_retry_after() {
     app.stop().await;
 }
 
+/// What one login attempt answered: status, code, sentence, `attempts_left`, whether
+/// `lockout_secs` came, and whether a `Retry-After` header came.
+async fn login_answer(
+    app: &crate::helpers::TestApp,
+    email: &str,
+    password: &str,
+    language: &str,
+) -> (StatusCode, String, String, Option<u64>, bool, bool) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/session"))
+        .header("accept-language", language)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after_header = r.headers().contains_key("retry-after");
+    let (status, code, body) = error_code(r).await;
+    let e = &body["error"];
+    (
+        status,
+        code,
+        e["message"].as_str().unwrap_or_default().to_string(),
+        e["attempts_left"].as_u64(),
+        e["lockout_secs"]
+            .as_u64()
+            .is_some_and(|s| (1..=900).contains(&s)),
+        retry_after_header,
+    )
+}
+
+#[tokio::test]
+async fn a_login_warns_before_the_lock_in_the_same_words_for_an_unknown_email() {
+    let app = spawn_with(|c| c.login_failure_floor = std::time::Duration::ZERO).await;
+    let mut runs = Vec::new();
+    // Each e-mail from its own address would be fairer to the address throttle (30), but it is
+    // far from its limit here: the account's count (5 per e-mail) is the one that warns.
+    for email in ["demo@example.it", "nessuno@example.it"] {
+        let mut answers = Vec::new();
+        for i in 0..6 {
+            answers.push(login_answer(&app, email, &format!("sbagliata{i}"), "it").await);
+        }
+        runs.push(answers);
+    }
+    assert_eq!(
+        runs[0], runs[1],
+        "a customer's e-mail and an unknown one answer alike"
+    );
+    let answers = &runs[0];
+    for a in &answers[..2] {
+        assert_eq!(
+            (a.0, a.1.as_str(), a.3, a.4, a.5),
+            (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                None,
+                false,
+                false
+            ),
+            "no warning while many attempts are left: {a:?}"
+        );
+        assert_eq!(a.2, "E-mail o password non corretti.");
+    }
+    assert_eq!(answers[2].3, Some(2));
+    assert!(answers[2].4, "the lock's length comes with the warning");
+    assert_eq!(
+        answers[2].2,
+        "E-mail o password non corretti. Ancora 2 tentativi, poi l'accesso si blocca per 15 minuti."
+    );
+    assert_eq!(answers[3].3, Some(1));
+    assert!(
+        answers[3].2.contains("Ancora un tentativo"),
+        "{:?}",
+        answers[3]
+    );
+    // The fifth failure is the last one checked: it says that the lock holds now, and the way out.
+    assert_eq!(
+        (answers[4].0, answers[4].3),
+        (StatusCode::UNAUTHORIZED, Some(0))
+    );
+    assert!(
+        answers[4].2.contains("bloccato per 15 minuti"),
+        "{:?}",
+        answers[4]
+    );
+    assert!(answers[4].2.contains("reimpostala"), "{:?}", answers[4]);
+    assert!(!answers[4].5, "a 401 carries no Retry-After");
+    assert_eq!(
+        (answers[5].0, answers[5].1.as_str(), answers[5].5),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", true)
+    );
+
+    // In English, for a third e-mail (its own count).
+    let mut english = Vec::new();
+    for i in 0..3 {
+        english.push(login_answer(&app, "someone@example.com", &format!("x{i}"), "en-GB").await);
+    }
+    assert_eq!(
+        english[2].2,
+        "Wrong e-mail or password. 2 more attempts, then sign-in is blocked for 15 minutes."
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn bad_bodies_get_the_one_error_shape() {
     let app = spawn_app().await;

@@ -197,3 +197,114 @@ async fn the_app_works_under_the_providers_base_path_and_links_open_in_place() {
     env.wait_text("main", "Pagina non trovata").await;
     env.stop().await;
 }
+
+/// Submits the login form once and waits for its answer (the alert's text may be the same as
+/// before: the answer is known by the request's timing entry and the button no longer busy).
+async fn submit_and_read_alert(env: &helpdesk_e2e::Env) -> String {
+    let count = "return performance.getEntriesByType('resource') \
+                 .filter(e => e.name.endsWith('/api/v1/session')).length";
+    let before = env.js(count).await.as_u64().unwrap_or(0);
+    env.click("form button[type=submit]").await;
+    let answered = format!(
+        "{count} > {before} && document.querySelector('form button[type=submit]') \
+         .getAttribute('aria-busy') === 'false'"
+    );
+    env.until("the login's answer", &answered).await;
+    let alerts = env
+        .js("return [...document.querySelectorAll('form [role=alert]')].map(a => a.innerText)")
+        .await;
+    let alerts = alerts.as_array().cloned().unwrap_or_default();
+    assert_eq!(alerts.len(), 1, "one alert says it all: {alerts:?}");
+    alerts[0].as_str().unwrap_or_default().to_string()
+}
+
+/// The reset link inside the alert, found by its text: its address.
+async fn reset_link_in_alert(env: &helpdesk_e2e::Env, text: &str) -> Option<String> {
+    let found = env
+        .js(&format!(
+            "const a = [...document.querySelectorAll('form [role=alert] a')] \
+             .find(a => a.textContent.trim() === {text:?}); return a ? a.href : null"
+        ))
+        .await;
+    found.as_str().map(str::to_string)
+}
+
+/// Wrong passwords until the lock, as a customer meets them: no warning while many attempts are
+/// left, then how many are left and how long the lock would last, in the same alert as the
+/// error; then that the lock holds, with the panel's password reset as the way out.
+async fn wrong_passwords_until_the_lock(
+    lang: &str,
+    email: &str,
+    expected: [&str; 6],
+    reset_text: &str,
+) {
+    let env = helpdesk_e2e::start_in(lang, |c| {
+        c.login_failure_floor = std::time::Duration::ZERO;
+    })
+    .await;
+    env.goto("/login").await;
+    env.fill("#login-email", email).await;
+    for (i, want) in expected.iter().enumerate() {
+        env.fill("#login-password", &format!("sbagliata{i}")).await;
+        let alert = submit_and_read_alert(&env).await;
+        assert!(
+            alert.starts_with(want),
+            "attempt {}: {alert:?} does not start with {want:?}",
+            i + 1
+        );
+        let link = reset_link_in_alert(&env, reset_text).await;
+        if i >= 4 {
+            assert_eq!(
+                link.as_deref(),
+                Some("https://panel.example/reset"),
+                "attempt {}: the way out is in the alert",
+                i + 1
+            );
+        } else {
+            assert_eq!(link, None, "attempt {}: no reset link yet", i + 1);
+        }
+        // The password is where to type again.
+        let focused = env
+            .js("return document.activeElement && document.activeElement.id")
+            .await;
+        assert_eq!(focused, "login-password");
+    }
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_warn_before_the_lock_and_the_lock_offers_the_reset_in_italian() {
+    wrong_passwords_until_the_lock(
+        "it-IT",
+        "demo@example.it",
+        [
+            "E-mail o password non corretti. Controlla e riprova.",
+            "E-mail o password non corretti. Controlla e riprova.",
+            "E-mail o password non corretti. Controlla e riprova. Ancora 2 tentativi, poi l'accesso si blocca per 15 minuti.",
+            "E-mail o password non corretti. Controlla e riprova. Ancora un tentativo, poi l'accesso si blocca per 15 minuti.",
+            "E-mail o password non corretti. L'accesso è bloccato per 15 minuti.",
+            "Troppi tentativi di accesso. Riprova tra 15 minuti.",
+        ],
+        "Reimpostala dal pannello di controllo",
+    )
+    .await;
+}
+
+/// In English, and for an e-mail that is nobody's: the same steps (no telling accounts apart).
+#[tokio::test]
+async fn wrong_passwords_warn_before_the_lock_in_english_for_an_unknown_email_too() {
+    wrong_passwords_until_the_lock(
+        "en-GB",
+        "nobody@example.com",
+        [
+            "Wrong e-mail or password. Check them and try again.",
+            "Wrong e-mail or password. Check them and try again.",
+            "Wrong e-mail or password. Check them and try again. 2 more attempts, then sign-in is blocked for 15 minutes.",
+            "Wrong e-mail or password. Check them and try again. One more attempt, then sign-in is blocked for 15 minutes.",
+            "Wrong e-mail or password. Sign-in is blocked for 15 minutes.",
+            "Too many sign-in attempts. Try again in 15 minutes.",
+        ],
+        "Reset it in the control panel",
+    )
+    .await;
+}

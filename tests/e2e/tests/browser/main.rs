@@ -11,6 +11,7 @@ mod live;
 mod login;
 mod security_xss;
 mod session;
+mod slow;
 mod ticket;
 mod widget;
 mod wizard;
