@@ -345,7 +345,7 @@ async fn open_ticket_warning_on_the_service_step(w: &Words) {
     // A service without open tickets: no warning.
     choose(&env, "studio-rossi.it").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let page = env.wait_text("form.card", &w.step(2)).await;
+    let page = env.wait_text("form.card", "studio-rossi.it").await;
     assert!(!page.contains(w.open_ticket), "{page}");
     // The demo customer's open ticket on blog-mario.it is named, with its link, on this step.
     choose(&env, "blog-mario.it").await;
@@ -365,7 +365,7 @@ async fn open_ticket_warning_on_the_service_step(w: &Words) {
         .contains(&w.step(2)));
     one_submit_button(&env).await;
     // Choosing another service takes the warning away.
-    choose(&env, "vps-0042").await;
+    choose(&env, "ds-118").await;
     env.until(
         "the warning gone",
         &format!(
