@@ -533,6 +533,35 @@ fn pasted_within(root: &web_sys::HtmlDivElement, target: Option<web_sys::EventTa
     scope.contains(Some(&node))
 }
 
+/// After a row's removal, the focus goes to the remove button of the row now in its place, else
+/// to the file picker: left on the removed button, it would fall to the page, and the keyboard
+/// would start over from the top.
+fn refocus_after_removal(root: NodeRef<leptos::html::Div>, index: usize) {
+    request_animation_frame(move || {
+        let Some(root) = root.get_untracked() else {
+            return;
+        };
+        let doc = document();
+        let lost = match (doc.active_element(), doc.body()) {
+            (Some(active), Some(body)) => active == *body || !active.is_connected(),
+            _ => true,
+        };
+        if !lost {
+            return;
+        }
+        let next_row = root
+            .query_selector_all(".uploads > li")
+            .ok()
+            .and_then(|rows| rows.item(index as u32))
+            .and_then(|row| row.dyn_into::<web_sys::Element>().ok())
+            .and_then(|row| row.query_selector("button:last-of-type").ok().flatten());
+        let target = next_row.or_else(|| root.query_selector("input[type=file]").ok().flatten());
+        if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    });
+}
+
 /// The file list, picker, drop zone and paste target. `files` holds finished uploads (their ids
 /// go with the ticket or reply); `pending` counts uploads still in flight, so submitting can wait
 /// for them.
@@ -632,7 +661,7 @@ pub fn Attachments(
             <ul class="uploads">
                 // Rebuilt in place when files come and go (a keyed `For` cost more download
                 // than it saved work for at most ten rows); progress updates only its own row.
-                {move || ctx.rows().into_iter().map(|i| {
+                {move || ctx.rows().into_iter().enumerate().map(|(index, i)| {
                         let Item { key, id, name, size, thumb, st } = i;
                         let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
                         let cancel = move || t_string!(i18n, att_cancel_named, name = n1.clone()).to_string();
@@ -664,7 +693,10 @@ pub fn Attachments(
                                     // Cancelling and removing are the same act: the file goes away.
                                     <button type="button"
                                         aria-label=move || if st.with(sending) { cancel() } else { remove() }
-                                        on:click=move |_| if key == 0 { ctx.remove_done(&id) } else { ctx.remove(key) }>
+                                        on:click=move |_| {
+                                            if key == 0 { ctx.remove_done(&id) } else { ctx.remove(key) }
+                                            refocus_after_removal(root, index);
+                                        }>
                                         {move || if st.with(sending) { t_string!(i18n, att_cancel) } else { t_string!(i18n, att_remove) }}
                                     </button>
                                 </span>

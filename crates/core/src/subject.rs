@@ -124,15 +124,23 @@ pub fn assess(subject: &str, ctx: &SubjectContext<'_>) -> Assessment {
             .any(|s| s.id == cs.id || s.identifier.eq_ignore_ascii_case(&cs.identifier)),
         _ => false,
     };
+    let chars = text.trim().chars().count();
+    // A subject too short to be read as one ("500") is not called clear while a hint says it is
+    // too short: a hint and its verdict never disagree.
     let verdict = if !says_something {
         Verdict::Generic
-    } else if strong_what && where_ok && !f.multi_problem && !f.multi_service && !other_service {
+    } else if strong_what
+        && where_ok
+        && !f.multi_problem
+        && !f.multi_service
+        && !other_service
+        && chars >= SUBJECT_MIN_CHARS
+    {
         Verdict::Good
     } else {
         Verdict::Weak
     };
 
-    let chars = text.trim().chars().count();
     let too_short = chars < SUBJECT_MIN_CHARS || (f.tokens <= 1 && verdict != Verdict::Good);
     let too_long = subject.trim().chars().count() > SUBJECT_MAX_CHARS;
     let shouting = tokens.upper >= 4 && tokens.upper > 2 * tokens.lower;
@@ -507,6 +515,9 @@ fn related(a: Group, b: Group) -> bool {
 enum Kind {
     Stop,
     Greeting,
+    /// "Good", "morning", "staff": a greeting only where one stands (see
+    /// `Tokens::place_greetings`); after tokenizing, every one is a `Greeting` or a `Stop`.
+    GreetingInPlace,
     Filler,
     Urgency,
     Generic,
@@ -606,8 +617,12 @@ fn tokenize(text: &str) -> Tokens {
             t.push(Kind::Break, 0, start + chunk.len(), start + chunk.len());
         }
     }
+    t.place_greetings(text);
     t
 }
+
+/// What ends a phrase, for a greeting's place: "Buon pomeriggio, …", "Morning: …".
+const PHRASE_CHARS: &[char] = &[',', ';', ':', '.', '!', '?', '(', ')', '-', '–', '—'];
 
 impl Tokens {
     fn push(&mut self, kind: Kind, group: Group, start: usize, end: usize) {
@@ -617,6 +632,40 @@ impl Tokens {
             start,
             end,
         });
+    }
+
+    /// Decides each word that greets only in a greeting's place: it is a greeting right after
+    /// another ("Good morning", "Gentili signori"), or alone at the head of the subject or of a
+    /// phrase ("Morning, …", "…, buon pomeriggio"); elsewhere it is a plain word ("very slow since
+    /// this morning", "non andato a buon fine", "sito lento da un giorno", "staff area").
+    fn place_greetings(&mut self, text: &str) {
+        // Words only: a break made of punctuation takes no room in the text.
+        let words: Vec<usize> = (0..self.list.len())
+            .filter(|&i| self.list[i].end > self.list[i].start)
+            .collect();
+        let apart = |a: &Token, b: &Token| {
+            text.get(a.end..b.start)
+                .is_some_and(|gap| gap.contains(PHRASE_CHARS))
+        };
+        for (n, &i) in words.iter().enumerate() {
+            let t = self.list[i];
+            if t.kind != Kind::GreetingInPlace {
+                continue;
+            }
+            // Decided in order, so the previous word is a `Greeting` or a `Stop` by now.
+            let prev = n.checked_sub(1).map(|p| self.list[words[p]]);
+            let next = words.get(n + 1).map(|&j| self.list[j]);
+            let after_greeting = prev.is_some_and(|p| p.kind == Kind::Greeting);
+            let opens = prev.is_none_or(|p| apart(&p, &t));
+            let closes = next.is_none_or(|x| {
+                apart(&t, &x) || matches!(x.kind, Kind::Greeting | Kind::GreetingInPlace)
+            });
+            self.list[i].kind = if after_greeting || (opens && closes) {
+                Kind::Greeting
+            } else {
+                Kind::Stop
+            };
+        }
     }
 
     /// One whitespace-separated piece, without the punctuation around it.
@@ -1199,6 +1248,7 @@ fn lexicon() -> &'static Lexicon {
         const PLAIN: &[(&str, Kind)] = &[
             (STOP, Kind::Stop),
             (GREETING, Kind::Greeting),
+            (GREETING_IN_PLACE, Kind::GreetingInPlace),
             (FILLER, Kind::Filler),
             (URGENCY, Kind::Urgency),
             (GENERIC, Kind::Generic),
@@ -1358,12 +1408,17 @@ const STOP: &str = "a abbiamo about ad again agli ai al alcune alcuni all alla a
     tutto ulteriore ulteriori un una uno us using veloce vengono very vi via viene vostra vostre \
     vostri vostro was we went were what when where which who why will with yesterday you your";
 
-/// Greetings and courtesy formulas, which belong in the description.
+/// Greetings and courtesy formulas, which belong in the description: greetings wherever they are.
 #[rustfmt::skip]
-const GREETING: &str = "afternoon buon buonanotte buonasera buondi buongiorno ciao cordiali dear \
-    egregi egregio evening gent gentile gentili giorno good hello hey hi madam morning pomeriggio \
-    regards saluti saluto salve sig sigg signore signori sir sirs spett spett.le spettabile staff \
-    team";
+const GREETING: &str = "buonanotte buonasera buondi buongiorno ciao cordiali dear egregi egregio \
+    gent gentile gentili hello hey hi madam regards saluti saluto salve sig sigg sir sirs spett \
+    spett.le spettabile";
+
+/// Words that greet only in a greeting's place ("Good morning", "Gentile staff"), and are plain
+/// words elsewhere ("since this morning", "andato a buon fine").
+#[rustfmt::skip]
+const GREETING_IN_PLACE: &str = "afternoon buon evening giorno good morning pomeriggio signore \
+    signori staff team";
 
 /// "Vorrei", "per favore", "grazie": polite padding.
 #[rustfmt::skip]

@@ -860,3 +860,85 @@ fn a_huge_pasted_subject_is_assessed_too() {
     let a = assess_at(Web, &subject, &customer());
     assert!(codes(&a).contains(&TOO_LONG) || a.hints.len() == 3);
 }
+
+/// (subject, whether it greets): words such as "morning", "buon", "giorno", "staff" greet only
+/// where a greeting stands (at the head of the subject or of a phrase, or after another
+/// greeting), in Italian and English.
+const GREETING_PLACES: &[(&str, bool)] = &[
+    ("very slow since this morning", false),
+    ("Website very slow since this morning", false),
+    ("Site down every morning at 9", false),
+    ("Website slow in the evening", false),
+    ("Staff area login fails", false),
+    ("Good morning, the website is down", true),
+    ("Morning: site down since 9", true),
+    ("Hi team, website very slow", true),
+    ("Website very slow, good evening", true),
+    ("Pagamento non andato a buon fine", false),
+    ("Sito lento da un giorno", false),
+    ("Sito lento da stamattina", false),
+    ("Errore 500 ogni pomeriggio", false),
+    ("Buongiorno, sito lento da stamattina", true),
+    ("Sito lento da stamattina, buongiorno", true),
+    ("Sito lento, buon pomeriggio", true),
+    ("Buon giorno, errore 500 sulla home", true),
+    ("Gentile staff, certificato scaduto", true),
+];
+
+fn assess_in(lang: Lang, subject: &str, services: &[Service]) -> Assessment {
+    assess(
+        subject,
+        &SubjectContext {
+            department: Some(Department::Helpdesk),
+            chosen_service: services.first(),
+            services,
+            channel: Channel::Web,
+            lang,
+        },
+    )
+}
+
+#[test]
+fn words_that_greet_only_in_a_greetings_place_are_plain_words_elsewhere() {
+    let services = customer();
+    for &(subject, greets) in GREETING_PLACES {
+        for lang in [Lang::It, Lang::En] {
+            let a = assess_in(lang, subject, &services);
+            assert_eq!(
+                codes(&a).contains(&DROP_GREETINGS),
+                greets,
+                "{subject:?}: {a:?}"
+            );
+        }
+    }
+    // The report: a clear subject, and nothing to change in it.
+    let a = assess_in(Lang::En, "very slow since this morning", &services);
+    assert_eq!(a.verdict, Verdict::Good, "{a:?}");
+    assert!(a.hints.is_empty(), "{a:?}");
+    let a = assess_in(Lang::It, "Sito lento da un giorno", &services);
+    assert_eq!(a.verdict, Verdict::Good, "{a:?}");
+    assert!(a.hints.is_empty(), "{a:?}");
+}
+
+#[test]
+fn a_clear_verdict_never_comes_with_a_hint_that_says_otherwise() {
+    // A clear subject may still get advice on its form (a greeting, capitals, "urgente", the
+    // length), never a hint that it lacks what, where, or one problem and one service.
+    const FORM: &[&str] = &[NO_URGENCY, NO_SHOUTING, DROP_GREETINGS, TOO_LONG];
+    let services = customer();
+    let subjects = TABLE
+        .iter()
+        .map(|&(at, s, ..)| (at, s))
+        .chain(GREETING_PLACES.iter().map(|&(s, _)| (Web, s)))
+        .chain([(Web, "500"), (Web, "404"), (Mail, "ok")]);
+    for (at, subject) in subjects {
+        let a = assess_at(at, subject, &services);
+        if a.verdict == Verdict::Good {
+            let got = codes(&a);
+            assert!(
+                got.iter().all(|c| FORM.contains(c)),
+                "{at:?} {subject:?}: {a:?}"
+            );
+        }
+    }
+}

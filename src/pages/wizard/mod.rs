@@ -66,6 +66,12 @@ pub(crate) struct Wizard {
     pub customer: StoredValue<String>,
     /// A service asked for by id or identifier, chosen once the customer's services are known.
     pub service_hint: StoredValue<Option<String>>,
+    /// Where the customer came from to change an earlier answer ("Modifica", "cambia", the step
+    /// bar): "Avanti" goes back there, stopping only at a step the change left unanswered.
+    pub return_to: RwSignal<Option<Step>>,
+    /// Set with a step chosen for the customer (a prefill, a refusal): the focus then goes where
+    /// they answer, not to the step's heading.
+    pub focus_field: RwSignal<bool>,
 }
 
 impl Wizard {
@@ -97,7 +103,7 @@ impl Wizard {
             Step::Department => d
                 .department
                 .is_none()
-                .then(|| td_string!(l, department_question).into()),
+                .then(|| td_string!(l, department_required).into()),
             Step::Service => {
                 let known = d
                     .service_id
@@ -124,7 +130,7 @@ impl Wizard {
             Step::Priority => d
                 .priority
                 .is_none()
-                .then(|| td_string!(l, priority_question).into()),
+                .then(|| td_string!(l, priority_required).into()),
             Step::Attachments => {
                 (self.pending_uploads.get() > 0).then(|| td_string!(l, attachments_wait).into())
             }
@@ -155,13 +161,69 @@ impl Wizard {
         }
     }
 
-    fn load_open_tickets(&self) {
+    /// Whether the step bar takes the customer to `step`: a step already answered, or one up to
+    /// where they came from to change an answer.
+    pub fn can_jump(&self, step: Step) -> bool {
+        let cur = self.step().index();
+        let back_to = self.return_to.get().map_or(cur, |r| r.index().max(cur));
+        step.index() != cur && step.index() <= back_to
+    }
+
+    /// To another step from the step bar, "Modifica" or "cambia". Back: "Avanti" will come back
+    /// here. Forward (while changing an answer): as "Avanti" would go, if this step is answered.
+    pub fn jump(&self, step: Step) {
+        let cur = self.step();
+        if step.index() < cur.index() {
+            let back_to = self
+                .return_to
+                .get_untracked()
+                .filter(|r| r.index() > cur.index())
+                .unwrap_or(cur);
+            self.go(step);
+            self.return_to.set(Some(back_to));
+        } else if untrack(|| self.problem(cur)).is_some() {
+            self.tried.set(true);
+            focus_answer(cur, true);
+        } else {
+            self.forward(step);
+        }
+    }
+
+    /// Goes on towards `target`, stopping at the first step before it still unanswered (a change
+    /// of department can leave the service so).
+    pub fn forward(&self, target: Step) {
+        let cur = self.step().index();
+        let stop = Step::ALL
+            .get(cur + 1..target.index())
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .find(|s| untrack(|| self.problem(*s)).is_some());
+        let dest = stop.unwrap_or(target);
+        self.go(dest);
+        if self.return_to.get_untracked() == Some(dest) {
+            self.return_to.set(None);
+        }
+    }
+
+    /// The customer's open tickets on the chosen service, for the warning on the service step
+    /// and the summary. An answer about a service since changed is dropped.
+    pub fn load_open_tickets(&self) {
         let open_here = self.open_here;
+        let draft = self.draft;
         open_here.set(Vec::new());
-        if let Some(id) = self.draft.with_untracked(|d| d.service_id.clone()) {
+        let id = self
+            .draft
+            .with_untracked(|d| d.service_id.clone().filter(|_| !d.no_service));
+        if let Some(id) = id {
             leptos::task::spawn_local(async move {
                 if let Ok(list) = api::open_tickets_on(&id).await {
-                    open_here.set(list);
+                    let same = draft
+                        .try_with_untracked(|d| d.service_id.as_deref() == Some(id.as_str()))
+                        .unwrap_or(false);
+                    if same {
+                        open_here.set(list);
+                    }
                 }
             });
         }
@@ -189,6 +251,11 @@ impl Wizard {
             d.subject = cut(p.subject, limits::SUBJECT_MAX_CHARS);
             d.description = cut(p.description, limits::BODY_MAX_CHARS);
         });
+        // Without a service to look for, the customer answers the step `restart` chose: the focus
+        // goes there at once (else once the service is found).
+        if p.service.is_none() {
+            self.focus_field.set(true);
+        }
         self.service_hint.set_value(p.service);
         self.resolve_service();
     }
@@ -239,6 +306,7 @@ impl Wizard {
         })
         .unwrap_or(Step::Priority);
         self.draft.update(|d| d.step = missing);
+        self.focus_field.set(true);
     }
 
     /// Starts over, optionally on a given department and service (a separate ticket).
@@ -251,6 +319,7 @@ impl Wizard {
         self.uploads.set(Vec::new());
         self.tried.set(false);
         self.error.set(None);
+        self.return_to.set(None);
         self.server_hints.set(Vec::new());
         self.draft.set(Draft {
             step,
@@ -274,6 +343,37 @@ fn answers(d: &Draft) -> String {
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
+}
+
+/// Moves the focus, after the step is drawn, to where the customer answers it: its text field,
+/// its chosen option or else its first one (for a missing answer, the first option even where
+/// the services' filter comes first).
+pub(crate) fn focus_answer(step: Step, invalid: bool) {
+    let selectors: &[&str] = match step {
+        Step::Department => &["input[name=department]:checked", "input[name=department]"],
+        Step::Service if invalid => &["input[name=service]", "#service-filter"],
+        Step::Service => &["input[name=service]:checked", "#service-filter"],
+        Step::Subject => &["#subject"],
+        Step::Description => &["#description"],
+        Step::Priority => &["input[name=priority]:checked", "input[name=priority]"],
+        Step::Attachments => &[
+            "#wizard-files .uploads button",
+            "#wizard-files input[type=file]",
+        ],
+        Step::Review => &[],
+    };
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        let doc = document();
+        let found = selectors.iter().find_map(|s| {
+            doc.query_selector(&["form.card ", s].concat())
+                .ok()
+                .flatten()
+        });
+        if let Some(el) = found.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    });
 }
 
 #[component]
@@ -359,6 +459,8 @@ pub fn WizardPage() -> impl IntoView {
         open_here: RwSignal::new(Vec::new()),
         customer: StoredValue::new(customer_id.clone()),
         service_hint: StoredValue::new(None),
+        return_to: RwSignal::new(None),
+        focus_field: RwSignal::new(false),
         assessment,
     };
     if let Some(p) = prefill {
@@ -435,13 +537,19 @@ pub fn WizardPage() -> impl IntoView {
         );
     });
 
-    // Focus follows the step, so keyboard and screen-reader users land on the new question.
+    // Focus follows the step, so keyboard and screen-reader users land on the new question; on
+    // a step chosen for them (a prefill, a refusal), in the field where they answer it.
     let heading = NodeRef::<leptos::html::H2>::new();
     let step_memo = Memo::new(move |_| draft.with(|d| d.step));
     let mut prev = None;
     crate::effect(move || {
         let s = step_memo.get();
-        if prev.replace(s).is_some_and(|p| p != s) {
+        let field = w.focus_field.get();
+        if field {
+            w.focus_field.set(false);
+            focus_answer(s, false);
+        }
+        if prev.replace(s).is_some_and(|p| p != s) && !field {
             request_animation_frame(move || {
                 if let Some(h) = heading.get_untracked() {
                     let _ = h.focus();
@@ -484,6 +592,9 @@ pub fn WizardPage() -> impl IntoView {
                 }
                 if let Some(s) = field_step {
                     w.go(s);
+                    // Fixed, the answer goes back to the summary; the focus is on it meanwhile.
+                    w.return_to.set(Some(Step::Review));
+                    w.focus_field.set(true);
                     let about = draft.try_with_untracked(answers).unwrap_or_default();
                     w.error_about.try_set_value(about);
                     w.error.set(Some(e.message()));
@@ -535,6 +646,7 @@ pub fn WizardPage() -> impl IntoView {
         let step = w.step();
         if untrack(|| w.problem(step)).is_some() {
             w.tried.set(true);
+            focus_answer(step, true);
             return;
         }
         if step == Step::Review {
@@ -542,7 +654,12 @@ pub fn WizardPage() -> impl IntoView {
                 send();
             }
         } else {
-            w.go(step.next());
+            let target = w
+                .return_to
+                .get_untracked()
+                .filter(|r| r.index() > step.index())
+                .unwrap_or(step.next());
+            w.forward(target);
         }
     };
 
@@ -571,24 +688,32 @@ pub fn WizardPage() -> impl IntoView {
                         <div class="progress-line">
                             <span>{t!(i18n, step_of, n = move || w.step().index() + 1, total = Step::ALL.len())}</span>
                         </div>
-                        <ol class="steps" aria-hidden="true">
+                        // Answered steps can be gone back to in one press; the others are only named.
+                        <ol class="steps" aria-label=tr!(i18n, steps_label)>
                             {Step::ALL.into_iter().map(|s| view! {
                                 <li class=move || {
                                     let cur = w.step().index();
                                     if s.index() < cur { "done" } else if s.index() == cur { "current" } else { "" }
-                                }>{move || s.title(i18n.get_locale())}</li>
+                                } aria-current=move || (w.step() == s).then_some("step")>
+                                    {move || if w.can_jump(s) {
+                                        view! { <button type="button" class="link" on:click=move |_| w.jump(s)>{s.title(i18n.get_locale())}</button> }.into_any()
+                                    } else {
+                                        view! { <span>{s.title(i18n.get_locale())}</span> }.into_any()
+                                    }}
+                                </li>
                             }).collect_view()}
                         </ol>
                         <form class="card" on:submit=on_submit novalidate>
                             <h2 tabindex="-1" node_ref=heading>{move || w.step().title(i18n.get_locale())}</h2>
+                            <steps::ChosenService wizard=w/>
                             <steps::StepBody wizard=w reload_services=load_services/>
                             <Show when=move || shown_error().is_some()>
-                                <p class="alert error" role="alert">{shown_error}</p>
+                                <p class="alert error" role="alert" id="wizard-error">{shown_error}</p>
                             </Show>
                             {slow_notice(patience, send)}
                             <div class="nav-buttons">
                                 <button type="button" disabled=move || w.step() == Step::Department
-                                    on:click=move |_| w.go(w.step().prev())>{tr!(i18n, back)}</button>
+                                    on:click=move |_| { w.return_to.set(None); w.go(w.step().prev()); }>{tr!(i18n, back)}</button>
                                 {move || if w.step() == Step::Review {
                                     view! {
                                         <button type="submit" class="primary" disabled=move || busy.get()

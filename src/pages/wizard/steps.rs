@@ -36,6 +36,68 @@ pub(super) fn StepBody(
     }
 }
 
+/// The service chosen, on every step after its own, with the way back to change it: a prefill
+/// from the panel chose it for the customer, who must see which it is.
+#[component]
+pub(super) fn ChosenService(wizard: Wizard) -> impl IntoView {
+    let i18n = use_i18n();
+    let w = wizard;
+    let shown = move || {
+        let step = w.step();
+        step.index() > Step::Service.index() && step != Step::Review
+    };
+    let name = move || {
+        if w.draft.with(|d| d.no_service) {
+            Some(t_string!(i18n, service_none).to_string())
+        } else {
+            w.chosen_service()
+                .map(|s| [s.identifier.as_str(), " (", s.product.as_str(), ")"].concat())
+        }
+    };
+    view! {
+        <Show when=move || shown() && name().is_some()>
+            <p class="chosen-service">
+                {tr!(i18n, chosen_service)}" "<strong>{name}</strong>" "
+                <button type="button" class="link" aria-label=tr!(i18n, change_service)
+                    on:click=move |_| w.jump(Step::Service)>{tr!(i18n, change)}</button>
+            </p>
+        </Show>
+    }
+}
+
+/// "Hai già un ticket aperto su questo servizio", with the way to each: on the service step,
+/// where the customer can still go there instead, and on the summary.
+fn open_tickets_warning(w: Wizard) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Show when=move || w.open_here.with(|v| !v.is_empty())>
+            <div class="alert warn" role="status">
+                <p>{tr!(i18n, open_tickets_warning)}</p>
+                <ul>
+                    {move || w.open_here.get().into_iter().map(|o| view! {
+                        <li><Link to=["/tickets/", &o.code].concat()>{o.code.clone()}" — "{o.subject.clone()}</Link></li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        </Show>
+    }
+}
+
+/// Ties a field to the step's error while one shows: marked invalid, the error read with it.
+fn invalid(w: Wizard) -> impl Fn() -> Option<&'static str> + Copy {
+    move || w.shown_error().is_some().then_some("true")
+}
+
+fn described_by(w: Wizard, own: &'static str) -> impl Fn() -> String + Copy {
+    move || {
+        if w.shown_error().is_some() {
+            [own, " wizard-error"].concat()
+        } else {
+            own.to_string()
+        }
+    }
+}
+
 fn department(w: Wizard) -> impl IntoView {
     let i18n = use_i18n();
     let l = i18n.get_locale_untracked();
@@ -56,7 +118,7 @@ fn department(w: Wizard) -> impl IntoView {
         }
     };
     view! {
-        <fieldset>
+        <fieldset aria-describedby=move || w.shown_error().map(|_| "wizard-error")>
             <legend>{tr!(i18n, department_question)}</legend>
             {option(Department::Helpdesk, t_string!(i18n, helpdesk_help))}
             {option(Department::Sales, t_string!(i18n, sales_help))}
@@ -69,6 +131,17 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
     let l = i18n.get_locale_untracked();
     let filter = RwSignal::new(String::new());
     let is_sales = move || w.draft.with(|d| d.department == Some(Department::Sales));
+    // The customer's open tickets on the service as soon as it is chosen, not only at the end.
+    let mut asked = None;
+    crate::effect(move || {
+        let id = w
+            .draft
+            .with(|d| d.service_id.clone().filter(|_| !d.no_service));
+        if asked.as_ref() != Some(&id) {
+            asked = Some(id);
+            w.load_open_tickets();
+        }
+    });
     let groups = move || {
         let f = filter.get().to_lowercase();
         let f = f.trim();
@@ -93,7 +166,7 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
         })
     };
     view! {
-        <fieldset>
+        <fieldset aria-describedby=move || w.shown_error().map(|_| "wizard-error")>
             <legend>{tr!(i18n, service_question)}</legend>
             <p class="muted">{tr!(i18n, one_problem_rule)}</p>
             <label for="service-filter">{tr!(i18n, service_filter)}</label>
@@ -144,6 +217,7 @@ fn service(w: Wizard, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl 
                 </label>
             </Show>
         </fieldset>
+        {open_tickets_warning(w)}
     }
 }
 
@@ -165,7 +239,7 @@ fn subject(w: Wizard) -> impl IntoView {
         <label for="subject">{tr!(i18n, subject_label)}</label>
         <p id="subject-help" class="muted">{tr!(i18n, subject_help)}</p>
         <input id="subject" type="text" autocomplete="off" maxlength=limits::SUBJECT_MAX_CHARS
-            aria-describedby="subject-help subject-quality"
+            aria-describedby=described_by(w, "subject-help subject-quality") aria-invalid=invalid(w)
             prop:value=move || w.draft.with(|d| d.subject.clone())
             on:input=move |ev| w.draft.update(|d| d.subject = event_target_value(&ev)) />
         <div id="subject-quality" aria-live="polite">
@@ -221,7 +295,8 @@ fn description(w: Wizard) -> impl IntoView {
             <p class="muted">{tr!(i18n, description_checklist)}</p>
             <ul class="checklist">{checklist(l, dep).into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
         </div>
-        <textarea id="description" rows="10" aria-describedby="description-checklist description-count"
+        <textarea id="description" rows="10" aria-invalid=invalid(w)
+            aria-describedby=described_by(w, "description-checklist description-count")
             prop:value=move || w.draft.with(|d| d.description.clone())
             on:input=move |ev| w.draft.update(|d| d.description = event_target_value(&ev))></textarea>
         <p id="description-count" class="counter">
@@ -265,7 +340,7 @@ fn priority(w: Wizard) -> impl IntoView {
     let i18n = use_i18n();
     let l = i18n.get_locale_untracked();
     view! {
-        <fieldset>
+        <fieldset aria-describedby=move || w.shown_error().map(|_| "wizard-error")>
             <legend>{tr!(i18n, priority_question)}</legend>
             {priorities().into_iter().map(|(p, help)| view! {
                 <label class="choice">
@@ -309,25 +384,29 @@ fn review(w: Wizard) -> impl IntoView {
     let files: Vec<String> = w
         .uploads
         .with_untracked(|f| f.iter().map(|a| a.upload.name.clone()).collect());
+    // Each answer with its "Modifica": to its step, and "Avanti" from there comes back here.
+    let term = move |step: Step| {
+        let title = step.title(l);
+        view! {
+            <dt>
+                <span>{title}</span>
+                <button type="button" class="link" on:click=move |_| w.jump(step)
+                    aria-label=t_string!(i18n, edit_section, section = title).to_string()>
+                    {tr!(i18n, edit)}
+                </button>
+            </dt>
+        }
+    };
     view! {
         <p>{tr!(i18n, review_intro)}</p>
-        <Show when=move || w.open_here.with(|v| !v.is_empty())>
-            <div class="alert warn" role="status">
-                <p>{tr!(i18n, open_tickets_warning)}</p>
-                <ul>
-                    {move || w.open_here.get().into_iter().map(|o| view! {
-                        <li><Link to=["/tickets/", &o.code].concat()>{o.code.clone()}" — "{o.subject.clone()}</Link></li>
-                    }).collect_view()}
-                </ul>
-            </div>
-        </Show>
+        {open_tickets_warning(w)}
         <dl class="review">
-            <dt>{tr!(i18n, step_department)}</dt><dd>{d.department.map(|x| department_label(l, x))}</dd>
-            <dt>{tr!(i18n, step_service)}</dt><dd>{service}</dd>
-            <dt>{tr!(i18n, step_subject)}</dt><dd>{d.subject.clone()}</dd>
-            <dt>{tr!(i18n, step_description)}</dt><dd>{d.description.clone()}</dd>
-            <dt>{tr!(i18n, step_priority)}</dt><dd>{d.priority.map(|x| priority_label(l, x))}</dd>
-            <dt>{tr!(i18n, step_attachments)}</dt>
+            {term(Step::Department)}<dd>{d.department.map(|x| department_label(l, x))}</dd>
+            {term(Step::Service)}<dd>{service}</dd>
+            {term(Step::Subject)}<dd>{d.subject.clone()}</dd>
+            {term(Step::Description)}<dd>{d.description.clone()}</dd>
+            {term(Step::Priority)}<dd>{d.priority.map(|x| priority_label(l, x))}</dd>
+            {term(Step::Attachments)}
             <dd>{if files.is_empty() { "—".to_string() } else { files.join(", ") }}</dd>
         </dl>
     }

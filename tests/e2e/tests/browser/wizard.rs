@@ -254,3 +254,443 @@ async fn hitting_the_ticket_limit_says_how_long_to_wait_and_keeps_the_draft() {
     );
     env.stop().await;
 }
+
+/// What the customer reads, in one language, for the tests that run in both.
+struct Words {
+    browser: &'static str,
+    step: &'static str,
+    helpdesk: &'static str,
+    normal: &'static str,
+    open_ticket: &'static str,
+    chosen: &'static str,
+    change: &'static str,
+    change_name: &'static str,
+    edit: &'static str,
+    subject_title: &'static str,
+    description_title: &'static str,
+    steps_label: &'static str,
+    department_missing: &'static str,
+}
+
+const IT: Words = Words {
+    browser: "it-IT",
+    step: "Passo",
+    helpdesk: "Helpdesk (Assistenza Tecnica)",
+    normal: "normale",
+    open_ticket: "Hai già un ticket aperto su questo servizio",
+    chosen: "Servizio scelto: blog-mario.it (Hosting WordPress)",
+    change: "cambia",
+    change_name: "cambia servizio",
+    edit: "Modifica",
+    subject_title: "Oggetto",
+    description_title: "Descrizione",
+    steps_label: "Passi della richiesta",
+    department_missing: "Scegli il tipo di assistenza",
+};
+
+const EN: Words = Words {
+    browser: "en-GB",
+    step: "Step",
+    helpdesk: "Helpdesk (technical support)",
+    normal: "normal",
+    open_ticket: "You already have an open ticket on this service",
+    chosen: "Chosen service: blog-mario.it (Hosting WordPress)",
+    change: "change",
+    change_name: "change service",
+    edit: "Edit",
+    subject_title: "Subject",
+    description_title: "Description",
+    steps_label: "Steps of the request",
+    department_missing: "Choose the kind of help",
+};
+
+impl Words {
+    fn step(&self, n: usize) -> String {
+        let of = if self.browser == "en-GB" { "of" } else { "di" };
+        format!("{} {n} {of} 7", self.step)
+    }
+}
+
+/// Clicks the button whose accessible name (its label, else its text) is `name`, inside `within`.
+async fn press_button(env: &Env, within: &str, name: &str) {
+    env.until(
+        &format!("a button named {name:?} in {within}"),
+        &format!(
+            "const b = [...document.querySelectorAll({within:?} + ' button')]
+                 .find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?});
+             if (!b) return false;
+             if (b.type !== 'button') throw new Error('not type=button: ' + b.outerHTML);
+             b.click(); return true;"
+        ),
+    )
+    .await;
+}
+
+/// Each step's form has one submit button: the new ones go elsewhere without submitting.
+async fn one_submit_button(env: &Env) {
+    let n = env
+        .js("return [...document.querySelectorAll('form.card button')].filter(b => b.type === 'submit').length")
+        .await;
+    assert_eq!(n, 1, "submit buttons in the step's form");
+}
+
+async fn open_ticket_warning_on_the_service_step(w: &Words) {
+    let env = helpdesk_e2e::start_in(w.browser, |_| {}).await;
+    env.login("demo@example.it").await;
+    env.goto("/nuovo").await;
+    env.wait_text("main", &w.step(1)).await;
+    choose(&env, w.helpdesk).await;
+    next(&env).await;
+    env.wait_text("main", &w.step(2)).await;
+    // A service without open tickets: no warning.
+    choose(&env, "studio-rossi.it").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let page = env.wait_text("form.card", "studio-rossi.it").await;
+    assert!(!page.contains(w.open_ticket), "{page}");
+    // The demo customer's open ticket on blog-mario.it is named, with its link, on this step.
+    choose(&env, "blog-mario.it").await;
+    env.wait_text("form.card [role=status]", w.open_ticket)
+        .await;
+    env.until(
+        "a link to the open ticket",
+        "return [...document.querySelectorAll('form.card [role=status] a')]
+             .some(a => a.textContent.includes('Errore 500 su blog-mario.it') && a.getAttribute('href').includes('/tickets/'))",
+    )
+    .await;
+    assert!(env
+        .js("return document.querySelector('main').innerText")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .contains(&w.step(2)));
+    one_submit_button(&env).await;
+    // Choosing another service takes the warning away.
+    choose(&env, "ds-118").await;
+    env.until(
+        "the warning gone",
+        &format!(
+            "return !document.querySelector('form.card').innerText.includes({:?})",
+            w.open_ticket
+        ),
+    )
+    .await;
+    // The link goes to the open ticket instead of a new one.
+    choose(&env, "blog-mario.it").await;
+    env.wait_text("form.card [role=status]", w.open_ticket)
+        .await;
+    env.click("form.card [role=status] a").await;
+    env.wait_text(".ticket-code", "").await;
+    env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn an_open_ticket_on_the_chosen_service_is_named_on_the_service_step() {
+    open_ticket_warning_on_the_service_step(&IT).await;
+}
+
+#[tokio::test]
+async fn an_open_ticket_on_the_chosen_service_is_named_on_the_service_step_in_english() {
+    open_ticket_warning_on_the_service_step(&EN).await;
+}
+
+async fn prefilled_service_shown_and_focus_in_the_subject(w: &Words) {
+    let env = helpdesk_e2e::start_in(w.browser, |_| {}).await;
+    env.login("demo@example.it").await;
+    env.goto("/nuovo?servizio=blog-mario.it").await;
+    env.wait_text("main", &w.step(3)).await;
+    // The customer types at once: the focus is in the subject, not on a heading.
+    env.until(
+        "the focus in the subject",
+        "return document.activeElement && document.activeElement.id === 'subject'",
+    )
+    .await;
+    env.wait_text("form.card", w.chosen).await;
+    one_submit_button(&env).await;
+    env.fill(
+        "#subject",
+        "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
+    )
+    .await;
+    next(&env).await;
+    // Shown on the later steps too, with its way back.
+    env.wait_text("main", &w.step(4)).await;
+    env.wait_text("form.card", w.chosen).await;
+    let named = env
+        .js(&format!(
+            "return [...document.querySelectorAll('form.card button')]
+                 .some(b => b.textContent.trim() === {:?} && b.getAttribute('aria-label') === {:?})",
+            w.change, w.change_name
+        ))
+        .await;
+    assert_eq!(named, true, "a {:?} button", w.change);
+    press_button(&env, "form.card", w.change_name).await;
+    env.wait_text("main", &w.step(2)).await;
+    assert_eq!(
+        env.js("const c = document.querySelector('input[name=service]:checked'); return c && c.closest('label').textContent.includes('blog-mario.it')")
+            .await,
+        true
+    );
+    // "Avanti" goes back to where the customer was, with what was typed.
+    next(&env).await;
+    env.wait_text("main", &w.step(4)).await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_prefilled_service_is_shown_on_later_steps_and_the_focus_is_in_the_subject() {
+    prefilled_service_shown_and_focus_in_the_subject(&IT).await;
+}
+
+#[tokio::test]
+async fn a_prefilled_service_is_shown_on_later_steps_and_the_focus_is_in_the_subject_in_english() {
+    prefilled_service_shown_and_focus_in_the_subject(&EN).await;
+}
+
+async fn summary_edits_and_step_bar(w: &Words) {
+    let env = helpdesk_e2e::start_in(w.browser, |_| {}).await;
+    env.login("demo@example.it").await;
+    env.goto("/nuovo").await;
+    env.wait_text("main", &w.step(1)).await;
+    // Step 1's error says what is missing, and the focus goes to the question's first option.
+    next(&env).await;
+    env.wait_text("form.card [role=alert]", w.department_missing)
+        .await;
+    env.until(
+        "the focus on the first option",
+        "return document.activeElement.matches('input[name=department]')",
+    )
+    .await;
+    choose(&env, w.helpdesk).await;
+    next(&env).await;
+    env.wait_text("main", &w.step(2)).await;
+    choose(&env, "blog-mario.it").await;
+    next(&env).await;
+    env.wait_text("main", &w.step(3)).await;
+    // A refused subject is marked invalid, its error read with it.
+    env.fill("#subject", "aiuto!").await;
+    next(&env).await;
+    env.find("#wizard-error").await;
+    let marked = env
+        .js("const s = document.getElementById('subject');
+             return [s.getAttribute('aria-invalid'), s.getAttribute('aria-describedby').split(' ').includes('wizard-error'), document.activeElement === s]")
+        .await;
+    assert_eq!(marked, serde_json::json!(["true", true, true]));
+    subject_to_attachments_in(&env, w).await;
+    next(&env).await;
+    env.wait_text("main", &w.step(7)).await;
+    one_submit_button(&env).await;
+
+    // "Modifica" on the subject: to its step, and "Avanti" comes back to the summary.
+    press_button(
+        &env,
+        "form.card",
+        &format!("{}: {}", w.edit, w.subject_title),
+    )
+    .await;
+    env.wait_text("main", &w.step(3)).await;
+    env.fill("#subject", "Certificato SSL scaduto su blog-mario.it")
+        .await;
+    next(&env).await;
+    let review = env.wait_text("main", &w.step(7)).await;
+    assert!(
+        review.contains("Certificato SSL scaduto su blog-mario.it"),
+        "{review}"
+    );
+    // Every section has its own button, visibly named "Modifica".
+    let edits = env
+        .js(&format!(
+            "return [...document.querySelectorAll('dl.review dt button')].filter(b => b.textContent.trim() === {:?} && b.type === 'button').length",
+            w.edit
+        ))
+        .await;
+    assert_eq!(edits, 6);
+
+    // The step bar: an answered step is a button; from it, back to the summary.
+    press_button(
+        &env,
+        &format!("ol[aria-label='{}']", w.steps_label),
+        w.description_title,
+    )
+    .await;
+    env.wait_text("main", &w.step(4)).await;
+    let current = env
+        .js("return document.querySelector('ol.steps [aria-current=step]').textContent.trim()")
+        .await;
+    assert_eq!(current, w.description_title);
+    next(&env).await;
+    env.wait_text("main", &w.step(7)).await;
+    env.stop().await;
+}
+
+/// The subject, description, priority and attachment steps with valid answers, in either language.
+async fn subject_to_attachments_in(env: &Env, w: &Words) {
+    env.fill(
+        "#subject",
+        "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
+    )
+    .await;
+    next(env).await;
+    env.wait_text("main", &w.step(4)).await;
+    env.fill(
+        "#description",
+        "Da stamattina alle 9 la home risponde 500 Internal Server Error; allego il log e uno screenshot.",
+    )
+    .await;
+    next(env).await;
+    env.wait_text("main", &w.step(5)).await;
+    choose(env, w.normal).await;
+    next(env).await;
+    env.wait_text("main", &w.step(6)).await;
+}
+
+#[tokio::test]
+async fn the_summary_has_an_edit_per_section_and_the_step_bar_goes_back() {
+    summary_edits_and_step_bar(&IT).await;
+}
+
+#[tokio::test]
+async fn the_summary_has_an_edit_per_section_and_the_step_bar_goes_back_in_english() {
+    summary_edits_and_step_bar(&EN).await;
+}
+
+/// A phone: `width` CSS pixels wide, touch instead of a mouse.
+async fn phone(env: &Env, width: u32, height: u32) {
+    env.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": true}),
+    )
+    .await;
+    env.cdp(
+        "Emulation.setTouchEmulationEnabled",
+        serde_json::json!({"enabled": true, "maxTouchPoints": 1}),
+    )
+    .await;
+}
+
+/// Nothing to scroll sideways.
+async fn fits(env: &Env, where_: &str) {
+    let script = "const d = document.documentElement; return d.scrollWidth <= d.clientWidth";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while env.js(script).await != serde_json::Value::Bool(true) {
+        if std::time::Instant::now() > deadline {
+            let wide = env
+                .js("const d = document.documentElement;
+                     return [d.scrollWidth, d.clientWidth, [...document.querySelectorAll('body *')]
+                         .filter(e => e.getBoundingClientRect().right > d.clientWidth + 0.5)
+                         .slice(0, 5).map(e => e.tagName + '.' + e.className)]")
+                .await;
+            panic!("{where_}: the page scrolls sideways: {wide}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_attachments() {
+    let env = start().await;
+    phone(&env, 390, 844).await;
+    env.login("demo@example.it").await;
+    env.goto("/nuovo").await;
+    env.wait_text("main", "Passo 1 di 7").await;
+    // The header leaves the screen to the wizard.
+    let header = env
+        .js("return document.querySelector('header.topbar').getBoundingClientRect().height")
+        .await
+        .as_f64()
+        .unwrap_or(f64::MAX);
+    assert!(header <= 110.0, "the header takes {header} of 844 px");
+    choose(&env, "Helpdesk (Assistenza Tecnica)").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 2 di 7").await;
+    env.find("input[name=service]").await;
+    // The services are part of the page: no scroll box of their own.
+    let own_scroll = env
+        .js("const g = document.querySelector('.service-groups');
+             return g.scrollHeight > g.clientHeight + 1 || getComputedStyle(g).overflowY !== 'visible'")
+        .await;
+    assert_eq!(own_scroll, false);
+
+    phone(&env, 320, 640).await;
+    let header = env
+        .js("return document.querySelector('header.topbar').getBoundingClientRect().height")
+        .await
+        .as_f64()
+        .unwrap_or(f64::MAX);
+    assert!(header <= 130.0, "the header takes {header} px at 320");
+    choose(&env, "blog-mario.it").await;
+    env.wait_text("form.card [role=status]", "Hai già un ticket aperto")
+        .await;
+    fits(&env, "service with the open ticket's warning").await;
+    next(&env).await;
+    env.wait_text("main", "Passo 3 di 7").await;
+    env.fill("#subject", "aiuto!").await;
+    next(&env).await;
+    env.find("#wizard-error").await;
+    fits(&env, "subject with its error").await;
+    subject_to_attachments_in(&env, &IT).await;
+    // Two files with long names, refused for their type: each name gets a line of its own.
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "uno-strumento-dal-nome-molto-lungo-per-vedere-se-va-a-capo.exe",
+        "secondo programma con un nome di parecchie parole.exe",
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"MZ").unwrap();
+        env.find("#wizard-files input[type=file]")
+            .await
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap();
+    }
+    env.until(
+        "two refused files",
+        "return document.querySelectorAll('#wizard-files .uploads li').length === 2",
+    )
+    .await;
+    fits(&env, "attachments with refused files").await;
+    let narrow = env
+        .js("return [...document.querySelectorAll('#wizard-files .uploads li')].map(li =>
+                 li.querySelector('.name').getBoundingClientRect().width / li.getBoundingClientRect().width)")
+        .await;
+    for share in narrow.as_array().unwrap() {
+        assert!(
+            share.as_f64().unwrap() > 0.75,
+            "the name is squeezed: {narrow}"
+        );
+    }
+    // Removed by keyboard, a file leaves the focus on the next row's remove button, the last
+    // one on the file picker: never on the page.
+    let remove = env
+        .find("#wizard-files .uploads li:first-child span:last-child button:last-of-type")
+        .await;
+    remove.send_keys("\u{E007}").await.unwrap();
+    env.until(
+        "the focus on the next remove button",
+        "const a = document.activeElement; return document.querySelectorAll('#wizard-files .uploads li').length === 1
+             && a.tagName === 'BUTTON' && a.closest('.uploads li') !== null && a.getAttribute('aria-label').includes('secondo programma')",
+    )
+    .await;
+    env.browser
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    env.until(
+        "the focus on the file picker",
+        "return document.querySelectorAll('#wizard-files .uploads li').length === 0
+             && document.activeElement.matches('#wizard-files input[type=file]')",
+    )
+    .await;
+    next(&env).await;
+    env.wait_text("main", "Passo 7 di 7").await;
+    fits(&env, "summary with its edit buttons").await;
+    press_button(&env, "form.card", "Modifica: Oggetto").await;
+    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_text("form.card", "Servizio scelto: blog-mario.it")
+        .await;
+    fits(&env, "subject with the chosen service").await;
+    env.stop().await;
+}
