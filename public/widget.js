@@ -3,9 +3,13 @@
  *   <script src="https://helpdesk.smacloud.it/PanelNML/widget.js" async data-accent="#0b5cad"></script>
  * and then calls Helpdesk('open' | 'close' | 'toggle' | 'launcher', bool | 'prefill', {...} |
  * 'new-ticket' | 'locale', 'it'|'en' | 'sso', fn(done) | 'logout' | 'on', event, fn).
+ * data-top (a length, 4rem unless set) is kept free at the top of the page, where the panel has
+ * its own header: the open widget never covers it on a wide screen.
  * Nothing of the app loads until the widget is first opened (or data-preload is set). Messages
  * with the app carry a type and are taken only from our own frame and the app's origin; ours go
- * only to the app's origin. A sign-on token travels in a message, never in a URL. */
+ * only to the app's origin. A sign-on token travels in a message, never in a URL.
+ * The labels here (launcher, title bar) speak the app's language: the panel's `locale` until the
+ * app is there, then whatever the app says it shows (the customer may have chosen another). */
 (function (w, d) {
   "use strict";
   var P = "helpdesk:";
@@ -25,19 +29,21 @@
   };
   var lang = "it";
   var t = function (i) { return T[lang][i]; };
+  var LEN = /^\d+(\.\d+)?(px|r?em)$/;
 
   // Theme: only values that are what they claim to be (the app checks them again).
   var theme = {};
   if (/^#([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i.test(data.accent || "")) theme.accent = data.accent;
-  if (/^\d+(\.\d+)?(px|r?em)$/.test(data.radius || "")) theme.radius = data.radius;
+  if (LEN.test(data.radius || "")) theme.radius = data.radius;
   if (/^[\w \-"',]{1,200}$/.test(data.font || "")) theme.font = data.font;
   var accent = theme.accent || "#0b5cad";
   var side = data.position === "left" ? "left" : "right";
 
   var handlers = {}, sso = null, prefill = null, locale = null, unread = null;
-  var frame = null, box, launcher, badge, title, fallback;
+  var frame = null, box, launcher, badge, note, title, close, trap, fallback;
   var isOpen = false, ready = false, showLauncher = true, outbox = [], waiting;
   var FONT = "font:600 1rem/1.2 system-ui,sans-serif;";
+  var HIDE = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap";
 
   function emit(name, detail) {
     (handlers[name] || []).slice().forEach(function (f) {
@@ -64,8 +70,10 @@
     launcher.setAttribute("aria-controls", "helpdesk-dialog");
     launcher.appendChild(el("span", "", t(0)));
     badge = el("span", "display:none;margin-left:.5rem;min-width:1.4rem;padding:0 .35rem;border-radius:1rem;background:#fff;color:#b3261e;font-size:.85rem;line-height:1.4rem;text-align:center");
-    badge.setAttribute("aria-hidden", "true");
     launcher.appendChild(badge);
+    // The launcher's name is its text, the badge's number included (WCAG 2.5.3), then this.
+    note = el("span", HIDE);
+    launcher.appendChild(note);
     launcher.onclick = function () { toggle(); };
 
     box = el("div", "display:none;box-sizing:border-box;position:fixed;" + side + ":1rem;bottom:4.75rem;z-index:2147483001;width:min(26rem,calc(100vw - 2rem));flex-direction:column;background:#fff;border:1px solid #c9d2dc;border-radius:.75rem;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden");
@@ -75,7 +83,7 @@
     var head = el("div", "display:flex;align-items:center;justify-content:space-between;padding:.4rem .5rem .4rem 1rem;background:" + accent + ";color:#fff");
     title = el("h2", "margin:0;" + FONT, t(1));
     title.id = "helpdesk-title";
-    var close = el("button", "border:0;background:transparent;color:#fff;cursor:pointer;padding:.3rem .6rem;font:400 1.5rem/1 system-ui,sans-serif", "\u00d7");
+    close = el("button", "border:0;background:transparent;color:#fff;cursor:pointer;padding:.3rem .6rem;font:400 1.5rem/1 system-ui,sans-serif", "\u00d7");
     close.type = "button";
     close.id = "helpdesk-close";
     close.setAttribute("aria-label", t(2));
@@ -83,7 +91,19 @@
     head.appendChild(title);
     head.appendChild(close);
     box.appendChild(head);
-    box.addEventListener("keydown", function (e) { if (e.key === "Escape") hide(); });
+    // Full screen the widget is modal: Tab leaving the frame's last field reaches this and goes
+    // round to the close button; Shift+Tab on the close button goes back into the frame.
+    trap = el("span", HIDE);
+    trap.onfocus = function () { close.focus(); };
+    box.appendChild(trap);
+    box.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") hide();
+      if (e.key === "Tab" && e.shiftKey && modalOn && e.target === close) {
+        e.preventDefault();
+        (fallback ? fallback.lastChild : frame || close).focus();
+      }
+    });
+    launcher.lang = box.lang = lang;
     d.body.appendChild(box);
     d.body.appendChild(launcher);
     setLauncher(showLauncher);
@@ -96,7 +116,7 @@
     frame.id = "helpdesk-frame";
     frame.title = t(1);
     frame.src = base;
-    box.appendChild(frame);
+    box.insertBefore(frame, trap);
     fetchToken();
     // A page that may not frame the helpdesk gets the browser's error page and never a ready.
     waiting = setTimeout(function () {
@@ -109,39 +129,74 @@
       a.rel = "noopener";
       fallback.appendChild(a);
       frame.style.display = "none";
-      box.appendChild(fallback);
+      box.insertBefore(fallback, trap);
     }, 5000);
   }
 
-  // The frame grows with the app's content, within the viewport; a phone gets the whole screen.
-  var contentHeight = 0;
+  // The frame grows with the app's content, within the viewport and below data-top; a phone gets
+  // the whole screen, as the visual viewport has it: a panel wider than the phone (its header
+  // overflowing) widens the layout viewport, and a box sized to that one is cut off.
+  var contentHeight = 0, modalOn = false, inerted = [];
+  function view() {
+    var v = w.visualViewport;
+    return v ? [v.offsetLeft, v.offsetTop, v.width, v.height] : [0, 0, w.innerWidth, w.innerHeight];
+  }
+  function phone() { return view()[2] < 600; }
+  function top() {
+    var m = LEN.exec(data.top || "4rem");
+    return m ? parseFloat(m[0]) * (m[2] === "px" ? 1 : parseFloat(getComputedStyle(d.documentElement).fontSize)) : 0;
+  }
   function layout(h) {
     if (h) contentHeight = h;
-    var phone = w.innerWidth < 600;
-    box.style.inset = phone ? "0" : "";
-    box.style.width = phone ? "100%" : "min(26rem,calc(100vw - 2rem))";
-    box.style.borderRadius = phone ? "0" : ".75rem";
-    if (!phone) {
-      box.style.top = "";
-      box.style[side] = "1rem";
-      box.style.bottom = "4.75rem";
+    var v = view(), p = v[2] < 600, s = box.style;
+    s.left = s.right = s.top = s.bottom = "";
+    if (p) {
+      s.left = v[0] + "px";
+      s.top = v[1] + "px";
+      s.width = v[2] + "px";
+      s.height = v[3] + "px";
+    } else {
+      s[side] = "1rem";
+      s.bottom = "4.75rem";
+      s.width = "min(26rem,calc(100vw - 2rem))";
+      s.height = "";
     }
+    s.borderRadius = p ? "0" : ".75rem";
+    s.borderWidth = p ? "0" : "1px";
     if (frame) {
-      var room = w.innerHeight - (phone ? 0 : 96) - 44;
-      frame.style.height = (phone ? room : Math.max(160, Math.min(contentHeight || 384, room))) + "px";
+      var room = p ? v[3] - 44 : w.innerHeight - top() - 76 - 44;
+      frame.style.height = (p ? room : Math.max(160, Math.min(contentHeight || 384, room))) + "px";
+    }
+    modal(p && isOpen);
+  }
+  // Full screen, the panel's page behind is inert (out of reach of Tab and of screen readers).
+  function modal(on) {
+    if (on === modalOn) return;
+    modalOn = on;
+    trap.tabIndex = on ? 0 : -1;
+    if (on) {
+      box.setAttribute("aria-modal", "true");
+      [].forEach.call(d.body.children, function (c) {
+        if (c !== box && !c.inert) { c.inert = true; inerted.push(c); }
+      });
+    } else {
+      box.removeAttribute("aria-modal");
+      inerted.forEach(function (c) { c.inert = false; });
+      inerted = [];
     }
   }
 
   function setLauncher(on) {
     showLauncher = on !== false;
-    if (launcher) launcher.style.display = showLauncher && !(isOpen && w.innerWidth < 600) ? "" : "none";
+    if (launcher) launcher.style.display = showLauncher && !(isOpen && phone()) ? "" : "none";
   }
   function setUnread(n) {
     unread = n;
     if (!badge) return;
-    badge.textContent = n > 99 ? "99+" : String(n);
+    // The space keeps the number a word of its own in the name; it takes no room on screen.
+    badge.textContent = " " + (n > 99 ? "99+" : n);
     badge.style.display = n > 0 ? "inline-block" : "none";
-    launcher.setAttribute("aria-label", n > 0 ? t(0) + ", " + n + t(n === 1 ? 6 : 5) : t(0));
+    note.textContent = n > 0 ? t(n === 1 ? 6 : 5) : "";
   }
 
   var before = null;
@@ -162,6 +217,7 @@
     if (!isOpen) return;
     isOpen = false;
     box.style.display = "none";
+    modal(false);
     launcher.setAttribute("aria-expanded", "false");
     setLauncher(showLauncher);
     var back = showLauncher ? launcher : before;
@@ -169,6 +225,17 @@
     emit("close");
   }
   function toggle() { if (isOpen) hide(); else show(); }
+  function relabel(l) {
+    if (l !== "it" && l !== "en") return;
+    lang = l;
+    if (!box) return;
+    launcher.lang = box.lang = l;
+    launcher.firstChild.textContent = t(0);
+    title.textContent = t(1);
+    close.setAttribute("aria-label", t(2));
+    if (frame) frame.title = t(1);
+    if (unread !== null) setUnread(unread);
+  }
   // Sign-on: the token is fetched from the host as the frame starts loading (not after the app
   // asks), and handed over when the app asks; one kept longer than a minute is fetched again.
   var token = null, tokenAt = 0, fetching = 0, wanted = false;
@@ -203,7 +270,7 @@
       if (ready) return;
       ready = true;
       clearTimeout(waiting);
-      if (fallback) { fallback.remove(); frame.style.display = "block"; }
+      if (fallback) { fallback.remove(); fallback = null; frame.style.display = "block"; }
       frame.contentWindow.postMessage({ type: P + "init", theme: theme, locale: locale, sso: !!sso, prefill: prefill, open: isOpen }, appOrigin);
       prefill = null;
       var q = outbox;
@@ -214,10 +281,16 @@
     } else if (type === "height" && typeof m.height === "number") layout(Math.ceil(m.height));
     else if (type === "sso-request") { wanted = true; deliver(); }
     else if (type === "close") hide();
+    else if (type === "language") relabel(m.locale);
     else if (type === "unread" && typeof m.count === "number") { setUnread(m.count); emit("unread", { count: m.count }); }
     else if (type === "ticket-created" && typeof m.code === "string") emit("ticket:created", { code: m.code });
   });
-  w.addEventListener("resize", function () { if (box) { layout(0); setLauncher(showLauncher); } });
+  function resized() { if (box) { layout(0); setLauncher(showLauncher); } }
+  w.addEventListener("resize", resized);
+  if (w.visualViewport) {
+    w.visualViewport.addEventListener("resize", resized);
+    w.visualViewport.addEventListener("scroll", resized);
+  }
 
   var commands = {
     open: show,
@@ -236,12 +309,9 @@
     "new-ticket": function () { post({ type: P + "new-ticket" }); show(); },
     locale: function (l) {
       if (l !== "it" && l !== "en") return;
-      locale = lang = l;
-      launcher.firstChild.textContent = t(0);
-      title.textContent = t(1);
-      box.querySelector("#helpdesk-close").setAttribute("aria-label", t(2));
-      if (frame) frame.title = t(1);
-      if (unread !== null) setUnread(unread);
+      locale = l;
+      // Once the app is there, it says which language it shows (a choice of the customer's wins).
+      if (!ready) relabel(l);
       post({ type: P + "locale", locale: l });
     },
     sso: function (f) {

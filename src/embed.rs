@@ -1,8 +1,9 @@
 //! The app inside the control panel's widget (`public/widget.js`). Framed by a page whose origin
 //! `HELPDESK_FRAME_ANCESTORS` names, the app says `ready` to that origin alone; it then takes
 //! commands (theme, sign-on token, prefill, new ticket, language, logout, open) only from that
-//! parent window and origin, and tells it its height, the unread count, a new ticket's code and
-//! an Escape. Anywhere else (our own page, a frame of a page not on the list) none of this runs.
+//! parent window and origin, and tells it its height, the unread count, a new ticket's code, an
+//! Escape and the language it shows (the loader's launcher and title bar follow it). Anywhere
+//! else (our own page, a frame of a page not on the list) none of this runs.
 
 use crate::router::navigate;
 use crate::session::{take_return, Session};
@@ -116,6 +117,7 @@ enum Note<'a> {
     Close,
     Unread(u32),
     TicketCreated(&'a str),
+    Language(&'static str),
 }
 
 /// Where the widget's sign-on stands.
@@ -247,6 +249,12 @@ pub fn start(session: Session) -> Embed {
         }
     });
     post(&Note::Ready);
+    // The loader's labels (launcher, title bar, close button) speak the language the app shows,
+    // whoever chose it: the panel, the customer's switch, their saved choice.
+    let i18n = crate::i18n::use_i18n();
+    crate::effect(move || {
+        post(&Note::Language(crate::language::code(i18n.get_locale())));
+    });
     embed
 }
 
@@ -276,6 +284,10 @@ fn post(note: &Note) {
         Note::TicketCreated(code) => {
             set("code", JsValue::from_str(code));
             "ticket-created"
+        }
+        Note::Language(code) => {
+            set("locale", JsValue::from_str(code));
+            "language"
         }
     };
     set("type", JsValue::from_str(&[PREFIX, kind].concat()));
@@ -326,6 +338,10 @@ impl Embed {
                 apply_theme(&theme);
                 if let (Some(l), Some(c)) = (locale, self.language) {
                     c.set_panel(&l);
+                    // As for `locale` below: the loader labelled itself in the panel's language.
+                    post(&Note::Language(crate::language::code(
+                        crate::language::current(),
+                    )));
                 }
                 if prefill.is_some() {
                     self.prefill.set(prefill);
@@ -395,6 +411,11 @@ impl Embed {
                 if let Some(c) = self.language {
                     c.set_panel(&locale);
                 }
+                // The loader waits for the language actually shown: the customer's own choice
+                // wins over the panel's, and then nothing changes here to say so.
+                post(&Note::Language(crate::language::code(
+                    crate::language::current(),
+                )));
             }
             Command::Logout => {
                 // Forgotten here at once; the token stops working on the server too.

@@ -1,9 +1,14 @@
 //! Which language the app speaks, and the IT / EN switch.
 //!
 //! The texts are leptos_i18n's (locales/it.json, locales/en.json; `crate::i18n`). The language,
-//! first found wins: a choice made with the switch during this visit; what the panel passes (the
-//! widget's `locale` command, or the `locale` claim of its sign-on token); the customer's saved
-//! choice (`PATCH /api/v1/me`); the browser's languages (leptos_i18n's own start); Italian.
+//! first found wins: a choice made with the switch during this visit; the customer's saved
+//! choice (`PATCH /api/v1/me`); what the panel passes (the widget's `locale` command, or the
+//! `locale` claim of its sign-on token), the default inside the panel; the browser's languages
+//! (leptos_i18n's own start); Italian.
+//!
+//! On the app's own page a signed-in customer's choice is saved at once (their e-mails follow
+//! it). Inside the panel's widget a choice is this visit's: the panel's language stays the
+//! default there and e-mails keep theirs, unless the customer ticks "always use English".
 
 use crate::i18n::*;
 use crate::session::use_session;
@@ -167,8 +172,8 @@ fn Negotiate() -> impl IntoView {
         let wanted = choice
             .mine
             .get()
-            .or(choice.panel.get())
             .or(saved)
+            .or(choice.panel.get())
             .unwrap_or(browser);
         if i18n.get_locale_untracked() != wanted {
             set(i18n, wanted);
@@ -185,7 +190,8 @@ fn set(i18n: leptos_i18n::I18nContext<Locale>, l: Locale) {
     i18n.set_locale(l);
 }
 
-/// IT / EN, on every page. A signed-in customer's choice is saved for their e-mails too.
+/// IT / EN, on every page. A signed-in customer's choice is saved for their e-mails too; inside
+/// the panel's widget only when they say so.
 #[component]
 pub fn LanguageSwitch() -> impl IntoView {
     let i18n = use_i18n();
@@ -193,6 +199,24 @@ pub fn LanguageSwitch() -> impl IntoView {
     let failed = RwSignal::new(false);
     // Taken here: a click runs outside the component.
     let choice = use_choice();
+    let embedded = crate::embed::embedded();
+    let save = move |l: Option<Locale>, input: Option<web_sys::HtmlInputElement>| {
+        leptos::task::spawn_local(async move {
+            match crate::api::set_language(l.map(code)).await {
+                Ok(c) => {
+                    failed.set(false);
+                    session.set_customer(c);
+                }
+                Err(_) => {
+                    failed.set(true);
+                    // The box shows what is saved, and nothing was.
+                    if let Some(input) = input {
+                        input.set_checked(l.is_none());
+                    }
+                }
+            }
+        });
+    };
     let choose = move |l: Locale| {
         if let Some(c) = choice {
             c.mine.set(Some(l));
@@ -204,33 +228,50 @@ pub fn LanguageSwitch() -> impl IntoView {
         let saved = session
             .0
             .with_untracked(|d| d.as_ref().map(|d| d.customer.language.clone()));
-        // Signed in, and a different choice from the saved one: saved for e-mails as well.
+        // Signed in, and a different choice from the saved one: saved for e-mails as well (in
+        // the widget the box below offers it).
         if let Some(saved) = saved {
-            if saved.as_deref() != Some(code(l)) {
-                leptos::task::spawn_local(async move {
-                    match crate::api::set_language(Some(code(l))).await {
-                        Ok(c) => {
-                            failed.set(false);
-                            session.set_customer(c);
-                        }
-                        Err(_) => failed.set(true),
-                    }
-                });
+            if saved.as_deref() != Some(code(l)) && !embedded {
+                save(Some(l), None);
             }
         }
     };
+    // The visible text starts the button's name (WCAG 2.5.3: "click EN" finds it); the
+    // language's own name follows for screen readers.
     let button = move |l: Locale, label: &'static str, name: &'static str| {
         view! {
-            <button type="button" class="lang" lang=code(l) aria-label=name
+            <button type="button" class="lang" lang=code(l)
                 aria-pressed=move || if i18n.get_locale() == l { "true" } else { "false" }
-                on:click=move |_| choose(l)>{label}</button>
+                on:click=move |_| choose(l)>{label}<span class="sr-only">{" – "}{name}</span></button>
         }
+    };
+    // Inside the widget, once the customer has chosen here: whether the language on screen is
+    // the account's (the e-mails' too).
+    let signed_in = move || session.0.with(|d| d.is_some());
+    let offered =
+        move || embedded && signed_in() && choice.is_some_and(|c| c.mine.with(|m| m.is_some()));
+    let kept = move || {
+        session.0.with(|d| {
+            d.as_ref()
+                .is_some_and(|d| d.customer.language.as_deref() == Some(code(i18n.get_locale())))
+        })
+    };
+    let keep = move |ev: web_sys::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let on = input.checked();
+        save(on.then(|| i18n.get_locale_untracked()), Some(input));
     };
     view! {
         <div class="languages" role="group" aria-label=tr!(i18n, language_switch)>
             {button(Locale::it, "IT", "Italiano")}
             {button(Locale::en, "EN", "English")}
         </div>
+        {move || offered().then(|| view! {
+            <label class="keep-language">
+                <input type="checkbox" prop:checked=kept on:change=keep/>
+                {tr!(i18n, language_always)}
+            </label>
+        })}
         {move || failed.get().then(|| view! {
             <p class="alert error" role="alert">{tr!(i18n, language_saved_failed)}</p>
         })}

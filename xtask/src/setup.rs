@@ -12,7 +12,7 @@ pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 pub const BINARYEN_VERSION: &str = "132";
 pub const ESBUILD_VERSION: &str = "0.28.2";
 /// axe-core, the accessibility rules the end-to-end tests run in Chromium (WCAG 2.1 AA).
-pub const AXE_CORE_VERSION: &str = "4.11.1";
+pub const AXE_CORE_VERSION: &str = "4.14.1";
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

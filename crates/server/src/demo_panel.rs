@@ -1,7 +1,9 @@
 //! The demo control panel (`HELPDESK_DEMO_PANEL_BIND`, demo mode only): a page on another site
 //! than the helpdesk that embeds the widget as the provider's panel would. It signs sign-on
 //! tokens for the demo customer, has a page per service with a "Chiedi assistenza su questo
-//! servizio" link that prefills the service, and logs the widget's events. `cargo xtask run`
+//! servizio" link that prefills the service, and logs the widget's events. Its header is a bar of
+//! one line, as panels' are, which a phone cannot fit (the page scrolls sideways there), and
+//! `data-top` keeps it free of the open widget. `cargo xtask run`
 //! alone turns it on (at http://localhost:8081/), so tests and second instances never collide
 //! on its port.
 
@@ -97,7 +99,7 @@ fn page(panel: &Panel, title: &str, body: &str) -> Response {
 <title>{title} · Pannello di controllo NewMediaLabs (demo)</title>
 <style>
 body {{ margin: 0; font: 16px/1.5 system-ui, sans-serif; color: #17202a; background: #eef1f5; }}
-header {{ display: flex; gap: 1rem; align-items: center; padding: .75rem 1.25rem; background: #1d2733; color: #fff; }}
+header {{ display: flex; gap: 1rem; align-items: center; height: 3rem; box-sizing: border-box; padding: 0 1.25rem; white-space: nowrap; background: #1d2733; color: #fff; }}
 header a {{ color: #fff; font-weight: 700; text-decoration: none; }}
 header .who {{ margin-left: auto; }}
 header button {{ font: inherit; }}
@@ -107,7 +109,7 @@ a {{ color: #0b5cad; }}
 #events {{ font: 14px/1.4 ui-monospace, monospace; }}
 </style>
 <script>window.Helpdesk=window.Helpdesk||function(){{(Helpdesk.q=Helpdesk.q||[]).push(arguments)}};</script>
-<script src="{helpdesk}/widget.js" async data-accent="#00606b" data-radius="10px"></script>
+<script src="{helpdesk}/widget.js" async data-accent="#00606b" data-radius="10px" data-top="4rem"></script>
 <script src="/panel.js" defer></script>
 </head>
 <body>

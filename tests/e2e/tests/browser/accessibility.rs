@@ -302,6 +302,31 @@ async fn the_widget_and_its_panel_page_pass_axe() {
     env.leave_widget().await;
     // The loader's own parts (launcher, dialog) on the host's page.
     found.extend(violations(&env, "panel with the widget open").await);
+    // In English, chosen in the widget: the offer to keep it ("always use English") shows.
+    env.enter_widget().await;
+    env.click(".languages button[lang=en]").await;
+    env.wait_text("main", "My tickets").await;
+    env.find(".keep-language input[type=checkbox]").await;
+    found.extend(violations(&env, "widget list in English").await);
+    env.leave_widget().await;
+    env.until(
+        "the loader in English",
+        "return document.getElementById('helpdesk-title').textContent === 'Customer support'",
+    )
+    .await;
+    found.extend(violations(&env, "panel with the widget open in English").await);
+    // Full screen on a phone: the modal dialog and the inert page behind.
+    env.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+    )
+    .await;
+    env.until(
+        "the widget modal",
+        "return document.getElementById('helpdesk-dialog').getAttribute('aria-modal') === 'true'",
+    )
+    .await;
+    found.extend(violations(&env, "panel with the widget full screen").await);
     env.stop().await;
     assert!(found.is_empty(), "axe found:\n{}", found.join("\n"));
 }

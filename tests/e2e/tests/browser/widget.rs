@@ -2,10 +2,61 @@
 //! helpdesk (`http://127.0.0.1:PORT`), another site, as the provider's panel does.
 
 use crate::wizard::next;
+use helpdesk_e2e::fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use helpdesk_e2e::fantoccini::Locator;
 use helpdesk_e2e::{start_with_panel, start_with_panel_and, Env};
 use std::time::Duration;
 
 const ESCAPE: char = '\u{E00C}';
+const TAB: char = '\u{E004}';
+const SHIFT: char = '\u{E008}';
+
+/// Presses a key on whatever has the focus (in whichever frame), as a keyboard does.
+async fn press(env: &Env, key: char) {
+    let actions = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    env.browser.perform_actions(actions).await.expect("keys");
+}
+
+/// Shift+Tab.
+async fn press_back(env: &Env) {
+    let actions = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: SHIFT })
+        .then(KeyAction::Down { value: TAB })
+        .then(KeyAction::Up { value: TAB })
+        .then(KeyAction::Up { value: SHIFT });
+    env.browser.perform_actions(actions).await.expect("keys");
+}
+
+/// Clicks the element of `tag` whose visible text starts with `text`, as a user finds it.
+async fn click_text(env: &Env, tag: &str, text: &str) {
+    let xpath = format!("//{tag}[starts-with(normalize-space(.), {text:?})]");
+    env.browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no {tag} {text:?}: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+/// The demo customer's saved language, by the API.
+async fn saved_language(env: &Env) -> serde_json::Value {
+    let token = env.api_token("demo@example.it").await;
+    let me: serde_json::Value = reqwest::Client::new()
+        .get(env.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("JSON");
+    me["language"].clone()
+}
 
 /// Opens the panel's home page and the widget from its launcher; waits for the ticket list
 /// inside the frame (signed on by the panel, never through the password form).
@@ -89,7 +140,7 @@ async fn the_panel_signs_the_customer_on_and_learns_of_the_new_ticket() {
     env.until(
         "the unread badge",
         &format!(
-            "return document.getElementById('helpdesk-launcher').getAttribute('aria-label') === 'Assistenza, {expected} ticket attend{} la tua risposta'",
+            "return document.getElementById('helpdesk-launcher').textContent === 'Assistenza {expected} ticket attend{} la tua risposta'",
             if expected == 1 { "e" } else { "ono" }
         ),
     )
@@ -152,8 +203,9 @@ async fn the_frame_follows_its_content_and_escape_gives_focus_back() {
     let env = start_with_panel().await;
     open_signed_on(&env).await;
     // Within the viewport, the frame is as tall as the app's content.
+    // data-top="4rem" (64 px) stays free above it, 4.75rem (76 px) below for the launcher.
     let fits = "const f = document.getElementById('helpdesk-frame'); \
-                const room = innerHeight - 96 - 44; \
+                const room = innerHeight - 64 - 76 - 44; \
                 return [f.getBoundingClientRect().height, room];";
     let check = |frame: &serde_json::Value, content: f64| {
         let (h, room) = (
@@ -183,6 +235,15 @@ async fn the_frame_follows_its_content_and_escape_gives_focus_back() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(list_height > 0.0, "the frame never fitted the list");
+    // The panel's own header stays reachable beside the open widget: its logout button is the
+    // element under its own centre, not the widget.
+    let header = env
+        .js("const b = document.getElementById('panel-logout').getBoundingClientRect(); \
+             const d = document.getElementById('helpdesk-dialog').getBoundingClientRect(); \
+             return [document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2).id, \
+                     d.top >= document.querySelector('body > header').getBoundingClientRect().bottom]")
+        .await;
+    assert_eq!(header, serde_json::json!(["panel-logout", true]));
     env.enter_widget().await;
     env.click("a[href$='/email-rifiutate']").await;
     env.find("main h1").await;
@@ -340,10 +401,9 @@ async fn an_expired_session_is_renewed_by_the_panel_and_its_logout_ends_it() {
     assert_eq!(password_fields, 0);
     env.leave_widget().await;
 
-    // The customer leaves the panel: the widget's session ends with it. (The open widget covers
-    // the panel's button, as it covers the page; the panel's own script clicks it.)
-    env.js("document.getElementById('panel-logout').click()")
-        .await;
+    // The customer leaves the panel with its own button, which the open widget leaves free: the
+    // widget's session ends with it.
+    click_text(&env, "button", "Esci dal pannello").await;
     env.enter_widget().await;
     let page = env
         .wait_text("main", "Sei uscito dal pannello di controllo")
@@ -370,7 +430,7 @@ async fn on_a_phone_the_widget_fills_the_screen() {
     let rect = env
         .js(
             "const r = document.getElementById('helpdesk-dialog').getBoundingClientRect(); \
-             return [r.left, r.top, r.width, r.height, innerWidth, innerHeight, \
+             return [r.left, r.top, r.width, r.height, visualViewport.width, visualViewport.height, \
                      getComputedStyle(document.getElementById('helpdesk-launcher')).display]",
         )
         .await;
@@ -423,5 +483,246 @@ async fn the_host_opens_the_widget_from_its_own_link_without_a_launcher() {
     )
     .await;
     env.wait_text("#events", "close").await;
+    env.stop().await;
+}
+
+/// The loader's own labels on the panel's page: launcher text, its accessible name, the title
+/// bar, the close button's name, and the language they are marked with.
+async fn loader_labels(env: &Env) -> serde_json::Value {
+    env.js("const l = document.getElementById('helpdesk-launcher'); \
+         return [l.firstChild.textContent, l.textContent, l.lang, \
+                 document.getElementById('helpdesk-title').textContent, \
+                 document.getElementById('helpdesk-close').getAttribute('aria-label'), \
+                 document.getElementById('helpdesk-dialog').lang]")
+        .await
+}
+
+#[tokio::test]
+async fn english_chosen_in_the_widget_relabels_it_and_is_saved_only_when_asked() {
+    let env = start_with_panel().await;
+    open_signed_on(&env).await;
+    let n = awaiting_reply(&env).await;
+    env.until(
+        "the badge in Italian",
+        "return /\\d/.test(document.getElementById('helpdesk-launcher').textContent)",
+    )
+    .await;
+    assert_eq!(
+        loader_labels(&env).await,
+        serde_json::json!([
+            "Assistenza",
+            format!(
+                "Assistenza {n} ticket attend{} la tua risposta",
+                if n == 1 { "e" } else { "ono" }
+            ),
+            "it",
+            "Assistenza clienti",
+            "Chiudi",
+            "it"
+        ])
+    );
+
+    // "EN" in the app's header: the app, and the loader's launcher and title bar with it.
+    env.enter_widget().await;
+    click_text(&env, "button", "EN").await;
+    env.wait_text("main", "My tickets").await;
+    env.leave_widget().await;
+    env.until(
+        "the loader's labels in English",
+        "return document.getElementById('helpdesk-title').textContent === 'Customer support'",
+    )
+    .await;
+    assert_eq!(
+        loader_labels(&env).await,
+        serde_json::json!([
+            "Support",
+            format!(
+                "Support {n} ticket{} your reply",
+                if n == 1 { " awaits" } else { "s await" }
+            ),
+            "en",
+            "Customer support",
+            "Close",
+            "en"
+        ])
+    );
+    assert_eq!(
+        env.js("return document.getElementById('helpdesk-frame').title")
+            .await,
+        "Customer support"
+    );
+
+    // Inside the panel the choice is this visit's: not saved for the account (its e-mails).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(saved_language(&env).await, serde_json::Value::Null);
+    // Unless the customer says so.
+    env.enter_widget().await;
+    let boxed = env
+        .js("const i = [...document.querySelectorAll('label')] \
+               .find(l => l.textContent.includes('Always use English'))?.querySelector('input'); \
+             return i ? [i.type, i.checked] : null")
+        .await;
+    assert_eq!(boxed, serde_json::json!(["checkbox", false]));
+    click_text(&env, "label", "Always use English").await;
+    env.leave_widget().await;
+    for _ in 0..50 {
+        if saved_language(&env).await == "en" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(saved_language(&env).await, "en");
+    env.enter_widget().await;
+    env.until(
+        "the box ticked",
+        "return [...document.querySelectorAll('label')] \
+           .find(l => l.textContent.includes('Always use English')).querySelector('input').checked",
+    )
+    .await;
+    // Back to Italian in the widget: the box now offers Italian, unticked (English is saved).
+    click_text(&env, "button", "IT").await;
+    env.wait_text("main", "I miei ticket").await;
+    env.until(
+        "the box offers Italian",
+        "const l = [...document.querySelectorAll('label')] \
+           .find(l => l.textContent.includes(\"Usa sempre l'italiano\")); \
+         return !!l && !l.querySelector('input').checked",
+    )
+    .await;
+    env.leave_widget().await;
+    env.until(
+        "the loader's labels back in Italian",
+        "return document.getElementById('helpdesk-title').textContent === 'Assistenza clienti'",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(saved_language(&env).await, "en");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn on_a_phone_the_full_screen_widget_is_a_modal_dialog() {
+    let env = start_with_panel().await;
+    env.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+    )
+    .await;
+    open_signed_on(&env).await;
+    let dialog = env
+        .js("const d = document.getElementById('helpdesk-dialog'); \
+             return [d.getAttribute('role'), d.getAttribute('aria-modal'), \
+                     document.querySelector('body > header').inert, document.querySelector('main').inert]")
+        .await;
+    assert_eq!(dialog, serde_json::json!(["dialog", "true", true, true]));
+
+    // Tab goes round the dialog (its close button, the app inside), never to the panel's links.
+    env.js("document.getElementById('helpdesk-close').focus()")
+        .await;
+    let mut rounds = 0;
+    for _ in 0..120 {
+        press(&env, TAB).await;
+        let at = env
+            .js("const a = document.activeElement; \
+                 return document.getElementById('helpdesk-dialog').contains(a) ? a.id : 'outside: ' + a.outerHTML.slice(0, 80)")
+            .await;
+        assert!(
+            at == "helpdesk-close" || at == "helpdesk-frame",
+            "Tab left the dialog: {at}"
+        );
+        if at == "helpdesk-close" {
+            rounds += 1;
+            if rounds == 2 {
+                break;
+            }
+        }
+    }
+    assert!(rounds >= 2, "Tab never came round to the close button");
+    // Shift+Tab on the close button goes back into the app, not to the page behind.
+    env.js("document.getElementById('helpdesk-close').focus()")
+        .await;
+    press_back(&env).await;
+    assert_eq!(
+        env.js("return document.activeElement.id").await,
+        "helpdesk-frame"
+    );
+
+    // Escape closes it; the focus is back on the launcher and the page is usable again.
+    env.js("document.getElementById('helpdesk-close').focus()")
+        .await;
+    press(&env, ESCAPE).await;
+    env.until(
+        "the dialog closed, the focus on the launcher, the page no longer inert",
+        "return getComputedStyle(document.getElementById('helpdesk-dialog')).display === 'none' \
+         && document.activeElement.id === 'helpdesk-launcher' \
+         && !document.querySelector('main').inert \
+         && !document.querySelector('body > header').inert \
+         && !document.getElementById('helpdesk-dialog').hasAttribute('aria-modal')",
+    )
+    .await;
+    // On a wide screen the open widget is not modal: the page stays in reach.
+    env.cdp(
+        "Emulation.clearDeviceMetricsOverride",
+        serde_json::json!({}),
+    )
+    .await;
+    env.click("#helpdesk-launcher").await;
+    env.until(
+        "the widget open, not modal",
+        "return getComputedStyle(document.getElementById('helpdesk-dialog')).display === 'flex' \
+         && !document.getElementById('helpdesk-dialog').hasAttribute('aria-modal') \
+         && !document.querySelector('main').inert",
+    )
+    .await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn at_320_px_the_widget_fits_the_screen_of_a_panel_that_overflows() {
+    let env = start_with_panel().await;
+    env.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": 320, "height": 640, "deviceScaleFactor": 2, "mobile": true}),
+    )
+    .await;
+    env.browser
+        .goto(&env.panel_url("/"))
+        .await
+        .expect("the panel");
+    env.find("#helpdesk-launcher").await;
+    // The panel's own one-line header is wider than the phone: its page scrolls sideways.
+    let wide = env
+        .js("return [document.documentElement.scrollWidth, visualViewport.width]")
+        .await;
+    assert!(
+        wide[0].as_f64().unwrap_or(0.0) > wide[1].as_f64().unwrap_or(0.0) + 10.0,
+        "the panel does not overflow: {wide}"
+    );
+    env.click("#helpdesk-launcher").await;
+    env.enter_widget().await;
+    env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    // Inside: nothing wider than the frame, which is as wide as the screen.
+    let inside = env
+        .js("return [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth, innerWidth]")
+        .await;
+    env.leave_widget().await;
+    let vv = env
+        .js("const r = document.getElementById('helpdesk-dialog').getBoundingClientRect(); \
+             const v = visualViewport; \
+             return [r.left - v.offsetLeft, r.top - v.offsetTop, r.width, r.height, v.width, v.height]")
+        .await;
+    let n = |v: &serde_json::Value, i: usize| v[i].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        n(&vv, 0).abs() < 1.0 && n(&vv, 1).abs() < 1.0,
+        "the widget is not at the screen's corner: {vv}"
+    );
+    assert!(
+        (n(&vv, 2) - n(&vv, 4)).abs() < 1.0 && (n(&vv, 3) - n(&vv, 5)).abs() < 1.0,
+        "the widget is not the screen's size: {vv}"
+    );
+    assert!(
+        n(&inside, 0) <= n(&inside, 1) && (n(&inside, 2) - n(&vv, 4)).abs() < 1.0,
+        "the app scrolls sideways or is not the screen's width: {inside}, screen {vv}"
+    );
     env.stop().await;
 }
