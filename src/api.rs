@@ -22,10 +22,11 @@ pub enum ApiError {
     Unauthorized,
     /// The server could not be reached.
     Network,
-    /// The server answered with an error (its JSON shape, when it sent one).
+    /// The server answered with an error (its JSON shape, when it sent one; boxed, since every
+    /// `Result` of the client carries this enum).
     Http {
         status: u16,
-        body: Option<ErrorBody>,
+        body: Option<Box<ErrorBody>>,
     },
     /// The answer was not what the contract says.
     Decode,
@@ -82,7 +83,7 @@ impl ApiError {
 
     pub fn body(&self) -> Option<&ErrorBody> {
         match self {
-            ApiError::Http { body, .. } => body.as_ref(),
+            ApiError::Http { body, .. } => body.as_deref(),
             _ => None,
         }
     }
@@ -245,7 +246,7 @@ async fn send_until(
 
 /// The error a failed answer (status and body text) stands for.
 pub fn error_of(status: u16, text: &str) -> ApiError {
-    let body = crate::json::parse::<ErrorResponse>(text).map(|e| e.error);
+    let body = crate::json::parse::<ErrorResponse>(text).map(|e| Box::new(e.error));
     if status == 401 && body.as_ref().is_some_and(|b| b.code == "unauthorized") {
         return ApiError::Unauthorized;
     }
