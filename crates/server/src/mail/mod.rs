@@ -713,6 +713,7 @@ impl<'a> Job<'a> {
             raw_email_id: &raw_id,
             files: &files,
             automatic: false,
+            signed: self.a.signed,
         };
         let result = match TicketCode::parse(code) {
             Some(code) => {
@@ -842,6 +843,7 @@ impl<'a> Job<'a> {
             raw_email_id: &raw_id,
             files: &files,
             automatic: false,
+            signed: self.a.signed,
         };
         let created = tickets::open_by_email(
             self.store,
