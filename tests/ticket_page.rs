@@ -39,6 +39,7 @@ fn message(id: &str, author: AuthorKind, name: &str, body: &str) -> Message {
         attachments: Vec::new(),
         status: None,
         automatic: false,
+        signed: false,
         raw_email: None,
     }
 }
@@ -396,6 +397,7 @@ async fn files_and_the_original_email_are_download_buttons_and_automatic_mail_is
     let mut m = message("m1", AuthorKind::Customer, "Mario Rossi", "Sono in ferie.");
     m.channel = Channel::Email;
     m.automatic = true;
+    m.signed = true;
     m.attachments.push(Attachment {
         id: "f1".into(),
         name: "errore.png".into(),
@@ -418,6 +420,7 @@ async fn files_and_the_original_email_are_download_buttons_and_automatic_mail_is
         .contains("2 kB"));
     page.button("E-mail originale (.eml)");
     assert!(page.text("#msg-m1 header").contains("Risposta automatica"));
+    assert!(page.text("#msg-m1 header").contains("Firmato"));
     assert_eq!(
         page.count("a[href]"),
         0,

@@ -189,6 +189,12 @@ fn message_item(m: &Message) -> Element {
             td_string!(l, automatic_mail),
         );
     }
+    if m.signed {
+        text(
+            &el(Some(&header), "span", "badge signed"),
+            td_string!(l, signed_mail),
+        );
+    }
     if pending {
         text(
             &el(Some(&header), "span", "sending"),

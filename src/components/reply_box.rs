@@ -282,6 +282,7 @@ fn pending_message(id: &str, author: &str, body: &str) -> Message {
         attachments: Vec::new(),
         status: None,
         automatic: false,
+        signed: false,
         raw_email: None,
     }
 }

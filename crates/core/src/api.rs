@@ -457,6 +457,10 @@ pub struct Message {
     /// Set for mail that announced itself as automatic (an out-of-office, say).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub automatic: bool,
+    /// Set for e-mail that came signed (S/MIME or PGP/MIME). The signature itself is no
+    /// attachment; only the original e-mail still holds it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub signed: bool,
     /// The message as received, for e-mails: downloadable like an attachment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_email: Option<Attachment>,

@@ -768,6 +768,7 @@ impl<'a> Job<'a> {
             raw_email_id: &raw_id,
             files: &files,
             automatic: false,
+            signed: self.a.signed,
         };
         let result = match TicketCode::parse(code) {
             Some(code) => {
@@ -898,6 +899,7 @@ impl<'a> Job<'a> {
             raw_email_id: &raw_id,
             files: &files,
             automatic: false,
+            signed: self.a.signed,
         };
         let created = tickets::open_by_email(
             self.store,

@@ -1,22 +1,26 @@
-//! The SMTP listener: `mailin` speaks the protocol, this drives it over tokio with bounded lines,
-//! messages, connections, clients, memory and time, and answers `250` only once the message is
-//! committed.
+//! The SMTP listener: Stalwart's sans-IO `smtp-proto` parses each command line, our own dialogue
+//! decides the answer, and this drives both over tokio with bounded lines, messages, connections,
+//! clients, memory and time, and answers `250` only once the message is committed.
 //!
-//! The driver reads DATA itself. `mailin` ends DATA at whatever line `.\r\n` it is handed, so
-//! which bytes make a line is the driver's decision, and the driver once decided wrongly: it split
-//! DATA at every LF, so `<LF>.<LF>` or `<LF>.<CR><LF>` ended a message early and what followed was
-//! read as a second envelope (SMTP smuggling). Now, per RFC 5321 §4.1.1.4, only
+//! The driver reads DATA itself (the engine's own DATA reader is not used), so which bytes make a
+//! line, and which line ends a message, is the driver's decision, and the driver once decided
+//! wrongly: it split DATA at every LF, so `<LF>.<LF>` or `<LF>.<CR><LF>` ended a message early and
+//! what followed was read as a second envelope (SMTP smuggling). Now, per RFC 5321 §4.1.1.4, only
 //! `<CR><LF>.<CR><LF>` ends DATA. A bare LF or CR elsewhere is taken as data (old mailers send
 //! them, and mail-parser reads such lines), but a message with a line holding only `.` next to a
 //! bare LF or CR is refused with a 554: its sender's software and ours would disagree on where it
 //! ends, which is the very ambiguity smuggling exploits (Postfix's `smtpd_forbid_bare_newline`
 //! refuses it too). Either way one DATA phase is at most one message.
+//!
+//! The engine is handed one whole command line at a time, never more than [`Limits::max_line`]
+//! bytes and never the bytes after it, so a command can neither run into the next one nor into
+//! DATA.
 
 use super::auth::{Connection, SenderAuth};
 use super::{ingest, AuthSource, Envelope, IngestError, MAX_RAW_BYTES};
 use crate::state::AppState;
 use anyhow::Context;
-use mailin::{Action, Handler, Response, SessionBuilder};
+use smtp_proto::{Error as SyntaxError, Request};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -330,100 +334,241 @@ impl Drop for ClientSlot {
 
 // ----- the protocol -----
 
-/// What `mailin` tells the handler, shared with the driver that owns the socket.
-#[derive(Default)]
-struct Transaction {
-    helo: String,
-    mail_from: String,
-    recipients: Vec<String>,
-    in_data: bool,
-    complete: bool,
+/// Where the client stands in the dialogue (RFC 5321 §4.1.4: the order of commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Before HELO or EHLO.
+    Greeted,
+    /// Introduced, no message under way.
+    Ready,
+    /// `MAIL FROM` taken, no recipient yet.
+    Sender,
+    /// At least one recipient taken: DATA may come.
+    Recipients,
 }
 
-#[derive(Clone)]
-struct IntakeHandler {
-    tx: Arc<Mutex<Transaction>>,
-    intake: Arc<[String]>,
+/// What the driver does once the answer to a command is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    Continue,
+    /// Read the message (the answer was `354`).
+    Data,
+    Close,
+}
+
+/// One session's side of the dialogue: `smtp-proto` parses each command line, this keeps the
+/// envelope and decides the answer. No I/O here: the driver feeds it lines and sends its bytes.
+struct Dialogue {
+    ip: IpAddr,
+    /// Our name, in the greeting and the answer to HELO / EHLO.
+    domain: String,
+    /// The addresses mail is taken for.
+    intake: [String; 2],
     max_recipients: usize,
     clients: Arc<Clients>,
+    stage: Stage,
+    helo: String,
+    /// Empty for a bounce (`MAIL FROM:<>`, RFC 5321's null reverse-path).
+    mail_from: String,
+    recipients: Vec<String>,
 }
 
-/// What a client sends as `MAIL FROM:<>` (a bounce), rewritten because `mailin` has no syntax for it.
-const NULL_SENDER: &str = "@";
-
-impl IntakeHandler {
-    fn with<R>(&self, f: impl FnOnce(&mut Transaction) -> R) -> Option<R> {
-        self.tx.lock().ok().map(|mut t| f(&mut t))
-    }
+/// One answer on the wire with its enhanced status code (RFC 3463), which the EHLO answer
+/// announces (`ENHANCEDSTATUSCODES`).
+fn answer(code: u16, esc: [u8; 3], text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + 16);
+    // Writing to a Vec cannot fail.
+    let _ = smtp_proto::Response::new(code, esc[0], esc[1], esc[2], text).write(&mut out);
+    out
 }
 
-impl Handler for IntakeHandler {
-    fn helo(&mut self, _ip: IpAddr, domain: &str) -> Response {
-        self.with(|t| t.helo = domain.chars().take(255).collect());
-        mailin::response::OK
+fn ok() -> Vec<u8> {
+    answer(250, [2, 0, 0], "OK")
+}
+
+/// A stopping server's goodbye between commands.
+fn shutting_down() -> Vec<u8> {
+    answer(421, [4, 3, 2], "Service shutting down, closing connection")
+}
+
+fn temporary_failure() -> Vec<u8> {
+    answer(451, [4, 3, 0], "Temporary local problem, try again later")
+}
+
+impl Dialogue {
+    fn new(
+        ip: IpAddr,
+        domain: &str,
+        intake: [String; 2],
+        max_recipients: usize,
+        clients: Arc<Clients>,
+    ) -> Self {
+        Dialogue {
+            ip,
+            domain: domain.to_string(),
+            intake,
+            max_recipients,
+            clients,
+            stage: Stage::Greeted,
+            helo: String::new(),
+            mail_from: String::new(),
+            recipients: Vec::new(),
+        }
     }
 
-    fn mail(&mut self, ip: IpAddr, _domain: &str, from: &str) -> Response {
+    fn greeting(&self) -> Vec<u8> {
+        format!("220 {} ESMTP\r\n", self.domain).into_bytes()
+    }
+
+    /// Forgets the message under way (RSET, a new HELO, the end of DATA).
+    fn reset(&mut self) {
+        self.mail_from.clear();
+        self.recipients.clear();
+        if self.stage != Stage::Greeted {
+            self.stage = Stage::Ready;
+        }
+    }
+
+    /// The envelope of the message just received; the dialogue is ready for the next one.
+    fn end_of_data(&mut self) -> (Vec<String>, Connection) {
+        let recipients = std::mem::take(&mut self.recipients);
+        let conn = Connection {
+            ip: self.ip,
+            helo: self.helo.clone(),
+            mail_from: std::mem::take(&mut self.mail_from),
+        };
+        self.reset();
+        (recipients, conn)
+    }
+
+    /// Answers one complete command line (ending in LF, at most [`Limits::max_line`] bytes).
+    fn command(&mut self, line: &[u8]) -> (Vec<u8>, Then) {
+        let request = match Request::parse(&mut line.iter()) {
+            Ok(r) => r,
+            Err(e) => return (refusal(&e), Then::Continue),
+        };
+        let reply = match request {
+            Request::Ehlo { host } => {
+                self.hello(&host);
+                let mut ehlo = smtp_proto::EhloResponse::new(self.domain.as_str());
+                ehlo.capabilities =
+                    smtp_proto::EXT_8BIT_MIME | smtp_proto::EXT_ENHANCED_STATUS_CODES;
+                let mut out = Vec::with_capacity(128);
+                // Writing to a Vec cannot fail.
+                let _ = ehlo.write(&mut out);
+                out
+            }
+            Request::Helo { host } => {
+                self.hello(&host);
+                format!("250 {}\r\n", self.domain).into_bytes()
+            }
+            Request::Mail { from } => self.mail(&from.address),
+            Request::Rcpt { to } => self.rcpt(&to.address),
+            Request::Data => match self.stage {
+                Stage::Recipients => {
+                    return (
+                        b"354 Start mail input; end with <CRLF>.<CRLF>\r\n".to_vec(),
+                        Then::Data,
+                    )
+                }
+                Stage::Sender => answer(503, [5, 5, 1], "No valid recipients"),
+                Stage::Greeted | Stage::Ready => answer(503, [5, 5, 1], "MAIL first"),
+            },
+            Request::Rset => {
+                self.reset();
+                ok()
+            }
+            Request::Noop { .. } => ok(),
+            Request::Quit => return (answer(221, [2, 0, 0], "Goodbye"), Then::Close),
+            Request::Vrfy { .. } => answer(
+                252,
+                [2, 5, 0],
+                "Cannot verify the address, send the message",
+            ),
+            Request::Help { .. } => answer(
+                214,
+                [2, 0, 0],
+                "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT",
+            ),
+            // LMTP, TLS, authentication, CHUNKING and the rest are not offered: a relay delivers
+            // here with plain SMTP.
+            Request::Lhlo { .. } => answer(500, [5, 5, 1], "Command not recognized"),
+            Request::Expn { .. }
+            | Request::Auth { .. }
+            | Request::StartTls
+            | Request::Bdat { .. }
+            | Request::Burl { .. }
+            | Request::Etrn { .. }
+            | Request::Atrn { .. } => answer(502, [5, 5, 1], "Command not implemented"),
+        };
+        (reply, Then::Continue)
+    }
+
+    /// HELO or EHLO: a new start, whatever was under way.
+    fn hello(&mut self, host: &str) {
+        self.helo = host.chars().take(255).collect();
+        self.stage = Stage::Ready;
+        self.reset();
+    }
+
+    fn mail(&mut self, from: &str) -> Vec<u8> {
+        match self.stage {
+            Stage::Greeted => return answer(503, [5, 5, 1], "Say HELO or EHLO first"),
+            Stage::Sender | Stage::Recipients => {
+                return answer(503, [5, 5, 1], "Nested MAIL command")
+            }
+            Stage::Ready => {}
+        }
         // Counted when a message starts, so that a client over its rate sends no data in vain.
-        if !self.clients.take_message(ip) {
-            tracing::info!(%ip, "SMTP message refused: too many from this address");
-            return Response::custom(
+        if !self.clients.take_message(self.ip) {
+            tracing::info!(ip = %self.ip, "SMTP message refused: too many from this address");
+            return answer(
                 450,
-                "4.7.1 Too many messages from your address, try again later".into(),
+                [4, 7, 1],
+                "Too many messages from your address, try again later",
             );
         }
-        let from = if from == NULL_SENDER {
-            String::new()
-        } else {
-            from.to_string()
-        };
-        self.with(|t| {
-            t.mail_from = from;
-            t.recipients.clear();
-            t.complete = false;
-        });
-        mailin::response::OK
+        // An empty reverse-path is a bounce's (or another notification's): taken as such.
+        self.mail_from = from.to_string();
+        self.recipients.clear();
+        self.stage = Stage::Sender;
+        answer(250, [2, 1, 0], "OK")
     }
 
-    fn rcpt(&mut self, to: &str) -> Response {
+    fn rcpt(&mut self, to: &str) -> Vec<u8> {
+        if !matches!(self.stage, Stage::Sender | Stage::Recipients) {
+            return answer(503, [5, 5, 1], "MAIL first");
+        }
         let to = to.trim().to_lowercase();
         if !self.intake.contains(&to) {
-            return Response::custom(550, "5.1.1 No such mailbox here".into());
+            return answer(550, [5, 1, 1], "No such mailbox here");
         }
-        let max = self.max_recipients;
-        match self.with(|t| {
-            if t.recipients.len() >= max {
-                false
-            } else {
-                if !t.recipients.contains(&to) {
-                    t.recipients.push(to);
-                }
-                true
-            }
-        }) {
-            Some(true) => mailin::response::OK,
-            _ => Response::custom(452, "4.5.3 Too many recipients".into()),
+        if self.recipients.len() >= self.max_recipients {
+            return answer(452, [4, 5, 3], "Too many recipients");
         }
+        if !self.recipients.contains(&to) {
+            self.recipients.push(to);
+        }
+        self.stage = Stage::Recipients;
+        answer(250, [2, 1, 5], "OK")
     }
+}
 
-    fn data_start(
-        &mut self,
-        _domain: &str,
-        _from: &str,
-        _is8bit: bool,
-        _to: &[String],
-    ) -> Response {
-        self.with(|t| t.in_data = true);
-        mailin::response::START_DATA
-    }
-
-    fn data_end(&mut self) -> Response {
-        self.with(|t| {
-            t.in_data = false;
-            t.complete = true;
-        });
-        // Replaced by the driver once the message is committed (or not).
-        mailin::response::OK
+/// The answer to a line the engine could not parse.
+fn refusal(e: &SyntaxError) -> Vec<u8> {
+    match e {
+        SyntaxError::UnknownCommand => answer(500, [5, 5, 1], "Command not recognized"),
+        SyntaxError::InvalidSenderAddress => answer(501, [5, 1, 7], "Invalid sender address"),
+        SyntaxError::InvalidRecipientAddress => answer(501, [5, 1, 3], "Invalid recipient address"),
+        SyntaxError::SyntaxError { syntax } => answer(501, [5, 5, 2], &format!("Syntax: {syntax}")),
+        SyntaxError::InvalidParameter { param } => {
+            answer(501, [5, 5, 4], &format!("Invalid {param} parameter"))
+        }
+        // The parameter is the client's text: not echoed.
+        SyntaxError::UnsupportedParameter { .. } => answer(555, [5, 5, 4], "Unsupported parameter"),
+        SyntaxError::NeedsMoreData { .. }
+        | SyntaxError::ResponseTooLong
+        | SyntaxError::InvalidResponse { .. } => answer(500, [5, 5, 2], "Syntax error"),
     }
 }
 
@@ -627,27 +772,8 @@ async fn read_line_capped<R: AsyncBufRead + Unpin>(
     }
 }
 
-/// Command lines as `mailin` wants them: ending in CRLF, and a bounce's `MAIL FROM:<>` spelt so
-/// that it parses.
-fn normalise_command(line: &[u8]) -> Vec<u8> {
-    let mut l = line.to_vec();
-    while matches!(l.last(), Some(b'\n' | b'\r')) {
-        l.pop();
-    }
-    let upper = l.to_ascii_uppercase();
-    if upper.starts_with(b"MAIL FROM:<>") {
-        let mut fixed = format!("MAIL FROM:<{NULL_SENDER}>").into_bytes();
-        fixed.extend_from_slice(&l[12..]);
-        l = fixed;
-    }
-    l.extend_from_slice(b"\r\n");
-    l
-}
-
-async fn reply<W: tokio::io::AsyncWrite + Unpin>(w: &mut W, res: &Response) -> io::Result<()> {
-    let mut out = Vec::with_capacity(64);
-    res.write_to(&mut out)?;
-    w.write_all(&out).await?;
+async fn send<W: tokio::io::AsyncWrite + Unpin>(w: &mut W, bytes: &[u8]) -> io::Result<()> {
+    w.write_all(bytes).await?;
     w.flush().await
 }
 
@@ -665,19 +791,17 @@ async fn session(
     let _ = stream.set_nodelay(true);
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::with_capacity(16 * 1024, r);
-    let handler = IntakeHandler {
-        tx: Arc::new(Mutex::new(Transaction::default())),
-        intake: Arc::from(vec![
+    let mut dialogue = Dialogue::new(
+        peer.ip(),
+        &state.config.mail_domain,
+        [
             state.config.mail_tech.clone(),
             state.config.mail_sales.clone(),
-        ]),
-        max_recipients: limits.max_recipients,
-        clients: Arc::clone(&shared.clients),
-    };
-    let tx = Arc::clone(&handler.tx);
-    let mut session =
-        SessionBuilder::new(state.config.mail_domain.clone()).build(peer.ip(), handler);
-    reply(&mut w, &session.greeting()).await?;
+        ],
+        limits.max_recipients,
+        Arc::clone(&shared.clients),
+    );
+    send(&mut w, &dialogue.greeting()).await?;
 
     let mut line = Vec::with_capacity(1024);
     let mut data: Option<DataPhase> = None;
@@ -692,7 +816,7 @@ async fn session(
         let read = tokio::select! {
             // Between commands a stopping server says goodbye; inside DATA it lets the message in.
             _ = shutdown.cancelled(), if data.is_none() => {
-                reply(&mut w, &mailin::response::NO_SERVICE).await?;
+                send(&mut w, &shutting_down()).await?;
                 return Ok(());
             }
             r = tokio::time::timeout(limits.idle.min(left), read_line_capped(&mut r, &mut line, max)) => r,
@@ -701,12 +825,12 @@ async fn session(
             Ok(r) => r?,
             Err(_) => {
                 let why = if Instant::now() >= deadline {
-                    "4.4.2 Session lasted too long, closing connection"
+                    "Session lasted too long, closing connection"
                 } else {
-                    "4.4.2 Idle for too long, closing connection"
+                    "Idle for too long, closing connection"
                 };
                 tracing::info!(%peer, why, "SMTP session closed");
-                let _ = reply(&mut w, &Response::custom(421, why.into())).await;
+                let _ = send(&mut w, &answer(421, [4, 4, 2], why)).await;
                 return Ok(());
             }
         };
@@ -721,36 +845,35 @@ async fn session(
                 continue;
             }
             let Some(phase) = data.take() else { continue };
-            // mailin's own 250 is not sent: the answer waits for the commit.
-            session.process(b".\r\n");
+            let envelope = dialogue.end_of_data();
             commands = 0;
+            // The answer waits for the commit.
             let res = if phase.ambiguous_end {
                 tracing::info!(%peer, "SMTP message refused: a lone '.' beside a bare CR or LF");
-                take_envelope(&tx, peer.ip());
-                Response::custom(
+                answer(
                     554,
-                    "5.5.2 Message refused: a line holding only \".\" next to a bare CR or LF \
-                     (only CRLF.CRLF ends DATA, RFC 5321 section 4.1.1.4)"
-                        .into(),
+                    [5, 5, 2],
+                    "Message refused: a line holding only \".\" next to a bare CR or LF \
+                     (only CRLF.CRLF ends DATA, RFC 5321 section 4.1.1.4)",
                 )
             } else if phase.spool.failed {
-                take_envelope(&tx, peer.ip());
-                Response::custom(451, "4.3.0 Temporary local problem, try again later".into())
+                temporary_failure()
             } else {
-                deliver(shared, peer.ip(), &tx, phase.spool).await
+                deliver(shared, envelope, phase.spool).await
             };
-            reply(&mut w, &res).await?;
+            send(&mut w, &res).await?;
             continue;
         }
 
         commands += 1;
         if commands > limits.max_commands_per_message {
             tracing::info!(%peer, "SMTP session closed: commands without a message");
-            let _ = reply(
+            let _ = send(
                 &mut w,
-                &Response::custom(
+                &answer(
                     421,
-                    "4.7.0 Too many commands without a message, closing connection".into(),
+                    [4, 7, 0],
+                    "Too many commands without a message, closing connection",
                 ),
             )
             .await;
@@ -763,59 +886,46 @@ async fn session(
                     return Ok(());
                 }
             }
-            reply(&mut w, &Response::custom(500, "5.5.2 Line too long".into())).await?;
+            send(&mut w, &answer(500, [5, 5, 2], "Line too long")).await?;
             continue;
         }
-        let res = session.process(&normalise_command(&line));
-        if res.action != Action::NoReply {
-            reply(&mut w, &res).await?;
-        }
-        if res.action == Action::Close {
-            return Ok(());
-        }
-        if tx.lock().map(|t| t.in_data).unwrap_or(false) {
-            data = Some(DataPhase::new(
-                state.config.mail_dir(),
-                limits.data_in_memory,
-            ));
+        let (res, then) = dialogue.command(&line);
+        send(&mut w, &res).await?;
+        match then {
+            Then::Continue => {}
+            Then::Close => return Ok(()),
+            Then::Data => {
+                data = Some(DataPhase::new(
+                    state.config.mail_dir(),
+                    limits.data_in_memory,
+                ));
+            }
         }
     }
 }
 
-/// The envelope of the message just received, leaving the transaction ready for the next.
-fn take_envelope(tx: &Mutex<Transaction>, ip: IpAddr) -> Option<(Vec<String>, Connection)> {
-    let mut t = tx.lock().ok()?;
-    let recipients = std::mem::take(&mut t.recipients);
-    let conn = Connection {
-        ip,
-        helo: t.helo.clone(),
-        mail_from: t.mail_from.clone(),
-    };
-    t.complete = false;
-    Some((recipients, conn))
-}
-
-/// Hands a received message to the intake; the reply says whether it is safely recorded. Only
+/// Hands a received message to the intake; the answer says whether it is safely recorded. Only
 /// [`Limits::ingest_budget`] bytes of messages are in memory at once: the others wait their turn.
-async fn deliver(shared: &Shared, ip: IpAddr, tx: &Mutex<Transaction>, spool: Spool) -> Response {
+async fn deliver(
+    shared: &Shared,
+    (recipients, conn): (Vec<String>, Connection),
+    spool: Spool,
+) -> Vec<u8> {
     let state = &shared.state;
-    let Some((recipients, conn)) = take_envelope(tx, ip) else {
-        return mailin::response::INTERNAL_ERROR;
-    };
     let kib = (spool.len / 1024 + 1).min(budget_kib(shared.limits.ingest_budget));
     let Ok(_budget) = shared
         .ingest_budget
         .acquire_many(u32::try_from(kib).unwrap_or(u32::MAX))
         .await
     else {
-        return mailin::response::INTERNAL_ERROR;
+        return temporary_failure();
     };
     let complete = !spool.truncated;
     let raw = match spool.into_bytes().await {
         Ok(raw) => raw,
         Err(e) => {
             tracing::error!(error = %e, "spooled e-mail unreadable; the sender will retry");
-            return Response::custom(451, "4.3.0 Temporary local problem, try again later".into());
+            return temporary_failure();
         }
     };
     let auth = match shared.checker.as_deref() {
@@ -835,14 +945,14 @@ async fn deliver(shared: &Shared, ip: IpAddr, tx: &Mutex<Transaction>, spool: Sp
             if done.queued_mail {
                 state.outbox_wake.notify_one();
             }
-            Response::custom(250, format!("2.0.0 OK {}", done.id))
+            answer(250, [2, 0, 0], &format!("OK {}", done.id))
         }
         Err(IngestError::Busy) => {
-            Response::custom(451, "4.3.0 Message being processed, try again later".into())
+            answer(451, [4, 3, 0], "Message being processed, try again later")
         }
         Err(e) => {
             tracing::error!(error = %e, "e-mail not recorded; the sender will retry");
-            Response::custom(451, "4.3.0 Temporary local problem, try again later".into())
+            temporary_failure()
         }
     }
 }
@@ -851,17 +961,98 @@ async fn deliver(shared: &Shared, ip: IpAddr, tx: &Mutex<Transaction>, spool: Sp
 mod tests {
     use super::*;
 
+    fn dialogue(max_recipients: usize) -> Dialogue {
+        Dialogue::new(
+            "192.0.2.7".parse().unwrap(),
+            "helpdesk.example",
+            ["hd@smacloud.it".into(), "sales@smacloud.it".into()],
+            max_recipients,
+            Arc::new(Clients::new(&Limits::default())),
+        )
+    }
+
+    /// The code and text of the answer to `line`, and what follows it.
+    fn say(d: &mut Dialogue, line: &str) -> (String, Then) {
+        let (bytes, then) = d.command(line.as_bytes());
+        (String::from_utf8(bytes).unwrap(), then)
+    }
+
     #[test]
-    fn a_bounces_null_sender_is_rewritten_so_that_it_parses() {
-        assert_eq!(normalise_command(b"MAIL FROM:<>\r\n"), b"MAIL FROM:<@>\r\n");
-        assert_eq!(
-            normalise_command(b"mail from:<> BODY=8BITMIME\n"),
-            b"MAIL FROM:<@> BODY=8BITMIME\r\n"
+    fn a_bounces_null_sender_is_taken_as_it_is_sent() {
+        for mail in ["MAIL FROM:<>\r\n", "mail from:<> BODY=8BITMIME\n"] {
+            let mut d = dialogue(20);
+            say(&mut d, "EHLO mx.example.it\r\n");
+            d.mail_from = "left over".into();
+            let (reply, _) = say(&mut d, mail);
+            assert!(reply.starts_with("250 2.1.0"), "{mail:?}: {reply}");
+            say(&mut d, "RCPT TO:<HD@smacloud.it>\r\n");
+            assert_eq!(say(&mut d, "DATA\r\n").1, Then::Data);
+            let (to, conn) = d.end_of_data();
+            assert_eq!(
+                (to, conn.mail_from.as_str()),
+                (vec!["hd@smacloud.it".to_string()], "")
+            );
+            assert_eq!(conn.helo, "mx.example.it");
+        }
+    }
+
+    #[test]
+    fn commands_are_taken_in_their_order_only() {
+        let mut d = dialogue(2);
+        let greeting = String::from_utf8(d.greeting()).unwrap();
+        assert_eq!(greeting, "220 helpdesk.example ESMTP\r\n");
+        assert!(say(&mut d, "MAIL FROM:<a@b.it>\r\n").0.starts_with("503 "));
+        let (ehlo, _) = say(&mut d, "EHLO client.example\r\n");
+        assert!(ehlo.starts_with("250-helpdesk.example"), "{ehlo}");
+        assert!(
+            ehlo.contains("8BITMIME") && ehlo.contains("ENHANCEDSTATUSCODES"),
+            "{ehlo}"
         );
-        assert_eq!(
-            normalise_command(b"RCPT TO:<a@b.it>\n"),
-            b"RCPT TO:<a@b.it>\r\n"
+        assert!(
+            !ehlo.contains("STARTTLS") && !ehlo.contains("CHUNKING"),
+            "{ehlo}"
         );
+        assert!(say(&mut d, "RCPT TO:<hd@smacloud.it>\r\n")
+            .0
+            .starts_with("503 "));
+        assert!(say(&mut d, "DATA\r\n").0.starts_with("503 "));
+        assert!(say(&mut d, "MAIL FROM:<a@b.it>\r\n").0.starts_with("250 "));
+        assert!(say(&mut d, "MAIL FROM:<a@b.it>\r\n").0.starts_with("503 "));
+        assert!(
+            say(&mut d, "DATA\r\n").0.starts_with("503 "),
+            "no recipient yet"
+        );
+        assert!(say(&mut d, "RCPT TO:<info@smacloud.it>\r\n")
+            .0
+            .starts_with("550 5.1.1"));
+        assert!(say(&mut d, "RCPT TO:<hd@smacloud.it>\r\n")
+            .0
+            .starts_with("250 "));
+        assert!(say(&mut d, "RCPT TO:<sales@smacloud.it>\r\n")
+            .0
+            .starts_with("250 "));
+        assert!(say(&mut d, "RCPT TO:<hd@smacloud.it>\r\n")
+            .0
+            .starts_with("452 4.5.3"));
+        // RSET forgets the message, not the introduction.
+        assert!(say(&mut d, "RSET\r\n").0.starts_with("250 "));
+        assert!(say(&mut d, "DATA\r\n").0.starts_with("503 "));
+        assert!(say(&mut d, "MAIL FROM:<a@b.it>\r\n").0.starts_with("250 "));
+        for (line, code) in [
+            ("NOOP\r\n", "250 "),
+            ("VRFY hd\r\n", "252 "),
+            ("STARTTLS\r\n", "502 "),
+            ("AUTH PLAIN AGFiAGM=\r\n", "502 "),
+            ("BDAT 10 LAST\r\n", "502 "),
+            ("XYZZY\r\n", "500 "),
+            ("MAIL FROM:<a@b.it\r\n", "501 "),
+            ("\r\n", "500 "),
+        ] {
+            let (reply, then) = say(&mut d, line);
+            assert!(reply.starts_with(code), "{line:?}: {reply}");
+            assert_eq!(then, Then::Continue);
+        }
+        assert_eq!(say(&mut d, "QUIT\r\n").1, Then::Close);
     }
 
     #[tokio::test]

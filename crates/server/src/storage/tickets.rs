@@ -25,6 +25,8 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     /// Automatic mail (out-of-office): recorded, changes no status, sends nothing.
     pub automatic: bool,
+    /// E-mail that came signed (S/MIME or PGP/MIME): the thread says so.
+    pub signed: bool,
     pub email_message_id: Option<&'a str>,
     pub raw_email_id: Option<&'a str>,
     /// Uploads of `author_account_id` to attach (each once).
@@ -45,6 +47,7 @@ impl<'a> NewMessage<'a> {
             channel,
             body,
             automatic: false,
+            signed: false,
             email_message_id: None,
             raw_email_id: None,
             upload_ids: &[],
@@ -63,6 +66,7 @@ pub(super) struct OwnedMessage {
     pub(super) channel: Channel,
     pub(super) body: String,
     pub(super) automatic: bool,
+    pub(super) signed: bool,
     pub(super) email_message_id: Option<String>,
     pub(super) raw_email_id: Option<String>,
     pub(super) upload_ids: Vec<String>,
@@ -79,6 +83,7 @@ impl From<&NewMessage<'_>> for OwnedMessage {
             channel: m.channel,
             body: m.body.to_string(),
             automatic: m.automatic,
+            signed: m.signed,
             email_message_id: m.email_message_id.map(String::from),
             raw_email_id: m.raw_email_id.map(String::from),
             upload_ids: m.upload_ids.to_vec(),
@@ -811,6 +816,7 @@ macro_rules! ticket_store {
                     channel: Channel::Web,
                     body: String::new(),
                     automatic: false,
+                    signed: false,
                     email_message_id: None,
                     raw_email_id: None,
                     upload_ids: Vec::new(),
@@ -911,7 +917,7 @@ macro_rules! ticket_store {
                 .fetch_all(&mut *conn)
                 .await?;
                 let rows = sqlx::query(
-                    "SELECT id, kind, author_kind, author_name, channel, body, status, automatic, raw_email_id, created_us
+                    "SELECT id, kind, author_kind, author_name, channel, body, status, automatic, signed, raw_email_id, created_us
                      FROM messages WHERE ticket_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq",
                 )
                 .bind(ticket_id)
@@ -969,8 +975,8 @@ macro_rules! ticket_store {
             }
             let id = random_id();
             let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO messages (id, ticket_id, kind, author_kind, author_account_id, author_name, channel, body, automatic, raw_email_id, email_message_id, created_us)
-                 VALUES ($1, $2, 'message', $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
+                "INSERT INTO messages (id, ticket_id, kind, author_kind, author_account_id, author_name, channel, body, automatic, signed, raw_email_id, email_message_id, created_us)
+                 VALUES ($1, $2, 'message', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq",
             )
             .bind(&id)
             .bind(ticket_id)
@@ -980,6 +986,7 @@ macro_rules! ticket_store {
             .bind(m.channel.as_str())
             .bind(&m.body)
             .bind(m.automatic)
+            .bind(m.signed)
             .bind(&m.raw_email_id)
             .bind(&m.email_message_id)
             .bind(now)
@@ -1230,6 +1237,7 @@ where
                     .transpose()?,
                 // An integer on SQLite, a boolean on PostgreSQL: both decode as one.
                 automatic: r.get::<bool, _>("automatic"),
+                signed: r.get::<bool, _>("signed"),
             })
         })
         .collect::<StoreResult<_>>()?;

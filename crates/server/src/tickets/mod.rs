@@ -392,6 +392,8 @@ pub struct EmailMessage<'a> {
     pub files: &'a [StoredFile],
     /// Automatic mail (an out-of-office) joins the thread but changes no status.
     pub automatic: bool,
+    /// It came signed (S/MIME or PGP/MIME).
+    pub signed: bool,
 }
 
 impl<'a> EmailMessage<'a> {
@@ -413,6 +415,7 @@ impl<'a> EmailMessage<'a> {
             channel: Channel::Email,
             body: self.body,
             automatic: self.automatic,
+            signed: self.signed,
             email_message_id: self.message_id,
             raw_email_id: Some(self.raw_email_id),
             upload_ids: &[],

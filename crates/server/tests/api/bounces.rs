@@ -27,48 +27,23 @@ async fn our_message_id(app: &TestApp) -> String {
         .expect("a notification to the demo customer")
 }
 
-/// A delivery-status notification (RFC 3464) returning the headers of the message `returned`.
-fn dsn(returned: &str, status: &str, diagnostic: &str) -> String {
-    format!(
-        "Return-Path: <>\r\n\
-         From: Mail Delivery System <MAILER-DAEMON@mx.example.it>\r\n\
-         To: hd@smacloud.it\r\n\
-         Subject: Undelivered Mail Returned to Sender\r\n\
-         Message-ID: <bounce-{n}@mx.example.it>\r\n\
-         Auto-Submitted: auto-replied\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: multipart/report; report-type=delivery-status; boundary=\"dsn\"\r\n\
-         \r\n\
-         --dsn\r\n\
-         Content-Type: text/plain\r\n\
-         \r\n\
-         The mail system could not deliver your message.\r\n\
-         \r\n\
-         --dsn\r\n\
-         Content-Type: message/delivery-status\r\n\
-         \r\n\
-         Reporting-MTA: dns; mx.example.it\r\n\
-         \r\n\
-         Final-Recipient: rfc822; {DEMO}\r\n\
-         Action: failed\r\n\
-         Status: {status}\r\n\
-         Diagnostic-Code: smtp; {diagnostic}\r\n\
-         \r\n\
-         --dsn\r\n\
-         Content-Type: text/rfc822-headers\r\n\
-         \r\n\
-         From: Assistenza <hd@smacloud.it>\r\n\
-         To: {DEMO}\r\n\
-         Subject: [#ABC-123-45678] Aggiornamento\r\n\
-         Message-ID: {returned}\r\n\
-         \r\n\
-         --dsn--\r\n",
-        n = helpdesk_server::util::random_id(),
-    )
+/// The delivery-status notification (RFC 3464) of the fixtures, shared with the browser tests:
+/// a full mailbox returning the headers of our message `returned`, with a Message-ID of its own.
+fn mailbox_full(returned: &str) -> String {
+    include_str!("../fixtures/mail/bounce-of-our-notification.eml")
+        .replace("{{OUR_MESSAGE_ID}}", returned)
+        .replace("{{BOUNCE_ID}}", &helpdesk_server::util::random_id())
+        .replace('\n', "\r\n")
 }
 
-fn mailbox_full(returned: &str) -> String {
-    dsn(returned, "5.2.2", "552 5.2.2 Mailbox full, quota exceeded")
+/// The same notification for an address that does not exist.
+fn unknown_user(returned: &str) -> String {
+    mailbox_full(returned)
+        .replace("Status: 5.2.2", "Status: 5.1.1")
+        .replace(
+            "552 5.2.2 Mailbox full, quota exceeded",
+            "550 5.1.1 <demo@example.it>: user unknown",
+        )
 }
 
 async fn me(app: &TestApp, token: &str) -> Value {
@@ -136,11 +111,7 @@ async fn a_bounce_quoting_our_message_id_marks_the_address_and_me_shows_it() {
 
     // Unknown user and a policy rejection are told apart; `since` stays the first bounce's.
     let ours = our_message_id(&app).await;
-    let i = ingest(
-        &app,
-        dsn(&ours, "5.1.1", "550 5.1.1 <demo@example.it>: user unknown"),
-    )
-    .await;
+    let i = ingest(&app, unknown_user(&ours)).await;
     assert_eq!(refused(&i), "bounce");
     let again = me(&app, &token).await;
     assert_eq!(again["mail_delivery"]["reason"], "unknown_user");

@@ -245,6 +245,7 @@ async fn every_fixture_has_the_outcome_its_manifest_expects() {
                     .unwrap();
                 assert_eq!(m.channel, Channel::Email, "{ctx}");
                 assert_eq!(m.automatic, automatic, "{ctx}");
+                assert_eq!(m.signed, keys.contains_key("signed"), "{ctx}");
                 let raw = m
                     .raw_email
                     .as_ref()
@@ -846,6 +847,55 @@ async fn the_pipe_prints_one_plain_line_per_message() {
     let text = plain_output(&out);
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.starts_with("error: message not recorded"), "{text}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn signed_mail_is_marked_signed_in_the_api_and_its_signature_is_no_file() {
+    let app = spawn_mail_app().await;
+    let vars = vars(&app).await;
+    let config = app.state().config.clone();
+    let token = app.login("demo@example.it").await;
+    for (fixture, signature) in [
+        ("signed-smime.eml", "smime.p7s"),
+        ("signed-pgp.eml", "signature.asc"),
+    ] {
+        let got = ingest_with(&app, &config, load_fixture(fixture, &vars)).await;
+        let code = match got.outcome {
+            Outcome::NewTicket { code } | Outcome::Reply { code, .. } => code,
+            other => panic!("{fixture}: {other:?}"),
+        };
+        let t: Value = app
+            .get_json(&token, &format!("/api/v1/tickets/{code}"))
+            .await;
+        let messages: Vec<&Value> = t["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter(|m| m["kind"] == "message")
+            .collect();
+        let (last, earlier) = messages.split_last().expect("a message");
+        assert_eq!(last["signed"], true, "{fixture}: {last}");
+        // Unsigned messages leave the flag out.
+        assert!(
+            earlier.iter().all(|m| m.get("signed").is_none()),
+            "{fixture}: {earlier:?}"
+        );
+        assert!(
+            !t.to_string().contains(signature),
+            "{fixture}: the thread names {signature}: {t}"
+        );
+    }
+    // No file was stored for either signature.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM files WHERE name IN ('smime.p7s', 'signature.asc')
+                OR content_type LIKE '%signature%'"
+        )
+        .await,
+        0
+    );
     app.stop().await;
 }
 

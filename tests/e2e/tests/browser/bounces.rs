@@ -80,44 +80,13 @@ async fn our_message_id(env: &Env, code: &str) -> String {
         .expect("a Message-ID")
 }
 
-/// A delivery-status notification (RFC 3464) returning our message `returned`: the mailbox is
-/// full.
+/// The delivery-status notification (RFC 3464) of the server's mail fixtures, shared with its API
+/// tests: the mailbox of demo@example.it is full, and our message `returned` came back.
 fn mailbox_full(returned: &str) -> String {
-    format!(
-        "Return-Path: <>\r\n\
-         From: Mail Delivery System <MAILER-DAEMON@mx.example.it>\r\n\
-         To: hd@smacloud.it\r\n\
-         Subject: Undelivered Mail Returned to Sender\r\n\
-         Message-ID: <bounce-1@mx.example.it>\r\n\
-         Auto-Submitted: auto-replied\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: multipart/report; report-type=delivery-status; boundary=\"dsn\"\r\n\
-         \r\n\
-         --dsn\r\n\
-         Content-Type: text/plain\r\n\
-         \r\n\
-         The mail system could not deliver your message.\r\n\
-         \r\n\
-         --dsn\r\n\
-         Content-Type: message/delivery-status\r\n\
-         \r\n\
-         Reporting-MTA: dns; mx.example.it\r\n\
-         \r\n\
-         Final-Recipient: rfc822; {DEMO}\r\n\
-         Action: failed\r\n\
-         Status: 5.2.2\r\n\
-         Diagnostic-Code: smtp; 552 5.2.2 Mailbox full, quota exceeded\r\n\
-         \r\n\
-         --dsn\r\n\
-         Content-Type: text/rfc822-headers\r\n\
-         \r\n\
-         From: Assistenza <hd@smacloud.it>\r\n\
-         To: {DEMO}\r\n\
-         Subject: Aggiornamento\r\n\
-         Message-ID: {returned}\r\n\
-         \r\n\
-         --dsn--\r\n"
-    )
+    include_str!("../../../../crates/server/tests/fixtures/mail/bounce-of-our-notification.eml")
+        .replace("{{OUR_MESSAGE_ID}}", returned)
+        .replace("{{BOUNCE_ID}}", "1")
+        .replace('\n', "\r\n")
 }
 
 /// A customer with a ticket, whose address bounced the ticket's confirmation; their ticket's code.
@@ -220,6 +189,64 @@ async fn a_bounce_shows_on_every_page_until_the_customer_writes_again() {
     env.wait_text("main h1", "Sito lento").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!notice_shown(&env).await, "the notice came back");
+    env.stop().await;
+}
+
+/// A customer whose saved language is English (the browser is Italian, as for most customers)
+/// reads the notice in English, with the reason; it goes away once they write to us again.
+#[tokio::test]
+async fn a_customer_in_english_reads_the_notice_in_english_until_they_write_again() {
+    let env = start().await;
+    let saved = reqwest::Client::new()
+        .patch(env.url("/api/v1/me"))
+        .bearer_auth(env.api_token(DEMO).await)
+        .json(&serde_json::json!({"language": "en"}))
+        .send()
+        .await
+        .expect("the language saved");
+    assert!(saved.status().is_success(), "{}", saved.status());
+    bounced_customer(&env).await;
+    env.login(DEMO).await;
+
+    let text = env
+        .wait_text(NOTICE, "Your mailbox is full: our e-mails come back to us.")
+        .await;
+    assert!(text.contains("Our e-mails are not reaching you"), "{text}");
+    assert!(text.contains(DEMO), "{text}");
+    assert!(text.contains(" since "), "{text}");
+    assert!(text.contains("control panel"), "{text}");
+    assert!(text.contains("Fixed it, try again"), "{text}");
+    for italian in ["casella", "dal ", "pannello", "riprova"] {
+        assert!(!text.contains(italian), "{italian:?} in the notice: {text}");
+    }
+    let labelled = env
+        .js(&format!(
+            "const n = document.querySelector('{NOTICE}'); \
+             return document.getElementById(n.getAttribute('aria-labelledby')).textContent"
+        ))
+        .await;
+    assert_eq!(labelled, "Our e-mails are not reaching you");
+    let found = violations(&env, "bounce notice in English").await;
+    assert!(found.is_empty(), "{found:#?}");
+
+    // A new message (a new ticket) from that address: it receives mail again.
+    let mail = format!(
+        "From: Mario Rossi <{DEMO}>\r\nTo: hd@smacloud.it\r\n\
+         Subject: Error 500 on blog-mario.it\r\nMessage-ID: <new-en-1@example.it>\r\n\r\n\
+         I have freed some space in my mailbox. Since this morning blog-mario.it answers with \
+         error 500.\r\n"
+    );
+    let i = deliver(&env, mail).await;
+    assert!(matches!(i.outcome, Outcome::NewTicket { .. }), "{i:?}");
+    // Coming back to the app reads the account again (reads closer than two seconds are one).
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    env.js("window.dispatchEvent(new Event('focus')); return true")
+        .await;
+    env.until(
+        "the notice went away",
+        &format!("const n = document.querySelector('{NOTICE}'); return !n || n.hidden"),
+    )
+    .await;
     env.stop().await;
 }
 

@@ -466,6 +466,7 @@ pub(super) async fn a_raw_email_is_a_file_of_its_customer(db: &impl Database) {
     let mut d = draft(&ana, "Per e-mail");
     d.first.channel = Channel::Email;
     d.first.raw_email_id = Some("raw1");
+    d.first.signed = true;
     let t = new(store
         .create_ticket(record(code(1), Status::Open, d, None), silent)
         .await);
@@ -473,6 +474,7 @@ pub(super) async fn a_raw_email_is_a_file_of_its_customer(db: &impl Database) {
         t.messages[0].raw_email.as_ref().map(|a| a.id.as_str()),
         Some("raw1")
     );
+    assert!(t.messages[0].signed, "the signed mark is kept");
     assert_eq!(
         store
             .pending_uploads(&ana.id, since)
