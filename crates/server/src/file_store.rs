@@ -37,12 +37,27 @@ impl FileStore {
         }
     }
 
+    /// Where the raw mail of refused messages is kept while its retention lasts, under the name
+    /// the intake wrote it with (`<id>.eml`): the intake's own folder on SQLite, where the file
+    /// already is; the database on PostgreSQL, so that any instance shows a customer what they
+    /// wrote and the expiry of any instance deletes it.
+    pub fn refused_mail(store: &Store, config: &Config) -> Self {
+        match store.postgres() {
+            Some(pg) => FileStore::Database(pg.pool().clone()),
+            None => FileStore::Folder(config.mail_dir()),
+        }
+    }
+
     /// Stores the file at `from` (written and synced by the caller) as `id`; the source is moved
-    /// when the store is the same folder, else copied and left to the caller.
+    /// when the store is the same folder (nothing to do when it is already `id` there), else
+    /// copied and left to the caller.
     pub async fn put_file(&self, id: &str, from: &Path) -> io::Result<()> {
         match self {
             FileStore::Folder(dir) => {
                 let target = dir.join(id);
+                if target == from {
+                    return Ok(());
+                }
                 if tokio::fs::hard_link(from, &target).await.is_err() {
                     tokio::fs::copy(from, &target).await?;
                     sync_file(&target).await?;
@@ -128,6 +143,46 @@ impl FileStore {
                 Ok(Some(stream.boxed()))
             }
         }
+    }
+
+    /// The whole of `id` when it holds at most `max` bytes: `None` when there is no such file or
+    /// it is larger (nothing of it read then).
+    pub async fn read_at_most(&self, id: &str, max: u64) -> io::Result<Option<Vec<u8>>> {
+        let size = match self {
+            FileStore::Folder(dir) => match tokio::fs::metadata(dir.join(id)).await {
+                Ok(m) => m.len(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            },
+            FileStore::Database(pool) => {
+                let size: Option<i64> = sqlx::query_scalar(
+                    "SELECT SUM(length(data))::BIGINT FROM file_chunks WHERE file_id = $1",
+                )
+                .bind(id)
+                .fetch_one(pool)
+                .await
+                .map_err(io::Error::other)?;
+                match size {
+                    Some(n) => u64::try_from(n).unwrap_or(0),
+                    None => return Ok(None),
+                }
+            }
+        };
+        if size > max {
+            return Ok(None);
+        }
+        let Some(mut pieces) = self.open(id).await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(size as usize);
+        while let Some(piece) = pieces.next().await {
+            out.extend_from_slice(&piece?);
+            if out.len() as u64 > max {
+                // Grown since its size was read: as if too large from the start.
+                return Ok(None);
+            }
+        }
+        Ok(Some(out))
     }
 
     /// Removes files (those already gone are no error).

@@ -133,9 +133,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("HELPDESK_DATABASE_URL is not a SQLite database: nothing to move");
             };
             let to = helpdesk_server::storage::PgStore::open(&url, config.database_pool).await?;
-            let moved =
-                helpdesk_server::storage::migrate::migrate_to(sqlite, &config.files_dir(), &to)
-                    .await?;
+            let moved = helpdesk_server::storage::migrate::migrate_to(
+                sqlite,
+                &config.files_dir(),
+                &config.mail_dir(),
+                &to,
+            )
+            .await?;
             for (table, n) in &moved.rows {
                 println!("{table:>16} {n:>8} rows");
             }

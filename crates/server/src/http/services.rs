@@ -81,10 +81,6 @@ pub async fn mail_rejections(
     // Shown on the page the customer is reading: in the language the request asks for.
     let lang = crate::error::request_language(&headers);
     let refused = state.store.mail_rejections(&auth.account.id, lang).await?;
-    let config = state.config.clone();
-    let items =
-        tokio::task::spawn_blocking(move || crate::mail::refused_with_text(&config, refused))
-            .await
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading refused e-mails: {e}")))?;
+    let items = crate::mail::refused_with_text(&state.store, &state.config, refused).await;
     Ok(Json(MailRejectionList { items }))
 }

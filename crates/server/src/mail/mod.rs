@@ -194,12 +194,18 @@ pub async fn expire_refused_raw(
 ) -> Result<usize, IngestError> {
     let cutoff = now_us - i64::from(config.mail_raw_retention_days) * 24 * 3600 * 1_000_000;
     let expired = store.refused_raw_before(cutoff).await?;
+    let kept = FileStore::refused_mail(store, config);
     let mut gone = Vec::with_capacity(expired.len());
     for (id, raw_path) in expired {
-        let Some(file) = raw_file(config, &raw_path) else {
+        let Some(name) = kept_name(&raw_path) else {
             continue;
         };
-        match tokio::fs::remove_file(file).await {
+        // Where it is kept, and the intake's own file (the same one on SQLite).
+        let removed = match kept.delete(&[name.to_string()]).await {
+            Ok(()) => tokio::fs::remove_file(config.mail_dir().join(name)).await,
+            Err(e) => Err(e),
+        };
+        match removed {
             Ok(()) => gone.push(id),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => gone.push(id),
             Err(e) => {
@@ -214,13 +220,12 @@ pub async fn expire_refused_raw(
     Ok(gone.len())
 }
 
-/// The file of a raw mail the intake recorded. The path is ours (`mail/<random id>.eml`);
-/// anything else is never touched.
-fn raw_file(config: &Config, raw_path: &str) -> Option<PathBuf> {
-    let name = raw_path
+/// The name a raw mail the intake recorded is kept under. The path is ours
+/// (`mail/<random id>.eml`); anything else is never touched.
+pub fn kept_name(raw_path: &str) -> Option<&str> {
+    raw_path
         .strip_prefix("mail/")
-        .filter(|n| !n.is_empty() && !n.contains(['/', '\\']))?;
-    Some(config.mail_dir().join(name))
+        .filter(|n| !n.is_empty() && !n.contains(['/', '\\']))
 }
 
 /// Raw mail read back for one list of refused e-mails, in all: the list holds at most 100, each
@@ -231,46 +236,49 @@ const REFUSED_READ_BUDGET: u64 = 48 * 1024 * 1024;
 /// A customer's refused e-mails (newest first) with what they wrote, read back from the raw mail
 /// while it is kept: the text as plain text (HTML converted, at most
 /// `MAIL_REJECTION_TEXT_MAX_CHARS` characters) and the attachments' names. Nothing of an
-/// encrypted or unreadable message. Blocking file I/O and parsing: run it off the async threads.
-pub fn refused_with_text(
+/// encrypted or unreadable message.
+pub async fn refused_with_text(
+    store: &Store,
     config: &Config,
     refused: Vec<crate::storage::mail::RefusedMail>,
 ) -> Vec<helpdesk_core::api::MailRejection> {
     use helpdesk_core::api::MAIL_REJECTION_TEXT_MAX_CHARS;
+    let kept = FileStore::refused_mail(store, config);
     let mut budget = REFUSED_READ_BUDGET;
-    refused
-        .into_iter()
-        .map(|r| {
-            let mut item = r.rejection;
-            let Some(file) = r.raw_path.as_deref().and_then(|p| raw_file(config, p)) else {
-                return item;
-            };
-            let size = match std::fs::metadata(&file) {
-                Ok(m) => m.len(),
-                Err(_) => return item,
-            };
-            if size > budget {
-                return item;
+    let mut items = Vec::with_capacity(refused.len());
+    for r in refused {
+        let mut item = r.rejection;
+        let Some(name) = r.raw_path.as_deref().and_then(kept_name) else {
+            items.push(item);
+            continue;
+        };
+        let raw = match kept.read_at_most(name, budget).await {
+            Ok(Some(raw)) => raw,
+            Ok(None) => {
+                items.push(item);
+                continue;
             }
-            budget -= size;
-            let raw = match std::fs::read(&file) {
-                Ok(raw) => raw,
-                Err(e) => {
-                    tracing::warn!(error = %e, file = %file.display(), "could not read a refused e-mail");
-                    return item;
-                }
-            };
-            // What was kept of an oversized message is its start: read as far as it goes.
-            let a = analyse(&raw, true);
-            if a.parsed && !a.encrypted {
-                // The intake's own reading already stops at `BODY_MAX_CHARS`; the bound is the
-                // API's promise whatever that limit becomes.
-                item.text = Some(a.body.chars().take(MAIL_REJECTION_TEXT_MAX_CHARS).collect());
-                item.attachment_names = a.attachment_names;
+            Err(e) => {
+                tracing::warn!(error = %e, %name, "could not read a refused e-mail");
+                items.push(item);
+                continue;
             }
-            item
-        })
-        .collect()
+        };
+        budget -= raw.len() as u64;
+        // What was kept of an oversized message is its start: read as far as it goes. Parsing
+        // is CPU work: off the async threads.
+        let a = tokio::task::spawn_blocking(move || analyse(&raw, true))
+            .await
+            .unwrap_or_default();
+        if a.parsed && !a.encrypted {
+            // The intake's own reading already stops at `BODY_MAX_CHARS`; the bound is the
+            // API's promise whatever that limit becomes.
+            item.text = Some(a.body.chars().take(MAIL_REJECTION_TEXT_MAX_CHARS).collect());
+            item.attachment_names = a.attachment_names;
+        }
+        items.push(item);
+    }
+    items
 }
 
 /// The intake address the message was sent to, and its department: the envelope's first, else
@@ -648,6 +656,11 @@ impl<'a> Job<'a> {
         } else {
             (r.account, None)
         };
+        // Kept where any instance reads it back while its retention lasts (see
+        // `FileStore::refused_mail`), before the refusal that points to it is recorded.
+        FileStore::refused_mail(self.store, self.config)
+            .put_file(&format!("{}.eml", self.id), self.raw_file)
+            .await?;
         let finish = IntakeFinish {
             account_id: account.map(|c| c.id.as_str()),
             claimed_account_id: claimed.map(|c| c.id.as_str()),

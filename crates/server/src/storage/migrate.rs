@@ -47,6 +47,7 @@ pub struct Moved {
 pub async fn migrate_to(
     from: &SqliteStore,
     files_dir: &Path,
+    mail_dir: &Path,
     to: &PgStore,
 ) -> anyhow::Result<Moved> {
     let used: i64 = sqlx::query_scalar(
@@ -139,6 +140,30 @@ pub async fn migrate_to(
         files += 1;
     }
 
+    // The raw mail of refused messages still kept, which PostgreSQL keeps in the database too
+    // (`FileStore::refused_mail`), under the same name. One whose file is gone (deleted by
+    // hand) shows no text, as after its retention.
+    let kept: Vec<String> = sqlx::query_scalar(
+        "SELECT raw_path FROM mail_intake WHERE outcome = 'refused' AND raw_path <> '' ORDER BY id",
+    )
+    .fetch_all(from.pool())
+    .await?;
+    for raw_path in &kept {
+        let Some(name) = crate::mail::kept_name(raw_path) else {
+            continue;
+        };
+        let path = mail_dir.join(name);
+        if !path.exists() {
+            tracing::warn!(file = %path.display(), "a refused e-mail's raw mail is missing");
+            continue;
+        }
+        store
+            .put_file(name, &path)
+            .await
+            .with_context(|| format!("copying {}", path.display()))?;
+        files += 1;
+    }
+
     // Counts, table by table.
     let mut moved = Vec::with_capacity(TABLES.len());
     for table in TABLES {
@@ -153,8 +178,8 @@ pub async fn migrate_to(
     let pieces: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT file_id) FROM file_chunks")
         .fetch_one(to.pool())
         .await?;
-    if pieces != ids.len() as i64 {
-        bail!("{} files on SQLite, {pieces} on PostgreSQL", ids.len());
+    if pieces != files as i64 {
+        bail!("{files} files copied from SQLite's folders, {pieces} on PostgreSQL");
     }
     Ok(Moved { rows: moved, files })
 }

@@ -500,3 +500,56 @@ async fn a_sign_on_token_used_on_one_is_refused_on_the_other() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_email_taken_by_one_is_shown_and_expired_by_the_other() {
+    let Some((a, b)) = two_instances(|c| c.mail_require_auth = false).await else {
+        return;
+    };
+    let demo = b.login("demo@example.it").await;
+    // Over the 1 MB of attachments by e-mail: refused, its raw mail kept for the customer.
+    let raw = "From: Mario Rossi <demo@example.it>\r\nTo: hd@smacloud.it\r\n\
+        Subject: Errore 500 su blog-mario.it\r\nMessage-ID: <cluster-refused@example.it>\r\n\
+        MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+        --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+        Il sito risponde con errore 500 da stamattina.\r\n\
+        --b1\r\nContent-Type: application/octet-stream; name=\"dump.sql\"\r\n\
+        Content-Disposition: attachment; filename=\"dump.sql\"\r\n\
+        Content-Transfer-Encoding: base64\r\n\r\n"
+        .to_string()
+        + &"eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4\r\n"
+            .repeat(20_000)
+        + "--b1--\r\n";
+    let config = a.state().config.clone();
+    let got = a
+        .ingest_piped(&config, raw.into_bytes(), &[], true)
+        .await
+        .outcome;
+    assert!(
+        matches!(got, helpdesk_server::mail::Outcome::Refused { .. }),
+        "{got:?}"
+    );
+    let v = b.get_json(&demo, "/api/v1/mail-rejections").await;
+    let text = v["items"][0]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("errore 500 da stamattina"),
+        "the other instance reads what the customer wrote: {v}"
+    );
+    assert_eq!(
+        v["items"][0]["attachment_names"],
+        json!(["dump.sql"]),
+        "{v}"
+    );
+
+    let later = helpdesk_server::util::now_us()
+        + i64::from(config.mail_raw_retention_days + 1) * 24 * 3600 * 1_000_000;
+    let other = b.state().config.clone();
+    let deleted = helpdesk_server::mail::expire_refused_raw(&b.state().store, &other, later)
+        .await
+        .expect("cleanup");
+    assert_eq!(deleted, 1, "expired by the instance that did not take it");
+    let v = a.get_json(&demo, "/api/v1/mail-rejections").await;
+    assert_eq!(v["items"][0]["text"], Value::Null, "gone everywhere: {v}");
+    a.stop().await;
+    b.stop().await;
+}

@@ -26,9 +26,10 @@ impl TestApp {
             .expect("the server's database")
     }
 
-    /// What the file store holds, sorted: the names in the files folder (every file on SQLite;
-    /// on PostgreSQL only an upload still being received) and, on PostgreSQL, the ids of the
-    /// files in the database.
+    /// What the file store holds of customers' files, sorted: the names in the files folder
+    /// (every file on SQLite; on PostgreSQL only an upload still being received) and, on
+    /// PostgreSQL, the ids of the files in the database, less the raw mail of refused messages
+    /// kept there (`<id>.eml`, which SQLite keeps in the mail folder).
     pub async fn stored_files(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.state().config.files_dir())
             .map(|d| {
@@ -38,10 +39,12 @@ impl TestApp {
             })
             .unwrap_or_default();
         if let Some(pg) = self.state().store.postgres() {
-            let ids: Vec<String> = sqlx::query_scalar("SELECT DISTINCT file_id FROM file_chunks")
-                .fetch_all(pg.pool())
-                .await
-                .expect("the file store");
+            let ids: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT file_id FROM file_chunks WHERE file_id NOT LIKE '%.eml'",
+            )
+            .fetch_all(pg.pool())
+            .await
+            .expect("the file store");
             names.extend(ids);
         }
         names.sort();

@@ -13,7 +13,7 @@ async fn a_sqlite_helpdesk_moves_to_postgres_with_every_ticket_session_and_file(
         eprintln!("skipped: no test PostgreSQL (HELPDESK_TEST_PG_ADMIN unset)");
         return;
     };
-    let old = spawn_with(|_| {}).await;
+    let old = spawn_with(|c| c.mail_require_auth = false).await;
     if old.state().store.sqlite().is_none() {
         // The API suite's run on PostgreSQL: there is no SQLite to move from.
         return;
@@ -51,15 +51,47 @@ async fn a_sqlite_helpdesk_moves_to_postgres_with_every_ticket_session_and_file(
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
+    // A refused e-mail (over 1 MB of attachments), whose text the customer can still read.
+    let raw = "From: Mario Rossi <demo@example.it>\r\nTo: hd@smacloud.it\r\n\
+        Subject: Errore 500 su blog-mario.it\r\nMessage-ID: <migrate-refused@example.it>\r\n\
+        MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+        --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIl testo rifiutato resta leggibile.\r\n\
+        --b1\r\nContent-Type: application/octet-stream; name=\"dump.sql\"\r\n\
+        Content-Transfer-Encoding: base64\r\n\r\n"
+        .to_string()
+        + &"eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4\r\n"
+            .repeat(20_000)
+        + "--b1--\r\n";
+    let config = old.state().config.clone();
+    old.ingest_piped(&config, raw.into_bytes(), &[], true).await;
+    let rejections_before = old.get_json(&token, "/api/v1/mail-rejections").await;
+    assert!(
+        rejections_before["items"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("resta leggibile")),
+        "{rejections_before}"
+    );
     let list_before = old.get_json(&token, "/api/v1/tickets").await;
     let files_dir = old.state().config.files_dir();
+    let mail_dir = old.state().config.mail_dir();
 
     let target = PgStore::open(&url, 4).await.unwrap();
-    let moved = migrate_to(old.state().store.sqlite().unwrap(), &files_dir, &target)
-        .await
-        .expect("moved");
+    let moved = migrate_to(
+        old.state().store.sqlite().unwrap(),
+        &files_dir,
+        &mail_dir,
+        &target,
+    )
+    .await
+    .expect("moved");
     assert!(moved.files >= 1, "the upload's bytes moved");
-    let again = migrate_to(old.state().store.sqlite().unwrap(), &files_dir, &target).await;
+    let again = migrate_to(
+        old.state().store.sqlite().unwrap(),
+        &files_dir,
+        &mail_dir,
+        &target,
+    )
+    .await;
     let refused = again.err().expect("a second run is refused").to_string();
     assert!(refused.contains("not empty"), "{refused}");
     target.close().await;
@@ -69,6 +101,11 @@ async fn a_sqlite_helpdesk_moves_to_postgres_with_every_ticket_session_and_file(
     assert_eq!(new.get(&token, "/api/v1/me").await.status(), StatusCode::OK);
     let list_after = new.get_json(&token, "/api/v1/tickets").await;
     assert_eq!(list_before, list_after);
+    assert_eq!(
+        new.get_json(&token, "/api/v1/mail-rejections").await,
+        rejections_before,
+        "the refused e-mail's text moved with its raw mail"
+    );
     let code = list_after["items"][0]["code"].as_str().unwrap();
     let ticket = new
         .get_json(&token, &format!("/api/v1/tickets/{code}"))
