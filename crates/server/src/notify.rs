@@ -595,6 +595,24 @@ mod tests {
         }
     }
 
+    /// A customer's message at 2025-12-01 18:37 UTC and Giulia's answer an hour later.
+    fn customer_then_staff(customer: &str, staff: &str) -> [RecentMessage; 2] {
+        [
+            RecentMessage {
+                author_name: "Mario Rossi".into(),
+                author_kind: AuthorKind::Customer,
+                created_us: 1_764_614_220_000_000,
+                body: customer.into(),
+            },
+            RecentMessage {
+                author_name: "Giulia".into(),
+                author_kind: AuthorKind::Staff,
+                created_us: 1_764_617_820_000_000,
+                body: staff.into(),
+            },
+        ]
+    }
+
     // The MIME structure and the escaping are checked on the real outbox by the server tests
     // (tests/api/notifications.rs); here, what each text says.
     #[test]
@@ -643,20 +661,10 @@ mod tests {
     fn a_staff_reply_says_the_ticket_now_waits_for_the_customer() {
         let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
         let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
-        let recent = [
-            RecentMessage {
-                author_name: "Mario Rossi".into(),
-                author_kind: AuthorKind::Customer,
-                created_us: 1_764_614_220_000_000,
-                body: "Il sito non risponde.".into(),
-            },
-            RecentMessage {
-                author_name: "Giulia".into(),
-                author_kind: AuthorKind::Staff,
-                created_us: 1_764_617_820_000_000,
-                body: "Abbiamo riavviato il server: ci confermi?".into(),
-            },
-        ];
+        let recent = customer_then_staff(
+            "Il sito non risponde.",
+            "Abbiamo riavviato il server: ci confermi?",
+        );
         let n = staff_reply(
             &config,
             &sample_ctx(&code, &recent, Status::AwaitingCustomer),
@@ -687,20 +695,7 @@ mod tests {
         let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
         let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
         let answer = "Ecco il log richiesto.\n\nIl giorno lun 1 dic 2025 alle 10:00 Assistenza <hd@smacloud.it> ha scritto:\n> Ci mandi il log degli errori?\n> Grazie";
-        let recent = [
-            RecentMessage {
-                author_name: "Mario Rossi".into(),
-                author_kind: AuthorKind::Customer,
-                created_us: 1_764_614_220_000_000,
-                body: answer.into(),
-            },
-            RecentMessage {
-                author_name: "Giulia".into(),
-                author_kind: AuthorKind::Staff,
-                created_us: 1_764_617_820_000_000,
-                body: "Grazie, lo guardiamo.".into(),
-            },
-        ];
+        let recent = customer_then_staff(answer, "Grazie, lo guardiamo.");
         let ctx = sample_ctx(&code, &recent, Status::AwaitingCustomer);
         let reply = staff_reply(&config, &ctx, "Giulia", "Grazie, lo guardiamo.");
         let ack = acknowledgment(&config, &ctx, None);
@@ -734,20 +729,7 @@ mod tests {
         let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
         let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
         // 2025-12-01 18:37 UTC, then the staff answer an hour later.
-        let recent = [
-            RecentMessage {
-                author_name: "Mario Rossi".into(),
-                author_kind: AuthorKind::Customer,
-                created_us: 1_764_614_220_000_000,
-                body: "Il sito non risponde.".into(),
-            },
-            RecentMessage {
-                author_name: "Giulia".into(),
-                author_kind: AuthorKind::Staff,
-                created_us: 1_764_617_820_000_000,
-                body: "Riavviato.".into(),
-            },
-        ];
+        let recent = customer_then_staff("Il sito non risponde.", "Riavviato.");
         let rome = sample_ctx(&code, &recent, Status::AwaitingCustomer);
         let html = staff_reply(&config, &rome, "Giulia", "Riavviato.")
             .html
@@ -906,20 +888,7 @@ mod tests {
     fn a_staff_reply_to_an_english_customer_is_english_from_greeting_to_link() {
         let config = Config::for_tests(std::path::PathBuf::from("/tmp/unused"));
         let code = helpdesk_core::TicketCode::parse("FPL-809-43017").unwrap();
-        let recent = [
-            RecentMessage {
-                author_name: "Mario Rossi".into(),
-                author_kind: AuthorKind::Customer,
-                created_us: 1_764_614_220_000_000,
-                body: "The site does not answer.".into(),
-            },
-            RecentMessage {
-                author_name: "Giulia".into(),
-                author_kind: AuthorKind::Staff,
-                created_us: 1_764_617_820_000_000,
-                body: "We restarted the server.".into(),
-            },
-        ];
+        let recent = customer_then_staff("The site does not answer.", "We restarted the server.");
         let ctx = NotifyContext {
             language: crate::texts::Language::En,
             ..sample_ctx(&code, &recent, Status::AwaitingCustomer)

@@ -261,6 +261,21 @@ impl Env {
         login["token"].as_str().expect("a token").to_string()
     }
 
+    /// The language saved for `email`'s account, as the server has it (`null`: none saved).
+    pub async fn saved_language(&self, email: &str) -> serde_json::Value {
+        let token = self.api_token(email).await;
+        let me: serde_json::Value = reqwest::Client::new()
+            .get(self.url("/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("me")
+            .json()
+            .await
+            .expect("JSON");
+        me["language"].clone()
+    }
+
     /// Polls a script until it returns true (20 s); if it never does, says what never happened
     /// and shows the page.
     pub async fn until(&self, what: &str, script: &str) {

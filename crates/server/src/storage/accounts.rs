@@ -156,6 +156,34 @@ pub trait AccountStore {
 /// account (PostgreSQL caches none).
 macro_rules! account_store {
     ($Store:ty) => {
+        /// Sets one of the account's own settings (`column`, a name of ours, never input) and
+        /// answers the account as it now is; the cached sessions carry it, so they read it again.
+        async fn set_account_column(
+            store: &$Store,
+            account_id: &str,
+            column: &'static str,
+            value: Option<String>,
+        ) -> StoreResult<Option<Customer>> {
+            let id = account_id.to_string();
+            let updated = store
+                .write(move |c| {
+                    Box::pin(async move {
+                        let row = sqlx::query(&format!(
+                            "UPDATE accounts SET {column} = $1 WHERE id = $2
+                             RETURNING id, email, name, language, time_zone, role"
+                        ))
+                        .bind(&value)
+                        .bind(&id)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                        row.map(|r| customer_from_row(&r)).transpose()
+                    })
+                })
+                .await?;
+            store.forget_cached_account(account_id);
+            Ok(updated)
+        }
+
         impl AccountStore for $Store {
             async fn upsert_account(&self, a: &ImportAccount) -> StoreResult<String> {
                 let email = crate::util::normalise_email(&a.email);
@@ -247,23 +275,8 @@ macro_rules! account_store {
                 account_id: &str,
                 language: Option<crate::texts::Language>,
             ) -> StoreResult<Option<Customer>> {
-                let id = account_id.to_string();
-                let updated = self.write(move |c| {
-                    Box::pin(async move {
-                        let row = sqlx::query(
-                            "UPDATE accounts SET language = $1 WHERE id = $2
-                             RETURNING id, email, name, language, time_zone, role",
-                        )
-                        .bind(language.map(crate::texts::Language::code))
-                        .bind(&id)
-                        .fetch_optional(&mut *c)
-                        .await?;
-                        row.map(|r| customer_from_row(&r)).transpose()
-                    })
-                })
-                .await?;
-                self.forget_cached_account(account_id);
-                Ok(updated)
+                let code = language.map(|l| l.code().to_string());
+                set_account_column(self, account_id, "language", code).await
             }
 
             async fn set_time_zone(
@@ -271,23 +284,8 @@ macro_rules! account_store {
                 account_id: &str,
                 time_zone: Option<&str>,
             ) -> StoreResult<Option<Customer>> {
-                let (id, zone) = (account_id.to_string(), time_zone.map(str::to_string));
-                let updated = self.write(move |c| {
-                    Box::pin(async move {
-                        let row = sqlx::query(
-                            "UPDATE accounts SET time_zone = $1 WHERE id = $2
-                             RETURNING id, email, name, language, time_zone, role",
-                        )
-                        .bind(&zone)
-                        .bind(&id)
-                        .fetch_optional(&mut *c)
-                        .await?;
-                        row.map(|r| customer_from_row(&r)).transpose()
-                    })
-                })
-                .await?;
-                self.forget_cached_account(account_id);
-                Ok(updated)
+                set_account_column(self, account_id, "time_zone", time_zone.map(str::to_string))
+                    .await
             }
 
             async fn account_by_email(&self, email: &str) -> StoreResult<Option<AccountRow>> {

@@ -1,22 +1,7 @@
 //! The app's language: the browser's, the IT / EN switch (saved for a signed-in customer), the
 //! panel's. Every page in English is walked in `accessibility.rs`.
 
-use helpdesk_e2e::{start, start_in, start_with_panel, Env};
-
-/// The saved language of the demo customer, as the server has it.
-async fn saved_language(env: &Env) -> serde_json::Value {
-    let token = env.api_token("demo@example.it").await;
-    let me: serde_json::Value = reqwest::Client::new()
-        .get(env.url("/api/v1/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("me")
-        .json()
-        .await
-        .expect("JSON");
-    me["language"].clone()
-}
+use helpdesk_e2e::{start, start_in, start_with_panel};
 
 #[tokio::test]
 async fn an_english_browser_gets_english_from_the_first_view_and_an_other_one_italian() {
@@ -94,14 +79,17 @@ async fn the_switch_changes_every_text_at_once_and_a_signed_in_choice_is_saved()
     env.wait_text("main h1", "My tickets").await;
     env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
         .await;
-    assert_eq!(saved_language(&env).await, serde_json::Value::Null);
+    assert_eq!(
+        env.saved_language("demo@example.it").await,
+        serde_json::Value::Null
+    );
     // A ticket's page, then back to Italian and to English: its dates and labels follow.
     env.click("table.tickets tbody tr a").await;
     env.wait_text("main", "Conversation").await;
     env.click(".topbar .languages button[lang=it]").await;
     env.wait_text("main", "Conversazione").await;
     env.wait_text(".thread", "Tu").await;
-    assert_eq!(saved_language(&env).await, "it");
+    assert_eq!(env.saved_language("demo@example.it").await, "it");
     env.click(".topbar .languages button[lang=en]").await;
     env.wait_text(".thread", "You").await;
     env.until(
@@ -110,12 +98,12 @@ async fn the_switch_changes_every_text_at_once_and_a_signed_in_choice_is_saved()
     )
     .await;
     for _ in 0..50 {
-        if saved_language(&env).await == "en" {
+        if env.saved_language("demo@example.it").await == "en" {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(saved_language(&env).await, "en");
+    assert_eq!(env.saved_language("demo@example.it").await, "en");
     // Another visit (this tab's choice forgotten), still signed in: the saved choice wins over
     // the Italian browser.
     env.js("sessionStorage.clear(); location.href = location.origin + location.pathname;")

@@ -43,21 +43,6 @@ async fn click_text(env: &Env, tag: &str, text: &str) {
         .expect("click");
 }
 
-/// The demo customer's saved language, by the API.
-async fn saved_language(env: &Env) -> serde_json::Value {
-    let token = env.api_token("demo@example.it").await;
-    let me: serde_json::Value = reqwest::Client::new()
-        .get(env.url("/api/v1/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("me")
-        .json()
-        .await
-        .expect("JSON");
-    me["language"].clone()
-}
-
 /// Opens the panel's home page and the widget from its launcher; waits for the ticket list
 /// inside the frame (signed on by the panel, never through the password form).
 async fn open_signed_on(env: &Env) {
@@ -554,7 +539,10 @@ async fn english_chosen_in_the_widget_relabels_it_and_is_saved_only_when_asked()
 
     // Inside the panel the choice is this visit's: not saved for the account (its e-mails).
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert_eq!(saved_language(&env).await, serde_json::Value::Null);
+    assert_eq!(
+        env.saved_language("demo@example.it").await,
+        serde_json::Value::Null
+    );
     // Unless the customer says so.
     env.enter_widget().await;
     let boxed = env
@@ -566,12 +554,12 @@ async fn english_chosen_in_the_widget_relabels_it_and_is_saved_only_when_asked()
     click_text(&env, "label", "Always use English").await;
     env.leave_widget().await;
     for _ in 0..50 {
-        if saved_language(&env).await == "en" {
+        if env.saved_language("demo@example.it").await == "en" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(saved_language(&env).await, "en");
+    assert_eq!(env.saved_language("demo@example.it").await, "en");
     env.enter_widget().await;
     env.until(
         "the box ticked",
@@ -596,7 +584,7 @@ async fn english_chosen_in_the_widget_relabels_it_and_is_saved_only_when_asked()
     )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(saved_language(&env).await, "en");
+    assert_eq!(env.saved_language("demo@example.it").await, "en");
     env.stop().await;
 }
 
