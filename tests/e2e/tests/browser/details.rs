@@ -114,7 +114,7 @@ async fn field_value(env: &Env, label: &str) -> String {
 async fn pages_are_named(lang: &str, w: &Words) {
     let env = start_in(lang, |_| {}).await;
     env.goto("/login").await;
-    env.find("#login-email").await;
+    env.by_label("E-mail").await;
     title_is(&env, &format!("{} – {}", w.login, w.app)).await;
     env.login(DEMO).await;
     title_is(&env, &format!("{} – {}", w.list, w.app)).await;
@@ -122,7 +122,7 @@ async fn pages_are_named(lang: &str, w: &Words) {
     // The list at `/tickets` too, a full load included (the server serves the app there), and
     // the list keeps that address when its state goes into it.
     env.goto("/tickets").await;
-    env.wait_text("main h1", w.list).await;
+    env.wait_in("heading", w.list).await;
     env.find("table.tickets tbody tr").await;
     title_is(&env, &format!("{} – {}", w.list, w.app)).await;
     env.click("button[role=tab]:nth-child(2)").await;
@@ -150,8 +150,8 @@ async fn pages_are_named(lang: &str, w: &Words) {
     // The wizard at `/new` as at `/nuovo`.
     for address in ["/new", "/nuovo"] {
         env.goto(address).await;
-        env.wait_text("main h1", w.wizard).await;
-        env.wait_text("main", &(w.step)(1)).await;
+        env.wait_in("heading", w.wizard).await;
+        env.wait_in("main", &(w.step)(1)).await;
         title_is(&env, &format!("{} – {}", w.wizard, w.app)).await;
         let current = env
             .js("return document.querySelector('nav a[aria-current=page]').textContent")
@@ -160,7 +160,7 @@ async fn pages_are_named(lang: &str, w: &Words) {
     }
 
     env.goto("/email-rifiutate").await;
-    env.wait_text("main h1", w.refused).await;
+    env.wait_in("heading", w.refused).await;
     title_is(&env, &format!("{} – {}", w.refused, w.app)).await;
     env.stop().await;
 }
@@ -367,7 +367,7 @@ async fn refused_mail_becomes_a_ticket(lang: &str, w: &Words) {
 
     env.login(DEMO).await;
     env.click("nav a[href$='/email-rifiutate']").await;
-    env.wait_text("main h1", w.refused).await;
+    env.wait_in("heading", w.refused).await;
     env.wait_text("ul.rejections", "Sito blog-mario.it irraggiungibile")
         .await;
     // The text is behind a disclosure, shown as text: the markup in it is not markup.
@@ -392,16 +392,16 @@ async fn refused_mail_becomes_a_ticket(lang: &str, w: &Words) {
 
     // One step into the wizard, subject and text filled in, the file named to attach again.
     click_named(&env, w.open_ticket).await;
-    env.wait_text("main h1", w.wizard).await;
+    env.wait_in("heading", w.wizard).await;
     assert!(path(&env).await.ends_with("/nuovo"), "{}", path(&env).await);
     alert_says(&env, w.attach_again).await;
-    env.wait_text("main", &(w.step)(1)).await;
+    env.wait_in("main", &(w.step)(1)).await;
     choose(&env, w.helpdesk).await;
     next(&env).await;
-    env.wait_text("main", &(w.step)(2)).await;
+    env.wait_in("main", &(w.step)(2)).await;
     choose(&env, "blog-mario.it").await;
     next(&env).await;
-    env.wait_text("main", &(w.step)(3)).await;
+    env.wait_in("main", &(w.step)(3)).await;
     let subject = field_value(&env, w.subject_label).await;
     assert_eq!(
         subject,
@@ -412,7 +412,7 @@ async fn refused_mail_becomes_a_ticket(lang: &str, w: &Words) {
     env.fill("#subject", "Sito blog-mario.it irraggiungibile: errore 503")
         .await;
     next(&env).await;
-    env.wait_text("main", &(w.step)(4)).await;
+    env.wait_in("main", &(w.step)(4)).await;
     let description = field_value(&env, w.description_label).await;
     assert!(
         description.starts_with("Da stamattina blog-mario.it risponde 503 a tutti."),

@@ -107,8 +107,7 @@ async fn an_error_goes_away_as_soon_as_the_customer_fixes_the_field() {
     to_subject_step(&env).await;
     env.fill("#subject", "aiuto!").await;
     next(&env).await;
-    env.wait_text("form.card [role=alert]", "troppo generico")
-        .await;
+    env.wait_in("alert", "troppo generico").await;
     env.fill(
         "#subject",
         "Errore 500 sulla home dopo l'aggiornamento del plugin",
@@ -117,18 +116,18 @@ async fn an_error_goes_away_as_soon_as_the_customer_fixes_the_field() {
     env.wait_text("#subject-quality", "Chiaro").await;
     alert_gone(&env, "troppo generico").await;
     next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
 
     env.fill("#description", "Non va.").await;
     next(&env).await;
-    env.wait_text("form.card [role=alert]", "almeno 30").await;
+    env.wait_in("alert", "almeno 30").await;
     // Still too short: the error stays, and it is the same one.
     env.find("#description")
         .await
         .send_keys(" Errore 500")
         .await
         .unwrap();
-    env.wait_text("form.card [role=alert]", "almeno 30").await;
+    env.wait_in("alert", "almeno 30").await;
     env.find("#description")
         .await
         .send_keys(" dalle 9 di stamattina sulla home.")
@@ -167,10 +166,10 @@ async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
     )
     .await;
     env.goto("/nuovo").await;
-    env.wait_text("main", "Passo 1 di 7").await;
+    env.wait_in("main", "Passo 1 di 7").await;
     choose(&env, "Helpdesk (Assistenza Tecnica)").await;
     next(&env).await;
-    env.wait_text("main", "Passo 2 di 7").await;
+    env.wait_in("main", "Passo 2 di 7").await;
     env.fill("#service-filter", "blog").await;
     env.until("the filter narrowing the services",
         "return [...document.querySelectorAll('input[name=service]')].length > 0
@@ -200,20 +199,20 @@ async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
     assert_eq!(filter.as_deref(), Some("blog"), "the filter was cleared");
 
     next(&env).await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     env.fill(
         "#subject",
         "Errore 500 sulla home dopo l'aggiornamento del plugin",
     )
     .await;
     next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.fill(
         "#description",
         "Da stamattina la home di blog-mario.it risponde 500; anche pizzeria-da-mario.it è lenta.",
     )
     .await;
-    env.wait_text("main", "cita anche").await;
+    env.wait_in("main", "cita anche").await;
     env.js("document.querySelector('input[id^=separate-]').focus(); return null")
         .await;
     press(&env, &[SPACE]).await;
@@ -370,7 +369,7 @@ async fn back_from_a_ticket_finds_the_list_on_the_same_tab_and_search() {
     env.click("table.tickets tbody a").await;
     env.find(".ticket-code").await;
     env.browser.back().await.unwrap();
-    env.wait_text("table.tickets", "Rinnovo del dominio").await;
+    env.wait_in("table", "Rinnovo del dominio").await;
     env.wait_text("[aria-selected=true]", "Chiusi").await;
     let search = env
         .find("#ticket-search")
@@ -477,23 +476,23 @@ async fn the_whole_journey_fits_at_200_percent_zoom() {
 /// Every page and wizard step, each checked for sideways scrolling in the current viewport.
 async fn whole_journey_fits(env: &Env) {
     env.goto("/login").await;
-    env.find("#login-email").await;
+    env.by_label("E-mail").await;
     fits(env, "login").await;
     env.login("demo@example.it").await;
     fits(env, "ticket list").await;
     env.goto("/email-rifiutate").await;
-    env.wait_text("main h1", "E-mail non accettate").await;
+    env.wait_in("heading", "E-mail non accettate").await;
     fits(env, "refused e-mails").await;
     env.goto("/nuovo").await;
-    env.wait_text("main", "Passo 1 di 7").await;
+    env.wait_in("main", "Passo 1 di 7").await;
     fits(env, "wizard, department").await;
     choose(env, "Helpdesk (Assistenza Tecnica)").await;
     next(env).await;
-    env.wait_text("main", "Passo 2 di 7").await;
+    env.wait_in("main", "Passo 2 di 7").await;
     fits(env, "wizard, service").await;
     choose(env, "blog-mario.it").await;
     next(env).await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     env.fill("#subject", "aiuto!").await;
     env.wait_text("#subject-quality", "Troppo generico").await;
     fits(env, "wizard, subject with hints").await;
@@ -503,7 +502,7 @@ async fn whole_journey_fits(env: &Env) {
     )
     .await;
     next(env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.fill(
         "#description",
         "Da stamattina alle 9 la home risponde 500; vedi https://blog-mario.it/una/pagina/con/un/indirizzo/molto/lungo/che/non/deve/allargare/la/pagina?e=1",
@@ -511,11 +510,11 @@ async fn whole_journey_fits(env: &Env) {
     .await;
     fits(env, "wizard, description").await;
     next(env).await;
-    env.wait_text("main", "Passo 5 di 7").await;
+    env.wait_in("main", "Passo 5 di 7").await;
     fits(env, "wizard, priority").await;
     choose(env, "normale").await;
     next(env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
+    env.wait_in("main", "Passo 6 di 7").await;
     let dir = tempfile::tempdir().unwrap();
     let exe = dir
         .path()
@@ -535,7 +534,7 @@ async fn whole_journey_fits(env: &Env) {
     )
     .await;
     next(env).await;
-    env.wait_text("main", "Passo 7 di 7").await;
+    env.wait_in("main", "Passo 7 di 7").await;
     fits(env, "wizard, review").await;
     next(env).await;
     let code = env
@@ -549,7 +548,7 @@ async fn whole_journey_fits(env: &Env) {
     env.find(".msg .body a").await;
     fits(env, "ticket page").await;
     env.goto("/").await;
-    env.wait_text("table.tickets", &code).await;
+    env.wait_in("table", &code).await;
     fits(env, "ticket list with the new ticket").await;
 }
 
@@ -557,7 +556,7 @@ async fn whole_journey_fits(env: &Env) {
 async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone() {
     let env = start().await;
     env.goto("/login").await;
-    env.find("#login-email").await;
+    env.by_label("E-mail").await;
     // The login focuses the e-mail field itself.
     env.until(
         "the e-mail field focused",
@@ -568,18 +567,18 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     press(&env, &[TAB]).await;
     type_text(&env, "demo-password").await;
     press(&env, &[ENTER]).await;
-    env.find("table.tickets").await;
+    env.by_role_any("table").await;
 
     // To the wizard by its link.
     tab_to(&env, "main a[href$='/nuovo']").await;
     press(&env, &[ENTER]).await;
-    env.wait_text("main", "Passo 1 di 7").await;
+    env.wait_in("main", "Passo 1 di 7").await;
     tab_to(&env, "input[name=department][value=helpdesk]").await;
     press(&env, &[SPACE]).await;
     tab_to(&env, "form.card button[type=submit]").await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 2 di 7").await;
+    env.wait_in("main", "Passo 2 di 7").await;
     env.until(
         "the focus on the step's heading",
         "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
@@ -592,7 +591,7 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     tab_to(&env, "form.card button[type=submit]").await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     env.until(
         "the focus on the step's heading",
         "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
@@ -606,7 +605,7 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     .await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.until(
         "the focus on the step's heading",
         "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
@@ -621,7 +620,7 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     tab_to(&env, "form.card button[type=submit]").await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 5 di 7").await;
+    env.wait_in("main", "Passo 5 di 7").await;
     env.until(
         "the focus on the step's heading",
         "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
@@ -632,7 +631,7 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     tab_to(&env, "form.card button[type=submit]").await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 6 di 7").await;
+    env.wait_in("main", "Passo 6 di 7").await;
     env.until(
         "the focus on the step's heading",
         "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
@@ -658,7 +657,7 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     tab_to(&env, "form.card button[type=submit]").await;
     press(&env, &[ENTER]).await;
 
-    let review = env.wait_text("main", "Passo 7 di 7").await;
+    let review = env.wait_in("main", "Passo 7 di 7").await;
     env.until(
         "the focus on the step's heading",
         "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
@@ -691,7 +690,7 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     // And closed, from the keyboard too.
     tab_to(&env, "button.status-toggle").await;
     press(&env, &[ENTER]).await;
-    env.wait_text("main", "Questo ticket è chiuso.").await;
+    env.wait_in("main", "Questo ticket è chiuso.").await;
     env.wait_text("button.status-toggle", "Riapri").await;
     env.stop().await;
 }
@@ -747,8 +746,7 @@ async fn on_a_phone_a_ticket_opens_at_its_subject_and_staff_replies_stand_apart(
 async fn a_page_left_before_its_answer_came_has_its_request_aborted() {
     let env = start().await;
     env.login("demo@example.it").await;
-    env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
-        .await;
+    env.wait_in("table", "Errore 500 su blog-mario.it").await;
     // Every request the app makes, with its abort signal.
     env.js(
         "window.__requests = []; const orig = window.fetch; \
@@ -781,8 +779,7 @@ async fn a_page_left_before_its_answer_came_has_its_request_aborted() {
         json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
     )
     .await;
-    env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
-        .await;
+    env.wait_in("table", "Errore 500 su blog-mario.it").await;
     let list_aborted = env
         .js("return window.__requests.filter(r => /\\/tickets\\?/.test(r.url)).some(r => r.signal.aborted)")
         .await;
@@ -799,7 +796,7 @@ async fn a_page_left_before_its_answer_came_has_its_request_aborted() {
 async fn the_skip_link_takes_the_keyboard_to_the_content() {
     let env = start().await;
     env.login("demo@example.it").await;
-    env.find("table.tickets").await;
+    env.by_role_any("table").await;
     // The first Tab of the page reaches the skip link; Enter on it moves the focus to the
     // content, so the next Tab goes on from there rather than through the header again.
     env.js("document.activeElement.blur(); return null").await;

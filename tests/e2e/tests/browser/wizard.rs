@@ -28,23 +28,23 @@ pub(crate) async fn choose(env: &Env, text: &str) {
 pub(crate) async fn to_subject_step(env: &Env) {
     env.login("demo@example.it").await;
     env.goto("/nuovo").await;
-    env.wait_text("main", "Passo 1 di 7").await;
+    env.wait_in("main", "Passo 1 di 7").await;
     choose(env, "Helpdesk (Assistenza Tecnica)").await;
     next(env).await;
-    env.wait_text("main", "Passo 2 di 7").await;
+    env.wait_in("main", "Passo 2 di 7").await;
     choose(env, "blog-mario.it").await;
     next(env).await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
 }
 
 /// From the priority step to the summary: "normale", no attachments; the summary's text.
 pub(crate) async fn priority_to_review(env: &Env) -> String {
-    env.wait_text("main", "Passo 5 di 7").await;
+    env.wait_in("main", "Passo 5 di 7").await;
     choose(env, "normale").await;
     next(env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
+    env.wait_in("main", "Passo 6 di 7").await;
     next(env).await;
-    env.wait_text("main", "Passo 7 di 7").await
+    env.wait_in("main", "Passo 7 di 7").await
 }
 
 #[tokio::test]
@@ -62,9 +62,9 @@ async fn a_generic_subject_is_blocked_with_its_hint_visible() {
         .unwrap();
     assert!(hint.contains("blog-mario.it"), "{hint}");
     next(&env).await;
-    env.wait_text("[role=alert]", "troppo generico").await;
+    env.wait_in("alert", "troppo generico").await;
     assert!(env
-        .wait_text("main", "Passo 3 di 7")
+        .wait_in("main", "Passo 3 di 7")
         .await
         .contains("Passo 3 di 7"));
     // A specific subject can go on.
@@ -75,7 +75,7 @@ async fn a_generic_subject_is_blocked_with_its_hint_visible() {
     .await;
     env.wait_text("#subject-quality", "Chiaro").await;
     next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     // Focus moved to the new step's heading.
     let focused = env.js("return document.activeElement.tagName").await;
     assert_eq!(focused, "H2");
@@ -92,7 +92,7 @@ async fn a_customer_opens_a_ticket_from_login_to_the_success_page() {
     )
     .await;
     next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.fill(
         "#description",
         "Da stamattina alle 9 la home di blog-mario.it risponde 500 Internal Server Error; \
@@ -100,7 +100,7 @@ async fn a_customer_opens_a_ticket_from_login_to_the_success_page() {
     )
     .await;
     // The description names another service: the wizard says so and offers a separate ticket.
-    env.wait_text("main", "cita anche").await;
+    env.wait_in("main", "cita anche").await;
     env.click("input[id^=separate-]").await;
     next(&env).await;
     let review = priority_to_review(&env).await;
@@ -117,7 +117,7 @@ async fn a_customer_opens_a_ticket_from_login_to_the_success_page() {
         helpdesk_core::TicketCode::parse(&code).is_some(),
         "{code:?}"
     );
-    let page = env.wait_text("main", "Richiesta inviata").await;
+    let page = env.wait_in("main", "Richiesta inviata").await;
     assert!(page.contains("inalterato"), "{page}");
     assert!(
         page.contains("Apri un ticket per pizzeria-da-mario.it"),
@@ -125,7 +125,7 @@ async fn a_customer_opens_a_ticket_from_login_to_the_success_page() {
     );
     // The ticket is in the list, and the draft is gone.
     env.goto("/").await;
-    env.wait_text("table.tickets", &code).await;
+    env.wait_in("table", &code).await;
     let drafts = env
         .js("return Object.keys(localStorage).filter(k => k.startsWith('helpdesk.draft.')).length")
         .await;
@@ -141,8 +141,8 @@ async fn a_draft_survives_a_reload() {
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     env.browser.refresh().await.unwrap();
-    env.wait_text("main", "Abbiamo ripreso la bozza").await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Abbiamo ripreso la bozza").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     let value = env.find("#subject").await.prop("value").await.unwrap();
     assert_eq!(
         value.as_deref(),
@@ -173,11 +173,11 @@ async fn leaving_a_page_right_after_typing_keeps_the_typing_and_the_app_alive() 
          document.querySelector('header nav a[href$=\"/email-rifiutate\"]').click();
          return null")
         .await;
-    env.wait_text("main h1", "E-mail non accettate").await;
+    env.wait_in("heading", "E-mail non accettate").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     // The draft kept the last words, and the app answered every click without a reload.
     env.click("header nav a[href$='/nuovo']").await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     let subject = env.find("#subject").await.prop("value").await.unwrap();
     assert_eq!(
         subject.as_deref(),
@@ -195,17 +195,17 @@ pub(crate) async fn subject_to_attachments(env: &Env) {
     )
     .await;
     next(env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.fill(
         "#description",
         "Da stamattina alle 9 la home risponde 500 Internal Server Error; allego il log e uno screenshot.",
     )
     .await;
     next(env).await;
-    env.wait_text("main", "Passo 5 di 7").await;
+    env.wait_in("main", "Passo 5 di 7").await;
     choose(env, "normale").await;
     next(env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
+    env.wait_in("main", "Passo 6 di 7").await;
 }
 
 #[tokio::test]
@@ -227,7 +227,7 @@ async fn hitting_the_ticket_limit_says_how_long_to_wait_and_keeps_the_draft() {
     let subject = "Certificato SSL scaduto su blog-mario.it da stamattina";
     env.fill("#subject", subject).await;
     next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     let description = "Il certificato di blog-mario.it risulta scaduto da stamattina alle 8.";
     env.fill("#description", description).await;
     next(&env).await;
@@ -236,17 +236,17 @@ async fn hitting_the_ticket_limit_says_how_long_to_wait_and_keeps_the_draft() {
     // The sentence says why and how long to wait (the window is 10 minutes), and that the draft
     // is kept; the customer is still on the summary, with everything typed.
     let alert = env
-        .wait_text("[role=alert]", "Hai aperto molti ticket in poco tempo")
+        .wait_in("alert", "Hai aperto molti ticket in poco tempo")
         .await;
     assert!(alert.contains("10 minuti"), "{alert}");
     assert!(alert.contains("bozza"), "{alert}");
-    let review = env.wait_text("main", "Passo 7 di 7").await;
+    let review = env.wait_in("main", "Passo 7 di 7").await;
     assert!(review.contains(subject), "{review}");
     // The draft survives a reload, as it would until the customer can send it.
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     env.browser.refresh().await.unwrap();
-    env.wait_text("main", "Abbiamo ripreso la bozza").await;
-    let restored = env.wait_text("main", "Passo 7 di 7").await;
+    env.wait_in("main", "Abbiamo ripreso la bozza").await;
+    let restored = env.wait_in("main", "Passo 7 di 7").await;
     assert!(restored.contains(subject), "{restored}");
     assert!(
         restored.contains("scaduto da stamattina alle 8"),
@@ -338,10 +338,10 @@ async fn open_ticket_warning_on_the_service_step(w: &Words) {
     let env = helpdesk_e2e::start_in(w.browser, |_| {}).await;
     env.login("demo@example.it").await;
     env.goto("/nuovo").await;
-    env.wait_text("main", &w.step(1)).await;
+    env.wait_in("main", &w.step(1)).await;
     choose(&env, w.helpdesk).await;
     next(&env).await;
-    env.wait_text("main", &w.step(2)).await;
+    env.wait_in("main", &w.step(2)).await;
     // A service without open tickets: no warning.
     choose(&env, "studio-rossi.it").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -349,8 +349,7 @@ async fn open_ticket_warning_on_the_service_step(w: &Words) {
     assert!(!page.contains(w.open_ticket), "{page}");
     // The demo customer's open ticket on blog-mario.it is named, with its link, on this step.
     choose(&env, "blog-mario.it").await;
-    env.wait_text("form.card [role=status]", w.open_ticket)
-        .await;
+    env.wait_in("status", w.open_ticket).await;
     env.until(
         "a link to the open ticket",
         "return [...document.querySelectorAll('form.card [role=status] a')]
@@ -376,11 +375,10 @@ async fn open_ticket_warning_on_the_service_step(w: &Words) {
     .await;
     // The link goes to the open ticket instead of a new one.
     choose(&env, "blog-mario.it").await;
-    env.wait_text("form.card [role=status]", w.open_ticket)
-        .await;
+    env.wait_in("status", w.open_ticket).await;
     env.click("form.card [role=status] a").await;
     env.wait_text(".ticket-code", "").await;
-    env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    env.wait_in("main", "Errore 500 su blog-mario.it").await;
     env.stop().await;
 }
 
@@ -398,7 +396,7 @@ async fn prefilled_service_shown_and_focus_in_the_subject(w: &Words) {
     let env = helpdesk_e2e::start_in(w.browser, |_| {}).await;
     env.login("demo@example.it").await;
     env.goto("/nuovo?servizio=blog-mario.it").await;
-    env.wait_text("main", &w.step(3)).await;
+    env.wait_in("main", &w.step(3)).await;
     // The customer types at once: the focus is in the subject, not on a heading.
     env.until(
         "the focus in the subject",
@@ -414,7 +412,7 @@ async fn prefilled_service_shown_and_focus_in_the_subject(w: &Words) {
     .await;
     next(&env).await;
     // Shown on the later steps too, with its way back.
-    env.wait_text("main", &w.step(4)).await;
+    env.wait_in("main", &w.step(4)).await;
     env.wait_text("form.card", w.chosen).await;
     let named = env
         .js(&format!(
@@ -425,7 +423,7 @@ async fn prefilled_service_shown_and_focus_in_the_subject(w: &Words) {
         .await;
     assert_eq!(named, true, "a {:?} button", w.change);
     press_button(&env, "form.card", w.change_name).await;
-    env.wait_text("main", &w.step(2)).await;
+    env.wait_in("main", &w.step(2)).await;
     assert_eq!(
         env.js("const c = document.querySelector('input[name=service]:checked'); return c && c.closest('label').textContent.includes('blog-mario.it')")
             .await,
@@ -433,7 +431,7 @@ async fn prefilled_service_shown_and_focus_in_the_subject(w: &Words) {
     );
     // "Avanti" goes back to where the customer was, with what was typed.
     next(&env).await;
-    env.wait_text("main", &w.step(4)).await;
+    env.wait_in("main", &w.step(4)).await;
     env.stop().await;
 }
 
@@ -451,11 +449,10 @@ async fn summary_edits_and_step_bar(w: &Words) {
     let env = helpdesk_e2e::start_in(w.browser, |_| {}).await;
     env.login("demo@example.it").await;
     env.goto("/nuovo").await;
-    env.wait_text("main", &w.step(1)).await;
+    env.wait_in("main", &w.step(1)).await;
     // Step 1's error says what is missing, and the focus goes to the question's first option.
     next(&env).await;
-    env.wait_text("form.card [role=alert]", w.department_missing)
-        .await;
+    env.wait_in("alert", w.department_missing).await;
     env.until(
         "the focus on the first option",
         "return document.activeElement.matches('input[name=department]')",
@@ -463,10 +460,10 @@ async fn summary_edits_and_step_bar(w: &Words) {
     .await;
     choose(&env, w.helpdesk).await;
     next(&env).await;
-    env.wait_text("main", &w.step(2)).await;
+    env.wait_in("main", &w.step(2)).await;
     choose(&env, "blog-mario.it").await;
     next(&env).await;
-    env.wait_text("main", &w.step(3)).await;
+    env.wait_in("main", &w.step(3)).await;
     // A refused subject is marked invalid, its error read with it.
     env.fill("#subject", "aiuto!").await;
     next(&env).await;
@@ -478,7 +475,7 @@ async fn summary_edits_and_step_bar(w: &Words) {
     assert_eq!(marked, serde_json::json!(["true", true, true]));
     subject_to_attachments_in(&env, w).await;
     next(&env).await;
-    env.wait_text("main", &w.step(7)).await;
+    env.wait_in("main", &w.step(7)).await;
     one_submit_button(&env).await;
 
     // "Modifica" on the subject: to its step, and "Avanti" comes back to the summary.
@@ -488,11 +485,11 @@ async fn summary_edits_and_step_bar(w: &Words) {
         &format!("{}: {}", w.edit, w.subject_title),
     )
     .await;
-    env.wait_text("main", &w.step(3)).await;
+    env.wait_in("main", &w.step(3)).await;
     env.fill("#subject", "Certificato SSL scaduto su blog-mario.it")
         .await;
     next(&env).await;
-    let review = env.wait_text("main", &w.step(7)).await;
+    let review = env.wait_in("main", &w.step(7)).await;
     assert!(
         review.contains("Certificato SSL scaduto su blog-mario.it"),
         "{review}"
@@ -513,13 +510,13 @@ async fn summary_edits_and_step_bar(w: &Words) {
         w.description_title,
     )
     .await;
-    env.wait_text("main", &w.step(4)).await;
+    env.wait_in("main", &w.step(4)).await;
     let current = env
         .js("return document.querySelector('ol.steps [aria-current=step]').textContent.trim()")
         .await;
     assert_eq!(current, w.description_title);
     next(&env).await;
-    env.wait_text("main", &w.step(7)).await;
+    env.wait_in("main", &w.step(7)).await;
     env.stop().await;
 }
 
@@ -531,17 +528,17 @@ async fn subject_to_attachments_in(env: &Env, w: &Words) {
     )
     .await;
     next(env).await;
-    env.wait_text("main", &w.step(4)).await;
+    env.wait_in("main", &w.step(4)).await;
     env.fill(
         "#description",
         "Da stamattina alle 9 la home risponde 500 Internal Server Error; allego il log e uno screenshot.",
     )
     .await;
     next(env).await;
-    env.wait_text("main", &w.step(5)).await;
+    env.wait_in("main", &w.step(5)).await;
     choose(env, w.normal).await;
     next(env).await;
-    env.wait_text("main", &w.step(6)).await;
+    env.wait_in("main", &w.step(6)).await;
 }
 
 #[tokio::test]
@@ -592,7 +589,7 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
     phone(&env, 390, 844).await;
     env.login("demo@example.it").await;
     env.goto("/nuovo").await;
-    env.wait_text("main", "Passo 1 di 7").await;
+    env.wait_in("main", "Passo 1 di 7").await;
     // The header leaves the screen to the wizard.
     let header = env
         .js("return document.querySelector('header.topbar').getBoundingClientRect().height")
@@ -602,7 +599,7 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
     assert!(header <= 110.0, "the header takes {header} of 844 px");
     choose(&env, "Helpdesk (Assistenza Tecnica)").await;
     next(&env).await;
-    env.wait_text("main", "Passo 2 di 7").await;
+    env.wait_in("main", "Passo 2 di 7").await;
     env.find("input[name=service]").await;
     // The services are part of the page: no scroll box of their own.
     let own_scroll = env
@@ -619,11 +616,10 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
         .unwrap_or(f64::MAX);
     assert!(header <= 130.0, "the header takes {header} px at 320");
     choose(&env, "blog-mario.it").await;
-    env.wait_text("form.card [role=status]", "Hai già un ticket aperto")
-        .await;
+    env.wait_in("status", "Hai già un ticket aperto").await;
     fits(&env, "service with the open ticket's warning").await;
     next(&env).await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     env.fill("#subject", "aiuto!").await;
     next(&env).await;
     env.find("#wizard-error").await;
@@ -685,10 +681,10 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
     )
     .await;
     next(&env).await;
-    env.wait_text("main", "Passo 7 di 7").await;
+    env.wait_in("main", "Passo 7 di 7").await;
     fits(&env, "summary with its edit buttons").await;
     press_button(&env, "form.card", "Modifica: Oggetto").await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     env.wait_text("form.card", "Servizio scelto: blog-mario.it")
         .await;
     fits(&env, "subject with the chosen service").await;
