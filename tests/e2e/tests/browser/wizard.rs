@@ -6,8 +6,7 @@ pub(crate) async fn next(env: &Env) {
 
 pub(crate) async fn choose(env: &Env, text: &str) {
     let script = format!(
-        "const l = [...document.querySelectorAll('label.choice')].find(l => l.textContent.includes({text:?})); \
-         if (!l) return false; l.querySelector('input').click(); return true;"
+        "const r = byRoleContaining('radio', {text:?}); if (!r) return false; r.click(); return true;"
     );
     let mut clicked = serde_json::Value::Bool(false);
     for _ in 0..100 {
@@ -19,7 +18,7 @@ pub(crate) async fn choose(env: &Env, text: &str) {
     }
     if clicked != serde_json::Value::Bool(true) {
         let page = env
-            .js("return [document.querySelector('main').innerText, window.__errs || []]")
+            .js("return [byRole('main').innerText, window.__errs || []]")
             .await;
         panic!("no choice labelled {text:?}; the page: {page}");
     }
@@ -52,14 +51,9 @@ async fn a_generic_subject_is_blocked_with_its_hint_visible() {
     let env = start().await;
     to_subject_step(&env).await;
     env.fill("#subject", "aiuto!").await;
-    env.wait_text("#subject-quality", "Troppo generico").await;
+    env.wait_in("main", "Troppo generico").await;
     // A concrete hint, with an example built from the chosen service.
-    let hint = env
-        .find("#subject-quality ul.hints li")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let hint = env.wait_in("listitem", "blog-mario.it").await;
     assert!(hint.contains("blog-mario.it"), "{hint}");
     next(&env).await;
     env.wait_in("alert", "troppo generico").await;
@@ -73,7 +67,7 @@ async fn a_generic_subject_is_blocked_with_its_hint_visible() {
         "Errore 500 sulla home dopo l'aggiornamento del plugin",
     )
     .await;
-    env.wait_text("#subject-quality", "Chiaro").await;
+    env.wait_in("main", "Chiaro").await;
     next(&env).await;
     env.wait_in("main", "Passo 4 di 7").await;
     // Focus moved to the new step's heading.
@@ -101,7 +95,8 @@ async fn a_customer_opens_a_ticket_from_login_to_the_success_page() {
     .await;
     // The description names another service: the wizard says so and offers a separate ticket.
     env.wait_in("main", "cita anche").await;
-    env.click("input[id^=separate-]").await;
+    env.click_role("checkbox", "Aprirò un ticket separato")
+        .await;
     next(&env).await;
     let review = priority_to_review(&env).await;
     assert!(review.contains("Errore 500 sulla home"), "{review}");
@@ -160,23 +155,23 @@ async fn leaving_a_page_right_after_typing_keeps_the_typing_and_the_app_alive() 
     env.js("const s = document.querySelector('#subject');
          s.value = 'Errore 500 sulla home di blog-mario.it';
          s.dispatchEvent(new Event('input', {bubbles: true}));
-         document.querySelector('header nav a[href$=\"/\"]').click();
+         byRole('link', 'I miei ticket').click();
          return null")
         .await;
-    env.find("#ticket-search").await;
+    env.by_label("Cerca per codice o oggetto").await;
     // The draft's save comes after the page has gone.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     // The same with the list's search, which waits for a pause in the typing.
-    env.js("const s = document.querySelector('#ticket-search');
+    env.js("const s = byLabel('Cerca per codice o oggetto');
          s.value = 'blog';
          s.dispatchEvent(new Event('input', {bubbles: true}));
-         document.querySelector('header nav a[href$=\"/email-rifiutate\"]').click();
+         byRole('link', 'E-mail non accettate').click();
          return null")
         .await;
     env.wait_in("heading", "E-mail non accettate").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     // The draft kept the last words, and the app answered every click without a reload.
-    env.click("header nav a[href$='/nuovo']").await;
+    env.click_role("link", "Apri un ticket").await;
     env.wait_in("main", "Passo 3 di 7").await;
     let subject = env.find("#subject").await.prop("value").await.unwrap();
     assert_eq!(
@@ -311,13 +306,16 @@ impl Words {
     }
 }
 
-/// Clicks the button whose accessible name (its label, else its text) is `name`, inside `within`.
+/// The step's form (a stable hook: each step is a `form.card`), for `press_button`.
+const CARD: &str = "document.querySelector('form.card')";
+
+/// Clicks the button whose accessible name is `name`, inside `within` (a script's expression for
+/// an element).
 async fn press_button(env: &Env, within: &str, name: &str) {
     env.until(
         &format!("a button named {name:?} in {within}"),
         &format!(
-            "const b = [...document.querySelectorAll({within:?} + ' button')]
-                 .find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?});
+            "const b = byRole('button', {name:?}, {within});
              if (!b) return false;
              if (b.type !== 'button') throw new Error('not type=button: ' + b.outerHTML);
              b.click(); return true;"
@@ -328,6 +326,7 @@ async fn press_button(env: &Env, within: &str, name: &str) {
 
 /// Each step's form has one submit button: the new ones go elsewhere without submitting.
 async fn one_submit_button(env: &Env) {
+    // The stable hook itself is what is checked, so it is looked up as such.
     let n = env
         .js("return [...document.querySelectorAll('form.card button')].filter(b => b.type === 'submit').length")
         .await;
@@ -352,12 +351,12 @@ async fn open_ticket_warning_on_the_service_step(w: &Words) {
     env.wait_in("status", w.open_ticket).await;
     env.until(
         "a link to the open ticket",
-        "return [...document.querySelectorAll('form.card [role=status] a')]
+        "return allByRole('status').flatMap(s => allByRole('link', null, s))
              .some(a => a.textContent.includes('Errore 500 su blog-mario.it') && a.getAttribute('href').includes('/tickets/'))",
     )
     .await;
     assert!(env
-        .js("return document.querySelector('main').innerText")
+        .js("return byRole('main').innerText")
         .await
         .as_str()
         .unwrap_or_default()
@@ -376,8 +375,9 @@ async fn open_ticket_warning_on_the_service_step(w: &Words) {
     // The link goes to the open ticket instead of a new one.
     choose(&env, "blog-mario.it").await;
     env.wait_in("status", w.open_ticket).await;
-    env.click("form.card [role=status] a").await;
-    env.wait_text(".ticket-code", "").await;
+    env.click_role_containing("link", "Errore 500 su blog-mario.it")
+        .await;
+    env.conversation().await;
     env.wait_in("main", "Errore 500 su blog-mario.it").await;
     env.stop().await;
 }
@@ -416,16 +416,16 @@ async fn prefilled_service_shown_and_focus_in_the_subject(w: &Words) {
     env.wait_text("form.card", w.chosen).await;
     let named = env
         .js(&format!(
-            "return [...document.querySelectorAll('form.card button')]
-                 .some(b => b.textContent.trim() === {:?} && b.getAttribute('aria-label') === {:?})",
-            w.change, w.change_name
+            "const b = byRole('button', {:?}, document.querySelector('form.card'));
+             return !!b && b.textContent.trim() === {:?}",
+            w.change_name, w.change
         ))
         .await;
     assert_eq!(named, true, "a {:?} button", w.change);
-    press_button(&env, "form.card", w.change_name).await;
+    press_button(&env, CARD, w.change_name).await;
     env.wait_in("main", &w.step(2)).await;
     assert_eq!(
-        env.js("const c = document.querySelector('input[name=service]:checked'); return c && c.closest('label').textContent.includes('blog-mario.it')")
+        env.js("const c = allByRole('radio').find(r => r.checked); return !!c && accessibleName(c).includes('blog-mario.it')")
             .await,
         true
     );
@@ -455,7 +455,7 @@ async fn summary_edits_and_step_bar(w: &Words) {
     env.wait_in("alert", w.department_missing).await;
     env.until(
         "the focus on the first option",
-        "return document.activeElement.matches('input[name=department]')",
+        "return document.activeElement === allByRole('radio')[0]",
     )
     .await;
     choose(&env, w.helpdesk).await;
@@ -467,10 +467,11 @@ async fn summary_edits_and_step_bar(w: &Words) {
     // A refused subject is marked invalid, its error read with it.
     env.fill("#subject", "aiuto!").await;
     next(&env).await;
-    env.find("#wizard-error").await;
+    let error = env.by_role_any("alert").await;
+    // How the field is tied to its error is the point here: the attributes are checked as such.
     let marked = env
-        .js("const s = document.getElementById('subject');
-             return [s.getAttribute('aria-invalid'), s.getAttribute('aria-describedby').split(' ').includes('wizard-error'), document.activeElement === s]")
+        .js_on(&error, "const s = document.getElementById('subject');
+             return [s.getAttribute('aria-invalid'), s.getAttribute('aria-describedby').split(' ').includes(arguments[0].id), document.activeElement === s]")
         .await;
     assert_eq!(marked, serde_json::json!(["true", true, true]));
     subject_to_attachments_in(&env, w).await;
@@ -479,12 +480,7 @@ async fn summary_edits_and_step_bar(w: &Words) {
     one_submit_button(&env).await;
 
     // "Modifica" on the subject: to its step, and "Avanti" comes back to the summary.
-    press_button(
-        &env,
-        "form.card",
-        &format!("{}: {}", w.edit, w.subject_title),
-    )
-    .await;
+    press_button(&env, CARD, &format!("{}: {}", w.edit, w.subject_title)).await;
     env.wait_in("main", &w.step(3)).await;
     env.fill("#subject", "Certificato SSL scaduto su blog-mario.it")
         .await;
@@ -497,7 +493,8 @@ async fn summary_edits_and_step_bar(w: &Words) {
     // Every section has its own button, visibly named "Modifica".
     let edits = env
         .js(&format!(
-            "return [...document.querySelectorAll('dl.review dt button')].filter(b => b.textContent.trim() === {:?} && b.type === 'button').length",
+            "return allByRole('button', null, document.querySelector('form.card')) \
+                 .filter(b => b.textContent.trim() === {:?} && b.type === 'button').length",
             w.edit
         ))
         .await;
@@ -506,13 +503,17 @@ async fn summary_edits_and_step_bar(w: &Words) {
     // The step bar: an answered step is a button; from it, back to the summary.
     press_button(
         &env,
-        &format!("ol[aria-label='{}']", w.steps_label),
+        &format!("byRole('list', {:?})", w.steps_label),
         w.description_title,
     )
     .await;
     env.wait_in("main", &w.step(4)).await;
     let current = env
-        .js("return document.querySelector('ol.steps [aria-current=step]').textContent.trim()")
+        .js(&format!(
+            "return allByRole('listitem', null, byRole('list', {:?})) \
+                 .find(li => li.getAttribute('aria-current') === 'step').textContent.trim()",
+            w.steps_label
+        ))
         .await;
     assert_eq!(current, w.description_title);
     next(&env).await;
@@ -573,6 +574,7 @@ async fn fits(env: &Env, where_: &str) {
         if std::time::Instant::now() > deadline {
             let wide = env
                 .js("const d = document.documentElement;
+                     // Every element, by tag and class: only to say which one is too wide.
                      return [d.scrollWidth, d.clientWidth, [...document.querySelectorAll('body *')]
                          .filter(e => e.getBoundingClientRect().right > d.clientWidth + 0.5)
                          .slice(0, 5).map(e => e.tagName + '.' + e.className)]")
@@ -592,7 +594,7 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
     env.wait_in("main", "Passo 1 di 7").await;
     // The header leaves the screen to the wizard.
     let header = env
-        .js("return document.querySelector('header.topbar').getBoundingClientRect().height")
+        .js("return byRole('banner').getBoundingClientRect().height")
         .await
         .as_f64()
         .unwrap_or(f64::MAX);
@@ -600,9 +602,10 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
     choose(&env, "Helpdesk (Assistenza Tecnica)").await;
     next(&env).await;
     env.wait_in("main", "Passo 2 di 7").await;
-    env.find("input[name=service]").await;
+    env.by_role_any("radio").await;
     // The services are part of the page: no scroll box of their own.
     let own_scroll = env
+        // A layout check: the box around the services is found by its class on purpose.
         .js("const g = document.querySelector('.service-groups');
              return g.scrollHeight > g.clientHeight + 1 || getComputedStyle(g).overflowY !== 'visible'")
         .await;
@@ -610,7 +613,7 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
 
     phone(&env, 320, 640).await;
     let header = env
-        .js("return document.querySelector('header.topbar').getBoundingClientRect().height")
+        .js("return byRole('banner').getBoundingClientRect().height")
         .await
         .as_f64()
         .unwrap_or(f64::MAX);
@@ -622,7 +625,7 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
     env.wait_in("main", "Passo 3 di 7").await;
     env.fill("#subject", "aiuto!").await;
     next(&env).await;
-    env.find("#wizard-error").await;
+    env.by_role_any("alert").await;
     fits(&env, "subject with its error").await;
     subject_to_attachments_in(&env, &IT).await;
     // Two files with long names, refused for their type: each name gets a line of its own.
@@ -633,7 +636,7 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, b"MZ").unwrap();
-        env.find("#wizard-files input[type=file]")
+        env.file_picker()
             .await
             .send_keys(&path.display().to_string())
             .await
@@ -641,12 +644,13 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
     }
     env.until(
         "two refused files",
-        "return document.querySelectorAll('#wizard-files .uploads li').length === 2",
+        "return allByRole('listitem', null, byRole('main')).filter(li => li.textContent.includes('.exe')).length === 2",
     )
     .await;
     fits(&env, "attachments with refused files").await;
     let narrow = env
-        .js("return [...document.querySelectorAll('#wizard-files .uploads li')].map(li =>
+        // A layout check at 320 px: the name's own box (by its class) against its row's.
+        .js("return allByRole('listitem', null, byRole('main')).filter(li => li.textContent.includes('.exe')).map(li =>
                  li.querySelector('.name').getBoundingClientRect().width / li.getBoundingClientRect().width)")
         .await;
     for share in narrow.as_array().unwrap() {
@@ -658,13 +662,16 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
     // Removed by keyboard, a file leaves the focus on the next row's remove button, the last
     // one on the file picker: never on the page.
     let remove = env
-        .find("#wizard-files .uploads li:first-child span:last-child button:last-of-type")
+        .by_role(
+            "button",
+            "Rimuovi uno-strumento-dal-nome-molto-lungo-per-vedere-se-va-a-capo.exe",
+        )
         .await;
     remove.send_keys("\u{E007}").await.unwrap();
     env.until(
         "the focus on the next remove button",
-        "const a = document.activeElement; return document.querySelectorAll('#wizard-files .uploads li').length === 1
-             && a.tagName === 'BUTTON' && a.closest('.uploads li') !== null && a.getAttribute('aria-label').includes('secondo programma')",
+        "return allByRole('listitem', null, byRole('main')).filter(li => li.textContent.includes('.exe')).length === 1
+             && document.activeElement === byRole('button', 'Rimuovi secondo programma con un nome di parecchie parole.exe')",
     )
     .await;
     env.browser
@@ -676,14 +683,14 @@ async fn on_a_phone_the_wizard_has_one_scroll_a_compact_header_and_readable_atta
         .unwrap();
     env.until(
         "the focus on the file picker",
-        "return document.querySelectorAll('#wizard-files .uploads li').length === 0
-             && document.activeElement.matches('#wizard-files input[type=file]')",
+        "return allByRole('listitem', null, byRole('main')).filter(li => li.textContent.includes('.exe')).length === 0
+             && document.activeElement === byLabel('Scegli i file da allegare')",
     )
     .await;
     next(&env).await;
     env.wait_in("main", "Passo 7 di 7").await;
     fits(&env, "summary with its edit buttons").await;
-    press_button(&env, "form.card", "Modifica: Oggetto").await;
+    press_button(&env, CARD, "Modifica: Oggetto").await;
     env.wait_in("main", "Passo 3 di 7").await;
     env.wait_text("form.card", "Servizio scelto: blog-mario.it")
         .await;
