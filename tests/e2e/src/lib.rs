@@ -458,6 +458,13 @@ impl Env {
         }
     }
 
+    /// Types into the field labelled with one of `labels`, replacing what was there.
+    pub async fn fill_label_either(&self, labels: &[&str], text: &str) {
+        let el = self.by_label_either(labels).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
     /// The file picker of the attachments (the wizard's or the reply's), in either language.
     pub async fn file_picker(&self) -> Element {
         self.by_label_either(&["Scegli i file da allegare", "Choose files to attach"])

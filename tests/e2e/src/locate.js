@@ -41,6 +41,8 @@ function __locate(kind, first, second, substring, scope, all, text) {
       case 'th': return 'columnheader';
       case 'td': return 'cell';
       case 'img': return 'img';
+      case 'dt': return 'term';
+      case 'dd': return 'definition';
       case 'form': return 'form';
       case 'section':
         return el.hasAttribute('aria-label') || el.hasAttribute('aria-labelledby') ? 'region' : null;
