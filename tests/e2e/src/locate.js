@@ -2,10 +2,10 @@
 // of a form control, or by visible text. The harness's one element lookup by meaning (lib.rs runs
 // it through WebDriver's execute, and puts it before the tests' own scripts with the short forms
 // at the end). `kind` is 'role' (first: the role, second: the name or null for any), 'label'
-// (first: the label), 'text' (first: words the element's text contains) or 'name' (the
-// accessible name of `scope`); `substring` matches
-// names and labels by a part, ignoring case; `scope` limits the search to an element; `text`
-// keeps only elements whose text contains it. Returns {found: element} (or {found: [elements]}
+// (first: the label), 'text' (first: words the element's shown text contains) or 'name' (the
+// accessible name of `scope`); `substring` matches names and labels by a part, ignoring case;
+// `scope` limits the search to an element; `text` keeps only elements whose shown text
+// contains it. Returns {found: element} (or {found: [elements]}
 // when `all`), else {seen: [the names there are]} for the failure message.
 function __locate(kind, first, second, substring, scope, all, text) {
   const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
@@ -125,13 +125,14 @@ function __locate(kind, first, second, substring, scope, all, text) {
     }
   } else if (kind === 'text') {
     // The innermost elements whose text contains the words: not every ancestor of them too.
-    const hits = candidates.filter((el) => norm(textOf(el)).includes(first));
+    const hits = candidates.filter((el) => norm(el.innerText).includes(first));
     found = hits.filter((el) => !hits.some((other) => other !== el && el.contains(other)));
     if (found.length === 0) seen.push(norm(root.innerText || root.textContent).slice(0, 400));
-}
-if (text) found = found.filter((el) => norm(textOf(el)).includes(text));
-if (all) return { found };
-return found.length ? { found: found[0] } : { seen: seen.slice(0, 30) };
+  }
+  // The text as shown (innerText), not as named: a part with its own label still shows its words.
+  if (text) found = found.filter((el) => norm(el.innerText).includes(text));
+  if (all) return { found };
+  return found.length ? { found: found[0] } : { seen: seen.slice(0, 30) };
 }
 const byRole = (role, name = null, scope = null) => __locate('role', role, name, false, scope, false, null).found || null;
 const byRoleContaining = (role, part, scope = null) => __locate('role', role, part, true, scope, false, null).found || null;

@@ -393,11 +393,9 @@ async fn payloads_in_subjects_descriptions_replies_display_names_and_file_names_
     assert_nothing_ran(&env, "ticket page").await;
 
     // The detectors themselves: markup put in the page the wrong way is caught.
-    env.js(
-        "document.querySelector('main').insertAdjacentHTML('beforeend',
-           '<img src=x onerror=\"window.__xss=\\'canary\\'\">');",
-    )
-    .await;
+    env.js("byRole('main').insertAdjacentHTML('beforeend',
+           '<img src=x onerror=\"window.__xss=\\'canary\\'\">');")
+        .await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let hits = env.js(WHAT_RAN).await;
