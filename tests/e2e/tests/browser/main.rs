@@ -14,4 +14,5 @@ mod session;
 mod slow;
 mod ticket;
 mod widget;
+mod widget_preload;
 mod wizard;
