@@ -107,6 +107,32 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
 /// Starts the server and a browser whose language is `lang` (e.g. `en-GB`): the app follows it
 /// until the customer chooses. The other starts use an Italian browser, as most customers have.
 pub async fn start_in(lang: &str, adjust: impl FnOnce(&mut Config)) -> Env {
+    start_browser(lang, &[], adjust).await
+}
+
+/// Chromium's flags for a browser that keeps frames as a phone's does. Chrome on Android
+/// isolates only some sites in processes of their own, so the panel's widget frame (another
+/// site) usually runs in the panel page's process; here too, which is also what lets DevTools'
+/// throttling of the page (one target, one process) reach the frame from its first request.
+const PHONE_ARGS: &[&str] = &[
+    "--disable-site-isolation-trials",
+    "--disable-features=IsolateOrigins,site-per-process",
+];
+
+/// Starts the server (demo data) and a fresh browser that keeps frames as a phone's does; call
+/// [`Env::slow_phone`] before the first page to load it on Lighthouse's mobile conditions.
+pub async fn start_phone() -> Env {
+    start_browser("it-IT", PHONE_ARGS, |_| {}).await
+}
+
+/// [`start_with_panel`] with a browser that keeps frames as a phone's does ([`start_phone`]).
+pub async fn start_phone_with_panel() -> Env {
+    let port = free_port();
+    start_browser("it-IT", PHONE_ARGS, move |c| panel_config(c, port)).await
+}
+
+/// Starts the server and a fresh browser in `lang`, with Chromium's flags `extra` added.
+async fn start_browser(lang: &str, extra: &[&str], adjust: impl FnOnce(&mut Config)) -> Env {
     assert!(
         app_dir().join("index.html").exists(),
         "the app is not built in {}: run `cargo xtask test`",
@@ -146,10 +172,13 @@ pub async fn start_in(lang: &str, adjust: impl FnOnce(&mut Config)) -> Env {
             "prefs": { "intl.accept_languages": lang }
         }
     });
-    let caps = match caps {
+    let mut caps = match caps {
         serde_json::Value::Object(m) => m,
         _ => unreachable!(),
     };
+    if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
+        args.extend(extra.iter().map(|a| serde_json::json!(a)));
+    }
     let deadline = Instant::now() + Duration::from_secs(20);
     let browser = loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -187,11 +216,16 @@ pub async fn start_with_panel() -> Env {
 pub async fn start_with_panel_and(adjust: impl FnOnce(&mut Config)) -> Env {
     let port = free_port();
     start_with(move |c| {
-        c.demo_panel_bind = Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
-        c.frame_ancestors = format!("'self' http://localhost:{port}");
+        panel_config(c, port);
         adjust(c);
     })
     .await
+}
+
+/// The demo panel on 127.0.0.1:`port`, reached as `http://localhost:port`, allowed to frame.
+fn panel_config(c: &mut Config, port: u16) {
+    c.demo_panel_bind = Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    c.frame_ancestors = format!("'self' http://localhost:{port}");
 }
 
 impl Env {
@@ -624,6 +658,43 @@ impl Env {
             "{cmd} refused: {status} {}",
             resp.text().await.unwrap_or_default()
         );
+    }
+
+    /// Lighthouse's mobile conditions (its "slow 4G" phone), applied for real by DevTools to
+    /// this tab from now on: 150 ms of latency per request, 1.6 Mbit/s down and 750 kbit/s up,
+    /// the main thread four times slower, and a 390 px wide phone's screen. Call it before the
+    /// first page, on a browser from [`start_phone`] so that the widget's frame is slowed too.
+    /// Lighthouse's own DevTools preset would add its multipliers (562.5 ms, 1,474 kbit/s); these
+    /// are the figures of its simulated phone, as issue 23 gives them.
+    pub async fn slow_phone(&self) {
+        self.cdp("Network.enable", serde_json::json!({})).await;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            serde_json::json!({
+                "offline": false,
+                "latency": 150,
+                "downloadThroughput": 1.6e6 / 8.0,
+                "uploadThroughput": 750e3 / 8.0,
+            }),
+        )
+        .await;
+        self.cdp(
+            "Emulation.setCPUThrottlingRate",
+            serde_json::json!({"rate": 4}),
+        )
+        .await;
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({
+                "width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": true,
+            }),
+        )
+        .await;
+        self.cdp(
+            "Emulation.setTouchEmulationEnabled",
+            serde_json::json!({"enabled": true}),
+        )
+        .await;
     }
 
     /// Opens a ticket through the API as the demo customer, on their first service; its code.

@@ -3,6 +3,7 @@
 mod accessibility;
 mod attachments;
 mod bench;
+mod bench_phone;
 mod bounces;
 mod details;
 mod journey;
