@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::state::AppState;
-use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -12,6 +12,7 @@ use base64::Engine;
 use helpdesk_core::api::AppConfig;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
 /// The placeholder Trunk is given as public URL; replaced by the base path when served.
@@ -26,6 +27,8 @@ pub struct AppFiles {
 struct IndexPage {
     html: String,
     csp: String,
+    /// The page's validator: a visit that has it already gets a 304 and no page again.
+    etag: HeaderValue,
 }
 
 impl AppFiles {
@@ -45,9 +48,9 @@ impl AppFiles {
 
     pub fn router(&self) -> Router<AppState> {
         let index = self.index.clone();
-        let serve_index = move || {
+        let serve_index = move |headers: HeaderMap| {
             let index = index.clone();
-            async move { index_response(&index) }
+            async move { index_response(&index, &headers) }
         };
         let files = ServeDir::new(&self.dir)
             .precompressed_br()
@@ -59,12 +62,25 @@ impl AppFiles {
             .route("/index.html", get(serve_index))
             .fallback_service(files)
             .layer(middleware::from_fn(asset_cache))
+            // The page itself (the app's files are precompressed, and keep their encoding).
+            .layer(CompressionLayer::new())
     }
 }
 
-fn index_response(index: &IndexPage) -> Response {
-    let mut resp = Html(index.html.clone()).into_response();
+fn index_response(index: &IndexPage, headers: &HeaderMap) -> Response {
+    let unchanged = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == index.etag || tag.trim() == "*");
+    let mut resp = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Html(index.html.clone()).into_response()
+    };
     let h = resp.headers_mut();
+    h.insert(header::ETAG, index.etag.clone());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(v) = HeaderValue::from_str(&index.csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
@@ -147,7 +163,11 @@ fn prepare_index(raw: &str, config: &Config) -> IndexPage {
          base-uri 'self'; form-action 'self'; frame-ancestors {}",
         config.frame_ancestors
     );
-    IndexPage { html, csp }
+    let digest = Sha256::digest(html.as_bytes());
+    let tag: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let etag =
+        HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"0\""));
+    IndexPage { html, csp, etag }
 }
 
 #[cfg(test)]

@@ -270,6 +270,46 @@ async fn the_openapi_document_lists_the_contract() {
     app.stop().await;
 }
 
+/// The app's page comes compressed, and a browser that has it already (its `ETag`) gets a 304
+/// with nothing to download again: a repeat visit transfers only headers.
+#[tokio::test]
+async fn the_page_comes_compressed_and_not_again_when_unchanged() {
+    let app = spawn_app().await;
+    let first = app
+        .client
+        .get(app.url("/login"))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()["content-encoding"], "br");
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"') && etag.len() > 20, "{etag}");
+    let again = app
+        .client
+        .get(app.url("/tickets"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(again.headers().contains_key("content-security-policy"));
+    assert!(again.bytes().await.unwrap().is_empty());
+    // Another version of the page is sent whole.
+    let other = app
+        .client
+        .get(app.url("/login"))
+        .header("if-none-match", "\"0123\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+    assert!(other.text().await.unwrap().contains("<base href="));
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn everything_works_under_a_base_path() {
     let app = spawn_with(|c| c.base_path = "/PanelNML".into()).await;
