@@ -1,6 +1,6 @@
 //! The one typed client of the server's API, `Api`, provided once by `App`: every call goes
 //! through gloo-net in `fetch_as`, which adds the token; `send` turns failures into `ApiError`
-//! and hands a 401 to the session's end (`crate::expiry`, given to the client as `Link::ended`).
+//! and hands a 401 to the session's end (`crate::expiry`, given to the client as `Hooks::ended`).
 //! A read belongs to the page that made it and is aborted when the customer leaves it
 //! (`new_page`); writes always finish. The client knows neither the session nor the language
 //! switch: `App` hands it the token, the language and what an answer means for the session.
@@ -92,7 +92,7 @@ impl ApiError {
 }
 
 /// What the client needs from the app around it, given once where the app starts (`App`).
-pub struct Link {
+pub struct Hooks {
     /// The session's token, if any.
     pub token: Signal<Option<String>>,
     /// The language on screen (`it`, `en`): the server's sentences come in it.
@@ -107,7 +107,7 @@ pub struct Link {
 /// reactive owner, where `use_context` finds nothing).
 #[derive(Clone, Copy)]
 pub struct Api {
-    link: StoredValue<Link, LocalStorage>,
+    link: StoredValue<Hooks, LocalStorage>,
     /// Aborts the reads of the page on screen when another page takes its place.
     page: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
 }
@@ -121,7 +121,7 @@ pub fn use_api() -> Api {
             Some(Locale::en) => "en",
             _ => "it",
         });
-        Api::new(Link {
+        Api::new(Hooks {
             token: Signal::stored(None),
             language,
             activity: Rc::new(|| {}),
@@ -179,9 +179,9 @@ pub fn encode(v: &str) -> String {
 }
 
 impl Api {
-    pub fn new(link: Link) -> Self {
+    pub fn new(hooks: Hooks) -> Self {
         Api {
-            link: StoredValue::new_local(link),
+            link: StoredValue::new_local(hooks),
             page: StoredValue::new_local(None),
         }
     }

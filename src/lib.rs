@@ -29,7 +29,7 @@ pub mod session;
 pub mod texts;
 pub mod ticket_state;
 
-use crate::api::{Api, Link};
+use crate::api::{Api, Hooks};
 use crate::session::Session;
 use leptos::prelude::*;
 use std::rc::Rc;
@@ -126,7 +126,7 @@ pub fn App() -> impl IntoView {
     provide_context(nav);
     let embed = embed::Embed::new(Some(choice));
     provide_context(embed);
-    let api = Api::new(Link {
+    let api = Api::new(Hooks {
         token: Signal::derive(move || session.0.with(|d| d.as_ref().map(|d| d.token.clone()))),
         language: Signal::derive(move || language::code(i18n.get_locale())),
         activity: Rc::new(move || session.note_activity()),

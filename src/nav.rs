@@ -196,7 +196,7 @@ pub fn here() -> String {
 }
 
 /// A link to a page of the app. Inside the panel's widget it replaces the address (see
-/// `navigate`).
+/// `Nav::replace_always`).
 #[component]
 pub fn Link(
     #[prop(into)] to: String,

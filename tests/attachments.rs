@@ -3,7 +3,7 @@
 //! that the test drives, so no server is needed (the end-to-end tests use the real one).
 #![cfg(target_arch = "wasm32")]
 
-use helpdesk_app::api::{Api, Link};
+use helpdesk_app::api::{Api, Hooks};
 use helpdesk_app::components::attachments::{Attached, Attachments};
 use helpdesk_app::i18n::Locale;
 use helpdesk_app::language::Fixed;
@@ -110,7 +110,7 @@ async fn mount_signed_in(token: Option<&'static str>) -> Mounted {
     let pending = RwSignal::new(0usize);
     let handle = leptos::mount::mount_to(root.clone(), move || {
         if let Some(token) = token {
-            provide_context(Api::new(Link {
+            provide_context(Api::new(Hooks {
                 token: Signal::stored(Some(token.to_string())),
                 language: Signal::stored("it"),
                 activity: Rc::new(|| {}),
