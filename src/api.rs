@@ -92,22 +92,23 @@ impl ApiError {
 }
 
 /// What the client needs from the app around it, given once where the app starts (`App`).
+/// Plain functions rather than signals: the client only ever reads them when it sends.
 pub struct Hooks {
     /// The session's token, if any.
-    pub token: Signal<Option<String>>,
+    pub token: Box<dyn Fn() -> Option<String>>,
     /// The language on screen (`it`, `en`): the server's sentences come in it.
-    pub language: Signal<&'static str>,
+    pub language: Box<dyn Fn() -> &'static str>,
     /// An answer came: the session is in use (kept alive).
-    pub activity: Rc<dyn Fn()>,
+    pub activity: Box<dyn Fn()>,
     /// A 401: the session ended (see `crate::expiry`).
-    pub ended: Rc<dyn Fn()>,
+    pub ended: Box<dyn Fn()>,
 }
 
 /// The API client: a handle to copy into event handlers and tasks (which run outside any
 /// reactive owner, where `use_context` finds nothing).
 #[derive(Clone, Copy)]
 pub struct Api {
-    link: StoredValue<Hooks, LocalStorage>,
+    hooks: StoredValue<Rc<Hooks>, LocalStorage>,
     /// Aborts the reads of the page on screen when another page takes its place.
     page: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
 }
@@ -117,15 +118,14 @@ pub struct Api {
 pub fn use_api() -> Api {
     use_context::<Api>().unwrap_or_else(|| {
         let i18n = use_context::<leptos_i18n::I18nContext<Locale>>();
-        let language = Signal::derive(move || match i18n.map(|i| i.get_locale()) {
-            Some(Locale::en) => "en",
-            _ => "it",
-        });
         Api::new(Hooks {
-            token: Signal::stored(None),
-            language,
-            activity: Rc::new(|| {}),
-            ended: Rc::new(|| {}),
+            token: Box::new(|| None),
+            language: Box::new(move || match i18n.map(|i| i.get_locale_untracked()) {
+                Some(Locale::en) => "en",
+                _ => "it",
+            }),
+            activity: Box::new(|| {}),
+            ended: Box::new(|| {}),
         })
     })
 }
@@ -181,7 +181,7 @@ pub fn encode(v: &str) -> String {
 impl Api {
     pub fn new(hooks: Hooks) -> Self {
         Api {
-            link: StoredValue::new_local(hooks),
+            hooks: StoredValue::new_local(Rc::new(hooks)),
             page: StoredValue::new_local(None),
         }
     }
@@ -197,31 +197,32 @@ impl Api {
         });
     }
 
+    /// The app's hooks; none once the app is gone.
+    fn hooks(self) -> Option<Rc<Hooks>> {
+        self.hooks.try_get_value()
+    }
+
     /// The current token, for requests that cannot go through `send` (uploads, which report
     /// progress only through XMLHttpRequest). It goes in a header, never in a URL.
     pub fn token(self) -> Option<String> {
-        self.link
-            .try_with_value(|l| l.token.get_untracked())
-            .flatten()
+        self.hooks().and_then(|h| (h.token)())
     }
 
     /// The language of the server's sentences.
     pub fn language(self) -> &'static str {
-        self.link
-            .try_with_value(|l| l.language.get_untracked())
-            .unwrap_or("it")
+        self.hooks().map_or("it", |h| (h.language)())
     }
 
     /// Hands a 401 to the session's end (back to login), for calls that cannot go through `send`.
     pub fn unauthorized(self) {
-        if let Some(ended) = self.link.try_with_value(|l| l.ended.clone()) {
-            ended();
+        if let Some(h) = self.hooks() {
+            (h.ended)();
         }
     }
 
     fn activity(self) {
-        if let Some(activity) = self.link.try_with_value(|l| l.activity.clone()) {
-            activity();
+        if let Some(h) = self.hooks() {
+            (h.activity)();
         }
     }
 

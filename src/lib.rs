@@ -32,7 +32,6 @@ pub mod ticket_state;
 use crate::api::{Api, Hooks};
 use crate::session::Session;
 use leptos::prelude::*;
-use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// An effect (run after mount, then on every change of what it reads). Every effect of the app
@@ -127,10 +126,10 @@ pub fn App() -> impl IntoView {
     let embed = embed::Embed::new(Some(choice));
     provide_context(embed);
     let api = Api::new(Hooks {
-        token: Signal::derive(move || session.0.with(|d| d.as_ref().map(|d| d.token.clone()))),
-        language: Signal::derive(move || language::code(i18n.get_locale())),
-        activity: Rc::new(move || session.note_activity()),
-        ended: Rc::new(move || expiry::session_ended(session, embed)),
+        token: Box::new(move || session.token()),
+        language: Box::new(move || language::code(i18n.get_locale_untracked())),
+        activity: Box::new(move || session.note_activity()),
+        ended: Box::new(move || expiry::session_ended(session, embed)),
     });
     provide_context(api);
     let live = live::Live::default();

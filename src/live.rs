@@ -17,6 +17,7 @@ use crate::embed::Embed;
 use crate::session::Session;
 use leptos::prelude::*;
 use serde::Deserialize;
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -67,7 +68,7 @@ type Listener = (u32, Rc<dyn Fn(&LiveEvent)>);
 /// The stream of the session, provided once by `App`: a handle to copy into the browser's
 /// callbacks and the stream's task, which run outside any reactive owner.
 #[derive(Clone, Copy)]
-pub struct Live(StoredValue<State, LocalStorage>);
+pub struct Live(StoredValue<Rc<RefCell<State>>, LocalStorage>);
 
 #[derive(Default)]
 struct State {
@@ -88,7 +89,7 @@ struct State {
 
 impl Default for Live {
     fn default() -> Self {
-        Live(StoredValue::new_local(State::default()))
+        Live(StoredValue::new_local(Rc::default()))
     }
 }
 
@@ -98,8 +99,16 @@ pub fn use_live() -> Live {
 }
 
 impl Live {
+    /// The stream's state (none once the app is gone); one accessor, so that the arena's code
+    /// is compiled once rather than for every use.
+    fn state(self) -> Option<Rc<RefCell<State>>> {
+        self.0.try_get_value()
+    }
+
     fn with<R: Default>(self, f: impl FnOnce(&mut State) -> R) -> R {
-        self.0.try_update_value(f).unwrap_or_default()
+        self.state()
+            .map(|s| f(&mut s.borrow_mut()))
+            .unwrap_or_default()
     }
 
     fn generation(self) -> u32 {

@@ -108,7 +108,8 @@ impl Session {
     /// The token of the session, if any (what the API client sends).
     pub fn token(&self) -> Option<String> {
         self.0
-            .with_untracked(|d| d.as_ref().map(|d| d.token.clone()))
+            .try_with_untracked(|d| d.as_ref().map(|d| d.token.clone()))
+            .flatten()
     }
 
     pub fn start(&self, api: Api, r: LoginResponse) {

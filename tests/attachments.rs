@@ -8,7 +8,6 @@ use helpdesk_app::components::attachments::{Attached, Attachments};
 use helpdesk_app::i18n::Locale;
 use helpdesk_app::language::Fixed;
 use leptos::prelude::*;
-use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -111,10 +110,10 @@ async fn mount_signed_in(token: Option<&'static str>) -> Mounted {
     let handle = leptos::mount::mount_to(root.clone(), move || {
         if let Some(token) = token {
             provide_context(Api::new(Hooks {
-                token: Signal::stored(Some(token.to_string())),
-                language: Signal::stored("it"),
-                activity: Rc::new(|| {}),
-                ended: Rc::new(|| {}),
+                token: Box::new(move || Some(token.to_string())),
+                language: Box::new(|| "it"),
+                activity: Box::new(|| {}),
+                ended: Box::new(|| {}),
             }));
         }
         view! { <Fixed locale=Locale::it><Attachments id="files" files=files pending=pending/></Fixed> }

@@ -10,6 +10,8 @@ use helpdesk_core::api::Upload;
 use helpdesk_core::limits::{FORBIDDEN_EXTENSIONS, MAX_FILES_PER_MESSAGE};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{File, FileList, FormData, ProgressEvent, Url, XmlHttpRequest};
@@ -79,7 +81,7 @@ struct Parked {
 /// across lists) and the files parked for the next login, which outlive the list that had them.
 /// Not reactive, and not `Send`.
 #[derive(Clone, Copy)]
-pub struct Uploads(StoredValue<Shelf, LocalStorage>);
+pub struct Uploads(StoredValue<Rc<RefCell<Shelf>>, LocalStorage>);
 
 #[derive(Default)]
 struct Shelf {
@@ -90,13 +92,21 @@ struct Shelf {
 
 impl Default for Uploads {
     fn default() -> Self {
-        Uploads(StoredValue::new_local(Shelf::default()))
+        Uploads(StoredValue::new_local(Rc::default()))
     }
 }
 
 impl Uploads {
+    /// The shelf (none once the app is gone); one accessor, so that the arena's code is compiled
+    /// once rather than for every use.
+    fn shelf<R>(self, f: impl FnOnce(&mut Shelf) -> R) -> Option<R> {
+        let shelf = self.0.try_get_value()?;
+        let mut shelf = shelf.borrow_mut();
+        Some(f(&mut shelf))
+    }
+
     fn jobs<R>(self, f: impl FnOnce(&mut Vec<Job>) -> R) -> Option<R> {
-        self.0.try_update_value(|s| f(&mut s.jobs))
+        self.shelf(|s| f(&mut s.jobs))
     }
 }
 
@@ -267,8 +277,7 @@ impl Ctx {
         let size = file.size() as u64;
         let key = self
             .uploads
-            .0
-            .try_update_value(|s| {
+            .shelf(|s| {
                 // Keys start at 2, as they always did: 0 is a finished upload's.
                 s.next_key = s.next_key.max(1) + 1;
                 s.next_key
@@ -481,7 +490,7 @@ impl Ctx {
                     .flatten();
                 if let Some(file) = file {
                     parked.push(item.name.clone());
-                    self.uploads.0.try_update_value(|s| {
+                    self.uploads.shelf(|s| {
                         s.parked.push(Parked {
                             customer: customer.clone(),
                             place: place.clone(),
@@ -518,8 +527,7 @@ impl Ctx {
         crate::drafts::clear(customer, &key);
         let mine = self
             .uploads
-            .0
-            .try_update_value(|s| {
+            .shelf(|s| {
                 let (mine, others) = std::mem::take(&mut s.parked)
                     .into_iter()
                     .partition::<Vec<_>, _>(|f| f.customer == customer && f.place == place);
