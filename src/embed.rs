@@ -151,8 +151,8 @@ pub struct Embed {
     pub new_ticket: RwSignal<u32>,
     /// A `new-ticket` that came before the session: where the sign-on leads.
     new_ticket_waiting: StoredValue<bool>,
-    /// Where the panel's language goes (taken from the context at start: commands arrive in
-    /// event handlers, outside any owner).
+    /// Where the panel's language goes (given by `App`: commands arrive in event handlers,
+    /// outside any owner).
     language: Option<crate::language::Choice>,
 }
 
