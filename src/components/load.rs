@@ -2,8 +2,9 @@
 //! answer; `Loading` is the line shown meanwhile, `LoadFailed` a failure that says what went
 //! wrong and offers to try again.
 //!
-//! A plain task and signals, not `LocalResource` with `<Suspense>`: measured, those cost more
-//! download than this whole module for a single page (see the project's notes on issue 23).
+//! A plain task and signals, not `LocalResource` with `<Suspense>`: measured for issue 23, those
+//! cost 14.5 KB gzip of download for the one list of refused e-mails (433,889 bytes against
+//! 419,390), where the limit was 5 KB a page.
 
 use crate::i18n::*;
 use leptos::prelude::*;

@@ -14,7 +14,7 @@ pub fn RejectionsPage() -> impl IntoView {
     let i18n = use_i18n();
     // Loaded the app's one way (`Loads`), not with a `LocalResource` and `<Suspense>`:
     // measured, those cost 12 KB gzip of download for this one list (318,732 bytes against
-    // 306,778), and again for the app as it is now (see the notes on issue 23).
+    // 306,778), and 14.5 KB again when measured anew for issue 23 (433,889 against 419,390).
     let list = RwSignal::new(None);
     let (api, loads) = (use_api(), Loads::default());
     let load = move || {
