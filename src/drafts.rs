@@ -1,6 +1,9 @@
 //! Drafts saved locally, per customer, so a reload or an expired session loses nothing.
 
-use crate::session::local_storage;
+/// The browser's localStorage, where drafts are kept (and the session, on the app's own page).
+pub fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
 
 const PREFIX: &str = "helpdesk.draft.";
 

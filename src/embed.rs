@@ -5,7 +5,9 @@
 //! Escape and the language it shows (the loader's launcher and title bar follow it). Anywhere
 //! else (our own page, a frame of a page not on the list) none of this runs.
 
-use crate::router::navigate;
+use crate::api::Api;
+use crate::i18n::Locale;
+use crate::nav::Nav;
 use crate::session::{take_return, Session};
 use helpdesk_core::embed::{ancestor_allows, valid_colour, valid_font, valid_length};
 use leptos::prelude::*;
@@ -149,23 +151,29 @@ pub struct Embed {
     pub new_ticket: RwSignal<u32>,
     /// A `new-ticket` that came before the session: where the sign-on leads.
     new_ticket_waiting: StoredValue<bool>,
-    /// Where the panel's language goes (taken from the context at start: commands arrive in
-    /// event handlers, outside any owner).
+    /// Where the panel's language goes (given by `App`: commands arrive in event handlers,
+    /// outside any owner).
     language: Option<crate::language::Choice>,
 }
 
-thread_local! {
-    static EMBED: std::cell::Cell<Option<Embed>> = const { std::cell::Cell::new(None) };
+/// What the widget's side works with, taken when it starts: commands arrive in event handlers,
+/// outside any reactive owner.
+#[derive(Clone, Copy)]
+struct Wiring {
+    session: Session,
+    api: Api,
+    nav: Nav,
+    i18n: leptos_i18n::I18nContext<Locale>,
 }
 
-/// The widget's state, from anywhere (event handlers run outside any reactive owner).
+/// The widget's state, provided by `App` (none in a piece of the app mounted on its own).
 pub fn use_embed() -> Option<Embed> {
-    EMBED.with(|e| e.get())
+    use_context::<Embed>()
 }
 
 /// Whether the app runs inside the panel's widget.
 pub fn embedded() -> bool {
-    use_embed().is_some_and(|e| e.parent.with_value(|p| p.is_some()))
+    use_embed().is_some_and(Embed::is_embedded)
 }
 
 /// The origin of the page framing us, as the browser tells it (`ancestorOrigins` where it
@@ -195,40 +203,63 @@ fn framed(w: &web_sys::Window) -> bool {
     }
 }
 
-/// Sets up the widget side of the app, when framed by an allowed page, and provides `Embed`.
-pub fn start(session: Session) -> Embed {
-    let embed = Embed {
-        parent: StoredValue::new(None),
-        host_sso: RwSignal::new(false),
-        sign_on: RwSignal::new(SignOn::Off),
-        prefill: RwSignal::new(None),
-        new_ticket: RwSignal::new(0),
-        new_ticket_waiting: StoredValue::new(false),
-        language: crate::language::use_choice(),
-    };
-    EMBED.with(|e| e.set(Some(embed)));
+impl Embed {
+    /// The widget's state, before anything is known (see `start`).
+    pub fn new(language: Option<crate::language::Choice>) -> Self {
+        Embed {
+            parent: StoredValue::new(None),
+            host_sso: RwSignal::new(false),
+            sign_on: RwSignal::new(SignOn::Off),
+            prefill: RwSignal::new(None),
+            new_ticket: RwSignal::new(0),
+            new_ticket_waiting: StoredValue::new(false),
+            language,
+        }
+    }
+
+    /// Whether the app runs inside the panel's widget.
+    pub fn is_embedded(self) -> bool {
+        self.parent.try_with_value(|p| p.is_some()).unwrap_or(false)
+    }
+}
+
+/// Sets up the widget side of the app, when framed by an allowed page.
+pub fn start(
+    embed: Embed,
+    session: Session,
+    api: Api,
+    nav: Nav,
+    i18n: leptos_i18n::I18nContext<Locale>,
+) {
     let Some(w) = web_sys::window() else {
-        return embed;
+        return;
     };
     if !framed(&w) {
-        return embed;
+        return;
     }
     let me = w.location().origin().unwrap_or_default();
     let allowed = &crate::config::config().frame_ancestors;
     let Some(parent) = parent_candidate(&w).filter(|o| ancestor_allows(allowed, o, &me)) else {
-        return embed;
+        return;
     };
     embed.parent.set_value(Some(parent));
+    nav.replace_always();
+    let wiring = Wiring {
+        session,
+        api,
+        nav,
+        i18n,
+    };
     embed.sign_on.set(SignOn::Waiting);
     if let Some(root) = document().document_element() {
         let _ = root.class_list().add_1("embed");
     }
-    listen(embed, session);
-    watch_height();
+    listen(embed, wiring);
+    watch_height(embed);
     // Escape anywhere in the app closes the widget (the loader's own Escape cannot see ours).
     let esc = Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
         if e.key() == "Escape" && !e.default_prevented() {
-            post(&Note::Close);
+            embed.post(&Note::Close);
         }
     });
     let _ = document().add_event_listener_with_callback("keydown", esc.as_ref().unchecked_ref());
@@ -245,58 +276,57 @@ pub fn start(session: Session) -> Embed {
     // Once signed in (and on every opening), the host learns how many tickets await a reply.
     crate::effect(move || {
         if session.0.with(|s| s.is_some()) {
-            send_unread();
+            embed.send_unread(api);
         }
     });
-    post(&Note::Ready);
+    embed.post(&Note::Ready);
     // The loader's labels (launcher, title bar, close button) speak the language the app shows,
     // whoever chose it: the panel, the customer's switch, their saved choice.
-    let i18n = crate::i18n::use_i18n();
     crate::effect(move || {
-        post(&Note::Language(crate::language::code(i18n.get_locale())));
+        embed.post(&Note::Language(crate::language::code(i18n.get_locale())));
     });
-    embed
 }
 
-/// Posts to the verified parent origin, never to "*". The type travels prefixed, so the host's
-/// other messages are never mistaken for ours.
-fn post(note: &Note) {
-    let Some(embed) = use_embed() else { return };
-    let Some(origin) = embed.parent.get_value() else {
-        return;
-    };
-    let m = js_sys::Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = js_sys::Reflect::set(&m, &k.into(), &v);
-    };
-    let kind = match note {
-        Note::Ready => "ready",
-        Note::Height(h) => {
-            set("height", JsValue::from_f64(*h));
-            "height"
+impl Embed {
+    /// Posts to the verified parent origin, never to "*". The type travels prefixed, so the host's
+    /// other messages are never mistaken for ours.
+    fn post(self, note: &Note) {
+        let Some(origin) = self.parent.try_get_value().flatten() else {
+            return;
+        };
+        let m = js_sys::Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = js_sys::Reflect::set(&m, &k.into(), &v);
+        };
+        let kind = match note {
+            Note::Ready => "ready",
+            Note::Height(h) => {
+                set("height", JsValue::from_f64(*h));
+                "height"
+            }
+            Note::SsoRequest => "sso-request",
+            Note::Close => "close",
+            Note::Unread(n) => {
+                set("count", JsValue::from(*n));
+                "unread"
+            }
+            Note::TicketCreated(code) => {
+                set("code", JsValue::from_str(code));
+                "ticket-created"
+            }
+            Note::Language(code) => {
+                set("locale", JsValue::from_str(code));
+                "language"
+            }
+        };
+        set("type", JsValue::from_str(&[PREFIX, kind].concat()));
+        if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
+            let _ = parent.post_message(&m, &origin);
         }
-        Note::SsoRequest => "sso-request",
-        Note::Close => "close",
-        Note::Unread(n) => {
-            set("count", JsValue::from(*n));
-            "unread"
-        }
-        Note::TicketCreated(code) => {
-            set("code", JsValue::from_str(code));
-            "ticket-created"
-        }
-        Note::Language(code) => {
-            set("locale", JsValue::from_str(code));
-            "language"
-        }
-    };
-    set("type", JsValue::from_str(&[PREFIX, kind].concat()));
-    if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
-        let _ = parent.post_message(&m, &origin);
     }
 }
 
-fn listen(embed: Embed, session: Session) {
+fn listen(embed: Embed, wiring: Wiring) {
     let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
         let Some(origin) = embed.parent.get_value() else {
             return;
@@ -318,7 +348,7 @@ fn listen(embed: Embed, session: Session) {
         let cmd = text(&data, "type")
             .and_then(|t| t.strip_prefix(PREFIX).and_then(|k| Command::read(k, &data)));
         if let Some(cmd) = cmd {
-            embed.run(cmd, session);
+            embed.run(cmd, wiring);
         }
     });
     let _ = window().add_event_listener_with_callback("message", handler.as_ref().unchecked_ref());
@@ -326,7 +356,13 @@ fn listen(embed: Embed, session: Session) {
 }
 
 impl Embed {
-    fn run(self, cmd: Command, session: Session) {
+    fn run(self, cmd: Command, wiring: Wiring) {
+        let Wiring {
+            session,
+            api,
+            nav,
+            i18n,
+        } = wiring;
         match cmd {
             Command::Init {
                 theme,
@@ -339,8 +375,8 @@ impl Embed {
                 if let (Some(l), Some(c)) = (locale, self.language) {
                     c.set_panel(&l);
                     // As for `locale` below: the loader labelled itself in the panel's language.
-                    post(&Note::Language(crate::language::code(
-                        crate::language::current(),
+                    self.post(&Note::Language(crate::language::code(
+                        i18n.get_locale_untracked(),
                     )));
                 }
                 if prefill.is_some() {
@@ -378,12 +414,12 @@ impl Embed {
                 }
                 self.sign_on.set(SignOn::Signing);
                 leptos::task::spawn_local(async move {
-                    match crate::api::sso(&token).await {
+                    match api.sso(&token).await {
                         Ok(r) => {
                             if let (Some(l), Some(c)) = (r.locale.as_deref(), self.language) {
                                 c.set_panel(l);
                             }
-                            session.start_here(r);
+                            session.start_here(api, r);
                             self.sign_on.set(SignOn::Off);
                             let back = take_return();
                             let to = if std::mem::take(&mut *self.new_ticket_waiting.write_value())
@@ -392,7 +428,7 @@ impl Embed {
                             } else {
                                 back
                             };
-                            navigate(&to.unwrap_or_else(|| "/".into()));
+                            nav.navigate(&to.unwrap_or_else(|| "/".into()));
                         }
                         Err(_) => self.sign_on.set(SignOn::Failed),
                     }
@@ -402,7 +438,7 @@ impl Embed {
             Command::NewTicket => {
                 self.new_ticket.update(|n| *n += 1);
                 if session.0.get_untracked().is_some() {
-                    navigate("/nuovo");
+                    nav.navigate("/nuovo");
                 } else {
                     self.new_ticket_waiting.set_value(true);
                 }
@@ -413,24 +449,24 @@ impl Embed {
                 }
                 // The loader waits for the language actually shown: the customer's own choice
                 // wins over the panel's, and then nothing changes here to say so.
-                post(&Note::Language(crate::language::code(
-                    crate::language::current(),
+                self.post(&Note::Language(crate::language::code(
+                    i18n.get_locale_untracked(),
                 )));
             }
             Command::Logout => {
                 // Forgotten here at once; the token stops working on the server too.
-                let token = crate::api::token();
+                let token = api.token();
                 session.end(true);
                 self.sign_on.set(SignOn::Ended);
-                navigate("/login");
+                nav.navigate("/login");
                 if let Some(token) = token {
-                    leptos::task::spawn_local(crate::api::end_session(token));
+                    leptos::task::spawn_local(api.end_session(token));
                 }
             }
             Command::Open => {
                 focus_main();
                 if session.0.get_untracked().is_some() {
-                    send_unread();
+                    self.send_unread(api);
                 } else if matches!(self.sign_on.get_untracked(), SignOn::Ended | SignOn::Failed) {
                     self.ask();
                 }
@@ -455,7 +491,7 @@ impl Embed {
             return true;
         }
         self.sign_on.set(SignOn::Asking);
-        post(&Note::SsoRequest);
+        self.post(&Note::SsoRequest);
         // A host that never answers leaves a sentence and a retry, not an endless wait.
         set_timeout(
             move || {
@@ -470,33 +506,28 @@ impl Embed {
         );
         true
     }
-}
 
-/// The session ended (a 401): inside a signed-on widget a new token is asked for by itself.
-pub fn session_lost() -> bool {
-    use_embed().is_some_and(|e| e.ask())
-}
-
-/// A new ticket, for the host's `ticket:created` listeners.
-pub fn ticket_created(code: &str) {
-    post(&Note::TicketCreated(code));
-    send_unread();
-}
-
-/// News came (a live event): the host's badge follows.
-pub fn refresh_unread() {
-    send_unread();
-}
-
-fn send_unread() {
-    if !embedded() {
-        return;
+    /// A new ticket, for the host's `ticket:created` listeners.
+    pub fn ticket_created(self, api: Api, code: &str) {
+        self.post(&Note::TicketCreated(code));
+        self.send_unread(api);
     }
-    leptos::task::spawn_local(async {
-        if let Ok(count) = crate::api::awaiting_reply().await {
-            post(&Note::Unread(count as u32));
+
+    /// News came (a live event): the host's badge follows.
+    pub fn refresh_unread(self, api: Api) {
+        self.send_unread(api);
+    }
+
+    fn send_unread(self, api: Api) {
+        if !self.is_embedded() {
+            return;
         }
-    });
+        leptos::task::spawn_local(async move {
+            if let Ok(count) = api.awaiting_reply().await {
+                self.post(&Note::Unread(count as u32));
+            }
+        });
+    }
 }
 
 fn focus_main() {
@@ -535,13 +566,13 @@ fn apply_theme(theme: &Theme) {
 }
 
 /// The app's height, posted whenever it changes, so the widget's frame fits its content.
-fn watch_height() {
+fn watch_height(embed: Embed) {
     let Some(body) = document().body() else {
         return;
     };
     let report = Closure::<dyn Fn()>::new(move || {
         if let Some(b) = document().body() {
-            post(&Note::Height(b.get_bounding_client_rect().height()));
+            embed.post(&Note::Height(b.get_bounding_client_rect().height()));
         }
     });
     let Ok(observer) = web_sys::ResizeObserver::new(report.as_ref().unchecked_ref()) else {

@@ -1,8 +1,9 @@
 //! Times and sizes the way readers of the language on screen expect, with the browser's own
-//! `Intl` formatters (no formatting code of ours).
+//! `Intl` formatters (no formatting code of ours). The formatters are kept in a `thread_local!`:
+//! a cache of the browser's objects, built once per language, not state of the app.
 
 use crate::i18n::Locale;
-use crate::language::{code, current};
+use crate::language::code;
 use js_sys::{Array, Function, Intl, Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -81,8 +82,8 @@ thread_local! {
     static FORMATTERS: [Formatters; 2] = [Formatters::new(Locale::it), Formatters::new(Locale::en)];
 }
 
-fn with<R>(f: impl FnOnce(&Formatters) -> R) -> R {
-    let i = usize::from(code(current()) == "en");
+fn with<R>(l: Locale, f: impl FnOnce(&Formatters) -> R) -> R {
+    let i = usize::from(code(l) == "en");
     FORMATTERS.with(|all| f(&all[i]))
 }
 
@@ -92,16 +93,16 @@ fn call(f: &Function, v: &JsValue) -> Option<String> {
 
 /// "25/11/26, 10:12" (Italian), "25/11/2026, 10:12" (British English) or "11/25/26, 10:12 AM"
 /// (American English) from an RFC 3339 time, in the reader's time zone.
-pub fn datetime(iso: &str) -> String {
+pub fn datetime(l: Locale, iso: &str) -> String {
     let d = js_sys::Date::new(&JsValue::from_str(iso));
     if d.get_time().is_nan() {
         return iso.to_string();
     }
-    with(|f| call(&f.datetime, &d)).unwrap_or_else(|| iso.to_string())
+    with(l, |f| call(&f.datetime, &d)).unwrap_or_else(|| iso.to_string())
 }
 
 /// "1,2 MB", "340 kB", "12 byte" in Italian; "1.2 MB", "340 kB", "12 bytes" in English.
-pub fn size(bytes: u64) -> String {
+pub fn size(l: Locale, bytes: u64) -> String {
     let (i, value) = if bytes < 1024 {
         (0, bytes as f64)
     } else if bytes < 1024 * 1024 {
@@ -109,5 +110,5 @@ pub fn size(bytes: u64) -> String {
     } else {
         (2, bytes as f64 / (1024.0 * 1024.0))
     };
-    with(|f| call(&f.sizes[i], &JsValue::from_f64(value))).unwrap_or_else(|| bytes.to_string())
+    with(l, |f| call(&f.sizes[i], &JsValue::from_f64(value))).unwrap_or_else(|| bytes.to_string())
 }

@@ -16,16 +16,21 @@ pub mod components;
 pub mod config;
 pub mod drafts;
 pub mod embed;
+pub mod expiry;
 pub mod format;
 pub mod json;
 pub mod language;
 pub mod live;
+pub mod nav;
 pub mod pages;
+pub mod plurals;
 pub mod router;
 pub mod session;
 pub mod texts;
+pub mod ticket_state;
 
-use crate::session::{use_session, Session};
+use crate::api::{Api, Hooks};
+use crate::session::Session;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
@@ -48,7 +53,7 @@ pub fn focus_in_place(el: &web_sys::HtmlElement) {
 
 /// Mounts the app into the page body, once the first view of index.html has been painted.
 pub fn start() {
-    language::init();
+    plurals::init();
     when_first_view_painted(|| {
         if let Some(boot) = document().get_element_by_id("boot") {
             boot.remove();
@@ -107,31 +112,33 @@ fn when_first_view_painted(then: impl FnOnce() + 'static) {
     }
 }
 
+/// The app, and every piece of its state, provided here once for the whole app: the session,
+/// the language, navigation, the widget's side, the API client, the live stream, the uploads,
+/// the ticket handed from a refused e-mail to the wizard. Code that runs outside the views (the
+/// browser's callbacks, timers, tasks) copies the handles it needs when it is set up.
 #[component]
 pub fn App() -> impl IntoView {
     let session = Session::restore();
     provide_context(session);
-    components::mail_delivery::watch(session);
-    view! {
-        <language::Languages>
-            <router::AppRouter>
-                <Embedding/>
-            </router::AppRouter>
-        </language::Languages>
-    }
-}
-
-/// The widget's side (when framed by the panel) and what a 401 anywhere does: the session ends,
-/// and the page's guard takes the customer to the login, remembering where they were.
-#[component]
-fn Embedding() -> impl IntoView {
-    let session = use_session();
-    embed::start(session);
-    live::start(session);
-    api::set_unauthorized_handler(move || {
-        session.expire();
-        // Inside a signed-on widget the panel is asked for a new token; the login page says so.
-        embed::session_lost();
+    let (i18n, choice) = language::provide(session);
+    let nav = nav::Nav::default();
+    provide_context(nav);
+    let embed = embed::Embed::new(Some(choice));
+    provide_context(embed);
+    let api = Api::new(Hooks {
+        token: Box::new(move || session.token()),
+        language: Box::new(move || language::code(i18n.get_locale_untracked())),
+        activity: Box::new(move || session.note_activity()),
+        ended: Box::new(move || expiry::session_ended(session, embed)),
     });
+    provide_context(api);
+    let live = live::Live::default();
+    provide_context(live);
+    provide_context(components::attachments::Uploads::default());
+    provide_context(pages::wizard::FromMail::default());
+    components::mail_delivery::watch(session, api);
+    embed::start(embed, session, api, nav, i18n);
+    live.start(session, api, embed);
+    view! { <router::AppRouter/> }
 }
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));

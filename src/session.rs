@@ -4,6 +4,8 @@
 //! sessionStorage, since the panel's sign-on brings the session there. Drafts live in
 //! localStorage, per customer.
 
+use crate::api::Api;
+use crate::drafts::local_storage;
 use helpdesk_core::api::{Customer, LoginResponse};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -26,8 +28,18 @@ const IDLE_MS: f64 = 2.0 * 3600.0 * 1000.0;
 /// Activity is written back at most this often.
 const TOUCH_MS: f64 = 60.0 * 1000.0;
 
+/// The session, provided once by `App`: a handle to copy into event handlers and tasks.
 #[derive(Clone, Copy)]
-pub struct Session(pub RwSignal<Option<SessionData>>);
+pub struct Session(pub RwSignal<Option<SessionData>>, Marks);
+
+/// What the session remembers beside its data, in memory only (a reload forgets it).
+#[derive(Clone, Copy)]
+pub struct Marks {
+    /// Set when the server ended the session, until the next login: whether drafts were kept.
+    expired: StoredValue<Option<bool>>,
+    /// When activity was last written back (ms since the epoch).
+    last_touch: StoredValue<f64>,
+}
 
 fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
@@ -57,11 +69,18 @@ fn session_store() -> Option<web_sys::Storage> {
     }
 }
 
-pub fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
 impl Session {
+    /// A session with this data, kept nowhere yet.
+    pub fn new(data: Option<SessionData>) -> Self {
+        Session(
+            RwSignal::new(data),
+            Marks {
+                expired: StoredValue::new(None),
+                last_touch: StoredValue::new(0.0),
+            },
+        )
+    }
+
     /// The session saved in this tab, if any.
     pub fn restore() -> Self {
         let store = session_store();
@@ -81,24 +100,31 @@ impl Session {
             }
             None => None,
         };
-        crate::api::set_token(data.as_ref().map(|d| d.token.clone()));
-        note_activity();
-        Session(RwSignal::new(data))
+        let session = Session::new(data);
+        session.note_activity();
+        session
     }
 
-    pub fn start(&self, r: LoginResponse) {
-        self.begin(r, true);
+    /// The token of the session, if any (what the API client sends).
+    pub fn token(&self) -> Option<String> {
+        self.0
+            .try_with_untracked(|d| d.as_ref().map(|d| d.token.clone()))
+            .flatten()
+    }
+
+    pub fn start(&self, api: Api, r: LoginResponse) {
+        self.begin(api, r, true);
     }
 
     /// A session for this page only, kept nowhere: the widget's sign-on through the panel, which
     /// brings a new one whenever the widget needs it (another customer may log in to the panel
     /// in this tab next).
-    pub fn start_here(&self, r: LoginResponse) {
-        self.begin(r, false);
+    pub fn start_here(&self, api: Api, r: LoginResponse) {
+        self.begin(api, r, false);
     }
 
-    fn begin(&self, r: LoginResponse, keep: bool) {
-        EXPIRED.with(|e| e.set(None));
+    fn begin(&self, api: Api, r: LoginResponse, keep: bool) {
+        self.1.expired.set_value(None);
         let data = SessionData {
             token: r.token,
             customer: r.customer,
@@ -107,16 +133,15 @@ impl Session {
         if keep {
             save(&data);
         }
-        crate::api::set_token(Some(data.token.clone()));
         let saved_zone = data.customer.time_zone.clone();
         self.0.set(Some(data));
-        self.save_time_zone(&saved_zone);
+        self.save_time_zone(api, &saved_zone);
     }
 
     /// Once after login: the browser's time zone becomes the one of the customer's e-mails when
     /// the server has another (Europe/Rome until one is known). A failure is not shown: the next
     /// login tries again.
-    fn save_time_zone(&self, saved: &str) {
+    fn save_time_zone(&self, api: Api, saved: &str) {
         let options =
             js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
                 .resolved_options();
@@ -129,19 +154,19 @@ impl Session {
         };
         let session = *self;
         leptos::task::spawn_local(async move {
-            if let Ok(c) = crate::api::set_time_zone(&zone).await {
+            if let Ok(c) = api.set_time_zone(&zone).await {
                 session.set_customer(c);
             }
         });
     }
 
     /// The server ended the session (a 401): forgotten here too, drafts kept, and the login says
-    /// why (see [`expired`]).
+    /// why (see [`Session::expired`]).
     pub fn expire(&self) {
         // Several requests may fail at once: the first, while the customer is still known, says.
         if let Some(id) = self.customer_id_untracked() {
             let draft_kept = !crate::drafts::keys_of(&id).is_empty();
-            EXPIRED.with(|e| e.set(Some(draft_kept)));
+            self.1.expired.set_value(Some(draft_kept));
         }
         self.end(false);
     }
@@ -150,7 +175,7 @@ impl Session {
     pub fn end(&self, forget_drafts: bool) {
         if forget_drafts {
             // Logged out on purpose: nothing to explain, nothing kept for a next login.
-            EXPIRED.with(|e| e.set(None));
+            self.1.expired.set_value(None);
             if let (Some(ls), Some(d)) = (local_storage(), self.0.get_untracked()) {
                 for key in crate::drafts::keys_of(&d.customer.id) {
                     let _ = ls.remove_item(&key);
@@ -160,7 +185,6 @@ impl Session {
         if let Some(s) = session_store() {
             let _ = s.remove_item(KEY);
         }
-        crate::api::set_token(None);
         self.0.set(None);
     }
 
@@ -190,40 +214,33 @@ impl Session {
     }
 }
 
-thread_local! {
-    /// Set when the server ended the session, until the next login: whether drafts were kept.
-    static EXPIRED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
-}
-
-/// Whether the last session was ended by the server rather than by a logout (`Some`), and then
-/// whether the customer has a draft waiting. Kept in memory only: a reload forgets it.
-pub fn expired() -> Option<bool> {
-    EXPIRED.with(|e| e.get())
-}
-
-thread_local! {
-    static LAST_TOUCH: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
-}
-
-/// Notes activity (any answer from the API), keeping the stored session alive; written back at
-/// most once a minute.
-pub fn note_activity() {
-    let now = js_sys::Date::now();
-    if now - LAST_TOUCH.with(|t| t.get()) < TOUCH_MS {
-        return;
+impl Session {
+    /// Whether the last session was ended by the server rather than by a logout (`Some`), and
+    /// then whether the customer has a draft waiting. Kept in memory only: a reload forgets it.
+    pub fn expired(&self) -> Option<bool> {
+        self.1.expired.try_get_value().flatten()
     }
-    LAST_TOUCH.with(|t| t.set(now));
-    let Some(store) = session_store() else {
-        return;
-    };
-    let stored: Option<SessionData> = store
-        .get_item(KEY)
-        .ok()
-        .flatten()
-        .and_then(|j| crate::json::parse(&j));
-    if let Some(mut data) = stored {
-        data.active_ms = now;
-        save(&data);
+
+    /// Notes activity (any answer from the API), keeping the stored session alive; written back
+    /// at most once a minute.
+    pub fn note_activity(&self) {
+        let now = js_sys::Date::now();
+        if now - self.1.last_touch.try_get_value().unwrap_or(0.0) < TOUCH_MS {
+            return;
+        }
+        self.1.last_touch.set_value(now);
+        let Some(store) = session_store() else {
+            return;
+        };
+        let stored: Option<SessionData> = store
+            .get_item(KEY)
+            .ok()
+            .flatten()
+            .and_then(|j| crate::json::parse(&j));
+        if let Some(mut data) = stored {
+            data.active_ms = now;
+            save(&data);
+        }
     }
 }
 
@@ -234,7 +251,7 @@ fn save(data: &SessionData) {
 }
 
 pub fn use_session() -> Session {
-    use_context::<Session>().unwrap_or_else(|| Session(RwSignal::new(None)))
+    use_context::<Session>().unwrap_or_else(|| Session::new(None))
 }
 
 /// Where to go back after logging in again (only paths of this app). The login page itself is

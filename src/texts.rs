@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_lockout_says_the_wait_in_minutes_or_hours_not_hundreds_of_seconds() {
-        crate::language::init();
+        crate::plurals::init();
         let it = |s| too_many_attempts(Locale::it, s);
         assert_eq!(
             it(894),
@@ -201,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_wrong_password_warns_before_the_lock() {
-        crate::language::init();
+        crate::plurals::init();
         let it = |left, s| invalid_credentials(Locale::it, left, s);
         assert_eq!(
             it(None, 900),
@@ -233,7 +233,7 @@ mod plurals {
 
     #[test]
     fn a_count_picks_the_plural_form_of_the_language() {
-        crate::language::init();
+        crate::plurals::init();
         let s =
             td_string!(Locale::it, description_count, count = 5usize, min = 30usize).to_string();
         assert_eq!(s, "5 caratteri (almeno 30)");

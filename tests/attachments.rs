@@ -3,6 +3,7 @@
 //! that the test drives, so no server is needed (the end-to-end tests use the real one).
 #![cfg(target_arch = "wasm32")]
 
+use helpdesk_app::api::{Api, Hooks};
 use helpdesk_app::components::attachments::{Attached, Attachments};
 use helpdesk_app::i18n::Locale;
 use helpdesk_app::language::Fixed;
@@ -96,11 +97,25 @@ struct Mounted {
 }
 
 async fn mount() -> Mounted {
+    mount_signed_in(None).await
+}
+
+/// Mounted with an API client whose session has this token (the app's own gives it the
+/// session's).
+async fn mount_signed_in(token: Option<&'static str>) -> Mounted {
     fake_xhr();
     let root = fresh_root();
     let files = RwSignal::new(Vec::<Attached>::new());
     let pending = RwSignal::new(0usize);
     let handle = leptos::mount::mount_to(root.clone(), move || {
+        if let Some(token) = token {
+            provide_context(Api::new(Hooks {
+                token: Box::new(move || Some(token.to_string())),
+                language: Box::new(|| "it"),
+                activity: Box::new(|| {}),
+                ended: Box::new(|| {}),
+            }));
+        }
         view! { <Fixed locale=Locale::it><Attachments id="files" files=files pending=pending/></Fixed> }
     });
     leptos::task::tick().await;
@@ -185,8 +200,7 @@ async fn the_picker_has_a_label_and_the_zone_shows_when_files_are_dragged_over_i
 
 #[wasm_bindgen_test]
 async fn dropped_files_are_listed_and_sent_with_the_token_in_a_header() {
-    helpdesk_app::api::set_token(Some("secret-token".into()));
-    let m = mount().await;
+    let m = mount_signed_in(Some("secret-token")).await;
     m.drop_files(&[
         ("errore.log", "text/plain", 120),
         ("schermata.png", "image/png", 200),
@@ -219,7 +233,6 @@ async fn dropped_files_are_listed_and_sent_with_the_token_in_a_header() {
         .unwrap()
         .expect("a thumbnail");
     assert!(img.get_attribute("src").unwrap().starts_with("blob:"));
-    helpdesk_app::api::set_token(None);
 }
 
 #[wasm_bindgen_test]

@@ -91,7 +91,7 @@ fn thread_of(n: usize) -> Vec<Message> {
 }
 
 fn session() -> Session {
-    Session(RwSignal::new(Some(SessionData {
+    Session::new(Some(SessionData {
         token: "t".into(),
         customer: Customer {
             id: "cust-test".into(),
@@ -102,7 +102,7 @@ fn session() -> Session {
             role: Role::Customer,
         },
         active_ms: 0.0,
-    })))
+    }))
 }
 
 // ----- mounting and waiting -----

@@ -2,7 +2,7 @@
 //! progress bar (XMLHttpRequest: fetch cannot report upload progress), cancellable, retriable and
 //! removable.
 
-use crate::api::{self, ApiError};
+use crate::api::{self, Api, ApiError};
 use crate::config::config;
 use crate::format::size as show_size;
 use crate::i18n::*;
@@ -10,7 +10,8 @@ use helpdesk_core::api::Upload;
 use helpdesk_core::limits::{FORBIDDEN_EXTENSIONS, MAX_FILES_PER_MESSAGE};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{File, FileList, FormData, ProgressEvent, Url, XmlHttpRequest};
@@ -76,11 +77,37 @@ struct Parked {
     name: String,
 }
 
-thread_local! {
-    /// Every component's jobs (keys are unique across components): not reactive, and not `Send`.
-    static JOBS: RefCell<Vec<Job>> = const { RefCell::new(Vec::new()) };
-    static NEXT_KEY: Cell<u32> = const { Cell::new(1) };
-    static PARKED: RefCell<Vec<Parked>> = const { RefCell::new(Vec::new()) };
+/// The browser's side of every list's files, provided once by `App`: the jobs (keys are unique
+/// across lists) and the files parked for the next login, which outlive the list that had them.
+/// Not reactive, and not `Send`.
+#[derive(Clone, Copy)]
+pub struct Uploads(StoredValue<Rc<RefCell<Shelf>>, LocalStorage>);
+
+#[derive(Default)]
+struct Shelf {
+    jobs: Vec<Job>,
+    next_key: u32,
+    parked: Vec<Parked>,
+}
+
+impl Default for Uploads {
+    fn default() -> Self {
+        Uploads(StoredValue::new_local(Rc::default()))
+    }
+}
+
+impl Uploads {
+    /// The shelf (none once the app is gone); one accessor, so that the arena's code is compiled
+    /// once rather than for every use.
+    fn shelf<R>(self, f: impl FnOnce(&mut Shelf) -> R) -> Option<R> {
+        let shelf = self.0.try_get_value()?;
+        let mut shelf = shelf.borrow_mut();
+        Some(f(&mut shelf))
+    }
+
+    fn jobs<R>(self, f: impl FnOnce(&mut Vec<Job>) -> R) -> Option<R> {
+        self.shelf(|s| f(&mut s.jobs))
+    }
 }
 
 /// Where a list is: the page's address and the list's id (the reply box of one ticket, the wizard).
@@ -106,6 +133,10 @@ struct Ctx {
     thumbs: StoredValue<Vec<(String, String)>>,
     /// The state of every finished upload.
     done: RwSignal<St>,
+    uploads: Uploads,
+    api: Api,
+    session: crate::session::Session,
+    i18n: leptos_i18n::I18nContext<Locale>,
 }
 
 fn sending(st: &St) -> bool {
@@ -117,7 +148,7 @@ fn failed(st: &St) -> bool {
 }
 
 /// "screenshot-2026-11-25-10-12-03.png", in the customer's time zone.
-fn screenshot_name(mime: &str) -> String {
+fn screenshot_name(l: Locale, mime: &str) -> String {
     let d = js_sys::Date::new_0();
     let mut s = String::new();
     let parts = [
@@ -143,11 +174,12 @@ fn screenshot_name(mime: &str) -> String {
         "image/webp" => ".webp",
         _ => ".png",
     });
-    td_string!(crate::language::current(), att_screenshot, time = s).to_string()
+    td_string!(l, att_screenshot, time = s).to_string()
 }
 
 /// Sends one upload, its listener attached (the token goes in a header, never in the URL).
 fn request(
+    api: Api,
     file: &File,
     name: &str,
     listener: &Closure<dyn FnMut(ProgressEvent)>,
@@ -155,11 +187,8 @@ fn request(
     let xhr = XmlHttpRequest::new()?;
     xhr.open("POST", &api::upload_url())?;
     xhr.set_request_header("Accept", "application/json")?;
-    xhr.set_request_header(
-        "Accept-Language",
-        crate::language::code(crate::language::current()),
-    )?;
-    if let Some(token) = api::token() {
+    xhr.set_request_header("Accept-Language", api.language())?;
+    if let Some(token) = api.token() {
         xhr.set_request_header("Authorization", &["Bearer ", &token].concat())?;
     }
     let f = listener.as_ref().unchecked_ref();
@@ -172,12 +201,13 @@ fn request(
 }
 
 /// Detaches and takes the request of a job, if one is in flight.
-fn take_request(key: u32) -> Option<XmlHttpRequest> {
-    let (xhr, listener) = JOBS.with(|j| {
-        let mut j = j.borrow_mut();
-        let job = j.iter_mut().find(|j| j.key == key)?;
-        Some((job.xhr.take()?, job.listener.take()))
-    })?;
+fn take_request(uploads: Uploads, key: u32) -> Option<XmlHttpRequest> {
+    let (xhr, listener) = uploads
+        .jobs(|j| {
+            let job = j.iter_mut().find(|j| j.key == key)?;
+            Some((job.xhr.take()?, job.listener.take()))
+        })
+        .flatten()?;
     if let Ok(up) = xhr.upload() {
         up.set_onprogress(None);
     }
@@ -187,8 +217,8 @@ fn take_request(key: u32) -> Option<XmlHttpRequest> {
     Some(xhr)
 }
 
-fn forget_job(key: u32) {
-    JOBS.with(|j| j.borrow_mut().retain(|j| j.key != key));
+fn forget_job(uploads: Uploads, key: u32) {
+    uploads.jobs(|j| j.retain(|j| j.key != key));
 }
 
 fn revoke(url: &str) {
@@ -231,7 +261,7 @@ impl Ctx {
                 let kind = file.type_();
                 // A pasted screenshot is called "image.png": a date says which one it is.
                 let name = if pasted && kind.starts_with("image/") {
-                    screenshot_name(&kind)
+                    screenshot_name(self.i18n.get_locale_untracked(), &kind)
                 } else {
                     file.name()
                 };
@@ -243,12 +273,16 @@ impl Ctx {
 
     /// Checks a file (the server checks again and decides) and starts its upload.
     fn add(self, file: File, name: String) {
-        let l = crate::language::current();
+        let l = self.i18n.get_locale_untracked();
         let size = file.size() as u64;
-        let key = NEXT_KEY.with(|k| {
-            k.set(k.get() + 1);
-            k.get()
-        });
+        let key = self
+            .uploads
+            .shelf(|s| {
+                // Keys start at 2, as they always did: 0 is a finished upload's.
+                s.next_key = s.next_key.max(1) + 1;
+                s.next_key
+            })
+            .unwrap_or(1);
         let count = self.files.with_untracked(Vec::len)
             + self.items.with_untracked(|v| {
                 v.iter()
@@ -263,7 +297,7 @@ impl Ctx {
         let problem = if count >= MAX_FILES_PER_MESSAGE {
             Some(td_string!(l, att_too_many, count = MAX_FILES_PER_MESSAGE).to_string())
         } else if size > max {
-            Some(td_string!(l, att_too_large, size = show_size(max)).to_string())
+            Some(td_string!(l, att_too_large, size = show_size(l, max)).to_string())
         } else if size == 0 {
             Some(td_string!(l, att_empty).to_string())
         } else if FORBIDDEN_EXTENSIONS.contains(&ext.as_str()) {
@@ -293,8 +327,8 @@ impl Ctx {
             })
         });
         if ok {
-            JOBS.with(|j| {
-                j.borrow_mut().push(Job {
+            self.uploads.jobs(|j| {
+                j.push(Job {
                     key,
                     file,
                     xhr: None,
@@ -308,21 +342,24 @@ impl Ctx {
     /// Sends (or sends again) an item's file.
     fn send(self, key: u32) {
         let Some(item) = self.item(key) else { return };
-        let Some(file) = JOBS.with(|j| {
-            j.borrow()
-                .iter()
-                .find(|j| j.key == key && j.xhr.is_none())
-                .map(|j| j.file.clone())
-        }) else {
+        let Some(file) = self
+            .uploads
+            .jobs(|j| {
+                j.iter()
+                    .find(|j| j.key == key && j.xhr.is_none())
+                    .map(|j| j.file.clone())
+            })
+            .flatten()
+        else {
             return;
         };
         let listener = Closure::<dyn FnMut(ProgressEvent)>::new(move |ev: ProgressEvent| {
             self.on_event(key, ev)
         });
-        match request(&file, &item.name, &listener) {
+        match request(self.api, &file, &item.name, &listener) {
             Ok(xhr) => {
-                JOBS.with(|j| {
-                    if let Some(j) = j.borrow_mut().iter_mut().find(|j| j.key == key) {
+                self.uploads.jobs(|j| {
+                    if let Some(j) = j.iter_mut().find(|j| j.key == key) {
                         j.xhr = Some(xhr);
                         j.listener = Some(listener);
                     }
@@ -330,7 +367,9 @@ impl Ctx {
                 self.pending.update(|p| *p += 1);
                 item.st.set(St::Sending(0.0, item.size as f64));
             }
-            Err(_) => item.st.set(St::Failed(ApiError::Network.message())),
+            Err(_) => item.st.set(St::Failed(
+                ApiError::Network.message(self.i18n.get_locale_untracked()),
+            )),
         }
     }
 
@@ -349,7 +388,7 @@ impl Ctx {
             item.st.set(St::Sending(ev.loaded(), total));
             return;
         }
-        let Some(xhr) = take_request(key) else {
+        let Some(xhr) = take_request(self.uploads, key) else {
             return;
         };
         self.pending.update(|p| *p = p.saturating_sub(1));
@@ -359,7 +398,7 @@ impl Ctx {
             0 => ApiError::Network,
             200..=299 => match crate::json::parse::<Upload>(&text) {
                 Some(upload) => {
-                    forget_job(key);
+                    forget_job(self.uploads, key);
                     if let Some(url) = item.thumb {
                         self.thumbs
                             .update_value(|t| t.push((upload.id.clone(), url)));
@@ -388,31 +427,25 @@ impl Ctx {
         // it again cannot help, so it can only be removed. The network, the server's own trouble
         // or a busy server may well answer otherwise next time.
         let final_refusal = matches!(status, 400..=499) && !matches!(status, 401 | 408 | 429);
+        let l = self.i18n.get_locale_untracked();
         item.st.set(if final_refusal {
-            St::Refused(
-                td_string!(
-                    crate::language::current(),
-                    att_failed,
-                    reason = err.message()
-                )
-                .to_string(),
-            )
+            St::Refused(td_string!(l, att_failed, reason = err.message(l)).to_string())
         } else {
-            St::Failed(err.message())
+            St::Failed(err.message(l))
         });
         if err == ApiError::Unauthorized {
-            api::unauthorized();
+            self.api.unauthorized();
         }
     }
 
     /// Cancels (if in flight) and forgets an item.
     fn remove(self, key: u32) {
         let Some(item) = self.item(key) else { return };
-        if let Some(xhr) = take_request(key) {
+        if let Some(xhr) = take_request(self.uploads, key) {
             self.pending.update(|p| *p = p.saturating_sub(1));
             let _ = xhr.abort();
         }
-        forget_job(key);
+        forget_job(self.uploads, key);
         self.items.update(|v| v.retain(|i| i.key != key));
         if let Some(url) = &item.thumb {
             revoke(url);
@@ -438,10 +471,10 @@ impl Ctx {
     /// (`park`: whose list, where), the files not yet uploaded are kept for the next login, and
     /// their names in the drafts in case the page is reloaded before it.
     fn unmount(self, park: Option<(String, String)>) {
-        let park = park.filter(|_| crate::session::expired().is_some());
+        let park = park.filter(|_| self.session.expired().is_some());
         let mut parked = Vec::new();
         for item in self.items.try_get_untracked().unwrap_or_default() {
-            if let Some(xhr) = take_request(item.key) {
+            if let Some(xhr) = take_request(self.uploads, item.key) {
                 self.pending.update(|p| *p = p.saturating_sub(1));
                 let _ = xhr.abort();
             }
@@ -451,16 +484,14 @@ impl Ctx {
                 .try_with_untracked(|s| !matches!(s, St::Refused(_)))
                 .unwrap_or(true);
             if let (Some((customer, place)), true) = (&park, keep) {
-                let file = JOBS.with(|j| {
-                    j.borrow()
-                        .iter()
-                        .find(|j| j.key == item.key)
-                        .map(|j| j.file.clone())
-                });
+                let file = self
+                    .uploads
+                    .jobs(|j| j.iter().find(|j| j.key == item.key).map(|j| j.file.clone()))
+                    .flatten();
                 if let Some(file) = file {
                     parked.push(item.name.clone());
-                    PARKED.with(|p| {
-                        p.borrow_mut().push(Parked {
+                    self.uploads.shelf(|s| {
+                        s.parked.push(Parked {
                             customer: customer.clone(),
                             place: place.clone(),
                             file,
@@ -469,7 +500,7 @@ impl Ctx {
                     });
                 }
             }
-            forget_job(item.key);
+            forget_job(self.uploads, item.key);
             if let Some(url) = &item.thumb {
                 revoke(url);
             }
@@ -494,14 +525,16 @@ impl Ctx {
             .and_then(|j| crate::json::parse(&j))
             .unwrap_or_default();
         crate::drafts::clear(customer, &key);
-        let mine = PARKED.with(|p| {
-            let mut p = p.borrow_mut();
-            let (mine, others) = std::mem::take(&mut *p)
-                .into_iter()
-                .partition::<Vec<_>, _>(|f| f.customer == customer && f.place == place);
-            *p = others;
-            mine
-        });
+        let mine = self
+            .uploads
+            .shelf(|s| {
+                let (mine, others) = std::mem::take(&mut s.parked)
+                    .into_iter()
+                    .partition::<Vec<_>, _>(|f| f.customer == customer && f.place == place);
+                s.parked = others;
+                mine
+            })
+            .unwrap_or_default();
         if mine.is_empty() {
             return names;
         }
@@ -572,15 +605,20 @@ pub fn Attachments(
     pending: RwSignal<usize>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let session = crate::session::use_session();
     let ctx = Ctx {
         files,
         pending,
         items: RwSignal::new(Vec::new()),
         thumbs: StoredValue::new(Vec::new()),
         done: RwSignal::new(St::Done),
+        uploads: use_context::<Uploads>().unwrap_or_default(),
+        api: api::use_api(),
+        session,
+        i18n,
     };
     // Files left unsent when the server ended the session on this list (see `Ctx::unmount`).
-    let customer = crate::session::use_session().customer_id_untracked();
+    let customer = session.customer_id_untracked();
     let place = place_of(&id);
     let pick_again = customer
         .as_deref()
@@ -614,7 +652,7 @@ pub fn Attachments(
             i18n,
             att_limits,
             count = MAX_FILES_PER_MESSAGE,
-            size = show_size(config().max_upload_bytes)
+            size = show_size(i18n.get_locale(), config().max_upload_bytes)
         )
         .to_string()
     };
@@ -672,7 +710,7 @@ pub fn Attachments(
                             <li>
                                 <span>{thumb.map(|src| view! { <img src=src alt=""/> })}</span>
                                 <div>
-                                    <span class="name">{name}" ("{show_size(size)}")"</span>
+                                    <span class="name">{name}" ("{move || show_size(i18n.get_locale(), size)}")"</span>
                                     <progress aria-label=label
                                         hidden=move || st.with(|s| matches!(s, St::Failed(_) | St::Refused(_)))
                                         max=move || st.with(|s| if let St::Sending(_, total) = s { *total as u64 } else { 1 })

@@ -1,9 +1,10 @@
 //! The frame of every logged-in page: skip link, top bar with the customer's name and logout.
 
+use crate::api::use_api;
+use crate::components::language_switch::LanguageSwitch;
 use crate::components::mail_delivery::MailDeliveryNotice;
 use crate::i18n::*;
-use crate::language::LanguageSwitch;
-use crate::router::{navigate, Link, NavLink};
+use crate::nav::{use_nav, Link, NavLink};
 use crate::session::use_session;
 use leptos::prelude::*;
 
@@ -12,12 +13,13 @@ pub fn Layout(children: Children) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let name = move || session.customer().map(|c| c.name).unwrap_or_default();
+    let (api, nav) = (use_api(), use_nav());
     let logout = move |_| {
         leptos::task::spawn_local(async move {
             // The token stops working on the server; locally everything is forgotten either way.
-            let _ = crate::api::logout().await;
+            let _ = api.logout().await;
             session.end(true);
-            navigate("/login");
+            nav.navigate("/login");
         });
     };
     // A new page starts with the focus at its content when the old page took the focus away

@@ -6,7 +6,7 @@
 //! the app regains the focus (the customer comes back from their mailbox or the panel): not once
 //! per page.
 
-use crate::api::{self, ApiError};
+use crate::api::{use_api, Api, ApiError};
 use crate::format::datetime;
 use crate::i18n::*;
 use crate::session::Session;
@@ -25,7 +25,7 @@ const REFRESH_MS: f64 = 2_000.0;
 
 /// Reads the mark for the session that begins, and again on focus; the notice finds it in the
 /// context.
-pub fn watch(session: Session) {
+pub fn watch(session: Session, api: Api) {
     let mark = Mark(RwSignal::new(None));
     provide_context(mark);
     let last = StoredValue::new(f64::NEG_INFINITY);
@@ -36,7 +36,7 @@ pub fn watch(session: Session) {
         last.set_value(js_sys::Date::now());
         leptos::task::spawn_local(async move {
             // Any failure leaves the notice as it was: it is not the page's content.
-            if let Ok(me) = api::me().await {
+            if let Ok(me) = api.me().await {
                 mark.0.set(me.mail_delivery);
             }
         });
@@ -92,6 +92,7 @@ pub fn MailDeliveryNotice() -> impl IntoView {
         .customer()
         .map(|c| c.email)
         .unwrap_or_default();
+    let api = use_api();
     let busy = RwSignal::new(false);
     let sent = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
@@ -102,7 +103,7 @@ pub fn MailDeliveryNotice() -> impl IntoView {
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::retry_mail_delivery().await {
+            match api.retry_mail_delivery().await {
                 Ok(()) => {
                     mark.0.set(None);
                     sent.set(true);
@@ -136,10 +137,10 @@ pub fn MailDeliveryNotice() -> impl IntoView {
                     {move || reason_text(i18n.get_locale(), m.reason)}
                     " "{tr!(i18n, mail_delivery.address)}" "<strong>{email.clone()}</strong>", "
                     {tr!(i18n, mail_delivery.since)}" "
-                    <time datetime=m.since>{move || { i18n.get_locale(); datetime(&since) }}</time>"."
+                    <time datetime=m.since>{move || datetime(i18n.get_locale(), &since)}</time>"."
                 </p>
                 <p>{tr!(i18n, mail_delivery.fix_before)}" "{panel}{tr!(i18n, mail_delivery.fix_after)}</p>
-                {move || error.get().map(|e| view! { <p role="alert">{e.message()}</p> })}
+                {move || error.get().map(|e| view! { <p role="alert">{e.message(i18n.get_locale_untracked())}</p> })}
                 <button type="button" on:click=retry aria-disabled=move || busy.get().then_some("true")>
                     {tr!(i18n, mail_delivery.retry)}
                 </button>

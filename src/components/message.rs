@@ -7,7 +7,7 @@
 //! never as markup. One click listener for the whole thread (`on_click`) opens quotes and
 //! downloads files, so a thousand messages need no thousand closures.
 
-use crate::api;
+use crate::api::Api;
 use crate::format::{datetime, size};
 use crate::i18n::*;
 use helpdesk_core::api::{Attachment, AuthorKind, Channel, Message, MessageKind, Status};
@@ -114,17 +114,17 @@ pub fn split_links(s: &str) -> Vec<(bool, &str)> {
     out
 }
 
-fn time(parent: &Element, iso: &str) {
+fn time(l: Locale, parent: &Element, iso: &str) {
     let t = el(Some(parent), "time", "");
     let _ = t.set_attribute("datetime", iso);
-    text(&t, &datetime(iso));
+    text(&t, &datetime(l, iso));
 }
 
 /// The list item of a message or an event.
-pub fn build_item(m: &Message) -> Element {
+pub fn build_item(api: Api, l: Locale, m: &Message) -> Element {
     let li = match m.kind {
-        MessageKind::Event => event_item(m),
-        MessageKind::Message => message_item(m),
+        MessageKind::Event => event_item(l, m),
+        MessageKind::Message => message_item(api, l, m),
     };
     li.set_id(&item_id(&m.id));
     // Focusable from script: after a reply is sent, or where the older-messages button was.
@@ -132,8 +132,7 @@ pub fn build_item(m: &Message) -> Element {
     li
 }
 
-fn event_item(m: &Message) -> Element {
-    let l = crate::language::current();
+fn event_item(l: Locale, m: &Message) -> Element {
     let what = match m.status {
         Some(Status::Closed) => td_string!(l, event_closed),
         Some(Status::AwaitingCustomer) => td_string!(l, event_awaiting),
@@ -143,12 +142,11 @@ fn event_item(m: &Message) -> Element {
     let p = el(Some(&li), "p", "");
     text(&el(Some(&p), "strong", ""), &m.author.name);
     text(&p, &[" ", what, " · "].concat());
-    time(&p, &m.created_at);
+    time(l, &p, &m.created_at);
     li
 }
 
-fn message_item(m: &Message) -> Element {
-    let l = crate::language::current();
+fn message_item(api: Api, l: Locale, m: &Message) -> Element {
     let staff = m.author.kind == AuthorKind::Staff;
     let pending = m.id.starts_with(PENDING_PREFIX);
     let li = el(
@@ -182,7 +180,7 @@ fn message_item(m: &Message) -> Element {
     if let Some(channel) = channel {
         text(&el(Some(&header), "span", "channel"), channel);
     }
-    time(&header, &m.created_at);
+    time(l, &header, &m.created_at);
     if m.automatic {
         text(
             &el(Some(&header), "span", "badge auto"),
@@ -228,12 +226,12 @@ fn message_item(m: &Message) -> Element {
         for a in &m.attachments {
             let button = file_button(&files, a);
             if previewable(a) {
-                preview(&button, a);
+                preview(api, &button, a);
             }
             text(&button, &a.name);
             text(
                 &el(Some(&button), "span", "size"),
-                &[" (", &size(a.size), ")"].concat(),
+                &[" (", &size(l, a.size), ")"].concat(),
             );
         }
         if let Some(raw) = raw_email {
@@ -255,7 +253,7 @@ fn previewable(file: &Attachment) -> bool {
 
 /// A preview above an image's download button, fetched with the token like a download. It shows
 /// only once the image has loaded: a file that is not really an image leaves nothing broken.
-fn preview(button: &Element, file: &Attachment) {
+fn preview(api: Api, button: &Element, file: &Attachment) {
     let Some(item) = button.parent_element() else {
         return;
     };
@@ -265,7 +263,7 @@ fn preview(button: &Element, file: &Attachment) {
     let _ = item.insert_before(&img, Some(button));
     let id = file.id.clone();
     leptos::task::spawn_local(async move {
-        let Ok(blob) = api::attachment_blob(&id).await else {
+        let Ok(blob) = api.attachment_blob(&id).await else {
             return;
         };
         let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
@@ -325,7 +323,7 @@ pub fn fold_parts(body: &str) -> Vec<(bool, String)> {
 }
 
 /// The thread's one click listener: opens and closes quotes, downloads files.
-pub fn on_click(ev: leptos::ev::MouseEvent) {
+pub fn on_click(api: Api, l: Locale, ev: leptos::ev::MouseEvent) {
     let Some(button) = ev
         .target()
         .and_then(|t| t.dyn_into::<Element>().ok())
@@ -334,17 +332,16 @@ pub fn on_click(ev: leptos::ev::MouseEvent) {
         return;
     };
     if let Some(id) = button.get_attribute("aria-controls") {
-        toggle_quote(&button, &id);
+        toggle_quote(l, &button, &id);
     } else if let (Some(id), Some(name)) = (
         button.get_attribute("data-file"),
         button.get_attribute("data-name"),
     ) {
-        download(button, id, name);
+        download(api, l, button, id, name);
     }
 }
 
-fn toggle_quote(button: &Element, quote_id: &str) {
-    let l = crate::language::current();
+fn toggle_quote(l: Locale, button: &Element, quote_id: &str) {
     let open = button.get_attribute("aria-expanded").as_deref() != Some("true");
     let _ = button.set_attribute("aria-expanded", if open { "true" } else { "false" });
     button.set_text_content(Some(if open {
@@ -358,20 +355,20 @@ fn toggle_quote(button: &Element, quote_id: &str) {
 }
 
 /// Downloads with the token; a failure is said right below the message's files.
-fn download(button: Element, id: String, name: String) {
+fn download(api: Api, l: Locale, button: Element, id: String, name: String) {
     let list = button.closest("ul").ok().flatten();
     let old = list.as_ref().and_then(|l| l.next_element_sibling());
     if let Some(old) = old.filter(|e| e.class_list().contains("download-error")) {
         old.remove();
     }
     leptos::task::spawn_local(async move {
-        if api::download(&id, &name).await.is_ok() {
+        if api.download(&id, &name).await.is_ok() {
             return;
         }
         if let Some(list) = list {
             let p = el(None, "p", "alert error download-error");
             let _ = p.set_attribute("role", "alert");
-            text(&p, td_string!(crate::language::current(), download_failed));
+            text(&p, td_string!(l, download_failed));
             let _ = list.after_with_node_1(&p);
         }
     });

@@ -1,6 +1,7 @@
 //! Pieces several pages share, and the parts of the ticket page.
 
 pub mod attachments;
+pub mod language_switch;
 pub mod layout;
 pub mod load;
 pub mod mail_delivery;

@@ -2,15 +2,15 @@
 //! reload, sent with an `Idempotency-Key`, shown in the thread at once and taken back (text
 //! restored) if it fails.
 
-use crate::api::{self, ApiError};
+use crate::api::{self, use_api, ApiError};
 use crate::components::attachments::{drop_expired, Attached, Attachments};
 use crate::components::message::{item_id, PENDING_PREFIX};
 use crate::components::slow::{slow_notice, Patience};
 use crate::components::thread::focus;
-use crate::components::ticket_view::TicketState;
 use crate::drafts;
 use crate::i18n::*;
 use crate::session::use_session;
+use crate::ticket_state::TicketState;
 use helpdesk_core::api::{Author, AuthorKind, Channel, Message, MessageKind, NewReply, Ticket};
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub fn ReplyBox(state: TicketState) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
+    let api = use_api();
     let code = state.code();
     // Drafts are per customer; without a session (never on a real page) nothing is stored.
     let customer = session.customer();
@@ -120,7 +121,7 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
             let (code, save_draft) = (code.clone(), save_draft.clone());
             let (customer_id, draft_key) = (customer_id.clone(), draft_key.clone());
             leptos::task::spawn_local(async move {
-                let result = api::reply(&code, &reply, &key, until.as_ref()).await;
+                let result = api.reply(&code, &reply, &key, until.as_ref()).await;
                 // A retry took this one's place (and aborted it): its answer is the retry's.
                 if !patience.answered(attempt) {
                     return;
@@ -168,7 +169,12 @@ pub fn ReplyBox(state: TicketState) -> impl IntoView {
                         // A 401 has already sent the customer to login; the draft waits there.
                         if e != ApiError::Unauthorized {
                             fail(Some(
-                                [t_string!(i18n, reply_failed), " ", &e.message()].concat(),
+                                [
+                                    t_string!(i18n, reply_failed),
+                                    " ",
+                                    &e.message(i18n.get_locale_untracked()),
+                                ]
+                                .concat(),
                             ));
                         }
                     }

@@ -54,6 +54,7 @@ impl Shown {
 #[component]
 pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
     let i18n = use_i18n();
+    let api = crate::api::use_api();
     let n = messages.with_untracked(Vec::len);
     let shown = Shown {
         head: RwSignal::new(0),
@@ -92,7 +93,7 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
         let (head, end) = (shown.head.get(), shown.end.get());
         messages.with(|m| {
             let end = end.min(m.len());
-            sync(&ol, m[..head.min(end)].iter().chain(&m[end..]));
+            sync(api, now, &ol, m[..head.min(end)].iter().chain(&m[end..]));
         });
         if first && shown.end.get_untracked() > 0 {
             request_animation_frame(move || {
@@ -113,13 +114,18 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
             </button>
         })}
         {move || shown.revealing.get().then(|| view! { <p class="loading" role="status">{tr!(i18n, loading)}</p> })}
-        <ol class="thread" node_ref=list on:click=on_click></ol>
+        <ol class="thread" node_ref=list on:click=move |ev| on_click(api, i18n.get_locale_untracked(), ev)></ol>
     }
 }
 
 /// Makes the list's items those of `wanted`, in order: items already there stay (messages never
 /// change), missing ones are built, others are removed. Keyed by element id, like `<For/>`.
-fn sync<'a>(list: &web_sys::Element, wanted: impl Iterator<Item = &'a Arc<Message>>) {
+fn sync<'a>(
+    api: crate::api::Api,
+    l: Locale,
+    list: &web_sys::Element,
+    wanted: impl Iterator<Item = &'a Arc<Message>>,
+) {
     let mut next = list.first_element_child();
     for m in wanted {
         let id = item_id(&m.id);
@@ -130,7 +136,7 @@ fn sync<'a>(list: &web_sys::Element, wanted: impl Iterator<Item = &'a Arc<Messag
         let item = document()
             .get_element_by_id(&id)
             .filter(|e| e.parent_element().as_ref() == Some(list))
-            .unwrap_or_else(|| build_item(m));
+            .unwrap_or_else(|| build_item(api, l, m));
         let _ = list.insert_before(&item, next.as_ref().map(|e| e.as_ref()));
     }
     while let Some(stale) = next {

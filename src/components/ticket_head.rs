@@ -2,10 +2,10 @@
 //! button for the code), subject and the other facts about it.
 
 use crate::components::status::{PriorityBadge, StatusBadge};
-use crate::components::ticket_view::TicketState;
 use crate::format::datetime;
 use crate::i18n::*;
 use crate::texts::{department_label, product_label};
+use crate::ticket_state::TicketState;
 use leptos::prelude::*;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -45,10 +45,10 @@ pub fn TicketHead(state: TicketState) -> impl IntoView {
                 {move || view! { <StatusBadge status=info.with(|i| i.status)/> }}
             </div>
             <dl class="meta dates">
-                <div><dt>{tr!(i18n, col_created)}</dt><dd><time datetime=created.clone()>{let at = created.clone(); move || { i18n.get_locale(); datetime(&at) }}</time></dd></div>
+                <div><dt>{tr!(i18n, col_created)}</dt><dd><time datetime=created.clone()>{let at = created.clone(); move || datetime(i18n.get_locale(), &at)}</time></dd></div>
                 <div>
                     <dt>{tr!(i18n, col_activity)}</dt>
-                    <dd><time datetime=activity>{move || { i18n.get_locale(); datetime(&activity()) }}</time></dd>
+                    <dd><time datetime=activity>{move || datetime(i18n.get_locale(), &activity())}</time></dd>
                 </div>
             </dl>
         </div>

@@ -1,11 +1,11 @@
 //! Login with the control panel's e-mail and password.
 
-use crate::api;
+use crate::api::use_api;
+use crate::components::language_switch::LanguageSwitch;
 use crate::config::config;
 use crate::embed::{use_embed, SignOn};
 use crate::i18n::*;
-use crate::language::LanguageSwitch;
-use crate::router::redirect;
+use crate::nav::use_nav;
 use crate::session::{take_return, use_session};
 use leptos::prelude::*;
 
@@ -13,8 +13,10 @@ use leptos::prelude::*;
 pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
     // Inside the panel's widget with sign-on, the panel signs the customer in: no password form.
-    let sign_on = move || use_embed().map(|e| e.sign_on.get()).unwrap_or(SignOn::Off);
+    let embed = use_embed();
+    let sign_on = move || embed.map(|e| e.sign_on.get()).unwrap_or(SignOn::Off);
     let session = use_session();
+    let (api, nav) = (use_api(), use_nav());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -22,7 +24,7 @@ pub fn LoginPage() -> impl IntoView {
     let locked = RwSignal::new(false);
     // Why the customer is here, when the server ended their session (the page they were on comes
     // back after the login).
-    let expired = crate::session::expired().map(|draft_kept| {
+    let expired = session.expired().map(|draft_kept| {
         move || {
             if draft_kept {
                 t_string!(i18n, err_session_expired_draft)
@@ -36,7 +38,7 @@ pub fn LoginPage() -> impl IntoView {
 
     // Already logged in (a reload of /login): straight to the tickets.
     if session.0.get_untracked().is_some() {
-        request_animation_frame(move || redirect("/"));
+        request_animation_frame(move || nav.redirect("/"));
     }
     crate::effect(move || {
         // Not while the form is hidden (the panel is signing the customer in).
@@ -77,16 +79,16 @@ pub fn LoginPage() -> impl IntoView {
         error.set(None);
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::login(&e, &p).await;
+            let result = api.login(&e, &p).await;
             busy.set(false);
             match result {
                 Ok(r) => {
-                    session.start(r);
+                    session.start(api, r);
                     let to = take_return().unwrap_or_else(|| "/".into());
-                    redirect(&to);
+                    nav.redirect(&to);
                 }
                 Err(e) => {
-                    error.set(Some(e.message()));
+                    error.set(Some(e.message(i18n.get_locale_untracked())));
                     locked.set(e.locked_out());
                     // The password is what to type again; focus never falls back to the page.
                     if let Some(input) = password_ref.get_untracked() {
@@ -99,7 +101,7 @@ pub fn LoginPage() -> impl IntoView {
     };
 
     let retry = move |_| {
-        if let Some(e) = use_embed() {
+        if let Some(e) = embed {
             e.ask();
         }
     };

@@ -1,8 +1,8 @@
 //! Any address the app does not know.
 
+use crate::components::language_switch::LanguageSwitch;
 use crate::i18n::*;
-use crate::language::LanguageSwitch;
-use crate::router::Link;
+use crate::nav::Link;
 use leptos::prelude::*;
 
 #[component]

@@ -1,13 +1,13 @@
 //! One ticket and its history: loads it by the code in the address, with loading, not-found and
 //! error states; the ticket itself is `TicketView`.
 
-use crate::api::{self, ApiError};
+use crate::api::{use_api, ApiError};
 use crate::components::layout::Layout;
-use crate::components::load::{LoadFailed, Loading};
+use crate::components::load::{LoadFailed, Loading, Loads};
 use crate::components::ticket_view::TicketView;
 use crate::i18n::*;
+use crate::nav::Link;
 use crate::pages::not_found::NotFound;
-use crate::router::Link;
 use helpdesk_core::api::Ticket;
 use helpdesk_core::code::TicketCode;
 use leptos::either::{Either, EitherOf4};
@@ -57,18 +57,12 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
     // The loaded ticket moves into the view once (no copy of a long thread).
     let loaded = StoredValue::new(None::<Ticket>);
     // An answer for a code the page has already left is dropped.
-    let generation = StoredValue::new(0u32);
+    let (api, loads) = (use_api(), Loads::default());
 
     let load = move || {
-        generation.update_value(|g| *g += 1);
-        let gen = generation.get_value();
         let code = code.get_untracked();
         state.set(Load::Loading);
-        leptos::task::spawn_local(async move {
-            let result = api::ticket(&code).await;
-            if generation.try_get_value() != Some(gen) {
-                return;
-            }
+        loads.begin(async move { api.ticket(&code).await }, move |result| {
             state.set(match result {
                 Ok(ticket) => {
                     loaded.set_value(Some(ticket));
@@ -77,7 +71,7 @@ pub fn TicketScreen(#[prop(into)] code: Signal<String>) -> impl IntoView {
                 Err(ApiError::Http { status: 404, .. }) => Load::NotFound,
                 // The session guard is already on its way to the login page.
                 Err(ApiError::Unauthorized) => Load::Loading,
-                Err(e) => Load::Failed(e.message()),
+                Err(e) => Load::Failed(e.message(i18n.get_locale_untracked())),
             });
         });
     };

@@ -1,14 +1,15 @@
 //! The customer's tickets: status tabs with counts, search by code or subject, paging.
 
-use crate::api::{self, ApiError};
+use crate::api::{use_api, ApiError};
 use crate::components::layout::Layout;
-use crate::components::load::{LoadFailed, Loading};
+use crate::components::load::{LoadFailed, Loading, Loads};
 use crate::components::status::{PriorityBadge, StatusBadge};
 use crate::format::datetime;
 use crate::i18n::*;
-use crate::router::{below_base, keep_in_address, Link};
+use crate::live::use_live;
+use crate::nav::{below_base, use_nav, Link};
 use crate::texts::{status_tab, tab_help};
-use helpdesk_core::api::{Status, StatusCounts, TicketSummary};
+use helpdesk_core::api::{Status, StatusCounts, TicketList, TicketSummary};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::params::ParamsMap;
@@ -45,12 +46,12 @@ pub fn TicketListPage() -> impl IntoView {
     let next = RwSignal::new(None::<String>);
     let state = RwSignal::new(Load::Loading);
     let more_busy = RwSignal::new(false);
-    // Answers to an older request (a tab clicked quickly after another) are dropped.
-    let generation = StoredValue::new(0u32);
+    // Answers to an older request (a tab clicked quickly after another) are dropped, and so
+    // are those for a page the customer has left.
+    let loads = Loads::default();
+    let (api, nav, live) = (use_api(), use_nav(), use_live());
 
     let load = move |append: bool| {
-        let gen = generation.get_value() + if append { 0 } else { 1 };
-        generation.set_value(gen);
         let cursor = if append { next.get_untracked() } else { None };
         if append {
             more_busy.set(true);
@@ -58,12 +59,8 @@ pub fn TicketListPage() -> impl IntoView {
             state.set(Load::Loading);
         }
         let (s, q) = (status.get_untracked(), query.get_untracked());
-        leptos::task::spawn_local(async move {
-            let result = api::tickets(s, &q, cursor.as_deref()).await;
-            // An answer for an older search, or for a page the customer has left, is dropped.
-            if generation.try_get_value() != Some(gen) {
-                return;
-            }
+        let request = async move { api.tickets(s, &q, cursor.as_deref()).await };
+        let answered = move |result: Result<TicketList, ApiError>| {
             more_busy.set(false);
             match result {
                 Ok(list) => {
@@ -83,9 +80,15 @@ pub fn TicketListPage() -> impl IntoView {
                     });
                 }
                 Err(ApiError::Unauthorized) => {}
-                Err(e) => state.set(Load::Failed(e.message())),
+                Err(e) => state.set(Load::Failed(e.message(i18n.get_locale_untracked()))),
             }
-        });
+        };
+        // The next page belongs to the list on screen; a new search or tab is a new load.
+        match (append, loads.latest()) {
+            (true, Some(latest)) => loads.follow(latest, request, answered),
+            (true, None) => {}
+            (false, _) => loads.begin(request, answered),
+        }
     };
     crate::effect(move || {
         status.track();
@@ -94,22 +97,20 @@ pub fn TicketListPage() -> impl IntoView {
     });
     // News from the live stream: the first page and the counts again, without the loading
     // state (the table stays where it is, focus included).
-    crate::live::showing("*");
-    crate::live::on_event(move |_| {
-        let (Some(gen), Some(s), Some(q)) = (
-            generation.try_get_value(),
+    live.showing("*");
+    live.on_event(move |_| {
+        let (Some(latest), Some(s), Some(q)) = (
+            loads.latest(),
             status.try_get_untracked(),
             query.try_get_untracked(),
         ) else {
             return;
         };
-        leptos::task::spawn_local(async move {
-            let Ok(list) = api::tickets(s, &q, None).await else {
+        let request = async move { api.tickets(s, &q, None).await };
+        loads.follow(latest, request, move |result| {
+            let Ok(list) = result else {
                 return;
             };
-            if generation.try_get_value() != Some(gen) {
-                return;
-            }
             counts.set(list.counts);
             if next.get_untracked().is_none() {
                 items.set(list.items);
@@ -151,7 +152,7 @@ pub fn TicketListPage() -> impl IntoView {
         // router's, which is the new page's already while the address bar may still show the
         // page before.
         let path = location.pathname.with_untracked(|p| below_base(p));
-        keep_in_address(&[path.as_str(), &params.to_query_string()].concat());
+        nav.keep_in_address(&[path.as_str(), &params.to_query_string()].concat());
     });
     // Search as the customer types, without a request per keystroke.
     crate::effect(move || {
@@ -255,7 +256,7 @@ fn TicketTable(items: RwSignal<Vec<TicketSummary>>) -> impl IntoView {
                         <td data-label=tr!(i18n, col_status)><StatusBadge status=s.status/></td>
                         <td data-label=tr!(i18n, col_priority)><PriorityBadge priority=s.priority/></td>
                         <td data-label=tr!(i18n, col_activity)>
-                            <time datetime=s.last_activity_at.clone()>{let at = s.last_activity_at.clone(); move || { i18n.get_locale(); datetime(&at) }}</time>
+                            <time datetime=s.last_activity_at.clone()>{let at = s.last_activity_at.clone(); move || datetime(i18n.get_locale(), &at)}</time>
                         </td>
                     </tr>
                 </For>

@@ -5,13 +5,14 @@
 mod draft;
 mod steps;
 
-use crate::api::{self, ApiError};
+use crate::api::{self, use_api, Api, ApiError};
 use crate::components::attachments::{drop_expired, Attached};
 use crate::components::layout::Layout;
 use crate::components::slow::{slow_notice, Patience};
 use crate::drafts;
 use crate::embed::{use_embed, Prefill};
 use crate::i18n::*;
+use crate::nav::Nav;
 use crate::session::use_session;
 use draft::{Draft, Step};
 use helpdesk_core::api::{
@@ -25,23 +26,34 @@ use std::time::Duration;
 
 const DRAFT: &str = "wizard";
 
-thread_local! {
-    /// A ticket to start from a refused e-mail, handed over by its page (`open_from_mail`): the
-    /// prefill, and the names of the e-mail's files.
-    static FROM_MAIL: std::cell::RefCell<Option<(Prefill, Vec<String>)>> =
-        const { std::cell::RefCell::new(None) };
+/// A ticket to start from a refused e-mail, handed over by its page (`FromMail::open`) to the
+/// wizard: the prefill, and the names of the e-mail's files. Provided once by `App`.
+#[derive(Clone, Copy)]
+pub struct FromMail(StoredValue<Option<(Prefill, Vec<String>)>>);
+
+impl Default for FromMail {
+    fn default() -> Self {
+        FromMail(StoredValue::new(None))
+    }
 }
 
-/// Opens the wizard on a new ticket with a refused e-mail's subject and text. Its files cannot
-/// come along (the server kept none of them as uploads): the page names them, to attach again.
-pub fn open_from_mail(subject: String, text: String, files: Vec<String>) {
-    let p = Prefill {
-        subject: Some(subject),
-        description: Some(text),
-        ..Prefill::default()
-    };
-    FROM_MAIL.with(|f| *f.borrow_mut() = Some((p, files)));
-    crate::router::navigate("/nuovo");
+pub fn use_from_mail() -> FromMail {
+    use_context::<FromMail>().unwrap_or_default()
+}
+
+impl FromMail {
+    /// Opens the wizard on a new ticket with a refused e-mail's subject and text. Its files
+    /// cannot come along (the server kept none of them as uploads): the page names them, to
+    /// attach again.
+    pub fn open(self, nav: Nav, subject: String, text: String, files: Vec<String>) {
+        let p = Prefill {
+            subject: Some(subject),
+            description: Some(text),
+            ..Prefill::default()
+        };
+        self.0.set_value(Some((p, files)));
+        nav.navigate("/nuovo");
+    }
 }
 
 /// Everything the steps share.
@@ -72,6 +84,8 @@ pub(crate) struct Wizard {
     /// Set with a step chosen for the customer (a prefill, a refusal): the focus then goes where
     /// they answer, not to the step's heading.
     pub focus_field: RwSignal<bool>,
+    pub api: Api,
+    pub i18n: leptos_i18n::I18nContext<Locale>,
 }
 
 impl Wizard {
@@ -97,7 +111,7 @@ impl Wizard {
 
     /// What keeps the customer on this step, if anything, from the answers as they are now.
     pub fn problem(&self, step: Step) -> Option<String> {
-        let l = crate::language::current();
+        let l = self.i18n.get_locale_untracked();
         let d = self.draft.get();
         match step {
             Step::Department => d
@@ -209,15 +223,14 @@ impl Wizard {
     /// The customer's open tickets on the chosen service, for the warning on the service step
     /// and the summary. An answer about a service since changed is dropped.
     pub fn load_open_tickets(&self) {
-        let open_here = self.open_here;
-        let draft = self.draft;
+        let (open_here, draft, api) = (self.open_here, self.draft, self.api);
         open_here.set(Vec::new());
         let id = self
             .draft
             .with_untracked(|d| d.service_id.clone().filter(|_| !d.no_service));
         if let Some(id) = id {
             leptos::task::spawn_local(async move {
-                if let Ok(list) = api::open_tickets_on(&id).await {
+                if let Ok(list) = api.open_tickets_on(&id).await {
                     let same = draft
                         .try_with_untracked(|d| d.service_id.as_deref() == Some(id.as_str()))
                         .unwrap_or(false);
@@ -386,8 +399,11 @@ pub fn WizardPage() -> impl IntoView {
     // for a fresh ticket.
     let (service, department) =
         use_query_map().with_untracked(|q| (q.get("servizio"), q.get("reparto")));
-    let (from_mail, attach_again) = FROM_MAIL
-        .with(|f| f.borrow_mut().take())
+    let (api, embed) = (use_api(), use_embed());
+    let (from_mail, attach_again) = use_from_mail()
+        .0
+        .try_update_value(Option::take)
+        .flatten()
         .map_or((None, Vec::new()), |(p, files)| (Some(p), files));
     let attach_again = StoredValue::new(attach_again.join(", "));
     let prefill = if service.is_some() || department.is_some() {
@@ -397,9 +413,8 @@ pub fn WizardPage() -> impl IntoView {
             ..Prefill::default()
         })
     } else {
-        from_mail.or_else(|| {
-            use_embed().and_then(|e| e.prefill.try_update_untracked(|p| p.take()).flatten())
-        })
+        from_mail
+            .or_else(|| embed.and_then(|e| e.prefill.try_update_untracked(|p| p.take()).flatten()))
     };
     let saved: Option<Draft> =
         drafts::load(&customer_id, DRAFT).and_then(|j| crate::json::parse(&j));
@@ -462,12 +477,14 @@ pub fn WizardPage() -> impl IntoView {
         return_to: RwSignal::new(None),
         focus_field: RwSignal::new(false),
         assessment,
+        api,
+        i18n,
     };
     if let Some(p) = prefill {
         w.start_from(p);
     }
     // The panel asks for a new ticket while the wizard is already open: its prefill starts one.
-    if let Some(embed) = use_embed() {
+    if let Some(embed) = embed {
         let mut first = true;
         crate::effect(move || {
             embed.new_ticket.track();
@@ -487,14 +504,14 @@ pub fn WizardPage() -> impl IntoView {
     let load_services = move || {
         services_state.set(None);
         leptos::task::spawn_local(async move {
-            match api::services().await {
+            match api.services().await {
                 Ok(list) => {
                     services.set(list.items);
                     services_state.set(Some(Ok(())));
                     w.resolve_service();
                 }
                 Err(ApiError::Unauthorized) => {}
-                Err(e) => services_state.set(Some(Err(e.message()))),
+                Err(e) => services_state.set(Some(Err(e.message(i18n.get_locale_untracked())))),
             }
         });
     };
@@ -568,7 +585,9 @@ pub fn WizardPage() -> impl IntoView {
         match result {
             Ok(ticket) => {
                 drafts::clear(cid, DRAFT);
-                crate::embed::ticket_created(&ticket.code);
+                if let Some(e) = embed {
+                    e.ticket_created(api, &ticket.code);
+                }
                 created.set(Some(ticket));
             }
             // The login comes back; the draft is saved and the submit can be sent again.
@@ -597,11 +616,16 @@ pub fn WizardPage() -> impl IntoView {
                     w.focus_field.set(true);
                     let about = draft.try_with_untracked(answers).unwrap_or_default();
                     w.error_about.try_set_value(about);
-                    w.error.set(Some(e.message()));
+                    w.error.set(Some(e.message(i18n.get_locale_untracked())));
                 } else {
                     w.error_about.try_set_value(String::new());
                     w.error.set(Some(
-                        [e.message().as_str(), " ", t_string!(i18n, submit_failed)].concat(),
+                        [
+                            e.message(i18n.get_locale_untracked()).as_str(),
+                            " ",
+                            t_string!(i18n, submit_failed),
+                        ]
+                        .concat(),
                     ));
                 }
             }
@@ -632,7 +656,9 @@ pub fn WizardPage() -> impl IntoView {
         let cid = w.customer.get_value();
         let (attempt, until) = patience.begin();
         leptos::task::spawn_local(async move {
-            let result = api::create_ticket(&ticket, &d.idempotency_key, until.as_ref()).await;
+            let result = api
+                .create_ticket(&ticket, &d.idempotency_key, until.as_ref())
+                .await;
             if !patience.answered(attempt) {
                 return;
             }

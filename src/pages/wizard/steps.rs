@@ -5,7 +5,7 @@ use super::{priorities, Wizard};
 use crate::components::attachments::Attachments;
 use crate::components::load::{LoadFailed, Loading};
 use crate::i18n::*;
-use crate::router::Link;
+use crate::nav::Link;
 use crate::texts::{
     checklist, department_label, family_label, priority_label, product_label, service_status_label,
 };
