@@ -21,6 +21,7 @@ pub mod json;
 pub mod language;
 pub mod live;
 pub mod pages;
+pub mod pieces;
 pub mod router;
 pub mod session;
 pub mod texts;
