@@ -5,7 +5,11 @@
  * 'new-ticket' | 'locale', 'it'|'en' | 'sso', fn(done) | 'logout' | 'on', event, fn).
  * data-top (a length, 4rem unless set) is kept free at the top of the page, where the panel has
  * its own header: the open widget never covers it on a wide screen.
- * Nothing of the app loads until the widget is first opened (or data-preload is set). Messages
+ * data-preload says when the app starts, in a hidden frame (not shown, inert, aria-hidden), so
+ * that opening only shows it, signed on: "idle" (the default) once the page has loaded and the
+ * browser is idle; "now" at once (so does a bare data-preload); "off" at the first opening. Any
+ * other value is "idle", with a warning; with Save-Data on, "idle" is "off". Only the frame
+ * itself warms the cache its app uses (browsers key it by top site and frame site). Messages
  * with the app carry a type and are taken only from our own frame and the app's origin; ours go
  * only to the app's origin. A sign-on token travels in a message, never in a URL.
  * The labels here (launcher, title bar) speak the app's language: the panel's `locale` until the
@@ -117,6 +121,7 @@
     frame.title = t(1);
     frame.src = base;
     box.insertBefore(frame, trap);
+    conceal(true);
     fetchToken();
     // A page that may not frame the helpdesk gets the browser's error page and never a ready.
     waiting = setTimeout(function () {
@@ -199,12 +204,20 @@
     note.textContent = n > 0 ? t(n === 1 ? 6 : 5) : "";
   }
 
+  // A closed widget's frame (preloaded, or closed after use) is out of reach: a focus() of the
+  // app's inside it cannot take the focus away from the panel's page.
+  function conceal(on) {
+    frame.inert = on;
+    if (on) frame.setAttribute("aria-hidden", "true");
+    else frame.removeAttribute("aria-hidden");
+  }
   var before = null;
   function show() {
     if (!box) return;
     makeFrame();
     if (isOpen) return;
     isOpen = true;
+    conceal(false);
     before = d.activeElement;
     box.style.display = "flex";
     launcher.setAttribute("aria-expanded", "true");
@@ -217,6 +230,7 @@
     if (!isOpen) return;
     isOpen = false;
     box.style.display = "none";
+    conceal(true);
     modal(false);
     launcher.setAttribute("aria-expanded", "false");
     setLauncher(showLauncher);
@@ -341,7 +355,18 @@
   function start() {
     build();
     queued.forEach(run);
-    if (data.preload !== undefined) makeFrame();
+    var mode = data.preload, c = navigator.connection;
+    if (mode === "") mode = "now";
+    if (mode !== undefined && !/^(idle|now|off)$/.test(mode)) console.warn("Helpdesk: data-preload=\"" + mode + "\" is not idle, now or off: idle");
+    if (mode === "now") return makeFrame();
+    if (mode === "off" || (c && c.saveData)) return;
+    // After the page's own load, when the browser has nothing else to do (at most 3 s later).
+    var idle = function () {
+      if (w.requestIdleCallback) requestIdleCallback(makeFrame, { timeout: 3000 });
+      else setTimeout(makeFrame, 200);
+    };
+    if (d.readyState === "complete") idle();
+    else w.addEventListener("load", idle);
   }
   if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", start);
   else start();

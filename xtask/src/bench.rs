@@ -3,10 +3,10 @@
 use crate::{build_app, cargo, root, setup, sh, Result};
 use std::path::Path;
 
-/// `cargo xtask bench [storm|wal|slow_bodies|events|backends|storm-compare [REV]|lighthouse]`: every
-/// budget, or only the outage storm's rows, or only the write flood's, or only the slow bodies'
-/// (issue 19), or only the live streams' (issue 22),
-/// or the storm against REV's build, or only Lighthouse's.
+/// `cargo xtask bench [storm|wal|slow_bodies|events|backends|storm-compare [REV]|lighthouse|phone]`:
+/// every budget, or only the outage storm's rows, or only the write flood's, or only the slow
+/// bodies' (issue 19), or only the live streams' (issue 22),
+/// or the storm against REV's build, or only Lighthouse's, or only the slow phone's (issue 23).
 pub fn bench(args: &[String]) -> Result {
     if args.first().is_some_and(|a| a == "storm") {
         return storm();
@@ -32,6 +32,10 @@ pub fn bench(args: &[String]) -> Result {
     if args.first().is_some_and(|a| a == "lighthouse") {
         return lighthouse();
     }
+    // `cargo xtask bench phone`: the slow phone's rows alone (issue 23).
+    if args.first().is_some_and(|a| a == "phone") {
+        return browser_benches("bench_phone");
+    }
     bundle_size(&root().join("dist"))?;
     sh(cargo().args([
         "bench",
@@ -49,6 +53,12 @@ pub fn bench(args: &[String]) -> Result {
     server_bench("slow_bodies")?;
     server_bench("events")?;
     backends()?;
+    browser_benches("bench_")
+}
+
+/// The ignored browser benches of `tests/e2e` whose names contain `filter`, one at a time, on
+/// the app built in dist/.
+fn browser_benches(filter: &str) -> Result {
     let mut load = cargo();
     load.args([
         "test",
@@ -60,7 +70,7 @@ pub fn bench(args: &[String]) -> Result {
         "--ignored",
         "--nocapture",
         "--test-threads=1",
-        "bench_",
+        filter,
     ])
     .env("HELPDESK_TEST_APP_DIR", root().join("dist"))
     .env("CHROMEDRIVER", setup::CHROMEDRIVER);
@@ -151,44 +161,77 @@ fn backends() -> Result {
         .env("BENCH_CLUSTER_PIDS", pids.join(",")))
 }
 
-/// What the browser downloads for the app, compressed as the server sends it.
+/// What the browser downloads for the app, compressed as the server sends it: every wasm and js
+/// file of dist/ (the app may come in several pieces, in subfolders too, as wasm-bindgen's
+/// snippets), the widget's loader apart, and the stylesheet beside them.
 fn bundle_size(dist: &Path) -> Result {
-    let mut total_gz = 0u64;
-    let mut total_br = 0u64;
-    let entries = std::fs::read_dir(dist).map_err(|e| e.to_string())?;
-    let mut rows = Vec::new();
-    for e in entries.flatten() {
-        let p = e.path();
-        let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
-        if !matches!(ext, "wasm" | "js" | "css") || p.file_name().is_some_and(|n| n == "widget.js")
-        {
-            continue;
+    // (name, raw, gzip, brotli) of each file, its name relative to dist/.
+    let mut files = Vec::new();
+    let mut dirs = vec![dist.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+                continue;
+            }
+            let ext = p.extension().and_then(|x| x.to_str()).unwrap_or("");
+            if !matches!(ext, "wasm" | "js" | "css") || p == dist.join("widget.js") {
+                continue;
+            }
+            let size = |suffix: &str| {
+                std::fs::metadata(p.with_extension(format!("{ext}.{suffix}")))
+                    .map(|m| m.len())
+                    .unwrap_or(0)
+            };
+            let raw = e.metadata().map(|m| m.len()).unwrap_or(0);
+            let name = p
+                .strip_prefix(dist)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .into_owned();
+            files.push((name, raw, size("gz"), size("br")));
         }
-        let size = |suffix: &str| {
-            std::fs::metadata(p.with_extension(format!("{ext}.{suffix}")))
-                .map(|m| m.len())
-                .unwrap_or(0)
-        };
-        let raw = e.metadata().map(|m| m.len()).unwrap_or(0);
-        let (gz, br) = (size("gz"), size("br"));
-        total_gz += gz;
-        total_br += br;
-        rows.push(format!(
-            "  {:<48} raw {:>8}  gzip {:>7}  br {:>7}",
-            p.file_name().unwrap_or_default().to_string_lossy(),
-            raw,
-            gz,
-            br
-        ));
     }
-    rows.sort();
-    println!("BENCH app bundle (wasm + js + css):");
-    for r in rows {
-        println!("{r}");
+    files.sort();
+    println!("BENCH app bundle (every wasm and js file of dist/, widget.js apart; and the css):");
+    for (name, raw, gz, br) in &files {
+        println!("  {name:<48} raw {raw:>8}  gzip {gz:>7}  br {br:>7}");
     }
+    let sum = |code: bool| {
+        files
+            .iter()
+            .filter(|f| f.0.ends_with(".css") != code)
+            .fold((0, 0, 0, 0), |t, f| {
+                (t.0 + 1, t.1 + f.1, t.2 + f.2, t.3 + f.3)
+            })
+    };
+    let (n, raw, gz, br) = sum(true);
     println!(
-        "BENCH total gzip {total_gz} bytes ({:.1} KB), brotli {total_br} bytes; budget 300 KB gzip",
-        total_gz as f64 / 1024.0
+        "BENCH whole app, {n} wasm and js files: raw {raw} bytes, gzip {gz} bytes ({:.1} KB), \
+         brotli {br} bytes ({:.1} KB); budget 300 KB gzip",
+        gz as f64 / 1024.0,
+        br as f64 / 1024.0
+    );
+    // build_app precompresses dist/'s own files only: a piece without its copies is sent as is.
+    let bare: Vec<&str> = files
+        .iter()
+        .filter(|f| f.2 == 0 || f.3 == 0)
+        .map(|f| f.0.as_str())
+        .collect();
+    if !bare.is_empty() {
+        println!(
+            "BENCH note: no .gz or .br beside {bare:?} (counted as 0 above; sent uncompressed)"
+        );
+    }
+    let (_, css_raw, css_gz, css_br) = sum(false);
+    println!(
+        "BENCH with the stylesheet: gzip {} bytes ({:.1} KB), brotli {} bytes ({:.1} KB); css raw {css_raw} bytes",
+        gz + css_gz,
+        (gz + css_gz) as f64 / 1024.0,
+        br + css_br,
+        (br + css_br) as f64 / 1024.0
     );
     // The widget's loader, which every panel page loads: at most 4 KB gzip (issue 22: it now
     // follows the app's language and is a modal on phones).

@@ -3,14 +3,15 @@
 //! tokens for the demo customer, has a page per service with a "Chiedi assistenza su questo
 //! servizio" link that prefills the service, and logs the widget's events. Its header is a bar of
 //! one line, as panels' are, which a phone cannot fit (the page scrolls sideways there), and
-//! `data-top` keeps it free of the open widget. `cargo xtask run`
-//! alone turns it on (at http://localhost:8081/), so tests and second instances never collide
-//! on its port.
+//! `data-top` keeps it free of the open widget. `?preload=idle|now|off` on any of its pages sets
+//! the loader's `data-preload` (and its links keep it), so benchmarks measure each mode.
+//! `cargo xtask run` alone turns it on (at http://localhost:8081/), so tests and second
+//! instances never collide on its port.
 
 use crate::state::AppState;
 use crate::storage::prelude::*;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -89,7 +90,22 @@ async fn services(state: &AppState) -> Vec<Service> {
         .unwrap_or_default()
 }
 
-fn page(panel: &Panel, title: &str, body: &str) -> Response {
+/// The `preload` of the page's query, when it is one of the loader's own values (anything else
+/// leaves the loader's default).
+fn preload(uri: &Uri) -> Option<&'static str> {
+    let value = uri
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("preload="))?;
+    ["idle", "now", "off"].into_iter().find(|v| *v == value)
+}
+
+/// What the panel's links add to keep the page's `preload`.
+fn keep(preload: Option<&str>) -> String {
+    preload.map(|p| format!("?preload={p}")).unwrap_or_default()
+}
+
+fn page(panel: &Panel, preload: Option<&str>, title: &str, body: &str) -> Response {
     let html = format!(
         r##"<!doctype html>
 <html lang="it">
@@ -109,11 +125,11 @@ a {{ color: #0b5cad; }}
 #events {{ font: 14px/1.4 ui-monospace, monospace; }}
 </style>
 <script>window.Helpdesk=window.Helpdesk||function(){{(Helpdesk.q=Helpdesk.q||[]).push(arguments)}};</script>
-<script src="{helpdesk}/widget.js" async data-accent="#00606b" data-radius="10px" data-top="4rem"></script>
+<script src="{helpdesk}/widget.js" async data-accent="#00606b" data-radius="10px" data-top="4rem"{preload}></script>
 <script src="/panel.js" defer></script>
 </head>
 <body>
-<header><a href="/">NewMediaLabs · Pannello di controllo</a><span>(demo)</span>
+<header><a href="/{keep}">NewMediaLabs · Pannello di controllo</a><span>(demo)</span>
 <span class="who">Mario Rossi</span><button type="button" id="panel-logout">Esci dal pannello</button></header>
 <main>
 {body}
@@ -126,6 +142,10 @@ a {{ color: #0b5cad; }}
 </html>"##,
         title = esc(title),
         helpdesk = esc(&panel.helpdesk),
+        preload = preload
+            .map(|p| format!(" data-preload=\"{}\"", esc(p)))
+            .unwrap_or_default(),
+        keep = esc(&keep(preload)),
     );
     let mut resp = Html(html).into_response();
     resp.headers_mut()
@@ -133,14 +153,16 @@ a {{ color: #0b5cad; }}
     resp
 }
 
-async fn home(State(panel): State<Panel>) -> Response {
+async fn home(State(panel): State<Panel>, uri: Uri) -> Response {
+    let preload = preload(&uri);
     let items: String = services(&panel.state)
         .await
         .iter()
         .map(|s| {
             format!(
-                "<li><a href=\"/servizi/{}\">{} — {}</a></li>",
+                "<li><a href=\"/servizi/{}{}\">{} — {}</a></li>",
                 esc(s.panel_id.as_deref().unwrap_or(&s.id)),
+                esc(&keep(preload)),
                 esc(&s.product),
                 esc(&s.identifier)
             )
@@ -150,10 +172,11 @@ async fn home(State(panel): State<Panel>) -> Response {
         "<section class=\"card\"><h1>I tuoi servizi</h1><ul>{items}</ul>\
          <p>L'assistenza è nel pulsante in basso a destra: ti riconosce senza password.</p></section>"
     );
-    page(&panel, "I tuoi servizi", &body)
+    page(&panel, preload, "I tuoi servizi", &body)
 }
 
-async fn service_page(State(panel): State<Panel>, Path(id): Path<String>) -> Response {
+async fn service_page(State(panel): State<Panel>, Path(id): Path<String>, uri: Uri) -> Response {
+    let preload = preload(&uri);
     let all = services(&panel.state).await;
     // The panel knows its services by its own ids.
     let Some(s) = all
@@ -165,13 +188,14 @@ async fn service_page(State(panel): State<Panel>, Path(id): Path<String>) -> Res
     let body = format!(
         "<section class=\"card\"><h1>{} — {}</h1><p>Stato: {}</p>\
          <p><a href=\"#\" id=\"ask\" data-service=\"{}\">Chiedi assistenza su questo servizio</a></p>\
-         <p><a href=\"/\">Tutti i servizi</a></p></section>",
+         <p><a href=\"/{}\">Tutti i servizi</a></p></section>",
         esc(&s.product),
         esc(&s.identifier),
         esc(s.status.as_str()),
         esc(&id),
+        esc(&keep(preload)),
     );
-    page(&panel, &s.identifier, &body)
+    page(&panel, preload, &s.identifier, &body)
 }
 
 /// What the panel's own server does for the widget: a short-lived token naming the customer
@@ -229,3 +253,21 @@ document.addEventListener('click', function (e) {
   if (e.target.id === 'panel-logout') { Helpdesk('logout'); log('logout'); }
 });
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_loaders_own_preload_values_reach_the_page() {
+        let of = |q: &str| preload(&q.parse::<Uri>().unwrap());
+        assert_eq!(of("/?preload=now"), Some("now"));
+        assert_eq!(of("/servizi/1?x=1&preload=off"), Some("off"));
+        assert_eq!(of("/?preload=idle"), Some("idle"));
+        assert_eq!(of("/"), None);
+        assert_eq!(of("/?preload=%22%3E%3Cscript%3E"), None);
+        assert_eq!(of("/?preload=NOW"), None);
+        assert_eq!(keep(Some("off")), "?preload=off");
+        assert_eq!(keep(None), "");
+    }
+}

@@ -10,6 +10,45 @@ use std::time::{Duration, Instant};
 
 pub use fantoccini;
 
+/// The element lookup by role, label and text: the one snippet `Env::by_role` and the others run,
+/// and that `Env::js` puts before a test's script (with it, `byRole(…)` and the others there).
+pub const LOCATE: &str = include_str!("locate.js");
+
+/// One lookup's arguments for `locate.js`.
+struct Query<'a> {
+    kind: &'static str,
+    first: &'a str,
+    second: Option<&'a str>,
+    substring: bool,
+    scope: Option<&'a Element>,
+    text: Option<&'a str>,
+}
+
+impl<'a> Query<'a> {
+    fn new(kind: &'static str, first: &'a str) -> Self {
+        Query {
+            kind,
+            first,
+            second: None,
+            substring: false,
+            scope: None,
+            text: None,
+        }
+    }
+    fn name(mut self, name: &'a str) -> Self {
+        self.second = Some(name);
+        self
+    }
+    fn substring(mut self) -> Self {
+        self.substring = true;
+        self
+    }
+    fn within(mut self, scope: &'a Element) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+}
+
 /// The workspace root (the e2e crate lives in tests/e2e).
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -68,6 +107,32 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
 /// Starts the server and a browser whose language is `lang` (e.g. `en-GB`): the app follows it
 /// until the customer chooses. The other starts use an Italian browser, as most customers have.
 pub async fn start_in(lang: &str, adjust: impl FnOnce(&mut Config)) -> Env {
+    start_browser(lang, &[], adjust).await
+}
+
+/// Chromium's flags for a browser that keeps frames as a phone's does. Chrome on Android
+/// isolates only some sites in processes of their own, so the panel's widget frame (another
+/// site) usually runs in the panel page's process; here too, which is also what lets DevTools'
+/// throttling of the page (one target, one process) reach the frame from its first request.
+const PHONE_ARGS: &[&str] = &[
+    "--disable-site-isolation-trials",
+    "--disable-features=IsolateOrigins,site-per-process",
+];
+
+/// Starts the server (demo data) and a fresh browser that keeps frames as a phone's does; call
+/// [`Env::slow_phone`] before the first page to load it on Lighthouse's mobile conditions.
+pub async fn start_phone() -> Env {
+    start_browser("it-IT", PHONE_ARGS, |_| {}).await
+}
+
+/// [`start_with_panel`] with a browser that keeps frames as a phone's does ([`start_phone`]).
+pub async fn start_phone_with_panel() -> Env {
+    let port = free_port();
+    start_browser("it-IT", PHONE_ARGS, move |c| panel_config(c, port)).await
+}
+
+/// Starts the server and a fresh browser in `lang`, with Chromium's flags `extra` added.
+async fn start_browser(lang: &str, extra: &[&str], adjust: impl FnOnce(&mut Config)) -> Env {
     assert!(
         app_dir().join("index.html").exists(),
         "the app is not built in {}: run `cargo xtask test`",
@@ -107,10 +172,13 @@ pub async fn start_in(lang: &str, adjust: impl FnOnce(&mut Config)) -> Env {
             "prefs": { "intl.accept_languages": lang }
         }
     });
-    let caps = match caps {
+    let mut caps = match caps {
         serde_json::Value::Object(m) => m,
         _ => unreachable!(),
     };
+    if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
+        args.extend(extra.iter().map(|a| serde_json::json!(a)));
+    }
     let deadline = Instant::now() + Duration::from_secs(20);
     let browser = loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -148,11 +216,16 @@ pub async fn start_with_panel() -> Env {
 pub async fn start_with_panel_and(adjust: impl FnOnce(&mut Config)) -> Env {
     let port = free_port();
     start_with(move |c| {
-        c.demo_panel_bind = Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
-        c.frame_ancestors = format!("'self' http://localhost:{port}");
+        panel_config(c, port);
         adjust(c);
     })
     .await
+}
+
+/// The demo panel on 127.0.0.1:`port`, reached as `http://localhost:port`, allowed to frame.
+fn panel_config(c: &mut Config, port: u16) {
+    c.demo_panel_bind = Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    c.frame_ancestors = format!("'self' http://localhost:{port}");
 }
 
 impl Env {
@@ -231,20 +304,293 @@ impl Env {
         self.find(css).await.click().await.expect("click");
     }
 
+    /// Runs a script; it can find elements as the helpers below do, with `byRole(role, name)`,
+    /// `byRoleContaining(role, part)`, `allByRole(role)`, `byLabel(label)` and `byText(words)`
+    /// (each takes a last, optional element to search within).
     pub async fn js(&self, script: &str) -> serde_json::Value {
         self.browser
-            .execute(script, vec![])
+            .execute(&format!("{LOCATE}\n{script}"), vec![])
             .await
             .expect("script runs")
+    }
+
+    /// Runs a script with `arguments[0]` the element (and the lookups `js` has).
+    pub async fn js_on(&self, el: &Element, script: &str) -> serde_json::Value {
+        let arg = serde_json::to_value(el).expect("an element is JSON");
+        self.browser
+            .execute(&format!("{LOCATE}\n{script}"), vec![arg])
+            .await
+            .expect("script runs")
+    }
+
+    /// Waits for what `locate.js` finds (see there for the arguments); panics with the names
+    /// that were there instead.
+    async fn locate(&self, what: &str, args: Query<'_>) -> Element {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let answer = self.run_locate(&args, false).await;
+            if let Some(found) = answer.get("found") {
+                return self.element(found.clone());
+            }
+            if Instant::now() > deadline {
+                panic!("no {what} appeared; there were: {}", answer["seen"]);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn run_locate(&self, q: &Query<'_>, all: bool) -> serde_json::Value {
+        let scope = match q.scope {
+            Some(el) => serde_json::to_value(el).expect("an element is JSON"),
+            None => serde_json::Value::Null,
+        };
+        let args = vec![
+            q.kind.into(),
+            q.first.into(),
+            q.second.into(),
+            q.substring.into(),
+            scope,
+            all.into(),
+            q.text.into(),
+        ];
+        self.browser
+            .execute(&format!("{LOCATE}\nreturn __locate(...arguments);"), args)
+            .await
+            .expect("the lookup runs")
+    }
+
+    fn element(&self, json: serde_json::Value) -> Element {
+        let id = json
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .expect("an element reference");
+        Element::from_element_id(self.browser.clone(), id.to_string().into())
+    }
+
+    /// Waits for the element with this role (explicit, or implied by its tag: button, link,
+    /// textbox, heading, checkbox, radio, combobox, list, listitem, dialog, status, main,
+    /// navigation, table, row…) whose accessible name (aria-labelledby, aria-label, its label,
+    /// or its text; spaces collapsed) is exactly `name`.
+    pub async fn by_role(&self, role: &str, name: &str) -> Element {
+        let q = Query::new("role", role).name(name);
+        self.locate(&format!("{role} named {name:?}"), q).await
+    }
+
+    /// `by_role`, the name containing `part` (any case).
+    pub async fn by_role_containing(&self, role: &str, part: &str) -> Element {
+        let q = Query::new("role", role).name(part).substring();
+        self.locate(&format!("{role} with {part:?} in its name"), q)
+            .await
+    }
+
+    /// The first element with this role, whatever its name (a page's `main`, its only list).
+    pub async fn by_role_any(&self, role: &str) -> Element {
+        self.locate(role, Query::new("role", role)).await
+    }
+
+    /// `by_role` within an element (a form, a region, a row); any name if `name` is `None`.
+    pub async fn by_role_in(&self, scope: &Element, role: &str, name: Option<&str>) -> Element {
+        let mut q = Query::new("role", role).within(scope);
+        q.second = name;
+        self.locate(&format!("{role} named {name:?} there"), q)
+            .await
+    }
+
+    /// The items of the ticket's conversation (messages and events), waiting for the first.
+    pub async fn thread_items(&self) -> Vec<Element> {
+        let thread = self
+            .by_role_in(&self.conversation().await, "list", None)
+            .await;
+        self.by_role_in(&thread, "listitem", None).await;
+        self.all_by_role_in(&thread, "listitem").await
+    }
+
+    /// The ticket's conversation (the region named after its heading), in either language.
+    pub async fn conversation(&self) -> Element {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            for name in ["Conversazione", "Conversation"] {
+                if let Some(el) = self.all_by_role("region", Some(name)).await.pop() {
+                    return el;
+                }
+            }
+            assert!(Instant::now() < deadline, "no conversation appeared");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every element with this role within an element now (no waiting).
+    pub async fn all_by_role_in(&self, scope: &Element, role: &str) -> Vec<Element> {
+        let q = Query::new("role", role).within(scope);
+        let answer = self.run_locate(&q, true).await;
+        answer["found"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| self.element(e))
+            .collect()
+    }
+
+    /// Every element with this role now (no waiting), with this name if one is given.
+    pub async fn all_by_role(&self, role: &str, name: Option<&str>) -> Vec<Element> {
+        let mut q = Query::new("role", role);
+        q.second = name;
+        let answer = self.run_locate(&q, true).await;
+        answer["found"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| self.element(e))
+            .collect()
+    }
+
+    /// Waits for the form control whose label (its `<label>`, aria-label or aria-labelledby) is
+    /// exactly `label`.
+    pub async fn by_label(&self, label: &str) -> Element {
+        self.locate(
+            &format!("field labelled {label:?}"),
+            Query::new("label", label),
+        )
+        .await
+    }
+
+    /// The field labelled with one of `labels` (the same label in each language).
+    pub async fn by_label_either(&self, labels: &[&str]) -> Element {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            for label in labels {
+                let answer = self.run_locate(&Query::new("label", label), false).await;
+                if let Some(found) = answer.get("found") {
+                    return self.element(found.clone());
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no field labelled {labels:?} appeared"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The widget's launcher on the panel's page: the button named "Assistenza" or "Support",
+    /// then the number of tickets awaiting a reply, if any.
+    pub async fn launcher(&self) -> Element {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self
+                .js("return allByRole('button').find(b => \
+                     /^(Assistenza|Support)( \\d|$)/.test(accessibleName(b))) || null")
+                .await;
+            if !found.is_null() {
+                return self.element(found);
+            }
+            assert!(Instant::now() < deadline, "no launcher appeared");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Types into the field labelled with one of `labels`, replacing what was there.
+    pub async fn fill_label_either(&self, labels: &[&str], text: &str) {
+        let el = self.by_label_either(labels).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    /// The file picker of the attachments (the wizard's or the reply's), in either language.
+    pub async fn file_picker(&self) -> Element {
+        self.by_label_either(&["Scegli i file da allegare", "Choose files to attach"])
+            .await
+    }
+
+    /// `by_label`, the label containing `part` (any case).
+    pub async fn by_label_containing(&self, part: &str) -> Element {
+        let q = Query::new("label", part).substring();
+        self.locate(&format!("field with {part:?} in its label"), q)
+            .await
+    }
+
+    /// Waits for the visible element whose own text (the innermost one) contains `words`.
+    pub async fn by_text(&self, words: &str) -> Element {
+        self.locate(&format!("text {words:?}"), Query::new("text", words))
+            .await
+    }
+
+    /// Waits until an element with this role (the page's `main`, an `alert`, a `table`) has
+    /// `needle` in its text; that text.
+    pub async fn wait_in(&self, role: &str, needle: &str) -> String {
+        let mut q = Query::new("role", role);
+        q.text = Some(needle);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(found) = self.run_locate(&q, false).await.get("found") {
+                return self.element(found.clone()).text().await.expect("its text");
+            }
+            if Instant::now() > deadline {
+                let texts = self
+                    .js(&format!(
+                        "return allByRole({role:?}).map(e => e.innerText).join(' | ')"
+                    ))
+                    .await;
+                panic!("no {role} ever contained {needle:?}; their text: {texts}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn click_role(&self, role: &str, name: &str) {
+        self.by_role(role, name).await.click().await.expect("click");
+    }
+
+    /// Clicks the element with this role whose name contains `part` (any case).
+    pub async fn click_role_containing(&self, role: &str, part: &str) {
+        self.by_role_containing(role, part)
+            .await
+            .click()
+            .await
+            .expect("click");
+    }
+
+    pub async fn click_text(&self, words: &str) {
+        self.by_text(words).await.click().await.expect("click");
+    }
+
+    /// Types into the field labelled `label`, replacing what was there.
+    pub async fn fill_label(&self, label: &str, text: &str) {
+        let el = self.by_label(label).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    /// Whether the element has the keyboard focus.
+    pub async fn is_focused(&self, el: &Element) -> bool {
+        self.js_on(el, "return document.activeElement === arguments[0]")
+            .await
+            == serde_json::Value::Bool(true)
     }
 
     /// Logs in through the login form and waits for the ticket list.
     pub async fn login(&self, email: &str) {
         self.goto("/login").await;
-        self.fill("#login-email", email).await;
-        self.fill("#login-password", "demo-password").await;
-        self.click("form button[type=submit]").await;
-        self.find("table.tickets").await;
+        self.fill_label("E-mail", email).await;
+        self.fill_label("Password", "demo-password").await;
+        self.click_role("button", self.sign_in().await).await;
+        self.by_role_any("table").await;
+    }
+
+    /// The login button's name in the page's language (both languages label the fields alike).
+    pub async fn sign_in(&self) -> &'static str {
+        self.by_label("E-mail").await;
+        match self
+            .js("return document.documentElement.lang")
+            .await
+            .as_str()
+        {
+            Some(l) if l.starts_with("en") => "Sign in",
+            _ => "Accedi",
+        }
     }
 
     /// Logs in through the API (not the browser); returns the bearer token.
@@ -312,6 +658,43 @@ impl Env {
             "{cmd} refused: {status} {}",
             resp.text().await.unwrap_or_default()
         );
+    }
+
+    /// Lighthouse's mobile conditions (its "slow 4G" phone), applied for real by DevTools to
+    /// this tab from now on: 150 ms of latency per request, 1.6 Mbit/s down and 750 kbit/s up,
+    /// the main thread four times slower, and a 390 px wide phone's screen. Call it before the
+    /// first page, on a browser from [`start_phone`] so that the widget's frame is slowed too.
+    /// Lighthouse's own DevTools preset would add its multipliers (562.5 ms, 1,474 kbit/s); these
+    /// are the figures of its simulated phone, as issue 23 gives them.
+    pub async fn slow_phone(&self) {
+        self.cdp("Network.enable", serde_json::json!({})).await;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            serde_json::json!({
+                "offline": false,
+                "latency": 150,
+                "downloadThroughput": 1.6e6 / 8.0,
+                "uploadThroughput": 750e3 / 8.0,
+            }),
+        )
+        .await;
+        self.cdp(
+            "Emulation.setCPUThrottlingRate",
+            serde_json::json!({"rate": 4}),
+        )
+        .await;
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({
+                "width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": true,
+            }),
+        )
+        .await;
+        self.cdp(
+            "Emulation.setTouchEmulationEnabled",
+            serde_json::json!({"enabled": true}),
+        )
+        .await;
     }
 
     /// Opens a ticket through the API as the demo customer, on their first service; its code.

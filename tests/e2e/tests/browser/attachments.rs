@@ -51,27 +51,30 @@ async fn a_ticket_is_opened_with_two_attachments_that_download_byte_identical() 
     std::fs::write(&log, &log_text).unwrap();
 
     to_attachments_step(&env).await;
-    let input = env.find("#wizard-files input[type=file]").await;
+    let input = env.file_picker().await;
     input
         .send_keys(&format!("{}\n{}", png.display(), log.display()))
         .await
         .expect("files set on the input");
     env.until("both uploads at 100 %",
-        "const ps = [...document.querySelectorAll('#wizard-files .uploads progress')];
+        "const ps = allByRole('progressbar');
+         const rows = allByRole('listitem').filter(li => /schermata-errore\\.png|error\\.log/.test(li.textContent));
          return ps.length === 2 && ps.every(p => p.max > 0 && p.value === p.max)
-             && [...document.querySelectorAll('#wizard-files [aria-live=polite]')].every(s => s.textContent === 'Caricato');",
+             && rows.length === 2 && rows.every(li => li.innerText.includes('Caricato'));",
     )
     .await;
-    let list = env.wait_text("#wizard-files .uploads", "error.log").await;
+    let list = env.wait_in("list", "error.log").await;
     assert!(list.contains("schermata-errore.png"), "{list}");
     // The image shows a thumbnail from an object URL.
+    // The thumbnail is decorative (alt=""), so it has no role: found as the row's image.
     let thumb = env
-        .js("return document.querySelector('#wizard-files .uploads img').src")
+        .js("return allByRole('listitem').find(li => li.textContent.includes('schermata-errore.png')) \
+             .querySelector('img').src")
         .await;
     assert!(thumb.as_str().unwrap_or("").starts_with("blob:"), "{thumb}");
 
     next(&env).await;
-    let review = env.wait_text("main", "Passo 7 di 7").await;
+    let review = env.wait_in("main", "Passo 7 di 7").await;
     assert!(
         review.contains("schermata-errore.png") && review.contains("error.log"),
         "{review}"
@@ -131,13 +134,12 @@ async fn a_ticket_is_opened_with_two_attachments_that_download_byte_identical() 
     env.goto(&format!("/tickets/{code}")).await;
     env.until(
         "the image's preview shown",
-        "const img = document.querySelector('.thread .files img.preview');
-         return !!img && !img.hidden && img.naturalWidth > 0 && img.src.startsWith('blob:')
-             && img.alt === 'schermata-errore.png';",
+        "const img = byRole('img', 'schermata-errore.png', byRole('region', 'Conversazione'));
+         return !!img && img.naturalWidth > 0 && img.src.startsWith('blob:');",
     )
     .await;
     let previews = env
-        .js("return document.querySelectorAll('.thread .files img.preview').length")
+        .js("return allByRole('img', null, byRole('region', 'Conversazione')).length")
         .await;
     assert_eq!(previews, 1, "only the image has a preview");
     env.stop().await;
@@ -153,31 +155,30 @@ async fn a_large_upload_cancelled_while_in_progress_disappears_and_the_wizard_go
     to_attachments_step(&env).await;
     // Slow enough that the upload is still going when the customer cancels it.
     throttle_uploads(&env, 400_000).await;
-    env.find("#wizard-files input[type=file]")
+    env.file_picker()
         .await
         .send_keys(&big.display().to_string())
         .await
         .expect("file set on the input");
     env.until(
         "the progress bar moving",
-        "const p = document.querySelector('#wizard-files .uploads progress');
+        "const p = byRole('progressbar', 'backup-grande.log');
          return !!p && p.value > 0 && p.value < p.max;",
     )
     .await;
     // While it uploads, the wizard waits and says why.
     next(&env).await;
-    env.wait_text("[role=alert]", "Attendi la fine del caricamento")
+    env.wait_in("alert", "Attendi la fine del caricamento")
         .await;
-    env.click("button[aria-label='Annulla backup-grande.log']")
-        .await;
+    env.click_role("button", "Annulla backup-grande.log").await;
     env.until(
         "the cancelled upload disappearing",
-        "return !document.querySelector('#wizard-files').textContent.includes('backup-grande.log')",
+        "return !byRole('main').textContent.includes('backup-grande.log')",
     )
     .await;
     throttle_uploads(&env, 100_000_000).await;
     // Nothing is pending any more: Next works again.
     next(&env).await;
-    env.wait_text("main", "Passo 7 di 7").await;
+    env.wait_in("main", "Passo 7 di 7").await;
     env.stop().await;
 }

@@ -12,7 +12,7 @@ async fn login_ready_ms(env: &Env) -> f64 {
 }
 
 /// "median … ms, min … ms, max … ms over N" of the times (sorted here).
-fn spread(times: &mut [f64]) -> String {
+pub(crate) fn spread(times: &mut [f64]) -> String {
     times.sort_by(|a, b| a.total_cmp(b));
     format!(
         "median {:.0} ms, min {:.0} ms, max {:.0} ms over {}",

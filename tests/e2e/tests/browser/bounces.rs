@@ -8,7 +8,10 @@ use helpdesk_server::mail::{ingest, AuthSource, Envelope, Ingested, Outcome};
 use std::time::{Duration, Instant};
 
 const DEMO: &str = "demo@example.it";
-const NOTICE: &str = "section.mail-delivery";
+/// The notice, found as a screen reader lists it: the region named by its heading (in either
+/// language), or null.
+const NOTICE: &str = "(byRole('region', 'Le nostre e-mail non ti arrivano') \
+                      || byRole('region', 'Our e-mails are not reaching you'))";
 
 /// The server, with the intake taking mail without an authentication verdict (the messages
 /// below are written here, not received through a relay that checks them).
@@ -114,10 +117,8 @@ async fn bounced_customer(env: &Env) -> String {
 
 /// Whether the notice is on screen.
 async fn notice_shown(env: &Env) -> bool {
-    env.js(&format!(
-        "const n = document.querySelector('{NOTICE}'); return !!n && !n.hidden"
-    ))
-    .await
+    env.js(&format!("const n = {NOTICE}; return !!n && !n.hidden"))
+        .await
         == serde_json::Value::Bool(true)
 }
 
@@ -128,7 +129,7 @@ async fn a_bounce_shows_on_every_page_until_the_customer_writes_again() {
     env.login(DEMO).await;
 
     let text = env
-        .wait_text(NOTICE, "La tua casella di posta è piena")
+        .wait_in("region", "La tua casella di posta è piena")
         .await;
     assert!(text.contains("Le nostre e-mail non ti arrivano"), "{text}");
     assert!(text.contains(DEMO), "{text}");
@@ -138,15 +139,16 @@ async fn a_bounce_shows_on_every_page_until_the_customer_writes_again() {
     // A region named by its heading.
     let labelled = env
         .js(&format!(
-            "const n = document.querySelector('{NOTICE}'); \
-             return document.getElementById(n.getAttribute('aria-labelledby')).textContent"
+            "const n = {NOTICE}; \
+             return accessibleName(n)"
         ))
         .await;
     assert_eq!(labelled, "Le nostre e-mail non ti arrivano");
     // The panel (where the address is changed) is the home of its password-reset page.
     let panel = env
         .js(&format!(
-            "const a = document.querySelector('{NOTICE} a'); return a.textContent + ' ' + a.href"
+            "const a = byRole('link', 'pannello di controllo', {NOTICE}); \
+             return a.textContent + ' ' + a.href"
         ))
         .await;
     assert_eq!(panel, "pannello di controllo https://panel.example/");
@@ -154,12 +156,12 @@ async fn a_bounce_shows_on_every_page_until_the_customer_writes_again() {
     assert!(found.is_empty(), "{found:#?}");
 
     // Another page through the app's own navigation, then a ticket opened by its address.
-    env.click("nav a[href$='/nuovo']").await;
-    env.wait_text("main h1", "Apri un ticket").await;
+    env.click_role("link", "Apri un ticket").await;
+    env.wait_in("heading", "Apri un ticket").await;
     assert!(notice_shown(&env).await, "the notice on the wizard");
     env.goto(&format!("/tickets/{code}")).await;
-    env.wait_text("main h1", "Sito lento").await;
-    env.wait_text(NOTICE, "La tua casella di posta è piena")
+    env.wait_in("heading", "Sito lento").await;
+    env.wait_in("region", "La tua casella di posta è piena")
         .await;
     let found = violations(&env, "bounce notice on a ticket").await;
     assert!(found.is_empty(), "{found:#?}");
@@ -181,12 +183,12 @@ async fn a_bounce_shows_on_every_page_until_the_customer_writes_again() {
         .await;
     env.until(
         "the notice went away",
-        &format!("const n = document.querySelector('{NOTICE}'); return !n || n.hidden"),
+        &format!("const n = {NOTICE}; return !n || n.hidden"),
     )
     .await;
     // And stays away after a reload.
     env.browser.refresh().await.expect("reload");
-    env.wait_text("main h1", "Sito lento").await;
+    env.wait_in("heading", "Sito lento").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!notice_shown(&env).await, "the notice came back");
     env.stop().await;
@@ -209,7 +211,10 @@ async fn a_customer_in_english_reads_the_notice_in_english_until_they_write_agai
     env.login(DEMO).await;
 
     let text = env
-        .wait_text(NOTICE, "Your mailbox is full: our e-mails come back to us.")
+        .wait_in(
+            "region",
+            "Your mailbox is full: our e-mails come back to us.",
+        )
         .await;
     assert!(text.contains("Our e-mails are not reaching you"), "{text}");
     assert!(text.contains(DEMO), "{text}");
@@ -221,8 +226,8 @@ async fn a_customer_in_english_reads_the_notice_in_english_until_they_write_agai
     }
     let labelled = env
         .js(&format!(
-            "const n = document.querySelector('{NOTICE}'); \
-             return document.getElementById(n.getAttribute('aria-labelledby')).textContent"
+            "const n = {NOTICE}; \
+             return accessibleName(n)"
         ))
         .await;
     assert_eq!(labelled, "Our e-mails are not reaching you");
@@ -244,7 +249,7 @@ async fn a_customer_in_english_reads_the_notice_in_english_until_they_write_agai
         .await;
     env.until(
         "the notice went away",
-        &format!("const n = document.querySelector('{NOTICE}'); return !n || n.hidden"),
+        &format!("const n = {NOTICE}; return !n || n.hidden"),
     )
     .await;
     env.stop().await;
@@ -255,20 +260,17 @@ async fn fixed_it_try_again_hides_the_notice_and_sends_one_test_message() {
     let env = start().await;
     bounced_customer(&env).await;
     env.login(DEMO).await;
-    env.wait_text(NOTICE, "La tua casella di posta è piena")
+    env.wait_in("region", "La tua casella di posta è piena")
         .await;
     let tests = |eml: &str| eml.contains("Subject: Prova di recapito");
     assert!(sent_to_demo(&env, 0, tests).await.is_empty());
 
     // The button is reached and pressed from the keyboard.
-    let button = env.find(&format!("{NOTICE} button")).await;
-    assert_eq!(button.text().await.expect("text"), "Ho risolto, riprova");
-    env.js(&format!(
-        "document.querySelector('{NOTICE} button').focus(); return true"
-    ))
-    .await;
+    let button = env.by_role("button", "Ho risolto, riprova").await;
+    env.js_on(&button, "arguments[0].focus(); return true")
+        .await;
     button.send_keys("\u{E007}").await.expect("Enter");
-    env.wait_text("[role=status]", "Ti abbiamo inviato un messaggio di prova")
+    env.wait_in("status", "Ti abbiamo inviato un messaggio di prova")
         .await;
     assert!(!notice_shown(&env).await, "the notice is still there");
     let found = violations(&env, "after the retry").await;
@@ -303,17 +305,15 @@ async fn the_notice_shows_inside_the_panels_widget_too() {
         .goto(&env.panel_url("/"))
         .await
         .expect("the panel");
-    env.click("#helpdesk-launcher").await;
+    env.launcher().await.click().await.expect("click");
     env.enter_widget().await;
     let text = env
-        .wait_text(NOTICE, "La tua casella di posta è piena")
+        .wait_in("region", "La tua casella di posta è piena")
         .await;
     assert!(text.contains("pannello di controllo"), "{text}");
     // The customer is in the panel already: no link that would leave it.
     let links = env
-        .js(&format!(
-            "return document.querySelectorAll('{NOTICE} a').length"
-        ))
+        .js(&format!("return allByRole('link', null, {NOTICE}).length"))
         .await;
     assert_eq!(links, 0);
     let found = violations(&env, "bounce notice in the widget").await;

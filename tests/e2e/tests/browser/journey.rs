@@ -16,10 +16,7 @@ const SPACE: char = ' ';
 async fn alert_gone(env: &Env, needle: &str) {
     env.until(
         &format!("the alert {needle:?} going away"),
-        &format!(
-            "return ![...document.querySelectorAll('[role=alert]')]
-                 .some(a => a.getClientRects().length > 0 && a.textContent.includes({needle:?}))"
-        ),
+        &format!("return !allByRole('alert').some(a => a.textContent.includes({needle:?}))"),
     )
     .await;
 }
@@ -46,9 +43,10 @@ async fn type_text(env: &Env, text: &str) {
         .expect("typing");
 }
 
-/// Presses Tab until the focus is on an element matching `css` (at most 60 times).
-async fn tab_to(env: &Env, css: &str) {
-    let script = format!("return document.activeElement.matches({css:?})");
+/// Presses Tab until the focused element, `a` in the script's expression `test`, passes it
+/// (at most 60 times).
+async fn tab_to(env: &Env, test: &str) {
+    let script = format!("const a = document.activeElement; return !!a && !!({test});");
     for _ in 0..60 {
         if env.js(&script).await == Value::Bool(true) {
             return;
@@ -58,14 +56,46 @@ async fn tab_to(env: &Env, css: &str) {
     let focused = env
         .js("return document.activeElement.outerHTML.slice(0, 200)")
         .await;
-    panic!("Tab never reached {css:?}; focus on {focused}");
+    panic!("Tab never reached {test:?}; focus on {focused}");
 }
 
-async fn focused_matches(env: &Env, css: &str) -> bool {
-    env.js(&format!("return document.activeElement.matches({css:?})"))
-        .await
+/// Whether the focused element, `a` in the expression `test`, passes it.
+async fn focused_matches(env: &Env, test: &str) -> bool {
+    env.js(&format!(
+        "const a = document.activeElement; return !!a && !!({test});"
+    ))
+    .await
         == Value::Bool(true)
 }
+
+/// The focused element is the wizard step's heading.
+const STEP_HEADING: &str =
+    "allByRole('heading').includes(a) && document.querySelector('form.card').contains(a)";
+
+/// The wizard step's submit button (each step is a `form.card` with exactly one).
+const STEP_SUBMIT: &str =
+    "a === document.querySelector('form.card').querySelector('[type=submit]')";
+
+/// The messages and events of the open ticket: the items of the conversation's own list (not
+/// those of a message's list of files).
+const MESSAGES: &str =
+    "(() => { const list = byRole('list', null, byRole('region', 'Conversazione')); \
+     return allByRole('listitem', null, list).filter(li => li.parentElement === list); })()";
+
+/// Waits until the selected tab of the list is the one named `name` (its count aside).
+async fn selected_tab(env: &Env, name: &str) {
+    env.until(
+        &format!("the tab {name:?} selected"),
+        &format!(
+            "const t = allByRole('tab').find(t => t.getAttribute('aria-selected') === 'true'); \
+             return !!t && accessibleName(t).startsWith({name:?})"
+        ),
+    )
+    .await;
+}
+
+/// The ticket list's rows with data (not the header's).
+const ROWS: &str = "allByRole('row').filter(r => allByRole('cell', null, r).length > 0)";
 
 /// The page is no wider than the window: nothing to scroll sideways.
 async fn fits(env: &Env, where_: &str) {
@@ -76,6 +106,7 @@ async fn fits(env: &Env, where_: &str) {
         if Instant::now() > deadline {
             let widths = env
                 .js("const d = document.documentElement;
+                     // Every element, by tag and class: only to say which one is too wide.
                      const wide = [...document.querySelectorAll('body *')]
                          .filter(e => e.getBoundingClientRect().right > d.clientWidth + 0.5)
                          .slice(0, 5).map(e => e.tagName + '.' + e.className);
@@ -107,29 +138,28 @@ async fn an_error_goes_away_as_soon_as_the_customer_fixes_the_field() {
     to_subject_step(&env).await;
     env.fill("#subject", "aiuto!").await;
     next(&env).await;
-    env.wait_text("form.card [role=alert]", "troppo generico")
-        .await;
+    env.wait_in("alert", "troppo generico").await;
     env.fill(
         "#subject",
         "Errore 500 sulla home dopo l'aggiornamento del plugin",
     )
     .await;
-    env.wait_text("#subject-quality", "Chiaro").await;
+    env.wait_in("main", "Chiaro").await;
     alert_gone(&env, "troppo generico").await;
     next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
 
     env.fill("#description", "Non va.").await;
     next(&env).await;
-    env.wait_text("form.card [role=alert]", "almeno 30").await;
+    env.wait_in("alert", "almeno 30").await;
     // Still too short: the error stays, and it is the same one.
-    env.find("#description")
+    env.by_label("Descrivi il problema")
         .await
         .send_keys(" Errore 500")
         .await
         .unwrap();
-    env.wait_text("form.card [role=alert]", "almeno 30").await;
-    env.find("#description")
+    env.wait_in("alert", "almeno 30").await;
+    env.by_label("Descrivi il problema")
         .await
         .send_keys(" dalle 9 di stamattina sulla home.")
         .await
@@ -144,10 +174,9 @@ async fn an_error_goes_away_as_soon_as_the_customer_fixes_the_field() {
         )
         .await;
     env.goto(&format!("/tickets/{code}")).await;
-    env.click("form.reply button[type=submit]").await;
-    env.wait_text("form.reply [role=alert]", "Scrivi il testo")
-        .await;
-    env.find("#reply-text")
+    env.click_role("button", "Invia risposta").await;
+    env.wait_in("alert", "Scrivi il testo").await;
+    env.by_label("La tua risposta")
         .await
         .send_keys("Ecco il log del backup.")
         .await
@@ -167,32 +196,33 @@ async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
     )
     .await;
     env.goto("/nuovo").await;
-    env.wait_text("main", "Passo 1 di 7").await;
+    env.wait_in("main", "Passo 1 di 7").await;
     choose(&env, "Helpdesk (Assistenza Tecnica)").await;
     next(&env).await;
-    env.wait_text("main", "Passo 2 di 7").await;
-    env.fill("#service-filter", "blog").await;
-    env.until("the filter narrowing the services",
-        "return [...document.querySelectorAll('input[name=service]')].length > 0
-             && ![...document.querySelectorAll('label.choice')].some(l => l.textContent.includes('pizzeria'))",
+    env.wait_in("main", "Passo 2 di 7").await;
+    env.fill_label("Filtra i servizi", "blog").await;
+    env.until(
+        "the filter narrowing the services",
+        "return allByRole('radio').length > 0
+             && !allByRole('radio').some(r => accessibleName(r).includes('pizzeria'))",
     )
     .await;
     press(&env, &[TAB]).await;
-    assert!(focused_matches(&env, "input[name=service]").await);
+    assert!(focused_matches(&env, "allByRole('radio').includes(a)").await);
     press(&env, &[SPACE]).await;
     env.until(
         "the service chosen",
-        "return document.querySelector('input[name=service]:checked') !== null",
+        "return allByRole('radio').some(r => r.checked)",
     )
     .await;
     // Let any re-render happen before looking.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
-        focused_matches(&env, "input[name=service]:checked").await,
+        focused_matches(&env, "allByRole('radio').includes(a) && a.checked").await,
         "the focus left the chosen service"
     );
     let filter = env
-        .find("#service-filter")
+        .by_label("Filtra i servizi")
         .await
         .prop("value")
         .await
@@ -200,38 +230,43 @@ async fn space_on_a_service_or_a_checkbox_keeps_the_focus_and_the_filter() {
     assert_eq!(filter.as_deref(), Some("blog"), "the filter was cleared");
 
     next(&env).await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     env.fill(
         "#subject",
         "Errore 500 sulla home dopo l'aggiornamento del plugin",
     )
     .await;
     next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.fill(
         "#description",
         "Da stamattina la home di blog-mario.it risponde 500; anche pizzeria-da-mario.it è lenta.",
     )
     .await;
-    env.wait_text("main", "cita anche").await;
-    env.js("document.querySelector('input[id^=separate-]').focus(); return null")
+    env.wait_in("main", "cita anche").await;
+    let separate = env.by_role("checkbox", "Aprirò un ticket separato").await;
+    env.js_on(&separate, "arguments[0].focus(); return null")
         .await;
     press(&env, &[SPACE]).await;
     env.until(
         "the separate ticket ticked",
-        "return document.querySelector('input[id^=separate-]').checked",
+        "return byRole('checkbox', 'Aprirò un ticket separato').checked",
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
-        focused_matches(&env, "input[id^=separate-]").await,
+        focused_matches(
+            &env,
+            "a === byRole('checkbox', 'Aprirò un ticket separato')"
+        )
+        .await,
         "the focus left the checkbox"
     );
     // The tick is in the draft at once: a reload right after it keeps it.
     env.browser.refresh().await.expect("reload");
     env.until(
         "the tick restored with the draft",
-        "const c = document.querySelector('input[id^=separate-]'); return !!c && c.checked",
+        "const c = byRole('checkbox', 'Aprirò un ticket separato'); return !!c && c.checked",
     )
     .await;
     env.stop().await;
@@ -249,7 +284,7 @@ async fn uploads_say_plainly_what_happened_to_each_file() {
     std::fs::write(&log, "PHP Fatal error: Uncaught Error\n".repeat(20)).unwrap();
     to_subject_step(&env).await;
     subject_to_attachments(&env).await;
-    env.find("#wizard-files input[type=file]")
+    env.file_picker()
         .await
         .send_keys(&format!(
             "{}\n{}\n{}",
@@ -261,7 +296,7 @@ async fn uploads_say_plainly_what_happened_to_each_file() {
         .expect("files set on the input");
     let row = |name: &str| {
         format!(
-            "[...document.querySelectorAll('#wizard-files .uploads li')].find(li => li.textContent.includes('{name}'))"
+            "allByRole('listitem', null, byRole('main')).find(li => li.textContent.includes('{name}'))"
         )
     };
     env.until("the log uploaded and the fake image refused by the server",
@@ -275,8 +310,7 @@ async fn uploads_say_plainly_what_happened_to_each_file() {
     .await;
     let shown = |name: &str, what: &str| {
         format!(
-            "const b = [...{}.querySelectorAll('button')].find(b => b.textContent === '{what}');
-             return !!b && b.getClientRects().length > 0",
+            "return allByRole('button', null, {}).some(b => b.textContent === '{what}')",
             row(name)
         )
     };
@@ -294,6 +328,7 @@ async fn uploads_say_plainly_what_happened_to_each_file() {
     let text = text.as_str().unwrap_or_default().to_string();
     assert!(!text.contains(")Non caricato"), "{text:?}");
     assert!(text.contains("Non caricato"), "{text:?}");
+    // A styling check on purpose: a refused row must look different.
     let looks = env
         .js(&format!(
             "const li = {};
@@ -307,6 +342,7 @@ async fn uploads_say_plainly_what_happened_to_each_file() {
         "a refused file looks like one that went"
     );
     // No broken picture for a file that only pretends to be an image.
+    // By tag on purpose: the thumbnail is decorative (alt=""), so it has no role.
     assert_eq!(
         env.js(&format!(
             "const img = {}.querySelector('img');
@@ -326,9 +362,7 @@ async fn the_drop_zone_does_not_tell_a_phone_user_to_drag_or_press_ctrl_v() {
     phone(&env).await;
     to_subject_step(&env).await;
     subject_to_attachments(&env).await;
-    let zone = env
-        .js("return document.querySelector('#wizard-files .dropzone').innerText")
-        .await;
+    let zone = env.js("return byRole('group', 'Allegati').innerText").await;
     let zone = zone.as_str().unwrap_or_default().to_string();
     assert!(!zone.contains("Trascina"), "{zone}");
     assert!(!zone.contains("Ctrl+V"), "{zone}");
@@ -340,9 +374,10 @@ async fn the_drop_zone_does_not_tell_a_phone_user_to_drag_or_press_ctrl_v() {
 async fn back_from_a_ticket_finds_the_list_on_the_same_tab_and_search() {
     let env = start().await;
     env.login("demo@example.it").await;
-    env.click("button[role=tab]:nth-child(4)").await;
-    env.wait_text("[aria-selected=true]", "Chiusi").await;
-    env.fill("#ticket-search", "mario-rossi").await;
+    env.click_role_containing("tab", "Chiusi").await;
+    selected_tab(&env, "Chiusi").await;
+    env.fill_label("Cerca per codice o oggetto", "mario-rossi")
+        .await;
     // The address first (the whole search has been taken), then its one row: an earlier,
     // partial search may show the same row just before the list reloads.
     env.until("the tab and the search in the address",
@@ -351,39 +386,41 @@ async fn back_from_a_ticket_finds_the_list_on_the_same_tab_and_search() {
     .await;
     env.until(
         "the search leaving one ticket",
-        "const rows = document.querySelectorAll('table.tickets tbody tr');
-         return rows.length === 1 && rows[0].textContent.includes('Rinnovo del dominio')
-             && !!rows[0].querySelector('td.code') && !document.querySelector('[aria-busy=true]')",
+        &format!(
+            "const rows = {ROWS};
+             return rows.length === 1 && rows[0].textContent.includes('Rinnovo del dominio')
+                 && /^[A-Z]{{3}}-/.test(allByRole('cell', null, rows[0])[0].textContent.trim())
+                 && !document.querySelector('[aria-busy=true]')"
+        ),
     )
     .await;
     // The whole row opens the ticket, not only its subject.
     let covered = env
-        .js(
-            "const td = document.querySelector('table.tickets tbody td.code');
+        .js("const td = allByRole('cell', null, byRole('table'))[0];
              const r = td.getBoundingClientRect();
              const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-             const a = hit && hit.closest('a');
-             return !!a && a.pathname.includes('/tickets/')",
-        )
+             const a = hit && allByRole('link').find(a => a.contains(hit));
+             return !!a && a.pathname.includes('/tickets/')")
         .await;
     assert_eq!(covered, true, "a click on the code opens nothing");
-    env.click("table.tickets tbody a").await;
-    env.find(".ticket-code").await;
+    env.click_role_containing("link", "Rinnovo del dominio")
+        .await;
+    env.conversation().await;
     env.browser.back().await.unwrap();
-    env.wait_text("table.tickets", "Rinnovo del dominio").await;
-    env.wait_text("[aria-selected=true]", "Chiusi").await;
+    env.wait_in("table", "Rinnovo del dominio").await;
+    selected_tab(&env, "Chiusi").await;
     let search = env
-        .find("#ticket-search")
+        .by_label("Cerca per codice o oggetto")
         .await
         .prop("value")
         .await
         .unwrap();
     assert_eq!(search.as_deref(), Some("mario-rossi"));
     // And the plain list again from the menu: every tab, no search.
-    env.click("header nav a[href$='/']").await;
-    env.wait_text("[aria-selected=true]", "Tutti").await;
+    env.click_role("link", "I miei ticket").await;
+    selected_tab(&env, "Tutti").await;
     let search = env
-        .find("#ticket-search")
+        .by_label("Cerca per codice o oggetto")
         .await
         .prop("value")
         .await
@@ -397,12 +434,11 @@ async fn each_tab_says_what_it_holds_and_an_empty_tab_is_not_called_a_search() {
     let env = start().await;
     env.login("altro@example.it").await;
     // "Aperti" says where the tickets waiting for the customer are.
-    env.click("button[role=tab]:nth-child(2)").await;
-    env.wait_text("#tab-help", "aspettano una tua risposta")
-        .await;
+    env.click_role_containing("tab", "Aperti").await;
+    env.wait_in("main", "aspettano una tua risposta").await;
     // The other customer has no closed ticket, and has searched for nothing.
-    env.click("button[role=tab]:nth-child(4)").await;
-    let empty = env.wait_text("main .empty", "Nessun ticket").await;
+    env.click_role_containing("tab", "Chiusi").await;
+    let empty = env.by_text("Nessun ticket").await.text().await.unwrap();
     assert!(!empty.contains("ricerca"), "{empty}");
     env.stop().await;
 }
@@ -419,10 +455,11 @@ async fn addresses_in_a_message_are_safe_links_and_the_text_around_stays_text() 
         .await;
     env.login("demo@example.it").await;
     env.goto(&format!("/tickets/{code}")).await;
-    env.find(".msg .body a").await;
+    env.by_role_in(&env.conversation().await, "link", None)
+        .await;
     let links = env
         .js(
-            "return [...document.querySelectorAll('.msg .body a')].map(a =>
+            "return allByRole('link', null, byRole('region', 'Conversazione')).map(a =>
                  [a.getAttribute('href'), a.textContent, a.rel, a.target])",
         )
         .await;
@@ -435,16 +472,15 @@ async fn addresses_in_a_message_are_safe_links_and_the_text_around_stays_text() 
             "_blank"
         ]])
     );
-    let body = env
-        .js("return document.querySelector('.msg .body').textContent")
-        .await;
+    let body = env.js(&format!("return {MESSAGES}[0].textContent")).await;
     let body = body.as_str().unwrap_or_default().to_string();
     assert!(
         body.contains(". risponde 404; javascript:alert(1) e <b>grassetto</b>"),
         "{body}"
     );
     assert_eq!(
-        env.js("return document.querySelector('.msg .body b') === null")
+        // By tag on purpose: the text's <b> must not have become markup.
+        env.js("return byRole('region', 'Conversazione').querySelector('b') === null")
             .await,
         true
     );
@@ -477,25 +513,25 @@ async fn the_whole_journey_fits_at_200_percent_zoom() {
 /// Every page and wizard step, each checked for sideways scrolling in the current viewport.
 async fn whole_journey_fits(env: &Env) {
     env.goto("/login").await;
-    env.find("#login-email").await;
+    env.by_label("E-mail").await;
     fits(env, "login").await;
     env.login("demo@example.it").await;
     fits(env, "ticket list").await;
     env.goto("/email-rifiutate").await;
-    env.wait_text("main h1", "E-mail non accettate").await;
+    env.wait_in("heading", "E-mail non accettate").await;
     fits(env, "refused e-mails").await;
     env.goto("/nuovo").await;
-    env.wait_text("main", "Passo 1 di 7").await;
+    env.wait_in("main", "Passo 1 di 7").await;
     fits(env, "wizard, department").await;
     choose(env, "Helpdesk (Assistenza Tecnica)").await;
     next(env).await;
-    env.wait_text("main", "Passo 2 di 7").await;
+    env.wait_in("main", "Passo 2 di 7").await;
     fits(env, "wizard, service").await;
     choose(env, "blog-mario.it").await;
     next(env).await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     env.fill("#subject", "aiuto!").await;
-    env.wait_text("#subject-quality", "Troppo generico").await;
+    env.wait_in("main", "Troppo generico").await;
     fits(env, "wizard, subject with hints").await;
     env.fill(
         "#subject",
@@ -503,7 +539,7 @@ async fn whole_journey_fits(env: &Env) {
     )
     .await;
     next(env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.fill(
         "#description",
         "Da stamattina alle 9 la home risponde 500; vedi https://blog-mario.it/una/pagina/con/un/indirizzo/molto/lungo/che/non/deve/allargare/la/pagina?e=1",
@@ -511,31 +547,30 @@ async fn whole_journey_fits(env: &Env) {
     .await;
     fits(env, "wizard, description").await;
     next(env).await;
-    env.wait_text("main", "Passo 5 di 7").await;
+    env.wait_in("main", "Passo 5 di 7").await;
     fits(env, "wizard, priority").await;
     choose(env, "normale").await;
     next(env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
+    env.wait_in("main", "Passo 6 di 7").await;
     let dir = tempfile::tempdir().unwrap();
     let exe = dir
         .path()
         .join("uno-strumento-dal-nome-molto-lungo-per-vedere-se-va-a-capo.exe");
     std::fs::write(&exe, b"MZ").unwrap();
-    env.find("#wizard-files input[type=file]")
+    env.file_picker()
         .await
         .send_keys(&exe.display().to_string())
         .await
         .unwrap();
-    env.wait_text("#wizard-files .uploads", "Non caricato")
-        .await;
+    env.wait_in("list", "Non caricato").await;
     fits(env, "wizard, attachments with a refused file").await;
     env.js(
-        "[...document.querySelectorAll('#wizard-files .uploads button')]
-                .find(b => b.textContent === 'Rimuovi').click(); return null",
+        "byRole('button', 'Rimuovi uno-strumento-dal-nome-molto-lungo-per-vedere-se-va-a-capo.exe').click(); \
+         return null",
     )
     .await;
     next(env).await;
-    env.wait_text("main", "Passo 7 di 7").await;
+    env.wait_in("main", "Passo 7 di 7").await;
     fits(env, "wizard, review").await;
     next(env).await;
     let code = env
@@ -546,10 +581,11 @@ async fn whole_journey_fits(env: &Env) {
         .unwrap();
     fits(env, "wizard, success").await;
     env.goto(&format!("/tickets/{code}")).await;
-    env.find(".msg .body a").await;
+    env.by_role_in(&env.conversation().await, "link", None)
+        .await;
     fits(env, "ticket page").await;
     env.goto("/").await;
-    env.wait_text("table.tickets", &code).await;
+    env.wait_in("table", &code).await;
     fits(env, "ticket list with the new ticket").await;
 }
 
@@ -557,48 +593,56 @@ async fn whole_journey_fits(env: &Env) {
 async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone() {
     let env = start().await;
     env.goto("/login").await;
-    env.find("#login-email").await;
+    env.by_label("E-mail").await;
     // The login focuses the e-mail field itself.
     env.until(
         "the e-mail field focused",
-        "return document.activeElement.id === 'login-email'",
+        "return document.activeElement === byLabel('E-mail')",
     )
     .await;
     type_text(&env, "demo@example.it").await;
     press(&env, &[TAB]).await;
     type_text(&env, "demo-password").await;
     press(&env, &[ENTER]).await;
-    env.find("table.tickets").await;
+    env.by_role_any("table").await;
 
     // To the wizard by its link.
-    tab_to(&env, "main a[href$='/nuovo']").await;
-    press(&env, &[ENTER]).await;
-    env.wait_text("main", "Passo 1 di 7").await;
-    tab_to(&env, "input[name=department][value=helpdesk]").await;
-    press(&env, &[SPACE]).await;
-    tab_to(&env, "form.card button[type=submit]").await;
-    press(&env, &[ENTER]).await;
-
-    env.wait_text("main", "Passo 2 di 7").await;
-    env.until(
-        "the focus on the step's heading",
-        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+    tab_to(
+        &env,
+        "a === byRole('link', 'Apri un ticket', byRole('main'))",
     )
     .await;
-    tab_to(&env, "#service-filter").await;
+    press(&env, &[ENTER]).await;
+    env.wait_in("main", "Passo 1 di 7").await;
+    tab_to(
+        &env,
+        "a === byRoleContaining('radio', 'Helpdesk (Assistenza Tecnica)')",
+    )
+    .await;
+    press(&env, &[SPACE]).await;
+    tab_to(&env, STEP_SUBMIT).await;
+    press(&env, &[ENTER]).await;
+
+    env.wait_in("main", "Passo 2 di 7").await;
+    env.until(
+        "the focus on the step's heading",
+        &format!("const a = document.activeElement; return {STEP_HEADING}"),
+    )
+    .await;
+    tab_to(&env, "a === byLabel('Filtra i servizi')").await;
     type_text(&env, "blog-mario").await;
-    tab_to(&env, "input[name=service]").await;
+    tab_to(&env, "allByRole('radio').includes(a)").await;
     press(&env, &[SPACE]).await;
-    tab_to(&env, "form.card button[type=submit]").await;
+    tab_to(&env, STEP_SUBMIT).await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     env.until(
         "the focus on the step's heading",
-        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+        &format!("const a = document.activeElement; return {STEP_HEADING}"),
     )
     .await;
-    tab_to(&env, "#subject").await;
+    tab_to(&env, "a.id === 'subject'").await;
     type_text(
         &env,
         "Errore 500 sulla home di blog-mario.it dopo l'aggiornamento",
@@ -606,66 +650,66 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
     .await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.until(
         "the focus on the step's heading",
-        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+        &format!("const a = document.activeElement; return {STEP_HEADING}"),
     )
     .await;
-    tab_to(&env, "#description").await;
+    tab_to(&env, "a.id === 'description'").await;
     type_text(
         &env,
         "Da stamattina alle 9 la home risponde 500 Internal Server Error dopo l'aggiornamento.",
     )
     .await;
-    tab_to(&env, "form.card button[type=submit]").await;
+    tab_to(&env, STEP_SUBMIT).await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 5 di 7").await;
+    env.wait_in("main", "Passo 5 di 7").await;
     env.until(
         "the focus on the step's heading",
-        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+        &format!("const a = document.activeElement; return {STEP_HEADING}"),
     )
     .await;
-    tab_to(&env, "input[name=priority]").await;
+    tab_to(&env, "allByRole('radio').includes(a)").await;
     press(&env, &[SPACE]).await;
-    tab_to(&env, "form.card button[type=submit]").await;
+    tab_to(&env, STEP_SUBMIT).await;
     press(&env, &[ENTER]).await;
 
-    env.wait_text("main", "Passo 6 di 7").await;
+    env.wait_in("main", "Passo 6 di 7").await;
     env.until(
         "the focus on the step's heading",
-        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+        &format!("const a = document.activeElement; return {STEP_HEADING}"),
     )
     .await;
     // A file, given to the file field as a keyboard user picks one (the browser's own dialog
     // is out of WebDriver's reach); its progress and outcome are announced.
     let log = env.data_dir.path().join("errore-500.log");
     std::fs::write(&log, "PHP Fatal error: Allowed memory size exhausted\n").unwrap();
-    env.find("#wizard-files input[type=file]")
+    env.file_picker()
         .await
         .send_keys(&log.display().to_string())
         .await
         .expect("a file");
-    env.wait_text("#wizard-files .uploads", "errore-500.log")
-        .await;
+    env.wait_in("list", "errore-500.log").await;
     env.until(
         "the upload's state announced",
-        "const s = document.querySelector('#wizard-files .uploads .state'); \
-         return !!s && s.closest('[aria-live]') !== null && s.textContent.includes('Caricato')",
+        // A live region has no role: the row's announced part is found by its attribute.
+        "const row = allByRole('listitem', null, byRole('main')).find(li => li.textContent.includes('errore-500.log')); \
+         return !!row && [...row.querySelectorAll('[aria-live]')].some(s => s.textContent.includes('Caricato'))",
     )
     .await;
-    tab_to(&env, "form.card button[type=submit]").await;
+    tab_to(&env, STEP_SUBMIT).await;
     press(&env, &[ENTER]).await;
 
-    let review = env.wait_text("main", "Passo 7 di 7").await;
+    let review = env.wait_in("main", "Passo 7 di 7").await;
     env.until(
         "the focus on the step's heading",
-        "return document.activeElement.tagName === 'H2' && document.activeElement.closest('form.card') !== null",
+        &format!("const a = document.activeElement; return {STEP_HEADING}"),
     )
     .await;
     assert!(review.contains("errore-500.log"), "{review}");
-    tab_to(&env, "form.card button[type=submit]").await;
+    tab_to(&env, STEP_SUBMIT).await;
     press(&env, &[ENTER]).await;
 
     let code = env
@@ -674,25 +718,26 @@ async fn a_customer_logs_in_opens_a_ticket_and_replies_with_the_keyboard_alone()
         .text()
         .await
         .unwrap();
-    tab_to(&env, "main a.button.primary").await;
+    tab_to(&env, "a === byRole('link', 'Vai al ticket')").await;
     press(&env, &[ENTER]).await;
-    env.wait_text(".ticket-code", &code).await;
+    env.conversation().await;
+    env.wait_in("main", &code).await;
 
-    tab_to(&env, "#reply-text").await;
+    tab_to(&env, "a === byLabel('La tua risposta')").await;
     type_text(&env, "Aggiungo che l'errore compare anche su /contatti.").await;
-    tab_to(&env, "form.reply button[type=submit]").await;
+    tab_to(&env, "a === byRole('button', 'Invia risposta')").await;
     press(&env, &[ENTER]).await;
-    env.wait_text(".thread", "anche su /contatti").await;
+    env.wait_in("region", "anche su /contatti").await;
     env.until(
         "the reply saved by the server",
-        "return !document.querySelector('.msg.pending')",
+        &format!("return !{MESSAGES}.some(li => li.textContent.includes('Invio…'))"),
     )
     .await;
     // And closed, from the keyboard too.
-    tab_to(&env, "button.status-toggle").await;
+    tab_to(&env, "a === byRole('button', 'Chiudi il ticket')").await;
     press(&env, &[ENTER]).await;
-    env.wait_text("main", "Questo ticket è chiuso.").await;
-    env.wait_text("button.status-toggle", "Riapri").await;
+    env.wait_in("main", "Questo ticket è chiuso.").await;
+    env.by_role("button", "Riapri il ticket").await;
     env.stop().await;
 }
 
@@ -701,22 +746,29 @@ async fn on_a_phone_a_ticket_opens_at_its_subject_and_staff_replies_stand_apart(
     let env = start().await;
     phone(&env).await;
     env.login("demo@example.it").await;
-    env.click("button[role=tab]:nth-child(1)").await;
-    env.fill("#ticket-search", "vps-0042").await;
+    env.click_role_containing("tab", "Tutti").await;
+    env.fill_label("Cerca per codice o oggetto", "vps-0042")
+        .await;
     env.until(
         "the search leaving one ticket",
-        "const rows = document.querySelectorAll('table.tickets tbody tr');
-         return rows.length === 1 && rows[0].textContent.includes('VPS vps-0042')",
+        &format!(
+            "const rows = {ROWS};
+             return rows.length === 1 && rows[0].textContent.includes('VPS vps-0042')"
+        ),
     )
     .await;
-    env.click("table.tickets tbody a").await;
-    env.find(".msg.staff").await;
+    env.click_role_containing("link", "VPS vps-0042").await;
+    let staff = format!("{MESSAGES}.find(li => !li.textContent.includes('Mario Rossi'))");
+    let customer = format!("{MESSAGES}.find(li => li.textContent.includes('Mario Rossi'))");
+    env.until("a staff reply", &format!("return !!{staff}"))
+        .await;
     // Let the page settle where it opens.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let subject_visible = env
         .js(
+            // A layout check: the sticky bar is found by its class on purpose.
             "const bar = document.querySelector('.ticket-bar').getBoundingClientRect();
-             const h1 = document.querySelector('h1.subject').getBoundingClientRect();
+             const h1 = allByRole('heading').find(h => h.tagName === 'H1').getBoundingClientRect();
              return h1.top >= bar.bottom - 1 && h1.bottom <= window.innerHeight",
         )
         .await;
@@ -726,15 +778,16 @@ async fn on_a_phone_a_ticket_opens_at_its_subject_and_staff_replies_stand_apart(
     );
     // A staff reply reads as one, not by a border colour alone, and says "Assistenza" once.
     let header = env
-        .js("return document.querySelector('.msg.staff header').innerText")
+        // The message's header line (author, badges, time), not its body.
+        .js(&format!("return {staff}.querySelector('header').innerText"))
         .await;
     let header = header.as_str().unwrap_or_default().to_string();
     assert_eq!(header.matches("Assistenza").count(), 1, "{header:?}");
     let backgrounds = env
-        .js(
-            "return [document.querySelector('.msg.staff'), document.querySelector('.msg.customer')]
-                 .map(m => getComputedStyle(m).backgroundColor)",
-        )
+        // A styling check on purpose: the two kinds of message must look different.
+        .js(&format!(
+            "return [{staff}, {customer}].map(m => getComputedStyle(m).backgroundColor)"
+        ))
         .await;
     assert_ne!(
         backgrounds[0], backgrounds[1],
@@ -747,8 +800,7 @@ async fn on_a_phone_a_ticket_opens_at_its_subject_and_staff_replies_stand_apart(
 async fn a_page_left_before_its_answer_came_has_its_request_aborted() {
     let env = start().await;
     env.login("demo@example.it").await;
-    env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
-        .await;
+    env.wait_in("table", "Errore 500 su blog-mario.it").await;
     // Every request the app makes, with its abort signal.
     env.js(
         "window.__requests = []; const orig = window.fetch; \
@@ -762,14 +814,15 @@ async fn a_page_left_before_its_answer_came_has_its_request_aborted() {
         json!({"offline": false, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1}),
     )
     .await;
-    env.click("table.tickets tbody tr a").await;
+    env.click_role_containing("link", "Errore 500 su blog-mario.it")
+        .await;
     env.until(
         "the ticket's request under way",
         "return window.__requests.some(r => /\\/tickets\\/[A-Z]{3}-/.test(r.url))",
     )
     .await;
     // Back to the list before it came: the ticket's read is aborted, the list's is not.
-    env.click("header nav a[href$='/']").await;
+    env.click_role("link", "I miei ticket").await;
     env.until(
         "the ticket's request aborted",
         "const t = window.__requests.find(r => /\\/tickets\\/[A-Z]{3}-/.test(r.url)); \
@@ -781,15 +834,14 @@ async fn a_page_left_before_its_answer_came_has_its_request_aborted() {
         json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
     )
     .await;
-    env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
-        .await;
+    env.wait_in("table", "Errore 500 su blog-mario.it").await;
     let list_aborted = env
         .js("return window.__requests.filter(r => /\\/tickets\\?/.test(r.url)).some(r => r.signal.aborted)")
         .await;
     assert_eq!(list_aborted, Value::Bool(false));
     // Nothing tells the customer of a failure: there was none they could see.
     let alerts = env
-        .js("return [...document.querySelectorAll('[role=alert]')].map(a => a.textContent).join(' | ')")
+        .js("return allByRole('alert').map(a => a.textContent).join(' | ')")
         .await;
     assert_eq!(alerts, "", "{alerts}");
     env.stop().await;
@@ -799,20 +851,20 @@ async fn a_page_left_before_its_answer_came_has_its_request_aborted() {
 async fn the_skip_link_takes_the_keyboard_to_the_content() {
     let env = start().await;
     env.login("demo@example.it").await;
-    env.find("table.tickets").await;
+    env.by_role_any("table").await;
     // The first Tab of the page reaches the skip link; Enter on it moves the focus to the
     // content, so the next Tab goes on from there rather than through the header again.
     env.js("document.activeElement.blur(); return null").await;
-    tab_to(&env, "a.skip").await;
+    tab_to(&env, "a === byRole('link', 'Vai al contenuto')").await;
     press(&env, &[ENTER]).await;
     env.until(
         "the focus on the page's content",
-        "return document.activeElement.id === 'main'",
+        "return document.activeElement === byRole('main')",
     )
     .await;
     press(&env, &[TAB]).await;
     assert!(
-        !focused_matches(&env, "header *").await,
+        !focused_matches(&env, "byRole('banner').contains(a)").await,
         "Tab after the skip link went back into the header"
     );
     env.stop().await;

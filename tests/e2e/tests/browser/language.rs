@@ -7,8 +7,7 @@ use helpdesk_e2e::{start, start_in, start_with_panel};
 async fn an_english_browser_gets_english_from_the_first_view_and_an_other_one_italian() {
     let env = start_in("en-GB", |_| {}).await;
     env.goto("/login").await;
-    env.wait_text("main h1", "Sign in to customer support")
-        .await;
+    env.wait_in("heading", "Sign in to customer support").await;
     assert_eq!(env.js("return document.documentElement.lang").await, "en");
     // The page's name, then the app's.
     env.until(
@@ -24,9 +23,9 @@ async fn an_english_browser_gets_english_from_the_first_view_and_an_other_one_it
     )
     .await;
     env.goto("/login").await;
-    env.find("#boot").await;
+    env.by_role_any("status").await;
     assert_eq!(
-        env.js("const b = document.getElementById('boot'); \
+        env.js("const b = byRole('status'); \
                 return [b.innerText.includes('One moment'), b.innerText.includes('Un momento'), \
                         document.documentElement.lang, document.title]")
             .await,
@@ -35,20 +34,18 @@ async fn an_english_browser_gets_english_from_the_first_view_and_an_other_one_it
     env.cdp("Network.setBlockedURLs", serde_json::json!({"urls": []}))
         .await;
     env.goto("/login").await;
-    env.wait_text("main h1", "Sign in to customer support")
-        .await;
+    env.wait_in("heading", "Sign in to customer support").await;
     // Server sentences follow: a wrong password is said in English.
-    env.fill("#login-email", "demo@example.it").await;
-    env.fill("#login-password", "wrong").await;
-    env.click("form button[type=submit]").await;
-    env.wait_text("[role=alert]", "Wrong e-mail or password")
-        .await;
+    env.fill_label("E-mail", "demo@example.it").await;
+    env.fill_label("Password", "wrong").await;
+    env.click_role("button", "Sign in").await;
+    env.wait_in("alert", "Wrong e-mail or password").await;
     env.stop().await;
 
     // Neither Italian nor English: Italian.
     let env = start_in("de-DE", |_| {}).await;
     env.goto("/login").await;
-    env.wait_text("main h1", "Accedi all'assistenza").await;
+    env.wait_in("heading", "Accedi all'assistenza").await;
     assert_eq!(env.js("return document.documentElement.lang").await, "it");
     env.stop().await;
 }
@@ -57,41 +54,48 @@ async fn an_english_browser_gets_english_from_the_first_view_and_an_other_one_it
 async fn the_switch_changes_every_text_at_once_and_a_signed_in_choice_is_saved() {
     let env = start().await;
     env.goto("/login").await;
-    env.wait_text("main h1", "Accedi all'assistenza").await;
+    env.wait_in("heading", "Accedi all'assistenza").await;
     // Typed before the switch, kept across it.
-    env.fill("#login-email", "demo@example.it").await;
-    env.click(".languages button[lang=en]").await;
-    env.wait_text("main h1", "Sign in to customer support")
-        .await;
+    env.fill_label("E-mail", "demo@example.it").await;
+    env.click_role_containing("button", "English").await;
+    env.wait_in("heading", "Sign in to customer support").await;
     assert_eq!(
-        env.js("return document.querySelector('.languages button[lang=en]').getAttribute('aria-pressed')")
-            .await,
+        env.by_role_containing("button", "English")
+            .await
+            .attr("aria-pressed")
+            .await
+            .unwrap()
+            .unwrap_or_default(),
         "true"
     );
     assert_eq!(
-        env.js("return document.querySelector('#login-email').value")
-            .await,
+        env.by_label("E-mail")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default(),
         "demo@example.it"
     );
     // Chosen before logging in: this visit's, not saved for the account.
-    env.fill("#login-password", "demo-password").await;
-    env.click("form button[type=submit]").await;
-    env.wait_text("main h1", "My tickets").await;
-    env.wait_text("table.tickets", "Errore 500 su blog-mario.it")
-        .await;
+    env.fill_label("Password", "demo-password").await;
+    env.click_role("button", "Sign in").await;
+    env.wait_in("heading", "My tickets").await;
+    env.wait_in("table", "Errore 500 su blog-mario.it").await;
     assert_eq!(
         env.saved_language("demo@example.it").await,
         serde_json::Value::Null
     );
     // A ticket's page, then back to Italian and to English: its dates and labels follow.
-    env.click("table.tickets tbody tr a").await;
-    env.wait_text("main", "Conversation").await;
-    env.click(".topbar .languages button[lang=it]").await;
-    env.wait_text("main", "Conversazione").await;
-    env.wait_text(".thread", "Tu").await;
+    env.click_role_containing("link", "Errore 500 su blog-mario.it")
+        .await;
+    env.wait_in("main", "Conversation").await;
+    env.click_role_containing("button", "Italiano").await;
+    env.wait_in("main", "Conversazione").await;
+    env.wait_in("region", "Tu").await;
     assert_eq!(env.saved_language("demo@example.it").await, "it");
-    env.click(".topbar .languages button[lang=en]").await;
-    env.wait_text(".thread", "You").await;
+    env.click_role_containing("button", "English").await;
+    env.wait_in("region", "You").await;
     env.until(
         "the choice is saved",
         "return document.documentElement.lang === 'en'",
@@ -108,7 +112,7 @@ async fn the_switch_changes_every_text_at_once_and_a_signed_in_choice_is_saved()
     // the Italian browser.
     env.js("sessionStorage.clear(); location.href = location.origin + location.pathname;")
         .await;
-    env.wait_text("main", "Conversation").await;
+    env.wait_in("main", "Conversation").await;
     env.stop().await;
 }
 
@@ -120,14 +124,14 @@ async fn the_panels_language_comes_first_and_follows_its_command() {
         .await
         .expect("the panel");
     env.js("Helpdesk('locale', 'en'); return true;").await;
-    env.click("#helpdesk-launcher").await;
+    env.launcher().await.click().await.unwrap();
     env.enter_widget().await;
-    env.wait_text("main", "My tickets").await;
-    env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    env.wait_in("main", "My tickets").await;
+    env.wait_in("main", "Errore 500 su blog-mario.it").await;
     env.leave_widget().await;
     env.js("Helpdesk('locale', 'it'); return true;").await;
     env.enter_widget().await;
-    env.wait_text("main", "I miei ticket").await;
+    env.wait_in("main", "I miei ticket").await;
     env.leave_widget().await;
     env.stop().await;
 }

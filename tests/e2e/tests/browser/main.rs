@@ -3,6 +3,7 @@
 mod accessibility;
 mod attachments;
 mod bench;
+mod bench_phone;
 mod bounces;
 mod details;
 mod journey;
@@ -15,4 +16,5 @@ mod session;
 mod slow;
 mod ticket;
 mod widget;
+mod widget_preload;
 mod wizard;

@@ -203,7 +203,8 @@ for (const el of document.querySelectorAll('*')) {
       hits.push('script in ' + el.tagName + '[' + a.name + ']');
   }
 }
-// The app puts no script in the body: any there is a payload's.
+// The app puts no script in the body: any there is a payload's. (By tag on purpose: this looks
+// for markup a payload made, which has no role to find it by.)
 for (const el of document.querySelectorAll(
     'iframe, object, embed, marquee, math, video, audio, details, body base, body meta, body link, body style, body script, img[src="x"]'))
   hits.push('element ' + el.outerHTML.slice(0, 120));
@@ -212,7 +213,8 @@ return hits;
 
 /// Runs a script in the page; an alert a payload opened meanwhile fails the test by its text.
 async fn script(env: &Env, page: &str, script: &str, args: Vec<Value>) -> Value {
-    match env.browser.execute(script, args).await {
+    let script = format!("{}\n{script}", helpdesk_e2e::LOCATE);
+    match env.browser.execute(&script, args).await {
         Ok(v) => v,
         Err(e) if e.is_unexpected_alert_open() => {
             panic!("{page}: a payload opened an alert: {e}")
@@ -236,7 +238,7 @@ async fn assert_nothing_ran(env: &Env, page: &str) {
 /// page keeps back (the list's next page, a long thread's older messages), as a user would.
 async fn assert_shown_as_text(env: &Env, page: &str, expected: &[String]) {
     assert!(!expected.is_empty(), "{page}: nothing to look for");
-    let check = "for (const b of document.querySelectorAll('button.more, button.older'))
+    let check = "for (const b of allByRole('button').filter(b => /^Mostra (altri|\\d+ messagg)/.test(accessibleName(b))))
                     if (!b.disabled && !b.hidden) b.click();
                   const text = document.body.textContent;
                   return arguments[0].filter(s => !text.includes(s));";
@@ -384,18 +386,16 @@ async fn payloads_in_subjects_descriptions_replies_display_names_and_file_names_
     assert_nothing_ran(&env, "ticket list").await;
 
     env.goto(&format!("/tickets/{thread}")).await;
-    env.find("ol.thread").await;
+    env.conversation().await;
     let mut expected = in_thread.clone();
     expected.push(ticket["subject"].as_str().unwrap().to_string());
     assert_shown_as_text(&env, "ticket page", &expected).await;
     assert_nothing_ran(&env, "ticket page").await;
 
     // The detectors themselves: markup put in the page the wrong way is caught.
-    env.js(
-        "document.querySelector('main').insertAdjacentHTML('beforeend',
-           '<img src=x onerror=\"window.__xss=\\'canary\\'\">');",
-    )
-    .await;
+    env.js("byRole('main').insertAdjacentHTML('beforeend',
+           '<img src=x onerror=\"window.__xss=\\'canary\\'\">');")
+        .await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let hits = env.js(WHAT_RAN).await;
@@ -744,10 +744,10 @@ async fn payloads_in_html_mail_its_subjects_file_names_and_refused_mail_show_as_
     assert_nothing_ran(&env, "ticket list").await;
 
     env.goto(&format!("/tickets/{thread}")).await;
-    env.find("ol.thread").await;
+    env.conversation().await;
     assert_shown_as_text(&env, "ticket page", &in_thread).await;
     // A click on a disguised file downloads it; it never opens in the page.
-    env.js("[...document.querySelectorAll('button.file')].forEach(b => b.click())")
+    env.js("allByRole('list', 'Allegati').flatMap(l => allByRole('button', null, l)).forEach(b => b.click())")
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_nothing_ran(&env, "ticket page").await;
@@ -870,18 +870,18 @@ async fn payload_file_names_picked_in_the_wizard_show_as_text_through_to_the_tic
     crate::wizard::to_subject_step(&env).await;
     env.fill("#subject", WIZARD_SUBJECT).await;
     crate::wizard::next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.fill(
         "#description",
         "Da stamattina alle 9 la home risponde 500 Internal Server Error; allego i log.",
     )
     .await;
     crate::wizard::next(&env).await;
-    env.wait_text("main", "Passo 5 di 7").await;
+    env.wait_in("main", "Passo 5 di 7").await;
     crate::wizard::choose(&env, "normale").await;
     crate::wizard::next(&env).await;
-    env.wait_text("main", "Passo 6 di 7").await;
-    env.find("#wizard-files input[type=file]")
+    env.wait_in("main", "Passo 6 di 7").await;
+    env.file_picker()
         .await
         .send_keys(&paths.join("\n"))
         .await
@@ -891,20 +891,19 @@ async fn payload_file_names_picked_in_the_wizard_show_as_text_through_to_the_tic
     let mut shown = names.clone();
     shown.push(svg_name.to_string());
     assert_shown_as_text(&env, "wizard's files", &shown).await;
-    let uploaded = "return [...document.querySelectorAll('#wizard-files [aria-live=polite]')]
-                        .filter(s => s.textContent === 'Caricato').length";
+    let uploaded = "return allByRole('listitem', null, byRole('main'))
+                        .filter(li => li.innerText.includes('Caricato')).length";
     let deadline = Instant::now() + Duration::from_secs(30);
     while env.js(uploaded).await != json!(names.len()) {
         assert!(Instant::now() < deadline, "the uploads never finished");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    env.wait_text("#wizard-files", "SVG").await;
+    env.wait_in("list", "SVG").await;
     assert_nothing_ran(&env, "wizard's files").await;
 
     // The refused file cannot go with the ticket: remove it, then review and send.
     let remove = format!(
-        "const b = [...document.querySelectorAll('#wizard-files button')]
-             .find(b => (b.getAttribute('aria-label') || '') === 'Rimuovi ' + {svg_name:?});
+        "const b = byRole('button', 'Rimuovi ' + {svg_name:?});
          if (b) b.click();
          return !!b;"
     );
@@ -914,7 +913,7 @@ async fn payload_file_names_picked_in_the_wizard_show_as_text_through_to_the_tic
         "no way to remove the refused file"
     );
     crate::wizard::next(&env).await;
-    env.wait_text("main", "Passo 7 di 7").await;
+    env.wait_in("main", "Passo 7 di 7").await;
     assert_shown_as_text(&env, "review", &names).await;
     assert_nothing_ran(&env, "review").await;
     crate::wizard::next(&env).await;
@@ -925,7 +924,7 @@ async fn payload_file_names_picked_in_the_wizard_show_as_text_through_to_the_tic
         .await
         .unwrap();
     env.goto(&format!("/tickets/{code}")).await;
-    env.find("ol.thread").await;
+    env.conversation().await;
     shown = names.clone();
     shown.push(WIZARD_SUBJECT.to_string());
     assert_shown_as_text(&env, "ticket page", &shown).await;

@@ -28,10 +28,10 @@ async fn the_link_in_a_notification_leads_to_the_ticket_after_the_login() {
     let code = a_ticket_code(&env).await;
     // As the e-mail's link opens it: no session in this browser yet.
     env.goto(&format!("/tickets/{code}")).await;
-    env.fill("#login-email", "demo@example.it").await;
-    env.fill("#login-password", "demo-password").await;
-    env.click("form button[type=submit]").await;
-    let head = env.wait_text("main", &code).await;
+    env.fill_label("E-mail", "demo@example.it").await;
+    env.fill_label("Password", "demo-password").await;
+    env.click_role("button", "Accedi").await;
+    let head = env.wait_in("main", &code).await;
     assert!(
         env.browser
             .current_url()
@@ -56,20 +56,17 @@ async fn a_new_tab_on_the_helpdesks_own_page_needs_no_second_login() {
         .await
         .expect("switch");
     env.goto(&format!("/tickets/{code}")).await;
-    env.wait_text("main", &code).await;
+    env.wait_in("main", &code).await;
     assert!(
-        env.browser
-            .find(helpdesk_e2e::fantoccini::Locator::Css("#login-email"))
-            .await
-            .is_err(),
+        env.js("return byLabel('E-mail') === null").await == true,
         "no login form in the second tab"
     );
     // Logging out in one tab ends the session for the others at their next request.
-    env.click("header.topbar .who button").await;
-    env.find("#login-email").await;
+    env.click_role("button", "Esci").await;
+    env.by_label("E-mail").await;
     env.browser.switch_to_window(first).await.expect("back");
     env.browser.refresh().await.expect("reload");
-    env.find("#login-email").await;
+    env.by_label("E-mail").await;
     env.stop().await;
 }
 
@@ -84,7 +81,7 @@ async fn a_session_left_idle_for_hours_is_forgotten() {
     )
     .await;
     env.browser.refresh().await.expect("reload");
-    env.find("#login-email").await;
+    env.by_label("E-mail").await;
     let stored = env
         .js("return localStorage.getItem('helpdesk.session')")
         .await;
@@ -153,7 +150,7 @@ async fn a_session_ended_in_the_wizard(lang: &str, reload: bool, why: &str, afte
     )
     .await;
     env.goto("/nuovo").await;
-    let input = env.find("#wizard-files input[type=file]").await;
+    let input = env.file_picker().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("errore-home.log");
     std::fs::write(
@@ -176,16 +173,16 @@ async fn a_session_ended_in_the_wizard(lang: &str, reload: bool, why: &str, afte
         .await
         .expect("file picked");
 
-    let alert = env.wait_text("form [role=alert]", why).await;
+    let alert = env.wait_in("alert", why).await;
     assert_eq!(alert.trim(), why);
     if reload {
         env.browser.refresh().await.expect("reload");
     }
-    env.fill("#login-email", "demo@example.it").await;
-    env.fill("#login-password", "demo-password").await;
-    env.click("form button[type=submit]").await;
+    env.fill_label("E-mail", "demo@example.it").await;
+    env.fill_label("Password", "demo-password").await;
+    env.click_role("button", env.sign_in().await).await;
     // Back in the wizard, on the step the customer left.
-    env.find("#wizard-files").await;
+    env.file_picker().await;
     assert!(env
         .browser
         .current_url()
@@ -194,16 +191,16 @@ async fn a_session_ended_in_the_wizard(lang: &str, reload: bool, why: &str, afte
         .path()
         .ends_with("/nuovo"));
     if reload {
-        let note = env.wait_text("#wizard-files [role=status]", after).await;
+        let note = env.wait_in("status", after).await;
         assert!(note.contains("errore-home.log"), "{note}");
     } else {
         // The file picked before the login is uploaded now, and kept in the draft.
         env.until(
             "the picked file is uploaded after the login",
             &format!(
-                "const row = [...document.querySelectorAll('#wizard-files .uploads li')] \
-                 .find(li => li.textContent.includes('errore-home.log')); \
-                 return !!row && row.querySelector('[aria-live=polite]').textContent === {after:?} \
+                "const row = allByRole('listitem') \
+                 .find(li => li.innerText.includes('errore-home.log')); \
+                 return !!row && row.innerText.includes({after:?}) \
                  && (localStorage.getItem('helpdesk.draft.{customer}.wizard') || '').includes('errore-home.log')"
             ),
         )

@@ -4,10 +4,8 @@
 //! `Idempotency-Key`, so there is still exactly one reply, or one ticket.
 
 use crate::session::seed_wizard_draft;
-use helpdesk_e2e::fantoccini::Locator;
 use helpdesk_e2e::{start, start_in, Env};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// Holds the answers to requests whose address matches `pattern` (the requests reach the server).
 async fn hold_answers(env: &Env, pattern: &str) {
@@ -31,27 +29,14 @@ async fn hold_no_more(env: &Env) {
 async fn notice_says(env: &Env, text: &str) {
     env.until(
         &format!("the notice {text:?}"),
-        &format!(
-            "const s = document.querySelector('.slow [role=status]'); \
-             return !!s && s.textContent.includes({text:?})"
-        ),
+        &format!("return allByRole('status').some(s => s.textContent.includes({text:?}))"),
     )
     .await;
 }
 
 /// The notice's button labelled `text`, clicked as a user would.
 async fn click_notice_button(env: &Env, text: &str) {
-    env.browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath(&format!(
-            "//div[@class='slow']//button[normalize-space()='{text}']"
-        )))
-        .await
-        .unwrap_or_else(|e| panic!("no button {text:?} in the notice: {e}"))
-        .click()
-        .await
-        .expect("click");
+    env.click_role("button", text).await;
 }
 
 async fn get_json(env: &Env, token: &str, path: &str) -> Value {
@@ -84,15 +69,15 @@ async fn a_slow_reply_can_be_waited_for_or_sent_again_and_is_added_once() {
     };
     env.login("demo@example.it").await;
     env.goto(&format!("/tickets/{code}")).await;
-    env.find("#reply-text").await;
+    env.by_label("La tua risposta").await;
 
     hold_answers(&env, "*/messages").await;
     let body = "Ecco il log del backup di stanotte.";
-    env.fill("#reply-text", body).await;
-    env.click("form.reply button[type=submit]").await;
+    env.fill_label("La tua risposta", body).await;
+    env.click_role("button", "Invia risposta").await;
     notice_says(&env, "Ci sta mettendo più del solito").await;
-    let button = env.find("form.reply button[type=submit]").await;
-    assert_eq!(button.text().await.unwrap(), "Invio…");
+    // The send button says the reply is on its way.
+    env.by_role("button", "Invio…").await;
     // The server has the reply already: only its answer is missing.
     let ticket = get_json(&env, &token, &format!("/api/v1/tickets/{code}")).await;
     assert_eq!(mine(&ticket, body), 1);
@@ -103,13 +88,13 @@ async fn a_slow_reply_can_be_waited_for_or_sent_again_and_is_added_once() {
     env.until(
         "the focus on the notice's sentence",
         "return document.activeElement.getAttribute('role') === 'status' \
-         && document.activeElement.closest('.slow') !== null",
+         && document.activeElement.textContent.includes('Ancora in attesa della risposta')",
     )
     .await;
     assert_eq!(
-        env.js("return document.querySelectorAll('.slow button').length")
+        env.js("return [byRole('button', 'Riprova'), byRole('button', 'Continua ad attendere')]")
             .await,
-        0
+        json!([null, null])
     );
     notice_says(&env, "Ci sta mettendo più del solito").await;
 
@@ -119,11 +104,11 @@ async fn a_slow_reply_can_be_waited_for_or_sent_again_and_is_added_once() {
     env.until(
         "the reply is shown as sent, once",
         &format!(
-            "const items = [...document.querySelectorAll('ol.thread li')] \
+            "const items = allByRole('listitem', null, byRole('region', 'Conversazione')) \
              .filter(li => li.textContent.includes({body:?})); \
-             return items.length === 1 && !items[0].classList.contains('pending') \
-             && document.querySelector('form.reply button[type=submit]').textContent === 'Invia risposta' \
-             && document.querySelector('.slow [role=status]').textContent === ''"
+             return items.length === 1 && !items[0].textContent.includes('Invio…') \
+             && byRole('button', 'Invia risposta') !== null \
+             && !allByRole('status').some(s => /Ci sta mettendo|Ancora in attesa/.test(s.textContent))"
         ),
     )
     .await;
@@ -140,7 +125,7 @@ async fn a_slow_new_ticket_sent_again_opens_one_ticket_in_english() {
     let subject = "Error 500 on the home page of blog-mario.it after the plugin update";
     seed_wizard_draft(&env, "Review", subject).await;
     env.goto("/nuovo").await;
-    env.wait_text("main", "Step 7 of 7").await;
+    env.wait_in("main", "Step 7 of 7").await;
     let token = env.api_token("demo@example.it").await;
     let with_subject = |list: &Value| {
         list["items"]
@@ -155,7 +140,7 @@ async fn a_slow_new_ticket_sent_again_opens_one_ticket_in_english() {
     };
 
     hold_answers(&env, "*/api/v1/tickets").await;
-    env.click("form.card button[type=submit]").await;
+    env.click_role("button", "Send the request").await;
     notice_says(&env, "This is taking longer than usual").await;
     let list = get_json(&env, &token, "/api/v1/tickets").await;
     assert_eq!(with_subject(&list).len(), 1, "the server has the ticket");
@@ -165,7 +150,7 @@ async fn a_slow_new_ticket_sent_again_opens_one_ticket_in_english() {
     let list = get_json(&env, &token, "/api/v1/tickets").await;
     let codes = with_subject(&list);
     assert_eq!(codes.len(), 1, "exactly one ticket: {codes:?}");
-    env.wait_text("main", &codes[0]).await;
+    env.wait_in("main", &codes[0]).await;
     let list = get_json(&env, &token, "/api/v1/tickets").await;
     assert_eq!(with_subject(&list).len(), 1, "still one ticket");
     env.cdp("Fetch.disable", json!({})).await;

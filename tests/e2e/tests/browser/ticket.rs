@@ -14,7 +14,7 @@ async fn a_staff_reply_through_the_command_shows_in_the_customers_page_and_is_ma
         .await;
     env.login("demo@example.it").await;
     env.goto(&format!("/tickets/{code}")).await;
-    env.wait_text("main", &code).await;
+    env.wait_in("main", &code).await;
 
     let body = env.data_dir.path().join("reply.txt");
     std::fs::write(
@@ -44,10 +44,10 @@ async fn a_staff_reply_through_the_command_shows_in_the_customers_page_and_is_ma
 
     env.browser.refresh().await.unwrap();
     let thread = env
-        .wait_text("ol.thread", "ripristinato il file index.php")
+        .wait_in("region", "ripristinato il file index.php")
         .await;
     assert!(thread.contains("Giulia (Assistenza)"), "{thread}");
-    env.wait_text("main", "in attesa di una tua risposta").await;
+    env.wait_in("main", "in attesa di una tua risposta").await;
 
     // The notification is in the outbox, subject with the code, from the technical intake.
     let mut mail = None;
@@ -88,13 +88,14 @@ async fn markup_in_a_ticket_shows_as_text_and_never_runs() {
         .await;
     env.login("demo@example.it").await;
     env.goto(&format!("/tickets/{code}")).await;
-    let thread = env.wait_text("ol.thread", "invece del contenuto").await;
+    let thread = env.wait_in("region", "invece del contenuto").await;
     assert!(
         thread.contains("<script>"),
         "the markup is shown as text: {thread}"
     );
     let ran = env
-        .js("return [window.__xss || 0, document.querySelectorAll('main img, main script').length]")
+        // On purpose by tag: no image or script may come out of the message's text.
+        .js("return [window.__xss || 0, byRole('main').querySelectorAll('img, script').length]")
         .await;
     assert_eq!(ran, serde_json::json!([0, 0]));
     env.stop().await;
@@ -111,8 +112,8 @@ async fn a_customer_replies_closes_and_reopens_from_the_page() {
         .await;
     env.login("demo@example.it").await;
     env.goto(&format!("/tickets/{code}")).await;
-    env.fill(
-        "#reply-text",
+    env.fill_label(
+        "La tua risposta",
         "Aggiungo: succede anche su www.pizzeria-da-mario.it",
     )
     .await;
@@ -123,36 +124,35 @@ async fn a_customer_replies_closes_and_reopens_from_the_page() {
         "NET::ERR_CERT_DATE_INVALID www.pizzeria-da-mario.it\n",
     )
     .unwrap();
-    env.find("#reply-files input[type=file]")
+    env.file_picker()
         .await
         .send_keys(&log.display().to_string())
         .await
         .unwrap();
-    env.wait_text("#reply-files", "browser.log").await;
+    env.by_role("progressbar", "browser.log").await;
     for _ in 0..100 {
         let done = env
-            .js("const p = document.querySelector('#reply-files progress'); return !p || p.value === p.max;")
+            .js("const p = byRole('progressbar', 'browser.log'); return !p || p.value === p.max;")
             .await;
         if done == serde_json::Value::Bool(true) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    env.click("form.reply button[type=submit]").await;
-    env.wait_text("ol.thread", "anche su www.pizzeria-da-mario.it")
+    env.click_role("button", "Invia risposta").await;
+    env.wait_in("region", "anche su www.pizzeria-da-mario.it")
         .await;
     // The reply and its file reached the server: they are there after a reload.
     env.browser.refresh().await.unwrap();
     let thread = env
-        .wait_text("ol.thread", "anche su www.pizzeria-da-mario.it")
+        .wait_in("region", "anche su www.pizzeria-da-mario.it")
         .await;
     assert!(thread.contains("browser.log"), "{thread}");
-    let close = "return [...document.querySelectorAll('main button')].find(b => b.textContent.includes('Chiudi il ticket')).click()";
-    env.js(close).await;
-    env.wait_text("main", "chiuso").await;
-    env.wait_text("main", "rispondendo lo riaprirai").await;
-    let reopen = "return [...document.querySelectorAll('main button')].find(b => b.textContent.includes('Riapri il ticket')).click()";
-    env.js(reopen).await;
-    env.wait_text(".ticket-bar", "aperto").await;
+    env.click_role("button", "Chiudi il ticket").await;
+    env.wait_in("main", "chiuso").await;
+    env.wait_in("main", "rispondendo lo riaprirai").await;
+    env.click_role("button", "Riapri il ticket").await;
+    env.by_role("button", "Chiudi il ticket").await;
+    env.wait_in("main", "aperto").await;
     env.stop().await;
 }

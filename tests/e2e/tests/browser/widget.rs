@@ -50,9 +50,9 @@ async fn open_signed_on(env: &Env) {
         .goto(&env.panel_url("/"))
         .await
         .expect("the panel");
-    env.click("#helpdesk-launcher").await;
+    env.launcher().await.click().await.expect("click");
     env.enter_widget().await;
-    env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    env.wait_in("main", "Errore 500 su blog-mario.it").await;
     env.leave_widget().await;
 }
 
@@ -76,20 +76,21 @@ async fn awaiting_reply(env: &Env) -> u64 {
 #[tokio::test]
 async fn the_panel_signs_the_customer_on_and_learns_of_the_new_ticket() {
     let env = start_with_panel().await;
+    // With `data-preload="off"`, nothing of the app loads before the widget is opened (by
+    // default it starts hidden once the page is idle: widget_preload.rs).
     env.browser
-        .goto(&env.panel_url("/"))
+        .goto(&env.panel_url("/?preload=off"))
         .await
         .expect("the panel");
-    // Nothing of the app loads before the widget is opened.
-    env.find("#helpdesk-launcher").await;
+    env.launcher().await;
     let loaded = env
         .js("return performance.getEntriesByType('resource').some(e => /\\.wasm|index\\.html/.test(e.name)) || !!document.querySelector('#helpdesk-frame')")
         .await;
     assert_eq!(loaded, serde_json::Value::Bool(false));
 
-    env.click("#helpdesk-launcher").await;
+    env.launcher().await.click().await.expect("click");
     env.enter_widget().await;
-    let list = env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    let list = env.wait_in("main", "Errore 500 su blog-mario.it").await;
     assert!(
         !list.contains("Password"),
         "the password form showed: {list}"
@@ -102,7 +103,7 @@ async fn the_panel_signs_the_customer_on_and_learns_of_the_new_ticket() {
     // frame) are in view, not scrolled away by a focus moved meanwhile.
     let header = env
         .js(
-            "const n = document.querySelector('header.topbar nav').getBoundingClientRect(); \
+            "const n = byRole('navigation', 'Principale').getBoundingClientRect(); \
              return [document.scrollingElement.scrollTop, n.top >= 0 && n.bottom <= innerHeight]",
         )
         .await;
@@ -138,14 +139,14 @@ async fn the_panel_signs_the_customer_on_and_learns_of_the_new_ticket() {
     env.js("Helpdesk('prefill', {service: 'blog-mario.it'}); Helpdesk('new-ticket');")
         .await;
     env.enter_widget().await;
-    env.wait_text("main", "Passo 3 di 7").await;
+    env.wait_in("main", "Passo 3 di 7").await;
     env.fill(
         "#subject",
         "Errore 500 sulla home dopo l'aggiornamento del plugin",
     )
     .await;
     next(&env).await;
-    env.wait_text("main", "Passo 4 di 7").await;
+    env.wait_in("main", "Passo 4 di 7").await;
     env.fill(
         "#description",
         "Da stamattina alle 9 la home risponde 500 Internal Server Error a tutti i visitatori.",
@@ -223,15 +224,17 @@ async fn the_frame_follows_its_content_and_escape_gives_focus_back() {
     // The panel's own header stays reachable beside the open widget: its logout button is the
     // element under its own centre, not the widget.
     let header = env
-        .js("const b = document.getElementById('panel-logout').getBoundingClientRect(); \
+        .js(
+            "const b = document.getElementById('panel-logout').getBoundingClientRect(); \
              const d = document.getElementById('helpdesk-dialog').getBoundingClientRect(); \
              return [document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2).id, \
-                     d.top >= document.querySelector('body > header').getBoundingClientRect().bottom]")
+                     d.top >= byRole('banner').getBoundingClientRect().bottom]",
+        )
         .await;
     assert_eq!(header, serde_json::json!(["panel-logout", true]));
     env.enter_widget().await;
-    env.click("a[href$='/email-rifiutate']").await;
-    env.find("main h1").await;
+    env.click_role("link", "E-mail non accettate").await;
+    env.by_role_any("heading").await;
     env.leave_widget().await;
     let mut changed = false;
     for _ in 0..50 {
@@ -327,7 +330,7 @@ async fn messages_from_a_foreign_origin_change_nothing() {
     assert_eq!(open, "flex", "a foreign message closed the widget");
     // The app is still signed on, on the list, not on a wizard prefilled by the intruder.
     env.enter_widget().await;
-    let page = env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    let page = env.wait_in("main", "Errore 500 su blog-mario.it").await;
     assert!(!page.contains("Passo"), "{page}");
     env.leave_widget().await;
     env.stop().await;
@@ -339,7 +342,7 @@ async fn a_page_not_in_frame_ancestors_cannot_frame_the_helpdesk() {
     // The same panel, reached on an origin HELPDESK_FRAME_ANCESTORS does not name.
     let other = env.panel_url("/").replace("localhost", "127.0.0.1");
     env.browser.goto(&other).await.expect("the panel");
-    env.click("#helpdesk-launcher").await;
+    env.launcher().await.click().await.expect("click");
     // The browser refuses the frame; the loader says so and offers a new tab instead of a
     // grey broken box.
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
@@ -358,7 +361,7 @@ async fn a_page_not_in_frame_ancestors_cannot_frame_the_helpdesk() {
         "{text:?}"
     );
     let link = env
-        .js("const a = document.querySelector('#helpdesk-fallback a'); return [a.href, a.target, a.rel]")
+        .js("const a = byRole('link', \"Apri l'assistenza in una nuova scheda\"); return [a.href, a.target, a.rel]")
         .await;
     assert_eq!(link[0], format!("{}/", env.base));
     assert_eq!(link[1], "_blank");
@@ -378,8 +381,8 @@ async fn an_expired_session_is_renewed_by_the_panel_and_its_logout_ends_it() {
     // The next request finds the session gone: the widget asks the panel for a new token by
     // itself and the customer lands where they were going, never on the password form.
     env.enter_widget().await;
-    env.click("a[href$='/nuovo']").await;
-    env.wait_text("main", "Passo 1 di 7").await;
+    env.click_role("link", "Apri un ticket").await;
+    env.wait_in("main", "Passo 1 di 7").await;
     let password_fields = env
         .js("return [...document.querySelectorAll('input[type=password]')].filter(e => e.checkVisibility()).length")
         .await;
@@ -391,7 +394,7 @@ async fn an_expired_session_is_renewed_by_the_panel_and_its_logout_ends_it() {
     click_text(&env, "button", "Esci dal pannello").await;
     env.enter_widget().await;
     let page = env
-        .wait_text("main", "Sei uscito dal pannello di controllo")
+        .wait_in("main", "Sei uscito dal pannello di controllo")
         .await;
     assert!(!page.contains("Passo"), "{page}");
     assert_eq!(
@@ -425,7 +428,7 @@ async fn on_a_phone_the_widget_fills_the_screen() {
     assert_eq!(rect[3], rect[5], "{rect}");
     // The launcher does not float over the open widget; the title bar's button closes it.
     assert_eq!(rect[6], "none");
-    env.click("#helpdesk-close").await;
+    env.click_role("button", "Chiudi").await;
     env.until(
         "the launcher is back",
         "return getComputedStyle(document.getElementById('helpdesk-launcher')).display !== 'none' \
@@ -442,19 +445,19 @@ async fn the_host_opens_the_widget_from_its_own_link_without_a_launcher() {
         .goto(&env.panel_url("/"))
         .await
         .expect("the panel");
-    env.find("#helpdesk-launcher").await;
+    env.launcher().await;
     // The host hides the launcher and opens the widget from a link of its own.
     env.js("Helpdesk('launcher', false); \
          const a = document.createElement('button'); a.id = 'own-help'; a.textContent = 'Aiuto'; \
-         a.onclick = () => Helpdesk('toggle'); document.querySelector('main').prepend(a);")
+         a.onclick = () => Helpdesk('toggle'); byRole('main').prepend(a);")
         .await;
     let hidden = env
         .js("return getComputedStyle(document.getElementById('helpdesk-launcher')).display")
         .await;
     assert_eq!(hidden, "none");
-    env.click("#own-help").await;
+    env.click_role("button", "Aiuto").await;
     env.enter_widget().await;
-    env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    env.wait_in("main", "Errore 500 su blog-mario.it").await;
     env.leave_widget().await;
     env.wait_text("#events", "open").await;
     // Closed again by the same link's toggle, the focus goes back where it was.
@@ -510,7 +513,7 @@ async fn english_chosen_in_the_widget_relabels_it_and_is_saved_only_when_asked()
     // "EN" in the app's header: the app, and the loader's launcher and title bar with it.
     env.enter_widget().await;
     click_text(&env, "button", "EN").await;
-    env.wait_text("main", "My tickets").await;
+    env.wait_in("main", "My tickets").await;
     env.leave_widget().await;
     env.until(
         "the loader's labels in English",
@@ -546,9 +549,10 @@ async fn english_chosen_in_the_widget_relabels_it_and_is_saved_only_when_asked()
     // Unless the customer says so.
     env.enter_widget().await;
     let boxed = env
-        .js("const i = [...document.querySelectorAll('label')] \
-               .find(l => l.textContent.includes('Always use English'))?.querySelector('input'); \
-             return i ? [i.type, i.checked] : null")
+        .js(
+            "const i = byRoleContaining('checkbox', 'Always use English'); \
+             return i ? [i.type, i.checked] : null",
+        )
         .await;
     assert_eq!(boxed, serde_json::json!(["checkbox", false]));
     click_text(&env, "label", "Always use English").await;
@@ -563,18 +567,16 @@ async fn english_chosen_in_the_widget_relabels_it_and_is_saved_only_when_asked()
     env.enter_widget().await;
     env.until(
         "the box ticked",
-        "return [...document.querySelectorAll('label')] \
-           .find(l => l.textContent.includes('Always use English')).querySelector('input').checked",
+        "return byRoleContaining('checkbox', 'Always use English').checked",
     )
     .await;
     // Back to Italian in the widget: the box now offers Italian, unticked (English is saved).
     click_text(&env, "button", "IT").await;
-    env.wait_text("main", "I miei ticket").await;
+    env.wait_in("main", "I miei ticket").await;
     env.until(
         "the box offers Italian",
-        "const l = [...document.querySelectorAll('label')] \
-           .find(l => l.textContent.includes(\"Usa sempre l'italiano\")); \
-         return !!l && !l.querySelector('input').checked",
+        "const i = byRoleContaining('checkbox', \"Usa sempre l'italiano\"); \
+         return !!i && !i.checked",
     )
     .await;
     env.leave_widget().await;
@@ -600,7 +602,7 @@ async fn on_a_phone_the_full_screen_widget_is_a_modal_dialog() {
     let dialog = env
         .js("const d = document.getElementById('helpdesk-dialog'); \
              return [d.getAttribute('role'), d.getAttribute('aria-modal'), \
-                     document.querySelector('body > header').inert, document.querySelector('main').inert]")
+                     byRole('banner').inert, byRole('main').inert]")
         .await;
     assert_eq!(dialog, serde_json::json!(["dialog", "true", true, true]));
 
@@ -643,8 +645,8 @@ async fn on_a_phone_the_full_screen_widget_is_a_modal_dialog() {
         "the dialog closed, the focus on the launcher, the page no longer inert",
         "return getComputedStyle(document.getElementById('helpdesk-dialog')).display === 'none' \
          && document.activeElement.id === 'helpdesk-launcher' \
-         && !document.querySelector('main').inert \
-         && !document.querySelector('body > header').inert \
+         && !byRole('main').inert \
+         && !byRole('banner').inert \
          && !document.getElementById('helpdesk-dialog').hasAttribute('aria-modal')",
     )
     .await;
@@ -654,12 +656,12 @@ async fn on_a_phone_the_full_screen_widget_is_a_modal_dialog() {
         serde_json::json!({}),
     )
     .await;
-    env.click("#helpdesk-launcher").await;
+    env.launcher().await.click().await.expect("click");
     env.until(
         "the widget open, not modal",
         "return getComputedStyle(document.getElementById('helpdesk-dialog')).display === 'flex' \
          && !document.getElementById('helpdesk-dialog').hasAttribute('aria-modal') \
-         && !document.querySelector('main').inert",
+         && !byRole('main').inert",
     )
     .await;
     env.stop().await;
@@ -677,7 +679,7 @@ async fn at_320_px_the_widget_fits_the_screen_of_a_panel_that_overflows() {
         .goto(&env.panel_url("/"))
         .await
         .expect("the panel");
-    env.find("#helpdesk-launcher").await;
+    env.launcher().await;
     // The panel's own one-line header is wider than the phone: its page scrolls sideways.
     let wide = env
         .js("return [document.documentElement.scrollWidth, visualViewport.width]")
@@ -686,9 +688,9 @@ async fn at_320_px_the_widget_fits_the_screen_of_a_panel_that_overflows() {
         wide[0].as_f64().unwrap_or(0.0) > wide[1].as_f64().unwrap_or(0.0) + 10.0,
         "the panel does not overflow: {wide}"
     );
-    env.click("#helpdesk-launcher").await;
+    env.launcher().await.click().await.expect("click");
     env.enter_widget().await;
-    env.wait_text("main", "Errore 500 su blog-mario.it").await;
+    env.wait_in("main", "Errore 500 su blog-mario.it").await;
     // Inside: nothing wider than the frame, which is as wide as the screen.
     let inside = env
         .js("return [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth, innerWidth]")
