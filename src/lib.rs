@@ -23,6 +23,7 @@ pub mod language;
 pub mod live;
 pub mod nav;
 pub mod pages;
+pub mod pieces;
 pub mod plurals;
 pub mod router;
 pub mod session;

@@ -5,6 +5,7 @@
 use crate::api::use_api;
 use crate::nav::{base, here, Navigator, PageTitle};
 use crate::pages;
+use crate::pieces;
 use crate::session::{remember_return, use_session};
 use leptos::prelude::*;
 use leptos_router::components::{FlatRoutes, Redirect, Route, Router};
@@ -19,15 +20,15 @@ pub fn AppRouter() -> impl IntoView {
             <PageTitle/>
             <FlatRoutes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=page(pages::login::LoginPage)/>
-                <Route path=path!("/") view=signed_in(pages::tickets::TicketListPage)/>
+                <Route path=path!("/") view=signed_in(pieces::list)/>
                 // The list and the wizard answer to an English address as well: `/tickets` is the
                 // list's address in the API and in the ticket pages' own addresses, `/new` what an
                 // English speaker types.
-                <Route path=path!("/tickets") view=signed_in(pages::tickets::TicketListPage)/>
-                <Route path=path!("/nuovo") view=signed_in(pages::wizard::WizardPage)/>
-                <Route path=path!("/new") view=signed_in(pages::wizard::WizardPage)/>
-                <Route path=path!("/tickets/:code") view=signed_in(pages::ticket::TicketPage)/>
-                <Route path=path!("/email-rifiutate") view=signed_in(pages::rejections::RejectionsPage)/>
+                <Route path=path!("/tickets") view=signed_in(pieces::list)/>
+                <Route path=path!("/nuovo") view=signed_in(pieces::wizard)/>
+                <Route path=path!("/new") view=signed_in(pieces::wizard)/>
+                <Route path=path!("/tickets/:code") view=signed_in(pieces::ticket)/>
+                <Route path=path!("/email-rifiutate") view=signed_in(pieces::rejections)/>
             </FlatRoutes>
         </Router>
     }

@@ -6,6 +6,7 @@ mod cluster;
 mod compare;
 mod pg;
 mod setup;
+mod split;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -79,6 +80,7 @@ pub fn build_app() -> Result {
         .env("PATH", setup::tool_path())
         .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback");
     sh(&mut trunk)?;
+    split::split_app(&root().join("dist"))?;
     minify(&root().join("dist"))?;
     first_view_first(&root().join("dist"))?;
     precompress(&root().join("dist"))
@@ -153,7 +155,9 @@ fn minify(dist: &Path) -> Result {
             .args(["--minify", "--allow-overwrite", "--log-level=warning"])
             .arg(format!("--outfile={}", path.display()));
         if ext == "js" {
-            esbuild.arg("--format=esm");
+            // wasm-bindgen names the split's loader once per function imported from it, as
+            // keys of one object: the same module each time.
+            esbuild.args(["--format=esm", "--log-override:duplicate-object-key=silent"]);
         }
         sh(&mut esbuild)?;
         index = index.replace(&old, &sri(&read(&path)?));

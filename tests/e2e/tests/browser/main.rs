@@ -10,6 +10,7 @@ mod journey;
 mod language;
 mod live;
 mod login;
+mod pieces;
 mod security_xss;
 mod session;
 mod slow;

@@ -1,0 +1,164 @@
+//! The app's pieces (issue 23): the wizard's wasm is fetched only when the wizard is first
+//! opened, and when that fetch fails (the server answers 503) the page says so in a sentence
+//! with a button that tries again, which works; the app stays alive.
+
+use helpdesk_e2e::{start_in, Env};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A front for the server on another port: every request passes through, one request at a
+/// time per connection (so that each is seen), except the first request for a wasm piece whose
+/// name contains `piece`, which gets a 503 as an overloaded server would answer.
+struct Front {
+    addr: SocketAddr,
+    /// Requests seen for the piece: the failed one and those after it.
+    asked: Arc<AtomicUsize>,
+}
+
+impl Front {
+    async fn start(upstream: SocketAddr, piece: &'static str) -> Front {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = asked.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let _ = pass(client, upstream, piece, counter).await;
+                });
+            }
+        });
+        Front { addr, asked }
+    }
+}
+
+async fn pass(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    piece: &str,
+    asked: Arc<AtomicUsize>,
+) -> std::io::Result<()> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        let n = client.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buf[..n]);
+        if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let text = String::from_utf8_lossy(&head[..end]).into_owned();
+    let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
+    let name = path.rsplit('/').next().unwrap_or("");
+    if name.contains(piece) && name.ends_with(".wasm") && asked.fetch_add(1, Ordering::SeqCst) == 0
+    {
+        let body = "Service Unavailable";
+        let answer = format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        client.write_all(answer.as_bytes()).await?;
+        return client.shutdown().await;
+    }
+    // The request goes on with `connection: close`, so the browser's next request comes on a
+    // connection of its own, through this same check.
+    let mut lines: Vec<&str> = text
+        .trim_end_matches("\r\n")
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    lines.push("connection: close");
+    let mut forwarded = (lines.join("\r\n") + "\r\n\r\n").into_bytes();
+    forwarded.extend_from_slice(&head[end..]);
+    let mut server = TcpStream::connect(upstream).await?;
+    server.write_all(&forwarded).await?;
+    tokio::io::copy_bidirectional(&mut client, &mut server).await?;
+    Ok(())
+}
+
+/// Signs in through the front, opens the wizard (whose piece fails once), sees the failure and
+/// its retry, retries and gets the wizard.
+async fn wizard_piece_fails_once(lang: &str, texts: [&str; 6]) {
+    let [sign_in, new_ticket, failed, retry, first_step, main_nav] = texts;
+    let env = start_in(lang, |_| {}).await;
+    let upstream = env.server.as_ref().expect("server").addr;
+    let front = Front::start(upstream, "wizard").await;
+    let base = format!("http://{}", front.addr);
+    env.browser
+        .goto(&format!("{base}/login"))
+        .await
+        .expect("navigate");
+    env.fill("input[type=email]", "demo@example.it").await;
+    env.fill("input[type=password]", "demo-password").await;
+    env.click_role("button", sign_in).await;
+    // The list's own piece has arrived: its table of tickets is shown.
+    env.by_role_any("table").await;
+    env.click_role("link", new_ticket).await;
+
+    let alert = env.by_role_any("alert").await;
+    let said = alert.text().await.expect("text");
+    assert!(said.contains(failed), "the failure says {said:?}");
+    assert_eq!(
+        front.asked.load(Ordering::SeqCst),
+        1,
+        "the piece was asked once"
+    );
+    // The app is alive: its navigation still answers while the piece is missing.
+    env.by_role("navigation", main_nav).await;
+
+    env.click_role("button", retry).await;
+    env.until(
+        "the wizard's first step",
+        &format!(
+            "return [...document.querySelectorAll('form.card')].some(f => \
+             f.innerText.includes({first_step:?})) && !allByRole('alert').length"
+        ),
+    )
+    .await;
+    assert_eq!(
+        front.asked.load(Ordering::SeqCst),
+        2,
+        "the retry fetched the piece again"
+    );
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_piece_that_fails_to_load_offers_a_retry_that_works() {
+    wizard_piece_fails_once(
+        "it-IT",
+        [
+            "Accedi",
+            "Apri un ticket",
+            "Non è stato possibile caricare questa pagina",
+            "Riprova",
+            "Tipo di assistenza",
+            "Principale",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_piece_that_fails_to_load_offers_a_retry_in_english() {
+    wizard_piece_fails_once(
+        "en-GB",
+        [
+            "Sign in",
+            "Open a ticket",
+            "This page could not be loaded",
+            "Try again",
+            "Kind of help",
+            "Main",
+        ],
+    )
+    .await;
+}
