@@ -129,7 +129,14 @@ impl Live {
             let who = who.get();
             self.stop();
             if let Some((customer, token)) = who {
-                self.run(customer, token);
+                // The stream's code is a piece of its own (see `run_live`), fetched once a
+                // customer is signed in; a stream stopped while it arrives does not start.
+                let gen = self.generation();
+                leptos::task::spawn_local(async move {
+                    // A piece that did not arrive leaves the app without live news until the
+                    // next sign-in, as a stream the server refuses does: pages still load.
+                    let _ = run_live(self, gen, customer, token).await;
+                });
             }
         });
     }
@@ -492,6 +499,21 @@ impl Live {
             .add_event_listener_with_callback("visibilitychange", f.as_ref().unchecked_ref());
         f.forget();
     }
+}
+
+/// The stream of a signed-in customer, in the wasm piece of what only a signed-in customer needs
+/// (with the mail delivery's mark): a visitor who has not signed in yet never fetches it.
+#[leptos::wasm_split::wasm_split(signed_in, fallible, wasm_split_path = ::leptos::wasm_split)]
+fn run_live(
+    live: Live,
+    gen: u32,
+    customer: String,
+    token: String,
+) -> Result<(), crate::pieces::Missing> {
+    if live.generation() == gen {
+        live.run(customer, token);
+    }
+    Ok(())
 }
 
 async fn sleep(ms: u32) {

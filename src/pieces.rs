@@ -6,9 +6,9 @@
 //! A piece that fails to arrive (the network, a 503) is shown as a sentence with a button that
 //! fetches it again: a failed load is not remembered, so the retry really fetches.
 
-use crate::components::layout::Layout;
 use crate::components::load::{LoadFailed, Loading};
 use crate::i18n::*;
+use crate::nav::Link;
 use leptos::prelude::*;
 use leptos::wasm_split::{wasm_split, SplitLoaderError};
 use std::future::Future;
@@ -67,18 +67,19 @@ pub fn rejections() -> impl IntoView {
 }
 
 /// A page from its piece: the loading line while it arrives, the page once it has, and a
-/// failure with a retry if it does not. The first two inside the frame of every page, so the
-/// customer can still go elsewhere while a piece is missing.
+/// failure with a retry if it does not. Neither has the frame of the pages (the page brings its
+/// own; a frame swapped for another would take the focus away with it, and the frame's code
+/// would have to load with the login): the failure offers the way back to the list instead.
 fn piece(load: Load) -> impl IntoView {
     let attempt = RwSignal::new(0u32);
     view! {
-        <Suspense fallback=|| view! { <Layout><Loading/></Layout> }>
+        <Suspense fallback=Loading>
             {move || {
                 attempt.track();
                 Suspend::new(async move {
                     match load().await {
                         Ok(page) => page,
-                        Err(Missing) => view! { <Layout><PieceFailed attempt/></Layout> }.into_any(),
+                        Err(Missing) => view! { <PieceFailed attempt/> }.into_any(),
                     }
                 })
             }}
@@ -86,10 +87,22 @@ fn piece(load: Load) -> impl IntoView {
     }
 }
 
-/// The sentence of a piece that did not arrive, with its retry (in the language on screen).
+/// The sentence of a piece that did not arrive, with its retry and the way back to the list, in
+/// the language on screen; the page's content, where the focus goes.
 #[component]
 fn PieceFailed(attempt: RwSignal<u32>) -> impl IntoView {
     let i18n = use_i18n();
     let retry = Callback::new(move |()| attempt.update(|n| *n += 1));
-    move || view! { <LoadFailed message=t_string!(i18n, piece_failed) retry/> }
+    let main = NodeRef::<leptos::html::Main>::new();
+    crate::effect(move || {
+        if let Some(main) = main.get() {
+            crate::focus_in_place(&main);
+        }
+    });
+    view! {
+        <main id="main" tabindex="-1" node_ref=main>
+            {move || view! { <LoadFailed message=t_string!(i18n, piece_failed) retry/> }}
+            <p><Link to="/">{tr!(i18n, my_tickets)}</Link></p>
+        </main>
+    }
 }

@@ -173,9 +173,9 @@ pub fn split_app(dist: &Path) -> Result {
         sri(link.as_bytes())
     );
     index = index.replacen("</head>", &format!("\n  {preload}\n</head>"), 1);
-    write(&index_path, index)?;
-    let _ = std::fs::remove_dir_all(&work);
-    Ok(())
+    // `target/wasm-split` stays until the next build: its pieces keep their names, for a size
+    // profile (`twiggy top target/wasm-split/bindgen/*_bg.wasm`).
+    write(&index_path, index)
 }
 
 fn wasm_opt(input: &Path, output: &Path) -> Result {

@@ -97,7 +97,10 @@ async fn by_default_the_app_starts_hidden_once_the_panel_is_idle_and_the_click_s
                .filter(e => e.name.endsWith('.wasm')).length]",
         )
         .await;
-    assert_eq!(before[1], 1, "the app's wasm: {before}");
+    assert!(
+        before[1].as_u64().is_some_and(|n| n >= 1),
+        "the app's wasm: {before}"
+    );
     env.leave_widget().await;
 
     // The click only shows the frame: the list is there at once, the app neither reloaded nor
