@@ -43,6 +43,24 @@ pub fn effect(f: impl FnMut() + 'static) {
     Effect::new(move |_| f());
 }
 
+/// Moves the focus to where a new page starts when the old page took the focus away with it (the
+/// link or button just used, the login form): left on <body>, the next Tab would start over from
+/// the top and a screen reader would say nothing. Looked at once the page is in the document: a
+/// page that comes in a piece is built inside its `Suspense` before it is shown, and an element
+/// not yet shown cannot take the focus.
+pub fn focus_if_lost(el: web_sys::HtmlElement) {
+    request_animation_frame(move || {
+        let doc = document();
+        let lost = match (doc.active_element(), doc.body()) {
+            (Some(active), Some(body)) => active == *body || !active.is_connected(),
+            _ => true,
+        };
+        if lost && el.is_connected() {
+            focus_in_place(&el);
+        }
+    });
+}
+
 /// Moves the focus to an element that is where the page starts (the content of a new page, the
 /// login's first field) without scrolling to it: inside the widget's frame, still as short as
 /// the panel first made it, focusing scrolled the page and left its header's links out of sight.

@@ -96,7 +96,7 @@ fn PieceFailed(attempt: RwSignal<u32>) -> impl IntoView {
     let main = NodeRef::<leptos::html::Main>::new();
     crate::effect(move || {
         if let Some(main) = main.get() {
-            crate::focus_in_place(&main);
+            crate::focus_if_lost(main);
         }
     });
     view! {

@@ -28,14 +28,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let main = NodeRef::<leptos::html::Main>::new();
     crate::effect(move || {
         if let Some(main) = main.get() {
-            let doc = document();
-            let lost = match (doc.active_element(), doc.body()) {
-                (Some(active), Some(body)) => active == *body || !active.is_connected(),
-                _ => true,
-            };
-            if lost {
-                crate::focus_in_place(&main);
-            }
+            crate::focus_if_lost(main);
         }
     });
     // Inside the panel's widget: a compact header (the widget's own bar carries the title), and
