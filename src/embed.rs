@@ -530,19 +530,22 @@ impl Embed {
     }
 }
 
-/// Counts the tickets awaiting the customer's reply for the host's badge, with the code of a
-/// signed-in customer's piece (src/live.rs): a visitor who has not signed in never fetches it.
-#[leptos::wasm_split::wasm_split(signed_in, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn count_unread(
-    embed: Embed,
-    api: Api,
-) -> Result<std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>, crate::pieces::Missing> {
-    Ok(Box::pin(async move {
-        if let Ok(count) = api.awaiting_reply().await {
-            embed.post(&Note::Unread(count as u32));
-        }
-    }))
-}
+split!(
+    signed_in,
+    /// Counts the tickets awaiting the customer's reply for the host's badge, with the code of a
+    /// signed-in customer's piece (src/live.rs): a visitor who has not signed in never fetches it.
+    fn count_unread(
+        embed: Embed,
+        api: Api,
+    ) -> Result<std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>, crate::pieces::Missing>
+    {
+        Ok(Box::pin(async move {
+            if let Ok(count) = api.awaiting_reply().await {
+                embed.post(&Note::Unread(count as u32));
+            }
+        }))
+    }
+);
 
 fn focus_main() {
     request_animation_frame(|| {

@@ -11,6 +11,23 @@ macro_rules! tr {
     };
 }
 
+/// A function in a wasm piece of its own, fetched the first time it is called, when the app is
+/// built in pieces (the `pieces` feature, which `cargo xtask build-app` gives Trunk and splits
+/// after; see src/pieces.rs); an ordinary `async fn` otherwise (the component tests, whose runner
+/// has no loader of pieces). A piece that does not arrive is `Err(pieces::Missing)`, and the next
+/// call fetches it again.
+macro_rules! split {
+    ($piece:ident, $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$doc])*
+        #[cfg(feature = "pieces")]
+        #[leptos::wasm_split::wasm_split($piece, fallible, wasm_split_path = ::leptos::wasm_split)]
+        fn $name($($arg: $ty),*) -> $ret $body
+        $(#[$doc])*
+        #[cfg(not(feature = "pieces"))]
+        async fn $name($($arg: $ty),*) -> $ret $body
+    };
+}
+
 pub mod api;
 pub mod components;
 pub mod config;

@@ -501,20 +501,22 @@ impl Live {
     }
 }
 
-/// The stream of a signed-in customer, in the wasm piece of what only a signed-in customer needs
-/// (with the mail delivery's mark): a visitor who has not signed in yet never fetches it.
-#[leptos::wasm_split::wasm_split(signed_in, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn run_live(
-    live: Live,
-    gen: u32,
-    customer: String,
-    token: String,
-) -> Result<(), crate::pieces::Missing> {
-    if live.generation() == gen {
-        live.run(customer, token);
+split!(
+    signed_in,
+    /// The stream of a signed-in customer, in the wasm piece of what only a signed-in customer needs
+    /// (with the mail delivery's mark): a visitor who has not signed in yet never fetches it.
+    fn run_live(
+        live: Live,
+        gen: u32,
+        customer: String,
+        token: String,
+    ) -> Result<(), crate::pieces::Missing> {
+        if live.generation() == gen {
+            live.run(customer, token);
+        }
+        Ok(())
     }
-    Ok(())
-}
+);
 
 async fn sleep(ms: u32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {

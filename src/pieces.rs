@@ -10,7 +10,7 @@ use crate::components::load::{LoadFailed, Loading};
 use crate::i18n::*;
 use crate::nav::Link;
 use leptos::prelude::*;
-use leptos::wasm_split::{wasm_split, SplitLoaderError};
+use leptos::wasm_split::SplitLoaderError;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -26,25 +26,33 @@ impl From<SplitLoaderError> for Missing {
 type Loaded = Result<AnyView, Missing>;
 type Load = fn() -> Pin<Box<dyn Future<Output = Loaded> + Send>>;
 
-#[wasm_split(list, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn list_page() -> Loaded {
-    Ok(crate::pages::tickets::TicketListPage().into_any())
-}
+split!(
+    list,
+    fn list_page() -> Loaded {
+        Ok(crate::pages::tickets::TicketListPage().into_any())
+    }
+);
 
-#[wasm_split(wizard, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn wizard_page() -> Loaded {
-    Ok(crate::pages::wizard::WizardPage().into_any())
-}
+split!(
+    wizard,
+    fn wizard_page() -> Loaded {
+        Ok(crate::pages::wizard::WizardPage().into_any())
+    }
+);
 
-#[wasm_split(ticket, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn ticket_page() -> Loaded {
-    Ok(crate::pages::ticket::TicketPage().into_any())
-}
+split!(
+    ticket,
+    fn ticket_page() -> Loaded {
+        Ok(crate::pages::ticket::TicketPage().into_any())
+    }
+);
 
-#[wasm_split(rejections, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn rejections_page() -> Loaded {
-    Ok(crate::pages::rejections::RejectionsPage().into_any())
-}
+split!(
+    rejections,
+    fn rejections_page() -> Loaded {
+        Ok(crate::pages::rejections::RejectionsPage().into_any())
+    }
+);
 
 /// The list of tickets.
 pub fn list() -> impl IntoView {

@@ -23,19 +23,22 @@ struct Mark(RwSignal<Option<MailDelivery>>);
 /// widget's frame, then on a field of the page).
 const REFRESH_MS: f64 = 2_000.0;
 
-/// Reads the mark from the server, with the code of a signed-in customer's piece (src/live.rs):
-/// a visitor who has not signed in never fetches it.
-#[leptos::wasm_split::wasm_split(signed_in, fallible, wasm_split_path = ::leptos::wasm_split)]
-fn read_mark(
-    api: Api,
-    mark: Mark,
-) -> Result<std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>, crate::pieces::Missing> {
-    Ok(Box::pin(async move {
-        if let Ok(me) = api.me().await {
-            mark.0.set(me.mail_delivery);
-        }
-    }))
-}
+split!(
+    signed_in,
+    /// Reads the mark from the server, with the code of a signed-in customer's piece (src/live.rs):
+    /// a visitor who has not signed in never fetches it.
+    fn read_mark(
+        api: Api,
+        mark: Mark,
+    ) -> Result<std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>, crate::pieces::Missing>
+    {
+        Ok(Box::pin(async move {
+            if let Ok(me) = api.me().await {
+                mark.0.set(me.mail_delivery);
+            }
+        }))
+    }
+);
 
 /// Reads the mark for the session that begins, and again on focus; the notice finds it in the
 /// context.

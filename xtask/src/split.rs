@@ -93,6 +93,13 @@ pub fn split_app(dist: &Path) -> Result {
         opts
     })
     .map_err(|e| format!("splitting {}: {e:#}", input.display()))?;
+    if split.split_modules.is_empty() {
+        return Err(
+            "the split found no pieces: is the app built with the `pieces` feature \
+                    (index.html's data-cargo-features)?"
+                .into(),
+        );
+    }
 
     // wasm-bindgen on the main piece, under Trunk's name.
     let bindgen = work.join("bindgen");
