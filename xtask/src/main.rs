@@ -311,32 +311,22 @@ fn run_tests(extra: &[String]) -> Result {
         "-D",
         "warnings",
     ]))?;
-    sh(cargo().args([
-        "clippy",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "helpdesk-app",
-        "-p",
-        "helpdesk-core",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    // The app as it is shipped: in pieces (the component tests build it whole).
-    sh(cargo().args([
-        "clippy",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "helpdesk-app",
-        "--features",
-        "pieces",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    // The app in wasm, whole as the component tests build it and in pieces as it is shipped.
+    for what in [
+        &["-p", "helpdesk-core", "--all-targets"][..],
+        &["--features", "pieces"][..],
+    ] {
+        sh(cargo()
+            .args([
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "helpdesk-app",
+            ])
+            .args(what)
+            .args(["--", "-D", "warnings"]))?;
+    }
     eprintln!("xtask: every test passed");
     Ok(())
 }

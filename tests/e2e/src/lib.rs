@@ -422,8 +422,13 @@ impl Env {
 
     /// Every element with this role within an element now (no waiting).
     pub async fn all_by_role_in(&self, scope: &Element, role: &str) -> Vec<Element> {
-        let q = Query::new("role", role).within(scope);
-        let answer = self.run_locate(&q, true).await;
+        self.all_found(&Query::new("role", role).within(scope))
+            .await
+    }
+
+    /// Every element the query finds now.
+    async fn all_found(&self, q: &Query<'_>) -> Vec<Element> {
+        let answer = self.run_locate(q, true).await;
         answer["found"]
             .as_array()
             .cloned()
@@ -437,14 +442,7 @@ impl Env {
     pub async fn all_by_role(&self, role: &str, name: Option<&str>) -> Vec<Element> {
         let mut q = Query::new("role", role);
         q.second = name;
-        let answer = self.run_locate(&q, true).await;
-        answer["found"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| self.element(e))
-            .collect()
+        self.all_found(&q).await
     }
 
     /// Waits for the form control whose label (its `<label>`, aria-label or aria-labelledby) is

@@ -320,12 +320,7 @@ async fn bench_phone_widget() {
             {
                 preloaded += 1;
             }
-            let t0 = env
-                .js("const t = performance.timeOrigin + performance.now(); \
-                     document.getElementById('helpdesk-launcher').click(); return t;")
-                .await
-                .as_f64()
-                .expect("a time");
+            let t0 = crate::bench::click_launcher(&env).await;
             env.enter_widget().await;
             // The first list drawn; one drawn before the click (a preload that signed on)
             // shows at the click.
