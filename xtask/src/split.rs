@@ -185,9 +185,13 @@ pub fn split_app(dist: &Path) -> Result {
     write(&index_path, index)
 }
 
+/// -O3, not -Oz: its wasm is 3 % larger but compresses smaller (measured on every piece: main
+/// piece 178.3 to 177.7 KB brotli, all pieces 3 KB less gzip), and compressed is what is sent.
+/// Passes repeated until the wasm stops shrinking (--converge) take a little more off; the debug and
+/// producers sections nobody reads are dropped.
 fn wasm_opt(input: &Path, output: &Path) -> Result {
     sh(Command::new(setup::tools_bin().join("wasm-opt"))
-        .arg("-Oz")
+        .args(["-O3", "--converge", "--strip-debug", "--strip-producers"])
         .args(WASM_OPT_FEATURES)
         .arg(input)
         .arg("-o")
