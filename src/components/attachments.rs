@@ -696,7 +696,7 @@ pub fn Attachments(
                     {move || t_string!(i18n, att_pick_again, names = pick_again.clone()).to_string()}
                 </p>
             })}
-            <ul class="uploads">
+            <ul class="uploads" aria-label=tr!(i18n, attachments)>
                 // Rebuilt in place when files come and go (a keyed `For` cost more download
                 // than it saved work for at most ten rows); progress updates only its own row.
                 {move || ctx.rows().into_iter().enumerate().map(|(index, i)| {

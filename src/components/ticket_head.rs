@@ -110,7 +110,7 @@ fn CopyCode(code: String) -> impl IntoView {
         });
     };
     view! {
-        <span class="ticket-code code" node_ref=code_el>{code}</span>
+        <span class="sr-only">{tr!(i18n, col_code)}": "</span><span class="ticket-code code" node_ref=code_el>{code}</span>
         <button type="button" class="copy" on:click=copy>{tr!(i18n, copy_code)}</button>
         <span class="copy-note" role="status">{move || note.get()}</span>
     }

@@ -186,7 +186,7 @@ pub fn TicketListPage() -> impl IntoView {
     view! {
         <Layout>
             <div class="page-head">
-                <h1>{tr!(i18n, tickets_title)}</h1>
+                <h1 id="tickets-title">{tr!(i18n, tickets_title)}</h1>
                 <Link to="/nuovo" class="button primary">{tr!(i18n, new_ticket)}</Link>
             </div>
             <div class="filters">
@@ -232,7 +232,7 @@ pub fn TicketListPage() -> impl IntoView {
 fn TicketTable(items: RwSignal<Vec<TicketSummary>>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <table class="tickets">
+        <table class="tickets" aria-labelledby="tickets-title">
             <thead>
                 <tr>
                     <th scope="col">{tr!(i18n, col_code)}</th>

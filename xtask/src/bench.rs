@@ -32,8 +32,9 @@ pub fn bench(args: &[String]) -> Result {
     if args.first().is_some_and(|a| a == "lighthouse") {
         return lighthouse();
     }
-    // `cargo xtask bench phone`: the slow phone's rows alone (issue 23).
+    // `cargo xtask bench phone`: the slow phone's rows alone (issue 23), beside the sizes.
     if args.first().is_some_and(|a| a == "phone") {
+        bundle_size(&root().join("dist"))?;
         return browser_benches("bench_phone");
     }
     bundle_size(&root().join("dist"))?;

@@ -51,6 +51,8 @@ struct Words {
     helpdesk: &'static str,
     too_generic: &'static str,
     normal: &'static str,
+    /// The list's heading, which names its table.
+    my_tickets: &'static str,
 }
 
 const ITALIAN: Words = Words {
@@ -61,6 +63,7 @@ const ITALIAN: Words = Words {
     helpdesk: "Helpdesk (Assistenza Tecnica)",
     too_generic: "Troppo generico",
     normal: "normale",
+    my_tickets: "I miei ticket",
 };
 
 const ENGLISH: Words = Words {
@@ -71,6 +74,7 @@ const ENGLISH: Words = Words {
     helpdesk: "Helpdesk (technical support)",
     too_generic: "Too generic",
     normal: "normal",
+    my_tickets: "My tickets",
 };
 
 /// Fragments of the app's Italian texts (locales/it.json) that are not also English: none may
@@ -199,6 +203,8 @@ async fn walk(words: &Words) -> Vec<String> {
     env.fill_label("Password", "demo-password").await;
     env.click_role("button", env.sign_in().await).await;
     env.wait_in("table", "Errore 500 su blog-mario.it").await;
+    // The table is named by the page's heading, as a screen reader's list of tables says it.
+    env.by_role("table", words.my_tickets).await;
     check!("ticket list");
     env.click_role_containing("link", "Errore 500 su blog-mario.it")
         .await;
