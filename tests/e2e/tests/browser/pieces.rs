@@ -1,6 +1,7 @@
 //! The app's pieces (issue 23): the wizard's wasm is fetched only when the wizard is first
 //! opened, and when that fetch fails (the server answers 503) the page says so in a sentence
-//! with a button that tries again, which works; the app stays alive.
+//! with a button that tries again, which works; the app stays alive. A signed-out visitor is
+//! sent to the login before the page's piece is fetched.
 
 use helpdesk_e2e::start_in;
 use std::net::SocketAddr;
@@ -161,4 +162,46 @@ async fn a_piece_that_fails_to_load_offers_a_retry_in_english() {
         ],
     )
     .await;
+}
+
+/// A signed-out visitor who opens the wizard's address is sent to the login without the
+/// wizard's piece being fetched; once signed in, the wizard's piece is fetched (here it fails
+/// once, is tried again) and the wizard opens where they were going.
+#[tokio::test]
+async fn a_signed_out_visitor_gets_the_login_before_any_piece_of_the_page() {
+    let env = start_in("it-IT", |_| {}).await;
+    let upstream = env.server.as_ref().expect("server").addr;
+    let front = Front::start(upstream, "wizard").await;
+    let base = format!("http://{}", front.addr);
+    env.browser
+        .goto(&format!("{base}/nuovo"))
+        .await
+        .expect("navigate");
+    env.by_label("E-mail").await;
+    env.until(
+        "the login's address",
+        "return location.pathname === '/login'",
+    )
+    .await;
+    // Whatever the app does next on its own, it does not ask for the wizard.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(
+        front.asked.load(Ordering::SeqCst),
+        0,
+        "the wizard's piece was fetched for a signed-out visitor"
+    );
+
+    env.fill_label("E-mail", "demo@example.it").await;
+    env.fill_label("Password", "demo-password").await;
+    env.click_role("button", "Accedi").await;
+    // Back where they were going: now the wizard's piece is asked for (and fails once).
+    env.click_role("button", "Riprova").await;
+    env.until(
+        "the wizard's first step",
+        "return location.pathname === '/nuovo' && [...document.querySelectorAll('form.card')]\
+         .some(f => f.innerText.includes('Tipo di assistenza')) && !allByRole('alert').length",
+    )
+    .await;
+    assert_eq!(front.asked.load(Ordering::SeqCst), 2);
+    env.stop().await;
 }
