@@ -3,7 +3,7 @@
 //! with a button that tries again, which works; the app stays alive. A signed-out visitor is
 //! sent to the login before the page's piece is fetched.
 
-use helpdesk_e2e::start_in;
+use helpdesk_e2e::{start_in, Env};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -85,18 +85,23 @@ async fn pass(
     Ok(())
 }
 
+/// A browser in `lang` at `path` of the app through a [`Front`] whose wizard's piece fails once.
+async fn through_front(lang: &str, path: &str) -> (Env, Front) {
+    let env = start_in(lang, |_| {}).await;
+    let upstream = env.server.as_ref().expect("server").addr;
+    let front = Front::start(upstream, "wizard").await;
+    env.browser
+        .goto(&format!("http://{}{path}", front.addr))
+        .await
+        .expect("navigate");
+    (env, front)
+}
+
 /// Signs in through the front, opens the wizard (whose piece fails once), sees the failure and
 /// its retry, retries and gets the wizard.
 async fn wizard_piece_fails_once(lang: &str, texts: [&str; 6]) {
     let [sign_in, new_ticket, failed, retry, first_step, my_tickets] = texts;
-    let env = start_in(lang, |_| {}).await;
-    let upstream = env.server.as_ref().expect("server").addr;
-    let front = Front::start(upstream, "wizard").await;
-    let base = format!("http://{}", front.addr);
-    env.browser
-        .goto(&format!("{base}/login"))
-        .await
-        .expect("navigate");
+    let (env, front) = through_front(lang, "/login").await;
     env.fill("input[type=email]", "demo@example.it").await;
     env.fill("input[type=password]", "demo-password").await;
     env.click_role("button", sign_in).await;
@@ -169,14 +174,7 @@ async fn a_piece_that_fails_to_load_offers_a_retry_in_english() {
 /// once, is tried again) and the wizard opens where they were going.
 #[tokio::test]
 async fn a_signed_out_visitor_gets_the_login_before_any_piece_of_the_page() {
-    let env = start_in("it-IT", |_| {}).await;
-    let upstream = env.server.as_ref().expect("server").addr;
-    let front = Front::start(upstream, "wizard").await;
-    let base = format!("http://{}", front.addr);
-    env.browser
-        .goto(&format!("{base}/nuovo"))
-        .await
-        .expect("navigate");
+    let (env, front) = through_front("it-IT", "/nuovo").await;
     env.by_label("E-mail").await;
     env.until(
         "the login's address",
