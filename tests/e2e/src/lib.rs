@@ -572,10 +572,15 @@ impl Env {
     /// Logs in through the login form and waits for the ticket list.
     pub async fn login(&self, email: &str) {
         self.goto("/login").await;
+        self.submit_login(email).await;
+        self.by_role_any("table").await;
+    }
+
+    /// Fills the login form on screen with `email` and the demo password and submits it.
+    pub async fn submit_login(&self, email: &str) {
         self.fill_label("E-mail", email).await;
         self.fill_label("Password", "demo-password").await;
         self.click_role("button", self.sign_in().await).await;
-        self.by_role_any("table").await;
     }
 
     /// The login button's name in the page's language (both languages label the fields alike).

@@ -106,9 +106,7 @@ async fn an_expired_session_brings_back_the_login_and_then_the_same_page() {
     sqlx_free_delete_sessions(&state).await;
     env.browser.refresh().await.unwrap();
     env.by_label("E-mail").await;
-    env.fill_label("E-mail", "demo@example.it").await;
-    env.fill_label("Password", "demo-password").await;
-    env.click_role("button", "Accedi").await;
+    env.submit_login("demo@example.it").await;
     env.wait_in("main", "E-mail non accettate").await;
     // The page's list loads (its answer, empty or not, replaces the loading line).
     env.until(

@@ -102,9 +102,8 @@ async fn through_front(lang: &str, path: &str) -> (Env, Front) {
 async fn wizard_piece_fails_once(lang: &str, texts: [&str; 6]) {
     let [sign_in, new_ticket, failed, retry, first_step, my_tickets] = texts;
     let (env, front) = through_front(lang, "/login").await;
-    env.fill("input[type=email]", "demo@example.it").await;
-    env.fill("input[type=password]", "demo-password").await;
-    env.click_role("button", sign_in).await;
+    env.by_role("button", sign_in).await;
+    env.submit_login("demo@example.it").await;
     // The list's own piece has arrived: its table of tickets is shown.
     env.by_role_any("table").await;
     env.click_role("link", new_ticket).await;
@@ -189,9 +188,7 @@ async fn a_signed_out_visitor_gets_the_login_before_any_piece_of_the_page() {
         "the wizard's piece was fetched for a signed-out visitor"
     );
 
-    env.fill_label("E-mail", "demo@example.it").await;
-    env.fill_label("Password", "demo-password").await;
-    env.click_role("button", "Accedi").await;
+    env.submit_login("demo@example.it").await;
     // Back where they were going: now the wizard's piece is asked for (and fails once).
     env.click_role("button", "Riprova").await;
     env.until(

@@ -28,9 +28,7 @@ async fn the_link_in_a_notification_leads_to_the_ticket_after_the_login() {
     let code = a_ticket_code(&env).await;
     // As the e-mail's link opens it: no session in this browser yet.
     env.goto(&format!("/tickets/{code}")).await;
-    env.fill_label("E-mail", "demo@example.it").await;
-    env.fill_label("Password", "demo-password").await;
-    env.click_role("button", "Accedi").await;
+    env.submit_login("demo@example.it").await;
     let head = env.wait_in("main", &code).await;
     assert!(
         env.browser
@@ -178,9 +176,7 @@ async fn a_session_ended_in_the_wizard(lang: &str, reload: bool, why: &str, afte
     if reload {
         env.browser.refresh().await.expect("reload");
     }
-    env.fill_label("E-mail", "demo@example.it").await;
-    env.fill_label("Password", "demo-password").await;
-    env.click_role("button", env.sign_in().await).await;
+    env.submit_login("demo@example.it").await;
     // Back in the wizard, on the step the customer left.
     env.file_picker().await;
     assert!(env
