@@ -136,29 +136,12 @@ fn prepare_index(raw: &str, config: &Config) -> IndexPage {
     if let Some(i) = html.find("<head>") {
         html.insert_str(i + "<head>".len(), &head);
     }
-    // Inline scripts (Trunk's loader) are allowed by their hash and nothing else is.
-    let mut hashes = String::new();
-    let mut rest = html.as_str();
-    while let Some(start) = rest.find("<script") {
-        let after = &rest[start..];
-        let Some(open_end) = after.find('>') else {
-            break;
-        };
-        let tag = &after[..open_end];
-        let body_start = open_end + 1;
-        let Some(close) = after[body_start..].find("</script>") else {
-            break;
-        };
-        if !tag.contains(" src=") {
-            let body = &after[body_start..body_start + close];
-            let digest =
-                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
-            hashes.push_str(&format!(" 'sha256-{digest}'"));
-        }
-        rest = &after[body_start + close..];
-    }
+    // Inline scripts (Trunk's loader) and the inlined stylesheet are allowed by their hash, and
+    // nothing else is.
+    let scripts = inline_hashes(&html, "script");
+    let styles = inline_hashes(&html, "style");
     let csp = format!(
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{scripts}; style-src 'self'{styles}; \
          img-src 'self' blob: data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
          base-uri 'self'; form-action 'self'; frame-ancestors {}",
         config.frame_ancestors
@@ -168,6 +151,33 @@ fn prepare_index(raw: &str, config: &Config) -> IndexPage {
     let etag =
         HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"0\""));
     IndexPage { html, csp, etag }
+}
+
+/// `'sha256-…'` sources for the bodies of the page's inline `<element>`s (those without `src`).
+fn inline_hashes(html: &str, element: &str) -> String {
+    let open = format!("<{element}");
+    let close = format!("</{element}>");
+    let mut hashes = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..open_end];
+        let body_start = open_end + 1;
+        let Some(len) = after[body_start..].find(&close) else {
+            break;
+        };
+        if !tag.contains(" src=") {
+            let body = &after[body_start..body_start + len];
+            let digest =
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
+            hashes.push_str(&format!(" 'sha256-{digest}'"));
+        }
+        rest = &after[body_start + len..];
+    }
+    hashes
 }
 
 #[cfg(test)]
@@ -183,15 +193,22 @@ mod tests {
     }
 
     #[test]
-    fn the_index_gets_its_base_settings_and_a_csp_naming_its_script() {
+    fn the_index_gets_its_base_settings_and_a_csp_naming_its_script_and_style() {
         let mut config = Config::for_tests(std::env::temp_dir());
         config.base_path = "/PanelNML".into();
-        let raw = "<html><head><script type=\"module\">import init from '/__HELPDESK_BASE__/app.js';</script></head></html>";
+        let raw = "<html><head><style>p{color:red}</style><script type=\"module\">import init from '/__HELPDESK_BASE__/app.js';</script></head></html>";
         let page = prepare_index(raw, &config);
         assert!(page.html.contains("<base href=\"/PanelNML/\">"));
         assert!(page.html.contains("'/PanelNML/app.js'"));
         assert!(page.html.contains("&quot;base&quot;:&quot;/PanelNML&quot;"));
-        assert!(page.csp.contains("'sha256-"));
+        let sources = |directive: &str| {
+            page.csp
+                .split(';')
+                .find(|d| d.trim_start().starts_with(directive))
+                .map(|d| d.matches("'sha256-").count())
+        };
+        assert_eq!(sources("script-src"), Some(1), "{}", page.csp);
+        assert_eq!(sources("style-src"), Some(1), "{}", page.csp);
         assert!(!page.csp.contains("unsafe-inline"));
     }
 }
