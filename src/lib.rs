@@ -50,7 +50,6 @@ pub mod ticket_state;
 use crate::api::{Api, Hooks};
 use crate::session::Session;
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
 
 /// An effect (run after mount, then on every change of what it reads). Every effect of the app
 /// goes through this one boxed instantiation of `Effect::new`: each closure type would otherwise
@@ -90,62 +89,14 @@ pub fn focus_in_place(el: &web_sys::HtmlElement) {
 /// Mounts the app into the page body, once the first view of index.html has been painted.
 pub fn start() {
     plurals::init();
-    when_first_view_painted(|| {
-        if let Some(boot) = document().get_element_by_id("boot") {
-            boot.remove();
-        }
-        leptos::mount::mount_to_body(App);
-    });
-}
-
-/// Runs `then` once the browser has reported the first view's largest paint, or after 150 ms at
-/// most (a page in a background tab paints nothing). Measured: taken away before the browser
-/// reported it, the first view did not count as the largest paint (not even once its first
-/// contentful paint was reported), so Lighthouse's largest paint waited for the app (2.6 s on
-/// its mobile preset instead of the first view's).
-fn when_first_view_painted(then: impl FnOnce() + 'static) {
-    use std::cell::Cell;
-    use std::rc::Rc;
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-    let then = Rc::new(Cell::new(Some(then)));
-    let run = {
-        let then = then.clone();
-        move || {
-            if let Some(f) = then.take() {
-                f();
-            }
-        }
-    };
-    let on_entry = {
-        let run = run.clone();
-        Closure::<dyn FnMut(JsValue, web_sys::PerformanceObserver)>::new(
-            move |_: JsValue, observer: web_sys::PerformanceObserver| {
-                observer.disconnect();
-                run();
-            },
-        )
-    };
-    // Inside the panel's widget the panel's page is the one painted first: no wait.
-    if !session::top_level() {
-        return run();
+    // The page asks for this wasm only once the browser has reported the first view's largest
+    // paint (`first_view_first` in xtask/src/main.rs), so the first view can be taken away now:
+    // taken away before that report, it did not count as the largest paint, and Lighthouse's
+    // waited for the app.
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
     }
-    let observing =
-        web_sys::PerformanceObserver::new(on_entry.as_ref().unchecked_ref()).is_ok_and(|o| {
-            // `type` with `buffered` (web-sys only knows the older `entryTypes`, which cannot
-            // be buffered): a paint reported before this runs counts too.
-            let init = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&init, &"type".into(), &"largest-contentful-paint".into());
-            let _ = js_sys::Reflect::set(&init, &"buffered".into(), &JsValue::TRUE);
-            o.observe(init.unchecked_ref());
-            true
-        });
-    on_entry.forget();
-    if observing {
-        set_timeout(run, std::time::Duration::from_millis(150));
-    } else {
-        run();
-    }
+    leptos::mount::mount_to_body(App);
 }
 
 /// The app, and every piece of its state, provided here once for the whole app: the session,

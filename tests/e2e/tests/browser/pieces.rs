@@ -200,3 +200,46 @@ async fn a_signed_out_visitor_gets_the_login_before_any_piece_of_the_page() {
     assert_eq!(front.asked.load(Ordering::SeqCst), 2);
     env.stop().await;
 }
+
+/// The page arrives with its stylesheet inside it and paints the first view before it asks for
+/// the app's wasm (what keeps the first view quick on a slow phone, and Lighthouse's largest paint
+/// the first view's card); the app then takes the page, styled: the inline style passes the CSP.
+#[tokio::test]
+async fn the_first_view_is_painted_before_the_app_is_asked_for() {
+    let env = helpdesk_e2e::start().await;
+    env.goto("/login").await;
+    env.by_label("E-mail").await;
+    let seen = env
+        .js(
+            "const paint = performance.getEntriesByName('first-contentful-paint')[0];
+             const files = performance.getEntriesByType('resource').map(e => e.name);
+             const wasm = performance.getEntriesByType('resource')
+                 .filter(e => /helpdesk-app-[0-9a-f]+_bg\\.wasm$/.test(e.name));
+             const button = [...document.querySelectorAll('button')]
+                 .find(b => b.textContent.trim() === 'Accedi');
+             return {
+                 painted: paint ? paint.startTime : null,
+                 asked: wasm.map(e => e.startTime),
+                 stylesheets: files.filter(n => n.endsWith('.css')),
+                 button: button ? getComputedStyle(button).backgroundColor : null,
+             };",
+        )
+        .await;
+    let painted = seen["painted"].as_f64().expect("a first contentful paint");
+    let asked: Vec<f64> = seen["asked"]
+        .as_array()
+        .expect("the wasm's entries")
+        .iter()
+        .filter_map(|t| t.as_f64())
+        .collect();
+    assert_eq!(asked.len(), 1, "the main wasm asked for once: {seen}");
+    assert!(
+        asked[0] >= painted,
+        "the wasm was asked for at {} ms, before the first view was painted at {painted} ms",
+        asked[0]
+    );
+    assert_eq!(seen["stylesheets"], serde_json::json!([]), "{seen}");
+    // The brand's blue of style/main.css (--brand): the page is styled, not bare HTML.
+    assert_eq!(seen["button"], "rgb(11, 92, 173)", "{seen}");
+    env.stop().await;
+}
