@@ -74,7 +74,8 @@ fn Rejection(r: MailRejection) -> impl IntoView {
                     on:click=move |_| shown.update(|s| *s = !*s)>
                     {move || if shown.get() { t_string!(i18n, rejection_text_hide) } else { t_string!(i18n, rejection_text_show) }}
                 </button>
-                <div class="mail-text" id=region hidden=move || !shown.get()>
+                <div class="mail-text" id=region role="region" aria-label=move || t_string!(i18n, rejection_text_label)
+                    hidden=move || !shown.get()>
                     <pre>{text}</pre>
                     {has_files.then(|| {
                         let files = files.clone();

@@ -242,7 +242,7 @@ fn subject(w: Wizard) -> impl IntoView {
             aria-describedby=described_by(w, "subject-help subject-quality") aria-invalid=invalid(w)
             prop:value=move || w.draft.with(|d| d.subject.clone())
             on:input=move |ev| w.draft.update(|d| d.subject = event_target_value(&ev)) />
-        <div id="subject-quality" aria-live="polite">
+        <div id="subject-quality" role="status">
             <Show when=move || !empty()>
                 <p>
                     <label for="subject-meter" class="inline">{tr!(i18n, subject_quality)}": "</label>

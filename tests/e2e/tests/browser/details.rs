@@ -20,6 +20,7 @@ struct Words {
     refused: &'static str,
     login: &'static str,
     show_text: &'static str,
+    mail_text: &'static str,
     open_ticket: &'static str,
     helpdesk: &'static str,
     step: fn(u32) -> String,
@@ -35,6 +36,7 @@ const ITALIAN: Words = Words {
     refused: "E-mail non accettate",
     login: "Accedi",
     show_text: "Mostra il testo dell'e-mail",
+    mail_text: "Testo dell'e-mail",
     open_ticket: "Apri un ticket con questo testo",
     helpdesk: "Helpdesk (Assistenza Tecnica)",
     step: |n| format!("Passo {n} di 7"),
@@ -50,6 +52,7 @@ const ENGLISH: Words = Words {
     refused: "Refused e-mails",
     login: "Sign in",
     show_text: "Show the e-mail's text",
+    mail_text: "The e-mail's text",
     open_ticket: "Open a ticket with this text",
     helpdesk: "Helpdesk (technical support)",
     step: |n| format!("Step {n} of 7"),
@@ -410,7 +413,9 @@ async fn refused_mail_becomes_a_ticket(lang: &str, w: &Words) {
     let hidden = env.js("return byText('risponde 503') === null").await;
     assert_eq!(hidden, true, "the text shows before it is asked for");
     click_named(&env, w.show_text).await;
-    let text = env.by_text("risponde 503").await.text().await.unwrap();
+    // Shown in a region named for what it is, in the customer's language.
+    let text = env.by_role("region", w.mail_text).await.text().await.unwrap();
+    assert!(text.contains("risponde 503"), "{text}");
     assert!(
         text.contains("la cache del plugin <b>senza</b> risultato"),
         "{text}"

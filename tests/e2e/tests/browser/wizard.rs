@@ -67,7 +67,8 @@ async fn a_generic_subject_is_blocked_with_its_hint_visible() {
         "Errore 500 sulla home dopo l'aggiornamento del plugin",
     )
     .await;
-    env.wait_in("main", "Chiaro").await;
+    // The verdict is a status, read out as it changes.
+    env.wait_in("status", "Chiaro").await;
     next(&env).await;
     env.wait_in("main", "Passo 4 di 7").await;
     // Focus moved to the new step's heading.
