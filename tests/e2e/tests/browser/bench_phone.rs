@@ -354,3 +354,90 @@ async fn bench_phone_widget() {
         );
     }
 }
+
+/// Milliseconds from the mark `window.benchStart` until `done` is true in the page, polled
+/// every 50 ms (the poll runs on the page's slowed main thread: not more often).
+async fn since_start(env: &Env, what: &str, done: &str) -> f64 {
+    let script = format!("return ({done}) ? performance.now() - window.benchStart : null;");
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(ms) = env.js(&script).await.as_f64() {
+            return ms;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Wasm files the page has fetched so far.
+const WASM_FILES: &str =
+    "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('.wasm')).length;";
+
+/// After the login, the pages' pieces on the slow phone: from the click on "Accedi" to the
+/// signed-in list (its piece, the signed-in piece and the pieces they share, then the list's
+/// data), and from the list, once quiet, to the wizard's first step (the wizard's piece).
+#[tokio::test]
+#[ignore = "benchmark: cargo xtask bench phone"]
+async fn bench_phone_pieces() {
+    let (mut to_list, mut to_wizard) = (Vec::new(), Vec::new());
+    let (mut list_files, mut wizard_files) = (0, 0);
+    for _ in 0..COLD {
+        let env = start_phone().await;
+        env.slow_phone().await;
+        env.goto("/login").await;
+        wait_for(
+            &env,
+            "the login's ready mark",
+            "return performance.getEntriesByName('helpdesk-login-ready').length ? true : null;",
+        )
+        .await;
+        network_idle(&env).await;
+        env.fill_label("E-mail", "demo@example.it").await;
+        env.fill_label("Password", "demo-password").await;
+        let before = env.js(WASM_FILES).await.as_i64().unwrap_or(0);
+        env.js(
+            "window.benchStart = performance.now(); \
+             [...document.querySelectorAll('button')].find(b => b.textContent.trim() === 'Accedi').click();",
+        )
+        .await;
+        to_list.push(
+            since_start(
+                &env,
+                "the signed-in list",
+                "location.pathname === '/' && document.querySelector('table tbody tr')",
+            )
+            .await,
+        );
+        network_idle(&env).await;
+        let signed_in = env.js(WASM_FILES).await.as_i64().unwrap_or(0);
+        list_files = signed_in - before;
+        env.js(
+            "window.benchStart = performance.now(); \
+             [...document.querySelectorAll('a')].find(a => a.textContent.trim() === 'Apri un ticket').click();",
+        )
+        .await;
+        to_wizard.push(
+            since_start(
+                &env,
+                "the wizard's first step",
+                "location.pathname === '/nuovo' && document.body.innerText.includes('Passo 1 di 7')",
+            )
+            .await,
+        );
+        wizard_files = env.js(WASM_FILES).await.as_i64().unwrap_or(0) - signed_in;
+        env.stop().await;
+    }
+    println!(
+        "BENCH slow phone: the login's click to the signed-in list (its pieces, {list_files} wasm \
+         files, then its data): {} fresh browsers",
+        spread(&mut to_list)
+    );
+    println!(
+        "BENCH slow phone: the list to the wizard's first step, opened the first time ({wizard_files} \
+         wasm files): {} fresh browsers",
+        spread(&mut to_wizard)
+    );
+}

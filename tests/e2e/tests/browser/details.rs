@@ -414,7 +414,12 @@ async fn refused_mail_becomes_a_ticket(lang: &str, w: &Words) {
     assert_eq!(hidden, true, "the text shows before it is asked for");
     click_named(&env, w.show_text).await;
     // Shown in a region named for what it is, in the customer's language.
-    let text = env.by_role("region", w.mail_text).await.text().await.unwrap();
+    let text = env
+        .by_role("region", w.mail_text)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(text.contains("risponde 503"), "{text}");
     assert!(
         text.contains("la cache del plugin <b>senza</b> risultato"),
