@@ -87,6 +87,23 @@ pub fn build_app() -> Result {
     precompress(&root().join("dist"))
 }
 
+/// The first `<link …>` tag of Trunk's `index.html` that `is` picks (one tag, maybe on a line
+/// with others): where it starts, its length and its `href`.
+fn link_tag(index: &str, what: &str, is: impl Fn(&str) -> bool) -> Result<(usize, usize, String)> {
+    let start = index
+        .match_indices("<link ")
+        .map(|(i, _)| i)
+        .find(|&i| is(index[i..].split('>').next().unwrap_or("")))
+        .ok_or(format!("index.html: Trunk wrote no {what}"))?;
+    let len = index[start..].find('>').map_or(0, |n| n + 1);
+    let href = index[start..start + len]
+        .split("href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or(format!("index.html: {what} has no href"))?;
+    Ok((start, len, href.to_string()))
+}
+
 /// The stylesheet goes inside `index.html`, in a `<style>` the server's CSP allows by its hash.
 /// As a file it was a second round trip before the first paint, and on the slow phone it shared
 /// the link with the wasm's preload: measured first view 508 ms alone, 612 ms beside the preload.
@@ -94,17 +111,10 @@ pub fn build_app() -> Result {
 fn inline_stylesheet(dist: &Path) -> Result {
     let path = dist.join("index.html");
     let index = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let start = index
-        .find("<link rel=\"stylesheet\"")
-        .ok_or("index.html: Trunk wrote no stylesheet link")?;
-    let len = index[start..].find('>').map_or(0, |n| n + 1);
-    let tag = &index[start..start + len];
-    let href = tag
-        .split("href=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .ok_or("index.html: the stylesheet link has no href")?;
-    let file = dist.join(href.rsplit('/').next().unwrap_or(href));
+    let (start, len, href) = link_tag(&index, "the stylesheet's link", |tag| {
+        tag.contains("rel=\"stylesheet\"")
+    })?;
+    let file = dist.join(href.rsplit('/').next().unwrap_or(&href));
     let css = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     if css.to_ascii_lowercase().contains("</style") {
         return Err(format!(
@@ -147,23 +157,9 @@ fn inline_stylesheet(dist: &Path) -> Result {
 fn first_view_first(dist: &Path) -> Result {
     let path = dist.join("index.html");
     let index = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    // Trunk's preload of the wasm: one `<link …>` tag, maybe on a line with other tags.
-    let tag_start = index
-        .match_indices("<link ")
-        .map(|(i, _)| i)
-        .find(|&i| {
-            let tag = index[i..].split('>').next().unwrap_or("");
-            tag.contains("rel=\"preload\"") && tag.contains("_bg.wasm")
-        })
-        .ok_or("index.html: Trunk wrote no preload link for the wasm")?;
-    let tag_len = index[tag_start..].find('>').map_or(0, |n| n + 1);
-    let tag = &index[tag_start..tag_start + tag_len];
-    let href = tag
-        .split("href=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .ok_or("index.html: the wasm's preload link has no href")?
-        .to_string();
+    let (tag_start, tag_len, href) = link_tag(&index, "the wasm's preload link", |tag| {
+        tag.contains("rel=\"preload\"") && tag.contains("_bg.wasm")
+    })?;
     // The largest paint's entry where the browser reports one (Chromium), else the first
     // contentful paint's.
     let ask = format!(

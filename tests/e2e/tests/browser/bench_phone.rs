@@ -355,9 +355,14 @@ async fn bench_phone_widget() {
     }
 }
 
-/// Milliseconds from the mark `window.benchStart` until `done` is true in the page, polled
-/// every 50 ms (the poll runs on the page's slowed main thread: not more often).
-async fn since_start(env: &Env, what: &str, done: &str) -> f64 {
+/// Clicks the element `click` finds (a JavaScript expression) and measures the milliseconds
+/// until `done` is true in the page, polled every 50 ms (the poll runs on the page's slowed main
+/// thread: not more often).
+async fn click_until(env: &Env, click: &str, what: &str, done: &str) -> f64 {
+    env.js(&format!(
+        "window.benchStart = performance.now(); ({click}).click();"
+    ))
+    .await;
     let script = format!("return ({done}) ? performance.now() - window.benchStart : null;");
     let deadline = Instant::now() + PATIENCE;
     loop {
@@ -398,14 +403,10 @@ async fn bench_phone_pieces() {
         env.fill_label("E-mail", "demo@example.it").await;
         env.fill_label("Password", "demo-password").await;
         let before = env.js(WASM_FILES).await.as_i64().unwrap_or(0);
-        env.js(
-            "window.benchStart = performance.now(); \
-             [...document.querySelectorAll('button')].find(b => b.textContent.trim() === 'Accedi').click();",
-        )
-        .await;
         to_list.push(
-            since_start(
+            click_until(
                 &env,
+                "[...document.querySelectorAll('button')].find(b => b.textContent.trim() === 'Accedi')",
                 "the signed-in list",
                 "location.pathname === '/' && document.querySelector('table tbody tr')",
             )
@@ -414,14 +415,10 @@ async fn bench_phone_pieces() {
         network_idle(&env).await;
         let signed_in = env.js(WASM_FILES).await.as_i64().unwrap_or(0);
         list_files = signed_in - before;
-        env.js(
-            "window.benchStart = performance.now(); \
-             [...document.querySelectorAll('a')].find(a => a.textContent.trim() === 'Apri un ticket').click();",
-        )
-        .await;
         to_wizard.push(
-            since_start(
+            click_until(
                 &env,
+                "[...document.querySelectorAll('a')].find(a => a.textContent.trim() === 'Apri un ticket')",
                 "the wizard's first step",
                 "location.pathname === '/nuovo' && document.body.innerText.includes('Passo 1 di 7')",
             )
