@@ -626,16 +626,24 @@ impl Env {
     }
 
     /// Polls a script until it returns true (20 s); if it never does, says what never happened
-    /// and shows the page.
+    /// and shows the page. A script that throws (an element it reads is not there yet, as while
+    /// the page changes) counts as not yet; the last error is shown if the time runs out.
     pub async fn until(&self, what: &str, script: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
+        let mut last_error = None;
         loop {
-            if self.js(script).await == serde_json::Value::Bool(true) {
-                return;
+            match self
+                .browser
+                .execute(&format!("{LOCATE}\n{script}"), vec![])
+                .await
+            {
+                Ok(serde_json::Value::Bool(true)) => return,
+                Ok(_) => {}
+                Err(e) => last_error = Some(e),
             }
             if Instant::now() > deadline {
                 let page = self.js("return document.body.innerText").await;
-                panic!("{what} never happened; page: {page}");
+                panic!("{what} never happened (last script error: {last_error:?}); page: {page}");
             }
             tokio::time::sleep(Duration::from_millis(30)).await;
         }

@@ -192,7 +192,7 @@ async fn submit_and_read_alert(env: &helpdesk_e2e::Env) -> String {
     let button = env.sign_in().await;
     env.click_role("button", button).await;
     let answered = format!(
-        "{count} > {before} && byRole('button', '{button}').getAttribute('aria-busy') === 'false'"
+        "{count} > {before} && byRole('button', '{button}')?.getAttribute('aria-busy') === 'false'"
     );
     env.until("the login's answer", &answered).await;
     let alerts = env
