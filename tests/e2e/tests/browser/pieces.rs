@@ -85,11 +85,12 @@ async fn pass(
     Ok(())
 }
 
-/// A browser in `lang` at `path` of the app through a [`Front`] whose wizard's piece fails once.
-async fn through_front(lang: &str, path: &str) -> (Env, Front) {
+/// A browser in `lang` at `path` of the app through a [`Front`] whose wasm named with `piece`
+/// fails once.
+async fn through_front(lang: &str, path: &str, piece: &'static str) -> (Env, Front) {
     let env = start_in(lang, |_| {}).await;
     let upstream = env.server.as_ref().expect("server").addr;
-    let front = Front::start(upstream, "wizard").await;
+    let front = Front::start(upstream, piece).await;
     env.browser
         .goto(&format!("http://{}{path}", front.addr))
         .await
@@ -101,7 +102,7 @@ async fn through_front(lang: &str, path: &str) -> (Env, Front) {
 /// its retry, retries and gets the wizard.
 async fn wizard_piece_fails_once(lang: &str, texts: [&str; 6]) {
     let [sign_in, new_ticket, failed, retry, first_step, my_tickets] = texts;
-    let (env, front) = through_front(lang, "/login").await;
+    let (env, front) = through_front(lang, "/login", "wizard").await;
     env.by_role("button", sign_in).await;
     env.submit_login("demo@example.it").await;
     // The list's own piece has arrived: its table of tickets is shown.
@@ -173,7 +174,7 @@ async fn a_piece_that_fails_to_load_offers_a_retry_in_english() {
 /// once, is tried again) and the wizard opens where they were going.
 #[tokio::test]
 async fn a_signed_out_visitor_gets_the_login_before_any_piece_of_the_page() {
-    let (env, front) = through_front("it-IT", "/nuovo").await;
+    let (env, front) = through_front("it-IT", "/nuovo", "wizard").await;
     env.by_label("E-mail").await;
     env.until(
         "the login's address",
@@ -199,6 +200,64 @@ async fn a_signed_out_visitor_gets_the_login_before_any_piece_of_the_page() {
     .await;
     assert_eq!(front.asked.load(Ordering::SeqCst), 2);
     env.stop().await;
+}
+
+/// When the app's own wasm fails to arrive (the server answers 503 for it), the first view says
+/// so in the visitor's language, with the focus on a button that tries again; trying again
+/// brings the login.
+async fn app_fails_once(lang: &str, texts: [&str; 3]) {
+    let [failed, retry, sign_in] = texts;
+    let (env, front) = through_front(lang, "/login", "helpdesk-app").await;
+    let alert = env.by_role_any("alert").await;
+    let said = alert.text().await.expect("text");
+    assert!(said.contains(failed), "the failure says {said:?}");
+    let button = env.by_role("button", retry).await;
+    assert!(env.is_focused(&button).await, "the retry has the focus");
+    assert_eq!(
+        front.asked.load(Ordering::SeqCst),
+        1,
+        "the app was asked once"
+    );
+
+    env.click_role("button", retry).await;
+    env.by_role("button", sign_in).await;
+    env.by_label("E-mail").await;
+    assert_eq!(
+        front.asked.load(Ordering::SeqCst),
+        2,
+        "trying again fetched the app again"
+    );
+    assert!(
+        env.js("return allByRole('alert').length").await == 0,
+        "no failure is left on the page"
+    );
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn the_app_that_fails_to_arrive_says_so_and_tries_again() {
+    app_fails_once(
+        "it-IT",
+        [
+            "Non è stato possibile caricare l'assistenza clienti",
+            "Riprova",
+            "Accedi",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_app_that_fails_to_arrive_says_so_in_english() {
+    app_fails_once(
+        "en-GB",
+        [
+            "Customer support could not be loaded",
+            "Try again",
+            "Sign in",
+        ],
+    )
+    .await;
 }
 
 /// The page arrives with its stylesheet inside it and paints the first view before it asks for
