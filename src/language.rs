@@ -113,7 +113,6 @@ pub fn provide(session: Session) -> (leptos_i18n::I18nContext<Locale>, Choice) {
 /// tests), where nothing negotiates.
 #[component]
 pub fn Fixed(locale: Locale, children: Children) -> impl IntoView {
-    crate::plurals::init();
     let i18n = provide_languages();
     i18n.set_locale(locale);
     // After the context's own first effect, which applies the browser's language.

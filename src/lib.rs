@@ -41,7 +41,6 @@ pub mod live;
 pub mod nav;
 pub mod pages;
 pub mod pieces;
-pub mod plurals;
 pub mod router;
 pub mod session;
 pub mod texts;
@@ -88,7 +87,6 @@ pub fn focus_in_place(el: &web_sys::HtmlElement) {
 
 /// Mounts the app into the page body, once the first view of index.html has been painted.
 pub fn start() {
-    plurals::init();
     // The page asks for this wasm only once the browser has reported the first view's largest
     // paint (`first_view_first` in xtask/src/main.rs), so the first view can be taken away now:
     // taken away before that report, it did not count as the largest paint, and Lighthouse's
@@ -128,4 +126,10 @@ pub fn App() -> impl IntoView {
     live.start(session, api, embed);
     view! { <router::AppRouter/> }
 }
-include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+// The texts with a count are leptos_i18n ranges (see `leptos_i18n` in Cargo.toml), which 0.6
+// marks deprecated in favour of ICU's plural rules.
+#[allow(deprecated)]
+mod texts_generated {
+    include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+}
+pub use texts_generated::i18n;

@@ -110,7 +110,7 @@ pub fn Thread(messages: RwSignal<Vec<Arc<Message>>>) -> impl IntoView {
     view! {
         {move || can_show_older().then(|| view! {
             <button type="button" class="older" on:click=show_older>
-                {t!(i18n, show_older, count = move || shown.waiting())}
+                {t!(i18n, show_older, count = move || shown.waiting() as u64)}
             </button>
         })}
         {move || shown.revealing.get().then(|| view! { <p class="loading" role="status">{tr!(i18n, loading)}</p> })}

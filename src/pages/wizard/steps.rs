@@ -300,7 +300,7 @@ fn description(w: Wizard) -> impl IntoView {
             prop:value=move || w.draft.with(|d| d.description.clone())
             on:input=move |ev| w.draft.update(|d| d.description = event_target_value(&ev))></textarea>
         <p id="description-count" class="counter">
-            {t!(i18n, description_count, count = move || count(), min = limits::DESCRIPTION_MIN_CHARS)}
+            {t!(i18n, description_count, count = move || count() as u64, min = limits::DESCRIPTION_MIN_CHARS)}
         </p>
         {move || {
             let list = others();

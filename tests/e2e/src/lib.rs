@@ -524,7 +524,11 @@ impl Env {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(found) = self.run_locate(&q, false).await.get("found") {
-                return self.element(found.clone()).text().await.expect("its text");
+                // The element can be replaced between finding it and reading it (the page
+                // redraws): then it is looked for again.
+                if let Ok(text) = self.element(found.clone()).text().await {
+                    return text;
+                }
             }
             if Instant::now() > deadline {
                 let texts = self

@@ -15,7 +15,8 @@ async fn an_english_browser_gets_english_from_the_first_view_and_an_other_one_it
         "return document.title === 'Sign in – Customer support'",
     )
     .await;
-    // The view before the app is in English too: seen with the app's wasm blocked.
+    // The view before the app is in English too: seen with the app's wasm blocked, when it says
+    // in English that the app could not be loaded.
     env.cdp("Network.enable", serde_json::json!({})).await;
     env.cdp(
         "Network.setBlockedURLs",
@@ -23,10 +24,12 @@ async fn an_english_browser_gets_english_from_the_first_view_and_an_other_one_it
     )
     .await;
     env.goto("/login").await;
-    env.by_role_any("status").await;
+    env.wait_in("alert", "Customer support could not be loaded")
+        .await;
     assert_eq!(
         env.js("const b = byRole('status'); \
-                return [b.innerText.includes('One moment'), b.innerText.includes('Un momento'), \
+                return [b.innerText.includes('Customer support'), \
+                        b.innerText.includes('Assistenza clienti'), \
                         document.documentElement.lang, document.title]")
             .await,
         serde_json::json!([true, false, "en", "Customer support"])
