@@ -189,8 +189,8 @@ fn first_view_first(dist: &Path) -> Result {
         .find(" })")
         .map(|n| at + init.len() + n)
         .ok_or("index.html: Trunk's `init` call does not end as expected")?;
-    // ` })` stays after the argument: the promise's failure goes to the first view's retry
-    // (`helpdeskFailed` in index.html) and on, so the console still shows it.
+    // The call gets a `catch`: a failure goes to the first view's retry (`helpdeskFailed` in
+    // index.html) and is thrown on, so the console still shows it.
     index.replace_range(
         at + init.len()..arg_end + " })".len(),
         "window.helpdeskWasm })\n  .catch(function (e) { window.helpdeskFailed(); throw e; })",
